@@ -1,0 +1,185 @@
+//! `osprey capture`: attach to the rings (or read a capture file), decode, and
+//! print every event as text or Falco-keyed JSON lines.
+
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Result};
+use serde_json::json;
+use shared_abi::{syscalls, Interest, RingStats, INTEREST_PROCEXIT};
+
+use crate::decode::{self, render};
+use crate::source::capture_file::{CaptureReader, CaptureWriter};
+use crate::source::kernel::{Device, KernelSource};
+use crate::source::{EventSource, RawRecord};
+
+#[derive(clap::Args, Debug)]
+pub struct CaptureArgs {
+    /// One JSON object per event, keyed by Falco field names.
+    #[arg(long)]
+    pub json: bool,
+    /// Comma-separated syscall names to capture (and `procexit`); default all.
+    #[arg(long, value_delimiter = ',')]
+    pub syscalls: Vec<String>,
+    /// Stop after this many seconds (default: until SIGINT/SIGTERM).
+    #[arg(long)]
+    pub duration: Option<f64>,
+    /// Also store the raw records in this capture file.
+    #[arg(long)]
+    pub write: Option<PathBuf>,
+    /// Print a capture file instead of attaching to the device.
+    #[arg(long, conflicts_with_all = ["write", "syscalls", "duration"])]
+    pub read: Option<PathBuf>,
+    /// The device node.
+    #[arg(long, default_value = "/dev/osprey")]
+    pub device: PathBuf,
+    /// Create this file once capture has started (for scripts).
+    #[arg(long, hide = true)]
+    pub ready_file: Option<PathBuf>,
+}
+
+/// The interest set for a list of names (`procexit` included).
+pub fn interest_for(names: &[String]) -> Result<Interest> {
+    if names.is_empty() {
+        return Ok(Interest::all());
+    }
+    let mut interest = Interest::default();
+    for name in names {
+        if name == "procexit" {
+            interest.flags |= INTEREST_PROCEXIT;
+            continue;
+        }
+        let Some(nr) = syscalls::number(name) else { bail!("--syscalls: unknown syscall '{name}'") };
+        interest.set(nr as usize, true, true);
+    }
+    Ok(interest)
+}
+
+pub fn run(args: CaptureArgs) -> Result<()> {
+    let stop = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGINT, stop.clone())?;
+    signal_hook::flag::register(signal_hook::consts::SIGTERM, stop.clone())?;
+    let mut printer = Printer { json: args.json, num: 0, out: BufWriter::new(std::io::stdout().lock()), decode_errors: 0 };
+
+    if let Some(path) = &args.read {
+        let mut reader = CaptureReader::open(path)?;
+        let mut batch = Vec::new();
+        loop {
+            let more = reader.poll(&mut batch)?;
+            printer.print(batch.drain(..))?;
+            if !more || stop.load(Ordering::Relaxed) {
+                break;
+            }
+        }
+        printer.out.flush()?;
+        return Ok(());
+    }
+
+    let device = Device::open(&args.device)?;
+    device.set_interest(&interest_for(&args.syscalls)?)?;
+    let baseline: Vec<RingStats> = (0..device.nr_rings()).map(|c| device.ring_stats(c)).collect();
+    device.start()?;
+    if let Some(ready) = &args.ready_file {
+        std::fs::write(ready, b"capturing\n")?;
+    }
+    let mut source = KernelSource::new(device);
+    let mut writer = args.write.as_deref().map(CaptureWriter::create).transpose()?;
+    let deadline = args.duration.map(|s| Instant::now() + Duration::from_secs_f64(s));
+    let mut batch = Vec::new();
+    let mut idle = Duration::from_micros(500);
+    loop {
+        if stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
+            source.finish();
+        }
+        let more = source.poll(&mut batch)?;
+        if batch.is_empty() && more {
+            std::thread::sleep(idle);
+            idle = (idle * 2).min(Duration::from_millis(5));
+            continue;
+        }
+        idle = Duration::from_micros(500);
+        if let Some(w) = writer.as_mut() {
+            batch.iter().try_for_each(|r| w.write(r))?;
+        }
+        printer.print(batch.drain(..))?;
+        printer.out.flush()?;
+        if !more {
+            break;
+        }
+    }
+    if let Some(w) = writer {
+        w.finish()?;
+    }
+    report_stats(&source, &baseline, printer.num, printer.decode_errors);
+    Ok(())
+}
+
+struct Printer<W: Write> {
+    json: bool,
+    num: u64,
+    out: W,
+    decode_errors: u64,
+}
+
+impl<W: Write> Printer<W> {
+    fn print(&mut self, records: impl Iterator<Item = RawRecord>) -> Result<()> {
+        for raw in records {
+            match decode::decode(&raw.bytes) {
+                Ok(Some(record)) => {
+                    self.num += 1;
+                    if self.json {
+                        serde_json::to_writer(&mut self.out, &render::to_json(self.num, &record))?;
+                        self.out.write_all(b"\n")?;
+                    } else {
+                        writeln!(self.out, "{}", render::to_text(self.num, &record))?;
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.decode_errors += 1;
+                    eprintln!("osprey: skipping undecodable record: {e}");
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Per-CPU counters since attach, on stderr: a table, then one JSON line.
+fn report_stats(source: &KernelSource, baseline: &[RingStats], printed: u64, decode_errors: u64) {
+    let mut total = RingStats::default();
+    let mut per_cpu = Vec::new();
+    eprintln!("{:>5} {:>12} {:>12} {:>12} {:>12} {:>10}", "cpu", "seen", "delivered", "filtered", "dropped", "truncated");
+    for (cpu, base) in baseline.iter().enumerate() {
+        let now = source.device.ring_stats(cpu);
+        let d = RingStats {
+            seen: now.seen - base.seen,
+            delivered: now.delivered - base.delivered,
+            filtered: now.filtered - base.filtered,
+            dropped: now.dropped - base.dropped,
+            truncated: now.truncated - base.truncated,
+        };
+        eprintln!("{cpu:>5} {:>12} {:>12} {:>12} {:>12} {:>10}", d.seen, d.delivered, d.filtered, d.dropped, d.truncated);
+        total.seen += d.seen;
+        total.delivered += d.delivered;
+        total.filtered += d.filtered;
+        total.dropped += d.dropped;
+        total.truncated += d.truncated;
+        per_cpu.push(json!({"cpu": cpu, "seen": d.seen, "delivered": d.delivered, "filtered": d.filtered, "dropped": d.dropped}));
+    }
+    eprintln!(
+        "{:>5} {:>12} {:>12} {:>12} {:>12} {:>10}",
+        "total", total.seen, total.delivered, total.filtered, total.dropped, total.truncated
+    );
+    let module = source.device.stats().map(|s| s.total).unwrap_or_default();
+    let summary = json!({
+        "module_since_load": {"seen": module.seen, "delivered": module.delivered, "filtered": module.filtered, "dropped": module.dropped},
+        "seen": total.seen, "delivered": total.delivered, "filtered": total.filtered,
+        "dropped": total.dropped, "truncated": total.truncated, "printed": printed,
+        "decode_errors": decode_errors + source.decode_errors, "per_cpu": per_cpu,
+    });
+    eprintln!("osprey-stats {summary}");
+}

@@ -1,0 +1,273 @@
+//! Decode: raw ring records → typed, validated views.
+//!
+//! Input bytes come from the kernel (or a capture file) and are not trusted:
+//! every size, offset and kind is checked, and a bad record is an error that
+//! names what is wrong, never a panic.
+
+pub mod render;
+
+use shared_abi::{
+    read_pod, BlobKind, ProcessExitRecord, RecordHeader, RecordKind, SyscallRecord, MAX_BLOBS,
+    MAX_RECORD_SIZE, RECORD_ALIGN,
+};
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DecodeError {
+    #[error("record of {got} bytes is shorter than its {need}-byte fixed part")]
+    Short { got: usize, need: usize },
+    #[error("record size field {size} disagrees with its {len} bytes")]
+    SizeMismatch { size: u32, len: usize },
+    #[error("record size {0} is not a positive multiple of 8 up to the maximum")]
+    BadSize(u32),
+    #[error("unknown record kind {0}")]
+    UnknownKind(u16),
+    #[error("syscall record claims {0} buffers (at most 3)")]
+    TooManyBlobs(u16),
+    #[error("buffer {index} ({offset}+{len}) lies outside the {size}-byte record")]
+    BlobOutOfBounds { index: usize, offset: u16, len: u16, size: u32 },
+    #[error("buffer {index} has unknown kind {kind}")]
+    UnknownBlobKind { index: usize, kind: u8 },
+}
+
+/// Checks a record's leading size field and returns the record's length, so a
+/// reader can step over it. `available` is how many bytes follow.
+pub fn record_len(prefix: &[u8], available: usize) -> Result<usize, DecodeError> {
+    let size = prefix
+        .get(..4)
+        .map(|b| u32::from_ne_bytes(b.try_into().expect("4 bytes")))
+        .ok_or(DecodeError::Short { got: prefix.len(), need: 4 })?;
+    let len = size as usize;
+    if len < RECORD_ALIGN || len % RECORD_ALIGN != 0 || len > MAX_RECORD_SIZE.max(1 << 20) {
+        return Err(DecodeError::BadSize(size));
+    }
+    if len > available {
+        return Err(DecodeError::SizeMismatch { size, len: available });
+    }
+    Ok(len)
+}
+
+/// One decoded record, borrowing its inline buffers.
+#[derive(Debug, Clone)]
+pub enum Record<'a> {
+    Syscall(Syscall<'a>),
+    ProcessExit(ProcessExitRecord),
+}
+
+impl Record<'_> {
+    pub fn header(&self) -> &RecordHeader {
+        match self {
+            Record::Syscall(s) => &s.rec.hdr,
+            Record::ProcessExit(p) => &p.hdr,
+        }
+    }
+}
+
+/// A syscall record and its inline buffers.
+#[derive(Debug, Clone)]
+pub struct Syscall<'a> {
+    pub rec: SyscallRecord,
+    pub exit: bool,
+    pub blobs: [Option<Blob<'a>>; MAX_BLOBS],
+}
+
+impl<'a> Syscall<'a> {
+    /// The first buffer of `kind` read from argument `arg` (any argument for `None`).
+    pub fn blob(&self, kind: BlobKind, arg: Option<u8>) -> Option<&Blob<'a>> {
+        self.blobs
+            .iter()
+            .flatten()
+            .find(|b| b.kind == kind && arg.is_none_or(|a| a == b.arg))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Blob<'a> {
+    pub kind: BlobKind,
+    pub arg: u8,
+    pub flags: u8,
+    pub data: &'a [u8],
+}
+
+impl Blob<'_> {
+    pub fn truncated(&self) -> bool {
+        self.flags & shared_abi::BLOB_TRUNCATED != 0
+    }
+
+    pub fn faulted(&self) -> bool {
+        self.flags & shared_abi::BLOB_FAULT != 0
+    }
+}
+
+/// Decodes one record; `bytes` is exactly the record (see `record_len`).
+/// Returns `Ok(None)` for padding.
+pub fn decode(bytes: &[u8]) -> Result<Option<Record<'_>>, DecodeError> {
+    let hdr: RecordHeader = read_pod(bytes)
+        .ok_or(DecodeError::Short { got: bytes.len(), need: size_of::<RecordHeader>() })?;
+    if hdr.size as usize != bytes.len() {
+        return Err(DecodeError::SizeMismatch { size: hdr.size, len: bytes.len() });
+    }
+    match RecordKind::from_raw(hdr.kind) {
+        Some(RecordKind::Pad) => Ok(None),
+        Some(RecordKind::SyscallEnter) => decode_syscall(bytes, false).map(Some),
+        Some(RecordKind::SyscallExit) => decode_syscall(bytes, true).map(Some),
+        Some(RecordKind::ProcessExit) => read_pod(bytes)
+            .map(|r| Some(Record::ProcessExit(r)))
+            .ok_or(DecodeError::Short { got: bytes.len(), need: size_of::<ProcessExitRecord>() }),
+        None => Err(DecodeError::UnknownKind(hdr.kind)),
+    }
+}
+
+fn decode_syscall(bytes: &[u8], exit: bool) -> Result<Record<'_>, DecodeError> {
+    let rec: SyscallRecord = read_pod(bytes)
+        .ok_or(DecodeError::Short { got: bytes.len(), need: size_of::<SyscallRecord>() })?;
+    if rec.nblobs as usize > MAX_BLOBS {
+        return Err(DecodeError::TooManyBlobs(rec.nblobs));
+    }
+    let mut blobs = [None; MAX_BLOBS];
+    for (index, desc) in rec.blobs.iter().take(rec.nblobs as usize).enumerate() {
+        let start = desc.offset as usize;
+        let end = start + desc.len as usize;
+        if start < size_of::<SyscallRecord>() || end > bytes.len() {
+            return Err(DecodeError::BlobOutOfBounds {
+                index,
+                offset: desc.offset,
+                len: desc.len,
+                size: rec.hdr.size,
+            });
+        }
+        let kind = BlobKind::from_raw(desc.kind)
+            .ok_or(DecodeError::UnknownBlobKind { index, kind: desc.kind })?;
+        blobs[index] = Some(Blob { kind, arg: desc.arg, flags: desc.flags, data: &bytes[start..end] });
+    }
+    Ok(Record::Syscall(Syscall { rec, exit, blobs }))
+}
+
+/// Builds records the way the kernel lays them out, for tests.
+#[cfg(test)]
+pub mod encode {
+    use shared_abi::{
+        align_record, pod_bytes, BlobDesc, BlobKind, ProcessExitRecord, RecordHeader, RecordKind,
+        SyscallRecord,
+    };
+
+    pub fn syscall(
+        mut hdr: RecordHeader,
+        exit: bool,
+        nr: u32,
+        ret: i64,
+        args: [u64; 6],
+        blobs: &[(BlobKind, u8, u8, &[u8])],
+    ) -> Vec<u8> {
+        let mut rec = SyscallRecord { nr, ret, args, nblobs: blobs.len() as u16, ..Default::default() };
+        let mut data = Vec::new();
+        let mut cursor = size_of::<SyscallRecord>();
+        for (i, (kind, arg, flags, bytes)) in blobs.iter().enumerate() {
+            rec.blobs[i] = BlobDesc {
+                offset: cursor as u16,
+                len: bytes.len() as u16,
+                arg: *arg,
+                kind: *kind as u8,
+                flags: *flags,
+                _reserved: 0,
+            };
+            data.extend_from_slice(bytes);
+            let aligned = align_record(cursor + bytes.len());
+            data.resize(aligned - size_of::<SyscallRecord>(), 0);
+            cursor = aligned;
+        }
+        hdr.kind = if exit { RecordKind::SyscallExit } else { RecordKind::SyscallEnter } as u16;
+        hdr.size = cursor as u32;
+        rec.hdr = hdr;
+        let mut out = pod_bytes(&rec).to_vec();
+        out.extend_from_slice(&data);
+        out
+    }
+
+    pub fn process_exit(mut hdr: RecordHeader, exit_code: i32) -> Vec<u8> {
+        hdr.kind = RecordKind::ProcessExit as u16;
+        hdr.size = size_of::<ProcessExitRecord>() as u32;
+        pod_bytes(&ProcessExitRecord { hdr, exit_code, group_dead: 1 }).to_vec()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use shared_abi::{nr, BLOB_TRUNCATED};
+
+    fn hdr() -> RecordHeader {
+        let mut comm = [0u8; 16];
+        comm[..3].copy_from_slice(b"cat");
+        RecordHeader { cpu: 1, ts_ns: 42, tid: 7, pid: 7, ppid: 1, uid: 0, gid: 0, cgroup_id: 9, comm, ..Default::default() }
+    }
+
+    #[test]
+    fn syscall_exit_round_trips_with_buffers() {
+        let bytes = encode::syscall(
+            hdr(),
+            true,
+            nr::RENAMEAT2,
+            0,
+            [1, 2, 3, 4, 5, 6],
+            &[(BlobKind::Str, 1, 0, b"/tmp/a"), (BlobKind::Str, 3, BLOB_TRUNCATED, b"/tmp/bb")],
+        );
+        assert_eq!(bytes.len() % 8, 0);
+        assert_eq!(record_len(&bytes, bytes.len()), Ok(bytes.len()));
+        let Some(Record::Syscall(s)) = decode(&bytes).unwrap() else { panic!("not a syscall") };
+        assert!(s.exit);
+        assert_eq!(s.rec.nr, nr::RENAMEAT2);
+        assert_eq!(s.rec.args, [1, 2, 3, 4, 5, 6]);
+        assert_eq!(s.rec.hdr.comm[..3], *b"cat");
+        let b = s.blob(BlobKind::Str, Some(3)).unwrap();
+        assert_eq!(b.data, b"/tmp/bb");
+        assert!(b.truncated());
+        assert_eq!(s.blob(BlobKind::Str, Some(1)).unwrap().data, b"/tmp/a");
+    }
+
+    #[test]
+    fn syscall_enter_round_trips() {
+        let bytes = encode::syscall(hdr(), false, 110, 0, [0; 6], &[]);
+        let Some(Record::Syscall(s)) = decode(&bytes).unwrap() else { panic!() };
+        assert!(!s.exit);
+        assert_eq!(s.rec.hdr.size as usize, size_of::<SyscallRecord>());
+    }
+
+    #[test]
+    fn process_exit_round_trips() {
+        let bytes = encode::process_exit(hdr(), 256);
+        let Some(Record::ProcessExit(p)) = decode(&bytes).unwrap() else { panic!() };
+        assert_eq!(p.exit_code, 256);
+        assert_eq!(p.hdr.pid, 7);
+    }
+
+    #[test]
+    fn padding_decodes_to_nothing() {
+        let mut pad = vec![0u8; 64];
+        pad[..4].copy_from_slice(&64u32.to_ne_bytes());
+        assert_eq!(decode(&pad).unwrap().map(|_| ()), None);
+    }
+
+    #[test]
+    fn lying_lengths_are_rejected() {
+        let mut bytes = encode::syscall(hdr(), true, nr::OPENAT, 3, [0; 6], &[(BlobKind::Str, 1, 0, b"/etc")]);
+        // Buffer length pointing past the record.
+        bytes[128 + 2..128 + 4].copy_from_slice(&4000u16.to_ne_bytes());
+        assert!(matches!(decode(&bytes), Err(DecodeError::BlobOutOfBounds { .. })));
+        let mut bytes = encode::syscall(hdr(), true, nr::OPENAT, 3, [0; 6], &[]);
+        bytes[0..4].copy_from_slice(&9999u32.to_ne_bytes());
+        assert!(matches!(decode(&bytes), Err(DecodeError::SizeMismatch { .. })));
+        assert_eq!(record_len(&[3, 0, 0, 0], 100), Err(DecodeError::BadSize(3)));
+        assert!(record_len(&[0, 1, 0, 0], 8).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            if let Ok(len) = record_len(&bytes, bytes.len()) {
+                let _ = decode(&bytes[..len]);
+            }
+            let _ = decode(&bytes);
+        }
+    }
+}

@@ -1,0 +1,552 @@
+//! Rendering decoded records as Falco renders events: syscall names, `evt.dir`,
+//! `evt.res` as SUCCESS or an errno name, and arguments under Falco's parameter
+//! names with flags spelt out (`O_RDONLY|O_CLOEXEC`), addresses as `ip:port`.
+
+use serde_json::{Map, Value};
+use shared_abi::{nr, syscalls, BlobKind, RecordHeader};
+
+use super::{Blob, Record, Syscall};
+
+/// Where a parameter's value comes from.
+#[derive(Clone, Copy)]
+enum Src {
+    Arg(usize),
+    Ret,
+    Blob(BlobKind, u8),
+    /// The first string of the (exec) argument area.
+    ArgvHead,
+    /// The rest of the argument area.
+    ArgvTail,
+    /// Element `i` of a written file-descriptor pair.
+    FdPair(usize),
+}
+
+/// How a parameter's raw value is spelt.
+#[derive(Clone, Copy)]
+enum Fmt {
+    Int,
+    Uint,
+    Hex,
+    OpenFlags,
+    Mode,
+    CloneFlags,
+    Str,
+    StrList,
+    Sockaddr,
+    Family,
+    SockType,
+}
+
+type Param = (&'static str, Src, Fmt);
+
+const fn a(i: usize) -> Src {
+    Src::Arg(i)
+}
+const fn s(i: u8) -> Src {
+    Src::Blob(BlobKind::Str, i)
+}
+
+/// Falco's parameter names for the syscalls Osprey decodes (exit direction;
+/// enter records render the `Arg` ones).
+fn params(nr: u32) -> &'static [Param] {
+    use Fmt::*;
+    match nr {
+        nr::OPEN => const { &[("fd", Src::Ret, Int), ("name", s(0), Str), ("flags", a(1), OpenFlags), ("mode", a(2), Mode)] },
+        nr::CREAT => const { &[("fd", Src::Ret, Int), ("name", s(0), Str), ("mode", a(1), Mode)] },
+        nr::OPENAT => const { &[
+            ("fd", Src::Ret, Int),
+            ("dirfd", a(0), Int),
+            ("name", s(1), Str),
+            ("flags", a(2), OpenFlags),
+            ("mode", a(3), Mode),
+        ] },
+        nr::OPENAT2 => const { &[("fd", Src::Ret, Int), ("dirfd", a(0), Int), ("name", s(1), Str), ("how", a(2), Hex)] },
+        nr::EXECVE | nr::EXECVEAT => const { &[
+            ("res", Src::Ret, Int),
+            ("exe", Src::ArgvHead, Str),
+            ("args", Src::ArgvTail, StrList),
+            ("cwd", Src::Blob(BlobKind::Cwd, 0), Str),
+            ("trusted_exepath", Src::Blob(BlobKind::Exe, 0), Str),
+        ] },
+        nr::CONNECT | nr::BIND => const { &[
+            ("res", Src::Ret, Int),
+            ("fd", a(0), Int),
+            ("addr", Src::Blob(BlobKind::Sockaddr, 1), Sockaddr),
+        ] },
+        nr::ACCEPT | nr::ACCEPT4 => const { &[
+            ("fd", Src::Ret, Int),
+            ("listen_fd", a(0), Int),
+            ("addr", Src::Blob(BlobKind::Sockaddr, 1), Sockaddr),
+        ] },
+        41 => const { &[("fd", Src::Ret, Int), ("domain", a(0), Family), ("type", a(1), SockType), ("proto", a(2), Int)] },
+        50 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("backlog", a(1), Int)] },
+        3 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int)] },
+        32 => const { &[("res", Src::Ret, Int), ("oldfd", a(0), Int)] },
+        33 => const { &[("res", Src::Ret, Int), ("oldfd", a(0), Int), ("newfd", a(1), Int)] },
+        292 => const { &[("res", Src::Ret, Int), ("oldfd", a(0), Int), ("newfd", a(1), Int), ("flags", a(2), OpenFlags)] },
+        nr::PIPE | nr::PIPE2 => const { &[("res", Src::Ret, Int), ("fd1", Src::FdPair(0), Int), ("fd2", Src::FdPair(1), Int)] },
+        72 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("cmd", a(1), Int), ("arg", a(2), Int)] },
+        nr::UNLINK | nr::RMDIR | nr::CHDIR | nr::CHROOT => const { &[("res", Src::Ret, Int), ("path", s(0), Str)] },
+        nr::UNLINKAT => const { &[("res", Src::Ret, Int), ("dirfd", a(0), Int), ("name", s(1), Str), ("flags", a(2), Hex)] },
+        nr::MKDIR => const { &[("res", Src::Ret, Int), ("path", s(0), Str), ("mode", a(1), Mode)] },
+        nr::MKDIRAT => const { &[("res", Src::Ret, Int), ("dirfd", a(0), Int), ("path", s(1), Str), ("mode", a(2), Mode)] },
+        nr::RENAME | nr::LINK => const { &[("res", Src::Ret, Int), ("oldpath", s(0), Str), ("newpath", s(1), Str)] },
+        nr::RENAMEAT | nr::RENAMEAT2 | nr::LINKAT => const { &[
+            ("res", Src::Ret, Int),
+            ("olddirfd", a(0), Int),
+            ("oldpath", s(1), Str),
+            ("newdirfd", a(2), Int),
+            ("newpath", s(3), Str),
+            ("flags", a(4), Hex),
+        ] },
+        nr::SYMLINK => const { &[("res", Src::Ret, Int), ("target", s(0), Str), ("linkpath", s(1), Str)] },
+        nr::SYMLINKAT => const { &[("res", Src::Ret, Int), ("target", s(0), Str), ("linkdirfd", a(1), Int), ("linkpath", s(2), Str)] },
+        nr::CHMOD => const { &[("res", Src::Ret, Int), ("filename", s(0), Str), ("mode", a(1), Mode)] },
+        91 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("mode", a(1), Mode)] },
+        nr::FCHMODAT | nr::FCHMODAT2 => const { &[("res", Src::Ret, Int), ("dirfd", a(0), Int), ("filename", s(1), Str), ("mode", a(2), Mode)] },
+        nr::CHOWN | nr::LCHOWN => const { &[("res", Src::Ret, Int), ("path", s(0), Str), ("uid", a(1), Int), ("gid", a(2), Int)] },
+        nr::FCHOWNAT => const { &[
+            ("res", Src::Ret, Int),
+            ("dirfd", a(0), Int),
+            ("pathname", s(1), Str),
+            ("uid", a(2), Int),
+            ("gid", a(3), Int),
+            ("flags", a(4), Hex),
+        ] },
+        105 => const { &[("res", Src::Ret, Int), ("uid", a(0), Uint)] },
+        106 => const { &[("res", Src::Ret, Int), ("gid", a(0), Uint)] },
+        117 => const { &[("res", Src::Ret, Int), ("ruid", a(0), Int), ("euid", a(1), Int), ("suid", a(2), Int)] },
+        119 => const { &[("res", Src::Ret, Int), ("rgid", a(0), Int), ("egid", a(1), Int), ("sgid", a(2), Int)] },
+        126 => const { &[("res", Src::Ret, Int), ("hdrp", a(0), Hex), ("datap", a(1), Hex)] },
+        308 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("nstype", a(1), CloneFlags)] },
+        272 => const { &[("res", Src::Ret, Int), ("flags", a(0), CloneFlags)] },
+        101 => const { &[("res", Src::Ret, Int), ("request", a(0), Int), ("pid", a(1), Int)] },
+        nr::MOUNT => const { &[
+            ("res", Src::Ret, Int),
+            ("dev", s(0), Str),
+            ("dir", s(1), Str),
+            ("type", s(2), Str),
+            ("flags", a(3), Hex),
+        ] },
+        nr::UMOUNT2 => const { &[("res", Src::Ret, Int), ("name", s(0), Str), ("flags", a(1), Hex)] },
+        56 => const { &[("res", Src::Ret, Int), ("flags", a(0), CloneFlags)] },
+        435 => const { &[("res", Src::Ret, Int), ("cl_args", a(0), Hex), ("size", a(1), Uint)] },
+        57 | 58 => const { &[("res", Src::Ret, Int)] },
+        62 => const { &[("res", Src::Ret, Int), ("pid", a(0), Int), ("sig", a(1), Int)] },
+        nr::MEMFD_CREATE => const { &[("fd", Src::Ret, Int), ("name", s(0), Str), ("flags", a(1), Hex)] },
+        nr::INIT_MODULE => const { &[("res", Src::Ret, Int), ("len", a(1), Uint), ("uargs", s(2), Str)] },
+        313 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("flags", a(2), Hex)] },
+        nr::DELETE_MODULE => const { &[("res", Src::Ret, Int), ("name", s(0), Str), ("flags", a(1), Hex)] },
+        321 => const { &[("res", Src::Ret, Int), ("cmd", a(0), Int)] },
+        157 => const { &[("res", Src::Ret, Int), ("option", a(0), Int), ("arg2", a(1), Hex)] },
+        _ => &[],
+    }
+}
+
+const OPEN_FLAGS: &[(u64, &str)] = &[
+    (0o100, "O_CREAT"),
+    (0o200, "O_EXCL"),
+    (0o400, "O_NOCTTY"),
+    (0o1000, "O_TRUNC"),
+    (0o2000, "O_APPEND"),
+    (0o4000, "O_NONBLOCK"),
+    (0o10000, "O_DSYNC"),
+    (0o20000, "O_ASYNC"),
+    (0o40000, "O_DIRECT"),
+    (0o100000, "O_LARGEFILE"),
+    (0o200000, "O_DIRECTORY"),
+    (0o400000, "O_NOFOLLOW"),
+    (0o1000000, "O_NOATIME"),
+    (0o2000000, "O_CLOEXEC"),
+    (0o4000000, "O_SYNC"),
+    (0o10000000, "O_PATH"),
+    (0o20000000, "O_TMPFILE"),
+];
+
+const CLONE_FLAGS: &[(u64, &str)] = &[
+    (0x80, "CLONE_NEWTIME"),
+    (0x100, "CLONE_VM"),
+    (0x200, "CLONE_FS"),
+    (0x400, "CLONE_FILES"),
+    (0x800, "CLONE_SIGHAND"),
+    (0x1000, "CLONE_PIDFD"),
+    (0x2000, "CLONE_PTRACE"),
+    (0x4000, "CLONE_VFORK"),
+    (0x8000, "CLONE_PARENT"),
+    (0x10000, "CLONE_THREAD"),
+    (0x20000, "CLONE_NEWNS"),
+    (0x40000, "CLONE_SYSVSEM"),
+    (0x80000, "CLONE_SETTLS"),
+    (0x100000, "CLONE_PARENT_SETTID"),
+    (0x200000, "CLONE_CHILD_CLEARTID"),
+    (0x800000, "CLONE_UNTRACED"),
+    (0x1000000, "CLONE_CHILD_SETTID"),
+    (0x2000000, "CLONE_NEWCGROUP"),
+    (0x4000000, "CLONE_NEWUTS"),
+    (0x8000000, "CLONE_NEWIPC"),
+    (0x10000000, "CLONE_NEWUSER"),
+    (0x20000000, "CLONE_NEWPID"),
+    (0x40000000, "CLONE_NEWNET"),
+    (0x80000000, "CLONE_IO"),
+];
+
+const ERRNO_NAMES: &[(i64, &str)] = &[
+    (1, "EPERM"), (2, "ENOENT"), (3, "ESRCH"), (4, "EINTR"), (5, "EIO"), (6, "ENXIO"), (7,
+    "E2BIG"), (8, "ENOEXEC"), (9, "EBADF"), (10, "ECHILD"), (11, "EAGAIN"), (12, "ENOMEM"), (13,
+    "EACCES"), (14, "EFAULT"), (15, "ENOTBLK"), (16, "EBUSY"), (17, "EEXIST"), (18, "EXDEV"), (19,
+    "ENODEV"), (20, "ENOTDIR"), (21, "EISDIR"), (22, "EINVAL"), (23, "ENFILE"), (24, "EMFILE"),
+    (25, "ENOTTY"), (26, "ETXTBSY"), (27, "EFBIG"), (28, "ENOSPC"), (29, "ESPIPE"), (30, "EROFS"),
+    (31, "EMLINK"), (32, "EPIPE"), (33, "EDOM"), (34, "ERANGE"), (35, "EDEADLK"), (36,
+    "ENAMETOOLONG"), (37, "ENOLCK"), (38, "ENOSYS"), (39, "ENOTEMPTY"), (40, "ELOOP"), (42,
+    "ENOMSG"), (43, "EIDRM"), (44, "ECHRNG"), (45, "EL2NSYNC"), (46, "EL3HLT"), (47, "EL3RST"),
+    (48, "ELNRNG"), (49, "EUNATCH"), (50, "ENOCSI"), (51, "EL2HLT"), (52, "EBADE"), (53, "EBADR"),
+    (54, "EXFULL"), (55, "ENOANO"), (56, "EBADRQC"), (57, "EBADSLT"), (59, "EBFONT"), (60,
+    "ENOSTR"), (61, "ENODATA"), (62, "ETIME"), (63, "ENOSR"), (64, "ENONET"), (65, "ENOPKG"), (66,
+    "EREMOTE"), (67, "ENOLINK"), (68, "EADV"), (69, "ESRMNT"), (70, "ECOMM"), (71, "EPROTO"), (72,
+    "EMULTIHOP"), (73, "EDOTDOT"), (74, "EBADMSG"), (75, "EOVERFLOW"), (76, "ENOTUNIQ"), (77,
+    "EBADFD"), (78, "EREMCHG"), (79, "ELIBACC"), (80, "ELIBBAD"), (81, "ELIBSCN"), (82, "ELIBMAX"),
+    (83, "ELIBEXEC"), (84, "EILSEQ"), (85, "ERESTART"), (86, "ESTRPIPE"), (87, "EUSERS"), (88,
+    "ENOTSOCK"), (89, "EDESTADDRREQ"), (90, "EMSGSIZE"), (91, "EPROTOTYPE"), (92, "ENOPROTOOPT"),
+    (93, "EPROTONOSUPPORT"), (94, "ESOCKTNOSUPPORT"), (95, "EOPNOTSUPP"), (96, "EPFNOSUPPORT"),
+    (97, "EAFNOSUPPORT"), (98, "EADDRINUSE"), (99, "EADDRNOTAVAIL"), (100, "ENETDOWN"), (101,
+    "ENETUNREACH"), (102, "ENETRESET"), (103, "ECONNABORTED"), (104, "ECONNRESET"), (105,
+    "ENOBUFS"), (106, "EISCONN"), (107, "ENOTCONN"), (108, "ESHUTDOWN"), (109, "ETOOMANYREFS"),
+    (110, "ETIMEDOUT"), (111, "ECONNREFUSED"), (112, "EHOSTDOWN"), (113, "EHOSTUNREACH"), (114,
+    "EALREADY"), (115, "EINPROGRESS"), (116, "ESTALE"), (117, "EUCLEAN"), (118, "ENOTNAM"), (119,
+    "ENAVAIL"), (120, "EISNAM"), (121, "EREMOTEIO"), (122, "EDQUOT"), (123, "ENOMEDIUM"), (124,
+    "EMEDIUMTYPE"), (125, "ECANCELED"), (126, "ENOKEY"), (127, "EKEYEXPIRED"), (128,
+    "EKEYREVOKED"), (129, "EKEYREJECTED"), (130, "EOWNERDEAD"), (131, "ENOTRECOVERABLE"), (132,
+    "ERFKILL"), (133, "EHWPOISON"),];
+
+/// Falco's `evt.res`: SUCCESS, or the errno name of a negative return.
+pub fn result_name(ret: i64) -> String {
+    if ret >= 0 {
+        return "SUCCESS".into();
+    }
+    ERRNO_NAMES
+        .iter()
+        .find(|(n, _)| *n == -ret)
+        .map_or_else(|| ret.to_string(), |(_, name)| (*name).to_string())
+}
+
+/// `A|B|C` for the bits of `value` named in `table`.
+fn flag_names(value: u64, table: &[(u64, &'static str)]) -> Vec<&'static str> {
+    table.iter().filter(|(bit, _)| value & bit == *bit).map(|(_, name)| *name).collect()
+}
+
+/// Falco's rendering of open flags: the access mode first, then the flags.
+pub fn open_flags(flags: u64) -> String {
+    let mut names = vec![match flags & 3 {
+        0 => "O_RDONLY",
+        1 => "O_WRONLY",
+        _ => "O_RDWR",
+    }];
+    names.extend(flag_names(flags, OPEN_FLAGS));
+    names.join("|")
+}
+
+pub fn clone_flags(flags: u64) -> String {
+    flag_names(flags, CLONE_FLAGS).join("|")
+}
+
+/// `ip:port` for IPv4/IPv6, the path for Unix sockets (`@name` when abstract).
+pub fn sockaddr(bytes: &[u8]) -> Option<String> {
+    let family = u16::from_ne_bytes(bytes.get(..2)?.try_into().ok()?);
+    let port = || bytes.get(2..4).map(|p| u16::from_be_bytes([p[0], p[1]]));
+    match family {
+        1 => {
+            let path = bytes.get(2..).unwrap_or_default();
+            Some(match path.first() {
+                Some(0) => format!("@{}", lossy_until_nul(&path[1..])),
+                _ => lossy_until_nul(path),
+            })
+        }
+        2 => {
+            let ip: [u8; 4] = bytes.get(4..8)?.try_into().ok()?;
+            Some(format!("{}:{}", std::net::Ipv4Addr::from(ip), port()?))
+        }
+        10 => {
+            let ip: [u8; 16] = bytes.get(8..24)?.try_into().ok()?;
+            Some(format!("{}:{}", std::net::Ipv6Addr::from(ip), port()?))
+        }
+        _ => None,
+    }
+}
+
+fn lossy_until_nul(bytes: &[u8]) -> String {
+    let end = bytes.iter().position(|b| *b == 0).unwrap_or(bytes.len());
+    String::from_utf8_lossy(&bytes[..end]).into_owned()
+}
+
+fn family(value: u64) -> Value {
+    match value {
+        1 => "AF_UNIX".into(),
+        2 => "AF_INET".into(),
+        10 => "AF_INET6".into(),
+        16 => "AF_NETLINK".into(),
+        17 => "AF_PACKET".into(),
+        n => n.into(),
+    }
+}
+
+fn sock_type(value: u64) -> Value {
+    let mut names = vec![match value & 0xf {
+        1 => "SOCK_STREAM",
+        2 => "SOCK_DGRAM",
+        3 => "SOCK_RAW",
+        5 => "SOCK_SEQPACKET",
+        _ => return value.into(),
+    }];
+    names.extend(flag_names(value, &[(0o4000, "SOCK_NONBLOCK"), (0o2000000, "SOCK_CLOEXEC")]));
+    names.join("|").into()
+}
+
+/// The strings of an argument area (NUL-separated, possibly NUL-terminated).
+pub fn split_args(data: &[u8]) -> Vec<String> {
+    let data = data.strip_suffix(&[0]).unwrap_or(data);
+    if data.is_empty() {
+        return Vec::new();
+    }
+    data.split(|b| *b == 0).map(|s| String::from_utf8_lossy(s).into_owned()).collect()
+}
+
+fn blob_str(blob: &Blob<'_>) -> String {
+    String::from_utf8_lossy(blob.data).into_owned()
+}
+
+/// The argument area: captured after exec, or from the argv pointer on failure.
+fn argv(sc: &Syscall<'_>) -> Vec<String> {
+    sc.blob(BlobKind::Args, None).map(|b| split_args(b.data)).unwrap_or_default()
+}
+
+fn param_value(sc: &Syscall<'_>, src: Src, fmt: Fmt) -> Option<Value> {
+    let raw = match src {
+        Src::Arg(i) => sc.rec.args[i],
+        Src::Ret => sc.rec.ret as u64,
+        Src::FdPair(i) => {
+            let b = sc.blob(BlobKind::FdPair, None)?;
+            let fd = b.data.get(i * 4..i * 4 + 4)?;
+            return Some(i32::from_ne_bytes(fd.try_into().ok()?).into());
+        }
+        Src::ArgvHead => {
+            // After a failed exec, Falco reports the filename as the exe.
+            let head = argv(sc).into_iter().next();
+            return head.or_else(|| sc.blob(BlobKind::Str, None).map(blob_str)).map(Value::from);
+        }
+        Src::ArgvTail => return Some(argv(sc).into_iter().skip(1).collect::<Vec<_>>().into()),
+        Src::Blob(kind, arg) => {
+            let arg = (kind == BlobKind::Str || kind == BlobKind::Sockaddr).then_some(arg);
+            let blob = sc.blob(kind, arg)?;
+            return Some(match fmt {
+                Fmt::Sockaddr => sockaddr(blob.data).map_or(Value::Null, Value::from),
+                _ => blob_str(blob).into(),
+            });
+        }
+    };
+    Some(match fmt {
+        Fmt::Int => (raw as i64 as i32 as i64).into(),
+        Fmt::Uint => (raw as u32).into(),
+        Fmt::Hex => format!("{raw:#x}").into(),
+        Fmt::OpenFlags => open_flags(raw).into(),
+        Fmt::Mode => match raw & 0o7777 {
+            0 => "0".into(),
+            m => format!("0{m:o}").into(),
+        },
+        Fmt::CloneFlags => clone_flags(raw).into(),
+        Fmt::Family => family(raw),
+        Fmt::SockType => sock_type(raw),
+        Fmt::Str | Fmt::StrList | Fmt::Sockaddr => Value::Null,
+    })
+}
+
+/// Falco's `evt.type` for a syscall number (`syscall_N` when unnamed).
+pub fn syscall_name(nr: u32) -> String {
+    syscalls::name(nr).map_or_else(|| format!("syscall_{nr}"), str::to_string)
+}
+
+/// `evt.args`: decoded parameters by Falco name, or the raw registers for
+/// syscalls without a parameter table.
+fn args_object(sc: &Syscall<'_>) -> Map<String, Value> {
+    let mut args = Map::new();
+    let table = params(sc.rec.nr);
+    if table.is_empty() {
+        if sc.exit {
+            args.insert("res".into(), sc.rec.ret.into());
+        } else {
+            for (i, v) in sc.rec.args.iter().enumerate() {
+                args.insert(format!("arg{i}"), format!("{v:#x}").into());
+            }
+        }
+        return args;
+    }
+    for (name, src, fmt) in table {
+        if !sc.exit && !matches!(src, Src::Arg(_)) {
+            continue;
+        }
+        if let Some(value) = param_value(sc, *src, *fmt) {
+            args.insert((*name).into(), value);
+        }
+    }
+    for blob in sc.blobs.iter().flatten().filter(|b| b.truncated() || b.faulted()) {
+        let what = if blob.faulted() { "fault" } else { "truncated" };
+        args.insert(format!("{what}.arg{}", blob.arg), true.into());
+    }
+    args
+}
+
+fn comm(hdr: &RecordHeader) -> String {
+    lossy_until_nul(&hdr.comm)
+}
+
+/// Falco's `evt.time`: wall-clock time of day with nanoseconds (UTC).
+pub fn time_of_day(ts_ns: u64) -> String {
+    let secs = ts_ns / 1_000_000_000;
+    let (h, m, s) = ((secs / 3600) % 24, (secs / 60) % 60, secs % 60);
+    format!("{h:02}:{m:02}:{s:02}.{:09}", ts_ns % 1_000_000_000)
+}
+
+/// The event as one JSON object with Falco field names as keys.
+pub fn to_json(num: u64, record: &Record<'_>) -> Value {
+    let hdr = record.header();
+    let mut obj = Map::new();
+    obj.insert("evt.num".into(), num.into());
+    obj.insert("evt.time".into(), time_of_day(hdr.ts_ns).into());
+    obj.insert("evt.rawtime".into(), hdr.ts_ns.into());
+    match record {
+        Record::Syscall(sc) => {
+            obj.insert("evt.type".into(), syscall_name(sc.rec.nr).into());
+            obj.insert("evt.dir".into(), if sc.exit { "<" } else { ">" }.into());
+        }
+        Record::ProcessExit(_) => {
+            obj.insert("evt.type".into(), "procexit".into());
+            obj.insert("evt.dir".into(), "<".into());
+        }
+    }
+    obj.insert("evt.cpu".into(), hdr.cpu.into());
+    if let Record::Syscall(sc) = record {
+        if sc.exit {
+            obj.insert("evt.res".into(), result_name(sc.rec.ret).into());
+            obj.insert("evt.rawres".into(), sc.rec.ret.into());
+        }
+    }
+    obj.insert("proc.pid".into(), hdr.pid.into());
+    obj.insert("thread.tid".into(), hdr.tid.into());
+    obj.insert("proc.ppid".into(), hdr.ppid.into());
+    obj.insert("proc.name".into(), comm(hdr).into());
+    obj.insert("user.uid".into(), hdr.uid.into());
+    obj.insert("group.gid".into(), hdr.gid.into());
+    obj.insert("user.loginuid".into(), (hdr.loginuid as i32).into());
+    obj.insert("cgroup.id".into(), hdr.cgroup_id.into());
+    let args = match record {
+        Record::Syscall(sc) => args_object(sc),
+        Record::ProcessExit(p) => {
+            let mut m = Map::new();
+            m.insert("status".into(), p.exit_code.into());
+            m.insert("group_dead".into(), (p.group_dead != 0).into());
+            m
+        }
+    };
+    obj.insert("evt.args".into(), Value::Object(args));
+    Value::Object(obj)
+}
+
+/// One text line, in the spirit of sysdig/Falco's default event format.
+pub fn to_text(num: u64, record: &Record<'_>) -> String {
+    let json = to_json(num, record);
+    let hdr = record.header();
+    let args = json["evt.args"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| match v {
+                    Value::String(s) => format!("{k}={s}"),
+                    other => format!("{k}={other}"),
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default();
+    format!(
+        "{num} {} {} {} ({}) {} {} {args}",
+        json["evt.time"].as_str().unwrap_or_default(),
+        hdr.cpu,
+        comm(hdr),
+        hdr.tid,
+        json["evt.dir"].as_str().unwrap_or_default(),
+        json["evt.type"].as_str().unwrap_or_default(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{decode, encode};
+    use super::*;
+    use serde_json::json;
+
+    fn render(bytes: &[u8]) -> Value {
+        to_json(1, &decode(bytes).unwrap().unwrap())
+    }
+
+    #[test]
+    fn openat_exit_uses_falco_names() {
+        let bytes = encode::syscall(
+            RecordHeader { pid: 5, tid: 5, ..Default::default() },
+            true,
+            nr::OPENAT,
+            3,
+            [(-100i64) as u64, 0, 0o2000000, 0, 0, 0],
+            &[(BlobKind::Str, 1, 0, b"/etc/shadow")],
+        );
+        let v = render(&bytes);
+        assert_eq!(v["evt.type"], "openat");
+        assert_eq!(v["evt.dir"], "<");
+        assert_eq!(v["evt.res"], "SUCCESS");
+        assert_eq!(v["evt.args"]["fd"], 3);
+        assert_eq!(v["evt.args"]["dirfd"], -100);
+        assert_eq!(v["evt.args"]["name"], "/etc/shadow");
+        assert_eq!(v["evt.args"]["flags"], "O_RDONLY|O_CLOEXEC");
+    }
+
+    #[test]
+    fn execve_exit_splits_exe_and_args() {
+        let bytes = encode::syscall(
+            RecordHeader::default(),
+            true,
+            nr::EXECVE,
+            0,
+            [0; 6],
+            &[
+                (BlobKind::Exe, 0, 0, b"/usr/bin/true"),
+                (BlobKind::Args, 0, 0, b"/bin/true\0a\0b\0"),
+                (BlobKind::Cwd, 0, 0, b"/root"),
+            ],
+        );
+        let v = render(&bytes);
+        assert_eq!(v["evt.args"]["exe"], "/bin/true");
+        assert_eq!(v["evt.args"]["args"], json!(["a", "b"]));
+        assert_eq!(v["evt.args"]["trusted_exepath"], "/usr/bin/true");
+        assert_eq!(v["evt.args"]["cwd"], "/root");
+    }
+
+    #[test]
+    fn results_and_flags() {
+        assert_eq!(result_name(-2), "ENOENT");
+        assert_eq!(result_name(-11), "EAGAIN");
+        assert_eq!(result_name(0), "SUCCESS");
+        assert_eq!(open_flags(0o1101), "O_WRONLY|O_CREAT|O_TRUNC");
+        assert_eq!(clone_flags(0x10000000), "CLONE_NEWUSER");
+    }
+
+    #[test]
+    fn socket_addresses() {
+        let mut v4 = vec![2, 0, 0x1f, 0x90, 127, 0, 0, 1];
+        v4.resize(16, 0);
+        assert_eq!(sockaddr(&v4).as_deref(), Some("127.0.0.1:8080"));
+        let mut v6 = vec![10, 0, 0, 80, 0, 0, 0, 0];
+        v6.extend_from_slice(&std::net::Ipv6Addr::LOCALHOST.octets());
+        assert_eq!(sockaddr(&v6).as_deref(), Some("::1:80"));
+        assert_eq!(sockaddr(b"\x01\x00/run/x.sock\0").as_deref(), Some("/run/x.sock"));
+        assert_eq!(sockaddr(b"\x01\x00\0abs").as_deref(), Some("@abs"));
+        assert_eq!(sockaddr(b"\x02"), None);
+    }
+}

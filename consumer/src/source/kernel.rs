@@ -1,0 +1,259 @@
+//! The kernel source: `/dev/osprey`'s per-CPU rings, mapped read-only, merged
+//! into timestamp order within a bounded window.
+
+use std::fs::{File, OpenOptions};
+use std::os::fd::AsRawFd;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::{bail, Context, Result};
+use memmap2::{Mmap, MmapMut, MmapOptions};
+use shared_abi::{
+    read_pod, DeviceInfo, DeviceStats, Interest, RingHeader, RingStats, ABI_VERSION,
+    CONSUMER_SLOT_SIZE, PAGE_SIZE, RING_MAGIC,
+};
+
+use super::{EventSource, RawRecord};
+use crate::decode::record_len;
+
+nix::ioctl_read_bad!(ioc_get_info, shared_abi::IOCTL_GET_INFO, DeviceInfo);
+nix::ioctl_read_bad!(ioc_get_stats, shared_abi::IOCTL_GET_STATS, DeviceStats);
+nix::ioctl_write_ptr_bad!(ioc_set_interest, shared_abi::IOCTL_SET_INTEREST, Interest);
+nix::ioctl_none_bad!(ioc_start, shared_abi::IOCTL_START);
+nix::ioctl_none_bad!(ioc_stop, shared_abi::IOCTL_STOP);
+
+/// An attached `/dev/osprey`: the device, its consumer area and every ring.
+pub struct Device {
+    file: File,
+    info: DeviceInfo,
+    consumer_area: MmapMut,
+    rings: Vec<Mmap>,
+}
+
+impl Device {
+    /// Opens the device, checks the ABI version and maps every ring.
+    pub fn open(path: &Path) -> Result<Self> {
+        let file = OpenOptions::new().read(true).write(true).open(path).with_context(|| {
+            format!("opening {} (is the osprey module loaded, and are you root?)", path.display())
+        })?;
+        let mut info = DeviceInfo::default();
+        // SAFETY: the ioctl writes a DeviceInfo into `info`.
+        unsafe { ioc_get_info(file.as_raw_fd(), &mut info) }.context("OSPREY_IOCTL_GET_INFO")?;
+        if info.abi_version != ABI_VERSION {
+            bail!(
+                "the loaded module speaks ABI v{} but this osprey speaks v{}: rebuild one of them",
+                info.abi_version,
+                ABI_VERSION
+            );
+        }
+        if info.page_size as usize != PAGE_SIZE || info.data_size == 0 || info.data_size % PAGE_SIZE as u64 != 0 {
+            bail!("module reports an unusable ring geometry: {info:?}");
+        }
+        // SAFETY: the consumer area is ours to write; the kernel only reads it.
+        let consumer_area = unsafe {
+            MmapOptions::new().len(info.consumer_area_pages as usize * PAGE_SIZE).map_mut(&file)
+        }
+        .context("mapping the consumer area")?;
+        let mut rings = Vec::with_capacity(info.nr_rings as usize);
+        for cpu in 0..info.nr_rings {
+            // SAFETY: a read-only shared mapping of kernel memory that stays
+            // valid while `file` is open; the kernel writes it concurrently,
+            // which the ring protocol (head acquire/release) accounts for.
+            let map = unsafe {
+                MmapOptions::new()
+                    .offset(info.ring_offset(cpu))
+                    .len(info.ring_len() as usize)
+                    .map(&file)
+            }
+            .with_context(|| format!("mapping ring {cpu}"))?;
+            let magic = u32::from_ne_bytes(map[..4].try_into().expect("4 bytes"));
+            if magic != RING_MAGIC {
+                bail!("ring {cpu} has a bad magic {magic:#x}");
+            }
+            rings.push(map);
+        }
+        let device = Self { file, info, consumer_area, rings };
+        // Start at the current producer positions: what is older is stale.
+        for cpu in 0..device.rings.len() {
+            device.tail(cpu).store(device.head(cpu).load(Ordering::Acquire), Ordering::Release);
+        }
+        Ok(device)
+    }
+
+    pub fn set_interest(&self, interest: &Interest) -> Result<()> {
+        // SAFETY: the ioctl reads an Interest from the pointer.
+        unsafe { ioc_set_interest(self.file.as_raw_fd(), interest) }.context("OSPREY_IOCTL_SET_INTEREST")?;
+        Ok(())
+    }
+
+    pub fn start(&self) -> Result<()> {
+        // SAFETY: argument-less ioctl on our device.
+        unsafe { ioc_start(self.file.as_raw_fd()) }.context("OSPREY_IOCTL_START")?;
+        Ok(())
+    }
+
+    pub fn stop(&self) -> Result<()> {
+        // SAFETY: argument-less ioctl on our device.
+        unsafe { ioc_stop(self.file.as_raw_fd()) }.context("OSPREY_IOCTL_STOP")?;
+        Ok(())
+    }
+
+    pub fn stats(&self) -> Result<DeviceStats> {
+        let mut stats = DeviceStats::default();
+        // SAFETY: the ioctl writes a DeviceStats into `stats`.
+        unsafe { ioc_get_stats(self.file.as_raw_fd(), &mut stats) }.context("OSPREY_IOCTL_GET_STATS")?;
+        Ok(stats)
+    }
+
+    /// Counters of one CPU's ring, read from its header page.
+    pub fn ring_stats(&self, cpu: usize) -> RingStats {
+        let off = std::mem::offset_of!(RingHeader, stats);
+        read_pod(&self.rings[cpu][off..]).unwrap_or_default()
+    }
+
+    pub fn nr_rings(&self) -> usize {
+        self.rings.len()
+    }
+
+    fn head(&self, cpu: usize) -> &AtomicU64 {
+        let off = std::mem::offset_of!(RingHeader, head);
+        // SAFETY: `head` is an aligned u64 inside the mapped header page, and
+        // the producer updates it atomically.
+        unsafe { AtomicU64::from_ptr(self.rings[cpu].as_ptr().add(off) as *mut u64) }
+    }
+
+    fn tail(&self, cpu: usize) -> &AtomicU64 {
+        // SAFETY: slot `cpu` lies inside the consumer area, 64-byte aligned.
+        unsafe {
+            AtomicU64::from_ptr(self.consumer_area.as_ptr().add(cpu * CONSUMER_SLOT_SIZE) as *mut u64)
+        }
+    }
+
+    /// Copies every complete record of `cpu`'s ring into `out` and releases
+    /// the space. A corrupt record skips the rest of what is there and counts
+    /// one decode error.
+    pub fn drain(&self, cpu: usize, out: &mut Vec<RawRecord>, decode_errors: &mut u64) -> usize {
+        let head = self.head(cpu).load(Ordering::Acquire);
+        let tail_slot = self.tail(cpu);
+        let mut tail = tail_slot.load(Ordering::Relaxed);
+        let size = self.info.data_size;
+        let data = &self.rings[cpu][PAGE_SIZE..];
+        let before = out.len();
+        while tail < head {
+            let off = (tail % size) as usize;
+            let available = ((head - tail) as usize).min(data.len() - off);
+            match record_len(&data[off..], available) {
+                Ok(len) => {
+                    let bytes = &data[off..off + len];
+                    if u16::from_ne_bytes([bytes[4], bytes[5]]) != shared_abi::RecordKind::Pad as u16 {
+                        out.push(RawRecord::new(bytes.to_vec()));
+                    }
+                    tail += len as u64;
+                }
+                Err(_) => {
+                    *decode_errors += 1;
+                    tail = head;
+                }
+            }
+        }
+        tail_slot.store(tail, Ordering::Release);
+        out.len() - before
+    }
+}
+
+/// Puts records from several CPUs into timestamp order. A record is released
+/// once a record `window_ns` newer has been seen (or at `flush`), so a CPU
+/// that publishes late still gets merged in order.
+pub struct Merger {
+    pending: Vec<RawRecord>,
+    newest: u64,
+    window_ns: u64,
+}
+
+impl Merger {
+    pub fn new(window_ns: u64) -> Self {
+        Self { pending: Vec::new(), newest: 0, window_ns }
+    }
+
+    pub fn push(&mut self, records: impl IntoIterator<Item = RawRecord>) {
+        for r in records {
+            self.newest = self.newest.max(r.ts_ns);
+            self.pending.push(r);
+        }
+    }
+
+    /// Moves the records older than the window to `out`, oldest first.
+    pub fn release(&mut self, out: &mut Vec<RawRecord>) {
+        let cutoff = self.newest.saturating_sub(self.window_ns);
+        self.pending.sort_by_key(|r| r.ts_ns);
+        let ready = self.pending.partition_point(|r| r.ts_ns <= cutoff);
+        out.extend(self.pending.drain(..ready));
+    }
+
+    pub fn flush(&mut self, out: &mut Vec<RawRecord>) {
+        self.pending.sort_by_key(|r| r.ts_ns);
+        out.append(&mut self.pending);
+    }
+}
+
+/// The rings as an event source; `finish` stops capture and drains the rest.
+pub struct KernelSource {
+    pub device: Device,
+    merger: Merger,
+    scratch: Vec<RawRecord>,
+    stopping: bool,
+    pub decode_errors: u64,
+}
+
+impl KernelSource {
+    pub fn new(device: Device) -> Self {
+        Self { device, merger: Merger::new(50_000_000), scratch: Vec::new(), stopping: false, decode_errors: 0 }
+    }
+
+    /// After this, `poll` stops capture, drains what is left and ends.
+    pub fn finish(&mut self) {
+        self.stopping = true;
+    }
+}
+
+impl EventSource for KernelSource {
+    fn poll(&mut self, out: &mut Vec<RawRecord>) -> Result<bool> {
+        if self.stopping {
+            self.device.stop()?;
+            // Let probes that were running finish their writes.
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        for cpu in 0..self.device.nr_rings() {
+            self.device.drain(cpu, &mut self.scratch, &mut self.decode_errors);
+        }
+        self.merger.push(self.scratch.drain(..));
+        if self.stopping {
+            self.merger.flush(out);
+            return Ok(false);
+        }
+        self.merger.release(out);
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(ts: u64) -> RawRecord {
+        RawRecord { ts_ns: ts, bytes: vec![] }
+    }
+
+    #[test]
+    fn merger_orders_across_cpus_within_the_window() {
+        let mut m = Merger::new(10);
+        let mut out = Vec::new();
+        m.push([rec(5), rec(30)]);
+        m.push([rec(3), rec(25)]);
+        m.release(&mut out);
+        assert_eq!(out.iter().map(|r| r.ts_ns).collect::<Vec<_>>(), [3, 5]);
+        m.push([rec(21)]);
+        m.flush(&mut out);
+        assert_eq!(out.iter().map(|r| r.ts_ns).collect::<Vec<_>>(), [3, 5, 21, 25, 30]);
+    }
+}

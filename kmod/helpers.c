@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * C helpers for the Osprey module: each wraps something that is a macro or an
+ * inline function in C and therefore has no Rust binding in this kernel. They
+ * return plain scalars so that no layout is shared between C and Rust; the
+ * wire layouts live only in shared-abi.
+ */
+#include <linux/cgroup.h>
+#include <linux/cred.h>
+#include <linux/dcache.h>
+#include <linux/fs_struct.h>
+#include <linux/mm.h>
+#include <linux/preempt.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
+#include <linux/tracepoint.h>
+#include <linux/uaccess.h>
+#include <linux/audit.h>
+#include <linux/file.h>
+
+#include "helpers.h"
+
+void osprey_preempt_disable(void) { preempt_disable(); }
+void osprey_preempt_enable(void) { preempt_enable(); }
+unsigned int osprey_cpu(void) { return smp_processor_id(); }
+u64 osprey_now_ns(void) { return ktime_get_real_ns(); }
+
+/* Waits until no probe runs any more (faultable and non-faultable ones). */
+void osprey_tracepoint_sync(void) { tracepoint_synchronize_unregister(); }
+
+u32 osprey_ppid(void)
+{
+	u32 ppid;
+
+	rcu_read_lock();
+	ppid = task_tgid_nr(rcu_dereference(current->real_parent));
+	rcu_read_unlock();
+	return ppid;
+}
+
+u32 osprey_uid(void) { return from_kuid_munged(&init_user_ns, current_uid()); }
+u32 osprey_gid(void) { return from_kgid_munged(&init_user_ns, current_gid()); }
+
+u32 osprey_loginuid(void)
+{
+#ifdef CONFIG_AUDIT
+	kuid_t uid = audit_get_loginuid(current);
+
+	if (uid_valid(uid))
+		return from_kuid_munged(&init_user_ns, uid);
+#endif
+	return U32_MAX;
+}
+
+u64 osprey_cgroup_id(void)
+{
+	u64 id;
+
+	rcu_read_lock();
+	id = cgroup_id(task_dfl_cgroup(current));
+	rcu_read_unlock();
+	return id;
+}
+
+/* d_path() writes at the end of the buffer: move the result to the start. */
+static long path_to_buf(const struct path *path, char *buf, int len)
+{
+	char *p = d_path(path, buf, len);
+	long n;
+
+	if (IS_ERR(p))
+		return PTR_ERR(p);
+	n = buf + len - 1 - p;
+	memmove(buf, p, n);
+	return n;
+}
+
+/* Path of the current executable. May sleep: call preemptible. */
+long osprey_exe_path(char *buf, int len)
+{
+	struct mm_struct *mm = current->mm;
+	struct file *exe = NULL;
+	long n;
+
+	/* get_mm_exe_file() is not exported; this is its body. */
+	if (mm) {
+		rcu_read_lock();
+		exe = get_file_rcu(&mm->exe_file);
+		rcu_read_unlock();
+	}
+	if (!exe)
+		return -ENOENT;
+	n = path_to_buf(&exe->f_path, buf, len);
+	fput(exe);
+	return n;
+}
+
+/* Current working directory. May sleep: call preemptible. */
+long osprey_cwd_path(char *buf, int len)
+{
+	struct path pwd;
+	long n;
+
+	if (!current->fs)
+		return -ENOENT;
+	get_fs_pwd(current->fs, &pwd);
+	n = path_to_buf(&pwd, buf, len);
+	path_put(&pwd);
+	return n;
+}
+
+/*
+ * The current image's argument area (NUL-separated argv, as the new image sees
+ * it after exec). Returns the bytes copied; *truncated is set when the area is
+ * larger than len. May fault: call preemptible.
+ */
+long osprey_exec_args(char *buf, int len, int *truncated)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned long start, end, n;
+
+	if (!mm)
+		return -ENOENT;
+	spin_lock(&mm->arg_lock);
+	start = mm->arg_start;
+	end = mm->arg_end;
+	spin_unlock(&mm->arg_lock);
+	n = end - start;
+	*truncated = n > len;
+	if (n > len)
+		n = len;
+	if (copy_from_user(buf, (const void __user *)start, n))
+		return -EFAULT;
+	return n;
+}

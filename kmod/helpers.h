@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Prototypes of helpers.c; the Rust side declares the same in `mod c`. */
+#ifndef OSPREY_HELPERS_H
+#define OSPREY_HELPERS_H
+#include <linux/types.h>
+
+void osprey_preempt_disable(void);
+void osprey_preempt_enable(void);
+unsigned int osprey_cpu(void);
+u64 osprey_now_ns(void);
+void osprey_tracepoint_sync(void);
+u32 osprey_ppid(void);
+u32 osprey_uid(void);
+u32 osprey_gid(void);
+u32 osprey_loginuid(void);
+u64 osprey_cgroup_id(void);
+long osprey_exe_path(char *buf, int len);
+long osprey_cwd_path(char *buf, int len);
+long osprey_exec_args(char *buf, int len, int *truncated);
+#endif

@@ -1,0 +1,841 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Osprey's capture module.
+//!
+//! Probes on the `sys_enter`/`sys_exit` and `sched_process_exit` tracepoints
+//! write fixed-layout records (see `shared-abi`) into per-CPU rings. The single
+//! consumer of `/dev/osprey` maps the rings read-only plus one page of read
+//! positions it may write, chooses the syscalls it wants with an ioctl, and
+//! starts capture. Nothing in a probe blocks: a full ring counts a drop.
+
+use core::ffi::c_void;
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+
+use kernel::{
+    bindings, c_str,
+    ffi::{c_char, c_int, c_long, c_ulong},
+    fs::File,
+    ioctl::_IOC_SIZE,
+    miscdevice::{MiscDevice, MiscDeviceOptions, MiscDeviceRegistration},
+    mm::virt::VmaNew,
+    prelude::*,
+    sync::Arc,
+    task::Task,
+    transmute::{AsBytes, FromBytes},
+    uaccess::{UserPtr, UserSlice},
+};
+
+#[path = "../shared-abi/src/abi.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod abi;
+
+use abi::{
+    BlobDesc, Capture, DeviceInfo, DeviceStats, Interest, ProcessExitRecord, RecordHeader,
+    RecordKind, RingHeader, RingStats, SyscallRecord, INTEREST_WORDS, MAX_BLOBS, PAGE_SIZE,
+};
+
+module! {
+    type: Osprey,
+    name: "osprey",
+    authors: ["The Osprey developers"],
+    description: "Osprey runtime security sensor: syscall capture into per-CPU rings",
+    license: "GPL",
+    params: {
+        ring_pages: u32 {
+            default: 256,
+            description: "Data pages per CPU ring (a power of two, 1..=65536)",
+        },
+        probe_floor: bool {
+            default: false,
+            description: "Probes return at once (measures the tracepoint mechanism alone)",
+        },
+    },
+}
+
+/// The C helpers in `helpers.c`: what is a macro or inline function in C.
+mod c {
+    use super::*;
+    extern "C" {
+        pub(crate) fn osprey_preempt_disable();
+        pub(crate) fn osprey_preempt_enable();
+        pub(crate) fn osprey_cpu() -> u32;
+        pub(crate) fn osprey_now_ns() -> u64;
+        pub(crate) fn osprey_tracepoint_sync();
+        pub(crate) fn osprey_ppid() -> u32;
+        pub(crate) fn osprey_uid() -> u32;
+        pub(crate) fn osprey_gid() -> u32;
+        pub(crate) fn osprey_loginuid() -> u32;
+        pub(crate) fn osprey_cgroup_id() -> u64;
+        pub(crate) fn osprey_exe_path(buf: *mut c_char, len: c_int) -> c_long;
+        pub(crate) fn osprey_cwd_path(buf: *mut c_char, len: c_int) -> c_long;
+        pub(crate) fn osprey_exec_args(buf: *mut c_char, len: c_int, truncated: *mut c_int)
+            -> c_long;
+        // Exported by the kernel but absent from the generated bindings.
+        pub(crate) fn vmalloc_user_noprof(size: c_ulong) -> *mut c_void;
+        pub(crate) fn vfree(addr: *const c_void);
+        // `vma` is a `struct vm_area_struct *`: its Rust type is not FFI-safe.
+        pub(crate) fn remap_vmalloc_range(
+            vma: *mut c_void,
+            addr: *mut c_void,
+            pgoff: c_ulong,
+        ) -> c_int;
+    }
+}
+
+// SAFETY: all-integer `repr(C)` types without padding (asserted in abi.rs):
+// every byte pattern is a valid value and every byte is initialised.
+unsafe impl FromBytes for Interest {}
+// SAFETY: as above.
+unsafe impl AsBytes for DeviceInfo {}
+// SAFETY: as above.
+unsafe impl AsBytes for DeviceStats {}
+
+/// A zeroed, user-mappable vmalloc area, freed on drop.
+struct VmallocArea {
+    ptr: *mut u8,
+    len: usize,
+}
+
+impl VmallocArea {
+    fn new(len: usize) -> Result<Self> {
+        // SAFETY: plain allocation; the result is checked for NULL.
+        let ptr = unsafe { c::vmalloc_user_noprof(len as c_ulong) }.cast::<u8>();
+        if ptr.is_null() {
+            return Err(ENOMEM);
+        }
+        Ok(Self { ptr, len })
+    }
+
+    /// Maps the whole area, from page `pgoff` of it, into `vma`.
+    fn map(&self, vma: &VmaNew, pgoff: usize) -> Result {
+        if vma.end() - vma.start() + pgoff * PAGE_SIZE > self.len {
+            return Err(EINVAL);
+        }
+        // SAFETY: `vma` is being set up by mmap; the area came from
+        // vmalloc_user, so it is page aligned and VM_USERMAP, and its size was
+        // checked above. The area outlives every mapping: open files pin the
+        // module, which frees it only at unload.
+        to_result(unsafe { c::remap_vmalloc_range(vma.as_ptr().cast(), self.ptr.cast(), pgoff as c_ulong) })
+    }
+}
+
+impl Drop for VmallocArea {
+    fn drop(&mut self) {
+        // SAFETY: `ptr` came from vmalloc_user and is freed once, here.
+        unsafe { c::vfree(self.ptr.cast()) };
+    }
+}
+
+fn to_result(rc: c_int) -> Result {
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(Error::from_errno(rc))
+    }
+}
+
+/// Bumps a counter that only its CPU writes (with preemption off) and the
+/// consumer reads: no read-modify-write atomic is needed.
+fn bump(counter: *mut u64, by: u64) {
+    // SAFETY: `counter` points into a live ring header, 8-byte aligned.
+    let c = unsafe { AtomicU64::from_ptr(counter) };
+    c.store(c.load(Ordering::Relaxed).wrapping_add(by), Ordering::Relaxed);
+}
+
+#[derive(Clone, Copy)]
+enum Counter {
+    Seen,
+    Delivered,
+    Filtered,
+    Dropped,
+    Truncated,
+}
+
+/// One CPU's ring: a header page followed by `data_size` bytes of records.
+struct Ring {
+    area: VmallocArea,
+    data_size: usize,
+}
+
+impl Ring {
+    fn new(cpu: u32, data_size: usize) -> Result<Self> {
+        let area = VmallocArea::new(PAGE_SIZE + data_size)?;
+        // SAFETY: the area is at least a page, zeroed, and not yet shared.
+        unsafe {
+            let hdr = area.ptr.cast::<RingHeader>();
+            (*hdr).magic = abi::RING_MAGIC;
+            (*hdr).abi_version = abi::ABI_VERSION;
+            (*hdr).cpu = cpu;
+            (*hdr).data_size = data_size as u64;
+        }
+        Ok(Self { area, data_size })
+    }
+
+    fn header(&self) -> *mut RingHeader {
+        self.area.ptr.cast()
+    }
+
+    fn count(&self, counter: Counter) {
+        // SAFETY: the header lives as long as `self`; only fields are projected.
+        let field = unsafe {
+            let stats = &raw mut (*self.header()).stats;
+            match counter {
+                Counter::Seen => &raw mut (*stats).seen,
+                Counter::Delivered => &raw mut (*stats).delivered,
+                Counter::Filtered => &raw mut (*stats).filtered,
+                Counter::Dropped => &raw mut (*stats).dropped,
+                Counter::Truncated => &raw mut (*stats).truncated,
+            }
+        };
+        bump(field, 1);
+    }
+
+    fn stats(&self) -> RingStats {
+        // SAFETY: the header lives as long as `self`; a torn read of a counter
+        // being bumped is impossible on x86-64 (aligned 8-byte loads).
+        unsafe { core::ptr::read_volatile(&raw const (*self.header()).stats) }
+    }
+
+    /// Reserves `max` contiguous bytes at the producer position, padding to the
+    /// end of the data area first when they would not fit before it. Returns
+    /// the record's address, or `None` when the ring is full.
+    ///
+    /// Must run with preemption disabled on this ring's CPU.
+    fn reserve(&self, consumer_pos: u64, max: usize) -> Option<(*mut u8, u64)> {
+        // SAFETY: only this CPU, with preemption off, writes `head`.
+        let head_atomic = unsafe { AtomicU64::from_ptr(&raw mut (*self.header()).head) };
+        let mut head = head_atomic.load(Ordering::Relaxed);
+        let size = self.data_size as u64;
+        // The consumer position is untrusted input: anything outside
+        // [head - size, head] means "full", never an out-of-bounds write.
+        let used = head.wrapping_sub(consumer_pos);
+        let offset = (head % size) as usize;
+        let to_end = self.data_size - offset;
+        let need = if max > to_end { to_end + max } else { max } as u64;
+        if used > size || used + need > size {
+            return None;
+        }
+        // SAFETY: `offset + to_end` is the end of the data area.
+        let data = unsafe { self.area.ptr.add(PAGE_SIZE) };
+        if max > to_end {
+            let pad = RecordHeader { size: to_end as u32, kind: RecordKind::Pad as u16, ..Default::default() };
+            // SAFETY: `to_end` >= 8 (all sizes are multiples of 8) and only
+            // the leading `size`/`kind` fields are read by the consumer.
+            unsafe { data.add(offset).cast::<[u8; 8]>().write(*pad_prefix(&pad)) };
+            head += to_end as u64;
+            head_atomic.store(head, Ordering::Release);
+            return Some((data, head));
+        }
+        // SAFETY: `offset + max <= data_size` was checked above.
+        Some((unsafe { data.add(offset) }, head))
+    }
+
+    /// Publishes a record of `size` bytes written at position `head`.
+    fn commit(&self, head: u64, size: usize) {
+        // SAFETY: as in `reserve`.
+        let head_atomic = unsafe { AtomicU64::from_ptr(&raw mut (*self.header()).head) };
+        head_atomic.store(head + size as u64, Ordering::Release);
+        self.count(Counter::Delivered);
+    }
+}
+
+/// The first 8 bytes of a record header (`size`, `kind`, `cpu`).
+fn pad_prefix(hdr: &RecordHeader) -> &[u8; 8] {
+    // SAFETY: `RecordHeader` is `repr(C)` and starts with 8 bytes of integers.
+    unsafe { &*(hdr as *const RecordHeader).cast::<[u8; 8]>() }
+}
+
+/// Everything the probes and the consumer share; lives until module unload.
+struct Shared {
+    rings: KVec<Ring>,
+    /// One cache line per CPU: the consumer's read position (untrusted).
+    consumer_area: VmallocArea,
+    consumer_pages: u32,
+    data_size: usize,
+    capturing: AtomicBool,
+    attached: AtomicBool,
+    /// The consumer's own syscalls are not captured (they would feed back).
+    consumer_tgid: AtomicI32,
+    probe_floor: bool,
+    interest_enter: [AtomicU64; INTEREST_WORDS],
+    interest_exit: [AtomicU64; INTEREST_WORDS],
+    interest_flags: AtomicU64,
+}
+
+// SAFETY: the raw pointers are to vmalloc areas owned by `Shared`; concurrent
+// access follows the ring protocol (one producer per CPU with preemption
+// disabled, counters read racily by design).
+unsafe impl Send for Shared {}
+// SAFETY: see above.
+unsafe impl Sync for Shared {}
+
+/// Where a syscall record's slow (sleeping) captures were staged.
+struct Staged {
+    buf: KVec<u8>,
+    /// (offset in `buf`, len, flags) per blob slot.
+    parts: [(usize, usize, u8); MAX_BLOBS],
+}
+
+impl Shared {
+    fn new(nr_rings: u32, data_pages: u32, probe_floor: bool) -> Result<Self> {
+        let data_size = data_pages as usize * PAGE_SIZE;
+        let mut rings = KVec::with_capacity(nr_rings as usize, GFP_KERNEL)?;
+        for cpu in 0..nr_rings {
+            rings.push(Ring::new(cpu, data_size)?, GFP_KERNEL)?;
+        }
+        let consumer_pages = abi::consumer_area_pages(nr_rings);
+        Ok(Self {
+            rings,
+            consumer_area: VmallocArea::new(consumer_pages as usize * PAGE_SIZE)?,
+            consumer_pages,
+            data_size,
+            capturing: AtomicBool::new(false),
+            attached: AtomicBool::new(false),
+            consumer_tgid: AtomicI32::new(0),
+            probe_floor,
+            interest_enter: [const { AtomicU64::new(0) }; INTEREST_WORDS],
+            interest_exit: [const { AtomicU64::new(0) }; INTEREST_WORDS],
+            interest_flags: AtomicU64::new(0),
+        })
+    }
+
+    fn info(&self) -> DeviceInfo {
+        DeviceInfo {
+            abi_version: abi::ABI_VERSION,
+            nr_rings: self.rings.len() as u32,
+            data_size: self.data_size as u64,
+            consumer_area_pages: self.consumer_pages,
+            page_size: PAGE_SIZE as u32,
+            max_syscalls: abi::MAX_SYSCALLS as u32,
+            _reserved: 0,
+        }
+    }
+
+    fn consumer_pos(&self, cpu: usize) -> u64 {
+        // SAFETY: slot `cpu` lies inside the consumer area (sized for every ring).
+        let slot = unsafe { self.consumer_area.ptr.add(cpu * abi::CONSUMER_SLOT_SIZE) };
+        // SAFETY: the slot is 8-byte aligned and lives as long as `self`.
+        unsafe { AtomicU64::from_ptr(slot.cast()) }.load(Ordering::Acquire)
+    }
+
+    fn wants(words: &[AtomicU64; INTEREST_WORDS], nr: u32) -> bool {
+        let nr = nr as usize;
+        nr < abi::MAX_SYSCALLS && words[nr / 64].load(Ordering::Relaxed) & (1 << (nr % 64)) != 0
+    }
+
+    fn set_interest(&self, interest: &Interest) {
+        for i in 0..INTEREST_WORDS {
+            self.interest_enter[i].store(interest.enter[i], Ordering::Relaxed);
+            self.interest_exit[i].store(interest.exit[i], Ordering::Relaxed);
+        }
+        self.interest_flags.store(interest.flags, Ordering::Release);
+    }
+
+    fn stats(&self) -> DeviceStats {
+        let mut total = RingStats::default();
+        for ring in self.rings.iter() {
+            let s = ring.stats();
+            total.seen += s.seen;
+            total.delivered += s.delivered;
+            total.filtered += s.filtered;
+            total.dropped += s.dropped;
+            total.truncated += s.truncated;
+        }
+        DeviceStats { total, capturing: self.capturing.load(Ordering::Relaxed) as u32, _reserved: 0 }
+    }
+
+    /// Runs `write` on this CPU's ring with preemption disabled: counts the
+    /// event as seen, then filtered, dropped or delivered.
+    /// Whether a probe should run at all for the current task.
+    fn active(&self) -> bool {
+        if self.probe_floor || !self.capturing.load(Ordering::Relaxed) {
+            return false;
+        }
+        // SAFETY: `current` is valid in a probe.
+        let tgid = unsafe { (*Task::current_raw()).tgid };
+        tgid != self.consumer_tgid.load(Ordering::Relaxed)
+    }
+
+    /// `write` returns the record's size and whether any buffer was cut short.
+    fn emit(&self, interested: bool, max: usize, write: impl FnOnce(*mut u8, u16) -> (usize, bool)) {
+        // SAFETY: paired with the enable below; nothing in between sleeps.
+        unsafe { c::osprey_preempt_disable() };
+        // SAFETY: preemption is off, so the CPU number is stable.
+        let cpu = unsafe { c::osprey_cpu() } as usize;
+        if let Some(ring) = self.rings.get(cpu) {
+            ring.count(Counter::Seen);
+            if !interested {
+                ring.count(Counter::Filtered);
+            } else if let Some((at, head)) = ring.reserve(self.consumer_pos(cpu), max) {
+                let (size, truncated) = write(at, cpu as u16);
+                ring.commit(head, size);
+                if truncated {
+                    ring.count(Counter::Truncated);
+                }
+            } else {
+                ring.count(Counter::Dropped);
+            }
+        }
+        // SAFETY: paired with the disable above.
+        unsafe { c::osprey_preempt_enable() };
+    }
+
+    fn on_syscall(&self, regs: &bindings::pt_regs, exit: bool, ret: i64) {
+        let nr = regs.orig_ax as u32;
+        let args = [regs.di, regs.si, regs.dx, regs.r10, regs.r8, regs.r9].map(|r| r as u64);
+        let words = if exit { &self.interest_exit } else { &self.interest_enter };
+        let interested = Self::wants(words, nr);
+        let captures = if exit && interested { abi::exit_captures(nr, ret) } else { [Capture::None; MAX_BLOBS] };
+        let staged = stage_slow_captures(&captures);
+        let max = size_of::<SyscallRecord>()
+            + captures.iter().map(|c| abi::capture_cap(*c)).sum::<usize>();
+        let kind = if exit { RecordKind::SyscallExit } else { RecordKind::SyscallEnter };
+        self.emit(interested, max, |at, cpu| {
+            let mut w = RecordWriter::new(at, size_of::<SyscallRecord>());
+            for (i, capture) in captures.iter().enumerate() {
+                w.capture(*capture, &args, staged.as_ref().map(|s| (&s.buf[..], s.parts[i])));
+            }
+            let size = abi::align_record(w.cursor);
+            let rec = SyscallRecord {
+                hdr: current_header(kind, size, cpu),
+                nr,
+                nblobs: w.nblobs as u16,
+                _reserved: 0,
+                ret: if exit { ret } else { 0 },
+                args,
+                blobs: w.blobs,
+            };
+            // SAFETY: `at` has room for `max` >= size_of::<SyscallRecord>()
+            // bytes and is 8-byte aligned.
+            unsafe { at.cast::<SyscallRecord>().write(rec) };
+            (size, w.blobs.iter().any(|b| b.flags != 0))
+        });
+    }
+
+    fn on_process_exit(&self, task: *mut bindings::task_struct, group_dead: bool) {
+        let interested = self.interest_flags.load(Ordering::Acquire) & abi::INTEREST_PROCEXIT != 0;
+        // SAFETY: the tracepoint passes the exiting task, which is `current`.
+        let exit_code = unsafe { (*task).exit_code };
+        let size = size_of::<ProcessExitRecord>();
+        self.emit(interested, size, |at, cpu| {
+            let rec = ProcessExitRecord {
+                hdr: current_header(RecordKind::ProcessExit, size, cpu),
+                exit_code,
+                group_dead: group_dead as u32,
+            };
+            // SAFETY: `at` has room for `size` bytes and is 8-byte aligned.
+            unsafe { at.cast::<ProcessExitRecord>().write(rec) };
+            (size, false)
+        });
+    }
+}
+
+/// Header fields describing the current task.
+fn current_header(kind: RecordKind, size: usize, cpu: u16) -> RecordHeader {
+    let task = Task::current_raw();
+    // SAFETY: `current` is valid for the duration of the probe; `comm` is a
+    // NUL-terminated array of TASK_COMM_LEN bytes.
+    let (tid, pid, comm_raw) = unsafe { ((*task).pid, (*task).tgid, (*task).comm) };
+    let mut comm = [0u8; abi::COMM_LEN];
+    for (dst, src) in comm.iter_mut().zip(comm_raw.iter()) {
+        *dst = *src as u8;
+    }
+    // SAFETY: the helpers only read the current task's credentials and links.
+    unsafe {
+        RecordHeader {
+            size: size as u32,
+            kind: kind as u16,
+            cpu,
+            ts_ns: c::osprey_now_ns(),
+            tid: tid as u32,
+            pid: pid as u32,
+            ppid: c::osprey_ppid(),
+            uid: c::osprey_uid(),
+            gid: c::osprey_gid(),
+            loginuid: c::osprey_loginuid(),
+            cgroup_id: c::osprey_cgroup_id(),
+            comm,
+        }
+    }
+}
+
+/// Resolves the captures that may sleep (paths through d_path, the new
+/// image's argument area) before the ring is touched with preemption off.
+/// `None` when there are none.
+fn stage_slow_captures(captures: &[Capture; MAX_BLOBS]) -> Option<Staged> {
+    let slow = |c: &Capture| matches!(c, Capture::Exe | Capture::Cwd | Capture::ExecArgs);
+    if !captures.iter().any(slow) {
+        return None;
+    }
+    let total: usize = captures.iter().filter(|c| slow(c)).map(|c| abi::capture_cap(*c)).sum();
+    let mut buf = KVec::from_elem(0u8, total, GFP_KERNEL).ok()?;
+    let mut parts = [(0, 0, 0u8); MAX_BLOBS];
+    let mut at = 0;
+    for (i, capture) in captures.iter().enumerate() {
+        if !slow(capture) {
+            continue;
+        }
+        let cap = abi::capture_cap(*capture);
+        let dst = buf[at..at + cap].as_mut_ptr().cast::<c_char>();
+        let mut truncated: c_int = 0;
+        // SAFETY: `dst` has room for `cap` bytes; the helpers write at most that.
+        let n = unsafe {
+            match capture {
+                Capture::Exe => c::osprey_exe_path(dst, cap as c_int),
+                Capture::Cwd => c::osprey_cwd_path(dst, cap as c_int),
+                _ => c::osprey_exec_args(dst, cap as c_int, &mut truncated),
+            }
+        };
+        parts[i] = match n {
+            n if n < 0 => (at, 0, abi::BLOB_FAULT),
+            n => (at, n as usize, if truncated != 0 { abi::BLOB_TRUNCATED } else { 0 }),
+        };
+        at += cap;
+    }
+    Some(Staged { buf, parts })
+}
+
+/// Appends inline buffers after a record's fixed part.
+struct RecordWriter {
+    at: *mut u8,
+    cursor: usize,
+    nblobs: usize,
+    blobs: [BlobDesc; MAX_BLOBS],
+}
+
+impl RecordWriter {
+    fn new(at: *mut u8, fixed: usize) -> Self {
+        Self { at, cursor: fixed, nblobs: 0, blobs: [BlobDesc::default(); MAX_BLOBS] }
+    }
+
+    /// Fills one buffer as `capture` says. Reads of user memory use the
+    /// `_nofault` copy: preemption is off, and a bad pointer yields a flag.
+    fn capture(&mut self, capture: Capture, args: &[u64; 6], staged: Option<(&[u8], (usize, usize, u8))>) {
+        let cap = abi::capture_cap(capture);
+        if cap == 0 {
+            return;
+        }
+        // SAFETY: the reservation covers the fixed part plus every capture's cap.
+        let dst = unsafe { core::slice::from_raw_parts_mut(self.at.add(self.cursor), cap) };
+        let (arg, (len, flags)) = match capture {
+            Capture::None => return,
+            Capture::Str { arg } => (arg, copy_user_str(dst, args[arg as usize])),
+            Capture::Args { arg } => (arg, copy_user_argv(dst, args[arg as usize])),
+            Capture::Sockaddr { arg, len_arg } => {
+                let len = (args[len_arg as usize] as usize).min(cap);
+                (arg, copy_user(dst, args[arg as usize], len))
+            }
+            Capture::SockaddrOut { arg, len_ptr_arg } => {
+                let mut len = [0u8; 4];
+                match copy_user(&mut len, args[len_ptr_arg as usize], 4) {
+                    (4, _) => {
+                        let len = (u32::from_ne_bytes(len) as usize).min(cap);
+                        (arg, copy_user(dst, args[arg as usize], len))
+                    }
+                    _ => (arg, (0, abi::BLOB_FAULT)),
+                }
+            }
+            Capture::FdPair { arg } => (arg, copy_user(dst, args[arg as usize], 8)),
+            Capture::Exe | Capture::Cwd | Capture::ExecArgs => match staged {
+                Some((buf, (off, len, flags))) => {
+                    dst[..len].copy_from_slice(&buf[off..off + len]);
+                    (0, (len, flags))
+                }
+                None => (0, (0, abi::BLOB_FAULT)),
+            },
+        };
+        self.blobs[self.nblobs] = BlobDesc {
+            offset: self.cursor as u16,
+            len: len as u16,
+            arg,
+            kind: abi::capture_kind(capture) as u8,
+            flags,
+            _reserved: 0,
+        };
+        self.nblobs += 1;
+        self.cursor = abi::align_record(self.cursor + len);
+    }
+}
+
+/// Copies `len` bytes from user address `src`; returns (bytes, flags).
+fn copy_user(dst: &mut [u8], src: u64, len: usize) -> (usize, u8) {
+    let len = len.min(dst.len());
+    // SAFETY: `dst` has room for `len` bytes; the nofault copy validates `src`
+    // (NULL, kernel and unmapped addresses fail instead of faulting).
+    let rc = unsafe {
+        bindings::copy_from_user_nofault(dst.as_mut_ptr().cast(), src as usize as *const c_void, len)
+    };
+    if rc == 0 { (len, 0) } else { (0, abi::BLOB_FAULT) }
+}
+
+/// Copies a NUL-terminated user string (without its NUL), page by page so a
+/// short string at the end of a mapping still copies.
+fn copy_user_str(dst: &mut [u8], src: u64) -> (usize, u8) {
+    let mut done = 0;
+    while done < dst.len() {
+        let addr = src.wrapping_add(done as u64);
+        let chunk = (PAGE_SIZE - (addr as usize % PAGE_SIZE)).min(dst.len() - done);
+        if copy_user(&mut dst[done..done + chunk], addr, chunk).1 != 0 {
+            return (done, abi::BLOB_FAULT);
+        }
+        if let Some(nul) = dst[done..done + chunk].iter().position(|b| *b == 0) {
+            return (done + nul, 0);
+        }
+        done += chunk;
+    }
+    (done, abi::BLOB_TRUNCATED)
+}
+
+/// Copies a NULL-terminated user array of string pointers as NUL-separated
+/// strings.
+fn copy_user_argv(dst: &mut [u8], array: u64) -> (usize, u8) {
+    const MAX_ARGS: u64 = 1024;
+    let mut done = 0;
+    for i in 0..MAX_ARGS {
+        let mut ptr = [0u8; 8];
+        if copy_user(&mut ptr, array.wrapping_add(i * 8), 8).1 != 0 {
+            return (done, abi::BLOB_FAULT);
+        }
+        let ptr = u64::from_ne_bytes(ptr);
+        if ptr == 0 {
+            return (done, 0);
+        }
+        if done == dst.len() {
+            return (done, abi::BLOB_TRUNCATED);
+        }
+        let (n, flags) = copy_user_str(&mut dst[done..], ptr);
+        done += n;
+        if flags != 0 {
+            return (done, flags);
+        }
+        if done < dst.len() {
+            dst[done] = 0;
+            done += 1;
+        }
+    }
+    (done, abi::BLOB_TRUNCATED)
+}
+
+unsafe extern "C" fn probe_sys_enter(data: *mut c_void, regs: *mut bindings::pt_regs, _id: c_long) {
+    // SAFETY: `data` is the `Shared` registered with this probe, alive until
+    // the probes are unregistered and synchronised.
+    let shared = unsafe { &*data.cast::<Shared>() };
+    if !shared.active() {
+        return;
+    }
+    // SAFETY: the tracepoint passes the syscall's user registers.
+    shared.on_syscall(unsafe { &*regs }, false, 0);
+}
+
+unsafe extern "C" fn probe_sys_exit(data: *mut c_void, regs: *mut bindings::pt_regs, ret: c_long) {
+    // SAFETY: as in `probe_sys_enter`.
+    let shared = unsafe { &*data.cast::<Shared>() };
+    if !shared.active() {
+        return;
+    }
+    // SAFETY: as in `probe_sys_enter`.
+    shared.on_syscall(unsafe { &*regs }, true, ret as i64);
+}
+
+unsafe extern "C" fn probe_process_exit(
+    data: *mut c_void,
+    task: *mut bindings::task_struct,
+    group_dead: bool,
+) {
+    // SAFETY: as in `probe_sys_enter`.
+    let shared = unsafe { &*data.cast::<Shared>() };
+    if !shared.active() {
+        return;
+    }
+    shared.on_process_exit(task, group_dead);
+}
+
+/// Registered tracepoint probes; unregistered (and waited for) on drop.
+struct Probes {
+    registered: KVec<(*mut bindings::tracepoint, *mut c_void)>,
+    shared: Arc<Shared>,
+}
+
+// SAFETY: the tracepoint pointers are to static kernel objects.
+unsafe impl Send for Probes {}
+// SAFETY: see above.
+unsafe impl Sync for Probes {}
+
+struct Lookup {
+    name: &'static CStr,
+    found: *mut bindings::tracepoint,
+}
+
+unsafe extern "C" fn match_tracepoint(tp: *mut bindings::tracepoint, priv_: *mut c_void) {
+    // SAFETY: `priv_` is the `Lookup` passed to for_each_kernel_tracepoint;
+    // `tp` is a valid tracepoint with a NUL-terminated name.
+    unsafe {
+        let lookup = &mut *priv_.cast::<Lookup>();
+        if CStr::from_char_ptr((*tp).name) == lookup.name {
+            lookup.found = tp;
+        }
+    }
+}
+
+impl Probes {
+    fn register(shared: Arc<Shared>) -> Result<Self> {
+        let mut probes = Self { registered: KVec::new(), shared };
+        probes.add(c_str!("sys_enter"), probe_sys_enter as *mut c_void)?;
+        probes.add(c_str!("sys_exit"), probe_sys_exit as *mut c_void)?;
+        probes.add(c_str!("sched_process_exit"), probe_process_exit as *mut c_void)?;
+        Ok(probes)
+    }
+
+    fn add(&mut self, name: &'static CStr, func: *mut c_void) -> Result {
+        let mut lookup = Lookup { name, found: core::ptr::null_mut() };
+        // SAFETY: the callback only touches `lookup`, which outlives the call.
+        unsafe {
+            bindings::for_each_kernel_tracepoint(Some(match_tracepoint), (&raw mut lookup).cast())
+        };
+        if lookup.found.is_null() {
+            pr_err!("tracepoint {:?} not found\n", name);
+            return Err(ENOENT);
+        }
+        self.registered.reserve(1, GFP_KERNEL)?;
+        let data = Arc::as_ptr(&self.shared).cast_mut().cast::<c_void>();
+        // SAFETY: `func` has the tracepoint's prototype (with the leading data
+        // argument); `data` stays valid until `drop` has unregistered and synchronised.
+        to_result(unsafe { bindings::tracepoint_probe_register(lookup.found, func, data) })?;
+        self.registered.push((lookup.found, func), GFP_KERNEL)?;
+        Ok(())
+    }
+}
+
+impl Drop for Probes {
+    fn drop(&mut self) {
+        let data = Arc::as_ptr(&self.shared).cast_mut().cast::<c_void>();
+        for (tp, func) in self.registered.iter() {
+            // SAFETY: this exact (tracepoint, probe, data) was registered.
+            unsafe { bindings::tracepoint_probe_unregister(*tp, *func, data) };
+        }
+        // SAFETY: waits for running probes; afterwards none can see `shared`.
+        unsafe { c::osprey_tracepoint_sync() };
+    }
+}
+
+/// The device node and the state its open files reach through `container_of`.
+#[pin_data]
+struct Device {
+    shared: Arc<Shared>,
+    #[pin]
+    misc: MiscDeviceRegistration<Consumer>,
+}
+
+/// An open `/dev/osprey`: the one consumer.
+struct Consumer {
+    shared: Arc<Shared>,
+}
+
+#[vtable]
+impl MiscDevice for Consumer {
+    type Ptr = KBox<Self>;
+
+    fn open(_file: &File, misc: &MiscDeviceRegistration<Self>) -> Result<KBox<Self>> {
+        // SAFETY: every `MiscDeviceRegistration<Consumer>` is the `misc` field
+        // of a `Device` (only `Osprey::init` creates one), which outlives opens.
+        let device = unsafe {
+            &*kernel::container_of!(core::ptr::from_ref(misc).cast_mut(), Device, misc)
+        };
+        let shared = device.shared.clone();
+        if shared.attached.swap(true, Ordering::AcqRel) {
+            return Err(EBUSY);
+        }
+        Ok(KBox::new(Self { shared }, GFP_KERNEL).inspect_err(|_| {
+            device.shared.attached.store(false, Ordering::Release);
+        })?)
+    }
+
+    fn release(me: KBox<Self>, _file: &File) {
+        me.shared.capturing.store(false, Ordering::Release);
+        me.shared.set_interest(&Interest::default());
+        me.shared.attached.store(false, Ordering::Release);
+    }
+
+    fn mmap(me: &Consumer, _file: &File, vma: &VmaNew) -> Result {
+        let shared = &me.shared;
+        // SAFETY: `vma` is a valid area being set up; reading its offset is fine.
+        let pgoff = unsafe { (*vma.as_ptr()).vm_pgoff } as usize;
+        let len = vma.end() - vma.start();
+        let consumer_pages = shared.consumer_pages as usize;
+        vma.set_dontcopy();
+        if pgoff == 0 && len == consumer_pages * PAGE_SIZE {
+            return shared.consumer_area.map(vma, 0);
+        }
+        // Rings are read-only for the consumer: it may not even mprotect them writable.
+        if vma.writable() {
+            return Err(EPERM);
+        }
+        vma.try_clear_maywrite()?;
+        let ring_pages = 1 + shared.data_size / PAGE_SIZE;
+        let index = pgoff.checked_sub(consumer_pages).ok_or(EINVAL)?;
+        if index % ring_pages != 0 || len != ring_pages * PAGE_SIZE {
+            return Err(EINVAL);
+        }
+        shared.rings.get(index / ring_pages).ok_or(EINVAL)?.area.map(vma, 0)
+    }
+
+    fn ioctl(me: &Consumer, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
+        let shared = &me.shared;
+        let user = UserSlice::new(UserPtr::from_addr(arg), _IOC_SIZE(cmd));
+        match cmd {
+            abi::IOCTL_GET_INFO => user.writer().write(&shared.info())?,
+            abi::IOCTL_GET_STATS => user.writer().write(&shared.stats())?,
+            abi::IOCTL_SET_INTEREST => {
+                let interest: Interest = user.reader().read()?;
+                if interest.flags & !abi::INTEREST_PROCEXIT != 0 {
+                    return Err(EINVAL);
+                }
+                shared.set_interest(&interest);
+            }
+            abi::IOCTL_START => {
+                // SAFETY: `current` is the task issuing the ioctl.
+                let tgid = unsafe { (*Task::current_raw()).tgid };
+                shared.consumer_tgid.store(tgid, Ordering::Relaxed);
+                shared.capturing.store(true, Ordering::Release);
+            }
+            abi::IOCTL_STOP => shared.capturing.store(false, Ordering::Release),
+            _ => return Err(ENOTTY),
+        }
+        Ok(0)
+    }
+}
+
+struct Osprey {
+    // Dropped in this order: no new opens, then no running probe, then the rings.
+    _device: Pin<KBox<Device>>,
+    _probes: Probes,
+}
+
+impl kernel::Module for Osprey {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let pages = module_parameters::ring_pages.value();
+        if !pages.is_power_of_two() || pages > 65536 {
+            pr_err!("ring_pages={} must be a power of two up to 65536\n", pages);
+            return Err(EINVAL);
+        }
+        let nr_rings = kernel::cpu::nr_cpu_ids();
+        let floor = module_parameters::probe_floor.value();
+        let shared = Arc::new(Shared::new(nr_rings, pages, floor)?, GFP_KERNEL)?;
+        let probes = Probes::register(shared.clone())?;
+        let device = KBox::pin_init(
+            try_pin_init!(Device {
+                shared: shared.clone(),
+                misc <- MiscDeviceRegistration::register(MiscDeviceOptions { name: c_str!("osprey") }),
+            }),
+            GFP_KERNEL,
+        )?;
+        pr_info!(
+            "abi {}, {} rings of {} KiB{}\n",
+            abi::ABI_VERSION,
+            nr_rings,
+            pages as usize * PAGE_SIZE / 1024,
+            if floor { ", probe_floor" } else { "" }
+        );
+        Ok(Self { _device: device, _probes: probes })
+    }
+}

@@ -1,0 +1,63 @@
+# Shared helpers for Osprey's scripts. Source it; do not run it.
+#
+# All heavy state (the trixie build chroot, the prepared kernel tree, the VM
+# root filesystem, build outputs) lives under $OSPREY_CACHE, never in the repo.
+
+set -euo pipefail
+
+OSPREY_CACHE=${OSPREY_CACHE:-/var/cache/osprey}
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MIRROR=${OSPREY_MIRROR:-http://deb.debian.org/debian}
+
+BUILD_ROOT=$OSPREY_CACHE/build-root      # trixie chroot with rustc/bindgen/gcc-14
+VM_ROOT=$OSPREY_CACHE/vm-root            # trixie userland the test VM boots
+STAMPS=$OSPREY_CACHE/stamps
+KTREE_IN_CHROOT=/build/linux            # prepared kernel tree, path inside the chroot
+KTREE=$BUILD_ROOT$KTREE_IN_CHROOT
+
+log() { printf '[osprey %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# step NAME: true when NAME already completed (so a re-run skips it).
+step_done() { [ -f "$STAMPS/$1" ]; }
+step_mark() { mkdir -p "$STAMPS"; date -u +%FT%TZ >"$STAMPS/$1"; }
+
+# The kernel release chosen when the build root was provisioned.
+kernel_release() {
+  [ -f "$OSPREY_CACHE/kernel-release" ] || die "no kernel prepared yet: run scripts/setup.sh"
+  cat "$OSPREY_CACHE/kernel-release"
+}
+
+# Mount the pseudo filesystems a chroot needs; idempotent. Unmounted by
+# chroot_umount, which callers register with trap.
+chroot_mount() {
+  local root=$1
+  mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
+  mountpoint -q "$root/sys" || mount -t sysfs sysfs "$root/sys"
+  mountpoint -q "$root/dev" || mount --bind /dev "$root/dev"
+  mountpoint -q "$root/dev/pts" || mount -t devpts devpts "$root/dev/pts"
+}
+
+chroot_umount() {
+  local root=$1 m
+  for m in dev/pts dev sys proc; do
+    mountpoint -q "$root/$m" && umount -l "$root/$m"
+  done
+  return 0
+}
+
+# in_chroot ROOT CMD...: run CMD inside ROOT with a sane environment.
+in_chroot() {
+  local root=$1; shift
+  chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+    DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 "$@"
+}
+
+# The make invocation Debian used for its kernel (see the headers'
+# .kernelvariables): gcc-14, no LLVM, and the exact release string.
+kmake() {
+  local krel
+  krel=$(kernel_release)
+  in_chroot "$BUILD_ROOT" make ARCH=x86 CROSS_COMPILE=x86_64-linux-gnu- \
+    CC=x86_64-linux-gnu-gcc-14 HOSTCC=gcc-14 KERNELRELEASE="$krel" "$@"
+}

@@ -1,0 +1,471 @@
+// The wire contract between the Osprey kernel module and its consumer.
+//
+// This file is compiled twice: as the `shared_abi` crate (consumer side) and,
+// through a `#[path]` module in `kmod/osprey.rs`, inside the kernel module.
+// It therefore holds no crate-level attributes and uses nothing beyond `core`.
+//
+// Layout of one CPU's ring as mapped by the consumer:
+//
+//   page 0          RingHeader   (read-only: written by the producer only)
+//   pages 1..=N     data         (read-only: records, 8-byte aligned)
+//
+// plus, at mmap offset 0, the consumer area: one cache line per CPU holding the
+// consumer's read position. That area is the only memory the consumer may write.
+// A record never wraps: when it would not fit before the end of the data area,
+// the producer writes a `PAD` record to the end and continues at offset 0.
+
+/// Bumped on any change to a layout, constant or ioctl below.
+pub const ABI_VERSION: u32 = 1;
+
+/// Name of the misc device, under `/dev`.
+pub const DEVICE_NAME: &str = "osprey";
+
+pub const PAGE_SIZE: usize = 4096;
+
+/// `RingHeader::magic`: "OSPR".
+pub const RING_MAGIC: u32 = 0x5250_534f;
+
+/// Process names are copied like the kernel's `TASK_COMM_LEN`.
+pub const COMM_LEN: usize = 16;
+
+/// System call numbers the interest bitmap covers (x86-64 uses < 470).
+pub const MAX_SYSCALLS: usize = 512;
+pub const INTEREST_WORDS: usize = MAX_SYSCALLS / 64;
+
+/// Every record starts at, and has a size that is a multiple of, this.
+pub const RECORD_ALIGN: usize = 8;
+
+/// Size of one consumer-area slot: a cache line, so CPUs do not share one.
+pub const CONSUMER_SLOT_SIZE: usize = 64;
+
+/// Most inline buffers one syscall record carries (rename: two paths; execve:
+/// exe, argv, cwd).
+pub const MAX_BLOBS: usize = 3;
+
+/// Capacity of one inline buffer; longer data is cut and flagged `TRUNCATED`.
+pub const PATH_CAP: usize = 1024;
+pub const ARGS_CAP: usize = 2048;
+pub const SOCKADDR_CAP: usize = 128;
+
+/// Largest record the producer can write (a syscall record with three full
+/// argument-list-sized buffers).
+pub const MAX_RECORD_SIZE: usize = size_of::<SyscallRecord>() + MAX_BLOBS * ARGS_CAP;
+
+/// What a record is.
+#[repr(u16)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordKind {
+    /// Filler to the end of the data area; skip it and continue at offset 0.
+    Pad = 0,
+    SyscallEnter = 1,
+    SyscallExit = 2,
+    ProcessExit = 3,
+}
+
+impl RecordKind {
+    pub const fn from_raw(raw: u16) -> Option<Self> {
+        match raw {
+            0 => Some(Self::Pad),
+            1 => Some(Self::SyscallEnter),
+            2 => Some(Self::SyscallExit),
+            3 => Some(Self::ProcessExit),
+            _ => None,
+        }
+    }
+}
+
+/// Common prefix of every record: who did what, where and when.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RecordHeader {
+    /// Total size in bytes, header and inline buffers included, multiple of 8.
+    pub size: u32,
+    /// A `RecordKind`.
+    pub kind: u16,
+    pub cpu: u16,
+    /// Wall-clock time, ns since the Unix epoch.
+    pub ts_ns: u64,
+    pub tid: u32,
+    pub pid: u32,
+    pub ppid: u32,
+    pub uid: u32,
+    pub gid: u32,
+    /// Login uid (`u32::MAX` when unset), as audit sees it.
+    pub loginuid: u32,
+    /// Id of the task's cgroup v2 (the inode number of its directory).
+    pub cgroup_id: u64,
+    /// NUL-padded task name.
+    pub comm: [u8; COMM_LEN],
+}
+
+/// What an inline buffer holds.
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlobKind {
+    /// A NUL-free string copied from a user pointer argument (a path, a name).
+    Str = 1,
+    /// NUL-separated strings (an argument vector).
+    Args = 2,
+    /// A socket address as the syscall saw it (`struct sockaddr_*`).
+    Sockaddr = 3,
+    /// The executable's path, resolved by the kernel after a successful exec.
+    Exe = 4,
+    /// The working directory, resolved by the kernel.
+    Cwd = 5,
+    /// Two `i32` file descriptors written by the syscall (pipe, socketpair).
+    FdPair = 6,
+}
+
+impl BlobKind {
+    pub const fn from_raw(raw: u8) -> Option<Self> {
+        match raw {
+            1 => Some(Self::Str),
+            2 => Some(Self::Args),
+            3 => Some(Self::Sockaddr),
+            4 => Some(Self::Exe),
+            5 => Some(Self::Cwd),
+            6 => Some(Self::FdPair),
+            _ => None,
+        }
+    }
+}
+
+/// `BlobDesc::flags`: the data was longer than the buffer and was cut.
+pub const BLOB_TRUNCATED: u8 = 1 << 0;
+/// `BlobDesc::flags`: the user pointer faulted; `len` bytes were read before.
+pub const BLOB_FAULT: u8 = 1 << 1;
+
+/// Where one inline buffer of a syscall record is.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlobDesc {
+    /// Offset from the start of the record.
+    pub offset: u16,
+    pub len: u16,
+    /// Index of the syscall argument it was read from (0-5).
+    pub arg: u8,
+    /// A `BlobKind`; 0 for an unused slot.
+    pub kind: u8,
+    pub flags: u8,
+    pub _reserved: u8,
+}
+
+/// A system call, at entry (arguments only) or at exit (arguments, return
+/// value and decoded user memory). Inline buffers follow the fixed part.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SyscallRecord {
+    pub hdr: RecordHeader,
+    /// System call number (x86-64).
+    pub nr: u32,
+    /// Used entries of `blobs`.
+    pub nblobs: u16,
+    pub _reserved: u16,
+    /// Return value (0 in enter records).
+    pub ret: i64,
+    /// Raw argument registers.
+    pub args: [u64; 6],
+    pub blobs: [BlobDesc; MAX_BLOBS],
+}
+
+/// A process (thread group leader or thread) ended.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProcessExitRecord {
+    pub hdr: RecordHeader,
+    /// `task->exit_code`: status << 8, or the terminating signal.
+    pub exit_code: i32,
+    /// Non-zero when the whole thread group is gone.
+    pub group_dead: u32,
+}
+
+/// Page 0 of each CPU's ring. The producer alone writes it.
+#[repr(C)]
+#[derive(Debug)]
+pub struct RingHeader {
+    pub magic: u32,
+    pub abi_version: u32,
+    pub cpu: u32,
+    pub _reserved: u32,
+    /// Size of the data area in bytes (a power of two times the page size).
+    pub data_size: u64,
+    /// Bytes ever written; data offset is `head % data_size`. Published with
+    /// release ordering after the record is complete.
+    pub head: u64,
+    pub stats: RingStats,
+}
+
+/// Per-CPU counters: `seen = delivered + filtered + dropped` for events seen
+/// while capture was on.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RingStats {
+    /// Events the probes saw while capture was on.
+    pub seen: u64,
+    /// Events written to the ring.
+    pub delivered: u64,
+    /// Events not of interest (bitmap), never written.
+    pub filtered: u64,
+    /// Events lost because the ring was full.
+    pub dropped: u64,
+    /// Bytes of inline buffers cut or lost to faulting user pointers.
+    pub truncated: u64,
+}
+
+/// Answer of `IOCTL_GET_INFO`: what the consumer needs to map the rings.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeviceInfo {
+    pub abi_version: u32,
+    /// Number of rings (`nr_cpu_ids`); ring `i` belongs to CPU `i`.
+    pub nr_rings: u32,
+    /// Data bytes per ring.
+    pub data_size: u64,
+    /// Pages of the consumer area at mmap offset 0.
+    pub consumer_area_pages: u32,
+    pub page_size: u32,
+    pub max_syscalls: u32,
+    pub _reserved: u32,
+}
+
+impl DeviceInfo {
+    /// mmap offset (bytes) of CPU `cpu`'s ring: header page then data.
+    pub const fn ring_offset(&self, cpu: u32) -> u64 {
+        let ring_pages = 1 + self.data_size / PAGE_SIZE as u64;
+        (self.consumer_area_pages as u64 + cpu as u64 * ring_pages) * PAGE_SIZE as u64
+    }
+
+    /// Length of one ring's mapping.
+    pub const fn ring_len(&self) -> u64 {
+        PAGE_SIZE as u64 + self.data_size
+    }
+}
+
+/// Pages of the consumer area for `nr_rings` rings.
+pub const fn consumer_area_pages(nr_rings: u32) -> u32 {
+    let bytes = nr_rings as usize * CONSUMER_SLOT_SIZE;
+    bytes.div_ceil(PAGE_SIZE) as u32
+}
+
+/// `Interest::flags`: deliver process-exit records.
+pub const INTEREST_PROCEXIT: u64 = 1 << 0;
+
+/// Argument of `IOCTL_SET_INTEREST`: bit `nr` set = deliver that syscall.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Interest {
+    pub enter: [u64; INTEREST_WORDS],
+    pub exit: [u64; INTEREST_WORDS],
+    pub flags: u64,
+}
+
+impl Interest {
+    /// Everything: every syscall in both directions, and process exits.
+    pub const fn all() -> Self {
+        Self {
+            enter: [u64::MAX; INTEREST_WORDS],
+            exit: [u64::MAX; INTEREST_WORDS],
+            flags: INTEREST_PROCEXIT,
+        }
+    }
+
+    pub fn set(&mut self, nr: usize, enter: bool, exit: bool) {
+        if nr < MAX_SYSCALLS {
+            if enter {
+                self.enter[nr / 64] |= 1 << (nr % 64);
+            }
+            if exit {
+                self.exit[nr / 64] |= 1 << (nr % 64);
+            }
+        }
+    }
+
+    pub const fn wants(words: &[u64; INTEREST_WORDS], nr: usize) -> bool {
+        nr < MAX_SYSCALLS && words[nr / 64] & (1 << (nr % 64)) != 0
+    }
+}
+
+/// Aggregate counters returned by `IOCTL_GET_STATS`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeviceStats {
+    pub total: RingStats,
+    /// Non-zero while capture is on.
+    pub capturing: u32,
+    pub _reserved: u32,
+}
+
+// ioctl numbers, encoded as the kernel's _IOR/_IOW/_IO macros do on x86-64.
+const IOC_WRITE: u32 = 1;
+const IOC_READ: u32 = 2;
+const fn ioc(dir: u32, nr: u32, size: usize) -> u32 {
+    (dir << 30) | ((size as u32) << 16) | ((IOCTL_TYPE as u32) << 8) | nr
+}
+
+/// The ioctl "type" byte: 'O'.
+pub const IOCTL_TYPE: u8 = b'O';
+pub const IOCTL_GET_INFO: u32 = ioc(IOC_READ, 1, size_of::<DeviceInfo>());
+pub const IOCTL_SET_INTEREST: u32 = ioc(IOC_WRITE, 2, size_of::<Interest>());
+pub const IOCTL_START: u32 = ioc(0, 3, 0);
+pub const IOCTL_STOP: u32 = ioc(0, 4, 0);
+pub const IOCTL_GET_STATS: u32 = ioc(IOC_READ, 5, size_of::<DeviceStats>());
+
+// Layout checks: both sides fail to compile if any of these change by accident.
+const _: () = {
+    use core::mem::{align_of, offset_of};
+    assert!(size_of::<RecordHeader>() == 64);
+    assert!(offset_of!(RecordHeader, ts_ns) == 8);
+    assert!(offset_of!(RecordHeader, tid) == 16);
+    assert!(offset_of!(RecordHeader, cgroup_id) == 40);
+    assert!(offset_of!(RecordHeader, comm) == 48);
+    assert!(size_of::<BlobDesc>() == 8);
+    assert!(size_of::<SyscallRecord>() == 152);
+    assert!(offset_of!(SyscallRecord, nr) == 64);
+    assert!(offset_of!(SyscallRecord, ret) == 72);
+    assert!(offset_of!(SyscallRecord, args) == 80);
+    assert!(offset_of!(SyscallRecord, blobs) == 128);
+    assert!(size_of::<SyscallRecord>() % RECORD_ALIGN == 0);
+    assert!(size_of::<ProcessExitRecord>() == 72);
+    assert!(align_of::<SyscallRecord>() == 8);
+    assert!(size_of::<RingStats>() == 40);
+    assert!(offset_of!(RingHeader, head) == 24);
+    assert!(offset_of!(RingHeader, stats) == 32);
+    assert!(size_of::<RingHeader>() <= PAGE_SIZE);
+    assert!(size_of::<DeviceInfo>() == 32);
+    assert!(size_of::<Interest>() == 136);
+    assert!(size_of::<DeviceStats>() == 48);
+    assert!(MAX_RECORD_SIZE <= u16::MAX as usize);
+    assert!(IOCTL_GET_INFO == 0x8020_4f01);
+};
+
+/// x86-64 numbers of the system calls whose user memory the producer decodes.
+pub mod nr {
+    pub const OPEN: u32 = 2;
+    pub const PIPE: u32 = 22;
+    pub const CONNECT: u32 = 42;
+    pub const ACCEPT: u32 = 43;
+    pub const BIND: u32 = 49;
+    pub const SOCKETPAIR: u32 = 53;
+    pub const EXECVE: u32 = 59;
+    pub const RENAME: u32 = 82;
+    pub const MKDIR: u32 = 83;
+    pub const RMDIR: u32 = 84;
+    pub const CREAT: u32 = 85;
+    pub const LINK: u32 = 86;
+    pub const UNLINK: u32 = 87;
+    pub const SYMLINK: u32 = 88;
+    pub const CHMOD: u32 = 90;
+    pub const CHOWN: u32 = 92;
+    pub const LCHOWN: u32 = 94;
+    pub const CHDIR: u32 = 80;
+    pub const CHROOT: u32 = 161;
+    pub const MOUNT: u32 = 165;
+    pub const UMOUNT2: u32 = 166;
+    pub const INIT_MODULE: u32 = 175;
+    pub const DELETE_MODULE: u32 = 176;
+    pub const OPENAT: u32 = 257;
+    pub const MKDIRAT: u32 = 258;
+    pub const FCHOWNAT: u32 = 260;
+    pub const UNLINKAT: u32 = 263;
+    pub const RENAMEAT: u32 = 264;
+    pub const LINKAT: u32 = 265;
+    pub const SYMLINKAT: u32 = 266;
+    pub const FCHMODAT: u32 = 268;
+    pub const ACCEPT4: u32 = 288;
+    pub const PIPE2: u32 = 293;
+    pub const RENAMEAT2: u32 = 316;
+    pub const MEMFD_CREATE: u32 = 319;
+    pub const EXECVEAT: u32 = 322;
+    pub const OPENAT2: u32 = 437;
+    pub const FCHMODAT2: u32 = 452;
+}
+
+/// How the producer fills one inline buffer of an exit record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Capture {
+    None,
+    /// The NUL-terminated string at the user pointer in argument `arg`.
+    Str { arg: u8 },
+    /// The array of string pointers at argument `arg` (an argv).
+    Args { arg: u8 },
+    /// A `struct sockaddr` at argument `arg`, its length in argument `len_arg`.
+    Sockaddr { arg: u8, len_arg: u8 },
+    /// A `struct sockaddr` the kernel wrote at argument `arg`, its length in the
+    /// `socklen_t` that argument `len_ptr_arg` points to (accept).
+    SockaddrOut { arg: u8, len_ptr_arg: u8 },
+    /// The two file descriptors the kernel wrote at argument `arg`.
+    FdPair { arg: u8 },
+    /// After a successful exec: the new executable's path.
+    Exe,
+    /// After a successful exec: the new image's argument area.
+    ExecArgs,
+    /// The task's working directory.
+    Cwd,
+}
+
+const fn caps1(a: Capture) -> [Capture; MAX_BLOBS] {
+    [a, Capture::None, Capture::None]
+}
+const fn caps2(a: Capture, b: Capture) -> [Capture; MAX_BLOBS] {
+    [a, b, Capture::None]
+}
+const fn str_arg(arg: u8) -> Capture {
+    Capture::Str { arg }
+}
+
+/// What the exit record of syscall `nr` carries, given its return value `ret`.
+/// Enter records carry raw arguments only.
+pub const fn exit_captures(nr: u32, ret: i64) -> [Capture; MAX_BLOBS] {
+    match nr {
+        // A successful exec replaced the caller's memory: describe the new
+        // image instead of the (gone) argument pointers.
+        nr::EXECVE | nr::EXECVEAT if ret == 0 => [Capture::Exe, Capture::ExecArgs, Capture::Cwd],
+        nr::EXECVE => caps2(str_arg(0), Capture::Args { arg: 1 }),
+        nr::EXECVEAT => caps2(str_arg(1), Capture::Args { arg: 2 }),
+        nr::OPEN | nr::CREAT | nr::MKDIR | nr::RMDIR | nr::UNLINK | nr::CHMOD | nr::CHOWN
+        | nr::LCHOWN | nr::CHDIR | nr::CHROOT | nr::UMOUNT2 | nr::MEMFD_CREATE
+        | nr::DELETE_MODULE => caps1(str_arg(0)),
+        nr::OPENAT | nr::OPENAT2 | nr::MKDIRAT | nr::FCHOWNAT | nr::UNLINKAT | nr::FCHMODAT
+        | nr::FCHMODAT2 => caps1(str_arg(1)),
+        nr::RENAME | nr::LINK | nr::SYMLINK => caps2(str_arg(0), str_arg(1)),
+        nr::RENAMEAT | nr::RENAMEAT2 | nr::LINKAT => caps2(str_arg(1), str_arg(3)),
+        nr::SYMLINKAT => caps2(str_arg(0), str_arg(2)),
+        nr::MOUNT => [str_arg(0), str_arg(1), str_arg(2)],
+        nr::INIT_MODULE => caps1(str_arg(2)),
+        nr::CONNECT | nr::BIND => caps1(Capture::Sockaddr { arg: 1, len_arg: 2 }),
+        nr::ACCEPT | nr::ACCEPT4 if ret >= 0 => {
+            caps1(Capture::SockaddrOut { arg: 1, len_ptr_arg: 2 })
+        }
+        nr::PIPE | nr::PIPE2 if ret == 0 => caps1(Capture::FdPair { arg: 0 }),
+        nr::SOCKETPAIR if ret == 0 => caps1(Capture::FdPair { arg: 3 }),
+        _ => [Capture::None; MAX_BLOBS],
+    }
+}
+
+/// Upper bound of the inline bytes `capture` adds to a record.
+pub const fn capture_cap(capture: Capture) -> usize {
+    match capture {
+        Capture::None => 0,
+        Capture::Str { .. } | Capture::Exe | Capture::Cwd => PATH_CAP,
+        Capture::Args { .. } | Capture::ExecArgs => ARGS_CAP,
+        Capture::Sockaddr { .. } | Capture::SockaddrOut { .. } => SOCKADDR_CAP,
+        Capture::FdPair { .. } => 8,
+    }
+}
+
+/// The blob kind a capture produces.
+pub const fn capture_kind(capture: Capture) -> BlobKind {
+    match capture {
+        Capture::None | Capture::Str { .. } => BlobKind::Str,
+        Capture::Args { .. } | Capture::ExecArgs => BlobKind::Args,
+        Capture::Sockaddr { .. } | Capture::SockaddrOut { .. } => BlobKind::Sockaddr,
+        Capture::FdPair { .. } => BlobKind::FdPair,
+        Capture::Exe => BlobKind::Exe,
+        Capture::Cwd => BlobKind::Cwd,
+    }
+}
+
+/// Rounds `n` up to the record alignment.
+pub const fn align_record(n: usize) -> usize {
+    (n + RECORD_ALIGN - 1) & !(RECORD_ALIGN - 1)
+}
