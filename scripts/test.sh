@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Run every test: unit and integration tests (cargo), then the end-to-end tests
+# that boot the stock Debian kernel in QEMU with the module. Provisions the
+# toolchain, kernel tree and VM image first if the cache lacks them.
+#
+#   scripts/test.sh            everything
+#   scripts/test.sh --no-vm    cargo tests only (no root, no cache needed)
+source "$(dirname "$0")/lib.sh"
+
+vm=1
+[ "${1:-}" = "--no-vm" ] && vm=""
+passed=0 failed=0
+count_cargo() {
+  local p f
+  p=$(grep -Eo '[0-9]+ passed' "$1" | awk '{s+=$1} END {print s+0}')
+  f=$(grep -Eo '[0-9]+ failed' "$1" | awk '{s+=$1} END {print s+0}')
+  passed=$((passed + p)) failed=$((failed + f))
+}
+
+if [ -n "$vm" ]; then
+  "$REPO/scripts/setup.sh"
+  "$REPO/scripts/build.sh"
+fi
+
+log "cargo test"
+cargo_log=$(mktemp)
+(cd "$REPO" && cargo test --workspace --release --locked 2>&1) | tee "$cargo_log" | grep -E '^(test result|running|test .* FAILED|failures:|---- )' || true
+cargo_rc=${PIPESTATUS[0]}
+count_cargo "$cargo_log"
+[ "$cargo_rc" = 0 ] || { grep -A30 '^failures:' "$cargo_log" | head -60; failed=$((failed > 0 ? failed : 1)); }
+
+if [ -n "$vm" ]; then
+  log "vm tests"
+  vm_log=$(mktemp)
+  python3 "$REPO/vm-tests/run.py" 2>&1 | tee "$vm_log"
+  p=$(sed -n 's/^vm-tests: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$vm_log")
+  f=$(sed -n 's/^vm-tests: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$vm_log")
+  [ -n "$p" ] || { p=0 f=1; }
+  passed=$((passed + p)) failed=$((failed + f))
+fi
+
+echo "total: $passed passed, $failed failed"
+[ "$failed" = 0 ]

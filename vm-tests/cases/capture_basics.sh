@@ -1,0 +1,21 @@
+# Real actions whose decoded events test_capture_basics checks.
+set -e
+cat /etc/shadow >/dev/null
+sh -c 'exec /bin/true a b'
+cd /tmp
+touch osprey-probe
+chmod 4755 osprey-probe
+mv osprey-probe osprey-renamed
+rm osprey-renamed
+mkdir osprey-dir && rmdir osprey-dir
+python3 - <<'PY'
+import socket, threading
+srv = socket.socket(); srv.bind(("127.0.0.1", 8080)); srv.listen(1)
+t = threading.Thread(target=lambda: srv.accept()[0].close()); t.start()
+c = socket.create_connection(("127.0.0.1", 8080)); c.close(); t.join()
+PY
+unshare -U true
+(exit 3) || true
+sh -c 'exit 7' || true
+# A syscall outside the interest set: must not appear.
+getent passwd root >/dev/null

@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""End-to-end tests in QEMU: the stock Debian kernel, the Osprey module and
+`osprey`, driven through scripts/vm-run.sh. Each test boots one VM.
+
+    python3 vm-tests/run.py [-k NAME]
+
+Prints PASS/FAIL per test and a closing 'N passed, N failed' line.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+CASES = os.path.join(HERE, "cases")
+VM_RUN = os.path.join(REPO, "scripts", "vm-run.sh")
+
+
+class VmResult:
+    def __init__(self, proc, out_dir):
+        self.rc = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+        self.out_dir = out_dir
+
+    def events(self):
+        return [json.loads(line) for line in self.stdout.splitlines() if line.startswith("{")]
+
+    def stats(self, text=None):
+        """The consumer's closing 'osprey-stats {...}' line."""
+        for line in (text if text is not None else self.stderr).splitlines():
+            if line.startswith("osprey-stats "):
+                return json.loads(line[len("osprey-stats "):])
+        raise AssertionError("no osprey-stats line in:\n" + (text or self.stderr)[-2000:])
+
+    def out_file(self, name):
+        with open(os.path.join(self.out_dir, name)) as f:
+            return f.read()
+
+
+def vm(case, *options, timeout=600):
+    out_dir = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"osprey-vmtest-{os.getpid()}-{case}")
+    cmd = [VM_RUN, "--out", out_dir, *options, os.path.join(CASES, case + ".sh")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    result = VmResult(proc, out_dir)
+    if result.rc != 0:
+        raise AssertionError(f"{case}: vm-run exited {result.rc}\n{result.stderr[-3000:]}")
+    return result
+
+
+def find(events, **fields):
+    """Events whose fields (dots as '__', args as 'a_NAME') all match."""
+    def ok(e):
+        for key, want in fields.items():
+            got = e["evt.args"].get(key[2:]) if key.startswith("a_") else e.get(key.replace("__", "."))
+            if callable(want) and not want(got):
+                return False
+            if not callable(want) and got != want:
+                return False
+        return True
+    return [e for e in events if ok(e)]
+
+
+def one(events, **fields):
+    hits = find(events, **fields)
+    assert hits, f"no event with {fields}"
+    return hits[0]
+
+
+def test_capture_basics():
+    syscalls = "openat,execve,chmod,fchmodat,unlinkat,renameat2,rename,mkdir,rmdir,connect,accept,accept4,unshare,procexit"
+    r = vm("capture_basics", "--capture", "--consumer-args", f"--syscalls {syscalls}")
+    ev = r.events()
+    # cat /etc/shadow -> openat exit with the path and a valid fd
+    e = one(ev, evt__type="openat", evt__dir="<", a_name="/etc/shadow", proc__name="cat")
+    assert e["evt.args"]["fd"] >= 0 and e["evt.res"] == "SUCCESS", e
+    assert e["evt.args"]["flags"].startswith("O_RDONLY"), e
+    # sh -c 'exec /bin/true a b' -> execve with the exe and argv
+    e = one(ev, evt__type="execve", evt__dir="<", a_exe="/bin/true")
+    assert e["evt.args"]["args"] == ["a", "b"], e
+    assert e["evt.args"]["trusted_exepath"] == "/usr/bin/true", e
+    # touch / chmod 4755 / mv / rm
+    one(ev, evt__type="openat", evt__dir="<", a_name="osprey-probe", a_flags=lambda f: "O_CREAT" in f)
+    e = one(ev, evt__type=lambda t: t in ("fchmodat", "chmod"), a_filename="osprey-probe")
+    assert e["evt.args"]["mode"] == "04755", e
+    one(ev, evt__type=lambda t: t in ("renameat2", "rename"), a_oldpath="osprey-probe", a_newpath="osprey-renamed")
+    one(ev, evt__type="unlinkat", evt__dir="<", a_name="osprey-renamed")
+    one(ev, evt__type="mkdir", evt__dir="<", a_path="osprey-dir", a_mode="0777")
+    # TCP connect to a local listener
+    e = one(ev, evt__type="connect", evt__dir="<", a_addr="127.0.0.1:8080")
+    assert e["evt.res"] == "SUCCESS", e
+    one(ev, evt__type=lambda t: t in ("accept", "accept4"), evt__dir="<", a_addr=lambda a: a and a.startswith("127.0.0.1:"))
+    # unshare -U true
+    one(ev, evt__type="unshare", evt__dir="<", a_flags="CLONE_NEWUSER")
+    # process exits, with their status
+    one(ev, evt__type="procexit", a_status=3 << 8)
+    one(ev, evt__type="procexit", a_status=7 << 8)
+    # enter events exist too, with raw arguments
+    one(ev, evt__type="openat", evt__dir=">")
+    # the interest set really filters: nothing outside it arrives
+    allowed = set(syscalls.split(","))
+    stray = {e["evt.type"] for e in ev} - allowed
+    assert not stray, f"events outside the interest set: {stray}"
+    s = r.stats(r.stderr)
+    assert s["filtered"] > 0, s
+    assert s["seen"] == s["delivered"] + s["filtered"] + s["dropped"], s
+    assert s["printed"] == s["delivered"], s
+    # events come out in timestamp order
+    times = [e["evt.rawtime"] for e in ev]
+    assert times == sorted(times), "events out of order"
+
+
+def test_getppid_burst_counters():
+    r = vm("getppid_burst", "--no-consumer")
+    s = r.stats(r.out_file("consumer.err"))
+    assert s["seen"] == s["delivered"] + s["filtered"] + s["dropped"], s
+    # 1M calls, each an enter and an exit, plus whatever else ran
+    per_cpu = s["per_cpu"]
+    assert sum(c["seen"] for c in per_cpu) == s["seen"]
+    assert s["delivered"] + s["dropped"] >= 2_000_000, s
+    assert s["printed"] == s["delivered"], s
+    assert s["decode_errors"] == 0, s
+    print(f"    getppid burst: {s['delivered']} delivered, {s['dropped']} dropped, {s['filtered']} filtered")
+
+
+def test_unload_while_attached_and_cycles():
+    r = vm("unload_stress", "--no-consumer")
+    assert "unload stress ok" in r.stderr, r.stderr[-2000:]
+    dmesg = r.out_file("dmesg.txt")
+    for bad in ("WARNING", "BUG", "Oops", "Call Trace"):
+        assert bad not in dmesg, dmesg[-3000:]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-k", default="", help="run tests whose name contains this")
+    args = ap.parse_args()
+    tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and args.k in n]
+    passed = failed = 0
+    for name, fn in tests:
+        start = time.time()
+        try:
+            fn()
+            passed += 1
+            print(f"PASS {name} ({time.time() - start:.1f} s)", flush=True)
+        except Exception:
+            failed += 1
+            print(f"FAIL {name} ({time.time() - start:.1f} s)", flush=True)
+            traceback.print_exc()
+    print(f"vm-tests: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
