@@ -536,6 +536,7 @@ impl RecordWriter {
                 }
             }
             Capture::FdPair { arg } => (arg, copy_user(dst, args[arg as usize], 8)),
+            Capture::Struct { arg, len } => (arg, copy_user(dst, args[arg as usize], len as usize)),
             Capture::Exe | Capture::Cwd | Capture::ExecArgs => match staged {
                 Some((buf, (off, len, flags))) => {
                     dst[..len].copy_from_slice(&buf[off..off + len]);

@@ -72,7 +72,7 @@ def one(events, **fields):
 
 
 def test_capture_basics():
-    syscalls = "openat,execve,chmod,fchmodat,unlinkat,renameat2,rename,mkdir,rmdir,connect,accept,accept4,unshare,procexit"
+    syscalls = "openat,openat2,execve,chmod,fchmodat,unlinkat,renameat2,rename,mkdir,rmdir,connect,accept,accept4,unshare,procexit"
     r = vm("capture_basics", "--capture", "--consumer-args", f"--syscalls {syscalls}")
     ev = r.events()
     # cat /etc/shadow -> openat exit with the path and a valid fd
@@ -83,6 +83,8 @@ def test_capture_basics():
     e = one(ev, evt__type="execve", evt__dir="<", a_exe="/bin/true")
     assert e["evt.args"]["args"] == ["a", "b"], e
     assert e["evt.args"]["trusted_exepath"] == "/usr/bin/true", e
+    e = one(ev, evt__type="openat2", evt__dir="<", a_name="/etc/hostname")
+    assert e["evt.args"]["flags"] == "O_RDONLY|O_CLOEXEC" and e["evt.args"]["fd"] >= 0, e
     # touch / chmod 4755 / mv / rm
     one(ev, evt__type="openat", evt__dir="<", a_name="osprey-probe", a_flags=lambda f: "O_CREAT" in f)
     e = one(ev, evt__type=lambda t: t in ("fchmodat", "chmod"), a_filename="osprey-probe")

@@ -52,7 +52,9 @@ pub fn interest_for(names: &[String]) -> Result<Interest> {
             interest.flags |= INTEREST_PROCEXIT;
             continue;
         }
-        let Some(nr) = syscalls::number(name) else { bail!("--syscalls: unknown syscall '{name}'") };
+        let Some(nr) = syscalls::number(name) else {
+            bail!("--syscalls: unknown syscall '{name}'")
+        };
         interest.set(nr as usize, true, true);
     }
     Ok(interest)
@@ -62,7 +64,12 @@ pub fn run(args: CaptureArgs) -> Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
     signal_hook::flag::register(signal_hook::consts::SIGINT, stop.clone())?;
     signal_hook::flag::register(signal_hook::consts::SIGTERM, stop.clone())?;
-    let mut printer = Printer { json: args.json, num: 0, out: BufWriter::new(std::io::stdout().lock()), decode_errors: 0 };
+    let mut printer = Printer {
+        json: args.json,
+        num: 0,
+        out: BufWriter::new(std::io::stdout().lock()),
+        decode_errors: 0,
+    };
 
     if let Some(path) = &args.read {
         let mut reader = CaptureReader::open(path)?;
@@ -80,14 +87,22 @@ pub fn run(args: CaptureArgs) -> Result<()> {
 
     let device = Device::open(&args.device)?;
     device.set_interest(&interest_for(&args.syscalls)?)?;
-    let baseline: Vec<RingStats> = (0..device.nr_rings()).map(|c| device.ring_stats(c)).collect();
+    let baseline: Vec<RingStats> = (0..device.nr_rings())
+        .map(|c| device.ring_stats(c))
+        .collect();
     device.start()?;
     if let Some(ready) = &args.ready_file {
         std::fs::write(ready, b"capturing\n")?;
     }
     let mut source = KernelSource::new(device);
-    let mut writer = args.write.as_deref().map(CaptureWriter::create).transpose()?;
-    let deadline = args.duration.map(|s| Instant::now() + Duration::from_secs_f64(s));
+    let mut writer = args
+        .write
+        .as_deref()
+        .map(CaptureWriter::create)
+        .transpose()?;
+    let deadline = args
+        .duration
+        .map(|s| Instant::now() + Duration::from_secs_f64(s));
     let mut batch = Vec::new();
     let mut idle = Duration::from_micros(500);
     loop {
@@ -152,7 +167,10 @@ impl<W: Write> Printer<W> {
 fn report_stats(source: &KernelSource, baseline: &[RingStats], printed: u64, decode_errors: u64) {
     let mut total = RingStats::default();
     let mut per_cpu = Vec::new();
-    eprintln!("{:>5} {:>12} {:>12} {:>12} {:>12} {:>10}", "cpu", "seen", "delivered", "filtered", "dropped", "truncated");
+    eprintln!(
+        "{:>5} {:>12} {:>12} {:>12} {:>12} {:>10}",
+        "cpu", "seen", "delivered", "filtered", "dropped", "truncated"
+    );
     for (cpu, base) in baseline.iter().enumerate() {
         let now = source.device.ring_stats(cpu);
         let d = RingStats {
@@ -162,7 +180,10 @@ fn report_stats(source: &KernelSource, baseline: &[RingStats], printed: u64, dec
             dropped: now.dropped - base.dropped,
             truncated: now.truncated - base.truncated,
         };
-        eprintln!("{cpu:>5} {:>12} {:>12} {:>12} {:>12} {:>10}", d.seen, d.delivered, d.filtered, d.dropped, d.truncated);
+        eprintln!(
+            "{cpu:>5} {:>12} {:>12} {:>12} {:>12} {:>10}",
+            d.seen, d.delivered, d.filtered, d.dropped, d.truncated
+        );
         total.seen += d.seen;
         total.delivered += d.delivered;
         total.filtered += d.filtered;

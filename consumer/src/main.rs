@@ -10,7 +10,11 @@ mod source;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "osprey", version, about = "Runtime security sensor for Linux and Kubernetes")]
+#[command(
+    name = "osprey",
+    version,
+    about = "Runtime security sensor for Linux and Kubernetes"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -114,6 +114,8 @@ pub enum BlobKind {
     Cwd = 5,
     /// Two `i32` file descriptors written by the syscall (pipe, socketpair).
     FdPair = 6,
+    /// A fixed-size structure copied from a user pointer (openat2's `open_how`).
+    Struct = 7,
 }
 
 impl BlobKind {
@@ -125,6 +127,7 @@ impl BlobKind {
             4 => Some(Self::Exe),
             5 => Some(Self::Cwd),
             6 => Some(Self::FdPair),
+            7 => Some(Self::Struct),
             _ => None,
         }
     }
@@ -380,6 +383,9 @@ pub mod nr {
     pub const FCHMODAT2: u32 = 452;
 }
 
+/// Size of `struct open_how` (flags, mode, resolve: three u64).
+pub const OPEN_HOW_SIZE: u8 = 24;
+
 /// How the producer fills one inline buffer of an exit record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Capture {
@@ -395,6 +401,8 @@ pub enum Capture {
     SockaddrOut { arg: u8, len_ptr_arg: u8 },
     /// The two file descriptors the kernel wrote at argument `arg`.
     FdPair { arg: u8 },
+    /// `len` bytes of the structure argument `arg` points to.
+    Struct { arg: u8, len: u8 },
     /// After a successful exec: the new executable's path.
     Exe,
     /// After a successful exec: the new image's argument area.
@@ -425,7 +433,8 @@ pub const fn exit_captures(nr: u32, ret: i64) -> [Capture; MAX_BLOBS] {
         nr::OPEN | nr::CREAT | nr::MKDIR | nr::RMDIR | nr::UNLINK | nr::CHMOD | nr::CHOWN
         | nr::LCHOWN | nr::CHDIR | nr::CHROOT | nr::UMOUNT2 | nr::MEMFD_CREATE
         | nr::DELETE_MODULE => caps1(str_arg(0)),
-        nr::OPENAT | nr::OPENAT2 | nr::MKDIRAT | nr::FCHOWNAT | nr::UNLINKAT | nr::FCHMODAT
+        nr::OPENAT2 => caps2(str_arg(1), Capture::Struct { arg: 2, len: OPEN_HOW_SIZE }),
+        nr::OPENAT | nr::MKDIRAT | nr::FCHOWNAT | nr::UNLINKAT | nr::FCHMODAT
         | nr::FCHMODAT2 => caps1(str_arg(1)),
         nr::RENAME | nr::LINK | nr::SYMLINK => caps2(str_arg(0), str_arg(1)),
         nr::RENAMEAT | nr::RENAMEAT2 | nr::LINKAT => caps2(str_arg(1), str_arg(3)),
@@ -450,6 +459,7 @@ pub const fn capture_cap(capture: Capture) -> usize {
         Capture::Args { .. } | Capture::ExecArgs => ARGS_CAP,
         Capture::Sockaddr { .. } | Capture::SockaddrOut { .. } => SOCKADDR_CAP,
         Capture::FdPair { .. } => 8,
+        Capture::Struct { len, .. } => len as usize,
     }
 }
 
@@ -460,6 +470,7 @@ pub const fn capture_kind(capture: Capture) -> BlobKind {
         Capture::Args { .. } | Capture::ExecArgs => BlobKind::Args,
         Capture::Sockaddr { .. } | Capture::SockaddrOut { .. } => BlobKind::Sockaddr,
         Capture::FdPair { .. } => BlobKind::FdPair,
+        Capture::Struct { .. } => BlobKind::Struct,
         Capture::Exe => BlobKind::Exe,
         Capture::Cwd => BlobKind::Cwd,
     }

@@ -14,6 +14,13 @@ srv = socket.socket(); srv.bind(("127.0.0.1", 8080)); srv.listen(1)
 t = threading.Thread(target=lambda: srv.accept()[0].close()); t.start()
 c = socket.create_connection(("127.0.0.1", 8080)); c.close(); t.join()
 PY
+python3 - <<'PY'
+import ctypes, struct
+libc = ctypes.CDLL(None, use_errno=True)
+how = ctypes.create_string_buffer(struct.pack("QQQ", 0o2000000, 0, 0))  # O_RDONLY|O_CLOEXEC
+fd = libc.syscall(437, -100, b"/etc/hostname", how, 24)
+assert fd >= 0, ctypes.get_errno()
+PY
 unshare -U true
 (exit 3) || true
 sh -c 'exit 7' || true

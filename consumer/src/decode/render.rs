@@ -19,6 +19,8 @@ enum Src {
     ArgvTail,
     /// Element `i` of a written file-descriptor pair.
     FdPair(usize),
+    /// The u64 at index `i` of a copied structure.
+    StructWord(usize),
 }
 
 /// How a parameter's raw value is spelt.
@@ -51,94 +53,394 @@ const fn s(i: u8) -> Src {
 fn params(nr: u32) -> &'static [Param] {
     use Fmt::*;
     match nr {
-        nr::OPEN => const { &[("fd", Src::Ret, Int), ("name", s(0), Str), ("flags", a(1), OpenFlags), ("mode", a(2), Mode)] },
-        nr::CREAT => const { &[("fd", Src::Ret, Int), ("name", s(0), Str), ("mode", a(1), Mode)] },
-        nr::OPENAT => const { &[
-            ("fd", Src::Ret, Int),
-            ("dirfd", a(0), Int),
-            ("name", s(1), Str),
-            ("flags", a(2), OpenFlags),
-            ("mode", a(3), Mode),
-        ] },
-        nr::OPENAT2 => const { &[("fd", Src::Ret, Int), ("dirfd", a(0), Int), ("name", s(1), Str), ("how", a(2), Hex)] },
-        nr::EXECVE | nr::EXECVEAT => const { &[
-            ("res", Src::Ret, Int),
-            ("exe", Src::ArgvHead, Str),
-            ("args", Src::ArgvTail, StrList),
-            ("cwd", Src::Blob(BlobKind::Cwd, 0), Str),
-            ("trusted_exepath", Src::Blob(BlobKind::Exe, 0), Str),
-        ] },
-        nr::CONNECT | nr::BIND => const { &[
-            ("res", Src::Ret, Int),
-            ("fd", a(0), Int),
-            ("addr", Src::Blob(BlobKind::Sockaddr, 1), Sockaddr),
-        ] },
-        nr::ACCEPT | nr::ACCEPT4 => const { &[
-            ("fd", Src::Ret, Int),
-            ("listen_fd", a(0), Int),
-            ("addr", Src::Blob(BlobKind::Sockaddr, 1), Sockaddr),
-        ] },
-        41 => const { &[("fd", Src::Ret, Int), ("domain", a(0), Family), ("type", a(1), SockType), ("proto", a(2), Int)] },
-        50 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("backlog", a(1), Int)] },
+        nr::OPEN => {
+            const {
+                &[
+                    ("fd", Src::Ret, Int),
+                    ("name", s(0), Str),
+                    ("flags", a(1), OpenFlags),
+                    ("mode", a(2), Mode),
+                ]
+            }
+        }
+        nr::CREAT => {
+            const {
+                &[
+                    ("fd", Src::Ret, Int),
+                    ("name", s(0), Str),
+                    ("mode", a(1), Mode),
+                ]
+            }
+        }
+        nr::OPENAT => {
+            const {
+                &[
+                    ("fd", Src::Ret, Int),
+                    ("dirfd", a(0), Int),
+                    ("name", s(1), Str),
+                    ("flags", a(2), OpenFlags),
+                    ("mode", a(3), Mode),
+                ]
+            }
+        }
+        nr::OPENAT2 => {
+            const {
+                &[
+                    ("fd", Src::Ret, Int),
+                    ("dirfd", a(0), Int),
+                    ("name", s(1), Str),
+                    ("flags", Src::StructWord(0), OpenFlags),
+                    ("mode", Src::StructWord(1), Mode),
+                    ("resolve", Src::StructWord(2), Hex),
+                ]
+            }
+        }
+        nr::EXECVE | nr::EXECVEAT => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("exe", Src::ArgvHead, Str),
+                    ("args", Src::ArgvTail, StrList),
+                    ("cwd", Src::Blob(BlobKind::Cwd, 0), Str),
+                    ("trusted_exepath", Src::Blob(BlobKind::Exe, 0), Str),
+                ]
+            }
+        }
+        nr::CONNECT | nr::BIND => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("fd", a(0), Int),
+                    ("addr", Src::Blob(BlobKind::Sockaddr, 1), Sockaddr),
+                ]
+            }
+        }
+        nr::ACCEPT | nr::ACCEPT4 => {
+            const {
+                &[
+                    ("fd", Src::Ret, Int),
+                    ("listen_fd", a(0), Int),
+                    ("addr", Src::Blob(BlobKind::Sockaddr, 1), Sockaddr),
+                ]
+            }
+        }
+        41 => {
+            const {
+                &[
+                    ("fd", Src::Ret, Int),
+                    ("domain", a(0), Family),
+                    ("type", a(1), SockType),
+                    ("proto", a(2), Int),
+                ]
+            }
+        }
+        50 => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("fd", a(0), Int),
+                    ("backlog", a(1), Int),
+                ]
+            }
+        }
         3 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int)] },
         32 => const { &[("res", Src::Ret, Int), ("oldfd", a(0), Int)] },
-        33 => const { &[("res", Src::Ret, Int), ("oldfd", a(0), Int), ("newfd", a(1), Int)] },
-        292 => const { &[("res", Src::Ret, Int), ("oldfd", a(0), Int), ("newfd", a(1), Int), ("flags", a(2), OpenFlags)] },
-        nr::PIPE | nr::PIPE2 => const { &[("res", Src::Ret, Int), ("fd1", Src::FdPair(0), Int), ("fd2", Src::FdPair(1), Int)] },
-        72 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("cmd", a(1), Int), ("arg", a(2), Int)] },
-        nr::UNLINK | nr::RMDIR | nr::CHDIR | nr::CHROOT => const { &[("res", Src::Ret, Int), ("path", s(0), Str)] },
-        nr::UNLINKAT => const { &[("res", Src::Ret, Int), ("dirfd", a(0), Int), ("name", s(1), Str), ("flags", a(2), Hex)] },
-        nr::MKDIR => const { &[("res", Src::Ret, Int), ("path", s(0), Str), ("mode", a(1), Mode)] },
-        nr::MKDIRAT => const { &[("res", Src::Ret, Int), ("dirfd", a(0), Int), ("path", s(1), Str), ("mode", a(2), Mode)] },
-        nr::RENAME | nr::LINK => const { &[("res", Src::Ret, Int), ("oldpath", s(0), Str), ("newpath", s(1), Str)] },
-        nr::RENAMEAT | nr::RENAMEAT2 | nr::LINKAT => const { &[
-            ("res", Src::Ret, Int),
-            ("olddirfd", a(0), Int),
-            ("oldpath", s(1), Str),
-            ("newdirfd", a(2), Int),
-            ("newpath", s(3), Str),
-            ("flags", a(4), Hex),
-        ] },
-        nr::SYMLINK => const { &[("res", Src::Ret, Int), ("target", s(0), Str), ("linkpath", s(1), Str)] },
-        nr::SYMLINKAT => const { &[("res", Src::Ret, Int), ("target", s(0), Str), ("linkdirfd", a(1), Int), ("linkpath", s(2), Str)] },
-        nr::CHMOD => const { &[("res", Src::Ret, Int), ("filename", s(0), Str), ("mode", a(1), Mode)] },
-        91 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("mode", a(1), Mode)] },
-        nr::FCHMODAT | nr::FCHMODAT2 => const { &[("res", Src::Ret, Int), ("dirfd", a(0), Int), ("filename", s(1), Str), ("mode", a(2), Mode)] },
-        nr::CHOWN | nr::LCHOWN => const { &[("res", Src::Ret, Int), ("path", s(0), Str), ("uid", a(1), Int), ("gid", a(2), Int)] },
-        nr::FCHOWNAT => const { &[
-            ("res", Src::Ret, Int),
-            ("dirfd", a(0), Int),
-            ("pathname", s(1), Str),
-            ("uid", a(2), Int),
-            ("gid", a(3), Int),
-            ("flags", a(4), Hex),
-        ] },
+        33 => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("oldfd", a(0), Int),
+                    ("newfd", a(1), Int),
+                ]
+            }
+        }
+        292 => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("oldfd", a(0), Int),
+                    ("newfd", a(1), Int),
+                    ("flags", a(2), OpenFlags),
+                ]
+            }
+        }
+        nr::PIPE | nr::PIPE2 => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("fd1", Src::FdPair(0), Int),
+                    ("fd2", Src::FdPair(1), Int),
+                ]
+            }
+        }
+        72 => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("fd", a(0), Int),
+                    ("cmd", a(1), Int),
+                    ("arg", a(2), Int),
+                ]
+            }
+        }
+        nr::UNLINK | nr::RMDIR | nr::CHDIR | nr::CHROOT => {
+            const { &[("res", Src::Ret, Int), ("path", s(0), Str)] }
+        }
+        nr::UNLINKAT => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("dirfd", a(0), Int),
+                    ("name", s(1), Str),
+                    ("flags", a(2), Hex),
+                ]
+            }
+        }
+        nr::MKDIR => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("path", s(0), Str),
+                    ("mode", a(1), Mode),
+                ]
+            }
+        }
+        nr::MKDIRAT => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("dirfd", a(0), Int),
+                    ("path", s(1), Str),
+                    ("mode", a(2), Mode),
+                ]
+            }
+        }
+        nr::RENAME | nr::LINK => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("oldpath", s(0), Str),
+                    ("newpath", s(1), Str),
+                ]
+            }
+        }
+        nr::RENAMEAT | nr::RENAMEAT2 | nr::LINKAT => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("olddirfd", a(0), Int),
+                    ("oldpath", s(1), Str),
+                    ("newdirfd", a(2), Int),
+                    ("newpath", s(3), Str),
+                    ("flags", a(4), Hex),
+                ]
+            }
+        }
+        nr::SYMLINK => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("target", s(0), Str),
+                    ("linkpath", s(1), Str),
+                ]
+            }
+        }
+        nr::SYMLINKAT => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("target", s(0), Str),
+                    ("linkdirfd", a(1), Int),
+                    ("linkpath", s(2), Str),
+                ]
+            }
+        }
+        nr::CHMOD => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("filename", s(0), Str),
+                    ("mode", a(1), Mode),
+                ]
+            }
+        }
+        91 => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("fd", a(0), Int),
+                    ("mode", a(1), Mode),
+                ]
+            }
+        }
+        nr::FCHMODAT | nr::FCHMODAT2 => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("dirfd", a(0), Int),
+                    ("filename", s(1), Str),
+                    ("mode", a(2), Mode),
+                ]
+            }
+        }
+        nr::CHOWN | nr::LCHOWN => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("path", s(0), Str),
+                    ("uid", a(1), Int),
+                    ("gid", a(2), Int),
+                ]
+            }
+        }
+        nr::FCHOWNAT => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("dirfd", a(0), Int),
+                    ("pathname", s(1), Str),
+                    ("uid", a(2), Int),
+                    ("gid", a(3), Int),
+                    ("flags", a(4), Hex),
+                ]
+            }
+        }
         105 => const { &[("res", Src::Ret, Int), ("uid", a(0), Uint)] },
         106 => const { &[("res", Src::Ret, Int), ("gid", a(0), Uint)] },
-        117 => const { &[("res", Src::Ret, Int), ("ruid", a(0), Int), ("euid", a(1), Int), ("suid", a(2), Int)] },
-        119 => const { &[("res", Src::Ret, Int), ("rgid", a(0), Int), ("egid", a(1), Int), ("sgid", a(2), Int)] },
-        126 => const { &[("res", Src::Ret, Int), ("hdrp", a(0), Hex), ("datap", a(1), Hex)] },
-        308 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("nstype", a(1), CloneFlags)] },
+        117 => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("ruid", a(0), Int),
+                    ("euid", a(1), Int),
+                    ("suid", a(2), Int),
+                ]
+            }
+        }
+        119 => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("rgid", a(0), Int),
+                    ("egid", a(1), Int),
+                    ("sgid", a(2), Int),
+                ]
+            }
+        }
+        126 => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("hdrp", a(0), Hex),
+                    ("datap", a(1), Hex),
+                ]
+            }
+        }
+        308 => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("fd", a(0), Int),
+                    ("nstype", a(1), CloneFlags),
+                ]
+            }
+        }
         272 => const { &[("res", Src::Ret, Int), ("flags", a(0), CloneFlags)] },
-        101 => const { &[("res", Src::Ret, Int), ("request", a(0), Int), ("pid", a(1), Int)] },
-        nr::MOUNT => const { &[
-            ("res", Src::Ret, Int),
-            ("dev", s(0), Str),
-            ("dir", s(1), Str),
-            ("type", s(2), Str),
-            ("flags", a(3), Hex),
-        ] },
-        nr::UMOUNT2 => const { &[("res", Src::Ret, Int), ("name", s(0), Str), ("flags", a(1), Hex)] },
+        101 => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("request", a(0), Int),
+                    ("pid", a(1), Int),
+                ]
+            }
+        }
+        nr::MOUNT => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("dev", s(0), Str),
+                    ("dir", s(1), Str),
+                    ("type", s(2), Str),
+                    ("flags", a(3), Hex),
+                ]
+            }
+        }
+        nr::UMOUNT2 => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("name", s(0), Str),
+                    ("flags", a(1), Hex),
+                ]
+            }
+        }
         56 => const { &[("res", Src::Ret, Int), ("flags", a(0), CloneFlags)] },
-        435 => const { &[("res", Src::Ret, Int), ("cl_args", a(0), Hex), ("size", a(1), Uint)] },
+        435 => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("cl_args", a(0), Hex),
+                    ("size", a(1), Uint),
+                ]
+            }
+        }
         57 | 58 => const { &[("res", Src::Ret, Int)] },
-        62 => const { &[("res", Src::Ret, Int), ("pid", a(0), Int), ("sig", a(1), Int)] },
-        nr::MEMFD_CREATE => const { &[("fd", Src::Ret, Int), ("name", s(0), Str), ("flags", a(1), Hex)] },
-        nr::INIT_MODULE => const { &[("res", Src::Ret, Int), ("len", a(1), Uint), ("uargs", s(2), Str)] },
-        313 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("flags", a(2), Hex)] },
-        nr::DELETE_MODULE => const { &[("res", Src::Ret, Int), ("name", s(0), Str), ("flags", a(1), Hex)] },
+        62 => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("pid", a(0), Int),
+                    ("sig", a(1), Int),
+                ]
+            }
+        }
+        nr::MEMFD_CREATE => {
+            const {
+                &[
+                    ("fd", Src::Ret, Int),
+                    ("name", s(0), Str),
+                    ("flags", a(1), Hex),
+                ]
+            }
+        }
+        nr::INIT_MODULE => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("len", a(1), Uint),
+                    ("uargs", s(2), Str),
+                ]
+            }
+        }
+        313 => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("fd", a(0), Int),
+                    ("flags", a(2), Hex),
+                ]
+            }
+        }
+        nr::DELETE_MODULE => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("name", s(0), Str),
+                    ("flags", a(1), Hex),
+                ]
+            }
+        }
         321 => const { &[("res", Src::Ret, Int), ("cmd", a(0), Int)] },
-        157 => const { &[("res", Src::Ret, Int), ("option", a(0), Int), ("arg2", a(1), Hex)] },
+        157 => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("option", a(0), Int),
+                    ("arg2", a(1), Hex),
+                ]
+            }
+        }
         _ => &[],
     }
 }
@@ -191,32 +493,138 @@ const CLONE_FLAGS: &[(u64, &str)] = &[
 ];
 
 const ERRNO_NAMES: &[(i64, &str)] = &[
-    (1, "EPERM"), (2, "ENOENT"), (3, "ESRCH"), (4, "EINTR"), (5, "EIO"), (6, "ENXIO"), (7,
-    "E2BIG"), (8, "ENOEXEC"), (9, "EBADF"), (10, "ECHILD"), (11, "EAGAIN"), (12, "ENOMEM"), (13,
-    "EACCES"), (14, "EFAULT"), (15, "ENOTBLK"), (16, "EBUSY"), (17, "EEXIST"), (18, "EXDEV"), (19,
-    "ENODEV"), (20, "ENOTDIR"), (21, "EISDIR"), (22, "EINVAL"), (23, "ENFILE"), (24, "EMFILE"),
-    (25, "ENOTTY"), (26, "ETXTBSY"), (27, "EFBIG"), (28, "ENOSPC"), (29, "ESPIPE"), (30, "EROFS"),
-    (31, "EMLINK"), (32, "EPIPE"), (33, "EDOM"), (34, "ERANGE"), (35, "EDEADLK"), (36,
-    "ENAMETOOLONG"), (37, "ENOLCK"), (38, "ENOSYS"), (39, "ENOTEMPTY"), (40, "ELOOP"), (42,
-    "ENOMSG"), (43, "EIDRM"), (44, "ECHRNG"), (45, "EL2NSYNC"), (46, "EL3HLT"), (47, "EL3RST"),
-    (48, "ELNRNG"), (49, "EUNATCH"), (50, "ENOCSI"), (51, "EL2HLT"), (52, "EBADE"), (53, "EBADR"),
-    (54, "EXFULL"), (55, "ENOANO"), (56, "EBADRQC"), (57, "EBADSLT"), (59, "EBFONT"), (60,
-    "ENOSTR"), (61, "ENODATA"), (62, "ETIME"), (63, "ENOSR"), (64, "ENONET"), (65, "ENOPKG"), (66,
-    "EREMOTE"), (67, "ENOLINK"), (68, "EADV"), (69, "ESRMNT"), (70, "ECOMM"), (71, "EPROTO"), (72,
-    "EMULTIHOP"), (73, "EDOTDOT"), (74, "EBADMSG"), (75, "EOVERFLOW"), (76, "ENOTUNIQ"), (77,
-    "EBADFD"), (78, "EREMCHG"), (79, "ELIBACC"), (80, "ELIBBAD"), (81, "ELIBSCN"), (82, "ELIBMAX"),
-    (83, "ELIBEXEC"), (84, "EILSEQ"), (85, "ERESTART"), (86, "ESTRPIPE"), (87, "EUSERS"), (88,
-    "ENOTSOCK"), (89, "EDESTADDRREQ"), (90, "EMSGSIZE"), (91, "EPROTOTYPE"), (92, "ENOPROTOOPT"),
-    (93, "EPROTONOSUPPORT"), (94, "ESOCKTNOSUPPORT"), (95, "EOPNOTSUPP"), (96, "EPFNOSUPPORT"),
-    (97, "EAFNOSUPPORT"), (98, "EADDRINUSE"), (99, "EADDRNOTAVAIL"), (100, "ENETDOWN"), (101,
-    "ENETUNREACH"), (102, "ENETRESET"), (103, "ECONNABORTED"), (104, "ECONNRESET"), (105,
-    "ENOBUFS"), (106, "EISCONN"), (107, "ENOTCONN"), (108, "ESHUTDOWN"), (109, "ETOOMANYREFS"),
-    (110, "ETIMEDOUT"), (111, "ECONNREFUSED"), (112, "EHOSTDOWN"), (113, "EHOSTUNREACH"), (114,
-    "EALREADY"), (115, "EINPROGRESS"), (116, "ESTALE"), (117, "EUCLEAN"), (118, "ENOTNAM"), (119,
-    "ENAVAIL"), (120, "EISNAM"), (121, "EREMOTEIO"), (122, "EDQUOT"), (123, "ENOMEDIUM"), (124,
-    "EMEDIUMTYPE"), (125, "ECANCELED"), (126, "ENOKEY"), (127, "EKEYEXPIRED"), (128,
-    "EKEYREVOKED"), (129, "EKEYREJECTED"), (130, "EOWNERDEAD"), (131, "ENOTRECOVERABLE"), (132,
-    "ERFKILL"), (133, "EHWPOISON"),];
+    (1, "EPERM"),
+    (2, "ENOENT"),
+    (3, "ESRCH"),
+    (4, "EINTR"),
+    (5, "EIO"),
+    (6, "ENXIO"),
+    (7, "E2BIG"),
+    (8, "ENOEXEC"),
+    (9, "EBADF"),
+    (10, "ECHILD"),
+    (11, "EAGAIN"),
+    (12, "ENOMEM"),
+    (13, "EACCES"),
+    (14, "EFAULT"),
+    (15, "ENOTBLK"),
+    (16, "EBUSY"),
+    (17, "EEXIST"),
+    (18, "EXDEV"),
+    (19, "ENODEV"),
+    (20, "ENOTDIR"),
+    (21, "EISDIR"),
+    (22, "EINVAL"),
+    (23, "ENFILE"),
+    (24, "EMFILE"),
+    (25, "ENOTTY"),
+    (26, "ETXTBSY"),
+    (27, "EFBIG"),
+    (28, "ENOSPC"),
+    (29, "ESPIPE"),
+    (30, "EROFS"),
+    (31, "EMLINK"),
+    (32, "EPIPE"),
+    (33, "EDOM"),
+    (34, "ERANGE"),
+    (35, "EDEADLK"),
+    (36, "ENAMETOOLONG"),
+    (37, "ENOLCK"),
+    (38, "ENOSYS"),
+    (39, "ENOTEMPTY"),
+    (40, "ELOOP"),
+    (42, "ENOMSG"),
+    (43, "EIDRM"),
+    (44, "ECHRNG"),
+    (45, "EL2NSYNC"),
+    (46, "EL3HLT"),
+    (47, "EL3RST"),
+    (48, "ELNRNG"),
+    (49, "EUNATCH"),
+    (50, "ENOCSI"),
+    (51, "EL2HLT"),
+    (52, "EBADE"),
+    (53, "EBADR"),
+    (54, "EXFULL"),
+    (55, "ENOANO"),
+    (56, "EBADRQC"),
+    (57, "EBADSLT"),
+    (59, "EBFONT"),
+    (60, "ENOSTR"),
+    (61, "ENODATA"),
+    (62, "ETIME"),
+    (63, "ENOSR"),
+    (64, "ENONET"),
+    (65, "ENOPKG"),
+    (66, "EREMOTE"),
+    (67, "ENOLINK"),
+    (68, "EADV"),
+    (69, "ESRMNT"),
+    (70, "ECOMM"),
+    (71, "EPROTO"),
+    (72, "EMULTIHOP"),
+    (73, "EDOTDOT"),
+    (74, "EBADMSG"),
+    (75, "EOVERFLOW"),
+    (76, "ENOTUNIQ"),
+    (77, "EBADFD"),
+    (78, "EREMCHG"),
+    (79, "ELIBACC"),
+    (80, "ELIBBAD"),
+    (81, "ELIBSCN"),
+    (82, "ELIBMAX"),
+    (83, "ELIBEXEC"),
+    (84, "EILSEQ"),
+    (85, "ERESTART"),
+    (86, "ESTRPIPE"),
+    (87, "EUSERS"),
+    (88, "ENOTSOCK"),
+    (89, "EDESTADDRREQ"),
+    (90, "EMSGSIZE"),
+    (91, "EPROTOTYPE"),
+    (92, "ENOPROTOOPT"),
+    (93, "EPROTONOSUPPORT"),
+    (94, "ESOCKTNOSUPPORT"),
+    (95, "EOPNOTSUPP"),
+    (96, "EPFNOSUPPORT"),
+    (97, "EAFNOSUPPORT"),
+    (98, "EADDRINUSE"),
+    (99, "EADDRNOTAVAIL"),
+    (100, "ENETDOWN"),
+    (101, "ENETUNREACH"),
+    (102, "ENETRESET"),
+    (103, "ECONNABORTED"),
+    (104, "ECONNRESET"),
+    (105, "ENOBUFS"),
+    (106, "EISCONN"),
+    (107, "ENOTCONN"),
+    (108, "ESHUTDOWN"),
+    (109, "ETOOMANYREFS"),
+    (110, "ETIMEDOUT"),
+    (111, "ECONNREFUSED"),
+    (112, "EHOSTDOWN"),
+    (113, "EHOSTUNREACH"),
+    (114, "EALREADY"),
+    (115, "EINPROGRESS"),
+    (116, "ESTALE"),
+    (117, "EUCLEAN"),
+    (118, "ENOTNAM"),
+    (119, "ENAVAIL"),
+    (120, "EISNAM"),
+    (121, "EREMOTEIO"),
+    (122, "EDQUOT"),
+    (123, "ENOMEDIUM"),
+    (124, "EMEDIUMTYPE"),
+    (125, "ECANCELED"),
+    (126, "ENOKEY"),
+    (127, "EKEYEXPIRED"),
+    (128, "EKEYREVOKED"),
+    (129, "EKEYREJECTED"),
+    (130, "EOWNERDEAD"),
+    (131, "ENOTRECOVERABLE"),
+    (132, "ERFKILL"),
+    (133, "EHWPOISON"),
+];
 
 /// Falco's `evt.res`: SUCCESS, or the errno name of a negative return.
 pub fn result_name(ret: i64) -> String {
@@ -231,7 +639,11 @@ pub fn result_name(ret: i64) -> String {
 
 /// `A|B|C` for the bits of `value` named in `table`.
 fn flag_names(value: u64, table: &[(u64, &'static str)]) -> Vec<&'static str> {
-    table.iter().filter(|(bit, _)| value & bit == *bit).map(|(_, name)| *name).collect()
+    table
+        .iter()
+        .filter(|(bit, _)| value & bit == *bit)
+        .map(|(_, name)| *name)
+        .collect()
 }
 
 /// Falco's rendering of open flags: the access mode first, then the flags.
@@ -297,7 +709,10 @@ fn sock_type(value: u64) -> Value {
         5 => "SOCK_SEQPACKET",
         _ => return value.into(),
     }];
-    names.extend(flag_names(value, &[(0o4000, "SOCK_NONBLOCK"), (0o2000000, "SOCK_CLOEXEC")]));
+    names.extend(flag_names(
+        value,
+        &[(0o4000, "SOCK_NONBLOCK"), (0o2000000, "SOCK_CLOEXEC")],
+    ));
     names.join("|").into()
 }
 
@@ -307,7 +722,9 @@ pub fn split_args(data: &[u8]) -> Vec<String> {
     if data.is_empty() {
         return Vec::new();
     }
-    data.split(|b| *b == 0).map(|s| String::from_utf8_lossy(s).into_owned()).collect()
+    data.split(|b| *b == 0)
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .collect()
 }
 
 fn blob_str(blob: &Blob<'_>) -> String {
@@ -316,7 +733,9 @@ fn blob_str(blob: &Blob<'_>) -> String {
 
 /// The argument area: captured after exec, or from the argv pointer on failure.
 fn argv(sc: &Syscall<'_>) -> Vec<String> {
-    sc.blob(BlobKind::Args, None).map(|b| split_args(b.data)).unwrap_or_default()
+    sc.blob(BlobKind::Args, None)
+        .map(|b| split_args(b.data))
+        .unwrap_or_default()
 }
 
 fn param_value(sc: &Syscall<'_>, src: Src, fmt: Fmt) -> Option<Value> {
@@ -328,10 +747,19 @@ fn param_value(sc: &Syscall<'_>, src: Src, fmt: Fmt) -> Option<Value> {
             let fd = b.data.get(i * 4..i * 4 + 4)?;
             return Some(i32::from_ne_bytes(fd.try_into().ok()?).into());
         }
+        Src::StructWord(i) => {
+            let word = sc
+                .blob(BlobKind::Struct, None)?
+                .data
+                .get(i * 8..i * 8 + 8)?;
+            u64::from_ne_bytes(word.try_into().ok()?)
+        }
         Src::ArgvHead => {
             // After a failed exec, Falco reports the filename as the exe.
             let head = argv(sc).into_iter().next();
-            return head.or_else(|| sc.blob(BlobKind::Str, None).map(blob_str)).map(Value::from);
+            return head
+                .or_else(|| sc.blob(BlobKind::Str, None).map(blob_str))
+                .map(Value::from);
         }
         Src::ArgvTail => return Some(argv(sc).into_iter().skip(1).collect::<Vec<_>>().into()),
         Src::Blob(kind, arg) => {
@@ -387,7 +815,12 @@ fn args_object(sc: &Syscall<'_>) -> Map<String, Value> {
             args.insert((*name).into(), value);
         }
     }
-    for blob in sc.blobs.iter().flatten().filter(|b| b.truncated() || b.faulted()) {
+    for blob in sc
+        .blobs
+        .iter()
+        .flatten()
+        .filter(|b| b.truncated() || b.faulted())
+    {
         let what = if blob.faulted() { "fault" } else { "truncated" };
         args.insert(format!("{what}.arg{}", blob.arg), true.into());
     }
@@ -490,7 +923,11 @@ mod tests {
     #[test]
     fn openat_exit_uses_falco_names() {
         let bytes = encode::syscall(
-            RecordHeader { pid: 5, tid: 5, ..Default::default() },
+            RecordHeader {
+                pid: 5,
+                tid: 5,
+                ..Default::default()
+            },
             true,
             nr::OPENAT,
             3,
@@ -545,7 +982,10 @@ mod tests {
         let mut v6 = vec![10, 0, 0, 80, 0, 0, 0, 0];
         v6.extend_from_slice(&std::net::Ipv6Addr::LOCALHOST.octets());
         assert_eq!(sockaddr(&v6).as_deref(), Some("::1:80"));
-        assert_eq!(sockaddr(b"\x01\x00/run/x.sock\0").as_deref(), Some("/run/x.sock"));
+        assert_eq!(
+            sockaddr(b"\x01\x00/run/x.sock\0").as_deref(),
+            Some("/run/x.sock")
+        );
         assert_eq!(sockaddr(b"\x01\x00\0abs").as_deref(), Some("@abs"));
         assert_eq!(sockaddr(b"\x02"), None);
     }
