@@ -11,7 +11,8 @@ use anyhow::{bail, Result};
 use serde_json::json;
 use shared_abi::{syscalls, Interest, RingStats, INTEREST_PROCEXIT};
 
-use crate::decode::{self, render};
+use crate::decode;
+use crate::event::Event;
 use crate::source::capture_file::{CaptureReader, CaptureWriter};
 use crate::source::kernel::{Device, KernelSource};
 use crate::source::{EventSource, RawRecord};
@@ -145,11 +146,12 @@ impl<W: Write> Printer<W> {
             match decode::decode(&raw.bytes) {
                 Ok(Some(record)) => {
                     self.num += 1;
+                    let event = Event::from_record(self.num, &record);
                     if self.json {
-                        serde_json::to_writer(&mut self.out, &render::to_json(self.num, &record))?;
+                        serde_json::to_writer(&mut self.out, &event.to_json())?;
                         self.out.write_all(b"\n")?;
                     } else {
-                        writeln!(self.out, "{}", render::to_text(self.num, &record))?;
+                        writeln!(self.out, "{}", event.to_text())?;
                     }
                 }
                 Ok(None) => {}

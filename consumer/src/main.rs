@@ -5,6 +5,8 @@
 
 mod capture;
 mod decode;
+mod event;
+mod rules;
 mod source;
 
 use clap::{Parser, Subcommand};

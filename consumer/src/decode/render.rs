@@ -2,10 +2,12 @@
 //! `evt.res` as SUCCESS or an errno name, and arguments under Falco's parameter
 //! names with flags spelt out (`O_RDONLY|O_CLOEXEC`), addresses as `ip:port`.
 
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+
 use shared_abi::{nr, syscalls, BlobKind, RecordHeader};
 
-use super::{Blob, Record, Syscall};
+use super::{Blob, Syscall};
+use crate::event::{Arg, Args};
 
 /// Where a parameter's value comes from.
 #[derive(Clone, Copy)]
@@ -690,30 +692,30 @@ fn lossy_until_nul(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&bytes[..end]).into_owned()
 }
 
-fn family(value: u64) -> Value {
+fn family(value: u64) -> Arg {
     match value {
-        1 => "AF_UNIX".into(),
-        2 => "AF_INET".into(),
-        10 => "AF_INET6".into(),
-        16 => "AF_NETLINK".into(),
-        17 => "AF_PACKET".into(),
-        n => n.into(),
+        1 => Arg::Str("AF_UNIX".into()),
+        2 => Arg::Str("AF_INET".into()),
+        10 => Arg::Str("AF_INET6".into()),
+        16 => Arg::Str("AF_NETLINK".into()),
+        17 => Arg::Str("AF_PACKET".into()),
+        n => Arg::Int(n as i64),
     }
 }
 
-fn sock_type(value: u64) -> Value {
+fn sock_type(value: u64) -> Arg {
     let mut names = vec![match value & 0xf {
         1 => "SOCK_STREAM",
         2 => "SOCK_DGRAM",
         3 => "SOCK_RAW",
         5 => "SOCK_SEQPACKET",
-        _ => return value.into(),
+        _ => return Arg::Int(value as i64),
     }];
     names.extend(flag_names(
         value,
         &[(0o4000, "SOCK_NONBLOCK"), (0o2000000, "SOCK_CLOEXEC")],
     ));
-    names.join("|").into()
+    Arg::Str(names.join("|"))
 }
 
 /// The strings of an argument area (NUL-separated, possibly NUL-terminated).
@@ -738,71 +740,71 @@ fn argv(sc: &Syscall<'_>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn param_value(sc: &Syscall<'_>, src: Src, fmt: Fmt) -> Option<Value> {
+fn param_value(sc: &Syscall<'_>, src: Src, fmt: Fmt) -> Option<Arg> {
     let raw = match src {
         Src::Arg(i) => sc.rec.args[i],
         Src::Ret => sc.rec.ret as u64,
         Src::FdPair(i) => {
             let b = sc.blob(BlobKind::FdPair, None)?;
             let fd = b.data.get(i * 4..i * 4 + 4)?;
-            return Some(i32::from_ne_bytes(fd.try_into().ok()?).into());
+            return Some(Arg::Int(i32::from_ne_bytes(fd.try_into().ok()?).into()));
         }
         Src::StructWord(i) => {
-            let word = sc
-                .blob(BlobKind::Struct, None)?
-                .data
-                .get(i * 8..i * 8 + 8)?;
+            let word = sc.blob(BlobKind::Struct, None)?.data.get(i * 8..i * 8 + 8)?;
             u64::from_ne_bytes(word.try_into().ok()?)
         }
         Src::ArgvHead => {
             // After a failed exec, Falco reports the filename as the exe.
             let head = argv(sc).into_iter().next();
-            return head
-                .or_else(|| sc.blob(BlobKind::Str, None).map(blob_str))
-                .map(Value::from);
+            return head.or_else(|| sc.blob(BlobKind::Str, None).map(blob_str)).map(Arg::Str);
         }
-        Src::ArgvTail => return Some(argv(sc).into_iter().skip(1).collect::<Vec<_>>().into()),
+        Src::ArgvTail => return Some(Arg::List(argv(sc).into_iter().skip(1).collect())),
         Src::Blob(kind, arg) => {
             let arg = (kind == BlobKind::Str || kind == BlobKind::Sockaddr).then_some(arg);
             let blob = sc.blob(kind, arg)?;
-            return Some(match fmt {
-                Fmt::Sockaddr => sockaddr(blob.data).map_or(Value::Null, Value::from),
-                _ => blob_str(blob).into(),
-            });
+            return match fmt {
+                Fmt::Sockaddr => sockaddr(blob.data).map(Arg::Str),
+                _ => Some(Arg::Str(blob_str(blob))),
+            };
         }
     };
     Some(match fmt {
-        Fmt::Int => (raw as i64 as i32 as i64).into(),
-        Fmt::Uint => (raw as u32).into(),
-        Fmt::Hex => format!("{raw:#x}").into(),
-        Fmt::OpenFlags => open_flags(raw).into(),
-        Fmt::Mode => match raw & 0o7777 {
+        Fmt::Int => Arg::Int(raw as i64 as i32 as i64),
+        Fmt::Uint => Arg::Int((raw as u32).into()),
+        Fmt::Hex => Arg::Str(format!("{raw:#x}")),
+        Fmt::OpenFlags => Arg::Str(open_flags(raw)),
+        Fmt::Mode => Arg::Str(match raw & 0o7777 {
             0 => "0".into(),
-            m => format!("0{m:o}").into(),
-        },
-        Fmt::CloneFlags => clone_flags(raw).into(),
+            m => format!("0{m:o}"),
+        }),
+        Fmt::CloneFlags => Arg::Str(clone_flags(raw)),
         Fmt::Family => family(raw),
         Fmt::SockType => sock_type(raw),
-        Fmt::Str | Fmt::StrList | Fmt::Sockaddr => Value::Null,
+        Fmt::Str | Fmt::StrList | Fmt::Sockaddr => return None,
     })
 }
 
 /// Falco's `evt.type` for a syscall number (`syscall_N` when unnamed).
-pub fn syscall_name(nr: u32) -> String {
-    syscalls::name(nr).map_or_else(|| format!("syscall_{nr}"), str::to_string)
+pub fn syscall_name(nr: u32) -> Cow<'static, str> {
+    syscalls::name(nr).map_or_else(|| format!("syscall_{nr}").into(), Cow::Borrowed)
 }
 
-/// `evt.args`: decoded parameters by Falco name, or the raw registers for
-/// syscalls without a parameter table.
-fn args_object(sc: &Syscall<'_>) -> Map<String, Value> {
-    let mut args = Map::new();
+/// The syscall number for an `evt.type` name (also `syscall_N`).
+pub fn syscall_number(name: &str) -> Option<u32> {
+    syscalls::number(name).or_else(|| name.strip_prefix("syscall_")?.parse().ok())
+}
+
+/// Decoded parameters by Falco name, or the raw registers for syscalls
+/// without a parameter table.
+pub fn syscall_args(sc: &Syscall<'_>) -> Args {
+    let mut args = Args::new();
     let table = params(sc.rec.nr);
     if table.is_empty() {
         if sc.exit {
-            args.insert("res".into(), sc.rec.ret.into());
+            args.push(("res".into(), Arg::Int(sc.rec.ret)));
         } else {
             for (i, v) in sc.rec.args.iter().enumerate() {
-                args.insert(format!("arg{i}"), format!("{v:#x}").into());
+                args.push((format!("arg{i}").into(), Arg::Str(format!("{v:#x}"))));
             }
         }
         return args;
@@ -812,22 +814,18 @@ fn args_object(sc: &Syscall<'_>) -> Map<String, Value> {
             continue;
         }
         if let Some(value) = param_value(sc, *src, *fmt) {
-            args.insert((*name).into(), value);
+            args.push(((*name).into(), value));
         }
     }
-    for blob in sc
-        .blobs
-        .iter()
-        .flatten()
-        .filter(|b| b.truncated() || b.faulted())
-    {
+    for blob in sc.blobs.iter().flatten().filter(|b| b.truncated() || b.faulted()) {
         let what = if blob.faulted() { "fault" } else { "truncated" };
-        args.insert(format!("{what}.arg{}", blob.arg), true.into());
+        args.push((format!("{what}.arg{}", blob.arg).into(), Arg::Bool(true)));
     }
     args
 }
 
-fn comm(hdr: &RecordHeader) -> String {
+/// The task name in a record header.
+pub fn comm(hdr: &RecordHeader) -> String {
     lossy_until_nul(&hdr.comm)
 }
 
@@ -838,86 +836,15 @@ pub fn time_of_day(ts_ns: u64) -> String {
     format!("{h:02}:{m:02}:{s:02}.{:09}", ts_ns % 1_000_000_000)
 }
 
-/// The event as one JSON object with Falco field names as keys.
-pub fn to_json(num: u64, record: &Record<'_>) -> Value {
-    let hdr = record.header();
-    let mut obj = Map::new();
-    obj.insert("evt.num".into(), num.into());
-    obj.insert("evt.time".into(), time_of_day(hdr.ts_ns).into());
-    obj.insert("evt.rawtime".into(), hdr.ts_ns.into());
-    match record {
-        Record::Syscall(sc) => {
-            obj.insert("evt.type".into(), syscall_name(sc.rec.nr).into());
-            obj.insert("evt.dir".into(), if sc.exit { "<" } else { ">" }.into());
-        }
-        Record::ProcessExit(_) => {
-            obj.insert("evt.type".into(), "procexit".into());
-            obj.insert("evt.dir".into(), "<".into());
-        }
-    }
-    obj.insert("evt.cpu".into(), hdr.cpu.into());
-    if let Record::Syscall(sc) = record {
-        if sc.exit {
-            obj.insert("evt.res".into(), result_name(sc.rec.ret).into());
-            obj.insert("evt.rawres".into(), sc.rec.ret.into());
-        }
-    }
-    obj.insert("proc.pid".into(), hdr.pid.into());
-    obj.insert("thread.tid".into(), hdr.tid.into());
-    obj.insert("proc.ppid".into(), hdr.ppid.into());
-    obj.insert("proc.name".into(), comm(hdr).into());
-    obj.insert("user.uid".into(), hdr.uid.into());
-    obj.insert("group.gid".into(), hdr.gid.into());
-    obj.insert("user.loginuid".into(), (hdr.loginuid as i32).into());
-    obj.insert("cgroup.id".into(), hdr.cgroup_id.into());
-    let args = match record {
-        Record::Syscall(sc) => args_object(sc),
-        Record::ProcessExit(p) => {
-            let mut m = Map::new();
-            m.insert("status".into(), p.exit_code.into());
-            m.insert("group_dead".into(), (p.group_dead != 0).into());
-            m
-        }
-    };
-    obj.insert("evt.args".into(), Value::Object(args));
-    Value::Object(obj)
-}
-
-/// One text line, in the spirit of sysdig/Falco's default event format.
-pub fn to_text(num: u64, record: &Record<'_>) -> String {
-    let json = to_json(num, record);
-    let hdr = record.header();
-    let args = json["evt.args"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| match v {
-                    Value::String(s) => format!("{k}={s}"),
-                    other => format!("{k}={other}"),
-                })
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .unwrap_or_default();
-    format!(
-        "{num} {} {} {} ({}) {} {} {args}",
-        json["evt.time"].as_str().unwrap_or_default(),
-        hdr.cpu,
-        comm(hdr),
-        hdr.tid,
-        json["evt.dir"].as_str().unwrap_or_default(),
-        json["evt.type"].as_str().unwrap_or_default(),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::{decode, encode};
     use super::*;
-    use serde_json::json;
+    use crate::event::Event;
+    use serde_json::{json, Value};
 
     fn render(bytes: &[u8]) -> Value {
-        to_json(1, &decode(bytes).unwrap().unwrap())
+        Event::from_record(1, &decode(bytes).unwrap().unwrap()).to_json()
     }
 
     #[test]

@@ -1,0 +1,268 @@
+//! The event model every later stage sees: Falco's view of one syscall entry or
+//! exit (or process exit), built from a kernel record or from a JSON line of
+//! `osprey capture --json`, and written back as such a line.
+
+use std::borrow::Cow;
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde_json::{Map, Value};
+
+use crate::decode::render::{comm, result_name, syscall_args, syscall_name, syscall_number, time_of_day};
+use crate::decode::Record;
+
+/// One decoded argument value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    Int(i64),
+    Str(String),
+    List(Vec<String>),
+    Bool(bool),
+}
+
+impl Arg {
+    /// Falco's text rendering of the value (lists joined by spaces).
+    pub fn render(&self) -> Cow<'_, str> {
+        match self {
+            Arg::Int(n) => n.to_string().into(),
+            Arg::Str(s) => s.as_str().into(),
+            Arg::List(l) => l.join(" ").into(),
+            Arg::Bool(b) => b.to_string().into(),
+        }
+    }
+
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Arg::Int(n) => Some(*n),
+            Arg::Str(s) => s.parse().ok(),
+            _ => None,
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        match self {
+            Arg::Int(n) => (*n).into(),
+            Arg::Str(s) => s.as_str().into(),
+            Arg::List(l) => l.clone().into(),
+            Arg::Bool(b) => (*b).into(),
+        }
+    }
+
+    fn from_json(v: &Value) -> Option<Self> {
+        Some(match v {
+            Value::Number(n) => Arg::Int(n.as_i64()?),
+            Value::String(s) => Arg::Str(s.clone()),
+            Value::Bool(b) => Arg::Bool(*b),
+            Value::Array(a) => Arg::List(a.iter().map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string)).collect()),
+            Value::Null | Value::Object(_) => return None,
+        })
+    }
+}
+
+/// Parameters in order, by Falco name.
+pub type Args = Vec<(Cow<'static, str>, Arg)>;
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Syscall(u32),
+    ProcExit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dir {
+    Enter,
+    Exit,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub num: u64,
+    pub ts_ns: u64,
+    pub kind: Kind,
+    pub dir: Dir,
+    pub cpu: u16,
+    /// Return value (exit events).
+    pub res: Option<i64>,
+    pub tid: u32,
+    pub pid: u32,
+    pub ppid: u32,
+    pub comm: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub loginuid: i64,
+    pub cgroup_id: u64,
+    pub args: Args,
+}
+
+impl Event {
+    pub fn from_record(num: u64, record: &Record<'_>) -> Self {
+        let hdr = record.header();
+        let (kind, dir, res, args) = match record {
+            Record::Syscall(sc) => (
+                Kind::Syscall(sc.rec.nr),
+                if sc.exit { Dir::Exit } else { Dir::Enter },
+                sc.exit.then_some(sc.rec.ret),
+                syscall_args(sc),
+            ),
+            Record::ProcessExit(p) => (
+                Kind::ProcExit,
+                Dir::Exit,
+                None,
+                vec![("status".into(), Arg::Int(p.exit_code.into())), ("group_dead".into(), Arg::Bool(p.group_dead != 0))],
+            ),
+        };
+        Self {
+            num,
+            ts_ns: hdr.ts_ns,
+            kind,
+            dir,
+            cpu: hdr.cpu,
+            res,
+            tid: hdr.tid,
+            pid: hdr.pid,
+            ppid: hdr.ppid,
+            comm: comm(hdr),
+            uid: hdr.uid,
+            gid: hdr.gid,
+            loginuid: hdr.loginuid as i32 as i64,
+            cgroup_id: hdr.cgroup_id,
+            args,
+        }
+    }
+
+    /// `evt.type`.
+    pub fn type_name(&self) -> Cow<'static, str> {
+        match self.kind {
+            Kind::Syscall(nr) => syscall_name(nr),
+            Kind::ProcExit => "procexit".into(),
+        }
+    }
+
+    pub fn arg(&self, name: &str) -> Option<&Arg> {
+        self.args.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    pub fn is_exit(&self) -> bool {
+        self.dir == Dir::Exit
+    }
+
+    /// The event as one JSON object with Falco field names as keys.
+    pub fn to_json(&self) -> Value {
+        let mut obj = Map::new();
+        obj.insert("evt.num".into(), self.num.into());
+        obj.insert("evt.time".into(), time_of_day(self.ts_ns).into());
+        obj.insert("evt.rawtime".into(), self.ts_ns.into());
+        obj.insert("evt.type".into(), self.type_name().into());
+        obj.insert("evt.dir".into(), if self.is_exit() { "<" } else { ">" }.into());
+        obj.insert("evt.cpu".into(), self.cpu.into());
+        if let Some(res) = self.res {
+            obj.insert("evt.res".into(), result_name(res).into());
+            obj.insert("evt.rawres".into(), res.into());
+        }
+        obj.insert("proc.pid".into(), self.pid.into());
+        obj.insert("thread.tid".into(), self.tid.into());
+        obj.insert("proc.ppid".into(), self.ppid.into());
+        obj.insert("proc.name".into(), self.comm.as_str().into());
+        obj.insert("user.uid".into(), self.uid.into());
+        obj.insert("group.gid".into(), self.gid.into());
+        obj.insert("user.loginuid".into(), self.loginuid.into());
+        obj.insert("cgroup.id".into(), self.cgroup_id.into());
+        let args = self.args.iter().map(|(k, v)| (k.to_string(), v.to_json())).collect();
+        obj.insert("evt.args".into(), Value::Object(args));
+        Value::Object(obj)
+    }
+
+    /// Reads an event back from `to_json`'s format; errors name the field.
+    pub fn from_json(v: &Value) -> Result<Self> {
+        let obj = v.as_object().ok_or_else(|| anyhow!("not a JSON object"))?;
+        let num = |key: &str| -> Result<u64> {
+            obj.get(key).and_then(Value::as_u64).ok_or_else(|| anyhow!("field '{key}' is missing or not a number"))
+        };
+        let opt_num = |key: &str| obj.get(key).and_then(Value::as_u64).unwrap_or(0);
+        let type_name = obj.get("evt.type").and_then(Value::as_str).context("field 'evt.type' is missing")?;
+        let kind = match type_name {
+            "procexit" => Kind::ProcExit,
+            name => Kind::Syscall(syscall_number(name).ok_or_else(|| anyhow!("field 'evt.type': unknown event type '{name}'"))?),
+        };
+        let dir = match obj.get("evt.dir").and_then(Value::as_str) {
+            Some(">") => Dir::Enter,
+            Some("<") => Dir::Exit,
+            other => bail!("field 'evt.dir' must be '>' or '<', got {other:?}"),
+        };
+        let mut args = Args::new();
+        if let Some(a) = obj.get("evt.args") {
+            let a = a.as_object().context("field 'evt.args' is not an object")?;
+            for (k, v) in a {
+                if let Some(arg) = Arg::from_json(v) {
+                    args.push((Cow::Owned(k.clone()), arg));
+                }
+            }
+        }
+        Ok(Self {
+            num: opt_num("evt.num"),
+            ts_ns: num("evt.rawtime")?,
+            kind,
+            dir,
+            cpu: opt_num("evt.cpu") as u16,
+            res: obj.get("evt.rawres").and_then(Value::as_i64),
+            tid: num("thread.tid")? as u32,
+            pid: num("proc.pid")? as u32,
+            ppid: opt_num("proc.ppid") as u32,
+            comm: obj.get("proc.name").and_then(Value::as_str).unwrap_or_default().to_string(),
+            uid: opt_num("user.uid") as u32,
+            gid: opt_num("group.gid") as u32,
+            loginuid: obj.get("user.loginuid").and_then(Value::as_i64).unwrap_or(-1),
+            cgroup_id: opt_num("cgroup.id"),
+            args,
+        })
+    }
+
+    /// One text line, in the spirit of sysdig/Falco's default event format.
+    pub fn to_text(&self) -> String {
+        let args: Vec<String> = self.args.iter().map(|(k, v)| format!("{k}={}", v.render())).collect();
+        format!(
+            "{} {} {} {} ({}) {} {} {}",
+            self.num,
+            time_of_day(self.ts_ns),
+            self.cpu,
+            self.comm,
+            self.tid,
+            if self.is_exit() { "<" } else { ">" },
+            self.type_name(),
+            args.join(" ")
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{decode, encode};
+    use shared_abi::{nr, BlobKind, RecordHeader};
+
+    #[test]
+    fn json_round_trip() {
+        let bytes = encode::syscall(
+            RecordHeader { ts_ns: 5, tid: 9, pid: 9, ppid: 1, loginuid: u32::MAX, ..Default::default() },
+            true,
+            nr::EXECVE,
+            0,
+            [0; 6],
+            &[(BlobKind::Args, 0, 0, b"/bin/ls\0-l\0"), (BlobKind::Exe, 0, 0, b"/usr/bin/ls")],
+        );
+        let ev = Event::from_record(3, &decode(&bytes).unwrap().unwrap());
+        let back = Event::from_json(&ev.to_json()).unwrap();
+        assert_eq!(back, ev);
+        assert_eq!(back.loginuid, -1);
+        assert_eq!(back.arg("exe"), Some(&Arg::Str("/bin/ls".into())));
+        assert!(ev.to_text().contains("execve exe=/bin/ls args=-l"));
+    }
+
+    #[test]
+    fn bad_json_names_the_field() {
+        let err = Event::from_json(&serde_json::json!({"evt.type": "nope", "evt.dir": "<"})).unwrap_err();
+        assert!(err.to_string().contains("evt.type"), "{err}");
+        let err = Event::from_json(&serde_json::json!({"evt.type": "open", "evt.dir": "x"})).unwrap_err();
+        assert!(err.to_string().contains("evt.dir"), "{err}");
+    }
+}
