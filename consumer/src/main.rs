@@ -1,13 +1,6 @@
-//! `osprey`: the consumer of Osprey's kernel module.
-//!
-//! Pipeline, one module per stage: `source` (rings, capture files) →
-//! `decode` (validated records, Falco-style rendering) → commands.
+//! `osprey`: the command line. The pipeline lives in the library (`lib.rs`).
 
-mod capture;
-mod decode;
-mod event;
-mod rules;
-mod source;
+use osprey::commands::{capture, rules};
 
 use clap::{Parser, Subcommand};
 
@@ -26,12 +19,26 @@ struct Cli {
 enum Command {
     /// Print live kernel events (or a capture file) as text or JSON lines.
     Capture(capture::CaptureArgs),
+    /// Validate or list rule files.
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
+    /// List the fields conditions and outputs can use.
+    Fields {
+        /// Only fields of this source (syscall, k8s_audit).
+        #[arg(long)]
+        source: Option<String>,
+        /// As a Markdown table.
+        #[arg(long)]
+        markdown: bool,
+    },
 }
 
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Capture(args) => capture::run(args),
+        Command::Rules(cmd) => rules::run(cmd),
+        Command::Fields { source, markdown } => rules::fields(source, markdown),
     };
     if let Err(e) = result {
         eprintln!("osprey: error: {e:#}");

@@ -170,8 +170,7 @@ fn decode_syscall(bytes: &[u8], exit: bool) -> Result<Record<'_>, DecodeError> {
     Ok(Record::Syscall(Syscall { rec, exit, blobs }))
 }
 
-/// Builds records the way the kernel lays them out, for tests.
-#[cfg(test)]
+/// Builds records the way the kernel lays them out: for tests and benchmarks.
 pub mod encode {
     use shared_abi::{
         align_record, pod_bytes, BlobDesc, BlobKind, ProcessExitRecord, RecordHeader, RecordKind,

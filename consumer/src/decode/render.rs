@@ -750,13 +750,18 @@ fn param_value(sc: &Syscall<'_>, src: Src, fmt: Fmt) -> Option<Arg> {
             return Some(Arg::Int(i32::from_ne_bytes(fd.try_into().ok()?).into()));
         }
         Src::StructWord(i) => {
-            let word = sc.blob(BlobKind::Struct, None)?.data.get(i * 8..i * 8 + 8)?;
+            let word = sc
+                .blob(BlobKind::Struct, None)?
+                .data
+                .get(i * 8..i * 8 + 8)?;
             u64::from_ne_bytes(word.try_into().ok()?)
         }
         Src::ArgvHead => {
             // After a failed exec, Falco reports the filename as the exe.
             let head = argv(sc).into_iter().next();
-            return head.or_else(|| sc.blob(BlobKind::Str, None).map(blob_str)).map(Arg::Str);
+            return head
+                .or_else(|| sc.blob(BlobKind::Str, None).map(blob_str))
+                .map(Arg::Str);
         }
         Src::ArgvTail => return Some(Arg::List(argv(sc).into_iter().skip(1).collect())),
         Src::Blob(kind, arg) => {
@@ -817,7 +822,12 @@ pub fn syscall_args(sc: &Syscall<'_>) -> Args {
             args.push(((*name).into(), value));
         }
     }
-    for blob in sc.blobs.iter().flatten().filter(|b| b.truncated() || b.faulted()) {
+    for blob in sc
+        .blobs
+        .iter()
+        .flatten()
+        .filter(|b| b.truncated() || b.faulted())
+    {
         let what = if blob.faulted() { "fault" } else { "truncated" };
         args.push((format!("{what}.arg{}", blob.arg).into(), Arg::Bool(true)));
     }

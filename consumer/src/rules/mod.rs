@@ -1,4 +1,12 @@
 //! Rules: Falco-compatible rule files, compiled and evaluated against events.
+//!
+//! `loader` reads YAML into definitions, `condition` parses condition text,
+//! `compile` resolves it against the `fields` catalogue into filters that
+//! `value` evaluates, and `output` renders alerts.
 
+pub mod compile;
 pub mod condition;
+pub mod fields;
 pub mod loader;
+pub mod output;
+pub mod value;

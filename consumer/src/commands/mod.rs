@@ -1,0 +1,4 @@
+//! The `osprey` subcommands, each wiring pipeline stages together.
+
+pub mod capture;
+pub mod rules;

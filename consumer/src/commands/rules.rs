@@ -1,0 +1,96 @@
+//! `osprey rules validate|list` and `osprey fields`.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+
+use crate::rules::compile::{compile, Rule};
+use crate::rules::fields::{ArgReq, Source, CATALOGUE};
+use crate::rules::loader::{RuleSet, Severity};
+
+/// Loads and compiles rule files, printing every diagnostic to stderr.
+/// Fails when any is an error.
+pub fn load_rules(files: &[PathBuf], quiet_warnings: bool) -> Result<Vec<Rule>> {
+    let mut set = RuleSet::default();
+    set.load_files(files);
+    let rules = compile(&mut set);
+    for d in &set.diagnostics {
+        if d.severity == Severity::Error || !quiet_warnings {
+            eprintln!("{d}");
+        }
+    }
+    let errors = set
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    if errors > 0 {
+        bail!("{errors} error(s) in the rule files; nothing loaded");
+    }
+    Ok(rules)
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum RulesCommand {
+    /// Load and compile rule files; print every error and warning.
+    Validate {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// List the rules the files define, with priority, source and state.
+    List {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+pub fn run(cmd: RulesCommand) -> Result<()> {
+    match cmd {
+        RulesCommand::Validate { files } => {
+            let rules = load_rules(&files, false)?;
+            let enabled = rules.iter().filter(|r| r.enabled).count();
+            println!("ok: {} rules ({enabled} enabled)", rules.len());
+        }
+        RulesCommand::List { files } => {
+            for r in load_rules(&files, true)? {
+                println!(
+                    "{:<13} {:<10} {:<8} {}",
+                    r.priority.as_str(),
+                    r.source.as_str(),
+                    if r.enabled { "enabled" } else { "disabled" },
+                    r.name
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `osprey fields`: the catalogue as a table (or Markdown for the docs).
+pub fn fields(source: Option<String>, markdown: bool) -> Result<()> {
+    let source = source
+        .map(|s| {
+            Source::parse(&s)
+                .ok_or_else(|| anyhow::anyhow!("unknown source '{s}' (syscall, k8s_audit)"))
+        })
+        .transpose()?;
+    if markdown {
+        println!("| field | type | description |\n| --- | --- | --- |");
+    }
+    for f in CATALOGUE
+        .iter()
+        .filter(|f| source.is_none_or(|s| f.source() == s))
+    {
+        let name = match f.arg {
+            ArgReq::None => f.name.to_string(),
+            ArgReq::OptionalIndex => format!("{}[N]", f.name),
+            ArgReq::Key | ArgReq::OptionalKey => format!("{}[KEY]", f.name),
+        };
+        if markdown {
+            println!("| `{name}` | {} | {} |", f.ty, f.desc);
+        } else {
+            println!("{name:<45} {:<7} {}", f.ty.to_string(), f.desc);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,923 @@
+//! Compiling loaded rules: macros inlined, lists expanded into hash sets,
+//! fields resolved against the catalogue, literals typed, regexes and globs
+//! prepared once, exceptions folded in, and each rule's event types computed.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use super::condition::{self, Expr, FieldRef, ListItem, Op, Transformer, Value};
+use super::fields::{self, ArgReq, FieldInfo, FieldType, Source};
+use super::loader::{ExceptionValue, Position, Priority, RuleDef, RuleSet, Severity};
+use super::output::OutputFormat;
+use super::value::{glob_match, Val};
+use crate::event::Kind;
+
+/// A resolved field reference.
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub info: &'static FieldInfo,
+    pub arg: Option<String>,
+    /// `arg` as a number, for indexed fields (`proc.aname[2]`, `evt.arg[0]`).
+    pub index: Option<usize>,
+    pub transformers: Vec<Transformer>,
+}
+
+impl Field {
+    /// The type after transformers (`len` makes a number).
+    pub fn ty(&self) -> FieldType {
+        if self.transformers.contains(&Transformer::Len) {
+            FieldType::Int
+        } else {
+            self.info.ty
+        }
+    }
+}
+
+/// The right side of a check, prepared for its operator and the field's type.
+#[derive(Debug, Clone)]
+pub enum Rhs {
+    None,
+    Text(String),
+    Int(i64),
+    Bool(bool),
+    Net(ipnet::IpNet),
+    Set(Arc<HashSet<String>>),
+    NetSet(Arc<Vec<ipnet::IpNet>>),
+    /// Path prefixes for `pmatch`.
+    Prefixes(Arc<Vec<String>>),
+    Regex(Arc<regex::Regex>),
+    Bytes(Vec<u8>),
+    Field(Field),
+}
+
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub field: Field,
+    pub op: Op,
+    pub rhs: Rhs,
+}
+
+#[derive(Debug, Clone)]
+pub enum Filter {
+    All(Vec<Filter>),
+    Any(Vec<Filter>),
+    Not(Box<Filter>),
+    Check(Box<Check>),
+}
+
+/// What a filter needs from an event.
+pub trait FieldValues {
+    fn value(&self, field: &Field) -> Val<'_>;
+}
+
+impl Filter {
+    pub fn eval(&self, ev: &dyn FieldValues) -> bool {
+        match self {
+            Filter::All(fs) => fs.iter().all(|f| f.eval(ev)),
+            Filter::Any(fs) => fs.iter().any(|f| f.eval(ev)),
+            Filter::Not(f) => !f.eval(ev),
+            Filter::Check(c) => c.eval(ev),
+        }
+    }
+
+    /// The event types this filter can match; `None` for any.
+    pub fn event_types(&self) -> Option<HashSet<Kind>> {
+        match self {
+            Filter::All(fs) => fs
+                .iter()
+                .filter_map(Filter::event_types)
+                .reduce(|a, b| a.intersection(&b).copied().collect()),
+            Filter::Any(fs) => {
+                let mut out = HashSet::new();
+                for f in fs {
+                    out.extend(f.event_types()?);
+                }
+                Some(out)
+            }
+            Filter::Not(_) => None,
+            Filter::Check(c)
+                if c.field.info.id == fields::FieldId::EvtType
+                    && c.field.transformers.is_empty() =>
+            {
+                let names: Vec<&str> = match (&c.op, &c.rhs) {
+                    (Op::Eq, Rhs::Text(t)) => vec![t.as_str()],
+                    (Op::In, Rhs::Set(s)) => s.iter().map(String::as_str).collect(),
+                    _ => return None,
+                };
+                Some(names.into_iter().filter_map(kind_of).collect())
+            }
+            Filter::Check(_) => None,
+        }
+    }
+}
+
+/// The event kind for an `evt.type` name, if Osprey produces it.
+pub fn kind_of(name: &str) -> Option<Kind> {
+    match name {
+        "procexit" => Some(Kind::ProcExit),
+        n => crate::decode::render::syscall_number(n).map(Kind::Syscall),
+    }
+}
+
+impl Check {
+    fn eval(&self, ev: &dyn FieldValues) -> bool {
+        let v = ev.value(&self.field);
+        if self.op == Op::Exists {
+            return !v.is_none();
+        }
+        if v.is_none() {
+            // Falco: a missing value matches nothing, not even "!=".
+            return false;
+        }
+        if let Rhs::Field(other) = &self.rhs {
+            let other = ev.value(other);
+            return match self.op {
+                Op::Eq => v.render() == other.render(),
+                Op::Ne => v.render() != other.render(),
+                _ => v.compare_text(self.op, &other.render()),
+            };
+        }
+        v.matches(self.op, &self.rhs)
+    }
+}
+
+/// One compiled rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub name: String,
+    pub desc: String,
+    pub priority: Priority,
+    pub enabled: bool,
+    pub tags: Vec<String>,
+    pub source: Source,
+    pub filter: Filter,
+    pub output: OutputFormat,
+    /// `None`: the rule can match any event type.
+    pub event_types: Option<HashSet<Kind>>,
+    pub pos: Position,
+}
+
+/// Compiles every rule of `set`; problems are appended to its diagnostics.
+/// Returns the rules that compiled, in definition order.
+pub fn compile(set: &mut RuleSet) -> Vec<Rule> {
+    let mut c = Compiler {
+        lists: set
+            .lists
+            .iter()
+            .map(|(k, v)| (k.clone(), v.items.clone()))
+            .collect(),
+        macros: set
+            .macros
+            .iter()
+            .map(|(k, v)| (k.clone(), v.condition.clone()))
+            .collect(),
+        parsed_macros: HashMap::new(),
+        used_lists: HashSet::new(),
+        used_macros: HashSet::new(),
+        stack: Vec::new(),
+        problems: Vec::new(),
+    };
+    // Macros are checked even when unused, as Falco does.
+    let macro_names: Vec<(String, Position)> = set
+        .macros
+        .values()
+        .map(|m| (m.name.clone(), m.pos.clone()))
+        .collect();
+    for (name, pos) in &macro_names {
+        let before = c.problems.len();
+        let _ = c.expand_macro(name, Source::Syscall, true);
+        // Macros made of audit fields are checked as audit macros.
+        let problems: Vec<Problem> = c.problems.drain(before..).collect();
+        let problems = if problems
+            .iter()
+            .any(|p| p.message.contains("belongs to source k8s_audit"))
+        {
+            let _ = c.expand_macro(name, Source::K8sAudit, true);
+            c.problems.drain(before..).collect()
+        } else {
+            problems
+        };
+        for p in problems {
+            set.push(
+                Severity::Error,
+                p.code,
+                pos.clone(),
+                "macro",
+                name,
+                p.message,
+            );
+        }
+    }
+
+    let mut out = Vec::new();
+    let rules: Vec<RuleDef> = set.rules.values().cloned().collect();
+    for def in rules {
+        let Some(source) = Source::parse(&def.source) else {
+            set.push(
+                Severity::Warning,
+                "LOAD_UNKNOWN_SOURCE",
+                def.pos.clone(),
+                "rule",
+                &def.name,
+                format!("unknown source '{}': rule skipped", def.source),
+            );
+            continue;
+        };
+        match c.rule(&def, source) {
+            Ok(rule) => {
+                if source == Source::Syscall && rule.event_types.is_none() && def.warn_evttypes {
+                    set.push(
+                        Severity::Warning,
+                        "LOAD_NO_EVTTYPE",
+                        def.pos.clone(),
+                        "rule",
+                        &def.name,
+                        "rule matches too many evt.type values; this has a significant performance penalty".into(),
+                    );
+                }
+                out.push(rule);
+            }
+            Err(problems) => {
+                let unknown_only = problems.iter().all(|p| p.unknown_field);
+                let severity = if unknown_only && def.skip_if_unknown_filter {
+                    Severity::Warning
+                } else {
+                    Severity::Error
+                };
+                for p in problems {
+                    let (item_type, item_name) =
+                        p.item.clone().unwrap_or(("rule", def.name.clone()));
+                    let msg = if severity == Severity::Warning {
+                        format!("{} (rule skipped)", p.message)
+                    } else {
+                        p.message
+                    };
+                    set.push(
+                        severity,
+                        p.code,
+                        def.pos.clone(),
+                        item_type,
+                        &item_name,
+                        msg,
+                    );
+                }
+            }
+        }
+    }
+    // A list named in another list's items counts as used.
+    for list in set.lists.values() {
+        for item in &list.items {
+            if set.lists.contains_key(item) {
+                c.used_lists.insert(item.clone());
+            }
+        }
+    }
+    for (name, list) in &set.lists {
+        if !c.used_lists.contains(name) {
+            set.diagnostics.push(super::loader::Diagnostic {
+                severity: Severity::Warning,
+                code: "LOAD_UNUSED_LIST",
+                pos: list.pos.clone(),
+                item_type: "list",
+                item_name: name.clone(),
+                message: "list not referred to by any other rule/macro".into(),
+            });
+        }
+    }
+    for (name, m) in &set.macros {
+        if !c.used_macros.contains(name) {
+            set.diagnostics.push(super::loader::Diagnostic {
+                severity: Severity::Warning,
+                code: "LOAD_UNUSED_MACRO",
+                pos: m.pos.clone(),
+                item_type: "macro",
+                item_name: name.clone(),
+                message: "macro not referred to by any other rule/macro".into(),
+            });
+        }
+    }
+    out
+}
+
+#[derive(Debug, Clone)]
+struct Problem {
+    code: &'static str,
+    message: String,
+    unknown_field: bool,
+    item: Option<(&'static str, String)>,
+}
+
+impl Problem {
+    fn new(code: &'static str, message: String) -> Self {
+        Self {
+            code,
+            message,
+            unknown_field: false,
+            item: None,
+        }
+    }
+}
+
+struct Compiler {
+    lists: HashMap<String, Vec<String>>,
+    macros: HashMap<String, String>,
+    parsed_macros: HashMap<String, Result<Expr, condition::ParseError>>,
+    used_lists: HashSet<String>,
+    used_macros: HashSet<String>,
+    /// Macros and lists being expanded, to catch loops.
+    stack: Vec<String>,
+    problems: Vec<Problem>,
+}
+
+impl Compiler {
+    fn rule(&mut self, def: &RuleDef, source: Source) -> Result<Rule, Vec<Problem>> {
+        let before = self.problems.len();
+        let filter = match condition::parse(&def.condition) {
+            Ok(expr) => self.expr(&expr, source),
+            Err(e) => {
+                self.problems.push(Problem::new(
+                    "LOAD_ERR_COMPILE_CONDITION",
+                    format!("condition: {} in '{}'", e, def.condition.trim()),
+                ));
+                None
+            }
+        };
+        let exceptions = self.exceptions(def, source);
+        let output = OutputFormat::parse(&def.output, source);
+        if let Err(e) = &output {
+            let mut p = Problem::new("LOAD_ERR_COMPILE_OUTPUT", format!("output: {e}"));
+            p.unknown_field = false;
+            self.problems.push(p);
+        }
+        if self.problems.len() > before {
+            return Err(self.problems.drain(before..).collect());
+        }
+        let mut filter = filter.expect("no problems means a filter");
+        if let Some(ex) = exceptions.filter(|e| !e.is_empty()) {
+            filter = Filter::All(vec![filter, Filter::Not(Box::new(Filter::Any(ex)))]);
+        }
+        let event_types = filter.event_types();
+        Ok(Rule {
+            name: def.name.clone(),
+            desc: def.desc.clone(),
+            priority: def.priority,
+            enabled: def.enabled,
+            tags: def.tags.clone(),
+            source,
+            filter,
+            output: output.expect("checked"),
+            event_types,
+            pos: def.pos.clone(),
+        })
+    }
+
+    fn expr(&mut self, e: &Expr, source: Source) -> Option<Filter> {
+        Some(match e {
+            Expr::And(v) => Filter::All(
+                v.iter()
+                    .map(|x| self.expr(x, source))
+                    .collect::<Option<Vec<_>>>()?,
+            ),
+            Expr::Or(v) => Filter::Any(
+                v.iter()
+                    .map(|x| self.expr(x, source))
+                    .collect::<Option<Vec<_>>>()?,
+            ),
+            Expr::Not(x) => Filter::Not(Box::new(self.expr(x, source)?)),
+            Expr::Macro(name, _) => self.expand_macro(name, source, false)?,
+            Expr::Check {
+                field, op, value, ..
+            } => {
+                let field = self.field(field, source)?;
+                let rhs = self.rhs(&field, *op, value.as_ref(), source)?;
+                Filter::Check(Box::new(Check {
+                    field,
+                    op: *op,
+                    rhs,
+                }))
+            }
+        })
+    }
+
+    fn expand_macro(&mut self, name: &str, source: Source, checking: bool) -> Option<Filter> {
+        let Some(text) = self.macros.get(name).cloned() else {
+            self.problems.push(Problem::new(
+                "LOAD_ERR_COMPILE_CONDITION",
+                format!("undefined macro '{name}' used in filter"),
+            ));
+            return None;
+        };
+        if self.stack.iter().any(|s| s == name) {
+            self.problems.push(Problem::new(
+                "LOAD_ERR_COMPILE_CONDITION",
+                format!(
+                    "macro '{name}' refers to itself (loop: {} -> {name})",
+                    self.stack.join(" -> ")
+                ),
+            ));
+            return None;
+        }
+        if !checking {
+            self.used_macros.insert(name.to_string());
+        }
+        let parsed = self
+            .parsed_macros
+            .entry(name.to_string())
+            .or_insert_with(|| condition::parse(&text))
+            .clone();
+        let expr = match parsed {
+            Ok(e) => e,
+            Err(e) => {
+                self.problems.push(Problem::new(
+                    "LOAD_ERR_COMPILE_CONDITION",
+                    format!("macro '{name}': {e}"),
+                ));
+                return None;
+            }
+        };
+        self.stack.push(name.to_string());
+        let out = self.expr(&expr, source);
+        self.stack.pop();
+        out
+    }
+
+    fn field(&mut self, r: &FieldRef, source: Source) -> Option<Field> {
+        let Some((info, arg)) = fields::lookup(&r.name, r.arg.as_deref()) else {
+            let mut p = Problem::new(
+                "LOAD_ERR_COMPILE_CONDITION",
+                format!("'{}' is not a supported filter field", r.name),
+            );
+            p.unknown_field = true;
+            self.problems.push(p);
+            return None;
+        };
+        if info.source() != source {
+            self.problems.push(Problem::new(
+                "LOAD_ERR_COMPILE_CONDITION",
+                format!(
+                    "field '{}' belongs to source {}, not {}",
+                    info.name,
+                    info.source().as_str(),
+                    source.as_str()
+                ),
+            ));
+            return None;
+        }
+        match (info.arg, &arg) {
+            (ArgReq::None, Some(a)) if info.id != fields::FieldId::EvtArg => {
+                self.problems.push(Problem::new(
+                    "LOAD_ERR_COMPILE_CONDITION",
+                    format!("field '{}' takes no argument, got [{a}]", info.name),
+                ));
+                return None;
+            }
+            (ArgReq::Key, None) => {
+                self.problems.push(Problem::new(
+                    "LOAD_ERR_COMPILE_CONDITION",
+                    format!(
+                        "field '{}' needs an argument: {}[...]",
+                        info.name, info.name
+                    ),
+                ));
+                return None;
+            }
+            _ => {}
+        }
+        let index = arg.as_deref().and_then(|a| a.parse().ok());
+        if info.arg == ArgReq::OptionalIndex && arg.is_some() && index.is_none() {
+            self.problems.push(Problem::new(
+                "LOAD_ERR_COMPILE_CONDITION",
+                format!("field '{}' needs a numeric index", info.name),
+            ));
+            return None;
+        }
+        Some(Field {
+            info,
+            arg,
+            index,
+            transformers: r.transformers.clone(),
+        })
+    }
+
+    /// Expands list names among bare items, recursively.
+    fn list_items(&mut self, items: &[ListItem], out: &mut Vec<String>) -> bool {
+        for item in items {
+            if !item.quoted {
+                if let Some(list) = self.lists.get(&item.text).cloned() {
+                    if self.stack.contains(&item.text) {
+                        self.problems.push(Problem::new(
+                            "LOAD_ERR_COMPILE_CONDITION",
+                            format!("list '{}' refers to itself", item.text),
+                        ));
+                        return false;
+                    }
+                    self.used_lists.insert(item.text.clone());
+                    self.stack.push(item.text.clone());
+                    let sub: Vec<ListItem> = list.iter().map(|t| list_item(t)).collect();
+                    let ok = self.list_items(&sub, out);
+                    self.stack.pop();
+                    if !ok {
+                        return false;
+                    }
+                    continue;
+                }
+            }
+            out.push(item.text.clone());
+        }
+        true
+    }
+
+    fn rhs(&mut self, field: &Field, op: Op, value: Option<&Value>, source: Source) -> Option<Rhs> {
+        let name = field.info.name;
+        let bad = |this: &mut Self, msg: String| {
+            this.problems
+                .push(Problem::new("LOAD_ERR_COMPILE_CONDITION", msg));
+            None
+        };
+        let Some(value) = value else {
+            return Some(Rhs::None);
+        };
+        let items: Vec<String> = match value {
+            Value::Field(f) => return self.field(f, source).map(Rhs::Field),
+            Value::Literal(t) => vec![t.clone()],
+            Value::List(items) => {
+                let mut out = Vec::new();
+                if !self.list_items(items, &mut out) {
+                    return None;
+                }
+                out
+            }
+        };
+        if op.takes_list() || matches!(value, Value::List(_)) {
+            if !op.takes_list() {
+                return bad(
+                    self,
+                    format!(
+                        "operator '{}' on {name} takes one value, not a list",
+                        op.as_str()
+                    ),
+                );
+            }
+            return Some(match (op, field.ty()) {
+                (Op::PMatch, _) => Rhs::Prefixes(Arc::new(items)),
+                (_, FieldType::Ip) => {
+                    let nets: Option<Vec<_>> = items.iter().map(|i| parse_net(i)).collect();
+                    match nets {
+                        Some(n) => Rhs::NetSet(Arc::new(n)),
+                        None => {
+                            return bad(
+                                self,
+                                format!("{name}: {items:?} are not all IP addresses or networks"),
+                            )
+                        }
+                    }
+                }
+                _ => Rhs::Set(Arc::new(items.into_iter().collect())),
+            });
+        }
+        let text = items.into_iter().next().unwrap_or_default();
+        let numeric_op = matches!(op, Op::Lt | Op::Le | Op::Gt | Op::Ge);
+        Some(match (field.ty(), op) {
+            (
+                FieldType::Int | FieldType::Ns,
+                Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge,
+            ) => match parse_int(&text) {
+                Some(n) => Rhs::Int(n),
+                None => {
+                    return bad(
+                        self,
+                        format!("{name} {} '{text}': not a number", op.as_str()),
+                    )
+                }
+            },
+            (FieldType::Bool, Op::Eq | Op::Ne) => match text.as_str() {
+                "true" => Rhs::Bool(true),
+                "false" => Rhs::Bool(false),
+                _ => {
+                    return bad(
+                        self,
+                        format!("{name} {} '{text}': expected true or false", op.as_str()),
+                    )
+                }
+            },
+            (FieldType::Ip, Op::Eq | Op::Ne) => match parse_net(&text) {
+                Some(n) => Rhs::Net(n),
+                None => {
+                    return bad(
+                        self,
+                        format!(
+                            "{name} {} '{text}': not an IP address or network",
+                            op.as_str()
+                        ),
+                    )
+                }
+            },
+            (_, Op::Regex) => match regex::Regex::new(&format!("^(?:{text})$")) {
+                Ok(r) => Rhs::Regex(Arc::new(r)),
+                Err(e) => return bad(self, format!("{name} regex '{text}': {e}")),
+            },
+            (_, Op::BContains | Op::BStartsWith) => match hex::decode(text.replace(' ', "")) {
+                Ok(b) => Rhs::Bytes(b),
+                Err(_) => {
+                    return bad(
+                        self,
+                        format!("{name} {} '{text}': expected hex bytes", op.as_str()),
+                    )
+                }
+            },
+            (_, Op::Glob | Op::IGlob) => {
+                // Validate the pattern shape once; matching is done on the fly.
+                let _ = glob_match(&text, "");
+                Rhs::Text(if op == Op::IGlob {
+                    text.to_lowercase()
+                } else {
+                    text
+                })
+            }
+            (_, Op::IContains) => Rhs::Text(text.to_lowercase()),
+            (_, _) if numeric_op => match parse_int(&text) {
+                Some(n) => Rhs::Int(n),
+                None => {
+                    return bad(
+                        self,
+                        format!("{name} {} '{text}': not a number", op.as_str()),
+                    )
+                }
+            },
+            _ => Rhs::Text(text),
+        })
+    }
+
+    fn exceptions(&mut self, def: &RuleDef, source: Source) -> Option<Vec<Filter>> {
+        let mut out = Vec::new();
+        for ex in &def.exceptions {
+            let before = self.problems.len();
+            let tag = |this: &mut Self| {
+                for p in &mut this.problems[before..] {
+                    p.item = Some(("exception", ex.name.clone()));
+                    p.code = "LOAD_ERR_VALIDATE";
+                }
+            };
+            if ex.fields.is_empty() {
+                self.problems.push(Problem::new(
+                    "LOAD_ERR_VALIDATE",
+                    "exception has no fields".into(),
+                ));
+                tag(self);
+                continue;
+            }
+            let fields: Vec<Option<Field>> = ex
+                .fields
+                .iter()
+                .map(|f| match condition::parse_field(f) {
+                    Ok(r) => self.field(&r, source),
+                    Err(e) => {
+                        self.problems.push(Problem::new(
+                            "LOAD_ERR_VALIDATE",
+                            format!("field '{f}': {e}"),
+                        ));
+                        None
+                    }
+                })
+                .collect();
+            let comps: Vec<Option<Op>> = if ex.comps.is_empty() {
+                vec![Some(if ex.single { Op::In } else { Op::Eq }); ex.fields.len()]
+            } else {
+                ex.comps.iter().map(|c| Op::from_word(c)).collect()
+            };
+            if let Some(bad) = ex.comps.iter().find(|c| Op::from_word(c).is_none()) {
+                self.problems.push(Problem::new(
+                    "LOAD_ERR_VALIDATE",
+                    format!("'{bad}' is not a supported comparison operator"),
+                ));
+            }
+            if comps.len() != ex.fields.len() {
+                self.problems.push(Problem::new(
+                    "LOAD_ERR_VALIDATE",
+                    format!("{} fields but {} comps", ex.fields.len(), comps.len()),
+                ));
+            }
+            if !ex.single {
+                if let Some(row) = ex.values.iter().find(|r| r.len() != ex.fields.len()) {
+                    self.problems.push(Problem::new(
+                        "LOAD_ERR_VALIDATE",
+                        format!(
+                            "a values row has {} items for {} fields",
+                            row.len(),
+                            ex.fields.len()
+                        ),
+                    ));
+                }
+            }
+            if self.problems.len() > before {
+                tag(self);
+                continue;
+            }
+            let fields: Vec<Field> = fields.into_iter().map(|f| f.expect("checked")).collect();
+            let comps: Vec<Op> = comps.into_iter().map(|c| c.expect("checked")).collect();
+            let rows: Vec<Vec<ExceptionValue>> = if ex.single {
+                // All values of a single-field exception form one list.
+                let all: Vec<String> = ex
+                    .values
+                    .iter()
+                    .flatten()
+                    .flat_map(|v| match v {
+                        ExceptionValue::One(s) => vec![s.clone()],
+                        ExceptionValue::Many(m) => m.clone(),
+                    })
+                    .collect();
+                if all.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![vec![ExceptionValue::Many(all)]]
+                }
+            } else {
+                ex.values.clone()
+            };
+            for row in rows {
+                let mut checks = Vec::new();
+                for ((field, op), cell) in fields.iter().zip(&comps).zip(&row) {
+                    let value = match cell {
+                        ExceptionValue::Many(items) => Value::List(
+                            items
+                                .iter()
+                                .map(|t| ListItem {
+                                    text: t.clone(),
+                                    quoted: false,
+                                })
+                                .collect(),
+                        ),
+                        ExceptionValue::One(t) if op.takes_list() => Value::List(vec![ListItem {
+                            text: t.clone(),
+                            quoted: false,
+                        }]),
+                        ExceptionValue::One(t) => Value::Literal(t.clone()),
+                    };
+                    let Some(rhs) = self.rhs(field, *op, Some(&value), source) else {
+                        break;
+                    };
+                    checks.push(Filter::Check(Box::new(Check {
+                        field: field.clone(),
+                        op: *op,
+                        rhs,
+                    })));
+                }
+                if checks.len() == fields.len() {
+                    out.push(Filter::All(checks));
+                }
+            }
+            tag(self);
+        }
+        Some(out)
+    }
+}
+
+/// A list item from YAML: Falco pastes items into the condition text, so an
+/// item written with quotes (`'"10.0.0.0/8"'`) is a quoted string.
+fn list_item(text: &str) -> ListItem {
+    for q in ['"', '\''] {
+        if let Some(inner) = text.strip_prefix(q).and_then(|t| t.strip_suffix(q)) {
+            return ListItem {
+                text: inner.to_string(),
+                quoted: true,
+            };
+        }
+    }
+    ListItem {
+        text: text.to_string(),
+        quoted: false,
+    }
+}
+
+fn parse_int(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if let Some(hex) = s.strip_prefix("0x") {
+        return i64::from_str_radix(hex, 16).ok();
+    }
+    s.parse().ok()
+}
+
+fn parse_net(s: &str) -> Option<ipnet::IpNet> {
+    s.parse::<ipnet::IpNet>()
+        .ok()
+        .or_else(|| s.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compile_text(text: &str) -> (Vec<Rule>, RuleSet) {
+        let mut rs = RuleSet::default();
+        rs.load_str("t.yaml", text);
+        let rules = compile(&mut rs);
+        (rules, rs)
+    }
+
+    fn errors(rs: &RuleSet) -> Vec<String> {
+        rs.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| d.to_string())
+            .collect()
+    }
+
+    const BASE: &str =
+        "- list: shells\n  items: [bash, sh]\n- list: more\n  items: [shells, zsh]\n\
+        - macro: spawned\n  condition: evt.type in (execve, execveat) and evt.dir=<\n";
+
+    #[test]
+    fn expands_macros_lists_and_event_types() {
+        let text = format!("{BASE}- rule: r\n  desc: d\n  condition: spawned and proc.name in (more)\n  output: shell %proc.name\n  priority: notice\n");
+        let (rules, rs) = compile_text(&text);
+        assert!(errors(&rs).is_empty(), "{:?}", errors(&rs));
+        let types = rules[0].event_types.clone().unwrap();
+        assert!(
+            types.contains(&Kind::Syscall(59))
+                && types.contains(&Kind::Syscall(322))
+                && types.len() == 2
+        );
+        let Filter::All(parts) = &rules[0].filter else {
+            panic!()
+        };
+        let Filter::Check(c) = &parts[1] else {
+            panic!()
+        };
+        let Rhs::Set(s) = &c.rhs else { panic!() };
+        assert_eq!(s.len(), 3);
+    }
+
+    #[test]
+    fn unknown_fields_macros_and_loops_are_errors() {
+        let (_, rs) = compile_text(
+            "- rule: r\n  desc: d\n  condition: proc.nobody=cat\n  output: o\n  priority: info\n",
+        );
+        assert!(
+            errors(&rs)[0].contains("'proc.nobody' is not a supported filter field"),
+            "{:?}",
+            errors(&rs)
+        );
+        let (_, rs) = compile_text("- rule: r\n  desc: d\n  condition: proc.nobody=cat\n  output: o\n  priority: info\n  skip-if-unknown-filter: true\n");
+        assert!(errors(&rs).is_empty());
+        let (_, rs) = compile_text("- macro: a\n  condition: b\n- macro: b\n  condition: a\n");
+        assert!(
+            errors(&rs).iter().any(|e| e.contains("refers to itself")),
+            "{:?}",
+            errors(&rs)
+        );
+        let (_, rs) = compile_text("- list: a\n  items: [b]\n- list: b\n  items: [a]\n- macro: m\n  condition: proc.name in (a)\n");
+        assert!(
+            errors(&rs).iter().any(|e| e.contains("refers to itself")),
+            "{:?}",
+            errors(&rs)
+        );
+        let (_, rs) = compile_text(
+            "- rule: r\n  desc: d\n  condition: evt.rawres >= x\n  output: o\n  priority: info\n",
+        );
+        assert!(errors(&rs)[0].contains("not a number"));
+        let (_, rs) = compile_text("- rule: r\n  desc: d\n  condition: evt.type=open\n  output: o %not_a_real_field\n  priority: info\n");
+        assert!(
+            errors(&rs)[0].contains("not_a_real_field"),
+            "{:?}",
+            errors(&rs)
+        );
+    }
+
+    #[test]
+    fn exceptions_validate() {
+        let (_, rs) = compile_text(
+            "- rule: r\n  desc: d\n  condition: evt.type=open\n  output: o\n  priority: info\n  exceptions:\n    - name: ex1\n      fields: [not.exist]\n",
+        );
+        let e = &rs.diagnostics[0];
+        assert_eq!(
+            (e.item_type, e.item_name.as_str(), e.code),
+            ("exception", "ex1", "LOAD_ERR_VALIDATE")
+        );
+        assert!(e
+            .message
+            .contains("'not.exist' is not a supported filter field"));
+        let (_, rs) = compile_text(
+            "- rule: r\n  desc: d\n  condition: evt.type=open\n  output: o\n  priority: info\n  exceptions:\n    - name: ex1\n      fields: [proc.name, fd.name]\n      comps: [=, no-comp]\n",
+        );
+        assert!(errors(&rs)[0].contains("no-comp"));
+    }
+
+    #[test]
+    fn unused_items_warn() {
+        let (_, rs) = compile_text(BASE);
+        let codes: Vec<_> = rs
+            .diagnostics
+            .iter()
+            .map(|d| (d.code, d.item_name.as_str()))
+            .collect();
+        assert!(
+            codes.contains(&("LOAD_UNUSED_MACRO", "spawned")),
+            "{codes:?}"
+        );
+        assert!(codes.contains(&("LOAD_UNUSED_LIST", "more")), "{codes:?}");
+        assert!(
+            !codes.contains(&("LOAD_UNUSED_LIST", "shells")),
+            "{codes:?}"
+        );
+    }
+}

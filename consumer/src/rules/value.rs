@@ -1,0 +1,281 @@
+//! Field values and Falco's comparison operators on them.
+
+use std::borrow::Cow;
+
+use super::compile::Rhs;
+use super::condition::Op;
+
+/// A field's value for one event. `None` renders as `<NA>` and matches
+/// nothing (but `exists` tells it apart).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val<'a> {
+    None,
+    Str(Cow<'a, str>),
+    Int(i64),
+    Bool(bool),
+    List(Vec<Cow<'a, str>>),
+}
+
+impl<'a> Val<'a> {
+    pub fn is_none(&self) -> bool {
+        matches!(self, Val::None)
+    }
+
+    pub fn str(s: impl Into<Cow<'a, str>>) -> Self {
+        Val::Str(s.into())
+    }
+
+    /// An optional string: `None` when absent.
+    pub fn opt_str(s: Option<impl Into<Cow<'a, str>>>) -> Self {
+        s.map_or(Val::None, |s| Val::Str(s.into()))
+    }
+
+    /// Falco's rendering in outputs.
+    pub fn render(&self) -> Cow<'_, str> {
+        match self {
+            Val::None => "<NA>".into(),
+            Val::Str(s) => s.as_ref().into(),
+            Val::Int(n) => n.to_string().into(),
+            Val::Bool(b) => b.to_string().into(),
+            Val::List(l) => format!("({})", l.join(",")).into(),
+        }
+    }
+
+    /// The value as JSON for `output_fields`.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Val::None => serde_json::Value::Null,
+            Val::Str(s) => s.as_ref().into(),
+            Val::Int(n) => (*n).into(),
+            Val::Bool(b) => (*b).into(),
+            Val::List(l) => l.iter().map(|s| s.as_ref()).collect::<Vec<_>>().into(),
+        }
+    }
+
+    fn as_int(&self) -> Option<i64> {
+        match self {
+            Val::Int(n) => Some(*n),
+            Val::Bool(b) => Some(*b as i64),
+            Val::Str(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// The strings to compare (one, or every element of a list).
+    fn texts(&self) -> Vec<Cow<'_, str>> {
+        match self {
+            Val::List(l) => l.iter().map(|s| Cow::Borrowed(s.as_ref())).collect(),
+            other => vec![other.render()],
+        }
+    }
+
+    /// Applies `op` against a prepared right side.
+    pub fn matches(&self, op: Op, rhs: &Rhs) -> bool {
+        match (op, rhs) {
+            (Op::Eq, Rhs::Int(n)) => self.as_int() == Some(*n),
+            (Op::Ne, Rhs::Int(n)) => self.as_int().is_some_and(|v| v != *n),
+            (Op::Lt, Rhs::Int(n)) => self.as_int().is_some_and(|v| v < *n),
+            (Op::Le, Rhs::Int(n)) => self.as_int().is_some_and(|v| v <= *n),
+            (Op::Gt, Rhs::Int(n)) => self.as_int().is_some_and(|v| v > *n),
+            (Op::Ge, Rhs::Int(n)) => self.as_int().is_some_and(|v| v >= *n),
+            (Op::Eq, Rhs::Bool(b)) => self.truthy() == Some(*b),
+            (Op::Ne, Rhs::Bool(b)) => self.truthy().is_some_and(|v| v != *b),
+            (Op::Eq, Rhs::Net(net)) => self.ips().iter().any(|ip| net.contains(ip)),
+            (Op::Ne, Rhs::Net(net)) => !self.ips().iter().any(|ip| net.contains(ip)),
+            (Op::In, Rhs::NetSet(nets)) | (Op::Intersects, Rhs::NetSet(nets)) => self
+                .ips()
+                .iter()
+                .any(|ip| nets.iter().any(|n| n.contains(ip))),
+            (Op::In, Rhs::Set(set)) => {
+                let texts = self.texts();
+                !texts.is_empty() && texts.iter().all(|t| set.contains(t.as_ref()))
+            }
+            (Op::Intersects, Rhs::Set(set)) => {
+                self.texts().iter().any(|t| set.contains(t.as_ref()))
+            }
+            (Op::PMatch, Rhs::Prefixes(prefixes)) => self
+                .texts()
+                .iter()
+                .any(|t| prefixes.iter().any(|p| path_within(t, p))),
+            (Op::Regex, Rhs::Regex(re)) => self.texts().iter().any(|t| re.is_match(t)),
+            (Op::BContains, Rhs::Bytes(b)) => {
+                self.texts().iter().any(|t| contains_bytes(t.as_bytes(), b))
+            }
+            (Op::BStartsWith, Rhs::Bytes(b)) => {
+                self.texts().iter().any(|t| t.as_bytes().starts_with(b))
+            }
+            (op, Rhs::Text(t)) => self.compare_text(op, t),
+            _ => false,
+        }
+    }
+
+    /// String operators (also used for field-to-field comparisons).
+    pub fn compare_text(&self, op: Op, rhs: &str) -> bool {
+        let texts = self.texts();
+        match op {
+            Op::Eq => texts.iter().any(|t| t == rhs),
+            Op::Ne => texts.iter().all(|t| t != rhs),
+            Op::Contains => texts.iter().any(|t| t.contains(rhs)),
+            Op::IContains => texts.iter().any(|t| t.to_lowercase().contains(rhs)),
+            Op::StartsWith => texts.iter().any(|t| t.starts_with(rhs)),
+            Op::EndsWith => texts.iter().any(|t| t.ends_with(rhs)),
+            Op::Glob => texts.iter().any(|t| glob_match(rhs, t)),
+            Op::IGlob => texts.iter().any(|t| glob_match(rhs, &t.to_lowercase())),
+            Op::Lt | Op::Le | Op::Gt | Op::Ge => match (self.as_int(), rhs.parse::<i64>()) {
+                (Some(a), Ok(b)) => match op {
+                    Op::Lt => a < b,
+                    Op::Le => a <= b,
+                    Op::Gt => a > b,
+                    _ => a >= b,
+                },
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    fn truthy(&self) -> Option<bool> {
+        match self {
+            Val::Bool(b) => Some(*b),
+            Val::Int(n) => Some(*n != 0),
+            Val::Str(s) => match s.as_ref() {
+                "true" => Some(true),
+                "false" => Some(false),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn ips(&self) -> Vec<std::net::IpAddr> {
+        self.texts().iter().filter_map(|t| t.parse().ok()).collect()
+    }
+}
+
+/// `path` is `prefix` or lies under it.
+fn path_within(path: &str, prefix: &str) -> bool {
+    let prefix = prefix.trim_end_matches('/');
+    path == prefix
+        || (path.starts_with(prefix) && path.as_bytes().get(prefix.len()) == Some(&b'/'))
+        || prefix.is_empty()
+}
+
+fn contains_bytes(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Shell-style wildcard match: `*`, `?`, `[abc]`, `[a-z]`, `[!x]`.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() {
+            match p[pi] {
+                '*' => {
+                    star = Some((pi, ti));
+                    pi += 1;
+                    continue;
+                }
+                '?' => {
+                    pi += 1;
+                    ti += 1;
+                    continue;
+                }
+                '[' => {
+                    if let Some((matched, next)) = class_match(&p, pi, t[ti]) {
+                        if matched {
+                            pi = next;
+                            ti += 1;
+                            continue;
+                        }
+                    } else if t[ti] == '[' {
+                        pi += 1;
+                        ti += 1;
+                        continue;
+                    }
+                }
+                c if c == t[ti] => {
+                    pi += 1;
+                    ti += 1;
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        match star {
+            Some((sp, st)) => {
+                pi = sp + 1;
+                ti = st + 1;
+                star = Some((sp, st + 1));
+            }
+            None => return false,
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+/// Matches `c` against the class starting at `p[start] == '['`; returns
+/// (matched, index after the class), or `None` for an unterminated class.
+fn class_match(p: &[char], start: usize, c: char) -> Option<(bool, usize)> {
+    let mut i = start + 1;
+    let negate = matches!(p.get(i), Some('!') | Some('^'));
+    if negate {
+        i += 1;
+    }
+    let mut matched = false;
+    let mut first = true;
+    while i < p.len() && (p[i] != ']' || first) {
+        first = false;
+        if i + 2 < p.len() && p[i + 1] == '-' && p[i + 2] != ']' {
+            matched |= p[i] <= c && c <= p[i + 2];
+            i += 3;
+        } else {
+            matched |= p[i] == c;
+            i += 1;
+        }
+    }
+    (i < p.len()).then_some((matched != negate, i + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+    use std::sync::Arc;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("/etc/*", "/etc/shadow"));
+        assert!(glob_match("*.sh", "/tmp/x.sh"));
+        assert!(!glob_match("/etc/?", "/etc/ab"));
+        assert!(glob_match("/dev/[a-c]x", "/dev/bx"));
+        assert!(!glob_match("/dev/[!a-c]x", "/dev/bx"));
+        assert!(glob_match("a*b*c", "aXXbYYc"));
+        assert!(!glob_match("a*b*c", "aXXbYY"));
+        assert!(glob_match("[", "["));
+    }
+
+    #[test]
+    fn operators() {
+        let v = Val::str("/usr/bin/bash");
+        assert!(v.compare_text(Op::StartsWith, "/usr/"));
+        assert!(v.compare_text(Op::EndsWith, "bash"));
+        assert!(v.compare_text(Op::Contains, "bin"));
+        assert!(v.matches(
+            Op::PMatch,
+            &Rhs::Prefixes(Arc::new(vec!["/usr/bin".into()]))
+        ));
+        assert!(!v.matches(Op::PMatch, &Rhs::Prefixes(Arc::new(vec!["/usr/bi".into()]))));
+        let set: HashSet<String> = ["a".to_string(), "b".to_string()].into();
+        let list = Val::List(vec!["a".into(), "c".into()]);
+        assert!(list.matches(Op::Intersects, &Rhs::Set(Arc::new(set.clone()))));
+        assert!(!list.matches(Op::In, &Rhs::Set(Arc::new(set))));
+        assert!(Val::Int(5).matches(Op::Ge, &Rhs::Int(5)));
+        assert!(Val::str("10.1.2.3").matches(Op::Eq, &Rhs::Net("10.0.0.0/8".parse().unwrap())));
+        assert!(Val::str("CAFE").matches(Op::BContains, &Rhs::Bytes(b"AF".to_vec())));
+        assert_eq!(Val::None.render(), "<NA>");
+        assert_eq!(Val::List(vec!["a".into(), "b".into()]).render(), "(a,b)");
+    }
+}
