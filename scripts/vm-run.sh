@@ -50,7 +50,7 @@ osprey_bin=${OSPREY_BIN:-$REPO/target/release/osprey}
 [ -f "$OSPREY_CACHE/out/osprey.ko" ] || die "no module: run scripts/build.sh"
 
 io=$(mktemp -d "${TMPDIR:-/tmp}/osprey-vm.XXXXXX")
-trap 'rm -rf "$io"' EXIT
+[ -n "${OSPREY_VM_KEEP:-}" ] && log "vm: keeping $io" || trap 'rm -rf "$io"' EXIT
 cp "$script" "$io/test.sh"
 cp "$osprey_bin" "$io/osprey"
 cp "$OSPREY_CACHE/out/osprey.ko" "$io/osprey.ko"

@@ -137,6 +137,31 @@ def test_unload_while_attached_and_cycles():
         assert bad not in dmesg, dmesg[-3000:]
 
 
+COMPAT = os.environ.get("OSPREY_COMPAT", os.path.join(REPO, "..", "shared", "compat"))
+
+
+def test_rules_fire_on_real_actions():
+    stable = os.path.join(COMPAT, "falco-rules", "falco_rules.yaml")
+    r = vm("rules_actions", "--rules", os.path.join(REPO, "rules", "osprey_rules.yaml"), "--rules", stable,
+           "--consumer-args", "--all-matches")
+    fired = {a["rule"] for a in r.events()}
+    want = {
+        # Osprey's default rules
+        "Osprey Shadow File Read", "Osprey Private Key Search", "Osprey Setuid Or Setgid Bit Set",
+        "Osprey Link To Sensitive File", "Osprey Execution From Scratch Directory", "Osprey User Namespace Created",
+        "Osprey Log Files Cleared", "Osprey Shell Stdio Redirected To Network", "Osprey Ptrace Attach",
+        # Falco's stable rules they correspond to
+        "Read sensitive file untrusted", "Search Private Keys or Passwords", "Create Symlink Over Sensitive Files",
+        "Execution from /dev/shm", "Clear Log Activities", "Directory traversal monitored file read",
+    }
+    assert want <= fired, f"missing: {sorted(want - fired)}; fired: {sorted(fired)}"
+    for a in r.events():
+        assert a["output"] and a["priority"] and a["time"].endswith("Z") and a["source"] == "syscall", a
+    # JSON alerts carry the fields the output names
+    a = next(a for a in r.events() if a["rule"] == "Osprey Shadow File Read")
+    assert a["output_fields"]["fd.name"] == "/etc/shadow" and a["output_fields"]["proc.name"] == "cat", a
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-k", default="", help="run tests whose name contains this")

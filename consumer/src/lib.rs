@@ -1,9 +1,12 @@
 //! Osprey's consumer, read top-down as its pipeline:
 //! `source` (kernel rings, capture files) → `decode` (validated records) →
-//! `event` (Falco's event model) → `rules` (load, compile, evaluate) → commands.
+//! `event` (Falco's event model) → `state` (process/fd tables) → `rules` (load, compile, evaluate) → commands.
 
 pub mod commands;
+pub mod config;
 pub mod decode;
 pub mod event;
+pub mod pipeline;
 pub mod rules;
 pub mod source;
+pub mod state;

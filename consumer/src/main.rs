@@ -1,6 +1,6 @@
 //! `osprey`: the command line. The pipeline lives in the library (`lib.rs`).
 
-use osprey::commands::{capture, rules};
+use osprey::commands::{capture, replay, rules, run};
 
 use clap::{Parser, Subcommand};
 
@@ -17,6 +17,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The main job: capture, state, rules, alerts.
+    Run(run::RunArgs),
+    /// Evaluate rules over recorded events; alerts as JSON lines.
+    Replay(replay::ReplayArgs),
     /// Print live kernel events (or a capture file) as text or JSON lines.
     Capture(capture::CaptureArgs),
     /// Validate or list rule files.
@@ -36,6 +40,8 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Replay(args) => replay::run(args),
         Command::Capture(args) => capture::run(args),
         Command::Rules(cmd) => rules::run(cmd),
         Command::Fields { source, markdown } => rules::fields(source, markdown),

@@ -1,4 +1,7 @@
 //! The `osprey` subcommands, each wiring pipeline stages together.
 
 pub mod capture;
+pub mod engine_setup;
+pub mod replay;
 pub mod rules;
+pub mod run;

@@ -8,11 +8,28 @@ use crate::rules::compile::{compile, Rule};
 use crate::rules::fields::{ArgReq, Source, CATALOGUE};
 use crate::rules::loader::{RuleSet, Severity};
 
+/// Osprey's default rules, built into the binary.
+pub const DEFAULT_RULES: &str = include_str!("../../../rules/osprey_rules.yaml");
+
+/// Loads the given rule files, or the built-in defaults when there are none.
+pub fn load_rules_with_defaults(files: &[PathBuf]) -> Result<Vec<Rule>> {
+    if files.is_empty() {
+        let mut set = RuleSet::default();
+        set.load_str("<built-in osprey_rules.yaml>", DEFAULT_RULES);
+        return finish(set, true);
+    }
+    load_rules(files, true)
+}
+
 /// Loads and compiles rule files, printing every diagnostic to stderr.
 /// Fails when any is an error.
 pub fn load_rules(files: &[PathBuf], quiet_warnings: bool) -> Result<Vec<Rule>> {
     let mut set = RuleSet::default();
     set.load_files(files);
+    finish(set, quiet_warnings)
+}
+
+fn finish(mut set: RuleSet, quiet_warnings: bool) -> Result<Vec<Rule>> {
     let rules = compile(&mut set);
     for d in &set.diagnostics {
         if d.severity == Severity::Error || !quiet_warnings {

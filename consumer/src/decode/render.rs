@@ -443,6 +443,30 @@ fn params(nr: u32) -> &'static [Param] {
                 ]
             }
         }
+        // Calls on an existing descriptor: the fd lets state and rules find it.
+        0 | 1 | 17 | 18 => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("fd", a(0), Int),
+                    ("size", a(2), Uint),
+                ]
+            }
+        }
+        5 | 8 | 16 | 19 | 20 | 44 | 45 | 46 | 47 | 48 | 51 | 52 | 54 | 55 | 73 | 74 | 75 | 77
+        | 78 | 81 | 93 | 138 | 217 | 295 | 296 | 299 | 307 => {
+            const { &[("res", Src::Ret, Int), ("fd", a(0), Int)] }
+        }
+        109 => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("pid", a(0), Int),
+                    ("pgid", a(1), Int),
+                ]
+            }
+        }
+        112 => const { &[("res", Src::Ret, Int)] },
         _ => &[],
     }
 }

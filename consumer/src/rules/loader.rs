@@ -59,7 +59,7 @@ impl fmt::Display for Diagnostic {
 }
 
 /// Falco's priorities, most severe first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Priority {
     Emergency,
     Alert,

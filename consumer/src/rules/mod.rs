@@ -6,7 +6,10 @@
 
 pub mod compile;
 pub mod condition;
+pub mod engine;
 pub mod fields;
 pub mod loader;
 pub mod output;
+pub mod syscall;
+pub mod time;
 pub mod value;

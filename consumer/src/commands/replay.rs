@@ -1,0 +1,109 @@
+//! `osprey replay`: rules over recorded events (JSON lines of `osprey capture
+//! --json`, or a capture file), alerts as JSON lines on stdout.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+
+use super::engine_setup::{build_syscall_pipeline, RuleOptions};
+use crate::decode;
+use crate::event::Event;
+use crate::source::capture_file::CaptureReader;
+use crate::source::EventSource;
+
+#[derive(clap::Args, Debug)]
+pub struct ReplayArgs {
+    /// Event source of the input (syscall).
+    #[arg(long, default_value = "syscall")]
+    pub source: String,
+    #[command(flatten)]
+    pub rules: RuleOptions,
+    /// Input file, or - for standard input.
+    #[arg(long)]
+    pub input: PathBuf,
+}
+
+pub fn run(args: ReplayArgs) -> Result<()> {
+    match args.source.as_str() {
+        "syscall" => replay_syscalls(&args),
+        other => bail!("--source: unknown source '{other}' (syscall)"),
+    }
+}
+
+fn replay_syscalls(args: &ReplayArgs) -> Result<()> {
+    let mut pipeline = build_syscall_pipeline(&args.rules, None)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut emit = |alert: crate::rules::engine::Alert| {
+        let _ = serde_json::to_writer(&mut out, &alert);
+        let _ = out.write_all(b"\n");
+    };
+    let mut bad = 0u64;
+    let is_capture = args.input.as_os_str() != "-" && {
+        let mut magic = [0u8; 10];
+        std::fs::File::open(&args.input)
+            .and_then(|mut f| f.read_exact(&mut magic))
+            .is_ok()
+            && &magic == b"OSPREYCAP\0"
+    };
+    if is_capture {
+        let mut reader = CaptureReader::open(&args.input)?;
+        let mut batch = Vec::new();
+        let mut num = 0;
+        loop {
+            let more = reader.poll(&mut batch)?;
+            for raw in batch.drain(..) {
+                match decode::decode(&raw.bytes) {
+                    Ok(Some(record)) => {
+                        num += 1;
+                        pipeline.process(&Event::from_record(num, &record), &mut emit);
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        bad += 1;
+                        eprintln!("osprey: {}: record {num}: {e}", args.input.display());
+                    }
+                }
+            }
+            if !more {
+                break;
+            }
+        }
+    } else {
+        let input: Box<dyn Read> = if args.input.as_os_str() == "-" {
+            Box::new(std::io::stdin())
+        } else {
+            Box::new(
+                std::fs::File::open(&args.input)
+                    .with_context(|| format!("opening {}", args.input.display()))?,
+            )
+        };
+        for (i, line) in BufReader::new(input).lines().enumerate() {
+            let line = line.with_context(|| format!("reading {}", args.input.display()))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let parsed = serde_json::from_str(&line)
+                .map_err(anyhow::Error::from)
+                .and_then(|v| Event::from_json(&v));
+            match parsed {
+                Ok(ev) => pipeline.process(&ev, &mut emit),
+                Err(e) => {
+                    bad += 1;
+                    eprintln!(
+                        "osprey: {}:{}: skipping event: {e:#}",
+                        args.input.display(),
+                        i + 1
+                    );
+                }
+            }
+        }
+    }
+    out.flush()?;
+    eprintln!(
+        "replay: {} events, {} alerts, {bad} skipped",
+        pipeline.events, pipeline.alerts
+    );
+    Ok(())
+}

@@ -1,0 +1,93 @@
+//! `osprey.yaml`: the configuration file. Unknown keys and bad values are
+//! errors that name the file, the key and the reason.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+use crate::rules::engine::Matching;
+use crate::rules::loader::Priority;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Rule files, loaded in order (Falco's `rules_files`; `rules_file` accepted).
+    #[serde(default, alias = "rules_file")]
+    pub rules_files: Vec<PathBuf>,
+    /// Alerts as JSON lines (true) or text (false).
+    #[serde(default = "yes")]
+    pub json_output: bool,
+    /// Minimum priority of the rules loaded (Falco's `priority`).
+    #[serde(default = "debug", deserialize_with = "priority")]
+    pub priority: Priority,
+    /// `first` (Falco's default) or `all` matching rules per event.
+    #[serde(default)]
+    pub rule_matching: Matching,
+    /// Most threads the process table holds before evicting the oldest.
+    #[serde(default = "max_threads")]
+    pub max_threads: usize,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn debug() -> Priority {
+    Priority::Debug
+}
+
+fn max_threads() -> usize {
+    262_144
+}
+
+fn priority<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Priority, D::Error> {
+    let s = String::deserialize(d)?;
+    Priority::parse(&s).ok_or_else(|| {
+        serde::de::Error::custom(format!("'{s}' is not a priority (emergency … debug)"))
+    })
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        serde_norway::from_str("{}").expect("defaults deserialize")
+    }
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config {}", path.display()))?;
+        if text.trim().is_empty() {
+            return Ok(Self::default());
+        }
+        serde_norway::from_str(&text).with_context(|| format!("config {}", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_errors() {
+        let c = Config::default();
+        assert!(c.json_output);
+        assert_eq!(c.rule_matching, Matching::First);
+        let c: Config =
+            serde_norway::from_str("priority: WARNING\nrule_matching: all\nrules_file: [a.yaml]\n")
+                .unwrap();
+        assert_eq!(
+            (c.priority, c.rule_matching, c.rules_files.len()),
+            (Priority::Warning, Matching::All, 1)
+        );
+        let err = serde_norway::from_str::<Config>("json_outptu: true\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("json_outptu"), "{err}");
+        let err = serde_norway::from_str::<Config>("priority: loud\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("'loud' is not a priority"), "{err}");
+    }
+}

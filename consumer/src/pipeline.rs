@@ -1,0 +1,137 @@
+//! The syscall pipeline after decoding: state update, then rules, then the
+//! alert sink. Shared by `osprey run` (live) and `osprey replay`.
+
+use std::collections::BTreeMap;
+
+use shared_abi::{Interest, INTEREST_PROCEXIT};
+
+use crate::decode::render::syscall_name;
+use crate::event::{Event, Kind};
+use crate::rules::engine::{Alert, Engine};
+use crate::rules::syscall::SyscallFields;
+use crate::state::State;
+
+pub struct SyscallPipeline {
+    pub state: State,
+    pub engine: Engine,
+    pub events: u64,
+    pub alerts: u64,
+}
+
+/// Syscalls the state needs at exit, whatever the rules: the process tree,
+/// descriptors, working directory, sessions.
+const STATE_SYSCALLS: &[&str] = &[
+    "execve",
+    "execveat",
+    "clone",
+    "clone3",
+    "fork",
+    "vfork",
+    "open",
+    "openat",
+    "openat2",
+    "creat",
+    "memfd_create",
+    "close",
+    "socket",
+    "connect",
+    "bind",
+    "accept",
+    "accept4",
+    "dup",
+    "dup2",
+    "dup3",
+    "fcntl",
+    "pipe",
+    "pipe2",
+    "chdir",
+    "fchdir",
+    "setsid",
+    "setpgid",
+];
+
+impl SyscallPipeline {
+    pub fn new(state: State, engine: Engine) -> Self {
+        Self {
+            state,
+            engine,
+            events: 0,
+            alerts: 0,
+        }
+    }
+
+    pub fn process(&mut self, ev: &Event, mut sink: impl FnMut(Alert)) {
+        self.events += 1;
+        self.state.update(ev);
+        let fields = SyscallFields {
+            ev,
+            state: &self.state,
+        };
+        let alerts = &mut self.alerts;
+        self.engine.evaluate(
+            Some(ev.kind),
+            &fields,
+            ev.ts_ns,
+            &self.state.hostname,
+            |a| {
+                *alerts += 1;
+                sink(a)
+            },
+        );
+    }
+
+    /// The kernel interest set: what the rules can match (both directions)
+    /// plus what state tracking needs (exits), with the reason for each.
+    pub fn interest(&self) -> (Interest, BTreeMap<String, Vec<String>>) {
+        let mut interest = Interest::default();
+        let mut why: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        interest.flags |= INTEREST_PROCEXIT;
+        why.entry("procexit".into())
+            .or_default()
+            .push("state: process table".into());
+        for name in STATE_SYSCALLS {
+            if let Some(nr) = shared_abi::syscalls::number(name) {
+                interest.set(nr as usize, false, true);
+                why.entry((*name).into()).or_default().push("state".into());
+            }
+        }
+        match self.engine.kinds() {
+            None => {
+                interest = Interest::all();
+                let any: Vec<&str> = self
+                    .engine
+                    .rules()
+                    .iter()
+                    .filter(|r| r.event_types.is_none())
+                    .map(|r| r.name.as_str())
+                    .collect();
+                why.entry("*".into()).or_default().push(format!(
+                    "rules without an evt.type restriction: {}",
+                    any.join(", ")
+                ));
+            }
+            Some(kinds) => {
+                for kind in kinds {
+                    if let Kind::Syscall(nr) = kind {
+                        interest.set(nr as usize, true, true);
+                    }
+                    let name = match kind {
+                        Kind::Syscall(nr) => syscall_name(nr).into_owned(),
+                        Kind::ProcExit => "procexit".into(),
+                    };
+                    for r in self
+                        .engine
+                        .rules()
+                        .iter()
+                        .filter(|r| r.event_types.as_ref().is_some_and(|t| t.contains(&kind)))
+                    {
+                        why.entry(name.clone())
+                            .or_default()
+                            .push(format!("rule: {}", r.name));
+                    }
+                }
+            }
+        }
+        (interest, why)
+    }
+}

@@ -1,0 +1,149 @@
+//! The rule engine: compiled rules indexed by event type, evaluated per event,
+//! producing Falco-shaped alerts.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Serialize;
+
+use super::compile::{FieldValues, Rule};
+use super::fields::Source;
+use super::loader::Priority;
+use crate::event::Kind;
+
+/// Falco's `rule_matching`: stop at the first matching rule, or alert for all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Matching {
+    #[default]
+    First,
+    All,
+}
+
+/// Falco's JSON alert.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Alert {
+    pub hostname: String,
+    pub output: String,
+    pub output_fields: serde_json::Map<String, serde_json::Value>,
+    pub priority: Priority,
+    pub rule: String,
+    pub source: &'static str,
+    pub tags: Vec<String>,
+    pub time: String,
+}
+
+impl Serialize for Priority {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+pub struct Engine {
+    rules: Vec<Rule>,
+    by_kind: HashMap<Kind, Vec<usize>>,
+    /// Rules without an event-type restriction, checked for every event.
+    any_kind: Vec<usize>,
+    matching: Matching,
+    min_priority: Priority,
+    hits: Vec<AtomicU64>,
+}
+
+impl Engine {
+    /// Keeps the enabled rules of `source` at or above `min_priority`.
+    pub fn new(
+        rules: Vec<Rule>,
+        source: Source,
+        matching: Matching,
+        min_priority: Priority,
+    ) -> Self {
+        let rules: Vec<Rule> = rules
+            .into_iter()
+            .filter(|r| r.enabled && r.source == source && r.priority <= min_priority)
+            .collect();
+        let mut by_kind: HashMap<Kind, Vec<usize>> = HashMap::new();
+        let mut any_kind = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            match &r.event_types {
+                Some(kinds) => kinds
+                    .iter()
+                    .for_each(|k| by_kind.entry(*k).or_default().push(i)),
+                None => any_kind.push(i),
+            }
+        }
+        // Each list in definition order, merged with the any-kind rules.
+        for list in by_kind.values_mut() {
+            list.extend(&any_kind);
+            list.sort_unstable();
+            list.dedup();
+        }
+        let hits = rules.iter().map(|_| AtomicU64::new(0)).collect();
+        Self {
+            rules,
+            by_kind,
+            any_kind,
+            matching,
+            min_priority,
+            hits,
+        }
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    pub fn hits(&self, index: usize) -> u64 {
+        self.hits[index].load(Ordering::Relaxed)
+    }
+
+    pub fn min_priority(&self) -> Priority {
+        self.min_priority
+    }
+
+    /// The event kinds some rule can match; `None` when a rule takes any.
+    pub fn kinds(&self) -> Option<Vec<Kind>> {
+        if !self.any_kind.is_empty() {
+            return None;
+        }
+        Some(self.by_kind.keys().copied().collect())
+    }
+
+    /// Evaluates the rules that can match `kind`; calls `on_alert` per match.
+    pub fn evaluate(
+        &self,
+        kind: Option<Kind>,
+        ev: &dyn FieldValues,
+        ts_ns: u64,
+        hostname: &str,
+        mut on_alert: impl FnMut(Alert),
+    ) {
+        let candidates = match kind {
+            Some(k) => self.by_kind.get(&k).unwrap_or(&self.any_kind),
+            None => &self.any_kind,
+        };
+        for &i in candidates {
+            let rule = &self.rules[i];
+            if rule.filter.eval(ev) {
+                self.hits[i].fetch_add(1, Ordering::Relaxed);
+                on_alert(Alert {
+                    hostname: hostname.to_string(),
+                    output: format!(
+                        "{}: {} {}",
+                        crate::decode::render::time_of_day(ts_ns),
+                        rule.priority.as_str(),
+                        rule.output.render(ev)
+                    ),
+                    output_fields: rule.output.fields(ev),
+                    priority: rule.priority,
+                    rule: rule.name.clone(),
+                    source: rule.source.as_str(),
+                    tags: rule.tags.clone(),
+                    time: super::time::rfc3339(ts_ns),
+                });
+                if self.matching == Matching::First {
+                    break;
+                }
+            }
+        }
+    }
+}

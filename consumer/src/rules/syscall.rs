@@ -1,0 +1,410 @@
+//! Field values of syscall events: from the event itself, then the process,
+//! descriptor and user state.
+
+use std::borrow::Cow;
+use std::net::SocketAddr;
+
+use super::compile::{Field, FieldValues};
+use super::condition::Transformer;
+use super::fields::FieldId as F;
+use super::value::Val;
+use crate::decode::render::time_of_day;
+use crate::event::{Arg, Event, Kind};
+use crate::state::{Fd, State, Thread};
+
+/// One syscall event seen through the state.
+pub struct SyscallFields<'a> {
+    pub ev: &'a Event,
+    pub state: &'a State,
+}
+
+/// Syscalls whose `name`/`path` argument names a file (for `fs.path.name`,
+/// `evt.is_open_*`).
+fn is_open_family(ev: &Event) -> bool {
+    matches!(ev.kind, Kind::Syscall(2 | 257 | 437 | 85))
+}
+
+impl<'a> SyscallFields<'a> {
+    fn thread(&self) -> Option<&'a Thread> {
+        self.state.thread(self.ev.tid)
+    }
+
+    fn parent(&self) -> Option<&'a Thread> {
+        self.state.process(self.ev.ppid)
+    }
+
+    /// The descriptor this event is about: the one it returned (open, socket,
+    /// accept) or the one it names.
+    fn fd_num(&self) -> Option<i64> {
+        let ev = self.ev;
+        // dup family: the descriptor being duplicated, as in Falco.
+        let key = if matches!(ev.kind, Kind::Syscall(32 | 33 | 292)) {
+            "oldfd"
+        } else {
+            "fd"
+        };
+        ev.arg(key).and_then(Arg::as_int).filter(|n| *n >= 0)
+    }
+
+    fn fd(&self) -> Option<&'a Fd> {
+        self.state.fd(self.ev.pid, self.fd_num()?)
+    }
+
+    fn ancestor(&self, index: Option<usize>, get: impl Fn(&Thread) -> String) -> Val<'a> {
+        let ancestors = self.state.ancestors(self.ev.tid);
+        match index {
+            Some(0) => self.thread().map_or(Val::None, |t| Val::str(get(t))),
+            Some(n) => ancestors.get(n - 1).map_or(Val::None, |t| Val::str(get(t))),
+            None => Val::List(ancestors.iter().map(|t| Cow::Owned(get(t))).collect()),
+        }
+    }
+
+    fn cmdline(t: &Thread) -> String {
+        if t.args.is_empty() {
+            t.comm.clone()
+        } else {
+            format!("{} {}", t.comm, t.args.join(" "))
+        }
+    }
+
+    fn ends(&self, pick: fn(&Fd) -> Option<SocketAddr>) -> Val<'a> {
+        self.fd()
+            .filter(|f| f.kind.is_ip())
+            .and_then(pick)
+            .map_or(Val::None, |a| Val::str(a.ip().to_string()))
+    }
+
+    fn port(&self, pick: fn(&Fd) -> Option<SocketAddr>) -> Val<'a> {
+        self.fd()
+            .filter(|f| f.kind.is_ip())
+            .and_then(pick)
+            .map_or(Val::None, |a| Val::Int(a.port().into()))
+    }
+
+    /// The path a filesystem syscall names, resolved.
+    fn fs_path(&self) -> Option<String> {
+        let ev = self.ev;
+        let raw = ["name", "path", "filename", "pathname", "oldpath"]
+            .iter()
+            .find_map(|k| match ev.arg(k) {
+                Some(Arg::Str(s)) => Some(s.clone()),
+                _ => None,
+            })?;
+        let dirfd = ["dirfd", "olddirfd"]
+            .iter()
+            .find_map(|k| ev.arg(k).and_then(Arg::as_int));
+        Some(self.state.resolve_path(ev, &raw, dirfd))
+    }
+
+    fn open_flags(&self) -> Option<String> {
+        is_open_family(self.ev)
+            .then(|| self.ev.arg("flags").map(|f| f.render().into_owned()))
+            .flatten()
+    }
+
+    fn raw(&self, field: &Field) -> Val<'a> {
+        let ev = self.ev;
+        let t = self.thread();
+        let opt = |s: Option<String>| Val::opt_str(s);
+        match field.info.id {
+            F::EvtNum => Val::Int(ev.num as i64),
+            F::EvtTime => Val::str(time_of_day(ev.ts_ns)),
+            F::EvtRawtime => Val::Int(ev.ts_ns as i64),
+            F::EvtDatetime => Val::str(super::time::datetime(ev.ts_ns)),
+            F::EvtType => Val::str(ev.type_name()),
+            F::EvtDir => Val::str(if ev.is_exit() { "<" } else { ">" }),
+            F::EvtCpu => Val::Int(ev.cpu.into()),
+            F::EvtRes => ev.res.map_or(Val::None, |r| {
+                Val::str(crate::decode::render::result_name(r))
+            }),
+            F::EvtRawres => ev.res.map_or(Val::None, Val::Int),
+            F::EvtFailed => Val::Bool(ev.res.is_some_and(|r| r < 0)),
+            F::EvtArgs => Val::str(
+                ev.args
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.render()))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            F::EvtArg | F::EvtRawarg => {
+                let key = field.arg.as_deref().unwrap_or_default();
+                let arg = match key.parse::<usize>() {
+                    Ok(i) => ev.args.get(i).map(|(_, v)| v),
+                    Err(_) => ev.arg(key),
+                };
+                arg.map_or(Val::None, |a| match a {
+                    Arg::Int(n) => Val::Int(*n),
+                    other => Val::str(other.render().into_owned()),
+                })
+            }
+            F::EvtBuffer => Val::None,
+            F::EvtIsOpenRead => Val::Bool(
+                self.open_flags()
+                    .is_some_and(|f| f.contains("O_RDONLY") || f.contains("O_RDWR")),
+            ),
+            F::EvtIsOpenWrite => Val::Bool(
+                self.open_flags()
+                    .is_some_and(|f| f.contains("O_WRONLY") || f.contains("O_RDWR")),
+            ),
+            F::EvtIsOpenExec => Val::Bool(
+                self.open_flags().is_some_and(|f| f.contains("O_CREAT"))
+                    && ev
+                        .arg("mode")
+                        .and_then(|m| i64::from_str_radix(&m.render(), 8).ok())
+                        .is_some_and(|m| m & 0o111 != 0),
+            ),
+            F::EvtHostname => Val::str(self.state.hostname.as_str()),
+            F::EvtSource => Val::str("syscall"),
+            F::ProcPid | F::ProcVpid => Val::Int(ev.pid.into()),
+            F::ProcPpid => Val::Int(ev.ppid.into()),
+            F::ProcName => Val::str(ev.comm.as_str()),
+            F::ProcExe => t.map_or(Val::None, |t| Val::str(t.exe.as_str())),
+            F::ProcExepath => t.map_or(Val::None, |t| Val::str(t.exepath.as_str())),
+            F::ProcArgs => t.map_or(Val::None, |t| Val::str(t.args.join(" "))),
+            F::ProcCmdline => t.map_or(Val::None, |t| Val::str(Self::cmdline(t))),
+            F::ProcCwd => t
+                .filter(|t| !t.cwd.is_empty())
+                .map_or(Val::None, |t| Val::str(t.cwd.as_str())),
+            F::ProcEnv => match (t, field.arg.as_deref()) {
+                (Some(t), Some(key)) => opt(t
+                    .env
+                    .iter()
+                    .find_map(|e| e.strip_prefix(key)?.strip_prefix('=').map(str::to_string))),
+                (Some(t), None) if !t.env.is_empty() => Val::str(t.env.join(" ")),
+                _ => Val::None,
+            },
+            F::ProcTty => t.map_or(Val::None, |t| Val::Int(t.tty.into())),
+            F::ProcDuration => t.map_or(Val::None, |t| {
+                Val::Int(ev.ts_ns.saturating_sub(t.start_ns) as i64)
+            }),
+            F::ProcStartTs => t.map_or(Val::None, |t| Val::Int(t.start_ns as i64)),
+            F::ProcPname => self
+                .parent()
+                .map_or(Val::None, |p| Val::str(p.comm.as_str())),
+            F::ProcPexe => self
+                .parent()
+                .map_or(Val::None, |p| Val::str(p.exe.as_str())),
+            F::ProcPexepath => self
+                .parent()
+                .map_or(Val::None, |p| Val::str(p.exepath.as_str())),
+            F::ProcPcmdline => self
+                .parent()
+                .map_or(Val::None, |p| Val::str(Self::cmdline(p))),
+            F::ProcAname => self.ancestor(field.index, |t| t.comm.clone()),
+            F::ProcApid => self.ancestor(field.index, |t| t.pid.to_string()),
+            F::ProcAexe => self.ancestor(field.index, |t| t.exe.clone()),
+            F::ProcAexepath => self.ancestor(field.index, |t| t.exepath.clone()),
+            F::ProcSid => t.map_or(Val::None, |t| Val::Int(t.sid.into())),
+            F::ProcSname => t
+                .and_then(|t| self.state.process(t.sid))
+                .map_or(Val::None, |l| Val::str(l.comm.as_str())),
+            F::ProcVpgid => t.map_or(Val::None, |t| Val::Int(t.pgid.into())),
+            F::ProcVpgidName => t
+                .and_then(|t| self.state.process(t.pgid))
+                .map_or(Val::None, |l| Val::str(l.comm.as_str())),
+            F::ProcIsVpgidLeader => t.map_or(Val::None, |t| Val::Bool(t.pgid == t.pid)),
+            F::ProcIsSidLeader => t.map_or(Val::None, |t| Val::Bool(t.sid == t.pid)),
+            F::ProcIsExeFromMemfd => {
+                t.map_or(Val::None, |t| Val::Bool(t.exepath.starts_with("/memfd:")))
+            }
+            // Needs exe facts from the kernel record (enrichment work).
+            F::ProcIsExeUpperLayer
+            | F::ProcIsExeWritable
+            | F::ProcExeIno
+            | F::ProcExeInoCtime
+            | F::ProcExeInoMtime
+            | F::ProcExeInoCtimeDurationProcStart
+            | F::ThreadCapEffective
+            | F::ThreadCapPermitted
+            | F::ThreadCapInheritable => Val::None,
+            F::ThreadTid | F::ThreadVtid => Val::Int(ev.tid.into()),
+            F::UserUid => Val::Int(ev.uid.into()),
+            F::UserName => self
+                .state
+                .users
+                .user(ev.uid)
+                .map_or(Val::None, |u| Val::str(u.name.as_str())),
+            F::UserLoginuid => Val::Int(ev.loginuid),
+            F::UserLoginname => match ev.loginuid {
+                -1 => Val::None,
+                l => self
+                    .state
+                    .users
+                    .user(l as u32)
+                    .map_or(Val::None, |u| Val::str(u.name.as_str())),
+            },
+            F::UserHomedir => self
+                .state
+                .users
+                .user(ev.uid)
+                .map_or(Val::None, |u| Val::str(u.home.as_str())),
+            F::UserShell => self
+                .state
+                .users
+                .user(ev.uid)
+                .map_or(Val::None, |u| Val::str(u.shell.as_str())),
+            F::GroupGid => Val::Int(ev.gid.into()),
+            F::GroupName => self.state.users.group(ev.gid).map_or(Val::None, Val::str),
+            F::FdNum => self.fd_num().map_or(Val::None, Val::Int),
+            F::FdType => self.fd().map_or(Val::None, |f| Val::str(f.kind.name())),
+            F::FdTypechar => self.fd().map_or(Val::None, |f| Val::str(f.kind.typechar())),
+            F::FdName => self.fd().map_or(Val::None, |f| Val::str(f.name())),
+            F::FdNameraw => self
+                .fd()
+                .map_or(Val::None, |f| Val::str(f.nameraw.as_str())),
+            F::FdDirectory => self
+                .fd()
+                .filter(|f| !f.kind.is_ip())
+                .map_or(Val::None, |f| match f.path.rsplit_once('/') {
+                    Some(("", _)) => Val::str("/"),
+                    Some((d, _)) => Val::str(d.to_string()),
+                    None => Val::None,
+                }),
+            F::FdFilename => self
+                .fd()
+                .filter(|f| !f.kind.is_ip())
+                .and_then(|f| f.path.rsplit_once('/'))
+                .map_or(Val::None, |(_, n)| Val::str(n.to_string())),
+            F::FdCip | F::FdCnet => self.ends(|f| f.client_server().0),
+            F::FdSip | F::FdSnet => self.ends(|f| f.client_server().1),
+            F::FdLip | F::FdLnet => self.ends(|f| f.local),
+            F::FdRip | F::FdRnet => self.ends(|f| f.remote),
+            F::FdIp | F::FdNet => {
+                let ips: Vec<Cow<'a, str>> = self
+                    .fd()
+                    .filter(|f| f.kind.is_ip())
+                    .map(|f| {
+                        [f.local, f.remote]
+                            .into_iter()
+                            .flatten()
+                            .map(|a| Cow::Owned(a.ip().to_string()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if ips.is_empty() {
+                    Val::None
+                } else {
+                    Val::List(ips)
+                }
+            }
+            F::FdCport => self.port(|f| f.client_server().0),
+            F::FdSport => self.port(|f| f.client_server().1),
+            F::FdLport => self.port(|f| f.local),
+            F::FdRport => self.port(|f| f.remote),
+            F::FdPort => {
+                let ports: Vec<Cow<'a, str>> = self
+                    .fd()
+                    .filter(|f| f.kind.is_ip())
+                    .map(|f| {
+                        [f.local, f.remote]
+                            .into_iter()
+                            .flatten()
+                            .map(|a| Cow::Owned(a.port().to_string()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if ports.is_empty() {
+                    Val::None
+                } else {
+                    Val::List(ports)
+                }
+            }
+            F::FdL4proto => self
+                .fd()
+                .and_then(|f| f.l4proto)
+                .map_or(Val::None, Val::str),
+            F::FdSockfamily => self
+                .fd()
+                .and_then(|f| match f.kind {
+                    k if k.is_ip() => Some("ip"),
+                    crate::state::FdKind::Unix => Some("unix"),
+                    _ => None,
+                })
+                .map_or(Val::None, Val::str),
+            F::FdIsServer => self.fd().map_or(Val::None, |f| Val::Bool(f.is_server)),
+            F::FdConnected => self.fd().map_or(Val::None, |f| Val::Bool(f.connected)),
+            F::FdNameChanged => {
+                Val::Bool(matches!(ev.kind, Kind::Syscall(42 | 49 | 43 | 288)) && ev.is_exit())
+            }
+            F::FdTypes => {
+                let mut kinds: Vec<&str> = self
+                    .state
+                    .fds
+                    .get(&ev.pid)
+                    .map(|m| m.values().map(|f| f.kind.name()).collect())
+                    .unwrap_or_default();
+                kinds.sort_unstable();
+                kinds.dedup();
+                match field.index {
+                    Some(i) => self
+                        .state
+                        .fd(ev.pid, i as i64)
+                        .map_or(Val::None, |f| Val::str(f.kind.name())),
+                    None => Val::List(kinds.into_iter().map(Cow::Borrowed).collect()),
+                }
+            }
+            F::FdCipName | F::FdSipName | F::FdLipName | F::FdRipName => Val::None,
+            F::FsPathName => opt(self.fs_path()),
+            // Container enrichment resolves these; on the host they are "host".
+            F::ContainerId | F::ContainerName => Val::str("host"),
+            F::ContainerFullId
+            | F::ContainerImage
+            | F::ContainerImageRepository
+            | F::ContainerImageTag
+            | F::ContainerImageDigest
+            | F::ContainerType
+            | F::ContainerPrivileged
+            | F::ContainerMounts
+            | F::ContainerMount
+            | F::ContainerMountDest
+            | F::ContainerStartTs
+            | F::ContainerLabel
+            | F::ContainerLabels
+            | F::K8sNsName
+            | F::K8sPodName
+            | F::K8sPodUid
+            | F::K8sPodLabel
+            | F::K8sPodLabels => Val::None,
+            // Audit fields never apply to syscall events (the compiler rejects them).
+            _ => Val::None,
+        }
+    }
+}
+
+impl FieldValues for SyscallFields<'_> {
+    fn value(&self, field: &Field) -> Val<'_> {
+        let mut v = self.raw(field);
+        for t in &field.transformers {
+            v = transform(v, *t);
+        }
+        v
+    }
+}
+
+/// Applies a transformer (`tolower(proc.name)`…).
+pub fn transform(v: Val<'_>, t: Transformer) -> Val<'_> {
+    let map = |v: Val<'_>, f: &dyn Fn(&str) -> String| -> Val<'static> {
+        match v {
+            Val::None => Val::None,
+            Val::List(l) => Val::List(l.iter().map(|s| Cow::Owned(f(s))).collect()),
+            other => Val::Str(Cow::Owned(f(&other.render()))),
+        }
+    };
+    match t {
+        Transformer::ToLower => map(v, &|s| s.to_lowercase()),
+        Transformer::ToUpper => map(v, &|s| s.to_uppercase()),
+        Transformer::Basename => map(v, &|s| s.rsplit('/').next().unwrap_or_default().to_string()),
+        Transformer::B64 => map(v, &|s| {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD
+                .decode(s.trim())
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default()
+        }),
+        Transformer::Len => match v {
+            Val::None => Val::None,
+            Val::List(l) => Val::Int(l.len() as i64),
+            other => Val::Int(other.render().chars().count() as i64),
+        },
+    }
+}

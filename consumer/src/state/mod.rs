@@ -1,0 +1,616 @@
+//! State: what the kernel records do not repeat on every event — the process
+//! tree, each process's descriptors, users and groups — kept current from the
+//! event stream and bootstrapped from /proc for what started before Osprey.
+
+pub mod procfs;
+pub mod users;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use crate::event::{Arg, Event, Kind};
+
+/// What a thread (and its process) is, as far as rules care.
+#[derive(Debug, Clone, Default)]
+pub struct Thread {
+    pub tid: u32,
+    pub pid: u32,
+    pub ppid: u32,
+    pub comm: String,
+    /// argv[0].
+    pub exe: String,
+    /// The executable's resolved path.
+    pub exepath: String,
+    pub args: Vec<String>,
+    pub cwd: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub loginuid: i64,
+    pub start_ns: u64,
+    pub sid: u32,
+    pub pgid: u32,
+    pub tty: u32,
+    pub env: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FdKind {
+    File,
+    Directory,
+    Ipv4,
+    Ipv6,
+    Unix,
+    Pipe,
+    Event,
+    Signalfd,
+    Eventpoll,
+    Inotify,
+    Timerfd,
+    Netlink,
+    Memfd,
+    Other,
+}
+
+impl FdKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            FdKind::File => "file",
+            FdKind::Directory => "directory",
+            FdKind::Ipv4 => "ipv4",
+            FdKind::Ipv6 => "ipv6",
+            FdKind::Unix => "unix",
+            FdKind::Pipe => "pipe",
+            FdKind::Event => "event",
+            FdKind::Signalfd => "signalfd",
+            FdKind::Eventpoll => "eventpoll",
+            FdKind::Inotify => "inotify",
+            FdKind::Timerfd => "timerfd",
+            FdKind::Netlink => "netlink",
+            FdKind::Memfd => "memfd",
+            FdKind::Other => "other",
+        }
+    }
+
+    pub fn typechar(self) -> &'static str {
+        match self {
+            FdKind::File | FdKind::Directory => "f",
+            FdKind::Ipv4 => "4",
+            FdKind::Ipv6 => "6",
+            FdKind::Unix => "u",
+            FdKind::Pipe => "p",
+            FdKind::Event => "e",
+            FdKind::Signalfd => "s",
+            FdKind::Eventpoll => "l",
+            FdKind::Inotify => "i",
+            FdKind::Timerfd => "t",
+            FdKind::Netlink => "n",
+            FdKind::Memfd => "m",
+            FdKind::Other => "o",
+        }
+    }
+
+    pub fn is_ip(self) -> bool {
+        matches!(self, FdKind::Ipv4 | FdKind::Ipv6)
+    }
+}
+
+/// One open file descriptor.
+#[derive(Debug, Clone)]
+pub struct Fd {
+    pub kind: FdKind,
+    /// Absolute path for files; for sockets see `Fd::name`.
+    pub path: String,
+    /// The path as the process passed it.
+    pub nameraw: String,
+    /// `tcp`, `udp`, `raw` for IP sockets.
+    pub l4proto: Option<&'static str>,
+    pub local: Option<SocketAddr>,
+    pub remote: Option<SocketAddr>,
+    pub is_server: bool,
+    pub connected: bool,
+    pub cloexec: bool,
+}
+
+impl Fd {
+    fn file(kind: FdKind, path: String, nameraw: String, cloexec: bool) -> Self {
+        Fd {
+            kind,
+            path,
+            nameraw,
+            l4proto: None,
+            local: None,
+            remote: None,
+            is_server: false,
+            connected: false,
+            cloexec,
+        }
+    }
+
+    /// Falco's `fd.name`: the path, or `client->server` for connected sockets.
+    pub fn name(&self) -> String {
+        if !self.kind.is_ip() {
+            return self.path.clone();
+        }
+        let (c, s) = self.client_server();
+        match (c, s) {
+            (Some(c), Some(s)) => format!("{}->{}", fmt_addr(&c), fmt_addr(&s)),
+            (None, Some(s)) => format!("->{}", fmt_addr(&s)),
+            (Some(c), None) => fmt_addr(&c),
+            (None, None) => String::new(),
+        }
+    }
+
+    /// (client, server) ends.
+    pub fn client_server(&self) -> (Option<SocketAddr>, Option<SocketAddr>) {
+        if self.is_server {
+            (self.remote, self.local)
+        } else {
+            (self.local, self.remote)
+        }
+    }
+}
+
+fn fmt_addr(a: &SocketAddr) -> String {
+    format!("{}:{}", a.ip(), a.port())
+}
+
+#[derive(Debug, Default)]
+pub struct State {
+    pub threads: HashMap<u32, Thread>,
+    /// Descriptors per process (thread group).
+    pub fds: HashMap<u32, HashMap<i64, Fd>>,
+    /// The descriptor a close just removed, so rules on that close still see it.
+    pub closed: Option<(u32, i64, Fd)>,
+    /// Threads dropped because the table was full.
+    pub evictions: u64,
+    pub max_threads: usize,
+    pub users: users::Users,
+    pub hostname: String,
+}
+
+impl State {
+    pub fn new(max_threads: usize) -> Self {
+        Self {
+            max_threads,
+            hostname: hostname(),
+            ..Default::default()
+        }
+    }
+
+    pub fn thread(&self, tid: u32) -> Option<&Thread> {
+        self.threads.get(&tid)
+    }
+
+    /// The process (thread group leader, or any of its threads).
+    pub fn process(&self, pid: u32) -> Option<&Thread> {
+        self.threads.get(&pid)
+    }
+
+    pub fn fd(&self, pid: u32, fd: i64) -> Option<&Fd> {
+        self.fds
+            .get(&pid)
+            .and_then(|t| t.get(&fd))
+            .or(match &self.closed {
+                Some((p, n, f)) if *p == pid && *n == fd => Some(f),
+                _ => None,
+            })
+    }
+
+    /// Resolves `path` as the process would (relative to `dirfd` or its cwd).
+    pub fn resolve_path(&self, ev: &Event, path: &str, dirfd: Option<i64>) -> String {
+        if path.starts_with('/') || path.is_empty() {
+            return normalize(path);
+        }
+        let base = match dirfd {
+            Some(fd) if fd != -100 => self.fd(ev.pid, fd).map(|f| f.path.clone()),
+            _ => None,
+        }
+        .or_else(|| {
+            self.thread(ev.tid)
+                .map(|t| t.cwd.clone())
+                .filter(|c| !c.is_empty())
+        });
+        match base {
+            Some(b) => normalize(&format!("{b}/{path}")),
+            None => path.to_string(),
+        }
+    }
+
+    fn ensure_thread(&mut self, ev: &Event) -> &mut Thread {
+        if !self.threads.contains_key(&ev.tid) && self.threads.len() >= self.max_threads.max(1) {
+            // Bounded memory: drop the oldest-started thread.
+            if let Some(victim) = self
+                .threads
+                .values()
+                .min_by_key(|t| t.start_ns)
+                .map(|t| t.tid)
+            {
+                self.threads.remove(&victim);
+                self.evictions += 1;
+            }
+        }
+        let inherit = self
+            .threads
+            .get(&ev.pid)
+            .or_else(|| self.threads.get(&ev.ppid))
+            .cloned();
+        let t = self.threads.entry(ev.tid).or_insert_with(|| {
+            let mut t = inherit.unwrap_or_default();
+            t.start_ns = ev.ts_ns;
+            t
+        });
+        t.tid = ev.tid;
+        t.pid = ev.pid;
+        t.ppid = ev.ppid;
+        t.comm.clone_from(&ev.comm);
+        t.uid = ev.uid;
+        t.gid = ev.gid;
+        t.loginuid = ev.loginuid;
+        t
+    }
+
+    /// Applies an event. Call before evaluating rules on it (Falco's parsers
+    /// run before its filters).
+    pub fn update(&mut self, ev: &Event) {
+        self.closed = None;
+        if ev.kind == Kind::ProcExit {
+            self.threads.remove(&ev.tid);
+            if ev.tid == ev.pid {
+                self.fds.remove(&ev.pid);
+            }
+            return;
+        }
+        self.ensure_thread(ev);
+        let Kind::Syscall(nr) = ev.kind else { return };
+        let Some(res) = ev.res else { return };
+        if res < 0 {
+            return;
+        }
+        let int = |name: &str| ev.arg(name).and_then(Arg::as_int);
+        let text = |name: &str| ev.arg(name).map(|a| a.render().into_owned());
+        match nr {
+            // execve, execveat: the new image.
+            59 | 322 => {
+                let t = self.threads.get_mut(&ev.tid).expect("ensured");
+                if let Some(Arg::Str(exe)) = ev.arg("exe") {
+                    t.exe.clone_from(exe);
+                }
+                if let Some(Arg::List(args)) = ev.arg("args") {
+                    t.args.clone_from(args);
+                }
+                if let Some(p) = text("trusted_exepath") {
+                    t.exepath = p;
+                }
+                if let Some(c) = text("cwd") {
+                    t.cwd = c;
+                }
+                if let Some(fds) = self.fds.get_mut(&ev.pid) {
+                    fds.retain(|_, f| !f.cloexec);
+                }
+            }
+            // clone, fork, vfork, clone3 in the parent: the child inherits.
+            56 | 57 | 58 | 435 if res > 0 => {
+                let parent = self.threads.get(&ev.tid).cloned().unwrap_or_default();
+                let child_tid = res as u32;
+                let thread = ev
+                    .arg("flags")
+                    .is_some_and(|f| f.render().contains("CLONE_THREAD"));
+                let mut child = parent.clone();
+                child.tid = child_tid;
+                child.start_ns = ev.ts_ns;
+                if thread {
+                    child.pid = parent.pid;
+                } else {
+                    child.pid = child_tid;
+                    child.ppid = parent.pid;
+                    if let Some(fds) = self.fds.get(&parent.pid).cloned() {
+                        self.fds.insert(child_tid, fds);
+                    }
+                }
+                self.threads.insert(child_tid, child);
+            }
+            // open, openat, openat2, creat, memfd_create
+            2 | 257 | 437 | 85 | 319 => {
+                let raw = text("name").unwrap_or_default();
+                let (kind, path) = if nr == 319 {
+                    (FdKind::Memfd, format!("memfd:{raw}"))
+                } else {
+                    let flags = text("flags").unwrap_or_default();
+                    let kind = if flags.contains("O_DIRECTORY") {
+                        FdKind::Directory
+                    } else {
+                        FdKind::File
+                    };
+                    (kind, self.resolve_path(ev, &raw, int("dirfd")))
+                };
+                let cloexec = text("flags").is_some_and(|f| f.contains("O_CLOEXEC"));
+                self.fds
+                    .entry(ev.pid)
+                    .or_default()
+                    .insert(res, Fd::file(kind, path, raw, cloexec));
+            }
+            // socket
+            41 => {
+                let domain = text("domain").unwrap_or_default();
+                let ty = text("type").unwrap_or_default();
+                let kind = match domain.as_str() {
+                    "AF_INET" => FdKind::Ipv4,
+                    "AF_INET6" => FdKind::Ipv6,
+                    "AF_UNIX" => FdKind::Unix,
+                    "AF_NETLINK" => FdKind::Netlink,
+                    _ => FdKind::Other,
+                };
+                let l4proto = kind.is_ip().then(|| {
+                    if ty.starts_with("SOCK_STREAM") {
+                        "tcp"
+                    } else if ty.starts_with("SOCK_DGRAM") {
+                        "udp"
+                    } else {
+                        "raw"
+                    }
+                });
+                let mut fd = Fd::file(
+                    kind,
+                    String::new(),
+                    String::new(),
+                    ty.contains("SOCK_CLOEXEC"),
+                );
+                fd.l4proto = l4proto;
+                self.fds.entry(ev.pid).or_default().insert(res, fd);
+            }
+            // connect, bind
+            42 | 49 => {
+                let (Some(fdn), Some(addr)) = (int("fd"), text("addr")) else {
+                    return;
+                };
+                let fds = self.fds.entry(ev.pid).or_default();
+                let fd = fds.entry(fdn).or_insert_with(|| {
+                    Fd::file(FdKind::Other, String::new(), String::new(), false)
+                });
+                match addr
+                    .parse::<SocketAddr>()
+                    .ok()
+                    .or_else(|| parse_falco_addr(&addr))
+                {
+                    Some(sa) if nr == 42 => {
+                        fd.remote = Some(sa);
+                        fd.connected = true;
+                    }
+                    Some(sa) => {
+                        fd.local = Some(sa);
+                        fd.is_server = true;
+                    }
+                    None => {
+                        fd.kind = FdKind::Unix;
+                        fd.path = addr;
+                        fd.connected = nr == 42;
+                    }
+                }
+                if fd.kind == FdKind::Other {
+                    fd.kind = match fd.remote.or(fd.local) {
+                        Some(SocketAddr::V4(_)) => FdKind::Ipv4,
+                        Some(SocketAddr::V6(_)) => FdKind::Ipv6,
+                        None => FdKind::Unix,
+                    };
+                }
+            }
+            // accept, accept4: a new connected descriptor
+            43 | 288 => {
+                let listener = int("listen_fd").and_then(|l| self.fd(ev.pid, l).cloned());
+                let mut fd = listener
+                    .unwrap_or_else(|| Fd::file(FdKind::Ipv4, String::new(), String::new(), false));
+                fd.remote =
+                    text("addr").and_then(|a| a.parse().ok().or_else(|| parse_falco_addr(&a)));
+                fd.is_server = true;
+                fd.connected = true;
+                self.fds.entry(ev.pid).or_default().insert(res, fd);
+            }
+            // close
+            3 => {
+                if let Some(n) = int("fd") {
+                    if let Some(fd) = self.fds.get_mut(&ev.pid).and_then(|t| t.remove(&n)) {
+                        self.closed = Some((ev.pid, n, fd));
+                    }
+                }
+            }
+            // dup, dup2, dup3, fcntl(F_DUPFD / F_DUPFD_CLOEXEC)
+            32 | 33 | 292 | 72 => {
+                let old = if nr == 72 { int("fd") } else { int("oldfd") };
+                if nr == 72 && !matches!(int("cmd"), Some(0) | Some(1030)) {
+                    return;
+                }
+                if let Some(fd) = old.and_then(|o| self.fd(ev.pid, o).cloned()) {
+                    self.fds.entry(ev.pid).or_default().insert(res, fd);
+                }
+            }
+            // pipe, pipe2
+            22 | 293 => {
+                for name in ["fd1", "fd2"] {
+                    if let Some(n) = int(name) {
+                        self.fds.entry(ev.pid).or_default().insert(
+                            n,
+                            Fd::file(FdKind::Pipe, "pipe".into(), String::new(), false),
+                        );
+                    }
+                }
+            }
+            // chdir, fchdir
+            80 | 81 => {
+                let dir = if nr == 80 {
+                    text("path").map(|p| self.resolve_path(ev, &p, None))
+                } else {
+                    int("fd")
+                        .and_then(|f| self.fd(ev.pid, f))
+                        .map(|f| f.path.clone())
+                };
+                if let Some(dir) = dir {
+                    self.threads.get_mut(&ev.tid).expect("ensured").cwd = dir;
+                }
+            }
+            // setsid, setpgid
+            112 => {
+                let t = self.threads.get_mut(&ev.tid).expect("ensured");
+                t.sid = t.pid;
+                t.pgid = t.pid;
+            }
+            109 => {
+                let pid = int("pid").filter(|p| *p != 0).unwrap_or(ev.pid as i64) as u32;
+                let pgid = int("pgid").filter(|p| *p != 0).map_or(pid, |p| p as u32);
+                if let Some(t) = self.threads.get_mut(&pid) {
+                    t.pgid = pgid;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Ancestors of `tid`'s process, nearest first (parent, grandparent…).
+    pub fn ancestors(&self, tid: u32) -> Vec<&Thread> {
+        let mut out = Vec::new();
+        let mut cur = self.thread(tid).map(|t| t.ppid);
+        while let Some(ppid) = cur {
+            if ppid == 0 || out.len() >= 64 {
+                break;
+            }
+            let Some(p) = self.process(ppid) else { break };
+            out.push(p);
+            cur = Some(p.ppid).filter(|pp| *pp != p.pid);
+        }
+        out
+    }
+}
+
+/// Falco spells IPv6 endpoints `::1:80`; std wants `[::1]:80`.
+fn parse_falco_addr(s: &str) -> Option<SocketAddr> {
+    let (ip, port) = s.rsplit_once(':')?;
+    Some(SocketAddr::new(ip.parse().ok()?, port.parse().ok()?))
+}
+
+/// Lexically normalizes an absolute path (`.`, `..`, duplicate slashes).
+pub fn normalize(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Dir, Event};
+
+    fn ev(nr: u32, tid: u32, ppid: u32, res: i64, args: Vec<(&'static str, Arg)>) -> Event {
+        Event {
+            num: 0,
+            ts_ns: 1,
+            kind: Kind::Syscall(nr),
+            dir: Dir::Exit,
+            cpu: 0,
+            res: Some(res),
+            tid,
+            pid: tid,
+            ppid,
+            comm: "bash".into(),
+            uid: 0,
+            gid: 0,
+            loginuid: -1,
+            cgroup_id: 0,
+            args: args.into_iter().map(|(k, v)| (k.into(), v)).collect(),
+        }
+    }
+
+    #[test]
+    fn process_tree_files_and_sockets() {
+        let mut s = State::new(100);
+        s.update(&ev(
+            59,
+            10,
+            1,
+            0,
+            vec![
+                ("exe", Arg::Str("bash".into())),
+                ("args", Arg::List(vec![])),
+                ("cwd", Arg::Str("/root".into())),
+                ("trusted_exepath", Arg::Str("/usr/bin/bash".into())),
+            ],
+        ));
+        s.update(&ev(57, 10, 1, 11, vec![]));
+        s.update(&ev(
+            257,
+            11,
+            10,
+            3,
+            vec![
+                ("dirfd", Arg::Int(-100)),
+                ("name", Arg::Str("../etc/./shadow".into())),
+                ("flags", Arg::Str("O_RDONLY".into())),
+            ],
+        ));
+        assert_eq!(s.fd(11, 3).unwrap().path, "/etc/shadow");
+        assert_eq!(s.ancestors(11)[0].exepath, "/usr/bin/bash");
+        s.update(&ev(
+            41,
+            11,
+            10,
+            4,
+            vec![
+                ("domain", Arg::Str("AF_INET".into())),
+                ("type", Arg::Str("SOCK_STREAM".into())),
+            ],
+        ));
+        s.update(&ev(
+            42,
+            11,
+            10,
+            0,
+            vec![
+                ("fd", Arg::Int(4)),
+                ("addr", Arg::Str("10.0.0.1:443".into())),
+            ],
+        ));
+        let fd = s.fd(11, 4).unwrap();
+        assert_eq!(
+            (fd.kind, fd.l4proto, fd.name()),
+            (FdKind::Ipv4, Some("tcp"), "->10.0.0.1:443".to_string())
+        );
+        s.update(&ev(
+            33,
+            11,
+            10,
+            1,
+            vec![("oldfd", Arg::Int(4)), ("newfd", Arg::Int(1))],
+        ));
+        assert!(s.fd(11, 1).unwrap().connected);
+        s.update(&ev(3, 11, 10, 0, vec![("fd", Arg::Int(3))]));
+        assert_eq!(
+            s.fd(11, 3).unwrap().path,
+            "/etc/shadow",
+            "visible to rules on the close itself"
+        );
+        s.update(&ev(39, 11, 10, 11, vec![]));
+        assert!(s.fd(11, 3).is_none());
+    }
+
+    #[test]
+    fn table_is_bounded() {
+        let mut s = State::new(2);
+        for tid in 1..=5 {
+            s.update(&ev(39, tid, 0, 0, vec![]));
+        }
+        assert_eq!(s.threads.len(), 2);
+        assert_eq!(s.evictions, 3);
+    }
+}
