@@ -300,7 +300,11 @@ mod tests {
         assert_eq!(back, ev);
         assert_eq!(back.loginuid, -1);
         assert_eq!(back.arg("exe"), Some(&Arg::Str("/bin/ls".into())));
-        assert!(ev.to_text().contains("execve res=0 exe=/bin/ls args=-l"), "{}", ev.to_text());
+        assert!(
+            ev.to_text().contains("execve res=0 exe=/bin/ls args=-l"),
+            "{}",
+            ev.to_text()
+        );
     }
 
     #[test]

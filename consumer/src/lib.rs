@@ -2,6 +2,7 @@
 //! `source` (kernel rings, capture files) → `decode` (validated records) →
 //! `event` (Falco's event model) → `state` (process/fd tables) → `rules` (load, compile, evaluate) → commands.
 
+pub mod audit;
 pub mod commands;
 pub mod config;
 pub mod decode;

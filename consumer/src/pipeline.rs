@@ -1,12 +1,14 @@
-//! The syscall pipeline after decoding: state update, then rules, then the
-//! alert sink. Shared by `osprey run` (live) and `osprey replay`.
+//! The pipelines after decoding: for syscalls, state update then rules; for
+//! Kubernetes audit events, rules. Shared by `osprey run` and `osprey replay`.
 
 use std::collections::BTreeMap;
 
 use shared_abi::{Interest, INTEREST_PROCEXIT};
 
+use crate::audit::AuditEvent;
 use crate::decode::render::syscall_name;
 use crate::event::{Event, Kind};
+use crate::rules::audit::AuditFields;
 use crate::rules::engine::{Alert, Engine};
 use crate::rules::syscall::SyscallFields;
 use crate::state::State;
@@ -133,5 +135,33 @@ impl SyscallPipeline {
             }
         }
         (interest, why)
+    }
+}
+
+pub struct AuditPipeline {
+    pub engine: Engine,
+    pub hostname: String,
+    pub events: u64,
+    pub alerts: u64,
+}
+
+impl AuditPipeline {
+    pub fn new(engine: Engine, hostname: String) -> Self {
+        Self {
+            engine,
+            hostname,
+            events: 0,
+            alerts: 0,
+        }
+    }
+
+    pub fn process(&mut self, ev: &AuditEvent, mut sink: impl FnMut(Alert)) {
+        self.events += 1;
+        let alerts = &mut self.alerts;
+        self.engine
+            .evaluate(None, &AuditFields { ev }, ev.ts_ns, &self.hostname, |a| {
+                *alerts += 1;
+                sink(a)
+            });
     }
 }

@@ -6,15 +6,17 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 
-use super::engine_setup::{build_syscall_pipeline, RuleOptions};
+use super::engine_setup::{build_engine, build_syscall_pipeline, RuleOptions};
 use crate::decode;
 use crate::event::Event;
+use crate::pipeline::AuditPipeline;
+use crate::rules::fields::Source;
 use crate::source::capture_file::CaptureReader;
 use crate::source::EventSource;
 
 #[derive(clap::Args, Debug)]
 pub struct ReplayArgs {
-    /// Event source of the input (syscall).
+    /// Event source of the input: syscall or k8s_audit.
     #[arg(long, default_value = "syscall")]
     pub source: String,
     #[command(flatten)]
@@ -27,7 +29,8 @@ pub struct ReplayArgs {
 pub fn run(args: ReplayArgs) -> Result<()> {
     match args.source.as_str() {
         "syscall" => replay_syscalls(&args),
-        other => bail!("--source: unknown source '{other}' (syscall)"),
+        "k8s_audit" => replay_audit(&args),
+        other => bail!("--source: unknown source '{other}' (syscall, k8s_audit)"),
     }
 }
 
@@ -104,6 +107,40 @@ fn replay_syscalls(args: &ReplayArgs) -> Result<()> {
     eprintln!(
         "replay: {} events, {} alerts, {bad} skipped",
         pipeline.events, pipeline.alerts
+    );
+    Ok(())
+}
+
+/// Audit replay: a file holding one `Event`, an `EventList`, or JSON lines.
+fn replay_audit(args: &ReplayArgs) -> Result<()> {
+    let engine = build_engine(&args.rules, None, Source::K8sAudit)?;
+    let mut pipeline = AuditPipeline::new(engine, crate::state::hostname());
+    let mut text = String::new();
+    if args.input.as_os_str() == "-" {
+        std::io::stdin().read_to_string(&mut text)?;
+    } else {
+        text = std::fs::read_to_string(&args.input)
+            .with_context(|| format!("reading {}", args.input.display()))?;
+    }
+    let parsed =
+        crate::audit::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", args.input.display()))?;
+    for reason in &parsed.skipped {
+        eprintln!("osprey: {}: skipped: {reason}", args.input.display());
+    }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    for ev in &parsed.events {
+        pipeline.process(ev, |alert| {
+            let _ = serde_json::to_writer(&mut out, &alert);
+            let _ = out.write_all(b"\n");
+        });
+    }
+    out.flush()?;
+    eprintln!(
+        "replay: {} events, {} alerts, {} skipped",
+        pipeline.events,
+        pipeline.alerts,
+        parsed.skipped.len()
     );
     Ok(())
 }

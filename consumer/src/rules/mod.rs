@@ -4,6 +4,7 @@
 //! `compile` resolves it against the `fields` catalogue into filters that
 //! `value` evaluates, and `output` renders alerts.
 
+pub mod audit;
 pub mod compile;
 pub mod condition;
 pub mod engine;
