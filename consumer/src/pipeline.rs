@@ -65,10 +65,7 @@ impl SyscallPipeline {
     pub fn process(&mut self, ev: &Event, mut sink: impl FnMut(Alert)) {
         self.events += 1;
         self.state.update(ev);
-        let fields = SyscallFields {
-            ev,
-            state: &self.state,
-        };
+        let fields = SyscallFields::new(ev, &self.state);
         let alerts = &mut self.alerts;
         self.engine.evaluate(
             Some(ev.kind),

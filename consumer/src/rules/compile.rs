@@ -41,7 +41,9 @@ pub enum Rhs {
     Int(i64),
     Bool(bool),
     Net(ipnet::IpNet),
-    Set(Arc<HashSet<String>>),
+    Set(Arc<rustc_hash::FxHashSet<String>>),
+    /// `evt.type` names resolved to event kinds (compared without strings).
+    Kinds(Arc<rustc_hash::FxHashSet<Kind>>),
     NetSet(Arc<Vec<ipnet::IpNet>>),
     /// Path prefixes for `pmatch`.
     Prefixes(Arc<Vec<String>>),
@@ -68,6 +70,11 @@ pub enum Filter {
 /// What a filter needs from an event.
 pub trait FieldValues {
     fn value(&self, field: &Field) -> Val<'_>;
+
+    /// The event's kind, for `evt.type` checks without string compares.
+    fn kind(&self) -> Option<Kind> {
+        None
+    }
 }
 
 impl Filter {
@@ -95,18 +102,10 @@ impl Filter {
                 Some(out)
             }
             Filter::Not(_) => None,
-            Filter::Check(c)
-                if c.field.info.id == fields::FieldId::EvtType
-                    && c.field.transformers.is_empty() =>
-            {
-                let names: Vec<&str> = match (&c.op, &c.rhs) {
-                    (Op::Eq, Rhs::Text(t)) => vec![t.as_str()],
-                    (Op::In, Rhs::Set(s)) => s.iter().map(String::as_str).collect(),
-                    _ => return None,
-                };
-                Some(names.into_iter().filter_map(kind_of).collect())
-            }
-            Filter::Check(_) => None,
+            Filter::Check(c) => match (&c.op, &c.rhs) {
+                (Op::Eq | Op::In, Rhs::Kinds(kinds)) => Some(kinds.iter().copied().collect()),
+                _ => None,
+            },
         }
     }
 }
@@ -121,6 +120,10 @@ pub fn kind_of(name: &str) -> Option<Kind> {
 
 impl Check {
     fn eval(&self, ev: &dyn FieldValues) -> bool {
+        if let Rhs::Kinds(kinds) = &self.rhs {
+            let hit = ev.kind().is_some_and(|k| kinds.contains(&k));
+            return if self.op == Op::Ne { !hit } else { hit };
+        }
         let v = ev.value(&self.field);
         if self.op == Op::Exists {
             return !v.is_none();
@@ -537,6 +540,29 @@ impl Compiler {
         let Some(value) = value else {
             return Some(Rhs::None);
         };
+        if field.info.id == fields::FieldId::EvtType
+            && field.transformers.is_empty()
+            && matches!(op, Op::Eq | Op::Ne | Op::In)
+        {
+            let mut names = Vec::new();
+            match value {
+                Value::Literal(t) => names.push(t.clone()),
+                Value::List(items) => {
+                    if !self.list_items(items, &mut names) {
+                        return None;
+                    }
+                }
+                Value::Field(_) => {
+                    return bad(
+                        self,
+                        format!("{name} cannot be compared with another field"),
+                    )
+                }
+            }
+            // Names Osprey never produces match nothing (as in Falco).
+            let kinds = names.iter().filter_map(|n| kind_of(n)).collect();
+            return Some(Rhs::Kinds(Arc::new(kinds)));
+        }
         let items: Vec<String> = match value {
             Value::Field(f) => return self.field(f, source).map(Rhs::Field),
             Value::Literal(t) => vec![t.clone()],
@@ -845,6 +871,13 @@ mod tests {
         };
         let Rhs::Set(s) = &c.rhs else { panic!() };
         assert_eq!(s.len(), 3);
+        let Filter::All(spawned) = &parts[0] else {
+            panic!()
+        };
+        let Filter::Check(t) = &spawned[0] else {
+            panic!()
+        };
+        assert!(matches!(&t.rhs, Rhs::Kinds(k) if k.len() == 2));
     }
 
     #[test]

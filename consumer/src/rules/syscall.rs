@@ -2,6 +2,7 @@
 //! descriptor and user state.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::net::SocketAddr;
 
 use super::compile::{Field, FieldValues};
@@ -14,8 +15,11 @@ use crate::state::{Fd, State, Thread};
 
 /// One syscall event seen through the state.
 pub struct SyscallFields<'a> {
-    pub ev: &'a Event,
-    pub state: &'a State,
+    ev: &'a Event,
+    state: &'a State,
+    /// Looked up once per event: most rules ask about the same thread and fd.
+    thread: OnceCell<Option<&'a Thread>>,
+    fd: OnceCell<Option<&'a Fd>>,
 }
 
 /// Syscalls whose `name`/`path` argument names a file (for `fs.path.name`,
@@ -25,8 +29,17 @@ fn is_open_family(ev: &Event) -> bool {
 }
 
 impl<'a> SyscallFields<'a> {
+    pub fn new(ev: &'a Event, state: &'a State) -> Self {
+        Self {
+            ev,
+            state,
+            thread: OnceCell::new(),
+            fd: OnceCell::new(),
+        }
+    }
+
     fn thread(&self) -> Option<&'a Thread> {
-        self.state.thread(self.ev.tid)
+        *self.thread.get_or_init(|| self.state.thread(self.ev.tid))
     }
 
     fn parent(&self) -> Option<&'a Thread> {
@@ -47,7 +60,9 @@ impl<'a> SyscallFields<'a> {
     }
 
     fn fd(&self) -> Option<&'a Fd> {
-        self.state.fd(self.ev.pid, self.fd_num()?)
+        *self
+            .fd
+            .get_or_init(|| self.state.fd(self.ev.pid, self.fd_num()?))
     }
 
     fn ancestor(&self, index: Option<usize>, get: impl Fn(&Thread) -> String) -> Val<'a> {
@@ -96,10 +111,11 @@ impl<'a> SyscallFields<'a> {
         Some(self.state.resolve_path(ev, &raw, dirfd))
     }
 
-    fn open_flags(&self) -> Option<String> {
-        is_open_family(self.ev)
-            .then(|| self.ev.arg("flags").map(|f| f.render().into_owned()))
-            .flatten()
+    fn open_flags(&self) -> Option<&'a str> {
+        match self.ev.arg("flags") {
+            Some(Arg::Str(f)) if is_open_family(self.ev) => Some(f.as_str()),
+            _ => None,
+        }
     }
 
     fn raw(&self, field: &Field) -> Val<'a> {
@@ -248,7 +264,7 @@ impl<'a> SyscallFields<'a> {
             F::FdNum => self.fd_num().map_or(Val::None, Val::Int),
             F::FdType => self.fd().map_or(Val::None, |f| Val::str(f.kind.name())),
             F::FdTypechar => self.fd().map_or(Val::None, |f| Val::str(f.kind.typechar())),
-            F::FdName => self.fd().map_or(Val::None, |f| Val::str(f.name())),
+            F::FdName => self.fd().map_or(Val::None, |f| Val::Str(f.name())),
             F::FdNameraw => self
                 .fd()
                 .map_or(Val::None, |f| Val::str(f.nameraw.as_str())),
@@ -372,6 +388,10 @@ impl<'a> SyscallFields<'a> {
 }
 
 impl FieldValues for SyscallFields<'_> {
+    fn kind(&self) -> Option<Kind> {
+        Some(self.ev.kind)
+    }
+
     fn value(&self, field: &Field) -> Val<'_> {
         let mut v = self.raw(field);
         for t in &field.transformers {

@@ -61,11 +61,19 @@ impl<'a> Val<'a> {
         }
     }
 
-    /// The strings to compare (one, or every element of a list).
-    fn texts(&self) -> Vec<Cow<'_, str>> {
+    /// Whether `pred` holds for the value (or for any element of a list).
+    fn any_text(&self, mut pred: impl FnMut(&str) -> bool) -> bool {
         match self {
-            Val::List(l) => l.iter().map(|s| Cow::Borrowed(s.as_ref())).collect(),
-            other => vec![other.render()],
+            Val::List(l) => l.iter().any(|s| pred(s)),
+            other => pred(&other.render()),
+        }
+    }
+
+    /// Whether `pred` holds for the value (or for every element of a list).
+    fn all_texts(&self, mut pred: impl FnMut(&str) -> bool) -> bool {
+        match self {
+            Val::List(l) => l.iter().all(|s| pred(s)),
+            other => pred(&other.render()),
         }
     }
 
@@ -87,23 +95,15 @@ impl<'a> Val<'a> {
                 .iter()
                 .any(|ip| nets.iter().any(|n| n.contains(ip))),
             (Op::In, Rhs::Set(set)) => {
-                let texts = self.texts();
-                !texts.is_empty() && texts.iter().all(|t| set.contains(t.as_ref()))
+                !matches!(self, Val::List(l) if l.is_empty()) && self.all_texts(|t| set.contains(t))
             }
-            (Op::Intersects, Rhs::Set(set)) => {
-                self.texts().iter().any(|t| set.contains(t.as_ref()))
+            (Op::Intersects, Rhs::Set(set)) => self.any_text(|t| set.contains(t)),
+            (Op::PMatch, Rhs::Prefixes(prefixes)) => {
+                self.any_text(|t| prefixes.iter().any(|p| path_within(t, p)))
             }
-            (Op::PMatch, Rhs::Prefixes(prefixes)) => self
-                .texts()
-                .iter()
-                .any(|t| prefixes.iter().any(|p| path_within(t, p))),
-            (Op::Regex, Rhs::Regex(re)) => self.texts().iter().any(|t| re.is_match(t)),
-            (Op::BContains, Rhs::Bytes(b)) => {
-                self.texts().iter().any(|t| contains_bytes(t.as_bytes(), b))
-            }
-            (Op::BStartsWith, Rhs::Bytes(b)) => {
-                self.texts().iter().any(|t| t.as_bytes().starts_with(b))
-            }
+            (Op::Regex, Rhs::Regex(re)) => self.any_text(|t| re.is_match(t)),
+            (Op::BContains, Rhs::Bytes(b)) => self.any_text(|t| contains_bytes(t.as_bytes(), b)),
+            (Op::BStartsWith, Rhs::Bytes(b)) => self.any_text(|t| t.as_bytes().starts_with(b)),
             (op, Rhs::Text(t)) => self.compare_text(op, t),
             _ => false,
         }
@@ -111,16 +111,15 @@ impl<'a> Val<'a> {
 
     /// String operators (also used for field-to-field comparisons).
     pub fn compare_text(&self, op: Op, rhs: &str) -> bool {
-        let texts = self.texts();
         match op {
-            Op::Eq => texts.iter().any(|t| t == rhs),
-            Op::Ne => texts.iter().all(|t| t != rhs),
-            Op::Contains => texts.iter().any(|t| t.contains(rhs)),
-            Op::IContains => texts.iter().any(|t| t.to_lowercase().contains(rhs)),
-            Op::StartsWith => texts.iter().any(|t| t.starts_with(rhs)),
-            Op::EndsWith => texts.iter().any(|t| t.ends_with(rhs)),
-            Op::Glob => texts.iter().any(|t| glob_match(rhs, t)),
-            Op::IGlob => texts.iter().any(|t| glob_match(rhs, &t.to_lowercase())),
+            Op::Eq => self.any_text(|t| t == rhs),
+            Op::Ne => self.all_texts(|t| t != rhs),
+            Op::Contains => self.any_text(|t| t.contains(rhs)),
+            Op::IContains => self.any_text(|t| t.to_lowercase().contains(rhs)),
+            Op::StartsWith => self.any_text(|t| t.starts_with(rhs)),
+            Op::EndsWith => self.any_text(|t| t.ends_with(rhs)),
+            Op::Glob => self.any_text(|t| glob_match(rhs, t)),
+            Op::IGlob => self.any_text(|t| glob_match(rhs, &t.to_lowercase())),
             Op::Lt | Op::Le | Op::Gt | Op::Ge => match (self.as_int(), rhs.parse::<i64>()) {
                 (Some(a), Ok(b)) => match op {
                     Op::Lt => a < b,
@@ -148,7 +147,12 @@ impl<'a> Val<'a> {
     }
 
     fn ips(&self) -> Vec<std::net::IpAddr> {
-        self.texts().iter().filter_map(|t| t.parse().ok()).collect()
+        let mut out = Vec::new();
+        self.any_text(|t| {
+            out.extend(t.parse::<std::net::IpAddr>().ok());
+            false
+        });
+        out
     }
 }
 
@@ -242,7 +246,6 @@ fn class_match(p: &[char], start: usize, c: char) -> Option<(bool, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashSet;
     use std::sync::Arc;
 
     #[test]
@@ -268,7 +271,8 @@ mod tests {
             &Rhs::Prefixes(Arc::new(vec!["/usr/bin".into()]))
         ));
         assert!(!v.matches(Op::PMatch, &Rhs::Prefixes(Arc::new(vec!["/usr/bi".into()]))));
-        let set: HashSet<String> = ["a".to_string(), "b".to_string()].into();
+        let set: rustc_hash::FxHashSet<String> =
+            ["a".to_string(), "b".to_string()].into_iter().collect();
         let list = Val::List(vec!["a".into(), "c".into()]);
         assert!(list.matches(Op::Intersects, &Rhs::Set(Arc::new(set.clone()))));
         assert!(!list.matches(Op::In, &Rhs::Set(Arc::new(set))));

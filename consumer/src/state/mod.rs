@@ -5,7 +5,7 @@
 pub mod procfs;
 pub mod users;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::net::SocketAddr;
 
 use crate::event::{Arg, Event, Kind};
@@ -127,16 +127,16 @@ impl Fd {
     }
 
     /// Falco's `fd.name`: the path, or `client->server` for connected sockets.
-    pub fn name(&self) -> String {
+    pub fn name(&self) -> std::borrow::Cow<'_, str> {
         if !self.kind.is_ip() {
-            return self.path.clone();
+            return self.path.as_str().into();
         }
         let (c, s) = self.client_server();
         match (c, s) {
-            (Some(c), Some(s)) => format!("{}->{}", fmt_addr(&c), fmt_addr(&s)),
-            (None, Some(s)) => format!("->{}", fmt_addr(&s)),
-            (Some(c), None) => fmt_addr(&c),
-            (None, None) => String::new(),
+            (Some(c), Some(s)) => format!("{}->{}", fmt_addr(&c), fmt_addr(&s)).into(),
+            (None, Some(s)) => format!("->{}", fmt_addr(&s)).into(),
+            (Some(c), None) => fmt_addr(&c).into(),
+            (None, None) => "".into(),
         }
     }
 
@@ -229,16 +229,18 @@ impl State {
                 self.evictions += 1;
             }
         }
-        let inherit = self
-            .threads
-            .get(&ev.pid)
-            .or_else(|| self.threads.get(&ev.ppid))
-            .cloned();
-        let t = self.threads.entry(ev.tid).or_insert_with(|| {
-            let mut t = inherit.unwrap_or_default();
+        if !self.threads.contains_key(&ev.tid) {
+            // First sight of this thread: inherit from its process or parent.
+            let mut t = self
+                .threads
+                .get(&ev.pid)
+                .or_else(|| self.threads.get(&ev.ppid))
+                .cloned()
+                .unwrap_or_default();
             t.start_ns = ev.ts_ns;
-            t
-        });
+            self.threads.insert(ev.tid, t);
+        }
+        let t = self.threads.get_mut(&ev.tid).expect("inserted above");
         t.tid = ev.tid;
         t.pid = ev.pid;
         t.ppid = ev.ppid;
@@ -583,8 +585,8 @@ mod tests {
         ));
         let fd = s.fd(11, 4).unwrap();
         assert_eq!(
-            (fd.kind, fd.l4proto, fd.name()),
-            (FdKind::Ipv4, Some("tcp"), "->10.0.0.1:443".to_string())
+            (fd.kind, fd.l4proto, fd.name().as_ref()),
+            (FdKind::Ipv4, Some("tcp"), "->10.0.0.1:443")
         );
         s.update(&ev(
             33,

@@ -100,8 +100,8 @@ fn read_thread(base: &Path, pid: u32, tid: u32, boot_ns: u64) -> Option<Thread> 
     })
 }
 
-fn read_fds(base: &Path) -> std::collections::HashMap<i64, Fd> {
-    let mut out = std::collections::HashMap::new();
+fn read_fds(base: &Path) -> rustc_hash::FxHashMap<i64, Fd> {
+    let mut out = rustc_hash::FxHashMap::default();
     let Ok(dir) = std::fs::read_dir(base.join("fd")) else {
         return out;
     };

@@ -1,6 +1,6 @@
 //! Users and groups from /etc/passwd and /etc/group, reloaded when they change.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
