@@ -27,9 +27,35 @@ pub struct Config {
     /// Most threads the process table holds before evicting the oldest.
     #[serde(default = "max_threads")]
     pub max_threads: usize,
+    /// The HTTP server (health, audit webhook).
+    #[serde(default)]
+    pub http: crate::server::HttpConfig,
+    /// Kubernetes audit events: the webhook and/or a log file to tail.
+    #[serde(default)]
+    pub k8s_audit: AuditConfig,
 }
 
-fn yes() -> bool {
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Accept audit events at POST /k8s-audit.
+    #[serde(default = "yes")]
+    pub webhook: bool,
+    /// An audit log backend file (JSON lines) to follow.
+    #[serde(default)]
+    pub file: Option<PathBuf>,
+    /// Where the read position of `file` is kept across restarts.
+    #[serde(default)]
+    pub position_file: Option<PathBuf>,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        serde_norway::from_str("{}").expect("defaults deserialize")
+    }
+}
+
+pub(crate) fn yes() -> bool {
     true
 }
 

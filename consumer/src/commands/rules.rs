@@ -8,14 +8,25 @@ use crate::rules::compile::{compile, Rule};
 use crate::rules::fields::{ArgReq, Source, CATALOGUE};
 use crate::rules::loader::{RuleSet, Severity};
 
-/// Osprey's default rules, built into the binary.
-pub const DEFAULT_RULES: &str = include_str!("../../../rules/osprey_rules.yaml");
+/// Osprey's default rules, built into the binary: (name, text).
+pub const DEFAULT_RULES: [(&str, &str); 2] = [
+    (
+        "osprey_rules.yaml",
+        include_str!("../../../rules/osprey_rules.yaml"),
+    ),
+    (
+        "osprey_k8s_audit_rules.yaml",
+        include_str!("../../../rules/osprey_k8s_audit_rules.yaml"),
+    ),
+];
 
 /// Loads the given rule files, or the built-in defaults when there are none.
 pub fn load_rules_with_defaults(files: &[PathBuf]) -> Result<Vec<Rule>> {
     if files.is_empty() {
         let mut set = RuleSet::default();
-        set.load_str("<built-in osprey_rules.yaml>", DEFAULT_RULES);
+        for (name, text) in DEFAULT_RULES {
+            set.load_str(&format!("<built-in {name}>"), text);
+        }
         return finish(set, true);
     }
     load_rules(files, true)

@@ -1,8 +1,9 @@
-//! `osprey run`: the main job. Capture from the kernel rings, keep state,
-//! evaluate the rules, emit alerts; the kernel interest set comes from the
-//! loaded rules plus what state tracking needs.
+//! `osprey run`: the main job. Syscalls from the kernel rings through state
+//! and rules; Kubernetes audit events from the webhook and/or a log file
+//! through the audit rules; alerts to the outputs. The kernel interest set
+//! comes from the loaded rules plus what state tracking needs.
 
-use std::io::Write;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -10,11 +11,15 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::engine_setup::{build_syscall_pipeline, RuleOptions};
+use super::engine_setup::{build_engine, build_syscall_pipeline, RuleOptions};
 use crate::config::Config;
 use crate::decode;
 use crate::event::Event;
-use crate::rules::engine::Alert;
+use crate::output::{Outputs, Stdout};
+use crate::pipeline::{AuditPipeline, SyscallPipeline};
+use crate::rules::fields::Source;
+use crate::server::{AuditIngest, ServerState};
+use crate::source::audit_file::AuditFileTail;
 use crate::source::kernel::{Device, KernelSource};
 use crate::source::EventSource;
 use crate::state::procfs;
@@ -32,58 +37,159 @@ pub struct RunArgs {
     /// The device node.
     #[arg(long, default_value = "/dev/osprey")]
     pub device: PathBuf,
+    /// No syscall capture: only Kubernetes audit events (webhook, file).
+    #[arg(long)]
+    pub no_kernel: bool,
+    /// Override http.listen (port 0 picks a free port; the address is printed).
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
     /// Create this file once capture has started (for scripts).
     #[arg(long, hide = true)]
     pub ready_file: Option<PathBuf>,
 }
 
 pub fn run(args: RunArgs) -> Result<()> {
-    let config = args
+    let mut config = args
         .config
         .as_deref()
         .map(Config::load)
         .transpose()?
         .unwrap_or_default();
-    let mut pipeline = build_syscall_pipeline(&args.rules, Some(&config))?;
-    let (interest, why) = pipeline.interest();
+    if let Some(listen) = args.listen {
+        config.http.listen = listen;
+    }
+    let mut syscalls = build_syscall_pipeline(&args.rules, Some(&config))?;
     if args.print_interest {
-        for (syscall, reasons) in &why {
+        for (syscall, reasons) in &syscalls.interest().1 {
             println!("{syscall:<16} {}", reasons.join("; "));
         }
         return Ok(());
     }
+    let outputs = Arc::new(Outputs::new(vec![Box::new(Stdout::new(
+        config.json_output,
+    ))]));
+    let audit_engine = build_engine(&args.rules, Some(&config), Source::K8sAudit)?;
     eprintln!(
-        "osprey: {} rules loaded, {} syscalls of interest",
-        pipeline.engine.rules().len(),
-        why.keys().filter(|k| *k != "procexit").count()
+        "osprey: {} syscall rules, {} k8s audit rules loaded",
+        syscalls.engine.rules().len(),
+        audit_engine.rules().len()
     );
+    let audit = Arc::new(AuditIngest::new(
+        AuditPipeline::new(audit_engine, syscalls.state.hostname.clone()),
+        outputs.clone(),
+    ));
 
     let stop = Arc::new(AtomicBool::new(false));
     signal_hook::flag::register(signal_hook::consts::SIGINT, stop.clone())?;
     signal_hook::flag::register(signal_hook::consts::SIGTERM, stop.clone())?;
 
+    let server = Arc::new(ServerState {
+        config: config.http.clone(),
+        audit: config.k8s_audit.webhook.then(|| audit.clone()),
+        ready: AtomicBool::new(false),
+    });
+    if config.http.enabled {
+        let addr = crate::server::spawn(server.clone())?;
+        eprintln!("osprey: http listening on {addr}");
+    }
+    if let Some(path) = &config.k8s_audit.file {
+        spawn_audit_tail(
+            path.clone(),
+            config.k8s_audit.position_file.clone(),
+            audit.clone(),
+            stop.clone(),
+        )?;
+    }
+
+    if args.no_kernel {
+        server.ready.store(true, Ordering::Release);
+        mark_ready(&args)?;
+        while !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    } else {
+        capture(&args, &mut syscalls, &outputs, &server, &stop)?;
+    }
+    outputs.flush();
+    let s = &audit.stats;
+    eprintln!(
+        "osprey: k8s audit: {} requests, {} events, {} rejected, {} skipped, {} alerts",
+        s.requests.load(Ordering::Relaxed),
+        s.events.load(Ordering::Relaxed),
+        s.rejected.load(Ordering::Relaxed),
+        s.skipped.load(Ordering::Relaxed),
+        s.alerts.load(Ordering::Relaxed)
+    );
+    Ok(())
+}
+
+fn mark_ready(args: &RunArgs) -> Result<()> {
+    if let Some(ready) = &args.ready_file {
+        std::fs::write(ready, b"running\n")?;
+    }
+    Ok(())
+}
+
+/// Follows an audit log file on a thread of its own.
+fn spawn_audit_tail(
+    path: PathBuf,
+    position: Option<PathBuf>,
+    audit: Arc<AuditIngest>,
+    stop: Arc<AtomicBool>,
+) -> Result<()> {
+    std::thread::Builder::new()
+        .name("osprey-audit-file".into())
+        .spawn(move || {
+            let mut tail = AuditFileTail::new(&path, position.as_deref());
+            while !stop.load(Ordering::Relaxed) {
+                match tail.poll() {
+                    Ok(lines) if !lines.is_empty() => {
+                        for (i, line) in lines.iter().enumerate() {
+                            if let Err(reason) = audit.ingest(line) {
+                                eprintln!(
+                                    "osprey: {}: new line {}: {reason}",
+                                    path.display(),
+                                    i + 1
+                                );
+                            }
+                        }
+                        if let Err(e) = tail.commit() {
+                            eprintln!("osprey: {e:#}");
+                        }
+                    }
+                    Ok(_) => std::thread::sleep(Duration::from_millis(200)),
+                    Err(e) => {
+                        eprintln!("osprey: {e:#}");
+                        std::thread::sleep(Duration::from_secs(1));
+                    }
+                }
+            }
+        })?;
+    Ok(())
+}
+
+/// The syscall loop: attach, bootstrap state, drain until asked to stop.
+fn capture(
+    args: &RunArgs,
+    pipeline: &mut SyscallPipeline,
+    outputs: &Outputs,
+    server: &ServerState,
+    stop: &AtomicBool,
+) -> Result<()> {
+    let (interest, why) = pipeline.interest();
     let device = Device::open(&args.device)?;
     device.set_interest(&interest)?;
     // Processes that started before us: bootstrap before capture starts so
     // that nothing falls between the two.
     procfs::bootstrap(&mut pipeline.state, std::path::Path::new("/proc"));
     device.start()?;
-    if let Some(ready) = &args.ready_file {
-        std::fs::write(ready, b"running\n")?;
-    }
+    eprintln!(
+        "osprey: capturing {} syscalls",
+        why.keys().filter(|k| *k != "procexit").count()
+    );
+    server.ready.store(true, Ordering::Release);
+    mark_ready(args)?;
     let mut source = KernelSource::new(device);
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let json = config.json_output;
-    let mut emit = |alert: Alert| {
-        let _ = if json {
-            serde_json::to_writer(&mut out, &alert)
-                .map_err(std::io::Error::from)
-                .and_then(|_| out.write_all(b"\n"))
-        } else {
-            writeln!(out, "{}", alert.output)
-        };
-    };
     let mut batch = Vec::new();
     let mut num = 0u64;
     let mut decode_errors = 0u64;
@@ -103,7 +209,7 @@ pub fn run(args: RunArgs) -> Result<()> {
             match decode::decode(&raw.bytes) {
                 Ok(Some(record)) => {
                     num += 1;
-                    pipeline.process(&Event::from_record(num, &record), &mut emit);
+                    pipeline.process(&Event::from_record(num, &record), |a| outputs.emit(&a));
                 }
                 Ok(None) => {}
                 Err(e) => {
@@ -116,7 +222,6 @@ pub fn run(args: RunArgs) -> Result<()> {
             break;
         }
     }
-    out.flush()?;
     let stats = source.device.stats()?.total;
     eprintln!(
         "osprey: {} events, {} alerts, {} decode errors; kernel: seen {} delivered {} filtered {} dropped {}",

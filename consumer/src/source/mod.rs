@@ -1,6 +1,7 @@
-//! Sources: where raw records come from (the kernel rings, a capture file).
-//! Each yields owned raw records in timestamp order.
+//! Sources: where events come from — the kernel rings and capture files
+//! (raw records in timestamp order), and the audit log file.
 
+pub mod audit_file;
 pub mod capture_file;
 pub mod kernel;
 
