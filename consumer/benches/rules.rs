@@ -41,67 +41,21 @@ fn event(i: usize) -> Event {
                 ("dirfd", Arg::Int(-100)),
                 (
                     "name",
-                    s([
-                        "/etc/hosts",
-                        "/srv/data.db",
-                        "/usr/lib/libssl.so.3",
-                        "/proc/self/status",
-                        "/tmp/cache",
-                    ][i % 5]),
+                    s(["/etc/hosts", "/srv/data.db", "/usr/lib/libssl.so.3", "/proc/self/status", "/tmp/cache"][i % 5]),
                 ),
-                (
-                    "flags",
-                    s(if i % 3 == 0 {
-                        "O_RDONLY|O_CLOEXEC"
-                    } else {
-                        "O_WRONLY|O_CREAT"
-                    }),
-                ),
+                ("flags", s(if i % 3 == 0 { "O_RDONLY|O_CLOEXEC" } else { "O_WRONLY|O_CREAT" })),
                 ("mode", s("0644")),
             ],
         ),
-        6..=8 => (
-            3,
-            0,
-            vec![("res", Arg::Int(0)), ("fd", Arg::Int(3 + (i % 5) as i64))],
-        ),
+        6..=8 => (3, 0, vec![("res", Arg::Int(0)), ("fd", Arg::Int(3 + (i % 5) as i64))]),
         9 => (
             41,
             9,
-            vec![
-                ("fd", Arg::Int(9)),
-                ("domain", s("AF_INET")),
-                ("type", s("SOCK_STREAM")),
-                ("proto", Arg::Int(6)),
-            ],
+            vec![("fd", Arg::Int(9)), ("domain", s("AF_INET")), ("type", s("SOCK_STREAM")), ("proto", Arg::Int(6))],
         ),
-        10 => (
-            42,
-            0,
-            vec![
-                ("res", Arg::Int(0)),
-                ("fd", Arg::Int(9)),
-                ("addr", s("10.0.0.5:5432")),
-            ],
-        ),
-        11..=15 => (
-            0,
-            512,
-            vec![
-                ("res", Arg::Int(512)),
-                ("fd", Arg::Int(9)),
-                ("size", Arg::Int(4096)),
-            ],
-        ),
-        _ => (
-            1,
-            512,
-            vec![
-                ("res", Arg::Int(512)),
-                ("fd", Arg::Int(9)),
-                ("size", Arg::Int(512)),
-            ],
-        ),
+        10 => (42, 0, vec![("res", Arg::Int(0)), ("fd", Arg::Int(9)), ("addr", s("10.0.0.5:5432"))]),
+        11..=15 => (0, 512, vec![("res", Arg::Int(512)), ("fd", Arg::Int(9)), ("size", Arg::Int(4096))]),
+        _ => (1, 512, vec![("res", Arg::Int(512)), ("fd", Arg::Int(9)), ("size", Arg::Int(512))]),
     };
     Event {
         num: i as u64,
@@ -124,10 +78,7 @@ fn event(i: usize) -> Event {
 
 fn bench(c: &mut Criterion) {
     let events: Vec<Event> = (0..EVENTS).map(event).collect();
-    let opts = RuleOptions {
-        rules: vec![stable_rules()],
-        all_matches: false,
-    };
+    let opts = RuleOptions { rules: vec![stable_rules()], all_matches: false };
     let mut group = c.benchmark_group("state+rules");
     group.throughput(Throughput::Elements(EVENTS as u64));
     group.sample_size(10);

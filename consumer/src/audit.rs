@@ -48,11 +48,7 @@ pub struct Parsed {
 impl Parsed {
     fn take(&mut self, v: Value, at: &str) {
         if v.get("kind").and_then(Value::as_str) == Some("EventList") {
-            let items = v
-                .get("items")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
+            let items = v.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
             for (i, item) in items.into_iter().enumerate() {
                 self.take(item, &format!("{at}items[{i}]: "));
             }
@@ -100,22 +96,13 @@ mod tests {
     #[test]
     fn events_lists_and_lines() {
         assert_eq!(parse(EV).unwrap().events.len(), 1);
-        let list = format!(
-            r#"{{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{EV},{{"kind":"Pod"}}]}}"#
-        );
+        let list = format!(r#"{{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{EV},{{"kind":"Pod"}}]}}"#);
         let p = parse(&list).unwrap();
         assert_eq!((p.events.len(), p.skipped.len()), (1, 1));
-        assert!(
-            p.skipped[0].starts_with("items[1]: not an audit event"),
-            "{:?}",
-            p.skipped
-        );
+        assert!(p.skipped[0].starts_with("items[1]: not an audit event"), "{:?}", p.skipped);
         let lines = format!("{EV}\n\n{EV}\n");
         assert_eq!(parse(&lines).unwrap().events.len(), 2);
-        assert_eq!(
-            parse(EV).unwrap().events[0].ts_ns,
-            1_704_067_200_500_000_000
-        );
+        assert_eq!(parse(EV).unwrap().events[0].ts_ns, 1_704_067_200_500_000_000);
     }
 
     #[test]

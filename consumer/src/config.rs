@@ -69,9 +69,7 @@ fn max_threads() -> usize {
 
 fn priority<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Priority, D::Error> {
     let s = String::deserialize(d)?;
-    Priority::parse(&s).ok_or_else(|| {
-        serde::de::Error::custom(format!("'{s}' is not a priority (emergency … debug)"))
-    })
+    Priority::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("'{s}' is not a priority (emergency … debug)")))
 }
 
 impl Default for Config {
@@ -82,8 +80,7 @@ impl Default for Config {
 
 impl Config {
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading config {}", path.display()))?;
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading config {}", path.display()))?;
         if text.trim().is_empty() {
             return Ok(Self::default());
         }
@@ -101,19 +98,11 @@ mod tests {
         assert!(c.json_output);
         assert_eq!(c.rule_matching, Matching::First);
         let c: Config =
-            serde_norway::from_str("priority: WARNING\nrule_matching: all\nrules_file: [a.yaml]\n")
-                .unwrap();
-        assert_eq!(
-            (c.priority, c.rule_matching, c.rules_files.len()),
-            (Priority::Warning, Matching::All, 1)
-        );
-        let err = serde_norway::from_str::<Config>("json_outptu: true\n")
-            .unwrap_err()
-            .to_string();
+            serde_norway::from_str("priority: WARNING\nrule_matching: all\nrules_file: [a.yaml]\n").unwrap();
+        assert_eq!((c.priority, c.rule_matching, c.rules_files.len()), (Priority::Warning, Matching::All, 1));
+        let err = serde_norway::from_str::<Config>("json_outptu: true\n").unwrap_err().to_string();
         assert!(err.contains("json_outptu"), "{err}");
-        let err = serde_norway::from_str::<Config>("priority: loud\n")
-            .unwrap_err()
-            .to_string();
+        let err = serde_norway::from_str::<Config>("priority: loud\n").unwrap_err().to_string();
         assert!(err.contains("'loud' is not a priority"), "{err}");
     }
 }

@@ -7,9 +7,7 @@ use std::borrow::Cow;
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{Map, Value};
 
-use crate::decode::render::{
-    comm, result_name, syscall_args, syscall_name, syscall_number, time_of_day,
-};
+use crate::decode::render::{comm, result_name, syscall_args, syscall_name, syscall_number, time_of_day};
 use crate::decode::Record;
 
 /// One decoded argument value.
@@ -54,11 +52,9 @@ impl Arg {
             Value::Number(n) => Arg::Int(n.as_i64()?),
             Value::String(s) => Arg::Str(s.clone()),
             Value::Bool(b) => Arg::Bool(*b),
-            Value::Array(a) => Arg::List(
-                a.iter()
-                    .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
-                    .collect(),
-            ),
+            Value::Array(a) => {
+                Arg::List(a.iter().map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string)).collect())
+            }
             Value::Null | Value::Object(_) => return None,
         })
     }
@@ -162,10 +158,7 @@ impl Event {
         obj.insert("evt.time".into(), time_of_day(self.ts_ns).into());
         obj.insert("evt.rawtime".into(), self.ts_ns.into());
         obj.insert("evt.type".into(), self.type_name().into());
-        obj.insert(
-            "evt.dir".into(),
-            if self.is_exit() { "<" } else { ">" }.into(),
-        );
+        obj.insert("evt.dir".into(), if self.is_exit() { "<" } else { ">" }.into());
         obj.insert("evt.cpu".into(), self.cpu.into());
         if let Some(res) = self.res {
             obj.insert("evt.res".into(), result_name(res).into());
@@ -179,11 +172,7 @@ impl Event {
         obj.insert("group.gid".into(), self.gid.into());
         obj.insert("user.loginuid".into(), self.loginuid.into());
         obj.insert("cgroup.id".into(), self.cgroup_id.into());
-        let args = self
-            .args
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_json()))
-            .collect();
+        let args = self.args.iter().map(|(k, v)| (k.to_string(), v.to_json())).collect();
         obj.insert("evt.args".into(), Value::Object(args));
         Value::Object(obj)
     }
@@ -192,20 +181,14 @@ impl Event {
     pub fn from_json(v: &Value) -> Result<Self> {
         let obj = v.as_object().ok_or_else(|| anyhow!("not a JSON object"))?;
         let num = |key: &str| -> Result<u64> {
-            obj.get(key)
-                .and_then(Value::as_u64)
-                .ok_or_else(|| anyhow!("field '{key}' is missing or not a number"))
+            obj.get(key).and_then(Value::as_u64).ok_or_else(|| anyhow!("field '{key}' is missing or not a number"))
         };
         let opt_num = |key: &str| obj.get(key).and_then(Value::as_u64).unwrap_or(0);
-        let type_name = obj
-            .get("evt.type")
-            .and_then(Value::as_str)
-            .context("field 'evt.type' is missing")?;
+        let type_name = obj.get("evt.type").and_then(Value::as_str).context("field 'evt.type' is missing")?;
         let kind = match type_name {
             "procexit" => Kind::ProcExit,
             name => Kind::Syscall(
-                syscall_number(name)
-                    .ok_or_else(|| anyhow!("field 'evt.type': unknown event type '{name}'"))?,
+                syscall_number(name).ok_or_else(|| anyhow!("field 'evt.type': unknown event type '{name}'"))?,
             ),
         };
         let dir = match obj.get("evt.dir").and_then(Value::as_str) {
@@ -232,17 +215,10 @@ impl Event {
             tid: num("thread.tid")? as u32,
             pid: num("proc.pid")? as u32,
             ppid: opt_num("proc.ppid") as u32,
-            comm: obj
-                .get("proc.name")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
+            comm: obj.get("proc.name").and_then(Value::as_str).unwrap_or_default().to_string(),
             uid: opt_num("user.uid") as u32,
             gid: opt_num("group.gid") as u32,
-            loginuid: obj
-                .get("user.loginuid")
-                .and_then(Value::as_i64)
-                .unwrap_or(-1),
+            loginuid: obj.get("user.loginuid").and_then(Value::as_i64).unwrap_or(-1),
             cgroup_id: opt_num("cgroup.id"),
             args,
         })
@@ -250,11 +226,7 @@ impl Event {
 
     /// One text line, in the spirit of sysdig/Falco's default event format.
     pub fn to_text(&self) -> String {
-        let args: Vec<String> = self
-            .args
-            .iter()
-            .map(|(k, v)| format!("{k}={}", v.render()))
-            .collect();
+        let args: Vec<String> = self.args.iter().map(|(k, v)| format!("{k}={}", v.render())).collect();
         format!(
             "{} {} {} {} ({}) {} {} {}",
             self.num,
@@ -278,42 +250,26 @@ mod tests {
     #[test]
     fn json_round_trip() {
         let bytes = encode::syscall(
-            RecordHeader {
-                ts_ns: 5,
-                tid: 9,
-                pid: 9,
-                ppid: 1,
-                loginuid: u32::MAX,
-                ..Default::default()
-            },
+            RecordHeader { ts_ns: 5, tid: 9, pid: 9, ppid: 1, loginuid: u32::MAX, ..Default::default() },
             true,
             nr::EXECVE,
             0,
             [0; 6],
-            &[
-                (BlobKind::Args, 0, 0, b"/bin/ls\0-l\0"),
-                (BlobKind::Exe, 0, 0, b"/usr/bin/ls"),
-            ],
+            &[(BlobKind::Args, 0, 0, b"/bin/ls\0-l\0"), (BlobKind::Exe, 0, 0, b"/usr/bin/ls")],
         );
         let ev = Event::from_record(3, &decode(&bytes).unwrap().unwrap());
         let back = Event::from_json(&ev.to_json()).unwrap();
         assert_eq!(back, ev);
         assert_eq!(back.loginuid, -1);
         assert_eq!(back.arg("exe"), Some(&Arg::Str("/bin/ls".into())));
-        assert!(
-            ev.to_text().contains("execve res=0 exe=/bin/ls args=-l"),
-            "{}",
-            ev.to_text()
-        );
+        assert!(ev.to_text().contains("execve res=0 exe=/bin/ls args=-l"), "{}", ev.to_text());
     }
 
     #[test]
     fn bad_json_names_the_field() {
-        let err =
-            Event::from_json(&serde_json::json!({"evt.type": "nope", "evt.dir": "<"})).unwrap_err();
+        let err = Event::from_json(&serde_json::json!({"evt.type": "nope", "evt.dir": "<"})).unwrap_err();
         assert!(err.to_string().contains("evt.type"), "{err}");
-        let err =
-            Event::from_json(&serde_json::json!({"evt.type": "open", "evt.dir": "x"})).unwrap_err();
+        let err = Event::from_json(&serde_json::json!({"evt.type": "open", "evt.dir": "x"})).unwrap_err();
         assert!(err.to_string().contains("evt.dir"), "{err}");
     }
 }

@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod decode;
 pub mod event;
+pub mod metrics;
 pub mod output;
 pub mod pipeline;
 pub mod rules;

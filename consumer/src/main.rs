@@ -5,11 +5,7 @@ use osprey::commands::{capture, replay, rules, run};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(
-    name = "osprey",
-    version,
-    about = "Runtime security sensor for Linux and Kubernetes"
-)]
+#[command(name = "osprey", version, about = "Runtime security sensor for Linux and Kubernetes")]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -8,6 +8,7 @@ use shared_abi::{Interest, INTEREST_PROCEXIT};
 use crate::audit::AuditEvent;
 use crate::decode::render::syscall_name;
 use crate::event::{Event, Kind};
+use crate::metrics::METRICS;
 use crate::rules::audit::AuditFields;
 use crate::rules::engine::{Alert, Engine};
 use crate::rules::syscall::SyscallFields;
@@ -54,29 +55,30 @@ const STATE_SYSCALLS: &[&str] = &[
 
 impl SyscallPipeline {
     pub fn new(state: State, engine: Engine) -> Self {
-        Self {
-            state,
-            engine,
-            events: 0,
-            alerts: 0,
-        }
+        Self { state, engine, events: 0, alerts: 0 }
     }
 
     pub fn process(&mut self, ev: &Event, mut sink: impl FnMut(Alert)) {
         self.events += 1;
+        // Time one event in 64: enough for the histogram, cheap for the rest.
+        let timer = (self.events % 64 == 0).then(|| METRICS.rule_eval_seconds.start_timer());
         self.state.update(ev);
         let fields = SyscallFields::new(ev, &self.state);
         let alerts = &mut self.alerts;
-        self.engine.evaluate(
-            Some(ev.kind),
-            &fields,
-            ev.ts_ns,
-            &self.state.hostname,
-            |a| {
-                *alerts += 1;
-                sink(a)
-            },
-        );
+        self.engine.evaluate(Some(ev.kind), &fields, ev.ts_ns, &self.state.hostname, |a| {
+            *alerts += 1;
+            sink(a)
+        });
+        drop(timer);
+    }
+
+    /// Publishes the counters kept here as metrics.
+    pub fn publish_metrics(&self) {
+        let events = METRICS.events.with_label_values(&["syscall"]);
+        events.inc_by(self.events.saturating_sub(events.get()));
+        METRICS.threads.set(self.state.threads.len() as i64);
+        METRICS.fds.set(self.state.fds.values().map(|f| f.len() as i64).sum());
+        METRICS.evictions.set(self.state.evictions as i64);
     }
 
     /// The kernel interest set: what the rules can match (both directions)
@@ -85,9 +87,7 @@ impl SyscallPipeline {
         let mut interest = Interest::default();
         let mut why: BTreeMap<String, Vec<String>> = BTreeMap::new();
         interest.flags |= INTEREST_PROCEXIT;
-        why.entry("procexit".into())
-            .or_default()
-            .push("state: process table".into());
+        why.entry("procexit".into()).or_default().push("state: process table".into());
         for name in STATE_SYSCALLS {
             if let Some(nr) = shared_abi::syscalls::number(name) {
                 interest.set(nr as usize, false, true);
@@ -97,17 +97,11 @@ impl SyscallPipeline {
         match self.engine.kinds() {
             None => {
                 interest = Interest::all();
-                let any: Vec<&str> = self
-                    .engine
-                    .rules()
-                    .iter()
-                    .filter(|r| r.event_types.is_none())
-                    .map(|r| r.name.as_str())
-                    .collect();
-                why.entry("*".into()).or_default().push(format!(
-                    "rules without an evt.type restriction: {}",
-                    any.join(", ")
-                ));
+                let any: Vec<&str> =
+                    self.engine.rules().iter().filter(|r| r.event_types.is_none()).map(|r| r.name.as_str()).collect();
+                why.entry("*".into())
+                    .or_default()
+                    .push(format!("rules without an evt.type restriction: {}", any.join(", ")));
             }
             Some(kinds) => {
                 for kind in kinds {
@@ -118,15 +112,10 @@ impl SyscallPipeline {
                         Kind::Syscall(nr) => syscall_name(nr).into_owned(),
                         Kind::ProcExit => "procexit".into(),
                     };
-                    for r in self
-                        .engine
-                        .rules()
-                        .iter()
-                        .filter(|r| r.event_types.as_ref().is_some_and(|t| t.contains(&kind)))
+                    for r in
+                        self.engine.rules().iter().filter(|r| r.event_types.as_ref().is_some_and(|t| t.contains(&kind)))
                     {
-                        why.entry(name.clone())
-                            .or_default()
-                            .push(format!("rule: {}", r.name));
+                        why.entry(name.clone()).or_default().push(format!("rule: {}", r.name));
                     }
                 }
             }
@@ -144,21 +133,16 @@ pub struct AuditPipeline {
 
 impl AuditPipeline {
     pub fn new(engine: Engine, hostname: String) -> Self {
-        Self {
-            engine,
-            hostname,
-            events: 0,
-            alerts: 0,
-        }
+        Self { engine, hostname, events: 0, alerts: 0 }
     }
 
     pub fn process(&mut self, ev: &AuditEvent, mut sink: impl FnMut(Alert)) {
         self.events += 1;
+        METRICS.events.with_label_values(&["k8s_audit"]).inc();
         let alerts = &mut self.alerts;
-        self.engine
-            .evaluate(None, &AuditFields { ev }, ev.ts_ns, &self.hostname, |a| {
-                *alerts += 1;
-                sink(a)
-            });
+        self.engine.evaluate(None, &AuditFields { ev }, ev.ts_ns, &self.hostname, |a| {
+            *alerts += 1;
+            sink(a)
+        });
     }
 }

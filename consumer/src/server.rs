@@ -1,10 +1,10 @@
-//! The HTTP server (tokio + hyper): `/healthz` and the Kubernetes audit
-//! webhook `POST /k8s-audit`. Loopback by default; a bearer token guards it,
+//! The HTTP server (tokio + hyper): `/healthz`, `/metrics` and the Kubernetes
+//! audit webhook `POST /k8s-audit`. Loopback by default; a bearer token guards it,
 //! and a non-loopback address without a token is refused unless allowed.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{bail, Context, Result};
@@ -13,6 +13,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
 use serde::Deserialize;
 
+use crate::metrics::METRICS;
 use crate::output::Outputs;
 use crate::pipeline::AuditPipeline;
 
@@ -49,50 +50,26 @@ impl Default for HttpConfig {
     }
 }
 
-/// Counters of the audit webhook.
-#[derive(Debug, Default)]
-pub struct AuditStats {
-    pub requests: AtomicU64,
-    pub events: AtomicU64,
-    pub rejected: AtomicU64,
-    pub skipped: AtomicU64,
-    pub alerts: AtomicU64,
-}
-
 /// Audit events in, alerts out.
 pub struct AuditIngest {
     pipeline: Mutex<AuditPipeline>,
     outputs: Arc<Outputs>,
-    pub stats: AuditStats,
 }
 
 impl AuditIngest {
     pub fn new(pipeline: AuditPipeline, outputs: Arc<Outputs>) -> Self {
-        Self {
-            pipeline: Mutex::new(pipeline),
-            outputs,
-            stats: AuditStats::default(),
-        }
+        Self { pipeline: Mutex::new(pipeline), outputs }
     }
 
     /// Evaluates every audit event in `text`; returns (events, skipped items).
     pub fn ingest(&self, text: &str) -> Result<(usize, usize), String> {
-        let parsed = crate::audit::parse(text).inspect_err(|_| {
-            self.stats.rejected.fetch_add(1, Ordering::Relaxed);
-        })?;
+        let parsed = crate::audit::parse(text).inspect_err(|_| METRICS.audit_rejected.inc())?;
         let mut pipeline = self.pipeline.lock().unwrap_or_else(|e| e.into_inner());
         for ev in &parsed.events {
-            pipeline.process(ev, |alert| {
-                self.stats.alerts.fetch_add(1, Ordering::Relaxed);
-                self.outputs.emit(&alert);
-            });
+            pipeline.process(ev, |alert| self.outputs.emit(&alert));
         }
-        self.stats
-            .events
-            .fetch_add(parsed.events.len() as u64, Ordering::Relaxed);
-        self.stats
-            .skipped
-            .fetch_add(parsed.skipped.len() as u64, Ordering::Relaxed);
+        METRICS.audit_events.inc_by(parsed.events.len() as u64);
+        METRICS.audit_skipped.inc_by(parsed.skipped.len() as u64);
         for reason in &parsed.skipped {
             eprintln!("osprey: k8s-audit: skipped: {reason}");
         }
@@ -119,19 +96,14 @@ pub fn spawn(state: Arc<ServerState>) -> Result<SocketAddr> {
             cfg.listen
         );
     }
-    let listener = std::net::TcpListener::bind(cfg.listen)
-        .with_context(|| format!("binding http.listen {}", cfg.listen))?;
+    let listener =
+        std::net::TcpListener::bind(cfg.listen).with_context(|| format!("binding http.listen {}", cfg.listen))?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
-    std::thread::Builder::new()
-        .name("osprey-http".into())
-        .spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("tokio runtime");
-            rt.block_on(serve(listener, state));
-        })?;
+    std::thread::Builder::new().name("osprey-http".into()).spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+        rt.block_on(serve(listener, state));
+    })?;
     Ok(addr)
 }
 
@@ -145,9 +117,7 @@ async fn serve(listener: std::net::TcpListener, state: Arc<ServerState>) {
         tokio::spawn(async move {
             let io = hyper_util::rt::TokioIo::new(stream);
             let service = hyper::service::service_fn(move |req| handle(req, state.clone()));
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(io, service)
-                .await;
+            let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
         });
     }
 }
@@ -162,56 +132,41 @@ fn reply(status: StatusCode, body: serde_json::Value) -> Response<Full<Bytes>> {
 
 fn authorized(req: &Request<Incoming>, token: &Option<String>) -> bool {
     let Some(token) = token else { return true };
-    let got = req
-        .headers()
-        .get(hyper::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    got.and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|t| constant_time_eq(t.as_bytes(), token.as_bytes()))
+    let got = req.headers().get(hyper::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    got.and_then(|v| v.strip_prefix("Bearer ")).is_some_and(|t| constant_time_eq(t.as_bytes(), token.as_bytes()))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn handle(
-    req: Request<Incoming>,
-    state: Arc<ServerState>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn handle(req: Request<Incoming>, state: Arc<ServerState>) -> Result<Response<Full<Bytes>>, Infallible> {
     use serde_json::json;
     if !authorized(&req, &state.config.token) {
-        return Ok(reply(
-            StatusCode::UNAUTHORIZED,
-            json!({"error": "missing or wrong bearer token"}),
-        ));
+        return Ok(reply(StatusCode::UNAUTHORIZED, json!({"error": "missing or wrong bearer token"})));
     }
     let path = req.uri().path().to_string();
     Ok(match (req.method(), path.as_str()) {
+        (&Method::GET, "/metrics") => Response::builder()
+            .header("content-type", "text/plain; version=0.0.4")
+            .body(Full::new(Bytes::from(METRICS.render())))
+            .expect("valid response"),
         (&Method::GET, "/healthz") => {
             if state.ready.load(Ordering::Acquire) {
                 reply(StatusCode::OK, json!({"status": "ok"}))
             } else {
-                reply(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    json!({"status": "starting"}),
-                )
+                reply(StatusCode::SERVICE_UNAVAILABLE, json!({"status": "starting"}))
             }
         }
         (&Method::POST, "/k8s-audit") => {
             let Some(audit) = state.audit.clone() else {
-                return Ok(reply(
-                    StatusCode::NOT_FOUND,
-                    json!({"error": "k8s audit source disabled"}),
-                ));
+                return Ok(reply(StatusCode::NOT_FOUND, json!({"error": "k8s audit source disabled"})));
             };
-            audit.stats.requests.fetch_add(1, Ordering::Relaxed);
-            let body = match Limited::new(req.into_body(), state.config.max_body_bytes)
-                .collect()
-                .await
-            {
+            METRICS.audit_requests.inc();
+            let body = match Limited::new(req.into_body(), state.config.max_body_bytes).collect().await {
                 Ok(b) => b.to_bytes(),
                 Err(_) => {
-                    audit.stats.rejected.fetch_add(1, Ordering::Relaxed);
+                    METRICS.audit_rejected.inc();
                     return Ok(reply(
                         StatusCode::PAYLOAD_TOO_LARGE,
                         json!({"error": format!("body larger than http.max_body_bytes ({})", state.config.max_body_bytes)}),
@@ -219,29 +174,17 @@ async fn handle(
                 }
             };
             let Ok(text) = std::str::from_utf8(&body) else {
-                audit.stats.rejected.fetch_add(1, Ordering::Relaxed);
-                return Ok(reply(
-                    StatusCode::BAD_REQUEST,
-                    json!({"error": "body is not UTF-8"}),
-                ));
+                METRICS.audit_rejected.inc();
+                return Ok(reply(StatusCode::BAD_REQUEST, json!({"error": "body is not UTF-8"})));
             };
             // Rule evaluation is synchronous and short; keep it off the reactor anyway.
             let text = text.to_string();
             match tokio::task::spawn_blocking(move || audit.ingest(&text)).await {
-                Ok(Ok((events, skipped))) => reply(
-                    StatusCode::OK,
-                    json!({"events": events, "skipped": skipped}),
-                ),
+                Ok(Ok((events, skipped))) => reply(StatusCode::OK, json!({"events": events, "skipped": skipped})),
                 Ok(Err(reason)) => reply(StatusCode::BAD_REQUEST, json!({"error": reason})),
-                Err(_) => reply(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    json!({"error": "audit ingest failed"}),
-                ),
+                Err(_) => reply(StatusCode::INTERNAL_SERVER_ERROR, json!({"error": "audit ingest failed"})),
             }
         }
-        _ => reply(
-            StatusCode::NOT_FOUND,
-            json!({"error": format!("no route for {} {path}", req.method())}),
-        ),
+        _ => reply(StatusCode::NOT_FOUND, json!({"error": format!("no route for {} {path}", req.method())})),
     })
 }

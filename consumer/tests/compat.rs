@@ -10,11 +10,7 @@ fn compat() -> PathBuf {
     let dir = std::env::var_os("OSPREY_COMPAT")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/compat"));
-    assert!(
-        dir.is_dir(),
-        "compat data not found at {} (set OSPREY_COMPAT)",
-        dir.display()
-    );
+    assert!(dir.is_dir(), "compat data not found at {} (set OSPREY_COMPAT)", dir.display());
     dir
 }
 
@@ -26,39 +22,21 @@ fn load(files: &[PathBuf]) -> RuleSet {
 }
 
 fn errors(rs: &RuleSet) -> Vec<String> {
-    rs.diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .map(|d| d.to_string())
-        .collect()
+    rs.diagnostics.iter().filter(|d| d.severity == Severity::Error).map(|d| d.to_string()).collect()
 }
 
 #[test]
 fn falco_rulesets_load_alone_and_together() {
     let dir = compat().join("falco-rules");
-    let files = [
-        "falco_rules.yaml",
-        "falco-incubating_rules.yaml",
-        "falco-sandbox_rules.yaml",
-    ]
-    .map(|f| dir.join(f));
+    let files = ["falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"].map(|f| dir.join(f));
     for f in &files {
         let rs = load(std::slice::from_ref(f));
-        assert!(
-            errors(&rs).is_empty(),
-            "{}:\n{}",
-            f.display(),
-            errors(&rs).join("\n")
-        );
+        assert!(errors(&rs).is_empty(), "{}:\n{}", f.display(), errors(&rs).join("\n"));
         assert!(!rs.rules.is_empty());
     }
     let rs = load(&files);
     assert!(errors(&rs).is_empty(), "{}", errors(&rs).join("\n"));
-    assert!(
-        rs.rules.len() >= 25 + 31 + 37 - 5,
-        "{} rules",
-        rs.rules.len()
-    );
+    assert!(rs.rules.len() >= 25 + 31 + 37 - 5, "{} rules", rs.rules.len());
 }
 
 #[test]
@@ -74,16 +52,9 @@ fn k8s_audit_ruleset_loads() {
 fn valid_loader_cases_load() {
     let dir = compat().join("falco-rule-loader-cases");
     let mut checked = 0;
-    for entry in std::fs::read_dir(&dir)
-        .unwrap()
-        .chain(std::fs::read_dir(dir.join("exceptions")).unwrap())
-    {
+    for entry in std::fs::read_dir(&dir).unwrap().chain(std::fs::read_dir(dir.join("exceptions")).unwrap()) {
         let path = entry.unwrap().path();
-        let name = path
-            .strip_prefix(&dir)
-            .unwrap()
-            .to_string_lossy()
-            .to_string();
+        let name = path.strip_prefix(&dir).unwrap().to_string_lossy().to_string();
         if path.extension().is_none_or(|e| e != "yaml") || INVALID.iter().any(|(f, _)| *f == name) {
             continue;
         }
@@ -107,168 +78,65 @@ fn invalid_loader_cases_are_rejected_with_reasons() {
     for (file, want) in INVALID {
         let rs = load(&[dir.join(file)]);
         let errs = errors(&rs);
-        assert!(
-            errs.iter().any(|e| e.contains(file) && e.contains(want)),
-            "{file}: want '{want}' in {errs:#?}"
-        );
+        assert!(errs.iter().any(|e| e.contains(file) && e.contains(want)), "{file}: want '{want}' in {errs:#?}");
     }
     // The "base" files are valid alone and rejected with what extends them.
     for (base, ext, want) in [
-        (
-            "invalid_base_macro.yaml",
-            "invalid_append_macro.yaml",
-            "macro 'some macro'",
-        ),
-        (
-            "invalid_base_macro.yaml",
-            "invalid_overwrite_macro.yaml",
-            "undefined macro 'foo'",
-        ),
-        (
-            "invalid_base_rule.yaml",
-            "invalid_append_rule.yaml",
-            "rule 'some rule'",
-        ),
-        (
-            "invalid_base_rule.yaml",
-            "invalid_overwrite_rule.yaml",
-            "undefined macro 'bar'",
-        ),
+        ("invalid_base_macro.yaml", "invalid_append_macro.yaml", "macro 'some macro'"),
+        ("invalid_base_macro.yaml", "invalid_overwrite_macro.yaml", "undefined macro 'foo'"),
+        ("invalid_base_rule.yaml", "invalid_append_rule.yaml", "rule 'some rule'"),
+        ("invalid_base_rule.yaml", "invalid_overwrite_rule.yaml", "undefined macro 'bar'"),
     ] {
         assert!(errors(&load(&[dir.join(base)])).is_empty(), "{base}");
         let errs = errors(&load(&[dir.join(base), dir.join(ext)]));
-        assert!(
-            errs.iter().any(|e| e.contains(want)),
-            "{base}+{ext}: {errs:#?}"
-        );
+        assert!(errs.iter().any(|e| e.contains(want)), "{base}+{ext}: {errs:#?}");
     }
 }
 
 const INVALID: &[(&str, &str)] = &[
-    (
-        "engine_version_mismatch.yaml",
-        "required_engine_version '9999999': rules require engine version",
-    ),
-    (
-        "invalid_append_macro.yaml",
-        "macro 'some macro': macro has 'append'",
-    ),
-    (
-        "invalid_append_macro_dangling.yaml",
-        "macro 'dangling append': macro has 'append'",
-    ),
-    (
-        "invalid_append_macro_multiple_docs.yaml",
-        "macro 'some macro'",
-    ),
-    (
-        "invalid_append_rule.yaml",
-        "rule 'some rule': rule has 'append'",
-    ),
-    (
-        "invalid_append_rule_multiple_docs.yaml",
-        "rule 'some rule': condition: unexpected 'bar'",
-    ),
-    (
-        "invalid_append_rule_without_condition.yaml",
-        "rule 'no condition rule': appended rule must have",
-    ),
-    (
-        "invalid_array_item_not_object.yaml",
-        "each item must be a mapping",
-    ),
-    (
-        "invalid_condition_not_rule.yaml",
-        "rule 'condition not rule': 'condition' is empty",
-    ),
-    (
-        "invalid_engine_version_not_number.yaml",
-        "must be a number or a semantic version",
-    ),
+    ("engine_version_mismatch.yaml", "required_engine_version '9999999': rules require engine version"),
+    ("invalid_append_macro.yaml", "macro 'some macro': macro has 'append'"),
+    ("invalid_append_macro_dangling.yaml", "macro 'dangling append': macro has 'append'"),
+    ("invalid_append_macro_multiple_docs.yaml", "macro 'some macro'"),
+    ("invalid_append_rule.yaml", "rule 'some rule': rule has 'append'"),
+    ("invalid_append_rule_multiple_docs.yaml", "rule 'some rule': condition: unexpected 'bar'"),
+    ("invalid_append_rule_without_condition.yaml", "rule 'no condition rule': appended rule must have"),
+    ("invalid_array_item_not_object.yaml", "each item must be a mapping"),
+    ("invalid_condition_not_rule.yaml", "rule 'condition not rule': 'condition' is empty"),
+    ("invalid_engine_version_not_number.yaml", "must be a number or a semantic version"),
     ("invalid_list_loop.yaml", "list 'list_a' refers to itself"),
-    (
-        "invalid_list_without_items.yaml",
-        "list 'bad_list': item has no mapping for key 'items'",
-    ),
+    ("invalid_list_without_items.yaml", "list 'bad_list': item has no mapping for key 'items'"),
     ("invalid_macro_comple_error.yaml", "undefined macro 'gak'"),
-    (
-        "invalid_macro_loop.yaml",
-        "macro 'macro_a' refers to itself",
-    ),
-    (
-        "invalid_macro_without_condition.yaml",
-        "macro 'bad_macro': item has no mapping for key 'condition'",
-    ),
+    ("invalid_macro_loop.yaml", "macro 'macro_a' refers to itself"),
+    ("invalid_macro_without_condition.yaml", "macro 'bad_macro': item has no mapping for key 'condition'"),
     ("invalid_missing_list_name.yaml", "list has no name"),
     ("invalid_missing_macro_name.yaml", "macro has no name"),
     ("invalid_missing_rule_name.yaml", "rule has no name"),
     ("invalid_not_array.yaml", "not a YAML sequence"),
     ("invalid_not_yaml.yaml", "not a YAML sequence"),
     ("invalid_overwrite_macro.yaml", "undefined macro 'foo'"),
-    (
-        "invalid_overwrite_macro_multiple_docs.yaml",
-        "undefined macro 'foo'",
-    ),
+    ("invalid_overwrite_macro_multiple_docs.yaml", "undefined macro 'foo'"),
     ("invalid_overwrite_rule.yaml", "undefined macro 'bar'"),
-    (
-        "invalid_overwrite_rule_multiple_docs.yaml",
-        "undefined macro 'bar'",
-    ),
-    (
-        "invalid_rule_output.yaml",
-        "'not_a_real_field' is not a supported output field",
-    ),
-    (
-        "invalid_rule_without_output.yaml",
-        "rule 'no output rule': item has no mapping for key(s) [\"output\"]",
-    ),
+    ("invalid_overwrite_rule_multiple_docs.yaml", "undefined macro 'bar'"),
+    ("invalid_rule_output.yaml", "'not_a_real_field' is not a supported output field"),
+    ("invalid_rule_without_output.yaml", "rule 'no output rule': item has no mapping for key(s) [\"output\"]"),
     ("invalid_yaml_parse_error.yaml", "invalid YAML"),
-    (
-        "list_append_failure.yaml",
-        "list 'my_list': list has 'append'",
-    ),
-    (
-        "rule_append_failure.yaml",
-        "rule 'my_rule': rule has 'append'",
-    ),
-    (
-        "skip_unknown_error.yaml",
-        "'proc.nobody' is not a supported filter field",
-    ),
-    (
-        "skip_unknown_unspec.yaml",
-        "'proc.nobody' is not a supported filter field",
-    ),
+    ("list_append_failure.yaml", "list 'my_list': list has 'append'"),
+    ("rule_append_failure.yaml", "rule 'my_rule': rule has 'append'"),
+    ("skip_unknown_error.yaml", "'proc.nobody' is not a supported filter field"),
+    ("skip_unknown_unspec.yaml", "'proc.nobody' is not a supported filter field"),
     (
         "exceptions/append_item_fields_values_len_mismatch.yaml",
         "exception 'ex1': a values row has 1 items for 2 fields",
     ),
     ("exceptions/append_item_no_name.yaml", "has no name"),
-    (
-        "exceptions/append_item_not_in_rule.yaml",
-        "exception 'ex2': appended exception has no fields",
-    ),
-    (
-        "exceptions/item_comps_fields_len_mismatch.yaml",
-        "exception 'ex1': 2 fields but 1 comps",
-    ),
-    (
-        "exceptions/item_fields_values_len_mismatch.yaml",
-        "exception 'ex1': a values row has 1 items for 2 fields",
-    ),
-    (
-        "exceptions/item_no_fields.yaml",
-        "exception 'ex1': exception has no fields",
-    ),
+    ("exceptions/append_item_not_in_rule.yaml", "exception 'ex2': appended exception has no fields"),
+    ("exceptions/item_comps_fields_len_mismatch.yaml", "exception 'ex1': 2 fields but 1 comps"),
+    ("exceptions/item_fields_values_len_mismatch.yaml", "exception 'ex1': a values row has 1 items for 2 fields"),
+    ("exceptions/item_no_fields.yaml", "exception 'ex1': exception has no fields"),
     ("exceptions/item_no_name.yaml", "has no name"),
-    (
-        "exceptions/item_unknown_comp.yaml",
-        "exception 'ex1': 'no-comp' is not a supported comparison operator",
-    ),
-    (
-        "exceptions/item_unknown_fields.yaml",
-        "exception 'ex1': 'not.exist' is not a supported filter field",
-    ),
+    ("exceptions/item_unknown_comp.yaml", "exception 'ex1': 'no-comp' is not a supported comparison operator"),
+    ("exceptions/item_unknown_fields.yaml", "exception 'ex1': 'not.exist' is not a supported filter field"),
     (
         "exceptions/rule_exception_new_no_field_append.yaml",
         "exception 'proc_cmdline': appended exception has no fields",

@@ -16,10 +16,7 @@ const SHELL_PID: u64 = 100;
 impl Stream {
     /// Starts with an interactive bash (pid 100, parent sshd 1).
     fn new(uid: u64) -> Self {
-        let mut s = Stream {
-            events: Vec::new(),
-            ts: 1_700_000_000_000_000_000,
-        };
+        let mut s = Stream { events: Vec::new(), ts: 1_700_000_000_000_000_000 };
         s.push(
             SHELL_PID,
             1,
@@ -71,21 +68,13 @@ impl Stream {
     }
 
     fn uid(&self) -> u64 {
-        self.events
-            .first()
-            .map_or(0, |e| e["user.uid"].as_u64().unwrap())
+        self.events.first().map_or(0, |e| e["user.uid"].as_u64().unwrap())
     }
 
     /// Names of the rules that fired.
     fn alerts(&self) -> Vec<String> {
-        let mut p = build_syscall_pipeline(
-            &RuleOptions {
-                all_matches: true,
-                ..Default::default()
-            },
-            None,
-        )
-        .expect("default rules load");
+        let mut p = build_syscall_pipeline(&RuleOptions { all_matches: true, ..Default::default() }, None)
+            .expect("default rules load");
         let mut fired = Vec::new();
         for v in &self.events {
             let ev = Event::from_json(v).expect("valid event");
@@ -96,24 +85,14 @@ impl Stream {
 }
 
 fn open(path: &str, flags: &str, fd: i64) -> (&'static str, i64, Value) {
-    (
-        "openat",
-        fd,
-        json!({"fd": fd, "dirfd": -100, "name": path, "flags": flags, "mode": "0"}),
-    )
+    ("openat", fd, json!({"fd": fd, "dirfd": -100, "name": path, "flags": flags, "mode": "0"}))
 }
 
 fn check(rule: &str, fires: Stream, silent: Stream) {
     let a = fires.alerts();
-    assert!(
-        a.iter().any(|r| r == rule),
-        "{rule} did not fire; alerts: {a:?}"
-    );
+    assert!(a.iter().any(|r| r == rule), "{rule} did not fire; alerts: {a:?}");
     let b = silent.alerts();
-    assert!(
-        !b.iter().any(|r| r == rule),
-        "{rule} fired on the benign stream; alerts: {b:?}"
-    );
+    assert!(!b.iter().any(|r| r == rule), "{rule} fired on the benign stream; alerts: {b:?}");
 }
 
 fn with_open(s: Stream, (ty, res, args): (&str, i64, Value)) -> Stream {
@@ -124,14 +103,8 @@ fn with_open(s: Stream, (ty, res, args): (&str, i64, Value)) -> Stream {
 fn shadow_file_read() {
     check(
         "Osprey Shadow File Read",
-        with_open(
-            Stream::new(0).spawn("cat", "/usr/bin/cat", &["/etc/shadow"]),
-            open("/etc/shadow", "O_RDONLY", 3),
-        ),
-        with_open(
-            Stream::new(0).spawn("sshd", "/usr/sbin/sshd", &[]),
-            open("/etc/shadow", "O_RDONLY", 3),
-        ),
+        with_open(Stream::new(0).spawn("cat", "/usr/bin/cat", &["/etc/shadow"]), open("/etc/shadow", "O_RDONLY", 3)),
+        with_open(Stream::new(0).spawn("sshd", "/usr/sbin/sshd", &[]), open("/etc/shadow", "O_RDONLY", 3)),
     );
 }
 
@@ -174,20 +147,14 @@ fn netcat_remote_shell() {
 #[test]
 fn shell_stdio_redirected_to_network() {
     let fires = Stream::new(1000)
-        .call(
-            "socket",
-            3,
-            json!({"fd": 3, "domain": "AF_INET", "type": "SOCK_STREAM", "proto": 0}),
-        )
-        .call(
-            "connect",
-            0,
-            json!({"res": 0, "fd": 3, "addr": "10.0.0.1:4444"}),
-        )
+        .call("socket", 3, json!({"fd": 3, "domain": "AF_INET", "type": "SOCK_STREAM", "proto": 0}))
+        .call("connect", 0, json!({"res": 0, "fd": 3, "addr": "10.0.0.1:4444"}))
         .call("dup2", 0, json!({"res": 0, "oldfd": 3, "newfd": 0}));
-    let silent = Stream::new(1000)
-        .call("pipe", 0, json!({"res": 0, "fd1": 3, "fd2": 4}))
-        .call("dup2", 1, json!({"res": 1, "oldfd": 4, "newfd": 1}));
+    let silent = Stream::new(1000).call("pipe", 0, json!({"res": 0, "fd1": 3, "fd2": 4})).call(
+        "dup2",
+        1,
+        json!({"res": 1, "oldfd": 4, "newfd": 1}),
+    );
     check("Osprey Shell Stdio Redirected To Network", fires, silent);
 }
 
@@ -234,20 +201,16 @@ fn account_database_modified() {
 fn setuid_bit_set() {
     check(
         "Osprey Setuid Or Setgid Bit Set",
-        Stream::new(0)
-            .spawn("chmod", "/usr/bin/chmod", &["4755", "x"])
-            .call(
-                "fchmodat",
-                0,
-                json!({"res": 0, "dirfd": -100, "filename": "x", "mode": "04755"}),
-            ),
-        Stream::new(0)
-            .spawn("chmod", "/usr/bin/chmod", &["755", "x"])
-            .call(
-                "fchmodat",
-                0,
-                json!({"res": 0, "dirfd": -100, "filename": "x", "mode": "0755"}),
-            ),
+        Stream::new(0).spawn("chmod", "/usr/bin/chmod", &["4755", "x"]).call(
+            "fchmodat",
+            0,
+            json!({"res": 0, "dirfd": -100, "filename": "x", "mode": "04755"}),
+        ),
+        Stream::new(0).spawn("chmod", "/usr/bin/chmod", &["755", "x"]).call(
+            "fchmodat",
+            0,
+            json!({"res": 0, "dirfd": -100, "filename": "x", "mode": "0755"}),
+        ),
     );
 }
 
@@ -255,20 +218,16 @@ fn setuid_bit_set() {
 fn log_files_cleared() {
     check(
         "Osprey Log Files Cleared",
-        Stream::new(0)
-            .spawn("rm", "/usr/bin/rm", &["/var/log/auth.log"])
-            .call(
-                "unlinkat",
-                0,
-                json!({"res": 0, "dirfd": -100, "name": "/var/log/auth.log", "flags": "0x0"}),
-            ),
-        Stream::new(0)
-            .spawn("rm", "/usr/bin/rm", &["/tmp/x.log"])
-            .call(
-                "unlinkat",
-                0,
-                json!({"res": 0, "dirfd": -100, "name": "/tmp/x.log", "flags": "0x0"}),
-            ),
+        Stream::new(0).spawn("rm", "/usr/bin/rm", &["/var/log/auth.log"]).call(
+            "unlinkat",
+            0,
+            json!({"res": 0, "dirfd": -100, "name": "/var/log/auth.log", "flags": "0x0"}),
+        ),
+        Stream::new(0).spawn("rm", "/usr/bin/rm", &["/tmp/x.log"]).call(
+            "unlinkat",
+            0,
+            json!({"res": 0, "dirfd": -100, "name": "/tmp/x.log", "flags": "0x0"}),
+        ),
     );
 }
 
@@ -276,20 +235,16 @@ fn log_files_cleared() {
 fn shell_history_deleted() {
     check(
         "Osprey Shell History Deleted",
-        Stream::new(1000)
-            .spawn("rm", "/usr/bin/rm", &[".bash_history"])
-            .call(
-                "unlinkat",
-                0,
-                json!({"res": 0, "dirfd": -100, "name": "/root/.bash_history", "flags": "0x0"}),
-            ),
-        Stream::new(1000)
-            .spawn("rm", "/usr/bin/rm", &["notes"])
-            .call(
-                "unlinkat",
-                0,
-                json!({"res": 0, "dirfd": -100, "name": "/root/notes", "flags": "0x0"}),
-            ),
+        Stream::new(1000).spawn("rm", "/usr/bin/rm", &[".bash_history"]).call(
+            "unlinkat",
+            0,
+            json!({"res": 0, "dirfd": -100, "name": "/root/.bash_history", "flags": "0x0"}),
+        ),
+        Stream::new(1000).spawn("rm", "/usr/bin/rm", &["notes"]).call(
+            "unlinkat",
+            0,
+            json!({"res": 0, "dirfd": -100, "name": "/root/notes", "flags": "0x0"}),
+        ),
     );
 }
 
@@ -297,20 +252,16 @@ fn shell_history_deleted() {
 fn link_to_sensitive_file() {
     check(
         "Osprey Link To Sensitive File",
-        Stream::new(1000)
-            .spawn("ln", "/usr/bin/ln", &["-s", "/etc/shadow", "s"])
-            .call(
-                "symlinkat",
-                0,
-                json!({"res": 0, "target": "/etc/shadow", "linkdirfd": -100, "linkpath": "s"}),
-            ),
-        Stream::new(1000)
-            .spawn("ln", "/usr/bin/ln", &["-s", "/etc/hosts", "h"])
-            .call(
-                "symlinkat",
-                0,
-                json!({"res": 0, "target": "/etc/hosts", "linkdirfd": -100, "linkpath": "h"}),
-            ),
+        Stream::new(1000).spawn("ln", "/usr/bin/ln", &["-s", "/etc/shadow", "s"]).call(
+            "symlinkat",
+            0,
+            json!({"res": 0, "target": "/etc/shadow", "linkdirfd": -100, "linkpath": "s"}),
+        ),
+        Stream::new(1000).spawn("ln", "/usr/bin/ln", &["-s", "/etc/hosts", "h"]).call(
+            "symlinkat",
+            0,
+            json!({"res": 0, "target": "/etc/hosts", "linkdirfd": -100, "linkpath": "h"}),
+        ),
     );
 }
 
@@ -318,20 +269,16 @@ fn link_to_sensitive_file() {
 fn kernel_module_loaded() {
     check(
         "Osprey Kernel Module Loaded",
-        Stream::new(0)
-            .spawn("insmod", "/usr/sbin/insmod", &["rk.ko"])
-            .call(
-                "finit_module",
-                0,
-                json!({"res": 0, "fd": 3, "flags": "0x0"}),
-            ),
-        Stream::new(0)
-            .spawn("modprobe", "/usr/sbin/modprobe", &["loop"])
-            .call(
-                "finit_module",
-                0,
-                json!({"res": 0, "fd": 3, "flags": "0x0"}),
-            ),
+        Stream::new(0).spawn("insmod", "/usr/sbin/insmod", &["rk.ko"]).call(
+            "finit_module",
+            0,
+            json!({"res": 0, "fd": 3, "flags": "0x0"}),
+        ),
+        Stream::new(0).spawn("modprobe", "/usr/sbin/modprobe", &["loop"]).call(
+            "finit_module",
+            0,
+            json!({"res": 0, "fd": 3, "flags": "0x0"}),
+        ),
     );
 }
 
@@ -339,12 +286,16 @@ fn kernel_module_loaded() {
 fn ptrace_attach() {
     check(
         "Osprey Ptrace Attach",
-        Stream::new(0)
-            .spawn("python3", "/usr/bin/python3", &[])
-            .call("ptrace", 0, json!({"res": 0, "request": 16, "pid": 1})),
-        Stream::new(0)
-            .spawn("python3", "/usr/bin/python3", &[])
-            .call("ptrace", 0, json!({"res": 0, "request": 0, "pid": 0})),
+        Stream::new(0).spawn("python3", "/usr/bin/python3", &[]).call(
+            "ptrace",
+            0,
+            json!({"res": 0, "request": 16, "pid": 1}),
+        ),
+        Stream::new(0).spawn("python3", "/usr/bin/python3", &[]).call(
+            "ptrace",
+            0,
+            json!({"res": 0, "request": 0, "pid": 0}),
+        ),
     );
 }
 
@@ -352,12 +303,16 @@ fn ptrace_attach() {
 fn user_namespace_created() {
     check(
         "Osprey User Namespace Created",
-        Stream::new(1000)
-            .spawn("unshare", "/usr/bin/unshare", &["-U"])
-            .call("unshare", 0, json!({"res": 0, "flags": "CLONE_NEWUSER"})),
-        Stream::new(1000)
-            .spawn("unshare", "/usr/bin/unshare", &["-m"])
-            .call("unshare", 0, json!({"res": 0, "flags": "CLONE_NEWNS"})),
+        Stream::new(1000).spawn("unshare", "/usr/bin/unshare", &["-U"]).call(
+            "unshare",
+            0,
+            json!({"res": 0, "flags": "CLONE_NEWUSER"}),
+        ),
+        Stream::new(1000).spawn("unshare", "/usr/bin/unshare", &["-m"]).call(
+            "unshare",
+            0,
+            json!({"res": 0, "flags": "CLONE_NEWNS"}),
+        ),
     );
 }
 
@@ -365,14 +320,8 @@ fn user_namespace_created() {
 fn bpf_program_loaded() {
     check(
         "Osprey BPF Program Loaded",
-        Stream::new(0).spawn("loader", "/opt/loader", &[]).call(
-            "bpf",
-            5,
-            json!({"res": 5, "cmd": 5}),
-        ),
-        Stream::new(0)
-            .spawn("bpftool", "/usr/sbin/bpftool", &[])
-            .call("bpf", 0, json!({"res": 0, "cmd": 1})),
+        Stream::new(0).spawn("loader", "/opt/loader", &[]).call("bpf", 5, json!({"res": 5, "cmd": 5})),
+        Stream::new(0).spawn("bpftool", "/usr/sbin/bpftool", &[]).call("bpf", 0, json!({"res": 0, "cmd": 1})),
     );
 }
 
@@ -398,18 +347,10 @@ fn cloud_metadata_access() {
     let connect = |addr: &str| {
         Stream::new(1000)
             .spawn("curl", "/usr/bin/curl", &[])
-            .call(
-                "socket",
-                3,
-                json!({"fd": 3, "domain": "AF_INET", "type": "SOCK_STREAM", "proto": 6}),
-            )
+            .call("socket", 3, json!({"fd": 3, "domain": "AF_INET", "type": "SOCK_STREAM", "proto": 6}))
             .call("connect", 0, json!({"res": 0, "fd": 3, "addr": addr}))
     };
-    check(
-        "Osprey Cloud Metadata Access",
-        connect("169.254.169.254:80"),
-        connect("10.1.1.1:80"),
-    );
+    check("Osprey Cloud Metadata Access", connect("169.254.169.254:80"), connect("10.1.1.1:80"));
 }
 
 #[test]
@@ -417,18 +358,10 @@ fn mining_pool_connection() {
     let connect = |addr: &str| {
         Stream::new(1000)
             .spawn("xmrig", "/opt/xmrig", &[])
-            .call(
-                "socket",
-                3,
-                json!({"fd": 3, "domain": "AF_INET", "type": "SOCK_STREAM", "proto": 6}),
-            )
+            .call("socket", 3, json!({"fd": 3, "domain": "AF_INET", "type": "SOCK_STREAM", "proto": 6}))
             .call("connect", 0, json!({"res": 0, "fd": 3, "addr": addr}))
     };
-    check(
-        "Osprey Mining Pool Connection",
-        connect("203.0.113.5:3333"),
-        connect("203.0.113.5:443"),
-    );
+    check("Osprey Mining Pool Connection", connect("203.0.113.5:3333"), connect("203.0.113.5:443"));
 }
 
 /// Container-only rules stay silent on the host.

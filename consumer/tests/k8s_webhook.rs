@@ -33,60 +33,40 @@ impl Osprey {
             line.clear();
         }
         assert!(!addr.is_empty(), "no listen address");
-        Osprey {
-            child,
-            addr,
-            stderr,
-        }
+        Osprey { child, addr, stderr }
     }
 
     /// (status, body) of one request.
     fn request(&self, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
         let mut s = TcpStream::connect(&self.addr).unwrap();
-        let auth = token
-            .map(|t| format!("Authorization: Bearer {t}\r\n"))
-            .unwrap_or_default();
-        write!(s, "{method} {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n", body.len()).unwrap();
+        let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .unwrap();
         s.write_all(body).unwrap();
         let mut resp = String::new();
         s.read_to_string(&mut resp).unwrap();
         let status = resp.split_whitespace().nth(1).unwrap().parse().unwrap();
-        (
-            status,
-            resp.split("\r\n\r\n")
-                .nth(1)
-                .unwrap_or_default()
-                .to_string(),
-        )
+        (status, resp.split("\r\n\r\n").nth(1).unwrap_or_default().to_string())
     }
 
     /// Stops it and returns (alerts, stderr).
     fn stop(mut self) -> (Vec<serde_json::Value>, String) {
         interrupt(self.child.id());
         let mut out = String::new();
-        self.child
-            .stdout
-            .take()
-            .unwrap()
-            .read_to_string(&mut out)
-            .unwrap();
+        self.child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
         let mut err = String::new();
         self.stderr.read_to_string(&mut err).unwrap();
         self.child.wait().unwrap();
-        (
-            out.lines()
-                .map(|l| serde_json::from_str(l).unwrap())
-                .collect(),
-            err,
-        )
+        (out.lines().map(|l| serde_json::from_str(l).unwrap()).collect(), err)
     }
 }
 
 fn interrupt(pid: u32) {
-    Command::new("kill")
-        .args(["-INT", &pid.to_string()])
-        .status()
-        .unwrap();
+    Command::new("kill").args(["-INT", &pid.to_string()]).status().unwrap();
 }
 
 fn traces() -> PathBuf {
@@ -106,11 +86,7 @@ fn tmpdir(name: &str) -> PathBuf {
 fn webhook_accepts_event_lists_and_rejects_bad_input() {
     let dir = tmpdir("webhook");
     let config = dir.join("osprey.yaml");
-    std::fs::write(
-        &config,
-        "http:\n  token: s3cret\n  max_body_bytes: 200000\n",
-    )
-    .unwrap();
+    std::fs::write(&config, "http:\n  token: s3cret\n  max_body_bytes: 200000\n").unwrap();
     let osprey = Osprey::start(&config);
     let tok = Some("s3cret");
     assert_eq!(osprey.request("GET", "/healthz", tok, b"").0, 200);
@@ -118,59 +94,40 @@ fn webhook_accepts_event_lists_and_rejects_bad_input() {
     assert_eq!(osprey.request("GET", "/healthz", Some("wrong"), b"").0, 401);
 
     // What kube-apiserver's webhook backend sends: an EventList.
-    let items: Vec<String> = [
-        "create_nginx_pod_privileged",
-        "exec_pod",
-        "create_nginx_pod_unprivileged",
-        "fal_01_003",
-    ]
-    .iter()
-    .map(|t| std::fs::read_to_string(traces().join(format!("{t}.json"))).unwrap())
-    .collect();
-    let list = format!(
-        r#"{{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{}]}}"#,
-        items.join(",")
-    );
+    let items: Vec<String> = ["create_nginx_pod_privileged", "exec_pod", "create_nginx_pod_unprivileged", "fal_01_003"]
+        .iter()
+        .map(|t| std::fs::read_to_string(traces().join(format!("{t}.json"))).unwrap())
+        .collect();
+    let list = format!(r#"{{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{}]}}"#, items.join(","));
     let (status, body) = osprey.request("POST", "/k8s-audit", tok, list.as_bytes());
     assert_eq!(status, 200, "{body}");
     let body: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(
-        (body["events"].as_u64(), body["skipped"].as_u64()),
-        (Some(3), Some(1))
-    );
+    assert_eq!((body["events"].as_u64(), body["skipped"].as_u64()), (Some(3), Some(1)));
 
     let (status, body) = osprey.request("POST", "/k8s-audit", tok, b"{\"kind\": \"EventList\", ");
     assert_eq!(status, 400);
     assert!(body.contains("invalid JSON"), "{body}");
-    assert_eq!(
-        osprey
-            .request("POST", "/k8s-audit", tok, &vec![b' '; 300_000])
-            .0,
-        413
-    );
-    assert_eq!(
-        osprey
-            .request("POST", "/k8s-audit", None, list.as_bytes())
-            .0,
-        401
-    );
+    assert_eq!(osprey.request("POST", "/k8s-audit", tok, &vec![b' '; 300_000]).0, 413);
+    assert_eq!(osprey.request("POST", "/k8s-audit", None, list.as_bytes()).0, 401);
     assert_eq!(osprey.request("GET", "/nope", tok, b"").0, 404);
+    let (status, metrics) = osprey.request("GET", "/metrics", tok, b"");
+    assert_eq!(status, 200);
+    for line in [
+        "osprey_k8s_audit_requests_total 3",
+        "osprey_k8s_audit_events_total 3",
+        "osprey_k8s_audit_rejected_total 2",
+        "osprey_k8s_audit_skipped_total 1",
+        "osprey_alerts_total{priority=\"Warning\",rule=\"Osprey K8s Privileged Pod Created\",source=\"k8s_audit\"} 1",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "missing '{line}' in:\n{metrics}");
+    }
+    assert!(!metrics.contains("s3cret"));
 
     let (alerts, err) = osprey.stop();
     let rules: Vec<&str> = alerts.iter().map(|a| a["rule"].as_str().unwrap()).collect();
-    assert_eq!(
-        rules,
-        [
-            "Osprey K8s Privileged Pod Created",
-            "Osprey K8s Exec Into Pod"
-        ],
-        "{err}"
-    );
+    assert_eq!(rules, ["Osprey K8s Privileged Pod Created", "Osprey K8s Exec Into Pod"], "{err}");
     assert!(alerts.iter().all(|a| a["source"] == "k8s_audit"));
-    assert!(
-        err.contains("1 requests") || err.contains("requests"),
-        "{err}"
-    );
+    assert!(err.contains("1 requests") || err.contains("requests"), "{err}");
     assert!(!err.contains("s3cret"), "the token must not be logged");
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -197,18 +154,12 @@ fn audit_log_file_is_followed_across_restarts() {
     let config = dir.join("osprey.yaml");
     std::fs::write(
         &config,
-        format!(
-            "k8s_audit:\n  file: {}\n  position_file: {}\n",
-            log.display(),
-            dir.join("audit.pos").display()
-        ),
+        format!("k8s_audit:\n  file: {}\n  position_file: {}\n", log.display(), dir.join("audit.pos").display()),
     )
     .unwrap();
     let line = |t: &str| {
-        let v: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(traces().join(format!("{t}.json"))).unwrap(),
-        )
-        .unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(traces().join(format!("{t}.json"))).unwrap()).unwrap();
         format!("{v}\n")
     };
     let wait_for = |osprey: &Osprey, n: usize| {
@@ -216,9 +167,7 @@ fn audit_log_file_is_followed_across_restarts() {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if std::fs::read_to_string(dir.join("audit.pos")).is_ok_and(|p| {
-                p.split_whitespace()
-                    .nth(1)
-                    .and_then(|o| o.parse::<u64>().ok())
+                p.split_whitespace().nth(1).and_then(|o| o.parse::<u64>().ok())
                     == Some(std::fs::metadata(&log).unwrap().len())
             }) {
                 return;
@@ -242,11 +191,7 @@ fn audit_log_file_is_followed_across_restarts() {
     let osprey = Osprey::start(&config);
     wait_for(&osprey, 2);
     let (second, _) = osprey.stop();
-    let names = |v: &[serde_json::Value]| {
-        v.iter()
-            .map(|a| a["rule"].as_str().unwrap().to_string())
-            .collect::<Vec<_>>()
-    };
+    let names = |v: &[serde_json::Value]| v.iter().map(|a| a["rule"].as_str().unwrap().to_string()).collect::<Vec<_>>();
     assert_eq!(names(&first), ["Osprey K8s Privileged Pod Created"]);
     assert_eq!(names(&second), ["Osprey K8s Host Namespace Pod Created"]);
     std::fs::remove_dir_all(&dir).unwrap();

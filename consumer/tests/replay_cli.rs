@@ -15,11 +15,7 @@ fn replay(input: &str, extra: &[&str]) -> (String, String, bool) {
     // osprey may exit before reading it all (a rule error): that is fine.
     let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
     let out = child.wait_with_output().unwrap();
-    (
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-        out.status.success(),
-    )
+    (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap(), out.status.success())
 }
 
 const SHADOW: &str = r#"{"evt.rawtime":1700000000000000000,"evt.type":"execve","evt.dir":"<","evt.rawres":0,"proc.pid":7,"thread.tid":7,"proc.ppid":1,"proc.name":"cat","user.uid":0,"group.gid":0,"evt.args":{"exe":"cat","args":["/etc/shadow"],"cwd":"/","trusted_exepath":"/usr/bin/cat"}}
@@ -30,8 +26,7 @@ const SHADOW: &str = r#"{"evt.rawtime":1700000000000000000,"evt.type":"execve","
 fn alerts_are_falco_json() {
     let (out, err, ok) = replay(SHADOW, &[]);
     assert!(ok, "{err}");
-    let alert: serde_json::Value =
-        serde_json::from_str(out.lines().next().expect("one alert")).unwrap();
+    let alert: serde_json::Value = serde_json::from_str(out.lines().next().expect("one alert")).unwrap();
     assert_eq!(alert["rule"], "Osprey Shadow File Read");
     assert_eq!(alert["priority"], "Warning");
     assert_eq!(alert["source"], "syscall");
@@ -42,16 +37,9 @@ fn alerts_are_falco_json() {
         .as_str()
         .unwrap()
         .starts_with("22:13:20.000001000: Warning Sensitive credential file read"));
-    assert!(alert["tags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|t| t == "T1003.008"));
+    assert!(alert["tags"].as_array().unwrap().iter().any(|t| t == "T1003.008"));
     assert!(alert["hostname"].is_string());
-    assert!(
-        err.contains("replay: 2 events, 1 alerts, 0 skipped"),
-        "{err}"
-    );
+    assert!(err.contains("replay: 2 events, 1 alerts, 0 skipped"), "{err}");
 }
 
 #[test]
@@ -60,10 +48,7 @@ fn bad_lines_are_named_and_skipped() {
     let (out, err, ok) = replay(&input, &[]);
     assert!(ok);
     assert!(err.contains("-:1: skipping event"), "{err}");
-    assert!(
-        err.contains("-:2: skipping event: field 'evt.type': unknown event type 'bogus'"),
-        "{err}"
-    );
+    assert!(err.contains("-:2: skipping event: field 'evt.type': unknown event type 'bogus'"), "{err}");
     assert_eq!(out.lines().count(), 1);
 }
 
@@ -72,16 +57,9 @@ fn broken_rule_files_fail_with_reasons() {
     let dir = std::env::temp_dir().join(format!("osprey-replay-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let bad = dir.join("bad.yaml");
-    std::fs::write(
-        &bad,
-        "- rule: r\n  desc: d\n  condition: proc.nam = x\n  output: o\n  priority: info\n",
-    )
-    .unwrap();
+    std::fs::write(&bad, "- rule: r\n  desc: d\n  condition: proc.nam = x\n  output: o\n  priority: info\n").unwrap();
     let (_, err, ok) = replay(SHADOW, &["--rules", bad.to_str().unwrap()]);
     assert!(!ok);
-    assert!(
-        err.contains("bad.yaml:1:1: error: rule 'r': 'proc.nam' is not a supported filter field"),
-        "{err}"
-    );
+    assert!(err.contains("bad.yaml:1:1: error: rule 'r': 'proc.nam' is not a supported filter field"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

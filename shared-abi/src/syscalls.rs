@@ -8,18 +8,12 @@ pub fn name(nr: u32) -> Option<&'static str> {
 
 /// Number of the syscall called `name`.
 pub fn number(name: &str) -> Option<u32> {
-    NAMES
-        .iter()
-        .position(|n| *n == Some(name))
-        .map(|nr| nr as u32)
+    NAMES.iter().position(|n| *n == Some(name)).map(|nr| nr as u32)
 }
 
 /// Every named syscall as (number, name).
 pub fn all() -> impl Iterator<Item = (u32, &'static str)> {
-    NAMES
-        .iter()
-        .enumerate()
-        .filter_map(|(nr, n)| n.map(|n| (nr as u32, n)))
+    NAMES.iter().enumerate().filter_map(|(nr, n)| n.map(|n| (nr as u32, n)))
 }
 
 const NAMES: [Option<&str>; crate::MAX_SYSCALLS] = {

@@ -53,9 +53,7 @@ pub fn interest_for(names: &[String]) -> Result<Interest> {
             interest.flags |= INTEREST_PROCEXIT;
             continue;
         }
-        let Some(nr) = syscalls::number(name) else {
-            bail!("--syscalls: unknown syscall '{name}'")
-        };
+        let Some(nr) = syscalls::number(name) else { bail!("--syscalls: unknown syscall '{name}'") };
         interest.set(nr as usize, true, true);
     }
     Ok(interest)
@@ -65,12 +63,8 @@ pub fn run(args: CaptureArgs) -> Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
     signal_hook::flag::register(signal_hook::consts::SIGINT, stop.clone())?;
     signal_hook::flag::register(signal_hook::consts::SIGTERM, stop.clone())?;
-    let mut printer = Printer {
-        json: args.json,
-        num: 0,
-        out: BufWriter::new(std::io::stdout().lock()),
-        decode_errors: 0,
-    };
+    let mut printer =
+        Printer { json: args.json, num: 0, out: BufWriter::new(std::io::stdout().lock()), decode_errors: 0 };
 
     if let Some(path) = &args.read {
         let mut reader = CaptureReader::open(path)?;
@@ -88,22 +82,14 @@ pub fn run(args: CaptureArgs) -> Result<()> {
 
     let device = Device::open(&args.device)?;
     device.set_interest(&interest_for(&args.syscalls)?)?;
-    let baseline: Vec<RingStats> = (0..device.nr_rings())
-        .map(|c| device.ring_stats(c))
-        .collect();
+    let baseline: Vec<RingStats> = (0..device.nr_rings()).map(|c| device.ring_stats(c)).collect();
     device.start()?;
     if let Some(ready) = &args.ready_file {
         std::fs::write(ready, b"capturing\n")?;
     }
     let mut source = KernelSource::new(device);
-    let mut writer = args
-        .write
-        .as_deref()
-        .map(CaptureWriter::create)
-        .transpose()?;
-    let deadline = args
-        .duration
-        .map(|s| Instant::now() + Duration::from_secs_f64(s));
+    let mut writer = args.write.as_deref().map(CaptureWriter::create).transpose()?;
+    let deadline = args.duration.map(|s| Instant::now() + Duration::from_secs_f64(s));
     let mut batch = Vec::new();
     let mut idle = Duration::from_micros(500);
     loop {
@@ -191,7 +177,9 @@ fn report_stats(source: &KernelSource, baseline: &[RingStats], printed: u64, dec
         total.filtered += d.filtered;
         total.dropped += d.dropped;
         total.truncated += d.truncated;
-        per_cpu.push(json!({"cpu": cpu, "seen": d.seen, "delivered": d.delivered, "filtered": d.filtered, "dropped": d.dropped}));
+        per_cpu.push(
+            json!({"cpu": cpu, "seen": d.seen, "delivered": d.delivered, "filtered": d.filtered, "dropped": d.dropped}),
+        );
     }
     eprintln!(
         "{:>5} {:>12} {:>12} {:>12} {:>12} {:>10}",

@@ -25,24 +25,13 @@ pub struct RuleOptions {
 pub fn build_engine(opts: &RuleOptions, config: Option<&Config>, source: Source) -> Result<Engine> {
     let default_config = Config::default();
     let config = config.unwrap_or(&default_config);
-    let files = if opts.rules.is_empty() {
-        config.rules_files.clone()
-    } else {
-        opts.rules.clone()
-    };
+    let files = if opts.rules.is_empty() { config.rules_files.clone() } else { opts.rules.clone() };
     let rules = load_rules_with_defaults(&files)?;
-    let matching = if opts.all_matches {
-        Matching::All
-    } else {
-        config.rule_matching
-    };
+    let matching = if opts.all_matches { Matching::All } else { config.rule_matching };
     Ok(Engine::new(rules, source, matching, config.priority))
 }
 
-pub fn build_syscall_pipeline(
-    opts: &RuleOptions,
-    config: Option<&Config>,
-) -> Result<SyscallPipeline> {
+pub fn build_syscall_pipeline(opts: &RuleOptions, config: Option<&Config>) -> Result<SyscallPipeline> {
     let engine = build_engine(opts, config, Source::Syscall)?;
     let max = config.map_or(Config::default().max_threads, |c| c.max_threads);
     let mut state = State::new(max);

@@ -45,10 +45,7 @@ fn replay_syscalls(args: &ReplayArgs) -> Result<()> {
     let mut bad = 0u64;
     let is_capture = args.input.as_os_str() != "-" && {
         let mut magic = [0u8; 10];
-        std::fs::File::open(&args.input)
-            .and_then(|mut f| f.read_exact(&mut magic))
-            .is_ok()
-            && &magic == b"OSPREYCAP\0"
+        std::fs::File::open(&args.input).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && &magic == b"OSPREYCAP\0"
     };
     if is_capture {
         let mut reader = CaptureReader::open(&args.input)?;
@@ -77,37 +74,25 @@ fn replay_syscalls(args: &ReplayArgs) -> Result<()> {
         let input: Box<dyn Read> = if args.input.as_os_str() == "-" {
             Box::new(std::io::stdin())
         } else {
-            Box::new(
-                std::fs::File::open(&args.input)
-                    .with_context(|| format!("opening {}", args.input.display()))?,
-            )
+            Box::new(std::fs::File::open(&args.input).with_context(|| format!("opening {}", args.input.display()))?)
         };
         for (i, line) in BufReader::new(input).lines().enumerate() {
             let line = line.with_context(|| format!("reading {}", args.input.display()))?;
             if line.trim().is_empty() {
                 continue;
             }
-            let parsed = serde_json::from_str(&line)
-                .map_err(anyhow::Error::from)
-                .and_then(|v| Event::from_json(&v));
+            let parsed = serde_json::from_str(&line).map_err(anyhow::Error::from).and_then(|v| Event::from_json(&v));
             match parsed {
                 Ok(ev) => pipeline.process(&ev, &mut emit),
                 Err(e) => {
                     bad += 1;
-                    eprintln!(
-                        "osprey: {}:{}: skipping event: {e:#}",
-                        args.input.display(),
-                        i + 1
-                    );
+                    eprintln!("osprey: {}:{}: skipping event: {e:#}", args.input.display(), i + 1);
                 }
             }
         }
     }
     out.flush()?;
-    eprintln!(
-        "replay: {} events, {} alerts, {bad} skipped",
-        pipeline.events, pipeline.alerts
-    );
+    eprintln!("replay: {} events, {} alerts, {bad} skipped", pipeline.events, pipeline.alerts);
     Ok(())
 }
 
@@ -119,11 +104,9 @@ fn replay_audit(args: &ReplayArgs) -> Result<()> {
     if args.input.as_os_str() == "-" {
         std::io::stdin().read_to_string(&mut text)?;
     } else {
-        text = std::fs::read_to_string(&args.input)
-            .with_context(|| format!("reading {}", args.input.display()))?;
+        text = std::fs::read_to_string(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
     }
-    let parsed =
-        crate::audit::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", args.input.display()))?;
+    let parsed = crate::audit::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", args.input.display()))?;
     for reason in &parsed.skipped {
         eprintln!("osprey: {}: skipped: {reason}", args.input.display());
     }
@@ -136,11 +119,6 @@ fn replay_audit(args: &ReplayArgs) -> Result<()> {
         });
     }
     out.flush()?;
-    eprintln!(
-        "replay: {} events, {} alerts, {} skipped",
-        pipeline.events,
-        pipeline.alerts,
-        parsed.skipped.len()
-    );
+    eprintln!("replay: {} events, {} alerts, {} skipped", pipeline.events, pipeline.alerts, parsed.skipped.len());
     Ok(())
 }

@@ -10,14 +10,8 @@ use crate::rules::loader::{RuleSet, Severity};
 
 /// Osprey's default rules, built into the binary: (name, text).
 pub const DEFAULT_RULES: [(&str, &str); 2] = [
-    (
-        "osprey_rules.yaml",
-        include_str!("../../../rules/osprey_rules.yaml"),
-    ),
-    (
-        "osprey_k8s_audit_rules.yaml",
-        include_str!("../../../rules/osprey_k8s_audit_rules.yaml"),
-    ),
+    ("osprey_rules.yaml", include_str!("../../../rules/osprey_rules.yaml")),
+    ("osprey_k8s_audit_rules.yaml", include_str!("../../../rules/osprey_k8s_audit_rules.yaml")),
 ];
 
 /// Loads the given rule files, or the built-in defaults when there are none.
@@ -47,11 +41,7 @@ fn finish(mut set: RuleSet, quiet_warnings: bool) -> Result<Vec<Rule>> {
             eprintln!("{d}");
         }
     }
-    let errors = set
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
+    let errors = set.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
     if errors > 0 {
         bail!("{errors} error(s) in the rule files; nothing loaded");
     }
@@ -97,18 +87,12 @@ pub fn run(cmd: RulesCommand) -> Result<()> {
 /// `osprey fields`: the catalogue as a table (or Markdown for the docs).
 pub fn fields(source: Option<String>, markdown: bool) -> Result<()> {
     let source = source
-        .map(|s| {
-            Source::parse(&s)
-                .ok_or_else(|| anyhow::anyhow!("unknown source '{s}' (syscall, k8s_audit)"))
-        })
+        .map(|s| Source::parse(&s).ok_or_else(|| anyhow::anyhow!("unknown source '{s}' (syscall, k8s_audit)")))
         .transpose()?;
     if markdown {
         println!("| field | type | description |\n| --- | --- | --- |");
     }
-    for f in CATALOGUE
-        .iter()
-        .filter(|f| source.is_none_or(|s| f.source() == s))
-    {
+    for f in CATALOGUE.iter().filter(|f| source.is_none_or(|s| f.source() == s)) {
         let name = match f.arg {
             ArgReq::None => f.name.to_string(),
             ArgReq::OptionalIndex => format!("{}[N]", f.name),

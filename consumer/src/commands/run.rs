@@ -15,6 +15,7 @@ use super::engine_setup::{build_engine, build_syscall_pipeline, RuleOptions};
 use crate::config::Config;
 use crate::decode;
 use crate::event::Event;
+use crate::metrics::METRICS;
 use crate::output::{Outputs, Stdout};
 use crate::pipeline::{AuditPipeline, SyscallPipeline};
 use crate::rules::fields::Source;
@@ -49,12 +50,7 @@ pub struct RunArgs {
 }
 
 pub fn run(args: RunArgs) -> Result<()> {
-    let mut config = args
-        .config
-        .as_deref()
-        .map(Config::load)
-        .transpose()?
-        .unwrap_or_default();
+    let mut config = args.config.as_deref().map(Config::load).transpose()?.unwrap_or_default();
     if let Some(listen) = args.listen {
         config.http.listen = listen;
     }
@@ -65,19 +61,15 @@ pub fn run(args: RunArgs) -> Result<()> {
         }
         return Ok(());
     }
-    let outputs = Arc::new(Outputs::new(vec![Box::new(Stdout::new(
-        config.json_output,
-    ))]));
+    let outputs = Arc::new(Outputs::new(vec![Box::new(Stdout::new(config.json_output))]));
     let audit_engine = build_engine(&args.rules, Some(&config), Source::K8sAudit)?;
     eprintln!(
         "osprey: {} syscall rules, {} k8s audit rules loaded",
         syscalls.engine.rules().len(),
         audit_engine.rules().len()
     );
-    let audit = Arc::new(AuditIngest::new(
-        AuditPipeline::new(audit_engine, syscalls.state.hostname.clone()),
-        outputs.clone(),
-    ));
+    let audit =
+        Arc::new(AuditIngest::new(AuditPipeline::new(audit_engine, syscalls.state.hostname.clone()), outputs.clone()));
 
     let stop = Arc::new(AtomicBool::new(false));
     signal_hook::flag::register(signal_hook::consts::SIGINT, stop.clone())?;
@@ -93,12 +85,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         eprintln!("osprey: http listening on {addr}");
     }
     if let Some(path) = &config.k8s_audit.file {
-        spawn_audit_tail(
-            path.clone(),
-            config.k8s_audit.position_file.clone(),
-            audit.clone(),
-            stop.clone(),
-        )?;
+        spawn_audit_tail(path.clone(), config.k8s_audit.position_file.clone(), audit.clone(), stop.clone())?;
     }
 
     if args.no_kernel {
@@ -111,14 +98,13 @@ pub fn run(args: RunArgs) -> Result<()> {
         capture(&args, &mut syscalls, &outputs, &server, &stop)?;
     }
     outputs.flush();
-    let s = &audit.stats;
+    let m = &METRICS;
     eprintln!(
-        "osprey: k8s audit: {} requests, {} events, {} rejected, {} skipped, {} alerts",
-        s.requests.load(Ordering::Relaxed),
-        s.events.load(Ordering::Relaxed),
-        s.rejected.load(Ordering::Relaxed),
-        s.skipped.load(Ordering::Relaxed),
-        s.alerts.load(Ordering::Relaxed)
+        "osprey: k8s audit: {} requests, {} events, {} rejected, {} skipped",
+        m.audit_requests.get(),
+        m.audit_events.get(),
+        m.audit_rejected.get(),
+        m.audit_skipped.get(),
     );
     Ok(())
 }
@@ -137,34 +123,28 @@ fn spawn_audit_tail(
     audit: Arc<AuditIngest>,
     stop: Arc<AtomicBool>,
 ) -> Result<()> {
-    std::thread::Builder::new()
-        .name("osprey-audit-file".into())
-        .spawn(move || {
-            let mut tail = AuditFileTail::new(&path, position.as_deref());
-            while !stop.load(Ordering::Relaxed) {
-                match tail.poll() {
-                    Ok(lines) if !lines.is_empty() => {
-                        for (i, line) in lines.iter().enumerate() {
-                            if let Err(reason) = audit.ingest(line) {
-                                eprintln!(
-                                    "osprey: {}: new line {}: {reason}",
-                                    path.display(),
-                                    i + 1
-                                );
-                            }
-                        }
-                        if let Err(e) = tail.commit() {
-                            eprintln!("osprey: {e:#}");
+    std::thread::Builder::new().name("osprey-audit-file".into()).spawn(move || {
+        let mut tail = AuditFileTail::new(&path, position.as_deref());
+        while !stop.load(Ordering::Relaxed) {
+            match tail.poll() {
+                Ok(lines) if !lines.is_empty() => {
+                    for (i, line) in lines.iter().enumerate() {
+                        if let Err(reason) = audit.ingest(line) {
+                            eprintln!("osprey: {}: new line {}: {reason}", path.display(), i + 1);
                         }
                     }
-                    Ok(_) => std::thread::sleep(Duration::from_millis(200)),
-                    Err(e) => {
+                    if let Err(e) = tail.commit() {
                         eprintln!("osprey: {e:#}");
-                        std::thread::sleep(Duration::from_secs(1));
                     }
                 }
+                Ok(_) => std::thread::sleep(Duration::from_millis(200)),
+                Err(e) => {
+                    eprintln!("osprey: {e:#}");
+                    std::thread::sleep(Duration::from_secs(1));
+                }
             }
-        })?;
+        }
+    })?;
     Ok(())
 }
 
@@ -183,10 +163,7 @@ fn capture(
     // that nothing falls between the two.
     procfs::bootstrap(&mut pipeline.state, std::path::Path::new("/proc"));
     device.start()?;
-    eprintln!(
-        "osprey: capturing {} syscalls",
-        why.keys().filter(|k| *k != "procexit").count()
-    );
+    eprintln!("osprey: capturing {} syscalls", why.keys().filter(|k| *k != "procexit").count());
     server.ready.store(true, Ordering::Release);
     mark_ready(args)?;
     let mut source = KernelSource::new(device);
@@ -194,9 +171,16 @@ fn capture(
     let mut num = 0u64;
     let mut decode_errors = 0u64;
     let mut idle = Duration::from_micros(500);
+    METRICS.abi_version.set(source.device.info().abi_version.into());
+    let mut published = std::time::Instant::now();
     loop {
         if stop.load(Ordering::Relaxed) {
             source.finish();
+        }
+        if published.elapsed() >= Duration::from_secs(1) {
+            publish_kernel_metrics(&source.device);
+            pipeline.publish_metrics();
+            published = std::time::Instant::now();
         }
         let more = source.poll(&mut batch)?;
         if batch.is_empty() && more {
@@ -214,6 +198,7 @@ fn capture(
                 Ok(None) => {}
                 Err(e) => {
                     decode_errors += 1;
+                    METRICS.decode_errors.inc();
                     eprintln!("osprey: skipping undecodable record: {e}");
                 }
             }
@@ -222,6 +207,8 @@ fn capture(
             break;
         }
     }
+    publish_kernel_metrics(&source.device);
+    pipeline.publish_metrics();
     let stats = source.device.stats()?.total;
     eprintln!(
         "osprey: {} events, {} alerts, {} decode errors; kernel: seen {} delivered {} filtered {} dropped {}",
@@ -234,4 +221,17 @@ fn capture(
         stats.dropped
     );
     Ok(())
+}
+
+/// Per-CPU ring counters as gauges.
+fn publish_kernel_metrics(device: &Device) {
+    for cpu in 0..device.nr_rings() {
+        let s = device.ring_stats(cpu);
+        let cpu_label = cpu.to_string();
+        for (outcome, value) in
+            [("seen", s.seen), ("delivered", s.delivered), ("filtered", s.filtered), ("dropped", s.dropped)]
+        {
+            METRICS.kernel_events.with_label_values(&[cpu_label.as_str(), outcome]).set(value as i64);
+        }
+    }
 }

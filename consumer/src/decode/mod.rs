@@ -7,8 +7,8 @@
 pub mod render;
 
 use shared_abi::{
-    read_pod, BlobKind, ProcessExitRecord, RecordHeader, RecordKind, SyscallRecord, MAX_BLOBS,
-    MAX_RECORD_SIZE, RECORD_ALIGN,
+    read_pod, BlobKind, ProcessExitRecord, RecordHeader, RecordKind, SyscallRecord, MAX_BLOBS, MAX_RECORD_SIZE,
+    RECORD_ALIGN,
 };
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -24,12 +24,7 @@ pub enum DecodeError {
     #[error("syscall record claims {0} buffers (at most 3)")]
     TooManyBlobs(u16),
     #[error("buffer {index} ({offset}+{len}) lies outside the {size}-byte record")]
-    BlobOutOfBounds {
-        index: usize,
-        offset: u16,
-        len: u16,
-        size: u32,
-    },
+    BlobOutOfBounds { index: usize, offset: u16, len: u16, size: u32 },
     #[error("buffer {index} has unknown kind {kind}")]
     UnknownBlobKind { index: usize, kind: u8 },
 }
@@ -40,19 +35,13 @@ pub fn record_len(prefix: &[u8], available: usize) -> Result<usize, DecodeError>
     let size = prefix
         .get(..4)
         .map(|b| u32::from_ne_bytes(b.try_into().expect("4 bytes")))
-        .ok_or(DecodeError::Short {
-            got: prefix.len(),
-            need: 4,
-        })?;
+        .ok_or(DecodeError::Short { got: prefix.len(), need: 4 })?;
     let len = size as usize;
     if len < RECORD_ALIGN || len % RECORD_ALIGN != 0 || len > MAX_RECORD_SIZE.max(1 << 20) {
         return Err(DecodeError::BadSize(size));
     }
     if len > available {
-        return Err(DecodeError::SizeMismatch {
-            size,
-            len: available,
-        });
+        return Err(DecodeError::SizeMismatch { size, len: available });
     }
     Ok(len)
 }
@@ -84,10 +73,7 @@ pub struct Syscall<'a> {
 impl<'a> Syscall<'a> {
     /// The first buffer of `kind` read from argument `arg` (any argument for `None`).
     pub fn blob(&self, kind: BlobKind, arg: Option<u8>) -> Option<&Blob<'a>> {
-        self.blobs
-            .iter()
-            .flatten()
-            .find(|b| b.kind == kind && arg.is_none_or(|a| a == b.arg))
+        self.blobs.iter().flatten().find(|b| b.kind == kind && arg.is_none_or(|a| a == b.arg))
     }
 }
 
@@ -112,15 +98,10 @@ impl Blob<'_> {
 /// Decodes one record; `bytes` is exactly the record (see `record_len`).
 /// Returns `Ok(None)` for padding.
 pub fn decode(bytes: &[u8]) -> Result<Option<Record<'_>>, DecodeError> {
-    let hdr: RecordHeader = read_pod(bytes).ok_or(DecodeError::Short {
-        got: bytes.len(),
-        need: size_of::<RecordHeader>(),
-    })?;
+    let hdr: RecordHeader =
+        read_pod(bytes).ok_or(DecodeError::Short { got: bytes.len(), need: size_of::<RecordHeader>() })?;
     if hdr.size as usize != bytes.len() {
-        return Err(DecodeError::SizeMismatch {
-            size: hdr.size,
-            len: bytes.len(),
-        });
+        return Err(DecodeError::SizeMismatch { size: hdr.size, len: bytes.len() });
     }
     match RecordKind::from_raw(hdr.kind) {
         Some(RecordKind::Pad) => Ok(None),
@@ -128,19 +109,14 @@ pub fn decode(bytes: &[u8]) -> Result<Option<Record<'_>>, DecodeError> {
         Some(RecordKind::SyscallExit) => decode_syscall(bytes, true).map(Some),
         Some(RecordKind::ProcessExit) => read_pod(bytes)
             .map(|r| Some(Record::ProcessExit(r)))
-            .ok_or(DecodeError::Short {
-                got: bytes.len(),
-                need: size_of::<ProcessExitRecord>(),
-            }),
+            .ok_or(DecodeError::Short { got: bytes.len(), need: size_of::<ProcessExitRecord>() }),
         None => Err(DecodeError::UnknownKind(hdr.kind)),
     }
 }
 
 fn decode_syscall(bytes: &[u8], exit: bool) -> Result<Record<'_>, DecodeError> {
-    let rec: SyscallRecord = read_pod(bytes).ok_or(DecodeError::Short {
-        got: bytes.len(),
-        need: size_of::<SyscallRecord>(),
-    })?;
+    let rec: SyscallRecord =
+        read_pod(bytes).ok_or(DecodeError::Short { got: bytes.len(), need: size_of::<SyscallRecord>() })?;
     if rec.nblobs as usize > MAX_BLOBS {
         return Err(DecodeError::TooManyBlobs(rec.nblobs));
     }
@@ -149,23 +125,10 @@ fn decode_syscall(bytes: &[u8], exit: bool) -> Result<Record<'_>, DecodeError> {
         let start = desc.offset as usize;
         let end = start + desc.len as usize;
         if start < size_of::<SyscallRecord>() || end > bytes.len() {
-            return Err(DecodeError::BlobOutOfBounds {
-                index,
-                offset: desc.offset,
-                len: desc.len,
-                size: rec.hdr.size,
-            });
+            return Err(DecodeError::BlobOutOfBounds { index, offset: desc.offset, len: desc.len, size: rec.hdr.size });
         }
-        let kind = BlobKind::from_raw(desc.kind).ok_or(DecodeError::UnknownBlobKind {
-            index,
-            kind: desc.kind,
-        })?;
-        blobs[index] = Some(Blob {
-            kind,
-            arg: desc.arg,
-            flags: desc.flags,
-            data: &bytes[start..end],
-        });
+        let kind = BlobKind::from_raw(desc.kind).ok_or(DecodeError::UnknownBlobKind { index, kind: desc.kind })?;
+        blobs[index] = Some(Blob { kind, arg: desc.arg, flags: desc.flags, data: &bytes[start..end] });
     }
     Ok(Record::Syscall(Syscall { rec, exit, blobs }))
 }
@@ -173,8 +136,7 @@ fn decode_syscall(bytes: &[u8], exit: bool) -> Result<Record<'_>, DecodeError> {
 /// Builds records the way the kernel lays them out: for tests and benchmarks.
 pub mod encode {
     use shared_abi::{
-        align_record, pod_bytes, BlobDesc, BlobKind, ProcessExitRecord, RecordHeader, RecordKind,
-        SyscallRecord,
+        align_record, pod_bytes, BlobDesc, BlobKind, ProcessExitRecord, RecordHeader, RecordKind, SyscallRecord,
     };
 
     pub fn syscall(
@@ -185,13 +147,7 @@ pub mod encode {
         args: [u64; 6],
         blobs: &[(BlobKind, u8, u8, &[u8])],
     ) -> Vec<u8> {
-        let mut rec = SyscallRecord {
-            nr,
-            ret,
-            args,
-            nblobs: blobs.len() as u16,
-            ..Default::default()
-        };
+        let mut rec = SyscallRecord { nr, ret, args, nblobs: blobs.len() as u16, ..Default::default() };
         let mut data = Vec::new();
         let mut cursor = size_of::<SyscallRecord>();
         for (i, (kind, arg, flags, bytes)) in blobs.iter().enumerate() {
@@ -208,11 +164,7 @@ pub mod encode {
             data.resize(aligned - size_of::<SyscallRecord>(), 0);
             cursor = aligned;
         }
-        hdr.kind = if exit {
-            RecordKind::SyscallExit
-        } else {
-            RecordKind::SyscallEnter
-        } as u16;
+        hdr.kind = if exit { RecordKind::SyscallExit } else { RecordKind::SyscallEnter } as u16;
         hdr.size = cursor as u32;
         rec.hdr = hdr;
         let mut out = pod_bytes(&rec).to_vec();
@@ -223,12 +175,7 @@ pub mod encode {
     pub fn process_exit(mut hdr: RecordHeader, exit_code: i32) -> Vec<u8> {
         hdr.kind = RecordKind::ProcessExit as u16;
         hdr.size = size_of::<ProcessExitRecord>() as u32;
-        pod_bytes(&ProcessExitRecord {
-            hdr,
-            exit_code,
-            group_dead: 1,
-        })
-        .to_vec()
+        pod_bytes(&ProcessExitRecord { hdr, exit_code, group_dead: 1 }).to_vec()
     }
 }
 
@@ -263,16 +210,11 @@ mod tests {
             nr::RENAMEAT2,
             0,
             [1, 2, 3, 4, 5, 6],
-            &[
-                (BlobKind::Str, 1, 0, b"/tmp/a"),
-                (BlobKind::Str, 3, BLOB_TRUNCATED, b"/tmp/bb"),
-            ],
+            &[(BlobKind::Str, 1, 0, b"/tmp/a"), (BlobKind::Str, 3, BLOB_TRUNCATED, b"/tmp/bb")],
         );
         assert_eq!(bytes.len() % 8, 0);
         assert_eq!(record_len(&bytes, bytes.len()), Ok(bytes.len()));
-        let Some(Record::Syscall(s)) = decode(&bytes).unwrap() else {
-            panic!("not a syscall")
-        };
+        let Some(Record::Syscall(s)) = decode(&bytes).unwrap() else { panic!("not a syscall") };
         assert!(s.exit);
         assert_eq!(s.rec.nr, nr::RENAMEAT2);
         assert_eq!(s.rec.args, [1, 2, 3, 4, 5, 6]);
@@ -286,9 +228,7 @@ mod tests {
     #[test]
     fn syscall_enter_round_trips() {
         let bytes = encode::syscall(hdr(), false, 110, 0, [0; 6], &[]);
-        let Some(Record::Syscall(s)) = decode(&bytes).unwrap() else {
-            panic!()
-        };
+        let Some(Record::Syscall(s)) = decode(&bytes).unwrap() else { panic!() };
         assert!(!s.exit);
         assert_eq!(s.rec.hdr.size as usize, size_of::<SyscallRecord>());
     }
@@ -296,9 +236,7 @@ mod tests {
     #[test]
     fn process_exit_round_trips() {
         let bytes = encode::process_exit(hdr(), 256);
-        let Some(Record::ProcessExit(p)) = decode(&bytes).unwrap() else {
-            panic!()
-        };
+        let Some(Record::ProcessExit(p)) = decode(&bytes).unwrap() else { panic!() };
         assert_eq!(p.exit_code, 256);
         assert_eq!(p.hdr.pid, 7);
     }
@@ -312,26 +250,13 @@ mod tests {
 
     #[test]
     fn lying_lengths_are_rejected() {
-        let mut bytes = encode::syscall(
-            hdr(),
-            true,
-            nr::OPENAT,
-            3,
-            [0; 6],
-            &[(BlobKind::Str, 1, 0, b"/etc")],
-        );
+        let mut bytes = encode::syscall(hdr(), true, nr::OPENAT, 3, [0; 6], &[(BlobKind::Str, 1, 0, b"/etc")]);
         // Buffer length pointing past the record.
         bytes[128 + 2..128 + 4].copy_from_slice(&4000u16.to_ne_bytes());
-        assert!(matches!(
-            decode(&bytes),
-            Err(DecodeError::BlobOutOfBounds { .. })
-        ));
+        assert!(matches!(decode(&bytes), Err(DecodeError::BlobOutOfBounds { .. })));
         let mut bytes = encode::syscall(hdr(), true, nr::OPENAT, 3, [0; 6], &[]);
         bytes[0..4].copy_from_slice(&9999u32.to_ne_bytes());
-        assert!(matches!(
-            decode(&bytes),
-            Err(DecodeError::SizeMismatch { .. })
-        ));
+        assert!(matches!(decode(&bytes), Err(DecodeError::SizeMismatch { .. })));
         assert_eq!(record_len(&[3, 0, 0, 0], 100), Err(DecodeError::BadSize(3)));
         assert!(record_len(&[0, 1, 0, 0], 8).is_err());
     }

@@ -56,24 +56,9 @@ fn params(nr: u32) -> &'static [Param] {
     use Fmt::*;
     match nr {
         nr::OPEN => {
-            const {
-                &[
-                    ("fd", Src::Ret, Int),
-                    ("name", s(0), Str),
-                    ("flags", a(1), OpenFlags),
-                    ("mode", a(2), Mode),
-                ]
-            }
+            const { &[("fd", Src::Ret, Int), ("name", s(0), Str), ("flags", a(1), OpenFlags), ("mode", a(2), Mode)] }
         }
-        nr::CREAT => {
-            const {
-                &[
-                    ("fd", Src::Ret, Int),
-                    ("name", s(0), Str),
-                    ("mode", a(1), Mode),
-                ]
-            }
-        }
+        nr::CREAT => const { &[("fd", Src::Ret, Int), ("name", s(0), Str), ("mode", a(1), Mode)] },
         nr::OPENAT => {
             const {
                 &[
@@ -109,123 +94,34 @@ fn params(nr: u32) -> &'static [Param] {
             }
         }
         nr::CONNECT | nr::BIND => {
-            const {
-                &[
-                    ("res", Src::Ret, Int),
-                    ("fd", a(0), Int),
-                    ("addr", Src::Blob(BlobKind::Sockaddr, 1), Sockaddr),
-                ]
-            }
+            const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("addr", Src::Blob(BlobKind::Sockaddr, 1), Sockaddr)] }
         }
         nr::ACCEPT | nr::ACCEPT4 => {
-            const {
-                &[
-                    ("fd", Src::Ret, Int),
-                    ("listen_fd", a(0), Int),
-                    ("addr", Src::Blob(BlobKind::Sockaddr, 1), Sockaddr),
-                ]
-            }
+            const { &[("fd", Src::Ret, Int), ("listen_fd", a(0), Int), ("addr", Src::Blob(BlobKind::Sockaddr, 1), Sockaddr)] }
         }
         41 => {
-            const {
-                &[
-                    ("fd", Src::Ret, Int),
-                    ("domain", a(0), Family),
-                    ("type", a(1), SockType),
-                    ("proto", a(2), Int),
-                ]
-            }
+            const { &[("fd", Src::Ret, Int), ("domain", a(0), Family), ("type", a(1), SockType), ("proto", a(2), Int)] }
         }
-        50 => {
-            const {
-                &[
-                    ("res", Src::Ret, Int),
-                    ("fd", a(0), Int),
-                    ("backlog", a(1), Int),
-                ]
-            }
-        }
+        50 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("backlog", a(1), Int)] },
         3 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int)] },
         32 => const { &[("res", Src::Ret, Int), ("oldfd", a(0), Int)] },
-        33 => {
-            const {
-                &[
-                    ("res", Src::Ret, Int),
-                    ("oldfd", a(0), Int),
-                    ("newfd", a(1), Int),
-                ]
-            }
-        }
+        33 => const { &[("res", Src::Ret, Int), ("oldfd", a(0), Int), ("newfd", a(1), Int)] },
         292 => {
-            const {
-                &[
-                    ("res", Src::Ret, Int),
-                    ("oldfd", a(0), Int),
-                    ("newfd", a(1), Int),
-                    ("flags", a(2), OpenFlags),
-                ]
-            }
+            const { &[("res", Src::Ret, Int), ("oldfd", a(0), Int), ("newfd", a(1), Int), ("flags", a(2), OpenFlags)] }
         }
         nr::PIPE | nr::PIPE2 => {
-            const {
-                &[
-                    ("res", Src::Ret, Int),
-                    ("fd1", Src::FdPair(0), Int),
-                    ("fd2", Src::FdPair(1), Int),
-                ]
-            }
+            const { &[("res", Src::Ret, Int), ("fd1", Src::FdPair(0), Int), ("fd2", Src::FdPair(1), Int)] }
         }
-        72 => {
-            const {
-                &[
-                    ("res", Src::Ret, Int),
-                    ("fd", a(0), Int),
-                    ("cmd", a(1), Int),
-                    ("arg", a(2), Int),
-                ]
-            }
-        }
-        nr::UNLINK | nr::RMDIR | nr::CHDIR | nr::CHROOT => {
-            const { &[("res", Src::Ret, Int), ("path", s(0), Str)] }
-        }
+        72 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("cmd", a(1), Int), ("arg", a(2), Int)] },
+        nr::UNLINK | nr::RMDIR | nr::CHDIR | nr::CHROOT => const { &[("res", Src::Ret, Int), ("path", s(0), Str)] },
         nr::UNLINKAT => {
-            const {
-                &[
-                    ("res", Src::Ret, Int),
-                    ("dirfd", a(0), Int),
-                    ("name", s(1), Str),
-                    ("flags", a(2), Hex),
-                ]
-            }
+            const { &[("res", Src::Ret, Int), ("dirfd", a(0), Int), ("name", s(1), Str), ("flags", a(2), Hex)] }
         }
-        nr::MKDIR => {
-            const {
-                &[
-                    ("res", Src::Ret, Int),
-                    ("path", s(0), Str),
-                    ("mode", a(1), Mode),
-                ]
-            }
-        }
+        nr::MKDIR => const { &[("res", Src::Ret, Int), ("path", s(0), Str), ("mode", a(1), Mode)] },
         nr::MKDIRAT => {
-            const {
-                &[
-                    ("res", Src::Ret, Int),
-                    ("dirfd", a(0), Int),
-                    ("path", s(1), Str),
-                    ("mode", a(2), Mode),
-                ]
-            }
+            const { &[("res", Src::Ret, Int), ("dirfd", a(0), Int), ("path", s(1), Str), ("mode", a(2), Mode)] }
         }
-        nr::RENAME | nr::LINK => {
-            const {
-                &[
-                    ("res", Src::Ret, Int),
-                    ("oldpath", s(0), Str),
-                    ("newpath", s(1), Str),
-                ]
-            }
-        }
+        nr::RENAME | nr::LINK => const { &[("res", Src::Ret, Int), ("oldpath", s(0), Str), ("newpath", s(1), Str)] },
         nr::RENAMEAT | nr::RENAMEAT2 | nr::LINKAT => {
             const {
                 &[
@@ -238,62 +134,17 @@ fn params(nr: u32) -> &'static [Param] {
                 ]
             }
         }
-        nr::SYMLINK => {
-            const {
-                &[
-                    ("res", Src::Ret, Int),
-                    ("target", s(0), Str),
-                    ("linkpath", s(1), Str),
-                ]
-            }
-        }
+        nr::SYMLINK => const { &[("res", Src::Ret, Int), ("target", s(0), Str), ("linkpath", s(1), Str)] },
         nr::SYMLINKAT => {
-            const {
-                &[
-                    ("res", Src::Ret, Int),
-                    ("target", s(0), Str),
-                    ("linkdirfd", a(1), Int),
-                    ("linkpath", s(2), Str),
-                ]
-            }
+            const { &[("res", Src::Ret, Int), ("target", s(0), Str), ("linkdirfd", a(1), Int), ("linkpath", s(2), Str)] }
         }
-        nr::CHMOD => {
-            const {
-                &[
-                    ("res", Src::Ret, Int),
-                    ("filename", s(0), Str),
-                    ("mode", a(1), Mode),
-                ]
-            }
-        }
-        91 => {
-            const {
-                &[
-                    ("res", Src::Ret, Int),
-                    ("fd", a(0), Int),
-                    ("mode", a(1), Mode),
-                ]
-            }
-        }
+        nr::CHMOD => const { &[("res", Src::Ret, Int), ("filename", s(0), Str), ("mode", a(1), Mode)] },
+        91 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("mode", a(1), Mode)] },
         nr::FCHMODAT | nr::FCHMODAT2 => {
-            const {
-                &[
-                    ("res", Src::Ret, Int),
-                    ("dirfd", a(0), Int),
-                    ("filename", s(1), Str),
-                    ("mode", a(2), Mode),
-                ]
-            }
+            const { &[("res", Src::Ret, Int), ("dirfd", a(0), Int), ("filename", s(1), Str), ("mode", a(2), Mode)] }
         }
         nr::CHOWN | nr::LCHOWN => {
-            const {
-                &[
-                    ("res", Src::Ret, Int),
-                    ("path", s(0), Str),
-                    ("uid", a(1), Int),
-                    ("gid", a(2), Int),
-                ]
-            }
+            const { &[("res", Src::Ret, Int), ("path", s(0), Str), ("uid", a(1), Int), ("gid", a(2), Int)] }
         }
         nr::FCHOWNAT => {
             const {
@@ -309,54 +160,12 @@ fn params(nr: u32) -> &'static [Param] {
         }
         105 => const { &[("res", Src::Ret, Int), ("uid", a(0), Uint)] },
         106 => const { &[("res", Src::Ret, Int), ("gid", a(0), Uint)] },
-        117 => {
-            const {
-                &[
-                    ("res", Src::Ret, Int),
-                    ("ruid", a(0), Int),
-                    ("euid", a(1), Int),
-                    ("suid", a(2), Int),
-                ]
-            }
-        }
-        119 => {
-            const {
-                &[
-                    ("res", Src::Ret, Int),
-                    ("rgid", a(0), Int),
-                    ("egid", a(1), Int),
-                    ("sgid", a(2), Int),
-                ]
-            }
-        }
-        126 => {
-            const {
-                &[
-                    ("res", Src::Ret, Int),
-                    ("hdrp", a(0), Hex),
-                    ("datap", a(1), Hex),
-                ]
-            }
-        }
-        308 => {
-            const {
-                &[
-                    ("res", Src::Ret, Int),
-                    ("fd", a(0), Int),
-                    ("nstype", a(1), CloneFlags),
-                ]
-            }
-        }
+        117 => const { &[("res", Src::Ret, Int), ("ruid", a(0), Int), ("euid", a(1), Int), ("suid", a(2), Int)] },
+        119 => const { &[("res", Src::Ret, Int), ("rgid", a(0), Int), ("egid", a(1), Int), ("sgid", a(2), Int)] },
+        126 => const { &[("res", Src::Ret, Int), ("hdrp", a(0), Hex), ("datap", a(1), Hex)] },
+        308 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("nstype", a(1), CloneFlags)] },
         272 => const { &[("res", Src::Ret, Int), ("flags", a(0), CloneFlags)] },
-        101 => {
-            const {
-                &[
-                    ("res", Src::Ret, Int),
-                    ("request", a(0), Int),
-                    ("pid", a(1), Int),
-                ]
-            }
-        }
+        101 => const { &[("res", Src::Ret, Int), ("request", a(0), Int), ("pid", a(1), Int)] },
         nr::MOUNT => {
             const {
                 &[
@@ -368,104 +177,22 @@ fn params(nr: u32) -> &'static [Param] {
                 ]
             }
         }
-        nr::UMOUNT2 => {
-            const {
-                &[
-                    ("res", Src::Ret, Int),
-                    ("name", s(0), Str),
-                    ("flags", a(1), Hex),
-                ]
-            }
-        }
+        nr::UMOUNT2 => const { &[("res", Src::Ret, Int), ("name", s(0), Str), ("flags", a(1), Hex)] },
         56 => const { &[("res", Src::Ret, Int), ("flags", a(0), CloneFlags)] },
-        435 => {
-            const {
-                &[
-                    ("res", Src::Ret, Int),
-                    ("cl_args", a(0), Hex),
-                    ("size", a(1), Uint),
-                ]
-            }
-        }
+        435 => const { &[("res", Src::Ret, Int), ("cl_args", a(0), Hex), ("size", a(1), Uint)] },
         57 | 58 => const { &[("res", Src::Ret, Int)] },
-        62 => {
-            const {
-                &[
-                    ("res", Src::Ret, Int),
-                    ("pid", a(0), Int),
-                    ("sig", a(1), Int),
-                ]
-            }
-        }
-        nr::MEMFD_CREATE => {
-            const {
-                &[
-                    ("fd", Src::Ret, Int),
-                    ("name", s(0), Str),
-                    ("flags", a(1), Hex),
-                ]
-            }
-        }
-        nr::INIT_MODULE => {
-            const {
-                &[
-                    ("res", Src::Ret, Int),
-                    ("len", a(1), Uint),
-                    ("uargs", s(2), Str),
-                ]
-            }
-        }
-        313 => {
-            const {
-                &[
-                    ("res", Src::Ret, Int),
-                    ("fd", a(0), Int),
-                    ("flags", a(2), Hex),
-                ]
-            }
-        }
-        nr::DELETE_MODULE => {
-            const {
-                &[
-                    ("res", Src::Ret, Int),
-                    ("name", s(0), Str),
-                    ("flags", a(1), Hex),
-                ]
-            }
-        }
+        62 => const { &[("res", Src::Ret, Int), ("pid", a(0), Int), ("sig", a(1), Int)] },
+        nr::MEMFD_CREATE => const { &[("fd", Src::Ret, Int), ("name", s(0), Str), ("flags", a(1), Hex)] },
+        nr::INIT_MODULE => const { &[("res", Src::Ret, Int), ("len", a(1), Uint), ("uargs", s(2), Str)] },
+        313 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("flags", a(2), Hex)] },
+        nr::DELETE_MODULE => const { &[("res", Src::Ret, Int), ("name", s(0), Str), ("flags", a(1), Hex)] },
         321 => const { &[("res", Src::Ret, Int), ("cmd", a(0), Int)] },
-        157 => {
-            const {
-                &[
-                    ("res", Src::Ret, Int),
-                    ("option", a(0), Int),
-                    ("arg2", a(1), Hex),
-                ]
-            }
-        }
+        157 => const { &[("res", Src::Ret, Int), ("option", a(0), Int), ("arg2", a(1), Hex)] },
         // Calls on an existing descriptor: the fd lets state and rules find it.
-        0 | 1 | 17 | 18 => {
-            const {
-                &[
-                    ("res", Src::Ret, Int),
-                    ("fd", a(0), Int),
-                    ("size", a(2), Uint),
-                ]
-            }
-        }
-        5 | 8 | 16 | 19 | 20 | 44 | 45 | 46 | 47 | 48 | 51 | 52 | 54 | 55 | 73 | 74 | 75 | 77
-        | 78 | 81 | 93 | 138 | 217 | 295 | 296 | 299 | 307 => {
-            const { &[("res", Src::Ret, Int), ("fd", a(0), Int)] }
-        }
-        109 => {
-            const {
-                &[
-                    ("res", Src::Ret, Int),
-                    ("pid", a(0), Int),
-                    ("pgid", a(1), Int),
-                ]
-            }
-        }
+        0 | 1 | 17 | 18 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("size", a(2), Uint)] },
+        5 | 8 | 16 | 19 | 20 | 44 | 45 | 46 | 47 | 48 | 51 | 52 | 54 | 55 | 73 | 74 | 75 | 77 | 78 | 81 | 93 | 138
+        | 217 | 295 | 296 | 299 | 307 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int)] },
+        109 => const { &[("res", Src::Ret, Int), ("pid", a(0), Int), ("pgid", a(1), Int)] },
         112 => const { &[("res", Src::Ret, Int)] },
         _ => &[],
     }
@@ -657,19 +384,12 @@ pub fn result_name(ret: i64) -> String {
     if ret >= 0 {
         return "SUCCESS".into();
     }
-    ERRNO_NAMES
-        .iter()
-        .find(|(n, _)| *n == -ret)
-        .map_or_else(|| ret.to_string(), |(_, name)| (*name).to_string())
+    ERRNO_NAMES.iter().find(|(n, _)| *n == -ret).map_or_else(|| ret.to_string(), |(_, name)| (*name).to_string())
 }
 
 /// `A|B|C` for the bits of `value` named in `table`.
 fn flag_names(value: u64, table: &[(u64, &'static str)]) -> Vec<&'static str> {
-    table
-        .iter()
-        .filter(|(bit, _)| value & bit == *bit)
-        .map(|(_, name)| *name)
-        .collect()
+    table.iter().filter(|(bit, _)| value & bit == *bit).map(|(_, name)| *name).collect()
 }
 
 /// Falco's rendering of open flags: the access mode first, then the flags.
@@ -735,10 +455,7 @@ fn sock_type(value: u64) -> Arg {
         5 => "SOCK_SEQPACKET",
         _ => return Arg::Int(value as i64),
     }];
-    names.extend(flag_names(
-        value,
-        &[(0o4000, "SOCK_NONBLOCK"), (0o2000000, "SOCK_CLOEXEC")],
-    ));
+    names.extend(flag_names(value, &[(0o4000, "SOCK_NONBLOCK"), (0o2000000, "SOCK_CLOEXEC")]));
     Arg::Str(names.join("|"))
 }
 
@@ -748,9 +465,7 @@ pub fn split_args(data: &[u8]) -> Vec<String> {
     if data.is_empty() {
         return Vec::new();
     }
-    data.split(|b| *b == 0)
-        .map(|s| String::from_utf8_lossy(s).into_owned())
-        .collect()
+    data.split(|b| *b == 0).map(|s| String::from_utf8_lossy(s).into_owned()).collect()
 }
 
 fn blob_str(blob: &Blob<'_>) -> String {
@@ -759,9 +474,7 @@ fn blob_str(blob: &Blob<'_>) -> String {
 
 /// The argument area: captured after exec, or from the argv pointer on failure.
 fn argv(sc: &Syscall<'_>) -> Vec<String> {
-    sc.blob(BlobKind::Args, None)
-        .map(|b| split_args(b.data))
-        .unwrap_or_default()
+    sc.blob(BlobKind::Args, None).map(|b| split_args(b.data)).unwrap_or_default()
 }
 
 fn param_value(sc: &Syscall<'_>, src: Src, fmt: Fmt) -> Option<Arg> {
@@ -774,18 +487,13 @@ fn param_value(sc: &Syscall<'_>, src: Src, fmt: Fmt) -> Option<Arg> {
             return Some(Arg::Int(i32::from_ne_bytes(fd.try_into().ok()?).into()));
         }
         Src::StructWord(i) => {
-            let word = sc
-                .blob(BlobKind::Struct, None)?
-                .data
-                .get(i * 8..i * 8 + 8)?;
+            let word = sc.blob(BlobKind::Struct, None)?.data.get(i * 8..i * 8 + 8)?;
             u64::from_ne_bytes(word.try_into().ok()?)
         }
         Src::ArgvHead => {
             // After a failed exec, Falco reports the filename as the exe.
             let head = argv(sc).into_iter().next();
-            return head
-                .or_else(|| sc.blob(BlobKind::Str, None).map(blob_str))
-                .map(Arg::Str);
+            return head.or_else(|| sc.blob(BlobKind::Str, None).map(blob_str)).map(Arg::Str);
         }
         Src::ArgvTail => return Some(Arg::List(argv(sc).into_iter().skip(1).collect())),
         Src::Blob(kind, arg) => {
@@ -846,12 +554,7 @@ pub fn syscall_args(sc: &Syscall<'_>) -> Args {
             args.push(((*name).into(), value));
         }
     }
-    for blob in sc
-        .blobs
-        .iter()
-        .flatten()
-        .filter(|b| b.truncated() || b.faulted())
-    {
+    for blob in sc.blobs.iter().flatten().filter(|b| b.truncated() || b.faulted()) {
         let what = if blob.faulted() { "fault" } else { "truncated" };
         args.push((format!("{what}.arg{}", blob.arg).into(), Arg::Bool(true)));
     }
@@ -884,11 +587,7 @@ mod tests {
     #[test]
     fn openat_exit_uses_falco_names() {
         let bytes = encode::syscall(
-            RecordHeader {
-                pid: 5,
-                tid: 5,
-                ..Default::default()
-            },
+            RecordHeader { pid: 5, tid: 5, ..Default::default() },
             true,
             nr::OPENAT,
             3,
@@ -943,10 +642,7 @@ mod tests {
         let mut v6 = vec![10, 0, 0, 80, 0, 0, 0, 0];
         v6.extend_from_slice(&std::net::Ipv6Addr::LOCALHOST.octets());
         assert_eq!(sockaddr(&v6).as_deref(), Some("::1:80"));
-        assert_eq!(
-            sockaddr(b"\x01\x00/run/x.sock\0").as_deref(),
-            Some("/run/x.sock")
-        );
+        assert_eq!(sockaddr(b"\x01\x00/run/x.sock\0").as_deref(), Some("/run/x.sock"));
         assert_eq!(sockaddr(b"\x01\x00\0abs").as_deref(), Some("@abs"));
         assert_eq!(sockaddr(b"\x02"), None);
     }

@@ -21,10 +21,7 @@ pub struct Stdout {
 
 impl Stdout {
     pub fn new(json: bool) -> Self {
-        Self {
-            json,
-            out: Mutex::new(std::io::BufWriter::new(std::io::stdout())),
-        }
+        Self { json, out: Mutex::new(std::io::BufWriter::new(std::io::stdout())) }
     }
 }
 
@@ -32,9 +29,7 @@ impl Output for Stdout {
     fn emit(&self, alert: &Alert) {
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
         let _ = if self.json {
-            serde_json::to_writer(&mut *out, alert)
-                .map_err(std::io::Error::from)
-                .and_then(|_| out.write_all(b"\n"))
+            serde_json::to_writer(&mut *out, alert).map_err(std::io::Error::from).and_then(|_| out.write_all(b"\n"))
         } else {
             writeln!(out, "{}", alert.output)
         };

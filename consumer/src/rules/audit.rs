@@ -74,25 +74,15 @@ impl<'a> AuditFields<'a> {
         index: Option<usize>,
         map: fn(&str) -> String,
     ) -> Val<'a> {
-        self.each(
-            &format!("/requestObject/spec/{kind}"),
-            inner,
-            missing,
-            index,
-            map,
-        )
+        self.each(&format!("/requestObject/spec/{kind}"), inner, missing, index, map)
     }
 
     fn flatten(&self, array: &str, inner: &str, index: Option<usize>) -> Val<'a> {
         let Some(items) = self.at(array).and_then(Value::as_array) else {
             return Val::None;
         };
-        let values: Vec<Cow<'a, str>> = items
-            .iter()
-            .filter_map(|r| r.pointer(inner).and_then(Value::as_array))
-            .flatten()
-            .map(text)
-            .collect();
+        let values: Vec<Cow<'a, str>> =
+            items.iter().filter_map(|r| r.pointer(inner).and_then(Value::as_array)).flatten().map(text).collect();
         match index {
             Some(i) => values.into_iter().nth(i).map_or(Val::None, Val::Str),
             None => Val::List(values),
@@ -139,90 +129,50 @@ impl<'a> AuditFields<'a> {
             F::KaTargetNamespace => self.str_at("/objectRef/namespace"),
             F::KaTargetResource => self.str_at("/objectRef/resource"),
             F::KaTargetSubresource => self.str_at("/objectRef/subresource"),
-            F::KaReqBindingSubjects => {
-                self.each("/requestObject/subjects", "/name", None, None, ident)
-            }
+            F::KaReqBindingSubjects => self.each("/requestObject/subjects", "/name", None, None, ident),
             F::KaReqBindingRole => self.str_at("/requestObject/roleRef/name"),
             F::KaReqBindingSubjectHasName => {
                 let want = field.arg.as_deref().unwrap_or_default();
                 match self.at("/requestObject/subjects").and_then(Value::as_array) {
-                    Some(subjects) => Val::Bool(
-                        subjects
-                            .iter()
-                            .any(|s| s.get("name").and_then(Value::as_str) == Some(want)),
-                    ),
+                    Some(subjects) => {
+                        Val::Bool(subjects.iter().any(|s| s.get("name").and_then(Value::as_str) == Some(want)))
+                    }
                     None => Val::None,
                 }
             }
             F::KaReqConfigmapName => self.str_at("/requestObject/metadata/name"),
-            F::KaReqConfigmapObj => self
-                .at("/requestObject/data")
-                .map_or(Val::None, |d| Val::str(d.to_string())),
+            F::KaReqConfigmapObj => self.at("/requestObject/data").map_or(Val::None, |d| Val::str(d.to_string())),
             F::KaReqPodContainersImage => self.containers("containers", "/image", None, idx, ident),
-            F::KaReqPodContainersImageRepository => {
-                self.containers("containers", "/image", None, idx, repository)
+            F::KaReqPodContainersImageRepository => self.containers("containers", "/image", None, idx, repository),
+            F::KaReqPodContainersPrivileged => {
+                self.containers("containers", "/securityContext/privileged", Some("false"), idx, ident)
             }
-            F::KaReqPodContainersPrivileged => self.containers(
-                "containers",
-                "/securityContext/privileged",
-                Some("false"),
-                idx,
-                ident,
-            ),
             F::KaReqPodContainersAddCapabilities => self.flatten_caps(idx),
-            F::KaReqPodContainersHostPort => self
-                .flatten("/requestObject/spec/containers", "/ports", idx)
-                .hostports(),
-            F::KaReqPodInitContainersImage => {
-                self.containers("initContainers", "/image", None, idx, ident)
+            F::KaReqPodContainersHostPort => self.flatten("/requestObject/spec/containers", "/ports", idx).hostports(),
+            F::KaReqPodInitContainersImage => self.containers("initContainers", "/image", None, idx, ident),
+            F::KaReqPodInitContainersPrivileged => {
+                self.containers("initContainers", "/securityContext/privileged", Some("false"), idx, ident)
             }
-            F::KaReqPodInitContainersPrivileged => self.containers(
-                "initContainers",
-                "/securityContext/privileged",
-                Some("false"),
-                idx,
-                ident,
-            ),
-            F::KaReqPodEphemeralContainersImage => {
-                self.containers("ephemeralContainers", "/image", None, idx, ident)
+            F::KaReqPodEphemeralContainersImage => self.containers("ephemeralContainers", "/image", None, idx, ident),
+            F::KaReqPodEphemeralContainersPrivileged => {
+                self.containers("ephemeralContainers", "/securityContext/privileged", Some("false"), idx, ident)
             }
-            F::KaReqPodEphemeralContainersPrivileged => self.containers(
-                "ephemeralContainers",
-                "/securityContext/privileged",
-                Some("false"),
-                idx,
-                ident,
-            ),
             F::KaReqPodHostIpc => self.str_at("/requestObject/spec/hostIPC"),
-            F::KaReqPodHostNetwork | F::KaReqContainerHostNetwork => {
-                self.str_at("/requestObject/spec/hostNetwork")
-            }
+            F::KaReqPodHostNetwork | F::KaReqContainerHostNetwork => self.str_at("/requestObject/spec/hostNetwork"),
             F::KaReqPodHostPid => self.str_at("/requestObject/spec/hostPID"),
-            F::KaReqPodVolumesHostpath => self.each(
-                "/requestObject/spec/volumes",
-                "/hostPath/path",
-                None,
-                idx,
-                ident,
-            ),
+            F::KaReqPodVolumesHostpath => self.each("/requestObject/spec/volumes", "/hostPath/path", None, idx, ident),
             F::KaReqPodRunAsUser => self
                 .at("/requestObject/spec/securityContext/runAsUser")
                 .and_then(Value::as_i64)
                 .map_or(Val::None, Val::Int),
             F::KaReqContainerImage => self.containers("containers", "/image", None, Some(0), ident),
-            F::KaReqContainerImageRepository => {
-                self.containers("containers", "/image", None, Some(0), repository)
+            F::KaReqContainerImageRepository => self.containers("containers", "/image", None, Some(0), repository),
+            F::KaReqContainerPrivileged => {
+                match self.containers("containers", "/securityContext/privileged", Some("false"), None, ident) {
+                    Val::List(l) => Val::Bool(l.iter().any(|p| p == "true")),
+                    other => other,
+                }
             }
-            F::KaReqContainerPrivileged => match self.containers(
-                "containers",
-                "/securityContext/privileged",
-                Some("false"),
-                None,
-                ident,
-            ) {
-                Val::List(l) => Val::Bool(l.iter().any(|p| p == "true")),
-                other => other,
-            },
             F::KaReqRoleRules => match self.at("/requestObject/rules").and_then(Value::as_array) {
                 Some(rules) => Val::List(rules.iter().map(|r| Cow::Owned(r.to_string())).collect()),
                 None => Val::None,
@@ -230,22 +180,13 @@ impl<'a> AuditFields<'a> {
             F::KaReqRoleRulesVerbs => self.flatten("/requestObject/rules", "/verbs", idx),
             F::KaReqRoleRulesResources => self.flatten("/requestObject/rules", "/resources", idx),
             F::KaReqServiceType => self.str_at("/requestObject/spec/type"),
-            F::KaReqServicePorts => match self
-                .at("/requestObject/spec/ports")
-                .and_then(Value::as_array)
-            {
+            F::KaReqServicePorts => match self.at("/requestObject/spec/ports").and_then(Value::as_array) {
                 Some(ports) => Val::List(ports.iter().map(|p| Cow::Owned(p.to_string())).collect()),
                 None => Val::None,
             },
             F::KaReqVolumeHostpath => {
                 let want = field.arg.as_deref().unwrap_or_default();
-                match self.each(
-                    "/requestObject/spec/volumes",
-                    "/hostPath/path",
-                    None,
-                    None,
-                    ident,
-                ) {
+                match self.each("/requestObject/spec/volumes", "/hostPath/path", None, None, ident) {
                     Val::List(paths) => Val::Bool(paths.iter().any(|p| p.starts_with(want))),
                     other => other,
                 }
@@ -274,11 +215,7 @@ impl<'a> AuditFields<'a> {
     }
 
     fn flatten_caps(&self, index: Option<usize>) -> Val<'a> {
-        self.flatten(
-            "/requestObject/spec/containers",
-            "/securityContext/capabilities/add",
-            index,
-        )
+        self.flatten("/requestObject/spec/containers", "/securityContext/capabilities/add", index)
     }
 }
 
@@ -294,10 +231,7 @@ impl HostPorts for Val<'_> {
                 ports
                     .iter()
                     .filter_map(|p| {
-                        serde_json::from_str::<Value>(p)
-                            .ok()?
-                            .get("hostPort")
-                            .map(|h| Cow::Owned(h.to_string()))
+                        serde_json::from_str::<Value>(p).ok()?.get("hostPort").map(|h| Cow::Owned(h.to_string()))
                     })
                     .collect(),
             ),
@@ -313,10 +247,7 @@ fn percent_decode(s: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(
-                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
-                    16,
-                ) {
+                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
                     Ok(b) => {
                         out.push(b);
                         i += 3;

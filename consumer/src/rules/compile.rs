@@ -90,10 +90,9 @@ impl Filter {
     /// The event types this filter can match; `None` for any.
     pub fn event_types(&self) -> Option<HashSet<Kind>> {
         match self {
-            Filter::All(fs) => fs
-                .iter()
-                .filter_map(Filter::event_types)
-                .reduce(|a, b| a.intersection(&b).copied().collect()),
+            Filter::All(fs) => {
+                fs.iter().filter_map(Filter::event_types).reduce(|a, b| a.intersection(&b).copied().collect())
+            }
             Filter::Any(fs) => {
                 let mut out = HashSet::new();
                 for f in fs {
@@ -164,16 +163,8 @@ pub struct Rule {
 /// Returns the rules that compiled, in definition order.
 pub fn compile(set: &mut RuleSet) -> Vec<Rule> {
     let mut c = Compiler {
-        lists: set
-            .lists
-            .iter()
-            .map(|(k, v)| (k.clone(), v.items.clone()))
-            .collect(),
-        macros: set
-            .macros
-            .iter()
-            .map(|(k, v)| (k.clone(), v.condition.clone()))
-            .collect(),
+        lists: set.lists.iter().map(|(k, v)| (k.clone(), v.items.clone())).collect(),
+        macros: set.macros.iter().map(|(k, v)| (k.clone(), v.condition.clone())).collect(),
         parsed_macros: HashMap::new(),
         used_lists: HashSet::new(),
         used_macros: HashSet::new(),
@@ -181,34 +172,20 @@ pub fn compile(set: &mut RuleSet) -> Vec<Rule> {
         problems: Vec::new(),
     };
     // Macros are checked even when unused, as Falco does.
-    let macro_names: Vec<(String, Position)> = set
-        .macros
-        .values()
-        .map(|m| (m.name.clone(), m.pos.clone()))
-        .collect();
+    let macro_names: Vec<(String, Position)> = set.macros.values().map(|m| (m.name.clone(), m.pos.clone())).collect();
     for (name, pos) in &macro_names {
         let before = c.problems.len();
         let _ = c.expand_macro(name, Source::Syscall, true);
         // Macros made of audit fields are checked as audit macros.
         let problems: Vec<Problem> = c.problems.drain(before..).collect();
-        let problems = if problems
-            .iter()
-            .any(|p| p.message.contains("belongs to source k8s_audit"))
-        {
+        let problems = if problems.iter().any(|p| p.message.contains("belongs to source k8s_audit")) {
             let _ = c.expand_macro(name, Source::K8sAudit, true);
             c.problems.drain(before..).collect()
         } else {
             problems
         };
         for p in problems {
-            set.push(
-                Severity::Error,
-                p.code,
-                pos.clone(),
-                "macro",
-                name,
-                p.message,
-            );
+            set.push(Severity::Error, p.code, pos.clone(), "macro", name, p.message);
         }
     }
 
@@ -242,27 +219,13 @@ pub fn compile(set: &mut RuleSet) -> Vec<Rule> {
             }
             Err(problems) => {
                 let unknown_only = problems.iter().all(|p| p.unknown_field);
-                let severity = if unknown_only && def.skip_if_unknown_filter {
-                    Severity::Warning
-                } else {
-                    Severity::Error
-                };
+                let severity =
+                    if unknown_only && def.skip_if_unknown_filter { Severity::Warning } else { Severity::Error };
                 for p in problems {
-                    let (item_type, item_name) =
-                        p.item.clone().unwrap_or(("rule", def.name.clone()));
-                    let msg = if severity == Severity::Warning {
-                        format!("{} (rule skipped)", p.message)
-                    } else {
-                        p.message
-                    };
-                    set.push(
-                        severity,
-                        p.code,
-                        def.pos.clone(),
-                        item_type,
-                        &item_name,
-                        msg,
-                    );
+                    let (item_type, item_name) = p.item.clone().unwrap_or(("rule", def.name.clone()));
+                    let msg =
+                        if severity == Severity::Warning { format!("{} (rule skipped)", p.message) } else { p.message };
+                    set.push(severity, p.code, def.pos.clone(), item_type, &item_name, msg);
                 }
             }
         }
@@ -312,12 +275,7 @@ struct Problem {
 
 impl Problem {
     fn new(code: &'static str, message: String) -> Self {
-        Self {
-            code,
-            message,
-            unknown_field: false,
-            item: None,
-        }
+        Self { code, message, unknown_field: false, item: None }
     }
 }
 
@@ -376,65 +334,39 @@ impl Compiler {
 
     fn expr(&mut self, e: &Expr, source: Source) -> Option<Filter> {
         Some(match e {
-            Expr::And(v) => Filter::All(
-                v.iter()
-                    .map(|x| self.expr(x, source))
-                    .collect::<Option<Vec<_>>>()?,
-            ),
-            Expr::Or(v) => Filter::Any(
-                v.iter()
-                    .map(|x| self.expr(x, source))
-                    .collect::<Option<Vec<_>>>()?,
-            ),
+            Expr::And(v) => Filter::All(v.iter().map(|x| self.expr(x, source)).collect::<Option<Vec<_>>>()?),
+            Expr::Or(v) => Filter::Any(v.iter().map(|x| self.expr(x, source)).collect::<Option<Vec<_>>>()?),
             Expr::Not(x) => Filter::Not(Box::new(self.expr(x, source)?)),
             Expr::Macro(name, _) => self.expand_macro(name, source, false)?,
-            Expr::Check {
-                field, op, value, ..
-            } => {
+            Expr::Check { field, op, value, .. } => {
                 let field = self.field(field, source)?;
                 let rhs = self.rhs(&field, *op, value.as_ref(), source)?;
-                Filter::Check(Box::new(Check {
-                    field,
-                    op: *op,
-                    rhs,
-                }))
+                Filter::Check(Box::new(Check { field, op: *op, rhs }))
             }
         })
     }
 
     fn expand_macro(&mut self, name: &str, source: Source, checking: bool) -> Option<Filter> {
         let Some(text) = self.macros.get(name).cloned() else {
-            self.problems.push(Problem::new(
-                "LOAD_ERR_COMPILE_CONDITION",
-                format!("undefined macro '{name}' used in filter"),
-            ));
+            self.problems
+                .push(Problem::new("LOAD_ERR_COMPILE_CONDITION", format!("undefined macro '{name}' used in filter")));
             return None;
         };
         if self.stack.iter().any(|s| s == name) {
             self.problems.push(Problem::new(
                 "LOAD_ERR_COMPILE_CONDITION",
-                format!(
-                    "macro '{name}' refers to itself (loop: {} -> {name})",
-                    self.stack.join(" -> ")
-                ),
+                format!("macro '{name}' refers to itself (loop: {} -> {name})", self.stack.join(" -> ")),
             ));
             return None;
         }
         if !checking {
             self.used_macros.insert(name.to_string());
         }
-        let parsed = self
-            .parsed_macros
-            .entry(name.to_string())
-            .or_insert_with(|| condition::parse(&text))
-            .clone();
+        let parsed = self.parsed_macros.entry(name.to_string()).or_insert_with(|| condition::parse(&text)).clone();
         let expr = match parsed {
             Ok(e) => e,
             Err(e) => {
-                self.problems.push(Problem::new(
-                    "LOAD_ERR_COMPILE_CONDITION",
-                    format!("macro '{name}': {e}"),
-                ));
+                self.problems.push(Problem::new("LOAD_ERR_COMPILE_CONDITION", format!("macro '{name}': {e}")));
                 return None;
             }
         };
@@ -446,10 +378,8 @@ impl Compiler {
 
     fn field(&mut self, r: &FieldRef, source: Source) -> Option<Field> {
         let Some((info, arg)) = fields::lookup(&r.name, r.arg.as_deref()) else {
-            let mut p = Problem::new(
-                "LOAD_ERR_COMPILE_CONDITION",
-                format!("'{}' is not a supported filter field", r.name),
-            );
+            let mut p =
+                Problem::new("LOAD_ERR_COMPILE_CONDITION", format!("'{}' is not a supported filter field", r.name));
             p.unknown_field = true;
             self.problems.push(p);
             return None;
@@ -457,12 +387,7 @@ impl Compiler {
         if info.source() != source {
             self.problems.push(Problem::new(
                 "LOAD_ERR_COMPILE_CONDITION",
-                format!(
-                    "field '{}' belongs to source {}, not {}",
-                    info.name,
-                    info.source().as_str(),
-                    source.as_str()
-                ),
+                format!("field '{}' belongs to source {}, not {}", info.name, info.source().as_str(), source.as_str()),
             ));
             return None;
         }
@@ -477,10 +402,7 @@ impl Compiler {
             (ArgReq::Key, None) => {
                 self.problems.push(Problem::new(
                     "LOAD_ERR_COMPILE_CONDITION",
-                    format!(
-                        "field '{}' needs an argument: {}[...]",
-                        info.name, info.name
-                    ),
+                    format!("field '{}' needs an argument: {}[...]", info.name, info.name),
                 ));
                 return None;
             }
@@ -494,12 +416,7 @@ impl Compiler {
             ));
             return None;
         }
-        Some(Field {
-            info,
-            arg,
-            index,
-            transformers: r.transformers.clone(),
-        })
+        Some(Field { info, arg, index, transformers: r.transformers.clone() })
     }
 
     /// Expands list names among bare items, recursively.
@@ -533,8 +450,7 @@ impl Compiler {
     fn rhs(&mut self, field: &Field, op: Op, value: Option<&Value>, source: Source) -> Option<Rhs> {
         let name = field.info.name;
         let bad = |this: &mut Self, msg: String| {
-            this.problems
-                .push(Problem::new("LOAD_ERR_COMPILE_CONDITION", msg));
+            this.problems.push(Problem::new("LOAD_ERR_COMPILE_CONDITION", msg));
             None
         };
         let Some(value) = value else {
@@ -552,12 +468,7 @@ impl Compiler {
                         return None;
                     }
                 }
-                Value::Field(_) => {
-                    return bad(
-                        self,
-                        format!("{name} cannot be compared with another field"),
-                    )
-                }
+                Value::Field(_) => return bad(self, format!("{name} cannot be compared with another field")),
             }
             // Names Osprey never produces match nothing (as in Falco).
             let kinds = names.iter().filter_map(|n| kind_of(n)).collect();
@@ -576,13 +487,7 @@ impl Compiler {
         };
         if op.takes_list() || matches!(value, Value::List(_)) {
             if !op.takes_list() {
-                return bad(
-                    self,
-                    format!(
-                        "operator '{}' on {name} takes one value, not a list",
-                        op.as_str()
-                    ),
-                );
+                return bad(self, format!("operator '{}' on {name} takes one value, not a list", op.as_str()));
             }
             return Some(match (op, field.ty()) {
                 (Op::PMatch, _) => Rhs::Prefixes(Arc::new(items)),
@@ -590,12 +495,7 @@ impl Compiler {
                     let nets: Option<Vec<_>> = items.iter().map(|i| parse_net(i)).collect();
                     match nets {
                         Some(n) => Rhs::NetSet(Arc::new(n)),
-                        None => {
-                            return bad(
-                                self,
-                                format!("{name}: {items:?} are not all IP addresses or networks"),
-                            )
-                        }
+                        None => return bad(self, format!("{name}: {items:?} are not all IP addresses or networks")),
                     }
                 }
                 _ => Rhs::Set(Arc::new(items.into_iter().collect())),
@@ -604,39 +504,20 @@ impl Compiler {
         let text = items.into_iter().next().unwrap_or_default();
         let numeric_op = matches!(op, Op::Lt | Op::Le | Op::Gt | Op::Ge);
         Some(match (field.ty(), op) {
-            (
-                FieldType::Int | FieldType::Ns,
-                Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge,
-            ) => match parse_int(&text) {
-                Some(n) => Rhs::Int(n),
-                None => {
-                    return bad(
-                        self,
-                        format!("{name} {} '{text}': not a number", op.as_str()),
-                    )
+            (FieldType::Int | FieldType::Ns, Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge) => {
+                match parse_int(&text) {
+                    Some(n) => Rhs::Int(n),
+                    None => return bad(self, format!("{name} {} '{text}': not a number", op.as_str())),
                 }
-            },
+            }
             (FieldType::Bool, Op::Eq | Op::Ne) => match text.as_str() {
                 "true" => Rhs::Bool(true),
                 "false" => Rhs::Bool(false),
-                _ => {
-                    return bad(
-                        self,
-                        format!("{name} {} '{text}': expected true or false", op.as_str()),
-                    )
-                }
+                _ => return bad(self, format!("{name} {} '{text}': expected true or false", op.as_str())),
             },
             (FieldType::Ip, Op::Eq | Op::Ne) => match parse_net(&text) {
                 Some(n) => Rhs::Net(n),
-                None => {
-                    return bad(
-                        self,
-                        format!(
-                            "{name} {} '{text}': not an IP address or network",
-                            op.as_str()
-                        ),
-                    )
-                }
+                None => return bad(self, format!("{name} {} '{text}': not an IP address or network", op.as_str())),
             },
             (_, Op::Regex) => match regex::Regex::new(&format!("^(?:{text})$")) {
                 Ok(r) => Rhs::Regex(Arc::new(r)),
@@ -644,31 +525,17 @@ impl Compiler {
             },
             (_, Op::BContains | Op::BStartsWith) => match hex::decode(text.replace(' ', "")) {
                 Ok(b) => Rhs::Bytes(b),
-                Err(_) => {
-                    return bad(
-                        self,
-                        format!("{name} {} '{text}': expected hex bytes", op.as_str()),
-                    )
-                }
+                Err(_) => return bad(self, format!("{name} {} '{text}': expected hex bytes", op.as_str())),
             },
             (_, Op::Glob | Op::IGlob) => {
                 // Validate the pattern shape once; matching is done on the fly.
                 let _ = glob_match(&text, "");
-                Rhs::Text(if op == Op::IGlob {
-                    text.to_lowercase()
-                } else {
-                    text
-                })
+                Rhs::Text(if op == Op::IGlob { text.to_lowercase() } else { text })
             }
             (_, Op::IContains) => Rhs::Text(text.to_lowercase()),
             (_, _) if numeric_op => match parse_int(&text) {
                 Some(n) => Rhs::Int(n),
-                None => {
-                    return bad(
-                        self,
-                        format!("{name} {} '{text}': not a number", op.as_str()),
-                    )
-                }
+                None => return bad(self, format!("{name} {} '{text}': not a number", op.as_str())),
             },
             _ => Rhs::Text(text),
         })
@@ -685,10 +552,7 @@ impl Compiler {
                 }
             };
             if ex.fields.is_empty() {
-                self.problems.push(Problem::new(
-                    "LOAD_ERR_VALIDATE",
-                    "exception has no fields".into(),
-                ));
+                self.problems.push(Problem::new("LOAD_ERR_VALIDATE", "exception has no fields".into()));
                 tag(self);
                 continue;
             }
@@ -698,10 +562,7 @@ impl Compiler {
                 .map(|f| match condition::parse_field(f) {
                     Ok(r) => self.field(&r, source),
                     Err(e) => {
-                        self.problems.push(Problem::new(
-                            "LOAD_ERR_VALIDATE",
-                            format!("field '{f}': {e}"),
-                        ));
+                        self.problems.push(Problem::new("LOAD_ERR_VALIDATE", format!("field '{f}': {e}")));
                         None
                     }
                 })
@@ -712,10 +573,8 @@ impl Compiler {
                 ex.comps.iter().map(|c| Op::from_word(c)).collect()
             };
             if let Some(bad) = ex.comps.iter().find(|c| Op::from_word(c).is_none()) {
-                self.problems.push(Problem::new(
-                    "LOAD_ERR_VALIDATE",
-                    format!("'{bad}' is not a supported comparison operator"),
-                ));
+                self.problems
+                    .push(Problem::new("LOAD_ERR_VALIDATE", format!("'{bad}' is not a supported comparison operator")));
             }
             if comps.len() != ex.fields.len() {
                 self.problems.push(Problem::new(
@@ -727,11 +586,7 @@ impl Compiler {
                 if let Some(row) = ex.values.iter().find(|r| r.len() != ex.fields.len()) {
                     self.problems.push(Problem::new(
                         "LOAD_ERR_VALIDATE",
-                        format!(
-                            "a values row has {} items for {} fields",
-                            row.len(),
-                            ex.fields.len()
-                        ),
+                        format!("a values row has {} items for {} fields", row.len(), ex.fields.len()),
                     ));
                 }
             }
@@ -764,29 +619,18 @@ impl Compiler {
                 let mut checks = Vec::new();
                 for ((field, op), cell) in fields.iter().zip(&comps).zip(&row) {
                     let value = match cell {
-                        ExceptionValue::Many(items) => Value::List(
-                            items
-                                .iter()
-                                .map(|t| ListItem {
-                                    text: t.clone(),
-                                    quoted: false,
-                                })
-                                .collect(),
-                        ),
-                        ExceptionValue::One(t) if op.takes_list() => Value::List(vec![ListItem {
-                            text: t.clone(),
-                            quoted: false,
-                        }]),
+                        ExceptionValue::Many(items) => {
+                            Value::List(items.iter().map(|t| ListItem { text: t.clone(), quoted: false }).collect())
+                        }
+                        ExceptionValue::One(t) if op.takes_list() => {
+                            Value::List(vec![ListItem { text: t.clone(), quoted: false }])
+                        }
                         ExceptionValue::One(t) => Value::Literal(t.clone()),
                     };
                     let Some(rhs) = self.rhs(field, *op, Some(&value), source) else {
                         break;
                     };
-                    checks.push(Filter::Check(Box::new(Check {
-                        field: field.clone(),
-                        op: *op,
-                        rhs,
-                    })));
+                    checks.push(Filter::Check(Box::new(Check { field: field.clone(), op: *op, rhs })));
                 }
                 if checks.len() == fields.len() {
                     out.push(Filter::All(checks));
@@ -803,16 +647,10 @@ impl Compiler {
 fn list_item(text: &str) -> ListItem {
     for q in ['"', '\''] {
         if let Some(inner) = text.strip_prefix(q).and_then(|t| t.strip_suffix(q)) {
-            return ListItem {
-                text: inner.to_string(),
-                quoted: true,
-            };
+            return ListItem { text: inner.to_string(), quoted: true };
         }
     }
-    ListItem {
-        text: text.to_string(),
-        quoted: false,
-    }
+    ListItem { text: text.to_string(), quoted: false }
 }
 
 fn parse_int(s: &str) -> Option<i64> {
@@ -824,9 +662,7 @@ fn parse_int(s: &str) -> Option<i64> {
 }
 
 fn parse_net(s: &str) -> Option<ipnet::IpNet> {
-    s.parse::<ipnet::IpNet>()
-        .ok()
-        .or_else(|| s.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
+    s.parse::<ipnet::IpNet>().ok().or_else(|| s.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
 }
 
 #[cfg(test)]
@@ -841,15 +677,10 @@ mod tests {
     }
 
     fn errors(rs: &RuleSet) -> Vec<String> {
-        rs.diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .map(|d| d.to_string())
-            .collect()
+        rs.diagnostics.iter().filter(|d| d.severity == Severity::Error).map(|d| d.to_string()).collect()
     }
 
-    const BASE: &str =
-        "- list: shells\n  items: [bash, sh]\n- list: more\n  items: [shells, zsh]\n\
+    const BASE: &str = "- list: shells\n  items: [bash, sh]\n- list: more\n  items: [shells, zsh]\n\
         - macro: spawned\n  condition: evt.type in (execve, execveat) and evt.dir=<\n";
 
     #[test]
@@ -858,62 +689,36 @@ mod tests {
         let (rules, rs) = compile_text(&text);
         assert!(errors(&rs).is_empty(), "{:?}", errors(&rs));
         let types = rules[0].event_types.clone().unwrap();
-        assert!(
-            types.contains(&Kind::Syscall(59))
-                && types.contains(&Kind::Syscall(322))
-                && types.len() == 2
-        );
-        let Filter::All(parts) = &rules[0].filter else {
-            panic!()
-        };
-        let Filter::Check(c) = &parts[1] else {
-            panic!()
-        };
+        assert!(types.contains(&Kind::Syscall(59)) && types.contains(&Kind::Syscall(322)) && types.len() == 2);
+        let Filter::All(parts) = &rules[0].filter else { panic!() };
+        let Filter::Check(c) = &parts[1] else { panic!() };
         let Rhs::Set(s) = &c.rhs else { panic!() };
         assert_eq!(s.len(), 3);
-        let Filter::All(spawned) = &parts[0] else {
-            panic!()
-        };
-        let Filter::Check(t) = &spawned[0] else {
-            panic!()
-        };
+        let Filter::All(spawned) = &parts[0] else { panic!() };
+        let Filter::Check(t) = &spawned[0] else { panic!() };
         assert!(matches!(&t.rhs, Rhs::Kinds(k) if k.len() == 2));
     }
 
     #[test]
     fn unknown_fields_macros_and_loops_are_errors() {
-        let (_, rs) = compile_text(
-            "- rule: r\n  desc: d\n  condition: proc.nobody=cat\n  output: o\n  priority: info\n",
-        );
-        assert!(
-            errors(&rs)[0].contains("'proc.nobody' is not a supported filter field"),
-            "{:?}",
-            errors(&rs)
-        );
+        let (_, rs) =
+            compile_text("- rule: r\n  desc: d\n  condition: proc.nobody=cat\n  output: o\n  priority: info\n");
+        assert!(errors(&rs)[0].contains("'proc.nobody' is not a supported filter field"), "{:?}", errors(&rs));
         let (_, rs) = compile_text("- rule: r\n  desc: d\n  condition: proc.nobody=cat\n  output: o\n  priority: info\n  skip-if-unknown-filter: true\n");
         assert!(errors(&rs).is_empty());
         let (_, rs) = compile_text("- macro: a\n  condition: b\n- macro: b\n  condition: a\n");
-        assert!(
-            errors(&rs).iter().any(|e| e.contains("refers to itself")),
-            "{:?}",
-            errors(&rs)
-        );
-        let (_, rs) = compile_text("- list: a\n  items: [b]\n- list: b\n  items: [a]\n- macro: m\n  condition: proc.name in (a)\n");
-        assert!(
-            errors(&rs).iter().any(|e| e.contains("refers to itself")),
-            "{:?}",
-            errors(&rs)
-        );
+        assert!(errors(&rs).iter().any(|e| e.contains("refers to itself")), "{:?}", errors(&rs));
         let (_, rs) = compile_text(
-            "- rule: r\n  desc: d\n  condition: evt.rawres >= x\n  output: o\n  priority: info\n",
+            "- list: a\n  items: [b]\n- list: b\n  items: [a]\n- macro: m\n  condition: proc.name in (a)\n",
         );
+        assert!(errors(&rs).iter().any(|e| e.contains("refers to itself")), "{:?}", errors(&rs));
+        let (_, rs) =
+            compile_text("- rule: r\n  desc: d\n  condition: evt.rawres >= x\n  output: o\n  priority: info\n");
         assert!(errors(&rs)[0].contains("not a number"));
-        let (_, rs) = compile_text("- rule: r\n  desc: d\n  condition: evt.type=open\n  output: o %not_a_real_field\n  priority: info\n");
-        assert!(
-            errors(&rs)[0].contains("not_a_real_field"),
-            "{:?}",
-            errors(&rs)
+        let (_, rs) = compile_text(
+            "- rule: r\n  desc: d\n  condition: evt.type=open\n  output: o %not_a_real_field\n  priority: info\n",
         );
+        assert!(errors(&rs)[0].contains("not_a_real_field"), "{:?}", errors(&rs));
     }
 
     #[test]
@@ -922,13 +727,8 @@ mod tests {
             "- rule: r\n  desc: d\n  condition: evt.type=open\n  output: o\n  priority: info\n  exceptions:\n    - name: ex1\n      fields: [not.exist]\n",
         );
         let e = &rs.diagnostics[0];
-        assert_eq!(
-            (e.item_type, e.item_name.as_str(), e.code),
-            ("exception", "ex1", "LOAD_ERR_VALIDATE")
-        );
-        assert!(e
-            .message
-            .contains("'not.exist' is not a supported filter field"));
+        assert_eq!((e.item_type, e.item_name.as_str(), e.code), ("exception", "ex1", "LOAD_ERR_VALIDATE"));
+        assert!(e.message.contains("'not.exist' is not a supported filter field"));
         let (_, rs) = compile_text(
             "- rule: r\n  desc: d\n  condition: evt.type=open\n  output: o\n  priority: info\n  exceptions:\n    - name: ex1\n      fields: [proc.name, fd.name]\n      comps: [=, no-comp]\n",
         );
@@ -938,19 +738,9 @@ mod tests {
     #[test]
     fn unused_items_warn() {
         let (_, rs) = compile_text(BASE);
-        let codes: Vec<_> = rs
-            .diagnostics
-            .iter()
-            .map(|d| (d.code, d.item_name.as_str()))
-            .collect();
-        assert!(
-            codes.contains(&("LOAD_UNUSED_MACRO", "spawned")),
-            "{codes:?}"
-        );
+        let codes: Vec<_> = rs.diagnostics.iter().map(|d| (d.code, d.item_name.as_str())).collect();
+        assert!(codes.contains(&("LOAD_UNUSED_MACRO", "spawned")), "{codes:?}");
         assert!(codes.contains(&("LOAD_UNUSED_LIST", "more")), "{codes:?}");
-        assert!(
-            !codes.contains(&("LOAD_UNUSED_LIST", "shells")),
-            "{codes:?}"
-        );
+        assert!(!codes.contains(&("LOAD_UNUSED_LIST", "shells")), "{codes:?}");
     }
 }

@@ -185,11 +185,7 @@ impl fmt::Display for ParseError {
 
 /// Parses a whole condition.
 pub fn parse(text: &str) -> Result<Expr, ParseError> {
-    let mut p = Parser {
-        s: text,
-        pos: 0,
-        depth: 0,
-    };
+    let mut p = Parser { s: text, pos: 0, depth: 0 };
     let expr = p.expr()?;
     p.skip_ws();
     if p.pos < text.len() {
@@ -200,18 +196,11 @@ pub fn parse(text: &str) -> Result<Expr, ParseError> {
 
 /// Parses a lone field reference (output formats, exception fields).
 pub fn parse_field(text: &str) -> Result<FieldRef, ParseError> {
-    let mut p = Parser {
-        s: text,
-        pos: 0,
-        depth: 0,
-    };
+    let mut p = Parser { s: text, pos: 0, depth: 0 };
     let field = p.operand()?;
     p.skip_ws();
     if p.pos < text.len() {
-        return Err(p.error(format!(
-            "unexpected '{}' after field",
-            p.peek_word_for_error()
-        )));
+        return Err(p.error(format!("unexpected '{}' after field", p.peek_word_for_error())));
     }
     Ok(field)
 }
@@ -230,10 +219,7 @@ fn is_word_char(c: char) -> bool {
 
 impl Parser<'_> {
     fn error(&self, message: String) -> ParseError {
-        ParseError {
-            offset: self.pos,
-            message,
-        }
+        ParseError { offset: self.pos, message }
     }
 
     fn rest(&self) -> &str {
@@ -344,9 +330,7 @@ impl Parser<'_> {
         let save = self.pos;
         let word = self.word()?;
         match Op::from_word(&word) {
-            Some(op) if !matches!(op, Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge) => {
-                Some(op)
-            }
+            Some(op) if !matches!(op, Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge) => Some(op),
             _ => {
                 self.pos = save;
                 None
@@ -369,11 +353,7 @@ impl Parser<'_> {
             terms.push(self.and()?);
         }
         self.depth -= 1;
-        Ok(if terms.len() == 1 {
-            terms.pop().expect("one term")
-        } else {
-            Expr::Or(terms)
-        })
+        Ok(if terms.len() == 1 { terms.pop().expect("one term") } else { Expr::Or(terms) })
     }
 
     fn and(&mut self) -> Result<Expr, ParseError> {
@@ -381,11 +361,7 @@ impl Parser<'_> {
         while self.eat_keyword("and") {
             terms.push(self.unary()?);
         }
-        Ok(if terms.len() == 1 {
-            terms.pop().expect("one term")
-        } else {
-            Expr::And(terms)
-        })
+        Ok(if terms.len() == 1 { terms.pop().expect("one term") } else { Expr::And(terms) })
     }
 
     fn unary(&mut self) -> Result<Expr, ParseError> {
@@ -411,20 +387,10 @@ impl Parser<'_> {
         let field = self.operand()?;
         if let Some(op) = self.operator() {
             if op == Op::Exists {
-                return Ok(Expr::Check {
-                    field,
-                    op,
-                    value: None,
-                    at,
-                });
+                return Ok(Expr::Check { field, op, value: None, at });
             }
             let value = self.value(op)?;
-            return Ok(Expr::Check {
-                field,
-                op,
-                value: Some(value),
-                at,
-            });
+            return Ok(Expr::Check { field, op, value: Some(value), at });
         }
         // A bare name not followed by an operator is a macro reference.
         if field.transformers.is_empty() && field.arg.is_none() {
@@ -437,10 +403,7 @@ impl Parser<'_> {
         self.skip_ws();
         let save = self.pos;
         let Some(word) = self.word() else {
-            return Err(self.error(format!(
-                "expected a field or macro name, found '{}'",
-                self.peek_word_for_error()
-            )));
+            return Err(self.error(format!("expected a field or macro name, found '{}'", self.peek_word_for_error())));
         };
         if let Some(t) = Transformer::from_word(&word) {
             if self.eat('(') {
@@ -455,10 +418,9 @@ impl Parser<'_> {
             }
         }
         let (name, arg) = match word.find('[') {
-            Some(open) if word.ends_with(']') => (
-                word[..open].to_string(),
-                Some(word[open + 1..word.len() - 1].to_string()),
-            ),
+            Some(open) if word.ends_with(']') => {
+                (word[..open].to_string(), Some(word[open + 1..word.len() - 1].to_string()))
+            }
             Some(_) => {
                 self.pos = save;
                 return Err(self.error(format!("malformed field argument in '{word}'")));
@@ -469,21 +431,14 @@ impl Parser<'_> {
             self.pos = save;
             return Err(self.error("empty field name".into()));
         }
-        Ok(FieldRef {
-            name,
-            arg,
-            transformers: Vec::new(),
-        })
+        Ok(FieldRef { name, arg, transformers: Vec::new() })
     }
 
     fn value(&mut self, op: Op) -> Result<Value, ParseError> {
         self.skip_ws();
         if let Some(s) = self.quoted()? {
             return Ok(if op.takes_list() {
-                Value::List(vec![ListItem {
-                    text: s,
-                    quoted: true,
-                }])
+                Value::List(vec![ListItem { text: s, quoted: true }])
             } else {
                 Value::Literal(s)
             });
@@ -495,15 +450,9 @@ impl Parser<'_> {
                     break;
                 }
                 if let Some(s) = self.quoted()? {
-                    items.push(ListItem {
-                        text: s,
-                        quoted: true,
-                    });
+                    items.push(ListItem { text: s, quoted: true });
                 } else if let Some(w) = self.list_word() {
-                    items.push(ListItem {
-                        text: w,
-                        quoted: false,
-                    });
+                    items.push(ListItem { text: w, quoted: false });
                 } else {
                     return Err(self.error("expected a list item or ')'".into()));
                 }
@@ -517,15 +466,11 @@ impl Parser<'_> {
             return Ok(Value::List(items));
         }
         let save = self.pos;
-        let end = self
-            .rest()
-            .find(|c: char| c.is_whitespace() || c == '(' || c == ')')
-            .unwrap_or(self.rest().len());
+        let end = self.rest().find(|c: char| c.is_whitespace() || c == '(' || c == ')').unwrap_or(self.rest().len());
         if end > 0 {
             let w = self.rest()[..end].to_string();
             self.pos += end;
-            if self.peek_char() == Some('(') && (w == "val" || Transformer::from_word(&w).is_some())
-            {
+            if self.peek_char() == Some('(') && (w == "val" || Transformer::from_word(&w).is_some()) {
                 if w == "val" {
                     self.eat('(');
                     let field = self.operand()?;
@@ -538,10 +483,7 @@ impl Parser<'_> {
                 return Ok(Value::Field(self.operand()?));
             }
             return Ok(if op.takes_list() {
-                Value::List(vec![ListItem {
-                    text: w,
-                    quoted: false,
-                }])
+                Value::List(vec![ListItem { text: w, quoted: false }])
             } else {
                 Value::Literal(w)
             });
@@ -557,10 +499,7 @@ impl Parser<'_> {
     /// A bare list item: anything up to a comma, a closing paren or whitespace.
     fn list_word(&mut self) -> Option<String> {
         self.skip_ws();
-        let end = self
-            .rest()
-            .find(|c: char| c.is_whitespace() || c == ',' || c == ')')
-            .unwrap_or(self.rest().len());
+        let end = self.rest().find(|c: char| c.is_whitespace() || c == ',' || c == ')').unwrap_or(self.rest().len());
         if end == 0 {
             return None;
         }
@@ -576,17 +515,8 @@ mod tests {
     use proptest::prelude::*;
 
     fn check(name: &str, op: Op, value: Option<Value>) -> Expr {
-        let field = FieldRef {
-            name: name.into(),
-            arg: None,
-            transformers: vec![],
-        };
-        Expr::Check {
-            field,
-            op,
-            value,
-            at: 0,
-        }
+        let field = FieldRef { name: name.into(), arg: None, transformers: vec![] };
+        Expr::Check { field, op, value, at: 0 }
     }
 
     fn strip(e: Expr) -> Expr {
@@ -595,14 +525,7 @@ mod tests {
             Expr::Or(v) => Expr::Or(v.into_iter().map(strip).collect()),
             Expr::Not(b) => Expr::Not(Box::new(strip(*b))),
             Expr::Macro(n, _) => Expr::Macro(n, 0),
-            Expr::Check {
-                field, op, value, ..
-            } => Expr::Check {
-                field,
-                op,
-                value,
-                at: 0,
-            },
+            Expr::Check { field, op, value, .. } => Expr::Check { field, op, value, at: 0 },
         }
     }
 
@@ -627,7 +550,9 @@ mod tests {
 
     #[test]
     fn lists_arguments_and_operators() {
-        let e = strip(parse("evt.type in (open, openat) and proc.aname[2] startswith \"sshd\" and fd.name exists").unwrap());
+        let e = strip(
+            parse("evt.type in (open, openat) and proc.aname[2] startswith \"sshd\" and fd.name exists").unwrap(),
+        );
         let Expr::And(terms) = e else { panic!() };
         assert_eq!(
             terms[0],
@@ -635,61 +560,36 @@ mod tests {
                 "evt.type",
                 Op::In,
                 Some(Value::List(vec![
-                    ListItem {
-                        text: "open".into(),
-                        quoted: false
-                    },
-                    ListItem {
-                        text: "openat".into(),
-                        quoted: false
-                    }
+                    ListItem { text: "open".into(), quoted: false },
+                    ListItem { text: "openat".into(), quoted: false }
                 ]))
             )
         );
-        let Expr::Check { field, op, .. } = &terms[1] else {
-            panic!()
-        };
-        assert_eq!(
-            (field.name.as_str(), field.arg.as_deref(), *op),
-            ("proc.aname", Some("2"), Op::StartsWith)
-        );
+        let Expr::Check { field, op, .. } = &terms[1] else { panic!() };
+        assert_eq!((field.name.as_str(), field.arg.as_deref(), *op), ("proc.aname", Some("2"), Op::StartsWith));
         assert_eq!(terms[2], check("fd.name", Op::Exists, None));
     }
 
     #[test]
     fn json_pointer_args_transformers_and_val() {
-        let e = strip(
-            parse("jevt.value[/spec/containers/0] = x and tolower(proc.name) = val(proc.pname)")
-                .unwrap(),
-        );
+        let e = strip(parse("jevt.value[/spec/containers/0] = x and tolower(proc.name) = val(proc.pname)").unwrap());
         let Expr::And(terms) = e else { panic!() };
-        let Expr::Check { field, .. } = &terms[0] else {
-            panic!()
-        };
+        let Expr::Check { field, .. } = &terms[0] else { panic!() };
         assert_eq!(field.arg.as_deref(), Some("/spec/containers/0"));
-        let Expr::Check { field, value, .. } = &terms[1] else {
-            panic!()
-        };
+        let Expr::Check { field, value, .. } = &terms[1] else { panic!() };
         assert_eq!(field.transformers, vec![Transformer::ToLower]);
-        assert_eq!(
-            value,
-            &Some(Value::Field(FieldRef {
-                name: "proc.pname".into(),
-                arg: None,
-                transformers: vec![]
-            }))
-        );
+        assert_eq!(value, &Some(Value::Field(FieldRef { name: "proc.pname".into(), arg: None, transformers: vec![] })));
     }
 
     #[test]
     fn quoting_and_symbols() {
-        let e = strip(parse(r#"proc.cmdline contains "a \"b\" c" and evt.rawres>=0 and fd.sip!=127.0.0.1 and evt.dir=<"#).unwrap());
+        let e = strip(
+            parse(r#"proc.cmdline contains "a \"b\" c" and evt.rawres>=0 and fd.sip!=127.0.0.1 and evt.dir=<"#)
+                .unwrap(),
+        );
         let Expr::And(terms) = e else { panic!() };
         assert_eq!(terms[3], check("evt.dir", Op::Eq, lit("<")));
-        assert_eq!(
-            terms[0],
-            check("proc.cmdline", Op::Contains, lit("a \"b\" c"))
-        );
+        assert_eq!(terms[0], check("proc.cmdline", Op::Contains, lit("a \"b\" c")));
         assert_eq!(terms[1], check("evt.rawres", Op::Ge, lit("0")));
         assert_eq!(terms[2], check("fd.sip", Op::Ne, lit("127.0.0.1")));
     }

@@ -51,23 +51,14 @@ pub struct Engine {
 
 impl Engine {
     /// Keeps the enabled rules of `source` at or above `min_priority`.
-    pub fn new(
-        rules: Vec<Rule>,
-        source: Source,
-        matching: Matching,
-        min_priority: Priority,
-    ) -> Self {
-        let rules: Vec<Rule> = rules
-            .into_iter()
-            .filter(|r| r.enabled && r.source == source && r.priority <= min_priority)
-            .collect();
+    pub fn new(rules: Vec<Rule>, source: Source, matching: Matching, min_priority: Priority) -> Self {
+        let rules: Vec<Rule> =
+            rules.into_iter().filter(|r| r.enabled && r.source == source && r.priority <= min_priority).collect();
         let mut by_kind: HashMap<Kind, Vec<usize>> = HashMap::new();
         let mut any_kind = Vec::new();
         for (i, r) in rules.iter().enumerate() {
             match &r.event_types {
-                Some(kinds) => kinds
-                    .iter()
-                    .for_each(|k| by_kind.entry(*k).or_default().push(i)),
+                Some(kinds) => kinds.iter().for_each(|k| by_kind.entry(*k).or_default().push(i)),
                 None => any_kind.push(i),
             }
         }
@@ -78,14 +69,7 @@ impl Engine {
             list.dedup();
         }
         let hits = rules.iter().map(|_| AtomicU64::new(0)).collect();
-        Self {
-            rules,
-            by_kind,
-            any_kind,
-            matching,
-            min_priority,
-            hits,
-        }
+        Self { rules, by_kind, any_kind, matching, min_priority, hits }
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -125,6 +109,10 @@ impl Engine {
             let rule = &self.rules[i];
             if rule.filter.eval(ev) {
                 self.hits[i].fetch_add(1, Ordering::Relaxed);
+                crate::metrics::METRICS
+                    .alerts
+                    .with_label_values(&[rule.name.as_str(), rule.priority.as_str(), rule.source.as_str()])
+                    .inc();
                 on_alert(Alert {
                     hostname: hostname.to_string(),
                     output: format!(

@@ -274,19 +274,11 @@ pub fn lookup(name: &str, arg: Option<&str>) -> Option<(&'static FieldInfo, Opti
         return Some((info, arg.map(str::to_string)));
     }
     // evt.arg.NAME / evt.rawarg.NAME: the argument is part of the name.
-    for prefix in [
-        "evt.arg.",
-        "evt.rawarg.",
-        "k8s.pod.label.",
-        "container.label.",
-    ] {
+    for prefix in ["evt.arg.", "evt.rawarg.", "k8s.pod.label.", "container.label."] {
         if let Some(rest) = name.strip_prefix(prefix) {
             if arg.is_none() && !rest.is_empty() {
                 let base = &prefix[..prefix.len() - 1];
-                return CATALOGUE
-                    .iter()
-                    .find(|f| f.name == base)
-                    .map(|f| (f, Some(rest.to_string())));
+                return CATALOGUE.iter().find(|f| f.name == base).map(|f| (f, Some(rest.to_string())));
             }
         }
     }
@@ -312,9 +304,6 @@ mod tests {
         let (f, arg) = lookup("evt.arg.flags", None).unwrap();
         assert_eq!((f.id, arg.as_deref()), (FieldId::EvtArg, Some("flags")));
         assert!(lookup("proc.nobody", None).is_none());
-        assert_eq!(
-            lookup("ka.verb", None).unwrap().0.source(),
-            Source::K8sAudit
-        );
+        assert_eq!(lookup("ka.verb", None).unwrap().0.source(), Source::K8sAudit);
     }
 }

@@ -171,9 +171,7 @@ pub struct RuleSet {
 
 impl RuleSet {
     pub fn has_errors(&self) -> bool {
-        self.diagnostics
-            .iter()
-            .any(|d| d.severity == Severity::Error)
+        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
     }
 
     /// Loads one file's text (all its YAML documents) on top of what is loaded.
@@ -181,11 +179,7 @@ impl RuleSet {
         let lines = ItemLines::scan(text);
         let mut doc_index = 0;
         for document in serde_norway::Deserializer::from_str(text) {
-            let doc_pos = |line: usize| Position {
-                file: file.into(),
-                line,
-                column: 1,
-            };
+            let doc_pos = |line: usize| Position { file: file.into(), line, column: 1 };
             let value = match Yaml::deserialize(document) {
                 Ok(v) => v,
                 Err(e) => {
@@ -193,11 +187,7 @@ impl RuleSet {
                     self.push(
                         Severity::Error,
                         "LOAD_ERR_YAML_PARSE",
-                        Position {
-                            file: file.into(),
-                            line,
-                            column,
-                        },
+                        Position { file: file.into(), line, column },
                         "",
                         "",
                         format!("invalid YAML: {e}"),
@@ -238,11 +228,7 @@ impl RuleSet {
                 Err(e) => self.push(
                     Severity::Error,
                     "LOAD_ERR_FILE_READ",
-                    Position {
-                        file: name,
-                        line: 0,
-                        column: 0,
-                    },
+                    Position { file: name, line: 0, column: 0 },
                     "",
                     "",
                     format!("cannot read: {e}"),
@@ -260,14 +246,7 @@ impl RuleSet {
         item_name: &str,
         message: String,
     ) {
-        self.diagnostics.push(Diagnostic {
-            severity,
-            code,
-            pos,
-            item_type,
-            item_name: item_name.into(),
-            message,
-        });
+        self.diagnostics.push(Diagnostic { severity, code, pos, item_type, item_name: item_name.into(), message });
     }
 
     fn load_item(&mut self, item: &Yaml, pos: Position) {
@@ -282,10 +261,7 @@ impl RuleSet {
             );
             return;
         };
-        let item = Item {
-            map,
-            pos: pos.clone(),
-        };
+        let item = Item { map, pos: pos.clone() };
         if map.contains_key("rule") {
             self.load_rule(&item);
         } else if map.contains_key("macro") {
@@ -297,10 +273,7 @@ impl RuleSet {
         } else if map.contains_key("required_plugin_versions") {
             // Accepted: Osprey builds in what Falco's plugins provide.
         } else {
-            let keys: Vec<String> = map
-                .keys()
-                .filter_map(|k| k.as_str().map(str::to_string))
-                .collect();
+            let keys: Vec<String> = map.keys().filter_map(|k| k.as_str().map(str::to_string)).collect();
             self.push(
                 Severity::Warning,
                 "LOAD_UNKNOWN_ITEM",
@@ -351,37 +324,20 @@ impl RuleSet {
             Some(Yaml::Sequence(seq)) => seq.iter().map(yaml_text).collect::<Vec<_>>(),
             Some(Yaml::Null) => Vec::new(),
             Some(_) => return self.err(item, "list", &name, "'items' must be a sequence".into()),
-            None => {
-                return self.err(
-                    item,
-                    "list",
-                    &name,
-                    "item has no mapping for key 'items'".into(),
-                )
-            }
+            None => return self.err(item, "list", &name, "item has no mapping for key 'items'".into()),
         };
         match self.merge_mode(item, "list", &name, &["items"]) {
             None => {}
             Some(Merge::Define) => {
-                self.lists.insert(
-                    name.clone(),
-                    ListDef {
-                        name,
-                        items,
-                        pos: item.pos.clone(),
-                    },
-                );
+                self.lists.insert(name.clone(), ListDef { name, items, pos: item.pos.clone() });
             }
-            Some(Merge::Append(keys)) | Some(Merge::Override(keys))
-                if !self.lists.contains_key(&name) =>
-            {
+            Some(Merge::Append(keys)) | Some(Merge::Override(keys)) if !self.lists.contains_key(&name) => {
                 let _ = keys;
                 self.err(
                     item,
                     "list",
                     &name,
-                    "list has 'append' or 'override' but no list by that name already exists"
-                        .into(),
+                    "list has 'append' or 'override' but no list by that name already exists".into(),
                 )
             }
             Some(Merge::Append(_)) => self.lists[&name].items.extend(items),
@@ -402,38 +358,20 @@ impl RuleSet {
         let condition = match item.map.get("condition") {
             Some(Yaml::String(s)) => s.clone(),
             Some(v @ (Yaml::Bool(_) | Yaml::Number(_))) => yaml_text(v),
-            Some(_) => {
-                return self.err(item, "macro", &name, "'condition' must be a string".into())
-            }
-            None => {
-                return self.err(
-                    item,
-                    "macro",
-                    &name,
-                    "item has no mapping for key 'condition'".into(),
-                )
-            }
+            Some(_) => return self.err(item, "macro", &name, "'condition' must be a string".into()),
+            None => return self.err(item, "macro", &name, "item has no mapping for key 'condition'".into()),
         };
         match self.merge_mode(item, "macro", &name, &["condition"]) {
             None => {}
             Some(Merge::Define) => {
-                self.macros.insert(
-                    name.clone(),
-                    MacroDef {
-                        name,
-                        condition,
-                        pos: item.pos.clone(),
-                    },
-                );
+                self.macros.insert(name.clone(), MacroDef { name, condition, pos: item.pos.clone() });
             }
-            Some(Merge::Append(_) | Merge::Override(_)) if !self.macros.contains_key(&name) => self
-                .err(
-                    item,
-                    "macro",
-                    &name,
-                    "macro has 'append' or 'override' but no macro by that name already exists"
-                        .into(),
-                ),
+            Some(Merge::Append(_) | Merge::Override(_)) if !self.macros.contains_key(&name) => self.err(
+                item,
+                "macro",
+                &name,
+                "macro has 'append' or 'override' but no macro by that name already exists".into(),
+            ),
             Some(Merge::Append(_)) => append_text(&mut self.macros[&name].condition, &condition),
             Some(Merge::Override(keys)) => {
                 let m = &mut self.macros[&name];
@@ -455,15 +393,7 @@ impl RuleSet {
             item,
             "rule",
             &name,
-            &[
-                "condition",
-                "output",
-                "desc",
-                "priority",
-                "tags",
-                "exceptions",
-                "enabled",
-            ],
+            &["condition", "output", "desc", "priority", "tags", "exceptions", "enabled"],
         );
         let exceptions = match map.get("exceptions") {
             Some(v) => match self.parse_exceptions(item, &name, v) {
@@ -478,14 +408,7 @@ impl RuleSet {
         let enabled = match map.get("enabled") {
             None => None,
             Some(Yaml::Bool(b)) => Some(*b),
-            Some(_) => {
-                return self.err(
-                    item,
-                    "rule",
-                    &name,
-                    "'enabled' must be true or false".into(),
-                )
-            }
+            Some(_) => return self.err(item, "rule", &name, "'enabled' must be true or false".into()),
         };
         let priority = match text("priority") {
             None => None,
@@ -499,21 +422,15 @@ impl RuleSet {
             Some(Yaml::Sequence(seq)) => Some(seq.iter().map(yaml_text).collect::<Vec<_>>()),
             Some(_) => return self.err(item, "rule", &name, "'tags' must be a sequence".into()),
         };
-        let only_enabled = enabled.is_some()
-            && map
-                .keys()
-                .all(|k| matches!(k.as_str(), Some("rule" | "enabled")));
+        let only_enabled = enabled.is_some() && map.keys().all(|k| matches!(k.as_str(), Some("rule" | "enabled")));
         match mode {
             None => {}
             Some(Merge::Define) if only_enabled && self.rules.contains_key(&name) => {
                 self.rules[&name].enabled = enabled.expect("checked");
             }
-            Some(Merge::Define) if only_enabled => self.err(
-                item,
-                "rule",
-                &name,
-                "rule has only 'enabled' but no rule by that name already exists".into(),
-            ),
+            Some(Merge::Define) if only_enabled => {
+                self.err(item, "rule", &name, "rule has only 'enabled' but no rule by that name already exists".into())
+            }
             Some(Merge::Define) => {
                 let mut missing = Vec::new();
                 for key in ["condition", "output", "desc", "priority"] {
@@ -522,12 +439,7 @@ impl RuleSet {
                     }
                 }
                 if !missing.is_empty() {
-                    return self.err(
-                        item,
-                        "rule",
-                        &name,
-                        format!("item has no mapping for key(s) {missing:?}"),
-                    );
+                    return self.err(item, "rule", &name, format!("item has no mapping for key(s) {missing:?}"));
                 }
                 let source = text("source").unwrap_or_else(|| "syscall".into());
                 let rule = RuleDef {
@@ -540,28 +452,20 @@ impl RuleSet {
                     tags: tags.unwrap_or_default(),
                     source,
                     exceptions,
-                    skip_if_unknown_filter: matches!(
-                        map.get("skip-if-unknown-filter"),
-                        Some(Yaml::Bool(true))
-                    ),
+                    skip_if_unknown_filter: matches!(map.get("skip-if-unknown-filter"), Some(Yaml::Bool(true))),
                     warn_evttypes: !matches!(map.get("warn_evttypes"), Some(Yaml::Bool(false))),
                     pos: item.pos.clone(),
                 };
                 self.rules.insert(name, rule);
             }
-            Some(Merge::Append(_) | Merge::Override(_)) if !self.rules.contains_key(&name) => self
-                .err(
-                    item,
-                    "rule",
-                    &name,
-                    "rule has 'append' or 'override' but no rule by that name already exists"
-                        .into(),
-                ),
+            Some(Merge::Append(_) | Merge::Override(_)) if !self.rules.contains_key(&name) => self.err(
+                item,
+                "rule",
+                &name,
+                "rule has 'append' or 'override' but no rule by that name already exists".into(),
+            ),
             Some(Merge::Append(_)) => {
-                if !map.contains_key("condition")
-                    && !map.contains_key("exceptions")
-                    && !map.contains_key("output")
-                {
+                if !map.contains_key("condition") && !map.contains_key("exceptions") && !map.contains_key("output") {
                     return self.err(
                         item,
                         "rule",
@@ -608,9 +512,7 @@ impl RuleSet {
                         "enabled" => rule.enabled = enabled.unwrap_or(rule.enabled),
                         "tags" if append => rule.tags.extend(tags.clone().unwrap_or_default()),
                         "tags" => rule.tags = tags.clone().unwrap_or_default(),
-                        "exceptions" if append => {
-                            errors = merge_exceptions(&mut rule.exceptions, exceptions.clone())
-                        }
+                        "exceptions" if append => errors = merge_exceptions(&mut rule.exceptions, exceptions.clone()),
                         "exceptions" => rule.exceptions = exceptions.clone(),
                         _ => {}
                     }
@@ -622,12 +524,7 @@ impl RuleSet {
         }
     }
 
-    fn parse_exceptions(
-        &mut self,
-        item: &Item<'_>,
-        rule: &str,
-        v: &Yaml,
-    ) -> Option<Vec<ExceptionDef>> {
+    fn parse_exceptions(&mut self, item: &Item<'_>, rule: &str, v: &Yaml) -> Option<Vec<ExceptionDef>> {
         let Yaml::Sequence(seq) = v else {
             self.err(item, "rule", rule, "'exceptions' must be a sequence".into());
             return None;
@@ -635,21 +532,11 @@ impl RuleSet {
         let mut out = Vec::new();
         for ex in seq {
             let Yaml::Mapping(m) = ex else {
-                self.err(
-                    item,
-                    "rule",
-                    rule,
-                    "each exception must be a mapping".into(),
-                );
+                self.err(item, "rule", rule, "each exception must be a mapping".into());
                 return None;
             };
             let Some(name) = m.get("name").and_then(Yaml::as_str).map(str::to_string) else {
-                self.err(
-                    item,
-                    "exception",
-                    "",
-                    format!("an exception of rule '{rule}' has no name"),
-                );
+                self.err(item, "exception", "", format!("an exception of rule '{rule}' has no name"));
                 return None;
             };
             let (fields, single) = match m.get("fields") {
@@ -671,9 +558,7 @@ impl RuleSet {
                             Yaml::Sequence(cells) if !single => cells
                                 .iter()
                                 .map(|c| match c {
-                                    Yaml::Sequence(many) => {
-                                        ExceptionValue::Many(many.iter().map(yaml_text).collect())
-                                    }
+                                    Yaml::Sequence(many) => ExceptionValue::Many(many.iter().map(yaml_text).collect()),
                                     one => ExceptionValue::One(yaml_text(one)),
                                 })
                                 .collect(),
@@ -686,23 +571,11 @@ impl RuleSet {
                     }
                 }
                 Some(_) => {
-                    self.err(
-                        item,
-                        "exception",
-                        &name,
-                        "'values' must be a sequence".into(),
-                    );
+                    self.err(item, "exception", &name, "'values' must be a sequence".into());
                     return None;
                 }
             }
-            out.push(ExceptionDef {
-                name,
-                fields,
-                single,
-                comps,
-                values,
-                pos: item.pos.clone(),
-            });
+            out.push(ExceptionDef { name, fields, single, comps, values, pos: item.pos.clone() });
         }
         Some(out)
     }
@@ -712,12 +585,7 @@ impl RuleSet {
             Some(Yaml::String(s)) if !s.is_empty() => Some(s.clone()),
             Some(v @ (Yaml::Number(_) | Yaml::Bool(_))) => Some(yaml_text(v)),
             _ => {
-                self.err(
-                    item,
-                    kind,
-                    "",
-                    format!("{kind} has no name (the '{kind}' key must be a non-empty string)"),
-                );
+                self.err(item, kind, "", format!("{kind} has no name (the '{kind}' key must be a non-empty string)"));
                 None
             }
         }
@@ -725,13 +593,7 @@ impl RuleSet {
 
     /// How an item combines with an existing one: `append: true`, an
     /// `override:` mapping of keys to `append`/`replace`, or a definition.
-    fn merge_mode(
-        &mut self,
-        item: &Item<'_>,
-        kind: &'static str,
-        name: &str,
-        keys: &[&str],
-    ) -> Option<Merge> {
+    fn merge_mode(&mut self, item: &Item<'_>, kind: &'static str, name: &str, keys: &[&str]) -> Option<Merge> {
         let append = match item.map.get("append") {
             None => false,
             Some(Yaml::Bool(b)) => *b,
@@ -744,12 +606,7 @@ impl RuleSet {
             None if append => Some(Merge::Append(IndexMap::new())),
             None => Some(Merge::Define),
             Some(_) if append => {
-                self.err(
-                    item,
-                    kind,
-                    name,
-                    "'append' and 'override' cannot be used together".into(),
-                );
+                self.err(item, kind, name, "'append' and 'override' cannot be used together".into());
                 None
             }
             Some(Yaml::Mapping(m)) => {
@@ -770,12 +627,7 @@ impl RuleSet {
                         return None;
                     }
                     if !item.map.contains_key(k.as_str()) {
-                        self.err(
-                            item,
-                            kind,
-                            name,
-                            format!("override of '{k}' but the item has no '{k}'"),
-                        );
+                        self.err(item, kind, name, format!("override of '{k}' but the item has no '{k}'"));
                         return None;
                     }
                     out.insert(k, v);
@@ -783,26 +635,14 @@ impl RuleSet {
                 Some(Merge::Override(out))
             }
             Some(_) => {
-                self.err(
-                    item,
-                    kind,
-                    name,
-                    "'override' must be a mapping of keys to append/replace".into(),
-                );
+                self.err(item, kind, name, "'override' must be a mapping of keys to append/replace".into());
                 None
             }
         }
     }
 
     fn err(&mut self, item: &Item<'_>, kind: &'static str, name: &str, message: String) {
-        self.push(
-            Severity::Error,
-            "LOAD_ERR_VALIDATE",
-            item.pos.clone(),
-            kind,
-            name,
-            message,
-        );
+        self.push(Severity::Error, "LOAD_ERR_VALIDATE", item.pos.clone(), kind, name, message);
     }
 }
 
@@ -826,10 +666,7 @@ fn append_text(into: &mut String, more: &str) {
 
 /// Appended exceptions: values join the exception of the same name; a new
 /// exception needs its fields. Returns (exception name, reason) errors.
-fn merge_exceptions(
-    into: &mut Vec<ExceptionDef>,
-    more: Vec<ExceptionDef>,
-) -> Vec<(String, String)> {
+fn merge_exceptions(into: &mut Vec<ExceptionDef>, more: Vec<ExceptionDef>) -> Vec<(String, String)> {
     let mut errors = Vec::new();
     for ex in more {
         if let Some(existing) = into.iter_mut().find(|e| e.name == ex.name) {
@@ -855,11 +692,7 @@ fn parse_semver(s: &str) -> Option<(u64, u64, u64)> {
         return None;
     }
     // A bare integer is the legacy form: engine 0.N.0.
-    Some(if !s.contains('.') {
-        (0, major, 0)
-    } else {
-        (major, minor, patch)
-    })
+    Some(if !s.contains('.') { (0, major, 0) } else { (major, minor, patch) })
 }
 
 /// A scalar as text (numbers and booleans as YAML spells them).
@@ -869,10 +702,7 @@ fn yaml_text(v: &Yaml) -> String {
         Yaml::Number(n) => n.to_string(),
         Yaml::Bool(b) => b.to_string(),
         Yaml::Null => String::new(),
-        other => serde_norway::to_string(other)
-            .unwrap_or_default()
-            .trim()
-            .to_string(),
+        other => serde_norway::to_string(other).unwrap_or_default().trim().to_string(),
     }
 }
 
@@ -929,11 +759,7 @@ mod tests {
     }
 
     fn errors(rs: &RuleSet) -> Vec<String> {
-        rs.diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .map(|d| d.to_string())
-            .collect()
+        rs.diagnostics.iter().filter(|d| d.severity == Severity::Error).map(|d| d.to_string()).collect()
     }
 
     #[test]
@@ -961,10 +787,7 @@ mod tests {
         );
         assert!(errors(&rs).is_empty(), "{:?}", errors(&rs));
         let r = &rs.rules["r"];
-        assert_eq!(
-            (r.condition.as_str(), r.output.as_str(), r.enabled),
-            ("evt.type=openat", "o p", false)
-        );
+        assert_eq!((r.condition.as_str(), r.output.as_str(), r.enabled), ("evt.type=openat", "o p", false));
     }
 
     #[test]
@@ -973,23 +796,13 @@ mod tests {
         let errs = errors(&rs);
         assert_eq!(errs.len(), 4, "{errs:?}");
         assert!(
-            errs[0].starts_with(
-                "t.yaml:3:1: error: macro 'm': item has no mapping for key 'condition'"
-            ),
+            errs[0].starts_with("t.yaml:3:1: error: macro 'm': item has no mapping for key 'condition'"),
             "{}",
             errs[0]
         );
         assert!(errs[1].contains("rule has no name"), "{}", errs[1]);
-        assert!(
-            errs[2].contains("t.yaml:6:1") && errs[2].contains("mapping"),
-            "{}",
-            errs[2]
-        );
-        assert!(
-            errs[3].contains("rule 'r'") && errs[3].contains("no rule by that name"),
-            "{}",
-            errs[3]
-        );
+        assert!(errs[2].contains("t.yaml:6:1") && errs[2].contains("mapping"), "{}", errs[2]);
+        assert!(errs[3].contains("rule 'r'") && errs[3].contains("no rule by that name"), "{}", errs[3]);
     }
 
     #[test]
@@ -1004,10 +817,8 @@ mod tests {
     fn engine_versions() {
         assert!(errors(&load("- required_engine_version: 0.57.0")).is_empty());
         assert!(errors(&load("- required_engine_version: 10")).is_empty());
-        assert!(errors(&load("- required_engine_version: 9999999"))[0]
-            .contains("require engine version"));
-        assert!(errors(&load("- required_engine_version: not-a-number"))[0]
-            .contains("must be a number"));
+        assert!(errors(&load("- required_engine_version: 9999999"))[0].contains("require engine version"));
+        assert!(errors(&load("- required_engine_version: not-a-number"))[0].contains("must be a number"));
     }
 
     #[test]
@@ -1022,10 +833,7 @@ mod tests {
         assert!(errs[0].contains("exception 'e2'"), "{}", errs[0]);
         let ex = &rs.rules["r"].exceptions[0];
         assert_eq!(ex.values.len(), 2);
-        assert_eq!(
-            ex.values[0][1],
-            ExceptionValue::Many(vec!["a".into(), "b".into()])
-        );
+        assert_eq!(ex.values[0][1], ExceptionValue::Many(vec!["a".into(), "b".into()]));
     }
 
     #[test]

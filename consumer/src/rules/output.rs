@@ -24,9 +24,8 @@ impl OutputFormat {
         while let Some(at) = rest.find('%') {
             text.push_str(&rest[..at]);
             let after = &rest[at + 1..];
-            let name_len = after
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
-                .unwrap_or(after.len());
+            let name_len =
+                after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).unwrap_or(after.len());
             if name_len == 0 {
                 text.push('%');
                 rest = after;
@@ -49,10 +48,7 @@ impl OutputFormat {
                 return Err(format!("'{name}' is not a supported output field"));
             };
             if info.source() != source {
-                return Err(format!(
-                    "output field '{name}' belongs to source {}",
-                    info.source().as_str()
-                ));
+                return Err(format!("output field '{name}' belongs to source {}", info.source().as_str()));
             }
             if !text.is_empty() {
                 pieces.push(Piece::Text(std::mem::take(&mut text)));
@@ -60,12 +56,7 @@ impl OutputFormat {
             let index = arg.as_deref().and_then(|a| a.parse().ok());
             pieces.push(Piece::Field {
                 spelled: after[..consumed].to_string(),
-                field: Field {
-                    info,
-                    arg,
-                    index,
-                    transformers: Vec::new(),
-                },
+                field: Field { info, arg, index, transformers: Vec::new() },
             });
             rest = &after[consumed..];
         }
@@ -92,9 +83,7 @@ impl OutputFormat {
         self.pieces
             .iter()
             .filter_map(|p| match p {
-                Piece::Field { spelled, field } => {
-                    Some((spelled.clone(), ev.value(field).to_json()))
-                }
+                Piece::Field { spelled, field } => Some((spelled.clone(), ev.value(field).to_json())),
                 Piece::Text(_) => None,
             })
             .collect()
@@ -120,22 +109,14 @@ mod tests {
 
     #[test]
     fn renders_fields_and_na() {
-        let f = OutputFormat::parse(
-            "100% sure: %proc.name (gp=%proc.aname[2] port=%fd.cport).",
-            Source::Syscall,
-        )
-        .unwrap();
+        let f =
+            OutputFormat::parse("100% sure: %proc.name (gp=%proc.aname[2] port=%fd.cport).", Source::Syscall).unwrap();
         assert_eq!(f.render(&Fake), "100% sure: cat (gp=bash port=<NA>).");
         let fields = f.fields(&Fake);
         assert_eq!(fields["proc.aname[2]"], "bash");
         assert_eq!(fields["fd.cport"], serde_json::Value::Null);
         assert!(OutputFormat::parse("x %not_a_real_field", Source::Syscall).is_err());
         assert!(OutputFormat::parse("x %ka.verb", Source::Syscall).is_err());
-        assert_eq!(
-            OutputFormat::parse("user=%proc.name.", Source::Syscall)
-                .unwrap()
-                .render(&Fake),
-            "user=cat."
-        );
+        assert_eq!(OutputFormat::parse("user=%proc.name.", Source::Syscall).unwrap().render(&Fake), "user=cat.");
     }
 }

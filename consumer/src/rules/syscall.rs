@@ -30,12 +30,7 @@ fn is_open_family(ev: &Event) -> bool {
 
 impl<'a> SyscallFields<'a> {
     pub fn new(ev: &'a Event, state: &'a State) -> Self {
-        Self {
-            ev,
-            state,
-            thread: OnceCell::new(),
-            fd: OnceCell::new(),
-        }
+        Self { ev, state, thread: OnceCell::new(), fd: OnceCell::new() }
     }
 
     fn thread(&self) -> Option<&'a Thread> {
@@ -51,18 +46,12 @@ impl<'a> SyscallFields<'a> {
     fn fd_num(&self) -> Option<i64> {
         let ev = self.ev;
         // dup family: the descriptor being duplicated, as in Falco.
-        let key = if matches!(ev.kind, Kind::Syscall(32 | 33 | 292)) {
-            "oldfd"
-        } else {
-            "fd"
-        };
+        let key = if matches!(ev.kind, Kind::Syscall(32 | 33 | 292)) { "oldfd" } else { "fd" };
         ev.arg(key).and_then(Arg::as_int).filter(|n| *n >= 0)
     }
 
     fn fd(&self) -> Option<&'a Fd> {
-        *self
-            .fd
-            .get_or_init(|| self.state.fd(self.ev.pid, self.fd_num()?))
+        *self.fd.get_or_init(|| self.state.fd(self.ev.pid, self.fd_num()?))
     }
 
     fn ancestor(&self, index: Option<usize>, get: impl Fn(&Thread) -> String) -> Val<'a> {
@@ -83,31 +72,21 @@ impl<'a> SyscallFields<'a> {
     }
 
     fn ends(&self, pick: fn(&Fd) -> Option<SocketAddr>) -> Val<'a> {
-        self.fd()
-            .filter(|f| f.kind.is_ip())
-            .and_then(pick)
-            .map_or(Val::None, |a| Val::str(a.ip().to_string()))
+        self.fd().filter(|f| f.kind.is_ip()).and_then(pick).map_or(Val::None, |a| Val::str(a.ip().to_string()))
     }
 
     fn port(&self, pick: fn(&Fd) -> Option<SocketAddr>) -> Val<'a> {
-        self.fd()
-            .filter(|f| f.kind.is_ip())
-            .and_then(pick)
-            .map_or(Val::None, |a| Val::Int(a.port().into()))
+        self.fd().filter(|f| f.kind.is_ip()).and_then(pick).map_or(Val::None, |a| Val::Int(a.port().into()))
     }
 
     /// The path a filesystem syscall names, resolved.
     fn fs_path(&self) -> Option<String> {
         let ev = self.ev;
-        let raw = ["name", "path", "filename", "pathname", "oldpath"]
-            .iter()
-            .find_map(|k| match ev.arg(k) {
-                Some(Arg::Str(s)) => Some(s.clone()),
-                _ => None,
-            })?;
-        let dirfd = ["dirfd", "olddirfd"]
-            .iter()
-            .find_map(|k| ev.arg(k).and_then(Arg::as_int));
+        let raw = ["name", "path", "filename", "pathname", "oldpath"].iter().find_map(|k| match ev.arg(k) {
+            Some(Arg::Str(s)) => Some(s.clone()),
+            _ => None,
+        })?;
+        let dirfd = ["dirfd", "olddirfd"].iter().find_map(|k| ev.arg(k).and_then(Arg::as_int));
         Some(self.state.resolve_path(ev, &raw, dirfd))
     }
 
@@ -130,18 +109,12 @@ impl<'a> SyscallFields<'a> {
             F::EvtType => Val::str(ev.type_name()),
             F::EvtDir => Val::str(if ev.is_exit() { "<" } else { ">" }),
             F::EvtCpu => Val::Int(ev.cpu.into()),
-            F::EvtRes => ev.res.map_or(Val::None, |r| {
-                Val::str(crate::decode::render::result_name(r))
-            }),
+            F::EvtRes => ev.res.map_or(Val::None, |r| Val::str(crate::decode::render::result_name(r))),
             F::EvtRawres => ev.res.map_or(Val::None, Val::Int),
             F::EvtFailed => Val::Bool(ev.res.is_some_and(|r| r < 0)),
-            F::EvtArgs => Val::str(
-                ev.args
-                    .iter()
-                    .map(|(k, v)| format!("{k}={}", v.render()))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            ),
+            F::EvtArgs => {
+                Val::str(ev.args.iter().map(|(k, v)| format!("{k}={}", v.render())).collect::<Vec<_>>().join(" "))
+            }
             F::EvtArg | F::EvtRawarg => {
                 let key = field.arg.as_deref().unwrap_or_default();
                 let arg = match key.parse::<usize>() {
@@ -154,14 +127,12 @@ impl<'a> SyscallFields<'a> {
                 })
             }
             F::EvtBuffer => Val::None,
-            F::EvtIsOpenRead => Val::Bool(
-                self.open_flags()
-                    .is_some_and(|f| f.contains("O_RDONLY") || f.contains("O_RDWR")),
-            ),
-            F::EvtIsOpenWrite => Val::Bool(
-                self.open_flags()
-                    .is_some_and(|f| f.contains("O_WRONLY") || f.contains("O_RDWR")),
-            ),
+            F::EvtIsOpenRead => {
+                Val::Bool(self.open_flags().is_some_and(|f| f.contains("O_RDONLY") || f.contains("O_RDWR")))
+            }
+            F::EvtIsOpenWrite => {
+                Val::Bool(self.open_flags().is_some_and(|f| f.contains("O_WRONLY") || f.contains("O_RDWR")))
+            }
             F::EvtIsOpenExec => Val::Bool(
                 self.open_flags().is_some_and(|f| f.contains("O_CREAT"))
                     && ev
@@ -178,51 +149,34 @@ impl<'a> SyscallFields<'a> {
             F::ProcExepath => t.map_or(Val::None, |t| Val::str(t.exepath.as_str())),
             F::ProcArgs => t.map_or(Val::None, |t| Val::str(t.args.join(" "))),
             F::ProcCmdline => t.map_or(Val::None, |t| Val::str(Self::cmdline(t))),
-            F::ProcCwd => t
-                .filter(|t| !t.cwd.is_empty())
-                .map_or(Val::None, |t| Val::str(t.cwd.as_str())),
+            F::ProcCwd => t.filter(|t| !t.cwd.is_empty()).map_or(Val::None, |t| Val::str(t.cwd.as_str())),
             F::ProcEnv => match (t, field.arg.as_deref()) {
-                (Some(t), Some(key)) => opt(t
-                    .env
-                    .iter()
-                    .find_map(|e| e.strip_prefix(key)?.strip_prefix('=').map(str::to_string))),
+                (Some(t), Some(key)) => {
+                    opt(t.env.iter().find_map(|e| e.strip_prefix(key)?.strip_prefix('=').map(str::to_string)))
+                }
                 (Some(t), None) if !t.env.is_empty() => Val::str(t.env.join(" ")),
                 _ => Val::None,
             },
             F::ProcTty => t.map_or(Val::None, |t| Val::Int(t.tty.into())),
-            F::ProcDuration => t.map_or(Val::None, |t| {
-                Val::Int(ev.ts_ns.saturating_sub(t.start_ns) as i64)
-            }),
+            F::ProcDuration => t.map_or(Val::None, |t| Val::Int(ev.ts_ns.saturating_sub(t.start_ns) as i64)),
             F::ProcStartTs => t.map_or(Val::None, |t| Val::Int(t.start_ns as i64)),
-            F::ProcPname => self
-                .parent()
-                .map_or(Val::None, |p| Val::str(p.comm.as_str())),
-            F::ProcPexe => self
-                .parent()
-                .map_or(Val::None, |p| Val::str(p.exe.as_str())),
-            F::ProcPexepath => self
-                .parent()
-                .map_or(Val::None, |p| Val::str(p.exepath.as_str())),
-            F::ProcPcmdline => self
-                .parent()
-                .map_or(Val::None, |p| Val::str(Self::cmdline(p))),
+            F::ProcPname => self.parent().map_or(Val::None, |p| Val::str(p.comm.as_str())),
+            F::ProcPexe => self.parent().map_or(Val::None, |p| Val::str(p.exe.as_str())),
+            F::ProcPexepath => self.parent().map_or(Val::None, |p| Val::str(p.exepath.as_str())),
+            F::ProcPcmdline => self.parent().map_or(Val::None, |p| Val::str(Self::cmdline(p))),
             F::ProcAname => self.ancestor(field.index, |t| t.comm.clone()),
             F::ProcApid => self.ancestor(field.index, |t| t.pid.to_string()),
             F::ProcAexe => self.ancestor(field.index, |t| t.exe.clone()),
             F::ProcAexepath => self.ancestor(field.index, |t| t.exepath.clone()),
             F::ProcSid => t.map_or(Val::None, |t| Val::Int(t.sid.into())),
-            F::ProcSname => t
-                .and_then(|t| self.state.process(t.sid))
-                .map_or(Val::None, |l| Val::str(l.comm.as_str())),
+            F::ProcSname => t.and_then(|t| self.state.process(t.sid)).map_or(Val::None, |l| Val::str(l.comm.as_str())),
             F::ProcVpgid => t.map_or(Val::None, |t| Val::Int(t.pgid.into())),
-            F::ProcVpgidName => t
-                .and_then(|t| self.state.process(t.pgid))
-                .map_or(Val::None, |l| Val::str(l.comm.as_str())),
+            F::ProcVpgidName => {
+                t.and_then(|t| self.state.process(t.pgid)).map_or(Val::None, |l| Val::str(l.comm.as_str()))
+            }
             F::ProcIsVpgidLeader => t.map_or(Val::None, |t| Val::Bool(t.pgid == t.pid)),
             F::ProcIsSidLeader => t.map_or(Val::None, |t| Val::Bool(t.sid == t.pid)),
-            F::ProcIsExeFromMemfd => {
-                t.map_or(Val::None, |t| Val::Bool(t.exepath.starts_with("/memfd:")))
-            }
+            F::ProcIsExeFromMemfd => t.map_or(Val::None, |t| Val::Bool(t.exepath.starts_with("/memfd:"))),
             // Needs exe facts from the kernel record (enrichment work).
             F::ProcIsExeUpperLayer
             | F::ProcIsExeWritable
@@ -235,47 +189,28 @@ impl<'a> SyscallFields<'a> {
             | F::ThreadCapInheritable => Val::None,
             F::ThreadTid | F::ThreadVtid => Val::Int(ev.tid.into()),
             F::UserUid => Val::Int(ev.uid.into()),
-            F::UserName => self
-                .state
-                .users
-                .user(ev.uid)
-                .map_or(Val::None, |u| Val::str(u.name.as_str())),
+            F::UserName => self.state.users.user(ev.uid).map_or(Val::None, |u| Val::str(u.name.as_str())),
             F::UserLoginuid => Val::Int(ev.loginuid),
             F::UserLoginname => match ev.loginuid {
                 -1 => Val::None,
-                l => self
-                    .state
-                    .users
-                    .user(l as u32)
-                    .map_or(Val::None, |u| Val::str(u.name.as_str())),
+                l => self.state.users.user(l as u32).map_or(Val::None, |u| Val::str(u.name.as_str())),
             },
-            F::UserHomedir => self
-                .state
-                .users
-                .user(ev.uid)
-                .map_or(Val::None, |u| Val::str(u.home.as_str())),
-            F::UserShell => self
-                .state
-                .users
-                .user(ev.uid)
-                .map_or(Val::None, |u| Val::str(u.shell.as_str())),
+            F::UserHomedir => self.state.users.user(ev.uid).map_or(Val::None, |u| Val::str(u.home.as_str())),
+            F::UserShell => self.state.users.user(ev.uid).map_or(Val::None, |u| Val::str(u.shell.as_str())),
             F::GroupGid => Val::Int(ev.gid.into()),
             F::GroupName => self.state.users.group(ev.gid).map_or(Val::None, Val::str),
             F::FdNum => self.fd_num().map_or(Val::None, Val::Int),
             F::FdType => self.fd().map_or(Val::None, |f| Val::str(f.kind.name())),
             F::FdTypechar => self.fd().map_or(Val::None, |f| Val::str(f.kind.typechar())),
             F::FdName => self.fd().map_or(Val::None, |f| Val::Str(f.name())),
-            F::FdNameraw => self
-                .fd()
-                .map_or(Val::None, |f| Val::str(f.nameraw.as_str())),
-            F::FdDirectory => self
-                .fd()
-                .filter(|f| !f.kind.is_ip())
-                .map_or(Val::None, |f| match f.path.rsplit_once('/') {
+            F::FdNameraw => self.fd().map_or(Val::None, |f| Val::str(f.nameraw.as_str())),
+            F::FdDirectory => {
+                self.fd().filter(|f| !f.kind.is_ip()).map_or(Val::None, |f| match f.path.rsplit_once('/') {
                     Some(("", _)) => Val::str("/"),
                     Some((d, _)) => Val::str(d.to_string()),
                     None => Val::None,
-                }),
+                })
+            }
             F::FdFilename => self
                 .fd()
                 .filter(|f| !f.kind.is_ip())
@@ -290,11 +225,7 @@ impl<'a> SyscallFields<'a> {
                     .fd()
                     .filter(|f| f.kind.is_ip())
                     .map(|f| {
-                        [f.local, f.remote]
-                            .into_iter()
-                            .flatten()
-                            .map(|a| Cow::Owned(a.ip().to_string()))
-                            .collect()
+                        [f.local, f.remote].into_iter().flatten().map(|a| Cow::Owned(a.ip().to_string())).collect()
                     })
                     .unwrap_or_default();
                 if ips.is_empty() {
@@ -312,11 +243,7 @@ impl<'a> SyscallFields<'a> {
                     .fd()
                     .filter(|f| f.kind.is_ip())
                     .map(|f| {
-                        [f.local, f.remote]
-                            .into_iter()
-                            .flatten()
-                            .map(|a| Cow::Owned(a.port().to_string()))
-                            .collect()
+                        [f.local, f.remote].into_iter().flatten().map(|a| Cow::Owned(a.port().to_string())).collect()
                     })
                     .unwrap_or_default();
                 if ports.is_empty() {
@@ -325,10 +252,7 @@ impl<'a> SyscallFields<'a> {
                     Val::List(ports)
                 }
             }
-            F::FdL4proto => self
-                .fd()
-                .and_then(|f| f.l4proto)
-                .map_or(Val::None, Val::str),
+            F::FdL4proto => self.fd().and_then(|f| f.l4proto).map_or(Val::None, Val::str),
             F::FdSockfamily => self
                 .fd()
                 .and_then(|f| match f.kind {
@@ -339,9 +263,7 @@ impl<'a> SyscallFields<'a> {
                 .map_or(Val::None, Val::str),
             F::FdIsServer => self.fd().map_or(Val::None, |f| Val::Bool(f.is_server)),
             F::FdConnected => self.fd().map_or(Val::None, |f| Val::Bool(f.connected)),
-            F::FdNameChanged => {
-                Val::Bool(matches!(ev.kind, Kind::Syscall(42 | 49 | 43 | 288)) && ev.is_exit())
-            }
+            F::FdNameChanged => Val::Bool(matches!(ev.kind, Kind::Syscall(42 | 49 | 43 | 288)) && ev.is_exit()),
             F::FdTypes => {
                 let mut kinds: Vec<&str> = self
                     .state
@@ -352,10 +274,7 @@ impl<'a> SyscallFields<'a> {
                 kinds.sort_unstable();
                 kinds.dedup();
                 match field.index {
-                    Some(i) => self
-                        .state
-                        .fd(ev.pid, i as i64)
-                        .map_or(Val::None, |f| Val::str(f.kind.name())),
+                    Some(i) => self.state.fd(ev.pid, i as i64).map_or(Val::None, |f| Val::str(f.kind.name())),
                     None => Val::List(kinds.into_iter().map(Cow::Borrowed).collect()),
                 }
             }

@@ -16,15 +16,7 @@ fn civil(days: i64) -> (i64, u32, u32) {
 fn parts(ts_ns: u64) -> (i64, u32, u32, u64, u64, u64, u64) {
     let secs = ts_ns / 1_000_000_000;
     let (y, mo, d) = civil((secs / 86_400) as i64);
-    (
-        y,
-        mo,
-        d,
-        (secs / 3600) % 24,
-        (secs / 60) % 60,
-        secs % 60,
-        ts_ns % 1_000_000_000,
-    )
+    (y, mo, d, (secs / 3600) % 24, (secs / 60) % 60, secs % 60, ts_ns % 1_000_000_000)
 }
 
 /// `2026-11-28T08:49:00.123456789Z`: the `time` of a JSON alert.
@@ -43,11 +35,7 @@ pub fn datetime(ts_ns: u64) -> String {
 pub fn parse_rfc3339(s: &str) -> Option<u64> {
     let (date, rest) = s.split_once('T')?;
     let mut dp = date.split('-');
-    let (y, mo, d): (i64, i64, i64) = (
-        dp.next()?.parse().ok()?,
-        dp.next()?.parse().ok()?,
-        dp.next()?.parse().ok()?,
-    );
+    let (y, mo, d): (i64, i64, i64) = (dp.next()?.parse().ok()?, dp.next()?.parse().ok()?, dp.next()?.parse().ok()?);
     let (time, offset_secs) = if let Some(t) = rest.strip_suffix('Z') {
         (t, 0)
     } else {
@@ -55,21 +43,14 @@ pub fn parse_rfc3339(s: &str) -> Option<u64> {
         let (t, off) = rest.split_at(at);
         let sign = if off.starts_with('-') { -1 } else { 1 };
         let (oh, om) = off[1..].split_once(':')?;
-        (
-            t,
-            sign * (oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60),
-        )
+        (t, sign * (oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60))
     };
     let mut tp = time.split(':');
     let (h, mi): (i64, i64) = (tp.next()?.parse().ok()?, tp.next()?.parse().ok()?);
     let sec_text = tp.next()?;
     let (sec, frac) = sec_text.split_once('.').unwrap_or((sec_text, ""));
     let sec: i64 = sec.parse().ok()?;
-    let frac_ns: i64 = if frac.is_empty() {
-        0
-    } else {
-        format!("{frac:0<9}")[..9].parse().ok()?
-    };
+    let frac_ns: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<9}")[..9].parse().ok()? };
     // Days from civil (inverse of `civil`).
     let y2 = if mo <= 2 { y - 1 } else { y };
     let era = y2.div_euclid(400);
@@ -89,22 +70,10 @@ mod tests {
     #[test]
     fn formats_and_parses() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000000000Z");
-        assert_eq!(
-            rfc3339(1_795_855_123_890_435_302),
-            "2026-11-28T08:38:43.890435302Z"
-        );
-        assert_eq!(
-            datetime(951_782_400_000_000_000),
-            "2000-02-29 00:00:00.000000000"
-        );
-        assert_eq!(
-            parse_rfc3339("2026-11-28T08:38:43.890435302Z"),
-            Some(1_795_855_123_890_435_302)
-        );
-        assert_eq!(
-            parse_rfc3339("2019-06-20T16:49:15.123456Z"),
-            parse_rfc3339("2019-06-20T18:49:15.123456+02:00")
-        );
+        assert_eq!(rfc3339(1_795_855_123_890_435_302), "2026-11-28T08:38:43.890435302Z");
+        assert_eq!(datetime(951_782_400_000_000_000), "2000-02-29 00:00:00.000000000");
+        assert_eq!(parse_rfc3339("2026-11-28T08:38:43.890435302Z"), Some(1_795_855_123_890_435_302));
+        assert_eq!(parse_rfc3339("2019-06-20T16:49:15.123456Z"), parse_rfc3339("2019-06-20T18:49:15.123456+02:00"));
         assert_eq!(parse_rfc3339("nope"), None);
     }
 }

@@ -90,17 +90,14 @@ impl<'a> Val<'a> {
             (Op::Ne, Rhs::Bool(b)) => self.truthy().is_some_and(|v| v != *b),
             (Op::Eq, Rhs::Net(net)) => self.ips().iter().any(|ip| net.contains(ip)),
             (Op::Ne, Rhs::Net(net)) => !self.ips().iter().any(|ip| net.contains(ip)),
-            (Op::In, Rhs::NetSet(nets)) | (Op::Intersects, Rhs::NetSet(nets)) => self
-                .ips()
-                .iter()
-                .any(|ip| nets.iter().any(|n| n.contains(ip))),
+            (Op::In, Rhs::NetSet(nets)) | (Op::Intersects, Rhs::NetSet(nets)) => {
+                self.ips().iter().any(|ip| nets.iter().any(|n| n.contains(ip)))
+            }
             (Op::In, Rhs::Set(set)) => {
                 !matches!(self, Val::List(l) if l.is_empty()) && self.all_texts(|t| set.contains(t))
             }
             (Op::Intersects, Rhs::Set(set)) => self.any_text(|t| set.contains(t)),
-            (Op::PMatch, Rhs::Prefixes(prefixes)) => {
-                self.any_text(|t| prefixes.iter().any(|p| path_within(t, p)))
-            }
+            (Op::PMatch, Rhs::Prefixes(prefixes)) => self.any_text(|t| prefixes.iter().any(|p| path_within(t, p))),
             (Op::Regex, Rhs::Regex(re)) => self.any_text(|t| re.is_match(t)),
             (Op::BContains, Rhs::Bytes(b)) => self.any_text(|t| contains_bytes(t.as_bytes(), b)),
             (Op::BStartsWith, Rhs::Bytes(b)) => self.any_text(|t| t.as_bytes().starts_with(b)),
@@ -266,13 +263,9 @@ mod tests {
         assert!(v.compare_text(Op::StartsWith, "/usr/"));
         assert!(v.compare_text(Op::EndsWith, "bash"));
         assert!(v.compare_text(Op::Contains, "bin"));
-        assert!(v.matches(
-            Op::PMatch,
-            &Rhs::Prefixes(Arc::new(vec!["/usr/bin".into()]))
-        ));
+        assert!(v.matches(Op::PMatch, &Rhs::Prefixes(Arc::new(vec!["/usr/bin".into()]))));
         assert!(!v.matches(Op::PMatch, &Rhs::Prefixes(Arc::new(vec!["/usr/bi".into()]))));
-        let set: rustc_hash::FxHashSet<String> =
-            ["a".to_string(), "b".to_string()].into_iter().collect();
+        let set: rustc_hash::FxHashSet<String> = ["a".to_string(), "b".to_string()].into_iter().collect();
         let list = Val::List(vec!["a".into(), "c".into()]);
         assert!(list.matches(Op::Intersects, &Rhs::Set(Arc::new(set.clone()))));
         assert!(!list.matches(Op::In, &Rhs::Set(Arc::new(set))));

@@ -51,9 +51,9 @@ impl AuditFileTail {
         // drained above; continue with the new one from its start.
         let current = std::fs::metadata(&self.path).ok();
         let rotated = current.as_ref().is_some_and(|m| m.ino() != self.inode);
-        let truncated = current.as_ref().is_some_and(|m| {
-            m.ino() == self.inode && m.len() < self.offset + self.partial.len() as u64
-        });
+        let truncated = current
+            .as_ref()
+            .is_some_and(|m| m.ino() == self.inode && m.len() < self.offset + self.partial.len() as u64);
         if rotated || truncated {
             self.file = None;
             self.partial.clear();
@@ -95,15 +95,12 @@ impl AuditFileTail {
     fn read_available(&mut self, lines: &mut Vec<String>) -> Result<()> {
         let file = self.file.as_mut().expect("open");
         let mut buf = Vec::new();
-        file.read_to_end(&mut buf)
-            .with_context(|| format!("reading {}", self.path.display()))?;
+        file.read_to_end(&mut buf).with_context(|| format!("reading {}", self.path.display()))?;
         self.partial.extend_from_slice(&buf);
         while let Some(nl) = self.partial.iter().position(|b| *b == b'\n') {
             let line: Vec<u8> = self.partial.drain(..=nl).collect();
             self.offset += line.len() as u64;
-            let text = String::from_utf8_lossy(&line[..line.len() - 1])
-                .trim()
-                .to_string();
+            let text = String::from_utf8_lossy(&line[..line.len() - 1]).trim().to_string();
             if !text.is_empty() {
                 lines.push(text);
             }
@@ -118,13 +115,7 @@ mod tests {
     use std::io::Write;
 
     fn append(path: &Path, text: &str) {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
+        std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap().write_all(text.as_bytes()).unwrap();
     }
 
     #[test]

@@ -53,42 +53,27 @@ impl CaptureReader {
         let file = File::open(path).with_context(|| format!("opening {name}"))?;
         let mut input = BufReader::new(file);
         let mut header = [0u8; 16];
-        input
-            .read_exact(&mut header)
-            .with_context(|| format!("{name}: too short for a capture header"))?;
+        input.read_exact(&mut header).with_context(|| format!("{name}: too short for a capture header"))?;
         if &header[..10] != MAGIC {
             bail!("{name}: not an Osprey capture file (bad magic)");
         }
         let abi = u32::from_ne_bytes(header[12..16].try_into().expect("4 bytes"));
         if abi != shared_abi::ABI_VERSION {
-            bail!(
-                "{name}: written with ABI v{abi}, this osprey reads v{}",
-                shared_abi::ABI_VERSION
-            );
+            bail!("{name}: written with ABI v{abi}, this osprey reads v{}", shared_abi::ABI_VERSION);
         }
-        Ok(Self {
-            input,
-            offset: 16,
-            name,
-        })
+        Ok(Self { input, offset: 16, name })
     }
 
     fn next_record(&mut self) -> Result<Option<RawRecord>> {
         let mut prefix = [0u8; 8];
         match self.input.read(&mut prefix[..1])? {
             0 => return Ok(None),
-            _ => self
-                .input
-                .read_exact(&mut prefix[1..])
-                .with_context(|| self.at("truncated record header"))?,
+            _ => self.input.read_exact(&mut prefix[1..]).with_context(|| self.at("truncated record header"))?,
         }
-        let len = record_len(&prefix, usize::MAX)
-            .map_err(|e| anyhow::anyhow!("{}", self.at(&e.to_string())))?;
+        let len = record_len(&prefix, usize::MAX).map_err(|e| anyhow::anyhow!("{}", self.at(&e.to_string())))?;
         let mut bytes = prefix.to_vec();
         bytes.resize(len, 0);
-        self.input
-            .read_exact(&mut bytes[8..])
-            .with_context(|| self.at("truncated record"))?;
+        self.input.read_exact(&mut bytes[8..]).with_context(|| self.at("truncated record"))?;
         self.offset += len as u64;
         Ok(Some(RawRecord::new(bytes)))
     }
@@ -123,23 +108,14 @@ mod tests {
         let path = dir.join("t.cap");
         let records = vec![
             RawRecord::new(encode::syscall(
-                RecordHeader {
-                    ts_ns: 1,
-                    ..Default::default()
-                },
+                RecordHeader { ts_ns: 1, ..Default::default() },
                 true,
                 2,
                 3,
                 [0; 6],
                 &[(BlobKind::Str, 0, 0, b"/etc/passwd")],
             )),
-            RawRecord::new(encode::process_exit(
-                RecordHeader {
-                    ts_ns: 2,
-                    ..Default::default()
-                },
-                0,
-            )),
+            RawRecord::new(encode::process_exit(RecordHeader { ts_ns: 2, ..Default::default() }, 0)),
         ];
         let mut w = CaptureWriter::create(&path).unwrap();
         for r in &records {

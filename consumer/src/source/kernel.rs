@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use anyhow::{bail, Context, Result};
 use memmap2::{Mmap, MmapMut, MmapOptions};
 use shared_abi::{
-    read_pod, DeviceInfo, DeviceStats, Interest, RingHeader, RingStats, ABI_VERSION,
-    CONSUMER_SLOT_SIZE, PAGE_SIZE, RING_MAGIC,
+    read_pod, DeviceInfo, DeviceStats, Interest, RingHeader, RingStats, ABI_VERSION, CONSUMER_SLOT_SIZE, PAGE_SIZE,
+    RING_MAGIC,
 };
 
 use super::{EventSource, RawRecord};
@@ -33,15 +33,9 @@ pub struct Device {
 impl Device {
     /// Opens the device, checks the ABI version and maps every ring.
     pub fn open(path: &Path) -> Result<Self> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(path)
-            .with_context(|| {
-                format!(
-                    "opening {} (is the osprey module loaded, and are you root?)",
-                    path.display()
-                )
+        let file =
+            OpenOptions::new().read(true).write(true).open(path).with_context(|| {
+                format!("opening {} (is the osprey module loaded, and are you root?)", path.display())
             })?;
         let mut info = DeviceInfo::default();
         // SAFETY: the ioctl writes a DeviceInfo into `info`.
@@ -53,56 +47,42 @@ impl Device {
                 ABI_VERSION
             );
         }
-        if info.page_size as usize != PAGE_SIZE
-            || info.data_size == 0
-            || info.data_size % PAGE_SIZE as u64 != 0
-        {
+        if info.page_size as usize != PAGE_SIZE || info.data_size == 0 || info.data_size % PAGE_SIZE as u64 != 0 {
             bail!("module reports an unusable ring geometry: {info:?}");
         }
         // SAFETY: the consumer area is ours to write; the kernel only reads it.
-        let consumer_area = unsafe {
-            MmapOptions::new()
-                .len(info.consumer_area_pages as usize * PAGE_SIZE)
-                .map_mut(&file)
-        }
-        .context("mapping the consumer area")?;
+        let consumer_area =
+            unsafe { MmapOptions::new().len(info.consumer_area_pages as usize * PAGE_SIZE).map_mut(&file) }
+                .context("mapping the consumer area")?;
         let mut rings = Vec::with_capacity(info.nr_rings as usize);
         for cpu in 0..info.nr_rings {
             // SAFETY: a read-only shared mapping of kernel memory that stays
             // valid while `file` is open; the kernel writes it concurrently,
             // which the ring protocol (head acquire/release) accounts for.
-            let map = unsafe {
-                MmapOptions::new()
-                    .offset(info.ring_offset(cpu))
-                    .len(info.ring_len() as usize)
-                    .map(&file)
-            }
-            .with_context(|| format!("mapping ring {cpu}"))?;
+            let map =
+                unsafe { MmapOptions::new().offset(info.ring_offset(cpu)).len(info.ring_len() as usize).map(&file) }
+                    .with_context(|| format!("mapping ring {cpu}"))?;
             let magic = u32::from_ne_bytes(map[..4].try_into().expect("4 bytes"));
             if magic != RING_MAGIC {
                 bail!("ring {cpu} has a bad magic {magic:#x}");
             }
             rings.push(map);
         }
-        let device = Self {
-            file,
-            info,
-            consumer_area,
-            rings,
-        };
+        let device = Self { file, info, consumer_area, rings };
         // Start at the current producer positions: what is older is stale.
         for cpu in 0..device.rings.len() {
-            device
-                .tail(cpu)
-                .store(device.head(cpu).load(Ordering::Acquire), Ordering::Release);
+            device.tail(cpu).store(device.head(cpu).load(Ordering::Acquire), Ordering::Release);
         }
         Ok(device)
     }
 
+    pub fn info(&self) -> &DeviceInfo {
+        &self.info
+    }
+
     pub fn set_interest(&self, interest: &Interest) -> Result<()> {
         // SAFETY: the ioctl reads an Interest from the pointer.
-        unsafe { ioc_set_interest(self.file.as_raw_fd(), interest) }
-            .context("OSPREY_IOCTL_SET_INTEREST")?;
+        unsafe { ioc_set_interest(self.file.as_raw_fd(), interest) }.context("OSPREY_IOCTL_SET_INTEREST")?;
         Ok(())
     }
 
@@ -121,8 +101,7 @@ impl Device {
     pub fn stats(&self) -> Result<DeviceStats> {
         let mut stats = DeviceStats::default();
         // SAFETY: the ioctl writes a DeviceStats into `stats`.
-        unsafe { ioc_get_stats(self.file.as_raw_fd(), &mut stats) }
-            .context("OSPREY_IOCTL_GET_STATS")?;
+        unsafe { ioc_get_stats(self.file.as_raw_fd(), &mut stats) }.context("OSPREY_IOCTL_GET_STATS")?;
         Ok(stats)
     }
 
@@ -145,11 +124,7 @@ impl Device {
 
     fn tail(&self, cpu: usize) -> &AtomicU64 {
         // SAFETY: slot `cpu` lies inside the consumer area, 64-byte aligned.
-        unsafe {
-            AtomicU64::from_ptr(
-                self.consumer_area.as_ptr().add(cpu * CONSUMER_SLOT_SIZE) as *mut u64
-            )
-        }
+        unsafe { AtomicU64::from_ptr(self.consumer_area.as_ptr().add(cpu * CONSUMER_SLOT_SIZE) as *mut u64) }
     }
 
     /// Copies every complete record of `cpu`'s ring into `out` and releases
@@ -168,9 +143,7 @@ impl Device {
             match record_len(&data[off..], available) {
                 Ok(len) => {
                     let bytes = &data[off..off + len];
-                    if u16::from_ne_bytes([bytes[4], bytes[5]])
-                        != shared_abi::RecordKind::Pad as u16
-                    {
+                    if u16::from_ne_bytes([bytes[4], bytes[5]]) != shared_abi::RecordKind::Pad as u16 {
                         out.push(RawRecord::new(bytes.to_vec()));
                     }
                     tail += len as u64;
@@ -197,11 +170,7 @@ pub struct Merger {
 
 impl Merger {
     pub fn new(window_ns: u64) -> Self {
-        Self {
-            pending: Vec::new(),
-            newest: 0,
-            window_ns,
-        }
+        Self { pending: Vec::new(), newest: 0, window_ns }
     }
 
     pub fn push(&mut self, records: impl IntoIterator<Item = RawRecord>) {
@@ -236,13 +205,7 @@ pub struct KernelSource {
 
 impl KernelSource {
     pub fn new(device: Device) -> Self {
-        Self {
-            device,
-            merger: Merger::new(50_000_000),
-            scratch: Vec::new(),
-            stopping: false,
-            decode_errors: 0,
-        }
+        Self { device, merger: Merger::new(50_000_000), scratch: Vec::new(), stopping: false, decode_errors: 0 }
     }
 
     /// After this, `poll` stops capture, drains what is left and ends.
@@ -259,8 +222,7 @@ impl EventSource for KernelSource {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
         for cpu in 0..self.device.nr_rings() {
-            self.device
-                .drain(cpu, &mut self.scratch, &mut self.decode_errors);
+            self.device.drain(cpu, &mut self.scratch, &mut self.decode_errors);
         }
         self.merger.push(self.scratch.drain(..));
         if self.stopping {
@@ -277,10 +239,7 @@ mod tests {
     use super::*;
 
     fn rec(ts: u64) -> RawRecord {
-        RawRecord {
-            ts_ns: ts,
-            bytes: vec![],
-        }
+        RawRecord { ts_ns: ts, bytes: vec![] }
     }
 
     #[test]
@@ -293,9 +252,6 @@ mod tests {
         assert_eq!(out.iter().map(|r| r.ts_ns).collect::<Vec<_>>(), [3, 5]);
         m.push([rec(21)]);
         m.flush(&mut out);
-        assert_eq!(
-            out.iter().map(|r| r.ts_ns).collect::<Vec<_>>(),
-            [3, 5, 21, 25, 30]
-        );
+        assert_eq!(out.iter().map(|r| r.ts_ns).collect::<Vec<_>>(), [3, 5, 21, 25, 30]);
     }
 }

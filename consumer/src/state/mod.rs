@@ -170,11 +170,7 @@ pub struct State {
 
 impl State {
     pub fn new(max_threads: usize) -> Self {
-        Self {
-            max_threads,
-            hostname: hostname(),
-            ..Default::default()
-        }
+        Self { max_threads, hostname: hostname(), ..Default::default() }
     }
 
     pub fn thread(&self, tid: u32) -> Option<&Thread> {
@@ -187,13 +183,10 @@ impl State {
     }
 
     pub fn fd(&self, pid: u32, fd: i64) -> Option<&Fd> {
-        self.fds
-            .get(&pid)
-            .and_then(|t| t.get(&fd))
-            .or(match &self.closed {
-                Some((p, n, f)) if *p == pid && *n == fd => Some(f),
-                _ => None,
-            })
+        self.fds.get(&pid).and_then(|t| t.get(&fd)).or(match &self.closed {
+            Some((p, n, f)) if *p == pid && *n == fd => Some(f),
+            _ => None,
+        })
     }
 
     /// Resolves `path` as the process would (relative to `dirfd` or its cwd).
@@ -205,11 +198,7 @@ impl State {
             Some(fd) if fd != -100 => self.fd(ev.pid, fd).map(|f| f.path.clone()),
             _ => None,
         }
-        .or_else(|| {
-            self.thread(ev.tid)
-                .map(|t| t.cwd.clone())
-                .filter(|c| !c.is_empty())
-        });
+        .or_else(|| self.thread(ev.tid).map(|t| t.cwd.clone()).filter(|c| !c.is_empty()));
         match base {
             Some(b) => normalize(&format!("{b}/{path}")),
             None => path.to_string(),
@@ -219,24 +208,14 @@ impl State {
     fn ensure_thread(&mut self, ev: &Event) -> &mut Thread {
         if !self.threads.contains_key(&ev.tid) && self.threads.len() >= self.max_threads.max(1) {
             // Bounded memory: drop the oldest-started thread.
-            if let Some(victim) = self
-                .threads
-                .values()
-                .min_by_key(|t| t.start_ns)
-                .map(|t| t.tid)
-            {
+            if let Some(victim) = self.threads.values().min_by_key(|t| t.start_ns).map(|t| t.tid) {
                 self.threads.remove(&victim);
                 self.evictions += 1;
             }
         }
         if !self.threads.contains_key(&ev.tid) {
             // First sight of this thread: inherit from its process or parent.
-            let mut t = self
-                .threads
-                .get(&ev.pid)
-                .or_else(|| self.threads.get(&ev.ppid))
-                .cloned()
-                .unwrap_or_default();
+            let mut t = self.threads.get(&ev.pid).or_else(|| self.threads.get(&ev.ppid)).cloned().unwrap_or_default();
             t.start_ns = ev.ts_ns;
             self.threads.insert(ev.tid, t);
         }
@@ -294,9 +273,7 @@ impl State {
             56 | 57 | 58 | 435 if res > 0 => {
                 let parent = self.threads.get(&ev.tid).cloned().unwrap_or_default();
                 let child_tid = res as u32;
-                let thread = ev
-                    .arg("flags")
-                    .is_some_and(|f| f.render().contains("CLONE_THREAD"));
+                let thread = ev.arg("flags").is_some_and(|f| f.render().contains("CLONE_THREAD"));
                 let mut child = parent.clone();
                 child.tid = child_tid;
                 child.start_ns = ev.ts_ns;
@@ -318,18 +295,11 @@ impl State {
                     (FdKind::Memfd, format!("memfd:{raw}"))
                 } else {
                     let flags = text("flags").unwrap_or_default();
-                    let kind = if flags.contains("O_DIRECTORY") {
-                        FdKind::Directory
-                    } else {
-                        FdKind::File
-                    };
+                    let kind = if flags.contains("O_DIRECTORY") { FdKind::Directory } else { FdKind::File };
                     (kind, self.resolve_path(ev, &raw, int("dirfd")))
                 };
                 let cloexec = text("flags").is_some_and(|f| f.contains("O_CLOEXEC"));
-                self.fds
-                    .entry(ev.pid)
-                    .or_default()
-                    .insert(res, Fd::file(kind, path, raw, cloexec));
+                self.fds.entry(ev.pid).or_default().insert(res, Fd::file(kind, path, raw, cloexec));
             }
             // socket
             41 => {
@@ -351,12 +321,7 @@ impl State {
                         "raw"
                     }
                 });
-                let mut fd = Fd::file(
-                    kind,
-                    String::new(),
-                    String::new(),
-                    ty.contains("SOCK_CLOEXEC"),
-                );
+                let mut fd = Fd::file(kind, String::new(), String::new(), ty.contains("SOCK_CLOEXEC"));
                 fd.l4proto = l4proto;
                 self.fds.entry(ev.pid).or_default().insert(res, fd);
             }
@@ -366,14 +331,8 @@ impl State {
                     return;
                 };
                 let fds = self.fds.entry(ev.pid).or_default();
-                let fd = fds.entry(fdn).or_insert_with(|| {
-                    Fd::file(FdKind::Other, String::new(), String::new(), false)
-                });
-                match addr
-                    .parse::<SocketAddr>()
-                    .ok()
-                    .or_else(|| parse_falco_addr(&addr))
-                {
+                let fd = fds.entry(fdn).or_insert_with(|| Fd::file(FdKind::Other, String::new(), String::new(), false));
+                match addr.parse::<SocketAddr>().ok().or_else(|| parse_falco_addr(&addr)) {
                     Some(sa) if nr == 42 => {
                         fd.remote = Some(sa);
                         fd.connected = true;
@@ -399,10 +358,8 @@ impl State {
             // accept, accept4: a new connected descriptor
             43 | 288 => {
                 let listener = int("listen_fd").and_then(|l| self.fd(ev.pid, l).cloned());
-                let mut fd = listener
-                    .unwrap_or_else(|| Fd::file(FdKind::Ipv4, String::new(), String::new(), false));
-                fd.remote =
-                    text("addr").and_then(|a| a.parse().ok().or_else(|| parse_falco_addr(&a)));
+                let mut fd = listener.unwrap_or_else(|| Fd::file(FdKind::Ipv4, String::new(), String::new(), false));
+                fd.remote = text("addr").and_then(|a| a.parse().ok().or_else(|| parse_falco_addr(&a)));
                 fd.is_server = true;
                 fd.connected = true;
                 self.fds.entry(ev.pid).or_default().insert(res, fd);
@@ -429,10 +386,10 @@ impl State {
             22 | 293 => {
                 for name in ["fd1", "fd2"] {
                     if let Some(n) = int(name) {
-                        self.fds.entry(ev.pid).or_default().insert(
-                            n,
-                            Fd::file(FdKind::Pipe, "pipe".into(), String::new(), false),
-                        );
+                        self.fds
+                            .entry(ev.pid)
+                            .or_default()
+                            .insert(n, Fd::file(FdKind::Pipe, "pipe".into(), String::new(), false));
                     }
                 }
             }
@@ -441,9 +398,7 @@ impl State {
                 let dir = if nr == 80 {
                     text("path").map(|p| self.resolve_path(ev, &p, None))
                 } else {
-                    int("fd")
-                        .and_then(|f| self.fd(ev.pid, f))
-                        .map(|f| f.path.clone())
+                    int("fd").and_then(|f| self.fd(ev.pid, f)).map(|f| f.path.clone())
                 };
                 if let Some(dir) = dir {
                     self.threads.get_mut(&ev.tid).expect("ensured").cwd = dir;
@@ -504,9 +459,7 @@ pub fn normalize(path: &str) -> String {
 }
 
 pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_default()
+    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -568,40 +521,15 @@ mod tests {
             11,
             10,
             4,
-            vec![
-                ("domain", Arg::Str("AF_INET".into())),
-                ("type", Arg::Str("SOCK_STREAM".into())),
-            ],
+            vec![("domain", Arg::Str("AF_INET".into())), ("type", Arg::Str("SOCK_STREAM".into()))],
         ));
-        s.update(&ev(
-            42,
-            11,
-            10,
-            0,
-            vec![
-                ("fd", Arg::Int(4)),
-                ("addr", Arg::Str("10.0.0.1:443".into())),
-            ],
-        ));
+        s.update(&ev(42, 11, 10, 0, vec![("fd", Arg::Int(4)), ("addr", Arg::Str("10.0.0.1:443".into()))]));
         let fd = s.fd(11, 4).unwrap();
-        assert_eq!(
-            (fd.kind, fd.l4proto, fd.name().as_ref()),
-            (FdKind::Ipv4, Some("tcp"), "->10.0.0.1:443")
-        );
-        s.update(&ev(
-            33,
-            11,
-            10,
-            1,
-            vec![("oldfd", Arg::Int(4)), ("newfd", Arg::Int(1))],
-        ));
+        assert_eq!((fd.kind, fd.l4proto, fd.name().as_ref()), (FdKind::Ipv4, Some("tcp"), "->10.0.0.1:443"));
+        s.update(&ev(33, 11, 10, 1, vec![("oldfd", Arg::Int(4)), ("newfd", Arg::Int(1))]));
         assert!(s.fd(11, 1).unwrap().connected);
         s.update(&ev(3, 11, 10, 0, vec![("fd", Arg::Int(3))]));
-        assert_eq!(
-            s.fd(11, 3).unwrap().path,
-            "/etc/shadow",
-            "visible to rules on the close itself"
-        );
+        assert_eq!(s.fd(11, 3).unwrap().path, "/etc/shadow", "visible to rules on the close itself");
         s.update(&ev(39, 11, 10, 11, vec![]));
         assert!(s.fd(11, 3).is_none());
     }

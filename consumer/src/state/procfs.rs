@@ -13,11 +13,7 @@ pub fn bootstrap(state: &mut State, proc_root: &Path) {
     };
     let boot_ns = boot_time_ns(proc_root);
     for entry in dir.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
             continue;
         };
         let base = entry.path();
@@ -52,16 +48,9 @@ fn read_thread(base: &Path, pid: u32, tid: u32, boot_ns: u64) -> Option<Thread> 
     let (ppid, pgid, sid, tty) = (num(1) as u32, num(2) as u32, num(3) as u32, num(4) as u32);
     let start_ticks = num(19);
     let cmdline = std::fs::read(base.join("cmdline")).unwrap_or_default();
-    let mut argv: Vec<String> = cmdline
-        .split(|b| *b == 0)
-        .filter(|s| !s.is_empty())
-        .map(|s| String::from_utf8_lossy(s).into_owned())
-        .collect();
-    let exe = if argv.is_empty() {
-        comm.clone()
-    } else {
-        argv.remove(0)
-    };
+    let mut argv: Vec<String> =
+        cmdline.split(|b| *b == 0).filter(|s| !s.is_empty()).map(|s| String::from_utf8_lossy(s).into_owned()).collect();
+    let exe = if argv.is_empty() { comm.clone() } else { argv.remove(0) };
     let status = std::fs::read_to_string(base.join("status")).unwrap_or_default();
     let id_line = |key: &str| {
         status
@@ -75,11 +64,8 @@ fn read_thread(base: &Path, pid: u32, tid: u32, boot_ns: u64) -> Option<Thread> 
         .ok()
         .and_then(|s| s.trim().parse::<u32>().ok())
         .map_or(-1, |u| u as i32 as i64);
-    let link = |name: &str| {
-        std::fs::read_link(base.join(name))
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    };
+    let link =
+        |name: &str| std::fs::read_link(base.join(name)).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
     Some(Thread {
         tid,
         pid,
@@ -106,11 +92,7 @@ fn read_fds(base: &Path) -> rustc_hash::FxHashMap<i64, Fd> {
         return out;
     };
     for entry in dir.flatten() {
-        let Some(n) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<i64>().ok())
-        else {
+        let Some(n) = entry.file_name().to_str().and_then(|s| s.parse::<i64>().ok()) else {
             continue;
         };
         let Ok(target) = std::fs::read_link(entry.path()) else {
@@ -162,11 +144,7 @@ fn read_fds(base: &Path) -> rustc_hash::FxHashMap<i64, Fd> {
 fn boot_time_ns(proc_root: &Path) -> u64 {
     std::fs::read_to_string(proc_root.join("stat"))
         .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("btime "))
-                .and_then(|l| l[6..].trim().parse::<u64>().ok())
-        })
+        .and_then(|s| s.lines().find(|l| l.starts_with("btime ")).and_then(|l| l[6..].trim().parse::<u64>().ok()))
         .map_or(0, |s| s * 1_000_000_000)
 }
 

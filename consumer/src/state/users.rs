@@ -22,10 +22,7 @@ pub struct Users {
 impl Users {
     /// Reads `<root>/etc/passwd` and `<root>/etc/group`.
     pub fn load(root: &Path) -> Self {
-        let mut u = Users {
-            root: root.to_path_buf(),
-            ..Default::default()
-        };
+        let mut u = Users { root: root.to_path_buf(), ..Default::default() };
         u.refresh();
         u
     }
@@ -34,11 +31,7 @@ impl Users {
     pub fn refresh(&mut self) {
         let passwd = self.root.join("etc/passwd");
         let group = self.root.join("etc/group");
-        let mtime = |p: &Path| {
-            std::fs::metadata(p)
-                .and_then(|m| m.modified())
-                .unwrap_or(SystemTime::UNIX_EPOCH)
-        };
+        let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).unwrap_or(SystemTime::UNIX_EPOCH);
         let stamp = (mtime(&passwd), mtime(&group));
         if self.loaded == Some(stamp) {
             return;
@@ -62,14 +55,7 @@ fn parse_passwd(text: &str) -> HashMap<u32, User> {
         .filter_map(|l| {
             let f: Vec<&str> = l.split(':').collect();
             let uid = f.get(2)?.parse().ok()?;
-            Some((
-                uid,
-                User {
-                    name: f[0].into(),
-                    home: f.get(5)?.to_string(),
-                    shell: f.get(6)?.to_string(),
-                },
-            ))
+            Some((uid, User { name: f[0].into(), home: f.get(5)?.to_string(), shell: f.get(6)?.to_string() }))
         })
         .collect()
 }
@@ -89,7 +75,9 @@ mod tests {
 
     #[test]
     fn parses_and_skips_garbage() {
-        let u = parse_passwd("root:x:0:0:root:/root:/bin/bash\nbroken\nnobody:x:65534:65534::/nonexistent:/usr/sbin/nologin\n");
+        let u = parse_passwd(
+            "root:x:0:0:root:/root:/bin/bash\nbroken\nnobody:x:65534:65534::/nonexistent:/usr/sbin/nologin\n",
+        );
         assert_eq!(u[&0].name, "root");
         assert_eq!(u[&65534].shell, "/usr/sbin/nologin");
         assert_eq!(parse_group("root:x:0:\nadm:x:4:syslog\n")[&4], "adm");

@@ -1,0 +1,123 @@
+//! Prometheus metrics with stable names, served at `/metrics`.
+//!
+//! Names and their Falco counterparts are listed in docs/metrics.md.
+
+use std::sync::LazyLock;
+
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+};
+
+pub struct Metrics {
+    pub registry: Registry,
+    /// Kernel ring counters per CPU: seen, delivered, filtered, dropped.
+    pub kernel_events: IntGaugeVec,
+    pub events: IntCounterVec,
+    pub decode_errors: IntCounter,
+    pub alerts: IntCounterVec,
+    pub audit_requests: IntCounter,
+    pub audit_events: IntCounter,
+    pub audit_rejected: IntCounter,
+    pub audit_skipped: IntCounter,
+    pub threads: IntGauge,
+    pub fds: IntGauge,
+    pub evictions: IntGauge,
+    pub rule_eval_seconds: Histogram,
+    pub abi_version: IntGauge,
+}
+
+fn gauge_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+    let g = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
+    r.register(Box::new(g.clone())).expect("unique metric");
+    g
+}
+
+fn counter_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
+    r.register(Box::new(c.clone())).expect("unique metric");
+    c
+}
+
+fn counter(r: &Registry, name: &str, help: &str) -> IntCounter {
+    let c = IntCounter::new(name, help).expect("valid metric");
+    r.register(Box::new(c.clone())).expect("unique metric");
+    c
+}
+
+fn gauge(r: &Registry, name: &str, help: &str) -> IntGauge {
+    let g = IntGauge::new(name, help).expect("valid metric");
+    r.register(Box::new(g.clone())).expect("unique metric");
+    g
+}
+
+impl Metrics {
+    fn new() -> Self {
+        let r = Registry::new();
+        let rule_eval_seconds = Histogram::with_opts(
+            HistogramOpts::new("osprey_rule_eval_seconds", "Time to run state and rules on one event")
+                .buckets(vec![1e-7, 2.5e-7, 5e-7, 1e-6, 2.5e-6, 5e-6, 1e-5, 1e-4, 1e-3]),
+        )
+        .expect("valid metric");
+        r.register(Box::new(rule_eval_seconds.clone())).expect("unique metric");
+        let m = Metrics {
+            kernel_events: gauge_vec(
+                &r,
+                "osprey_kernel_events",
+                "Kernel ring counters since module load, per CPU",
+                &["cpu", "outcome"],
+            ),
+            events: counter_vec(
+                &r,
+                "osprey_events_total",
+                "Events processed by the rule engine, by source",
+                &["source"],
+            ),
+            decode_errors: counter(&r, "osprey_decode_errors_total", "Records that failed validation and were skipped"),
+            alerts: counter_vec(&r, "osprey_alerts_total", "Alerts raised", &["rule", "priority", "source"]),
+            audit_requests: counter(&r, "osprey_k8s_audit_requests_total", "Requests to POST /k8s-audit"),
+            audit_events: counter(&r, "osprey_k8s_audit_events_total", "Audit events parsed (webhook and file)"),
+            audit_rejected: counter(
+                &r,
+                "osprey_k8s_audit_rejected_total",
+                "Audit payloads rejected (malformed JSON, too large)",
+            ),
+            audit_skipped: counter(&r, "osprey_k8s_audit_skipped_total", "Items that were not audit events"),
+            threads: gauge(&r, "osprey_state_threads", "Threads in the process table"),
+            fds: gauge(&r, "osprey_state_fds", "File descriptors tracked"),
+            evictions: gauge(&r, "osprey_state_thread_evictions", "Threads evicted because the table was full"),
+            rule_eval_seconds,
+            abi_version: gauge(&r, "osprey_module_abi_version", "ABI version of the attached kernel module"),
+            registry: r,
+        };
+        #[cfg(target_os = "linux")]
+        m.registry
+            .register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))
+            .expect("unique metric");
+        m
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let mut buf = Vec::new();
+        TextEncoder::new().encode(&self.registry.gather(), &mut buf).expect("encodable");
+        String::from_utf8(buf).expect("UTF-8")
+    }
+}
+
+/// The process-wide metrics.
+pub static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_stable_names() {
+        METRICS.alerts.with_label_values(&["r", "Warning", "syscall"]).inc();
+        METRICS.kernel_events.with_label_values(&["0", "dropped"]).set(3);
+        let text = METRICS.render();
+        assert!(text.contains("osprey_alerts_total{priority=\"Warning\",rule=\"r\",source=\"syscall\"} 1"), "{text}");
+        assert!(text.contains("osprey_kernel_events{cpu=\"0\",outcome=\"dropped\"} 3"));
+        assert!(text.contains("process_resident_memory_bytes"));
+    }
+}
