@@ -42,6 +42,37 @@ pub struct HttpConfig {
     /// Allow a non-loopback `listen` without a token.
     #[serde(default)]
     pub allow_unauthenticated_remote: bool,
+    /// Serve HTTPS with this certificate chain and key (PEM files).
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    pub cert: std::path::PathBuf,
+    pub key: std::path::PathBuf,
+}
+
+impl TlsConfig {
+    fn acceptor(&self) -> Result<tokio_rustls::TlsAcceptor> {
+        let read =
+            |p: &std::path::Path| std::fs::read(p).with_context(|| format!("reading http.tls file {}", p.display()));
+        let certs = rustls_pemfile::certs(&mut read(&self.cert)?.as_slice())
+            .collect::<Result<Vec<_>, _>>()
+            .with_context(|| format!("http.tls.cert {}: not PEM certificates", self.cert.display()))?;
+        let key = rustls_pemfile::private_key(&mut read(&self.key)?.as_slice())
+            .with_context(|| format!("http.tls.key {}: not a PEM key", self.key.display()))?
+            .with_context(|| format!("http.tls.key {}: no private key in it", self.key.display()))?;
+        let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+            tokio_rustls::rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .context("http.tls: certificate and key do not form a usable pair")?;
+        Ok(tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)))
+    }
 }
 
 impl Default for HttpConfig {
@@ -96,28 +127,38 @@ pub fn spawn(state: Arc<ServerState>) -> Result<SocketAddr> {
             cfg.listen
         );
     }
+    let tls = cfg.tls.as_ref().map(TlsConfig::acceptor).transpose()?;
     let listener =
         std::net::TcpListener::bind(cfg.listen).with_context(|| format!("binding http.listen {}", cfg.listen))?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
     std::thread::Builder::new().name("osprey-http".into()).spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
-        rt.block_on(serve(listener, state));
+        rt.block_on(serve(listener, tls, state));
     })?;
     Ok(addr)
 }
 
-async fn serve(listener: std::net::TcpListener, state: Arc<ServerState>) {
+async fn serve(listener: std::net::TcpListener, tls: Option<tokio_rustls::TlsAcceptor>, state: Arc<ServerState>) {
     let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
+        let Ok((stream, _)) = listener.accept().await else { continue };
         let state = state.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let io = hyper_util::rt::TokioIo::new(stream);
             let service = hyper::service::service_fn(move |req| handle(req, state.clone()));
-            let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+            let http = hyper::server::conn::http1::Builder::new();
+            match tls {
+                Some(acceptor) => {
+                    // A failed handshake only ends this connection.
+                    if let Ok(stream) = acceptor.accept(stream).await {
+                        let _ = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service).await;
+                    }
+                }
+                None => {
+                    let _ = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service).await;
+                }
+            }
         });
     }
 }

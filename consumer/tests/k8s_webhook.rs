@@ -196,3 +196,37 @@ fn audit_log_file_is_followed_across_restarts() {
     assert_eq!(names(&second), ["Osprey K8s Host Namespace Pod Created"]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn webhook_over_tls() {
+    let dir = tmpdir("tls");
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let ok = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl is installed");
+    assert!(ok.success());
+    let config = dir.join("osprey.yaml");
+    std::fs::write(&config, format!("http:\n  tls:\n    cert: {}\n    key: {}\n", cert.display(), key.display()))
+        .unwrap();
+    let osprey = Osprey::start(&config);
+    let trace = traces().join("create_nginx_pod_privileged.json");
+    let curl = |args: &[&str]| {
+        let out = Command::new("curl").args(["-s", "--cacert"]).arg(&cert).args(args).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let port = osprey.addr.rsplit(':').next().unwrap().to_string();
+    let base = format!("https://localhost:{port}");
+    assert_eq!(curl(&[&format!("{base}/healthz")]), r#"{"status":"ok"}"#);
+    let body = curl(&["-XPOST", "--data-binary", &format!("@{}", trace.display()), &format!("{base}/k8s-audit")]);
+    assert_eq!(body, r#"{"events":1,"skipped":0}"#);
+    // Plain HTTP to the TLS port gets nothing useful.
+    assert_eq!(curl(&[&format!("http://localhost:{port}/healthz")]), "");
+    let (alerts, _) = osprey.stop();
+    assert_eq!(alerts.len(), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
