@@ -211,6 +211,14 @@ vm_images() {
   step_mark "$stamp"
 }
 
+# A busybox OCI image that the container tests import with `ctr`.
+test_image() {
+  step_done test-image && return
+  log "vm: building the container test image"
+  python3 "$REPO/scripts/build-test-image.py" "$BUILD_ROOT/usr/bin/busybox" "$OSPREY_CACHE/osprey-test.oci.tar"
+  step_mark test-image
+}
+
 # module_closure MODDIR NAME...: module files (relative to MODDIR) needed to load
 # NAME..., each after its dependencies, without repeats.
 module_closure() {
@@ -242,4 +250,5 @@ build_root
 kernel_tree
 vm_root
 vm_images
+test_image
 log "setup complete: kernel $(kernel_release)"

@@ -13,6 +13,7 @@
 #   --no-module          neither module nor consumer (baselines)
 #   --kmod-params S      insmod parameters, e.g. "ring_pages=64 probe_floor=1"
 #   --out DIR            copy what the guest wrote to $OSPREY_OUT into DIR
+#   --file PATH          make PATH available in the guest as /io/<name> (repeatable)
 #   --timeout S          kill the VM after S seconds (default 300)
 #   --live               stream consumer output to the terminal as it happens
 #
@@ -22,7 +23,7 @@
 source "$(dirname "$0")/lib.sh"
 
 mode=run consumer_args="" kmod_params="" out_dir="" timeout=300 live="" load_module=1
-rules=() config=""
+rules=() config="" files=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --capture) mode=capture ;;
@@ -33,6 +34,7 @@ while [ $# -gt 0 ]; do
     --no-module) mode=none load_module="" ;;
     --kmod-params) kmod_params=$2; shift ;;
     --out) out_dir=$2; shift ;;
+    --file) files+=("$2"); shift ;;
     --timeout) timeout=$2; shift ;;
     --live) live=1 ;;
     -h | --help) sed -n '2,25p' "$0"; exit 0 ;;
@@ -55,6 +57,7 @@ cp "$script" "$io/test.sh"
 cp "$osprey_bin" "$io/osprey"
 cp "$OSPREY_CACHE/out/osprey.ko" "$io/osprey.ko"
 mkdir -p "$io/rules" "$io/out"
+for f in "${files[@]}"; do cp "$f" "$io/"; done
 
 case $mode in
   capture) consumer="capture --json $consumer_args" ;;

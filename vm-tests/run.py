@@ -162,6 +162,21 @@ def test_rules_fire_on_real_actions():
     assert a["output_fields"]["fd.name"] == "/etc/shadow" and a["output_fields"]["proc.name"] == "cat", a
 
 
+def test_container_rules_know_containers():
+    image = os.path.join(os.environ.get("OSPREY_CACHE", "/var/cache/osprey"), "osprey-test.oci.tar")
+    r = vm("container_actions", "--file", image, "--consumer-args", "--all-matches", timeout=900)
+    alerts = r.events()
+    fired = {a["rule"] for a in alerts}
+    shell = [a for a in alerts if a["rule"] == "Osprey Shell In Container"]
+    assert shell and shell[0]["output_fields"]["container.id"] == "osprey-ctr-1", alerts
+    shadow = sorted(a["output_fields"]["container.id"] for a in alerts if a["rule"] == "Osprey Shadow File Read")
+    assert shadow == ["host", "osprey-ctr-1"], shadow
+    # Container start-up by containerd and runc must stay silent.
+    noisy = {"Osprey Setuid Or Setgid Bit Set", "Osprey Fileless Execution", "Osprey Mount In Container",
+             "Osprey BPF Program Loaded"}
+    assert not (fired & noisy), f"false positives: {sorted(fired & noisy)}"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-k", default="", help="run tests whose name contains this")

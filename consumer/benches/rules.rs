@@ -72,6 +72,7 @@ fn event(i: usize) -> Event {
         gid: 1000,
         loginuid: -1,
         cgroup_id: 0,
+        container_id: None,
         args: args.into_iter().map(|(k, v)| (k.into(), v)).collect(),
     }
 }

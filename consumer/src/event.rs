@@ -93,6 +93,9 @@ pub struct Event {
     pub gid: u32,
     pub loginuid: i64,
     pub cgroup_id: u64,
+    /// Set by recorded events that carry `container.id`; live events are
+    /// resolved from `cgroup_id` by the state.
+    pub container_id: Option<String>,
     pub args: Args,
 }
 
@@ -131,6 +134,7 @@ impl Event {
             gid: hdr.gid,
             loginuid: hdr.loginuid as i32 as i64,
             cgroup_id: hdr.cgroup_id,
+            container_id: None,
             args,
         }
     }
@@ -172,6 +176,9 @@ impl Event {
         obj.insert("group.gid".into(), self.gid.into());
         obj.insert("user.loginuid".into(), self.loginuid.into());
         obj.insert("cgroup.id".into(), self.cgroup_id.into());
+        if let Some(id) = &self.container_id {
+            obj.insert("container.id".into(), id.as_str().into());
+        }
         let args = self.args.iter().map(|(k, v)| (k.to_string(), v.to_json())).collect();
         obj.insert("evt.args".into(), Value::Object(args));
         Value::Object(obj)
@@ -220,6 +227,7 @@ impl Event {
             gid: opt_num("group.gid") as u32,
             loginuid: obj.get("user.loginuid").and_then(Value::as_i64).unwrap_or(-1),
             cgroup_id: opt_num("cgroup.id"),
+            container_id: obj.get("container.id").and_then(Value::as_str).map(str::to_string),
             args,
         })
     }

@@ -375,3 +375,23 @@ fn container_rules_are_silent_on_the_host() {
     let a = s.alerts();
     assert!(!a.iter().any(|r| r.contains("Container")), "{a:?}");
 }
+
+/// Ordinary permission changes (group bits, sticky directories) are not setuid.
+#[test]
+fn setuid_rule_ignores_plain_and_sticky_modes() {
+    for mode in ["0660", "0600", "0644", "01777", "0755"] {
+        let s = Stream::new(0).spawn("chmod", "/usr/bin/chmod", &[mode, "x"]).call(
+            "fchmodat",
+            0,
+            json!({"res": 0, "dirfd": -100, "filename": "x", "mode": mode}),
+        );
+        assert!(!s.alerts().iter().any(|r| r == "Osprey Setuid Or Setgid Bit Set"), "mode {mode}");
+    }
+}
+
+/// runc re-executes itself from a memfd on purpose; that is not fileless malware.
+#[test]
+fn runc_self_clone_is_not_fileless_execution() {
+    let s = Stream::new(0).spawn("runc:[1:CHILD]", "/memfd:runc_cloned:/proc/self/exe (deleted)", &["init"]);
+    assert!(!s.alerts().iter().any(|r| r == "Osprey Fileless Execution"));
+}

@@ -162,6 +162,7 @@ fn capture(
     // Processes that started before us: bootstrap before capture starts so
     // that nothing falls between the two.
     procfs::bootstrap(&mut pipeline.state, std::path::Path::new("/proc"));
+    pipeline.state.containers = Some(crate::state::containers::Containers::new(std::path::Path::new("/sys/fs/cgroup")));
     device.start()?;
     eprintln!("osprey: capturing {} syscalls", why.keys().filter(|k| *k != "procexit").count());
     server.ready.store(true, Ordering::Release);

@@ -280,14 +280,19 @@ impl<'a> SyscallFields<'a> {
             }
             F::FdCipName | F::FdSipName | F::FdLipName | F::FdRipName => Val::None,
             F::FsPathName => opt(self.fs_path()),
-            // Container enrichment resolves these; on the host they are "host".
-            F::ContainerId | F::ContainerName => Val::str("host"),
-            F::ContainerFullId
-            | F::ContainerImage
+            F::ContainerId => Val::str(t.and_then(|t| t.container.as_deref()).map_or("host", |c| c.short_id())),
+            F::ContainerFullId => Val::str(t.and_then(|t| t.container.as_deref()).map_or("host", |c| c.id.as_str())),
+            // containerd names a container by its id; other runtimes' names need their API.
+            F::ContainerName => match t.and_then(|t| t.container.as_deref()) {
+                None => Val::str("host"),
+                Some(c) if c.runtime == "containerd" => Val::str(c.id.as_str()),
+                Some(_) => Val::None,
+            },
+            F::ContainerType => t.and_then(|t| t.container.as_deref()).map_or(Val::None, |c| Val::str(c.runtime)),
+            F::ContainerImage
             | F::ContainerImageRepository
             | F::ContainerImageTag
             | F::ContainerImageDigest
-            | F::ContainerType
             | F::ContainerPrivileged
             | F::ContainerMounts
             | F::ContainerMount

@@ -2,6 +2,7 @@
 //! tree, each process's descriptors, users and groups — kept current from the
 //! event stream and bootstrapped from /proc for what started before Osprey.
 
+pub mod containers;
 pub mod procfs;
 pub mod users;
 
@@ -31,6 +32,9 @@ pub struct Thread {
     pub pgid: u32,
     pub tty: u32,
     pub env: Vec<String>,
+    pub cgroup_id: u64,
+    /// The container the thread runs in; `None` on the host.
+    pub container: Option<std::sync::Arc<containers::Container>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,6 +170,8 @@ pub struct State {
     pub max_threads: usize,
     pub users: users::Users,
     pub hostname: String,
+    /// Resolves cgroup ids to containers (live capture only).
+    pub containers: Option<containers::Containers>,
 }
 
 impl State {
@@ -227,6 +233,21 @@ impl State {
         t.uid = ev.uid;
         t.gid = ev.gid;
         t.loginuid = ev.loginuid;
+        if let Some(id) = &ev.container_id {
+            // Recorded events say which container they came from.
+            if t.container.as_ref().is_none_or(|c| &c.id != id) {
+                t.container = (id != "host").then(|| {
+                    std::sync::Arc::new(containers::Container {
+                        id: id.clone(),
+                        runtime: "unknown",
+                        cgroup: String::new(),
+                    })
+                });
+            }
+        } else if t.cgroup_id != ev.cgroup_id {
+            t.cgroup_id = ev.cgroup_id;
+            t.container = self.containers.as_mut().and_then(|c| c.resolve(ev.cgroup_id));
+        }
         t
     }
 
@@ -483,6 +504,7 @@ mod tests {
             gid: 0,
             loginuid: -1,
             cgroup_id: 0,
+            container_id: None,
             args: args.into_iter().map(|(k, v)| (k.into(), v)).collect(),
         }
     }

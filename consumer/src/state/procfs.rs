@@ -83,6 +83,9 @@ fn read_thread(base: &Path, pid: u32, tid: u32, boot_ns: u64) -> Option<Thread> 
         pgid,
         tty,
         env: Vec::new(),
+        // Resolved from the first event's cgroup id.
+        cgroup_id: 0,
+        container: None,
     })
 }
 
