@@ -90,28 +90,17 @@ pub fn run(args: CaptureArgs) -> Result<()> {
     let mut source = KernelSource::new(device);
     let mut writer = args.write.as_deref().map(CaptureWriter::create).transpose()?;
     let deadline = args.duration.map(|s| Instant::now() + Duration::from_secs_f64(s));
-    let mut batch = Vec::new();
-    let mut idle = Duration::from_micros(500);
-    loop {
-        if stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
-            source.finish();
-        }
-        let more = source.poll(&mut batch)?;
-        if batch.is_empty() && more {
-            std::thread::sleep(idle);
-            idle = (idle * 2).min(Duration::from_millis(5));
-            continue;
-        }
-        idle = Duration::from_micros(500);
-        if let Some(w) = writer.as_mut() {
-            batch.iter().try_for_each(|r| w.write(r))?;
-        }
-        printer.print(batch.drain(..))?;
-        printer.out.flush()?;
-        if !more {
-            break;
-        }
-    }
+    source.drain_until(
+        |_| stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d),
+        |batch| {
+            if let Some(w) = writer.as_mut() {
+                batch.iter().try_for_each(|r| w.write(r))?;
+            }
+            printer.print(batch.drain(..))?;
+            printer.out.flush()?;
+            Ok(())
+        },
+    )?;
     if let Some(w) = writer {
         w.finish()?;
     }

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
@@ -22,7 +22,6 @@ use crate::rules::fields::Source;
 use crate::server::{AuditIngest, ServerState};
 use crate::source::audit_file::AuditFileTail;
 use crate::source::kernel::{Device, KernelSource};
-use crate::source::EventSource;
 use crate::state::procfs;
 
 #[derive(clap::Args, Debug)]
@@ -168,46 +167,40 @@ fn capture(
     server.ready.store(true, Ordering::Release);
     mark_ready(args)?;
     let mut source = KernelSource::new(device);
-    let mut batch = Vec::new();
+    METRICS.abi_version.set(source.device.info().abi_version.into());
     let mut num = 0u64;
     let mut decode_errors = 0u64;
-    let mut idle = Duration::from_micros(500);
-    METRICS.abi_version.set(source.device.info().abi_version.into());
-    let mut published = std::time::Instant::now();
-    loop {
-        if stop.load(Ordering::Relaxed) {
-            source.finish();
-        }
-        if published.elapsed() >= Duration::from_secs(1) {
-            publish_kernel_metrics(&source.device);
-            pipeline.publish_metrics();
-            published = std::time::Instant::now();
-        }
-        let more = source.poll(&mut batch)?;
-        if batch.is_empty() && more {
-            std::thread::sleep(idle);
-            idle = (idle * 2).min(Duration::from_millis(5));
-            continue;
-        }
-        idle = Duration::from_micros(500);
-        for raw in batch.drain(..) {
-            match decode::decode(&raw.bytes) {
-                Ok(Some(record)) => {
-                    num += 1;
-                    pipeline.process(&Event::from_record(num, &record), |a| outputs.emit(&a));
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    decode_errors += 1;
-                    METRICS.decode_errors.inc();
-                    eprintln!("osprey: skipping undecodable record: {e}");
+    let (mut kernel_published, mut state_published) = (Instant::now(), Instant::now());
+    source.drain_until(
+        |source| {
+            if kernel_published.elapsed() >= Duration::from_secs(1) {
+                publish_kernel_metrics(&source.device);
+                kernel_published = Instant::now();
+            }
+            stop.load(Ordering::Relaxed)
+        },
+        |batch| {
+            if state_published.elapsed() >= Duration::from_secs(1) {
+                pipeline.publish_metrics();
+                state_published = Instant::now();
+            }
+            for raw in batch.drain(..) {
+                match decode::decode(&raw.bytes) {
+                    Ok(Some(record)) => {
+                        num += 1;
+                        pipeline.process(&Event::from_record(num, &record), |a| outputs.emit(&a));
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        decode_errors += 1;
+                        METRICS.decode_errors.inc();
+                        eprintln!("osprey: skipping undecodable record: {e}");
+                    }
                 }
             }
-        }
-        if !more {
-            break;
-        }
-    }
+            Ok(())
+        },
+    )?;
     publish_kernel_metrics(&source.device);
     pipeline.publish_metrics();
     let stats = source.device.stats()?.total;

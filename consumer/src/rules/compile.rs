@@ -238,28 +238,30 @@ pub fn compile(set: &mut RuleSet) -> Vec<Rule> {
             }
         }
     }
-    for (name, list) in &set.lists {
-        if !c.used_lists.contains(name) {
-            set.diagnostics.push(super::loader::Diagnostic {
-                severity: Severity::Warning,
-                code: "LOAD_UNUSED_LIST",
-                pos: list.pos.clone(),
-                item_type: "list",
-                item_name: name.clone(),
-                message: "list not referred to by any other rule/macro".into(),
-            });
-        }
-    }
-    for (name, m) in &set.macros {
-        if !c.used_macros.contains(name) {
-            set.diagnostics.push(super::loader::Diagnostic {
-                severity: Severity::Warning,
-                code: "LOAD_UNUSED_MACRO",
-                pos: m.pos.clone(),
-                item_type: "macro",
-                item_name: name.clone(),
-                message: "macro not referred to by any other rule/macro".into(),
-            });
+    let unused_lists: Vec<_> = set
+        .lists
+        .values()
+        .filter(|l| !c.used_lists.contains(&l.name))
+        .map(|l| (l.name.clone(), l.pos.clone()))
+        .collect();
+    let unused_macros: Vec<_> = set
+        .macros
+        .values()
+        .filter(|m| !c.used_macros.contains(&m.name))
+        .map(|m| (m.name.clone(), m.pos.clone()))
+        .collect();
+    for (kind, code, unused) in
+        [("list", "LOAD_UNUSED_LIST", unused_lists), ("macro", "LOAD_UNUSED_MACRO", unused_macros)]
+    {
+        for (name, pos) in unused {
+            set.push(
+                Severity::Warning,
+                code,
+                pos,
+                kind,
+                &name,
+                format!("{kind} not referred to by any other rule/macro"),
+            );
         }
     }
     out

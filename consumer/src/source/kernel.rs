@@ -212,6 +212,38 @@ impl KernelSource {
     pub fn finish(&mut self) {
         self.stopping = true;
     }
+
+    /// Drains the rings until `tick` (called every round; it may do periodic
+    /// work) returns true, then stops capture and drains the rest. `handle`
+    /// gets each non-empty batch, oldest first. Empty rings back off from
+    /// 0.5 ms to 5 ms between polls.
+    pub fn drain_until(
+        &mut self,
+        mut tick: impl FnMut(&Self) -> bool,
+        mut handle: impl FnMut(&mut Vec<RawRecord>) -> Result<()>,
+    ) -> Result<()> {
+        const MIN_IDLE: std::time::Duration = std::time::Duration::from_micros(500);
+        const MAX_IDLE: std::time::Duration = std::time::Duration::from_millis(5);
+        let mut batch = Vec::new();
+        let mut idle = MIN_IDLE;
+        loop {
+            if tick(self) {
+                self.finish();
+            }
+            let more = self.poll(&mut batch)?;
+            if batch.is_empty() && more {
+                std::thread::sleep(idle);
+                idle = (idle * 2).min(MAX_IDLE);
+                continue;
+            }
+            idle = MIN_IDLE;
+            handle(&mut batch)?;
+            batch.clear();
+            if !more {
+                return Ok(());
+            }
+        }
+    }
 }
 
 impl EventSource for KernelSource {
