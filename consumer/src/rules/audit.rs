@@ -178,6 +178,43 @@ impl<'a> AuditFields<'a> {
                 None => Val::None,
             },
             F::KaReqRoleRulesVerbs => self.flatten("/requestObject/rules", "/verbs", idx),
+            F::KaReqRoleRulesApiGroups => self.flatten("/requestObject/rules", "/apiGroups", idx),
+            F::KaReqRoleRulesNonResourceUrls => self.flatten("/requestObject/rules", "/nonResourceURLs", idx),
+            F::KaReqContainerHostIpc => self.str_at("/requestObject/spec/hostIPC"),
+            F::KaReqContainerHostPid => self.str_at("/requestObject/spec/hostPID"),
+            F::KaReqContainerHostPort => self.flatten("/requestObject/spec/containers", "/ports", idx).hostports(),
+            F::KaReqPodContainersAllowPrivilegeEscalation => {
+                self.containers("containers", "/securityContext/allowPrivilegeEscalation", Some("false"), idx, ident)
+            }
+            F::KaReqPodContainersReadWriteFs => {
+                // Missing readOnlyRootFilesystem means a writable root.
+                self.containers("containers", "/securityContext/readOnlyRootFilesystem", Some("true"), idx, |ro| {
+                    (ro != "true").to_string()
+                })
+            }
+            F::KaReqPodContainersRunAsUser => self.run_as("runAsUser", idx),
+            F::KaReqPodContainersRunAsGroup => self.run_as("runAsGroup", idx),
+            F::KaReqPodContainersProcMount => {
+                self.containers("containers", "/securityContext/procMount", None, idx, ident)
+            }
+            F::KaReqSecCtxFsGroup => self.str_at("/requestObject/spec/securityContext/fsGroup"),
+            F::KaReqSecCtxSupplementalGroups => {
+                self.flatten_list("/requestObject/spec/securityContext/supplementalGroups")
+            }
+            F::KaReqSecCtxAddedCapabilities => self.flatten_caps(None),
+            F::KaReqVolumeFlexvolumeDrivers => {
+                self.each("/requestObject/spec/volumes", "/flexVolume/driver", None, None, ident)
+            }
+            F::KaReqVolumeTypes => match self.at("/requestObject/spec/volumes").and_then(Value::as_array) {
+                Some(volumes) => Val::List(
+                    volumes
+                        .iter()
+                        .filter_map(Value::as_object)
+                        .flat_map(|v| v.keys().filter(|k| *k != "name").map(|k| Cow::Owned(k.clone())))
+                        .collect(),
+                ),
+                None => Val::None,
+            },
             F::KaReqRoleRulesResources => self.flatten("/requestObject/rules", "/resources", idx),
             F::KaReqServiceType => self.str_at("/requestObject/spec/type"),
             F::KaReqServicePorts => match self.at("/requestObject/spec/ports").and_then(Value::as_array) {
@@ -211,6 +248,25 @@ impl<'a> AuditFields<'a> {
         match self.at(pointer).and_then(Value::as_array) {
             Some(items) => Val::List(items.iter().map(text).collect()),
             None => Val::None,
+        }
+    }
+
+    /// A container's runAsUser/runAsGroup, the pod's as default, else 0.
+    fn run_as(&self, key: &str, index: Option<usize>) -> Val<'a> {
+        let Some(containers) = self.at("/requestObject/spec/containers").and_then(Value::as_array) else {
+            return Val::None;
+        };
+        let pod = self.at(&format!("/requestObject/spec/securityContext/{key}"));
+        let values: Vec<Cow<'a, str>> = containers
+            .iter()
+            .map(|c| {
+                let v = c.pointer(&format!("/securityContext/{key}")).filter(|v| !v.is_null()).or(pod);
+                Cow::Owned(v.map_or_else(|| "0".to_string(), |v| text(v).into_owned()))
+            })
+            .collect();
+        match index {
+            Some(i) => values.into_iter().nth(i).map_or(Val::None, Val::Str),
+            None => Val::List(values),
         }
     }
 
@@ -284,6 +340,45 @@ impl FieldValues for AuditFields<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn value(ev: &AuditEvent, name: &str, arg: Option<&str>) -> String {
+        let (info, arg) = crate::rules::fields::lookup(name, arg).expect(name);
+        let index = arg.as_deref().and_then(|a| a.parse().ok());
+        let field = Field { info, arg, index, transformers: vec![] };
+        AuditFields { ev }.value(&field).render().into_owned()
+    }
+
+    #[test]
+    fn pod_security_context_fields() {
+        let ev = AuditEvent::from_value(serde_json::json!({
+            "kind": "Event", "apiVersion": "audit.k8s.io/v1", "auditID": "x", "verb": "create",
+            "stageTimestamp": "2024-01-01T00:00:00Z",
+            "requestURI": "/api/v1/namespaces/a/pods/p/exec?command=sh&command=-c&container=c",
+            "requestObject": {"spec": {
+                "securityContext": {"runAsUser": 1000, "fsGroup": 2000, "supplementalGroups": [3, 4]},
+                "containers": [
+                    {"image": "reg:5000/app:1", "securityContext": {"runAsUser": 0, "allowPrivilegeEscalation": true,
+                     "capabilities": {"add": ["NET_ADMIN"]}, "readOnlyRootFilesystem": true}},
+                    {"image": "nginx@sha256:ab", "ports": [{"containerPort": 80, "hostPort": 8080}]}
+                ],
+                "volumes": [{"name": "h", "hostPath": {"path": "/etc"}}, {"name": "c", "configMap": {"name": "x"}}]
+            }}
+        }))
+        .unwrap();
+        assert_eq!(value(&ev, "ka.req.pod.containers.run_as_user", None), "(0,1000)");
+        assert_eq!(value(&ev, "ka.req.pod.containers.allow_privilege_escalation", Some("0")), "true");
+        assert_eq!(value(&ev, "ka.req.pod.containers.read_write_fs", None), "(false,true)");
+        assert_eq!(value(&ev, "ka.req.sec_ctx.fs_group", None), "2000");
+        assert_eq!(value(&ev, "ka.req.sec_ctx.supplemental_groups", None), "(3,4)");
+        assert_eq!(value(&ev, "ka.req.sec_ctx.added_capabilities", None), "NET_ADMIN");
+        assert_eq!(value(&ev, "ka.req.pod.containers.image.repository", None), "(reg:5000/app,nginx)");
+        assert_eq!(value(&ev, "ka.req.container.host_port", None), "8080");
+        assert_eq!(value(&ev, "ka.req.volume_types", None), "(hostPath,configMap)");
+        assert_eq!(value(&ev, "ka.req.volume.hostpath", Some("/etc")), "true");
+        assert_eq!(value(&ev, "ka.uri.param", Some("command")), "sh -c");
+        assert_eq!(value(&ev, "jevt.value", Some("/requestObject/spec/securityContext/runAsUser")), "1000");
+        assert_eq!(value(&ev, "ka.target.name", None), "<NA>");
+    }
 
     #[test]
     fn repositories_and_uri_params() {

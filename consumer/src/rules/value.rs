@@ -37,7 +37,12 @@ impl<'a> Val<'a> {
             Val::Str(s) => s.as_ref().into(),
             Val::Int(n) => n.to_string().into(),
             Val::Bool(b) => b.to_string().into(),
-            Val::List(l) => format!("({})", l.join(",")).into(),
+            // As Falco: one value bare, several in parentheses, none missing.
+            Val::List(l) => match l.as_slice() {
+                [] => "<NA>".into(),
+                [one] => one.as_ref().into(),
+                many => format!("({})", many.join(",")).into(),
+            },
         }
     }
 
@@ -274,5 +279,7 @@ mod tests {
         assert!(Val::str("CAFE").matches(Op::BContains, &Rhs::Bytes(b"AF".to_vec())));
         assert_eq!(Val::None.render(), "<NA>");
         assert_eq!(Val::List(vec!["a".into(), "b".into()]).render(), "(a,b)");
+        assert_eq!(Val::List(vec!["a".into()]).render(), "a");
+        assert_eq!(Val::List(vec![]).render(), "<NA>");
     }
 }
