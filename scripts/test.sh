@@ -17,6 +17,22 @@ count_cargo() {
   passed=$((passed + p)) failed=$((failed + f))
 }
 
+# Real servers and tools the integration tests talk to (Debian packages).
+test_packages() {
+  local missing=()
+  command -v rsyslogd >/dev/null || [ -x /usr/sbin/rsyslogd ] || missing+=(rsyslog)
+  command -v openssl >/dev/null || missing+=(openssl)
+  command -v curl >/dev/null || missing+=(curl)
+  [ ${#missing[@]} -eq 0 ] && return
+  if [ "$(id -u)" = 0 ]; then
+    log "installing test packages: ${missing[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    log "missing test packages (install as root): ${missing[*]}"
+  fi
+}
+test_packages
+
 if [ -n "$vm" ]; then
   "$REPO/scripts/setup.sh"
   "$REPO/scripts/build.sh"

@@ -27,6 +27,25 @@ pub struct Config {
     /// Most threads the process table holds before evicting the oldest.
     #[serde(default = "max_threads")]
     pub max_threads: usize,
+    /// Drop `output` from JSON alerts when false.
+    #[serde(default = "yes")]
+    pub json_include_output_property: bool,
+    /// Drop `tags` from JSON alerts when false.
+    #[serde(default = "yes")]
+    pub json_include_tags_property: bool,
+    #[serde(default)]
+    pub stdout_output: crate::output::StdoutConfig,
+    #[serde(default)]
+    pub file_output: crate::output::FileConfig,
+    #[serde(default)]
+    pub syslog_output: crate::output::SyslogConfig,
+    #[serde(default)]
+    pub program_output: crate::output::ProgramConfig,
+    #[serde(default)]
+    pub http_output: crate::output::HttpConfig,
+    /// Alerts each non-stdout output may hold queued before it drops.
+    #[serde(default = "queue_capacity")]
+    pub outputs_queue_capacity: usize,
     /// The HTTP server (health, audit webhook).
     #[serde(default)]
     pub http: crate::server::HttpConfig,
@@ -61,6 +80,10 @@ pub(crate) fn yes() -> bool {
 
 fn debug() -> Priority {
     Priority::Debug
+}
+
+fn queue_capacity() -> usize {
+    10_000
 }
 
 fn max_threads() -> usize {

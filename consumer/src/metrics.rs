@@ -15,6 +15,7 @@ pub struct Metrics {
     pub events: IntCounterVec,
     pub decode_errors: IntCounter,
     pub alerts: IntCounterVec,
+    pub outputs: IntCounterVec,
     pub audit_requests: IntCounter,
     pub audit_events: IntCounter,
     pub audit_rejected: IntCounter,
@@ -74,6 +75,12 @@ impl Metrics {
             ),
             decode_errors: counter(&r, "osprey_decode_errors_total", "Records that failed validation and were skipped"),
             alerts: counter_vec(&r, "osprey_alerts_total", "Alerts raised", &["rule", "priority", "source"]),
+            outputs: counter_vec(
+                &r,
+                "osprey_output_total",
+                "Alerts per output: sent, failed, dropped",
+                &["output", "outcome"],
+            ),
             audit_requests: counter(&r, "osprey_k8s_audit_requests_total", "Requests to POST /k8s-audit"),
             audit_events: counter(&r, "osprey_k8s_audit_events_total", "Audit events parsed (webhook and file)"),
             audit_rejected: counter(

@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::decode;
 use crate::event::Event;
 use crate::metrics::METRICS;
-use crate::output::{Outputs, Stdout};
+use crate::output::Outputs;
 use crate::pipeline::{AuditPipeline, SyscallPipeline};
 use crate::rules::fields::Source;
 use crate::server::{AuditIngest, ServerState};
@@ -60,7 +60,9 @@ pub fn run(args: RunArgs) -> Result<()> {
         }
         return Ok(());
     }
-    let outputs = Arc::new(Outputs::new(vec![Box::new(Stdout::new(config.json_output))]));
+    let reopen = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGHUP, reopen.clone())?;
+    let outputs = Arc::new(crate::output::from_config(&config, &syscalls.state.hostname, reopen)?);
     let audit_engine = build_engine(&args.rules, Some(&config), Source::K8sAudit)?;
     eprintln!(
         "osprey: {} syscall rules, {} k8s audit rules loaded",

@@ -1,0 +1,194 @@
+//! Falco's built-in outputs from `osprey run`: file (with SIGHUP reopen),
+//! program, syslog over UDP and HTTP POST, all fed by audit alerts.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn traces() -> PathBuf {
+    std::env::var_os("OSPREY_COMPAT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/compat"))
+        .join("k8s-audit/traces")
+}
+
+fn post(addr: &str, body: &[u8]) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(s, "POST /k8s-audit HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())
+        .unwrap();
+    s.write_all(body).unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+}
+
+fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ok() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn lines(path: &Path) -> usize {
+    std::fs::read_to_string(path).map_or(0, |s| s.lines().count())
+}
+
+#[test]
+fn file_program_syslog_and_http_outputs() {
+    let dir = std::env::temp_dir().join(format!("osprey-outputs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (file, piped) = (dir.join("alerts.json"), dir.join("piped.json"));
+    let syslog = UdpSocket::bind("127.0.0.1:0").unwrap();
+    syslog.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let http = TcpListener::bind("127.0.0.1:0").unwrap();
+    let config = dir.join("osprey.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "stdout_output: {{enabled: false}}\n\
+             file_output: {{enabled: true, keep_alive: true, filename: {}}}\n\
+             program_output: {{enabled: true, keep_alive: true, program: 'cat >> {}'}}\n\
+             syslog_output: {{enabled: true, address: 'udp://{}', format: rfc5424}}\n\
+             http_output: {{enabled: true, url: 'http://{}/alerts'}}\n",
+            file.display(),
+            piped.display(),
+            syslog.local_addr().unwrap(),
+            http.local_addr().unwrap()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_osprey"))
+        .args(["run", "--no-kernel", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    let addr = loop {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "osprey exited");
+        if let Some(a) = line.trim().strip_prefix("osprey: http listening on ") {
+            break a.to_string();
+        }
+    };
+    let event = std::fs::read(traces().join("create_nginx_pod_privileged.json")).unwrap();
+    post(&addr, &event);
+
+    // HTTP: one POST with the JSON alert.
+    let (mut conn, _) = http.accept().unwrap();
+    let mut req = Vec::new();
+    let mut buf = [0u8; 8192];
+    while !String::from_utf8_lossy(&req).contains("\"rule\"") || !req.ends_with(b"}") {
+        let n = conn.read(&mut buf).unwrap();
+        assert!(n > 0);
+        req.extend_from_slice(&buf[..n]);
+    }
+    let req = String::from_utf8_lossy(&req).to_string();
+    assert!(req.starts_with("POST /alerts HTTP/1.1"), "{req}");
+    assert!(req.to_lowercase().contains("content-type: application/json"));
+    assert!(req.contains("\"rule\":\"Osprey K8s Privileged Pod Created\""));
+    conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
+    drop(conn);
+
+    // Syslog: RFC 5424 with local0.warning (16*8+4 = 132).
+    let mut msg = [0u8; 65536];
+    let n = syslog.recv(&mut msg).unwrap();
+    let msg = String::from_utf8_lossy(&msg[..n]).to_string();
+    assert!(msg.starts_with("<132>1 "), "{msg}");
+    assert!(msg.contains(" osprey ") && msg.contains("Osprey K8s Privileged Pod Created"), "{msg}");
+
+    // File and program outputs.
+    wait_until("the file output", || lines(&file) == 1);
+    wait_until("the program output", || lines(&piped) == 1);
+
+    // Rotation: move the file away, SIGHUP, and the next alert lands in a new file.
+    std::fs::rename(&file, dir.join("alerts.json.1")).unwrap();
+    Command::new("kill").args(["-HUP", &child.id().to_string()]).status().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    post(&addr, &event);
+    let _ = http.accept().map(|(mut c, _)| {
+        let _ = c.read(&mut buf);
+        let _ = c.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    });
+    wait_until("the reopened file", || lines(&file) == 1);
+    assert_eq!(lines(&dir.join("alerts.json.1")), 1);
+    wait_until("the second piped alert", || lines(&piped) == 2);
+
+    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(child.wait().unwrap().success());
+    let alert: serde_json::Value = serde_json::from_str(std::fs::read_to_string(&file).unwrap().trim()).unwrap();
+    assert_eq!(alert["source"], "k8s_audit");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A real rsyslogd (Debian's package, installed by scripts/test.sh) receives
+/// the syslog output over TCP (octet-counted) and writes the message.
+#[test]
+fn rsyslog_receives_alerts_over_tcp() {
+    let rsyslogd = Path::new("/usr/sbin/rsyslogd");
+    assert!(rsyslogd.exists(), "rsyslogd missing: scripts/test.sh installs Debian's rsyslog package");
+    let dir = std::env::temp_dir().join(format!("osprey-rsyslog-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let received = dir.join("received.log");
+    let conf = dir.join("rsyslog.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "global(workDirectory=\"{d}\")\nmodule(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"{port}\" address=\"127.0.0.1\")\n\
+             template(name=\"raw\" type=\"string\" string=\"%syslogfacility-text%.%syslogseverity-text% %programname% %msg%\\n\")\n\
+             *.* action(type=\"omfile\" file=\"{f}\" template=\"raw\")\n",
+            d = dir.display(),
+            f = received.display()
+        ),
+    )
+    .unwrap();
+    let mut rsyslog = Command::new(rsyslogd)
+        .args(["-n", "-f"])
+        .arg(&conf)
+        .arg("-i")
+        .arg(dir.join("rsyslog.pid"))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("rsyslogd to listen", || TcpStream::connect(("127.0.0.1", port)).is_ok());
+    let config = dir.join("osprey.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "stdout_output: {{enabled: false}}\nsyslog_output: {{enabled: true, address: 'tcp://127.0.0.1:{port}'}}\n"
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_osprey"))
+        .args(["run", "--no-kernel", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    let addr = loop {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "osprey exited");
+        if let Some(a) = line.trim().strip_prefix("osprey: http listening on ") {
+            break a.to_string();
+        }
+    };
+    post(&addr, &std::fs::read(traces().join("create_nginx_pod_hostnetwork.json")).unwrap());
+    wait_until("rsyslog to write the alert", || {
+        std::fs::read_to_string(&received).is_ok_and(|s| s.contains("Osprey K8s Host Namespace Pod Created"))
+    });
+    let got = std::fs::read_to_string(&received).unwrap();
+    let ours = got.lines().find(|l| l.contains("Host Namespace")).unwrap();
+    assert!(ours.starts_with("local0.warning osprey "), "{ours}");
+    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    child.wait().unwrap();
+    rsyslog.kill().unwrap();
+    rsyslog.wait().unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
