@@ -164,13 +164,24 @@ def test_rules_fire_on_real_actions():
 
 def test_container_rules_know_containers():
     image = os.path.join(os.environ.get("OSPREY_CACHE", "/var/cache/osprey"), "osprey-test.oci.tar")
-    r = vm("container_actions", "--file", image, "--consumer-args", "--all-matches", timeout=900)
+    stable = os.path.join(COMPAT, "falco-rules", "falco_rules.yaml")
+    incubating = os.path.join(COMPAT, "falco-rules", "falco-incubating_rules.yaml")
+    r = vm("container_actions", "--file", image, "--consumer-args", "--all-matches", "--rules",
+           os.path.join(REPO, "rules", "osprey_rules.yaml"), "--rules", stable, "--rules", incubating,
+           "--rules", os.path.join(HERE, "rules", "container_identity.yaml"), timeout=900)
     alerts = r.events()
     fired = {a["rule"] for a in alerts}
     shell = [a for a in alerts if a["rule"] == "Osprey Shell In Container"]
     assert shell and shell[0]["output_fields"]["container.id"] == "osprey-ctr-1", alerts
     shadow = sorted(a["output_fields"]["container.id"] for a in alerts if a["rule"] == "Osprey Shadow File Read")
     assert shadow == ["host", "osprey-ctr-1"], shadow
+    ident = [a for a in alerts if a["rule"] == "Test Container Identity"]
+    assert ident, f"identity rule did not fire; fired: {sorted(fired)}"
+    f = ident[0]["output_fields"]
+    assert (f["container.image"], f["container.image.tag"], f["k8s.pod.name"], f["k8s.ns.name"]) == (
+        "docker.io/osprey/test:latest", "latest", "P", "N"), f
+    # Falco's container rules (incubating) on the same actions.
+    assert "Launch Package Management Process in Container" in fired, sorted(fired)
     # Container start-up by containerd and runc must stay silent.
     noisy = {"Osprey Setuid Or Setgid Bit Set", "Osprey Fileless Execution", "Osprey Mount In Container",
              "Osprey BPF Program Loaded"}

@@ -24,6 +24,9 @@ pub struct Config {
     /// `first` (Falco's default) or `all` matching rules per event.
     #[serde(default)]
     pub rule_matching: Matching,
+    /// containerd's API socket, for container images and Kubernetes labels.
+    #[serde(default = "containerd_socket")]
+    pub containerd_socket: PathBuf,
     /// Most threads the process table holds before evicting the oldest.
     #[serde(default = "max_threads")]
     pub max_threads: usize,
@@ -80,6 +83,10 @@ pub(crate) fn yes() -> bool {
 
 fn debug() -> Priority {
     Priority::Debug
+}
+
+fn containerd_socket() -> PathBuf {
+    "/run/containerd/containerd.sock".into()
 }
 
 fn queue_capacity() -> usize {

@@ -96,7 +96,7 @@ pub fn run(args: RunArgs) -> Result<()> {
             std::thread::sleep(Duration::from_millis(100));
         }
     } else {
-        capture(&args, &mut syscalls, &outputs, &server, &stop)?;
+        capture(&args, &mut syscalls, &config, &outputs, &server, &stop)?;
     }
     outputs.flush();
     let m = &METRICS;
@@ -153,6 +153,7 @@ fn spawn_audit_tail(
 fn capture(
     args: &RunArgs,
     pipeline: &mut SyscallPipeline,
+    config: &Config,
     outputs: &Outputs,
     server: &ServerState,
     stop: &AtomicBool,
@@ -164,6 +165,7 @@ fn capture(
     // that nothing falls between the two.
     procfs::bootstrap(&mut pipeline.state, std::path::Path::new("/proc"));
     pipeline.state.containers = Some(crate::state::containers::Containers::new(std::path::Path::new("/sys/fs/cgroup")));
+    pipeline.state.containerd = Some(crate::state::containerd::Containerd::start(config.containerd_socket.clone()));
     device.start()?;
     eprintln!("osprey: capturing {} syscalls", why.keys().filter(|k| *k != "procexit").count());
     server.ready.store(true, Ordering::Release);

@@ -11,6 +11,10 @@ use super::fields::FieldId as F;
 use super::value::Val;
 use crate::decode::render::time_of_day;
 use crate::event::{Arg, Event, Kind};
+use std::sync::Arc;
+
+use crate::state::containerd::Metadata;
+use crate::state::containers::Container;
 use crate::state::{Fd, State, Thread};
 
 /// One syscall event seen through the state.
@@ -61,6 +65,19 @@ impl<'a> SyscallFields<'a> {
             Some(n) => ancestors.get(n - 1).map_or(Val::None, |t| Val::str(get(t))),
             None => Val::List(ancestors.iter().map(|t| Cow::Owned(get(t))).collect()),
         }
+    }
+
+    fn container(&self) -> Option<&'a Container> {
+        self.thread().and_then(|t| t.container.as_deref())
+    }
+
+    fn metadata(&self) -> Option<Arc<Metadata>> {
+        let c = self.container()?;
+        self.state.containerd.as_ref()?.get(&c.id)
+    }
+
+    fn k8s_label(&self, key: &str) -> Val<'a> {
+        self.metadata().and_then(|m| m.label(key).map(str::to_string)).map_or(Val::None, Val::str)
     }
 
     fn cmdline(t: &Thread) -> String {
@@ -280,29 +297,48 @@ impl<'a> SyscallFields<'a> {
             }
             F::FdCipName | F::FdSipName | F::FdLipName | F::FdRipName => Val::None,
             F::FsPathName => opt(self.fs_path()),
-            F::ContainerId => Val::str(t.and_then(|t| t.container.as_deref()).map_or("host", |c| c.short_id())),
-            F::ContainerFullId => Val::str(t.and_then(|t| t.container.as_deref()).map_or("host", |c| c.id.as_str())),
-            // containerd names a container by its id; other runtimes' names need their API.
-            F::ContainerName => match t.and_then(|t| t.container.as_deref()) {
+            F::ContainerId => Val::str(self.container().map_or("host", |c| c.short_id())),
+            F::ContainerFullId => Val::str(self.container().map_or("host", |c| c.id.as_str())),
+            F::ContainerName => match self.container() {
                 None => Val::str("host"),
-                Some(c) if c.runtime == "containerd" => Val::str(c.id.as_str()),
-                Some(_) => Val::None,
+                // containerd names a container by its id; CRI adds the Kubernetes name.
+                Some(c) => match self.metadata() {
+                    Some(m) => Val::str(m.label("io.kubernetes.container.name").unwrap_or(&c.id).to_string()),
+                    None if c.runtime == "containerd" => Val::str(c.id.as_str()),
+                    None => Val::None,
+                },
             },
-            F::ContainerType => t.and_then(|t| t.container.as_deref()).map_or(Val::None, |c| Val::str(c.runtime)),
-            F::ContainerImage
-            | F::ContainerImageRepository
-            | F::ContainerImageTag
-            | F::ContainerImageDigest
-            | F::ContainerPrivileged
+            F::ContainerType => self.container().map_or(Val::None, |c| Val::str(c.runtime)),
+            F::ContainerImage => self.metadata().map_or(Val::None, |m| Val::str(m.image.clone())),
+            F::ContainerImageRepository => {
+                self.metadata().map_or(Val::None, |m| Val::str(image_parts(&m.image).0.to_string()))
+            }
+            F::ContainerImageTag => {
+                self.metadata().and_then(|m| image_parts(&m.image).1.map(str::to_string)).map_or(Val::None, Val::str)
+            }
+            F::ContainerImageDigest => {
+                self.metadata().and_then(|m| image_parts(&m.image).2.map(str::to_string)).map_or(Val::None, Val::str)
+            }
+            F::ContainerStartTs => {
+                self.metadata().filter(|m| m.created_ns > 0).map_or(Val::None, |m| Val::Int(m.created_ns as i64))
+            }
+            F::ContainerLabel => {
+                let key = field.arg.as_deref().unwrap_or_default();
+                self.metadata().and_then(|m| m.label(key).map(str::to_string)).map_or(Val::None, Val::str)
+            }
+            F::ContainerLabels => self.metadata().map_or(Val::None, |m| {
+                let mut labels: Vec<String> = m.labels.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+                labels.sort();
+                Val::str(labels.join(","))
+            }),
+            F::K8sPodName => self.k8s_label("io.kubernetes.pod.name"),
+            F::K8sNsName => self.k8s_label("io.kubernetes.pod.namespace"),
+            F::K8sPodUid => self.k8s_label("io.kubernetes.pod.uid"),
+            // Privilege, mounts and pod labels need the OCI spec and the sandbox (not read yet).
+            F::ContainerPrivileged
             | F::ContainerMounts
             | F::ContainerMount
             | F::ContainerMountDest
-            | F::ContainerStartTs
-            | F::ContainerLabel
-            | F::ContainerLabels
-            | F::K8sNsName
-            | F::K8sPodName
-            | F::K8sPodUid
             | F::K8sPodLabel
             | F::K8sPodLabels => Val::None,
             // Audit fields never apply to syscall events (the compiler rejects them).
@@ -322,6 +358,18 @@ impl FieldValues for SyscallFields<'_> {
             v = transform(v, *t);
         }
         v
+    }
+}
+
+/// `repo:tag@digest` → (repo, tag, digest).
+fn image_parts(image: &str) -> (&str, Option<&str>, Option<&str>) {
+    let (name, digest) = match image.split_once('@') {
+        Some((n, d)) => (n, Some(d)),
+        None => (image, None),
+    };
+    match name.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => (repo, Some(tag), digest),
+        _ => (name, None, digest),
     }
 }
 

@@ -16,6 +16,8 @@ pub struct Container {
     pub id: String,
     pub runtime: &'static str,
     pub cgroup: String,
+    /// The containerd namespace, when containerd runs it.
+    pub namespace: Option<String>,
 }
 
 impl Container {
@@ -36,7 +38,8 @@ pub fn from_cgroup_path(path: &str) -> Option<Container> {
     for (prefix, runtime) in scoped {
         if let Some(id) = last.strip_prefix(prefix).and_then(|s| s.strip_suffix(".scope")) {
             if hex64(id) {
-                return Some(Container { id: id.into(), runtime, cgroup: path.into() });
+                let namespace = (runtime == "containerd").then(|| "k8s.io".to_string());
+                return Some(Container { id: id.into(), runtime, cgroup: path.into(), namespace });
             }
         }
     }
@@ -48,11 +51,17 @@ pub fn from_cgroup_path(path: &str) -> Option<Container> {
             Some(p) if p.starts_with("kubepods") => "containerd",
             _ => "unknown",
         };
-        return Some(Container { id: last.into(), runtime, cgroup: path.into() });
+        let namespace = (runtime == "containerd").then(|| "k8s.io".to_string());
+        return Some(Container { id: last.into(), runtime, cgroup: path.into(), namespace });
     }
     // ctr and nerdctl without systemd: /<namespace>/<id>
     if parts.len() == 2 && CONTAINERD_NAMESPACES.contains(&parts[0]) && !parts[1].is_empty() {
-        return Some(Container { id: parts[1].into(), runtime: "containerd", cgroup: path.into() });
+        return Some(Container {
+            id: parts[1].into(),
+            runtime: "containerd",
+            cgroup: path.into(),
+            namespace: Some(parts[0].into()),
+        });
     }
     None
 }
@@ -72,16 +81,17 @@ impl Containers {
         Self { root: root.into(), known: FxHashMap::default(), last_scan: None, min_rescan: Duration::from_millis(50) }
     }
 
-    /// The container of cgroup `id`; `None` on the host (or unknown).
-    pub fn resolve(&mut self, id: u64) -> Option<Arc<Container>> {
+    /// The container of cgroup `id`: `Some(None)` on the host, `None` while
+    /// the id is unknown (a cgroup created since the last walk; walks happen
+    /// at most once per interval, so ask again on later events).
+    pub fn resolve(&mut self, id: u64) -> Option<Option<Arc<Container>>> {
         if let Some(known) = self.known.get(&id) {
-            return known.clone();
+            return Some(known.clone());
         }
         if self.last_scan.is_none_or(|t| t.elapsed() >= self.min_rescan) {
             self.scan();
         }
-        // Cache the miss too, so an unknown id costs one walk at most per interval.
-        self.known.entry(id).or_insert(None).clone()
+        self.known.get(&id).cloned()
     }
 
     fn scan(&mut self) {
@@ -129,9 +139,15 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let ino = std::fs::metadata(&dir).unwrap().ino();
         let mut c = Containers::new(&root);
-        assert_eq!(c.resolve(ino).unwrap().id, "c1");
+        assert_eq!(c.resolve(ino).unwrap().unwrap().id, "c1");
         let host = std::fs::metadata(root.join("default")).unwrap().ino();
-        assert!(c.resolve(host).is_none());
+        assert_eq!(c.resolve(host), Some(None));
+        // A cgroup created after the last walk is unknown, then found.
+        let late = root.join("default").join("c2");
+        std::fs::create_dir_all(&late).unwrap();
+        let late_ino = std::fs::metadata(&late).unwrap().ino();
+        c.min_rescan = Duration::ZERO;
+        assert_eq!(c.resolve(late_ino).unwrap().unwrap().id, "c2");
         std::fs::remove_dir_all(&root).unwrap();
     }
 }

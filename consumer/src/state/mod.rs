@@ -2,6 +2,7 @@
 //! tree, each process's descriptors, users and groups — kept current from the
 //! event stream and bootstrapped from /proc for what started before Osprey.
 
+pub mod containerd;
 pub mod containers;
 pub mod procfs;
 pub mod users;
@@ -33,6 +34,8 @@ pub struct Thread {
     pub tty: u32,
     pub env: Vec<String>,
     pub cgroup_id: u64,
+    /// Whether `cgroup_id` was found in the cgroup hierarchy yet.
+    pub cgroup_resolved: bool,
     /// The container the thread runs in; `None` on the host.
     pub container: Option<std::sync::Arc<containers::Container>>,
 }
@@ -172,6 +175,8 @@ pub struct State {
     pub hostname: String,
     /// Resolves cgroup ids to containers (live capture only).
     pub containers: Option<containers::Containers>,
+    /// Container metadata from containerd's API, when its socket is there.
+    pub containerd: Option<containerd::Containerd>,
 }
 
 impl State {
@@ -241,12 +246,20 @@ impl State {
                         id: id.clone(),
                         runtime: "unknown",
                         cgroup: String::new(),
+                        namespace: None,
                     })
                 });
             }
-        } else if t.cgroup_id != ev.cgroup_id {
+        } else if (t.cgroup_id != ev.cgroup_id || !t.cgroup_resolved) && self.containers.is_some() {
             t.cgroup_id = ev.cgroup_id;
-            t.container = self.containers.as_mut().and_then(|c| c.resolve(ev.cgroup_id));
+            let resolved = self.containers.as_mut().and_then(|c| c.resolve(ev.cgroup_id));
+            t.cgroup_resolved = resolved.is_some();
+            t.container = resolved.flatten();
+            if let (Some(c), Some(api)) = (&t.container, &self.containerd) {
+                if let Some(ns) = &c.namespace {
+                    api.request(ns, &c.id);
+                }
+            }
         }
         t
     }

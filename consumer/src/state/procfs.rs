@@ -85,6 +85,7 @@ fn read_thread(base: &Path, pid: u32, tid: u32, boot_ns: u64) -> Option<Thread> 
         env: Vec::new(),
         // Resolved from the first event's cgroup id.
         cgroup_id: 0,
+        cgroup_resolved: false,
         container: None,
     })
 }
