@@ -47,6 +47,8 @@ pub struct Engine {
     matching: Matching,
     min_priority: Priority,
     hits: Vec<AtomicU64>,
+    /// `osprey_alerts_total` per rule, looked up once.
+    alert_counters: Vec<prometheus::IntCounter>,
 }
 
 impl Engine {
@@ -69,7 +71,17 @@ impl Engine {
             list.dedup();
         }
         let hits = rules.iter().map(|_| AtomicU64::new(0)).collect();
-        Self { rules, by_kind, any_kind, matching, min_priority, hits }
+        let alert_counters = rules
+            .iter()
+            .map(|r| {
+                crate::metrics::METRICS.alerts.with_label_values(&[
+                    r.name.as_str(),
+                    r.priority.as_str(),
+                    r.source.as_str(),
+                ])
+            })
+            .collect();
+        Self { rules, by_kind, any_kind, matching, min_priority, hits, alert_counters }
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -109,10 +121,7 @@ impl Engine {
             let rule = &self.rules[i];
             if rule.filter.eval(ev) {
                 self.hits[i].fetch_add(1, Ordering::Relaxed);
-                crate::metrics::METRICS
-                    .alerts
-                    .with_label_values(&[rule.name.as_str(), rule.priority.as_str(), rule.source.as_str()])
-                    .inc();
+                self.alert_counters[i].inc();
                 on_alert(Alert {
                     hostname: hostname.to_string(),
                     output: format!(

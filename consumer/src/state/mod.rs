@@ -234,7 +234,9 @@ impl State {
         t.tid = ev.tid;
         t.pid = ev.pid;
         t.ppid = ev.ppid;
-        t.comm.clone_from(&ev.comm);
+        if t.comm != ev.comm {
+            t.comm.clone_from(&ev.comm);
+        }
         t.uid = ev.uid;
         t.gid = ev.gid;
         t.loginuid = ev.loginuid;
@@ -325,14 +327,17 @@ impl State {
             // open, openat, openat2, creat, memfd_create
             2 | 257 | 437 | 85 | 319 => {
                 let raw = text("name").unwrap_or_default();
+                let flags = match ev.arg("flags") {
+                    Some(Arg::Str(f)) => f.as_str(),
+                    _ => "",
+                };
                 let (kind, path) = if nr == 319 {
                     (FdKind::Memfd, format!("memfd:{raw}"))
                 } else {
-                    let flags = text("flags").unwrap_or_default();
                     let kind = if flags.contains("O_DIRECTORY") { FdKind::Directory } else { FdKind::File };
                     (kind, self.resolve_path(ev, &raw, int("dirfd")))
                 };
-                let cloexec = text("flags").is_some_and(|f| f.contains("O_CLOEXEC"));
+                let cloexec = flags.contains("O_CLOEXEC");
                 self.fds.entry(ev.pid).or_default().insert(res, Fd::file(kind, path, raw, cloexec));
             }
             // socket
@@ -479,6 +484,17 @@ fn parse_falco_addr(s: &str) -> Option<SocketAddr> {
 
 /// Lexically normalizes an absolute path (`.`, `..`, duplicate slashes).
 pub fn normalize(path: &str) -> String {
+    // Most paths are already clean: no allocation beyond the copy.
+    let clean = path.starts_with('/')
+        && !path.contains("//")
+        && !path.contains("/./")
+        && !path.contains("/../")
+        && !path.ends_with("/.")
+        && !path.ends_with("/..")
+        && (path.len() == 1 || !path.ends_with('/'));
+    if clean {
+        return path.to_string();
+    }
     let mut parts: Vec<&str> = Vec::new();
     for part in path.split('/') {
         match part {
@@ -550,6 +566,9 @@ mod tests {
             ],
         ));
         assert_eq!(s.fd(11, 3).unwrap().path, "/etc/shadow");
+        assert_eq!(normalize("/a/./b//c/../d/"), "/a/b/d");
+        assert_eq!(normalize("/usr/lib/x.so"), "/usr/lib/x.so");
+        assert_eq!(normalize("/"), "/");
         assert_eq!(s.ancestors(11)[0].exepath, "/usr/bin/bash");
         s.update(&ev(
             41,
