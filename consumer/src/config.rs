@@ -46,6 +46,9 @@ pub struct Config {
     pub program_output: crate::output::ProgramConfig,
     #[serde(default)]
     pub http_output: crate::output::HttpConfig,
+    /// Alerts kept in memory for the HTTP API (`/api/alerts`).
+    #[serde(default = "store_capacity")]
+    pub alert_store_capacity: usize,
     /// Alerts each non-stdout output may hold queued before it drops.
     #[serde(default = "queue_capacity")]
     pub outputs_queue_capacity: usize,
@@ -87,6 +90,10 @@ fn debug() -> Priority {
 
 fn containerd_socket() -> PathBuf {
     "/run/containerd/containerd.sock".into()
+}
+
+fn store_capacity() -> usize {
+    10_000
 }
 
 fn queue_capacity() -> usize {

@@ -1,5 +1,6 @@
-//! The HTTP server (tokio + hyper): `/healthz`, `/metrics` and the Kubernetes
-//! audit webhook `POST /k8s-audit`. Loopback by default; a bearer token guards it,
+//! The HTTP server (tokio + hyper): `/healthz`, `/metrics`, the alert API
+//! (`/api/alerts`, `/api/stats`, `/api/rules`) and the Kubernetes audit
+//! webhook `POST /k8s-audit`. Loopback by default; a bearer token guards it,
 //! and a non-loopback address without a token is refused unless allowed.
 
 use std::convert::Infallible;
@@ -108,10 +109,25 @@ impl AuditIngest {
     }
 }
 
+/// A loaded rule as `/api/rules` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RuleInfo {
+    pub name: String,
+    pub desc: String,
+    pub priority: &'static str,
+    pub source: &'static str,
+    pub enabled: bool,
+    pub tags: Vec<String>,
+    #[serde(skip)]
+    pub hits: Option<prometheus::IntCounter>,
+}
+
 /// What the handlers share.
 pub struct ServerState {
     pub config: HttpConfig,
     pub audit: Option<Arc<AuditIngest>>,
+    pub store: Arc<crate::output::store::AlertStore>,
+    pub rules: Vec<RuleInfo>,
     /// Set once capture is attached and rules are loaded.
     pub ready: AtomicBool,
 }
@@ -192,6 +208,26 @@ async fn handle(req: Request<Incoming>, state: Arc<ServerState>) -> Result<Respo
             .header("content-type", "text/plain; version=0.0.4")
             .body(Full::new(Bytes::from(METRICS.render())))
             .expect("valid response"),
+        (&Method::GET, "/api/alerts" | "/api/stats") => {
+            let query = req.uri().query().unwrap_or_default();
+            match crate::output::store::Query::parse(query) {
+                Ok(q) if path == "/api/alerts" => reply(StatusCode::OK, json!(state.store.query(&q))),
+                Ok(q) => reply(StatusCode::OK, json!(state.store.stats(&q))),
+                Err(e) => reply(StatusCode::BAD_REQUEST, json!({"error": e})),
+            }
+        }
+        (&Method::GET, "/api/rules") => {
+            let rules: Vec<serde_json::Value> = state
+                .rules
+                .iter()
+                .map(|r| {
+                    let mut v = json!(r);
+                    v["hits"] = json!(r.hits.as_ref().map_or(0, |h| h.get()));
+                    v
+                })
+                .collect();
+            reply(StatusCode::OK, json!(rules))
+        }
         (&Method::GET, "/healthz") => {
             if state.ready.load(Ordering::Acquire) {
                 reply(StatusCode::OK, json!({"status": "ok"}))

@@ -230,3 +230,39 @@ fn webhook_over_tls() {
     assert_eq!(alerts.len(), 1);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn alert_api_filters_pages_and_counts() {
+    let dir = tmpdir("api");
+    let config = dir.join("osprey.yaml");
+    std::fs::write(&config, "stdout_output: {enabled: false}\n").unwrap();
+    let osprey = Osprey::start(&config);
+    for trace in ["create_nginx_pod_privileged", "create_nginx_pod_hostnetwork", "exec_pod", "delete_secret"] {
+        let body = std::fs::read(traces().join(format!("{trace}.json"))).unwrap();
+        assert_eq!(osprey.request("POST", "/k8s-audit", None, &body).0, 200);
+    }
+    let get = |path: &str| {
+        let (status, body) = osprey.request("GET", path, None, b"");
+        assert_eq!(status, 200, "{path}: {body}");
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()
+    };
+    let all = get("/api/alerts");
+    assert_eq!(all["total"], 4);
+    assert_eq!(all["alerts"][0]["rule"], "Osprey K8s Secret Deleted", "newest first");
+    assert_eq!(get("/api/alerts?priority=warning")["total"], 2);
+    assert_eq!(get("/api/alerts?rule=Osprey+K8s+Exec+Into+Pod")["total"], 1);
+    assert_eq!(get("/api/alerts?namespace=default&q=privileged")["total"], 1);
+    assert_eq!(get("/api/alerts?limit=1&offset=3")["alerts"][0]["rule"], "Osprey K8s Privileged Pod Created");
+    assert_eq!(get("/api/alerts?source=syscall")["total"], 0);
+    let stats = get("/api/stats");
+    assert_eq!((stats["total"].as_u64(), stats["by_source"]["k8s_audit"].as_u64()), (Some(4), Some(4)));
+    assert_eq!(stats["by_priority"]["Warning"], 2);
+    let rules = get("/api/rules");
+    let exec = rules.as_array().unwrap().iter().find(|r| r["name"] == "Osprey K8s Exec Into Pod").unwrap();
+    assert_eq!((exec["hits"].as_u64(), exec["source"].as_str()), (Some(1), Some("k8s_audit")));
+    let (status, body) = osprey.request("GET", "/api/alerts?priority=loud", None, b"");
+    assert_eq!(status, 400);
+    assert!(body.contains("priority"), "{body}");
+    osprey.stop();
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -62,8 +62,11 @@ pub fn run(args: RunArgs) -> Result<()> {
     }
     let reopen = Arc::new(AtomicBool::new(false));
     signal_hook::flag::register(signal_hook::consts::SIGHUP, reopen.clone())?;
-    let outputs = Arc::new(crate::output::from_config(&config, &syscalls.state.hostname, reopen)?);
+    let store = Arc::new(crate::output::store::AlertStore::new(config.alert_store_capacity));
+    let outputs = Arc::new(crate::output::from_config(&config, &syscalls.state.hostname, reopen, store.clone())?);
     let audit_engine = build_engine(&args.rules, Some(&config), Source::K8sAudit)?;
+    let mut rule_infos = syscalls.engine.rule_infos();
+    rule_infos.extend(audit_engine.rule_infos());
     eprintln!(
         "osprey: {} syscall rules, {} k8s audit rules loaded",
         syscalls.engine.rules().len(),
@@ -79,6 +82,8 @@ pub fn run(args: RunArgs) -> Result<()> {
     let server = Arc::new(ServerState {
         config: config.http.clone(),
         audit: config.k8s_audit.webhook.then(|| audit.clone()),
+        store,
+        rules: rule_infos,
         ready: AtomicBool::new(false),
     });
     if config.http.enabled {

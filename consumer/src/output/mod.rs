@@ -6,6 +6,7 @@
 //! `osprey_output_total{outcome="dropped"}`); nothing else waits for it.
 
 pub mod sinks;
+pub mod store;
 
 use std::io::Write;
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
@@ -161,6 +162,7 @@ pub fn from_config(
     config: &crate::config::Config,
     hostname: &str,
     reopen: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    store: std::sync::Arc<store::AlertStore>,
 ) -> anyhow::Result<Outputs> {
     use anyhow::Context;
     let format = Format {
@@ -169,7 +171,7 @@ pub fn from_config(
         include_tags: config.json_include_tags_property,
     };
     let cap = config.outputs_queue_capacity;
-    let mut outputs: Vec<Box<dyn Output>> = Vec::new();
+    let mut outputs: Vec<Box<dyn Output>> = vec![Box::new(store)];
     if config.stdout_output.enabled {
         outputs.push(Box::new(Stdout::new(format)));
     }

@@ -88,6 +88,23 @@ impl Engine {
         &self.rules
     }
 
+    /// The loaded rules for `/api/rules`, with their alert counters.
+    pub fn rule_infos(&self) -> Vec<crate::server::RuleInfo> {
+        self.rules
+            .iter()
+            .zip(&self.alert_counters)
+            .map(|(r, c)| crate::server::RuleInfo {
+                name: r.name.clone(),
+                desc: r.desc.trim().to_string(),
+                priority: r.priority.as_str(),
+                source: r.source.as_str(),
+                enabled: r.enabled,
+                tags: r.tags.clone(),
+                hits: Some(c.clone()),
+            })
+            .collect()
+    }
+
     pub fn hits(&self, index: usize) -> u64 {
         self.hits[index].load(Ordering::Relaxed)
     }

@@ -1,0 +1,222 @@
+//! The alert store: the last N alerts in memory, queried by the HTTP API
+//! (`/api/alerts`, `/api/stats`). It is an output like any other.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+use super::Output;
+use crate::rules::engine::Alert;
+use crate::rules::loader::Priority;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Stored {
+    /// Increasing from 1 for the life of the process.
+    pub id: u64,
+    /// ns since the epoch (from the alert's time).
+    pub ts_ns: u64,
+    #[serde(flatten)]
+    pub alert: Alert,
+}
+
+/// Filters of `/api/alerts` (all optional, combined with "and").
+#[derive(Debug, Default, Clone)]
+pub struct Query {
+    pub since_ns: Option<u64>,
+    pub until_ns: Option<u64>,
+    /// At least this severe.
+    pub min_priority: Option<Priority>,
+    pub rule: Option<String>,
+    pub source: Option<String>,
+    pub tag: Option<String>,
+    pub container: Option<String>,
+    pub pod: Option<String>,
+    pub namespace: Option<String>,
+    /// Case-insensitive substring of the output.
+    pub text: Option<String>,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+impl Query {
+    /// Parses a URL query string; the error names the bad parameter.
+    pub fn parse(query: &str) -> Result<Self, String> {
+        let mut q = Query { limit: 100, ..Default::default() };
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let v = url_decode(v);
+            let num = |v: &str| v.parse::<u64>().map_err(|_| format!("query parameter '{k}': '{v}' is not a number"));
+            match k {
+                "since" => q.since_ns = Some(num(&v)?),
+                "until" => q.until_ns = Some(num(&v)?),
+                "priority" => {
+                    q.min_priority = Some(
+                        Priority::parse(&v)
+                            .ok_or_else(|| format!("query parameter 'priority': '{v}' is not a priority"))?,
+                    )
+                }
+                "rule" => q.rule = Some(v),
+                "source" => q.source = Some(v),
+                "tag" => q.tag = Some(v),
+                "container" => q.container = Some(v),
+                "pod" => q.pod = Some(v),
+                "namespace" => q.namespace = Some(v),
+                "q" => q.text = Some(v.to_lowercase()),
+                "limit" => q.limit = (num(&v)? as usize).min(10_000),
+                "offset" => q.offset = num(&v)? as usize,
+                other => return Err(format!("unknown query parameter '{other}'")),
+            }
+        }
+        Ok(q)
+    }
+
+    fn matches(&self, s: &Stored) -> bool {
+        let a = &s.alert;
+        let field = |names: &[&str]| -> Option<String> {
+            names.iter().find_map(|n| a.output_fields.get(*n)).and_then(|v| v.as_str()).map(str::to_string)
+        };
+        self.since_ns.is_none_or(|t| s.ts_ns >= t)
+            && self.until_ns.is_none_or(|t| s.ts_ns < t)
+            && self.min_priority.is_none_or(|p| a.priority <= p)
+            && self.rule.as_ref().is_none_or(|r| &a.rule == r)
+            && self.source.as_ref().is_none_or(|src| a.source == src)
+            && self.tag.as_ref().is_none_or(|t| a.tags.contains(t))
+            && self.container.as_ref().is_none_or(|c| field(&["container.id", "container.name"]).as_ref() == Some(c))
+            && self
+                .pod
+                .as_ref()
+                .is_none_or(|p| field(&["k8s.pod.name", "ka.target.name", "ka.resp.name"]).as_ref() == Some(p))
+            && self
+                .namespace
+                .as_ref()
+                .is_none_or(|n| field(&["k8s.ns.name", "ka.target.namespace"]).as_ref() == Some(n))
+            && self.text.as_ref().is_none_or(|t| a.output.to_lowercase().contains(t))
+    }
+}
+
+fn url_decode(s: &str) -> String {
+    let mut out = Vec::new();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                if let Some(v) = hex {
+                    out.push(v);
+                    i += 2;
+                } else {
+                    out.push(b'%');
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[derive(Debug, Serialize)]
+pub struct Page {
+    pub total: usize,
+    pub alerts: Vec<Stored>,
+}
+
+#[derive(Debug, Serialize, Default)]
+pub struct Stats {
+    pub total: usize,
+    pub by_priority: BTreeMap<String, usize>,
+    pub by_rule: BTreeMap<String, usize>,
+    pub by_source: BTreeMap<String, usize>,
+    /// Alerts per minute (ns timestamp of the minute → count).
+    pub per_minute: BTreeMap<u64, usize>,
+}
+
+/// The last `capacity` alerts.
+pub struct AlertStore {
+    capacity: usize,
+    inner: Mutex<(u64, VecDeque<Stored>)>,
+}
+
+impl AlertStore {
+    pub fn new(capacity: usize) -> Self {
+        Self { capacity: capacity.max(1), inner: Mutex::new((0, VecDeque::new())) }
+    }
+
+    /// Newest first.
+    pub fn query(&self, q: &Query) -> Page {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let hits: Vec<&Stored> = inner.1.iter().rev().filter(|s| q.matches(s)).collect();
+        Page { total: hits.len(), alerts: hits.into_iter().skip(q.offset).take(q.limit).cloned().collect() }
+    }
+
+    pub fn stats(&self, q: &Query) -> Stats {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut st = Stats::default();
+        for s in inner.1.iter().filter(|s| q.matches(s)) {
+            st.total += 1;
+            *st.by_priority.entry(s.alert.priority.as_str().to_string()).or_default() += 1;
+            *st.by_rule.entry(s.alert.rule.clone()).or_default() += 1;
+            *st.by_source.entry(s.alert.source.to_string()).or_default() += 1;
+            *st.per_minute.entry(s.ts_ns - s.ts_ns % 60_000_000_000).or_default() += 1;
+        }
+        st
+    }
+}
+
+impl Output for std::sync::Arc<AlertStore> {
+    fn emit(&self, alert: &Alert) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.0 += 1;
+        let id = inner.0;
+        let ts_ns = crate::rules::time::parse_rfc3339(&alert.time).unwrap_or(0);
+        if inner.1.len() == self.capacity {
+            inner.1.pop_front();
+        }
+        inner.1.push_back(Stored { id, ts_ns, alert: alert.clone() });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(rule: &str, priority: Priority, minute: u64, pod: &str) -> Alert {
+        let mut fields = serde_json::Map::new();
+        fields.insert("k8s.pod.name".into(), pod.into());
+        Alert {
+            hostname: "h".into(),
+            output: format!("{rule} happened"),
+            output_fields: fields,
+            priority,
+            rule: rule.into(),
+            source: "syscall",
+            tags: vec!["t1".into()],
+            time: crate::rules::time::rfc3339(minute * 60_000_000_000 + 5),
+        }
+    }
+
+    #[test]
+    fn bounded_filtered_and_paged() {
+        let store = std::sync::Arc::new(AlertStore::new(3));
+        store.emit(&alert("a", Priority::Notice, 1, "p1"));
+        store.emit(&alert("b", Priority::Critical, 1, "p2"));
+        store.emit(&alert("a", Priority::Warning, 2, "p1"));
+        store.emit(&alert("c", Priority::Debug, 3, "p3"));
+        let all = store.query(&Query::parse("").unwrap());
+        assert_eq!(all.total, 3, "oldest evicted");
+        assert_eq!(all.alerts[0].alert.rule, "c", "newest first");
+        assert_eq!(all.alerts[0].id, 4);
+        assert_eq!(store.query(&Query::parse("priority=warning").unwrap()).total, 2);
+        assert_eq!(store.query(&Query::parse("rule=a&pod=p1").unwrap()).total, 1);
+        assert_eq!(store.query(&Query::parse("q=B+HAPP").unwrap()).total, 1);
+        assert_eq!(store.query(&Query::parse("limit=1&offset=1").unwrap()).alerts[0].alert.rule, "a");
+        assert_eq!(store.query(&Query::parse(&format!("since={}", 2 * 60_000_000_000u64)).unwrap()).total, 2);
+        let st = store.stats(&Query::default());
+        assert_eq!((st.total, st.by_rule["a"], st.per_minute.len()), (3, 1, 3));
+        assert!(Query::parse("priority=loud").unwrap_err().contains("priority"));
+        assert!(Query::parse("bogus=1").unwrap_err().contains("bogus"));
+    }
+}
