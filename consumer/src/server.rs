@@ -18,6 +18,9 @@ use crate::metrics::METRICS;
 use crate::output::Outputs;
 use crate::pipeline::AuditPipeline;
 
+/// The web UI: one self-contained page (no CDN; works offline).
+const UI: &str = include_str!("../ui/index.html");
+
 fn default_listen() -> SocketAddr {
     "127.0.0.1:8765".parse().expect("valid address")
 }
@@ -199,6 +202,14 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 async fn handle(req: Request<Incoming>, state: Arc<ServerState>) -> Result<Response<Full<Bytes>>, Infallible> {
     use serde_json::json;
+    // The UI page holds no data: it reads the token from its URL fragment
+    // (#token=…) and sends it with every API call.
+    if req.method() == Method::GET && req.uri().path() == "/" {
+        return Ok(Response::builder()
+            .header("content-type", "text/html; charset=utf-8")
+            .body(Full::new(Bytes::from_static(UI.as_bytes())))
+            .expect("valid response"));
+    }
     if !authorized(&req, &state.config.token) {
         return Ok(reply(StatusCode::UNAUTHORIZED, json!({"error": "missing or wrong bearer token"})));
     }

@@ -266,3 +266,56 @@ fn alert_api_filters_pages_and_counts() {
     osprey.stop();
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The web UI in a real headless Chromium (Debian's package, installed by
+/// scripts/test.sh): it loads, runs its script, fills the table from the API
+/// with the filter from its URL, and renders (screenshot kept as an artifact).
+#[test]
+fn web_ui_in_headless_chromium() {
+    let chromium = Path::new("/usr/bin/chromium");
+    assert!(chromium.exists(), "chromium missing: scripts/test.sh installs Debian's chromium package");
+    let dir = tmpdir("ui");
+    let config = dir.join("osprey.yaml");
+    std::fs::write(&config, "stdout_output: {enabled: false}\n").unwrap();
+    let osprey = Osprey::start(&config);
+    for trace in ["create_nginx_pod_privileged", "exec_pod", "delete_secret"] {
+        let body = std::fs::read(traces().join(format!("{trace}.json"))).unwrap();
+        assert_eq!(osprey.request("POST", "/k8s-audit", None, &body).0, 200);
+    }
+    let run = |url: &str, extra: &[&str]| {
+        let out = Command::new(chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--virtual-time-budget=5000",
+                "--window-size=1400,900",
+            ])
+            .arg(format!("--user-data-dir={}", dir.join("profile").display()))
+            .args(extra)
+            .arg(url)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let base = format!("http://{}/", osprey.addr);
+    let dom = run(&format!("{base}?priority=Notice"), &["--dump-dom"]);
+    assert!(dom.contains("<h1>OSPREY</h1>"), "page did not load: {}", &dom[..dom.len().min(500)]);
+    assert!(
+        dom.contains("Osprey K8s Privileged Pod Created") && dom.contains("Osprey K8s Exec Into Pod"),
+        "table empty"
+    );
+    assert!(dom.contains("3 of 3 alerts"), "paging line missing");
+    let filtered = run(&format!("{base}?rule=Osprey+K8s+Secret+Deleted"), &["--dump-dom"]);
+    assert!(filtered.contains("1 of 1 alerts"), "filter from the URL not applied");
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("osprey-ui.png");
+    run(&base, &[&format!("--screenshot={}", shot.display())]);
+    assert!(std::fs::metadata(&shot).is_ok_and(|m| m.len() > 10_000), "no screenshot");
+    osprey.stop();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
