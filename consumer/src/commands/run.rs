@@ -191,6 +191,8 @@ fn capture(
         |batch| {
             if state_published.elapsed() >= Duration::from_secs(1) {
                 pipeline.publish_metrics();
+                // /etc/passwd and /etc/group are re-read when they change.
+                pipeline.state.users.refresh();
                 state_published = Instant::now();
             }
             for raw in batch.drain(..) {
