@@ -1,86 +1,14 @@
 //! `osprey run --no-kernel` as a Kubernetes audit receiver: the webhook over a
 //! real socket, and the audit log file source across a restart.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Osprey {
-    child: Child,
-    addr: String,
-    stderr: BufReader<std::process::ChildStderr>,
-}
-
-impl Osprey {
-    fn start(config: &Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_osprey"))
-            .args(["run", "--no-kernel", "--listen", "127.0.0.1:0", "--config"])
-            .arg(config)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut addr = String::new();
-        let mut line = String::new();
-        while stderr.read_line(&mut line).unwrap() > 0 {
-            if let Some(a) = line.trim().strip_prefix("osprey: http listening on ") {
-                addr = a.to_string();
-                break;
-            }
-            line.clear();
-        }
-        assert!(!addr.is_empty(), "no listen address");
-        Osprey { child, addr, stderr }
-    }
-
-    /// (status, body) of one request.
-    fn request(&self, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
-        let mut s = TcpStream::connect(&self.addr).unwrap();
-        let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-        write!(
-            s,
-            "{method} {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        )
-        .unwrap();
-        s.write_all(body).unwrap();
-        let mut resp = String::new();
-        s.read_to_string(&mut resp).unwrap();
-        let status = resp.split_whitespace().nth(1).unwrap().parse().unwrap();
-        (status, resp.split("\r\n\r\n").nth(1).unwrap_or_default().to_string())
-    }
-
-    /// Stops it and returns (alerts, stderr).
-    fn stop(mut self) -> (Vec<serde_json::Value>, String) {
-        interrupt(self.child.id());
-        let mut out = String::new();
-        self.child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
-        let mut err = String::new();
-        self.stderr.read_to_string(&mut err).unwrap();
-        self.child.wait().unwrap();
-        (out.lines().map(|l| serde_json::from_str(l).unwrap()).collect(), err)
-    }
-}
-
-fn interrupt(pid: u32) {
-    Command::new("kill").args(["-INT", &pid.to_string()]).status().unwrap();
-}
-
-fn traces() -> PathBuf {
-    std::env::var_os("OSPREY_COMPAT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/compat"))
-        .join("k8s-audit/traces")
-}
-
-fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("osprey-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use common::{tmpdir, traces, Osprey};
 
 #[test]
 fn webhook_accepts_event_lists_and_rejects_bad_input() {

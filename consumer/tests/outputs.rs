@@ -1,27 +1,19 @@
 //! Falco's built-in outputs from `osprey run`: file (with SIGHUP reopen),
 //! program, syslog over UDP and HTTP POST, all fed by audit alerts.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn traces() -> PathBuf {
-    std::env::var_os("OSPREY_COMPAT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/compat"))
-        .join("k8s-audit/traces")
-}
+use common::{traces, Osprey};
 
-fn post(addr: &str, body: &[u8]) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    write!(s, "POST /k8s-audit HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())
-        .unwrap();
-    s.write_all(body).unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
-    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+fn post(osprey: &Osprey, body: &[u8]) {
+    let (status, reply) = osprey.request("POST", "/k8s-audit", None, body);
+    assert_eq!(status, 200, "{reply}");
 }
 
 fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
@@ -60,23 +52,9 @@ fn file_program_syslog_and_http_outputs() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_osprey"))
-        .args(["run", "--no-kernel", "--listen", "127.0.0.1:0", "--config"])
-        .arg(&config)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    let addr = loop {
-        line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "osprey exited");
-        if let Some(a) = line.trim().strip_prefix("osprey: http listening on ") {
-            break a.to_string();
-        }
-    };
+    let osprey = Osprey::start(&config);
     let event = std::fs::read(traces().join("create_nginx_pod_privileged.json")).unwrap();
-    post(&addr, &event);
+    post(&osprey, &event);
 
     // HTTP: one POST with the JSON alert.
     let (mut conn, _) = http.accept().unwrap();
@@ -107,9 +85,9 @@ fn file_program_syslog_and_http_outputs() {
 
     // Rotation: move the file away, SIGHUP, and the next alert lands in a new file.
     std::fs::rename(&file, dir.join("alerts.json.1")).unwrap();
-    Command::new("kill").args(["-HUP", &child.id().to_string()]).status().unwrap();
+    Command::new("kill").args(["-HUP", &osprey.child.id().to_string()]).status().unwrap();
     std::thread::sleep(Duration::from_millis(100));
-    post(&addr, &event);
+    post(&osprey, &event);
     let _ = http.accept().map(|(mut c, _)| {
         let _ = c.read(&mut buf);
         let _ = c.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
@@ -118,8 +96,7 @@ fn file_program_syslog_and_http_outputs() {
     assert_eq!(lines(&dir.join("alerts.json.1")), 1);
     wait_until("the second piped alert", || lines(&piped) == 2);
 
-    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    assert!(child.wait().unwrap().success());
+    osprey.stop();
     let alert: serde_json::Value = serde_json::from_str(std::fs::read_to_string(&file).unwrap().trim()).unwrap();
     assert_eq!(alert["source"], "k8s_audit");
     std::fs::remove_dir_all(&dir).unwrap();
@@ -164,30 +141,15 @@ fn rsyslog_receives_alerts_over_tcp() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_osprey"))
-        .args(["run", "--no-kernel", "--listen", "127.0.0.1:0", "--config"])
-        .arg(&config)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    let addr = loop {
-        line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "osprey exited");
-        if let Some(a) = line.trim().strip_prefix("osprey: http listening on ") {
-            break a.to_string();
-        }
-    };
-    post(&addr, &std::fs::read(traces().join("create_nginx_pod_hostnetwork.json")).unwrap());
+    let osprey = Osprey::start(&config);
+    post(&osprey, &std::fs::read(traces().join("create_nginx_pod_hostnetwork.json")).unwrap());
     wait_until("rsyslog to write the alert", || {
         std::fs::read_to_string(&received).is_ok_and(|s| s.contains("Osprey K8s Host Namespace Pod Created"))
     });
     let got = std::fs::read_to_string(&received).unwrap();
     let ours = got.lines().find(|l| l.contains("Host Namespace")).unwrap();
     assert!(ours.starts_with("local0.warning osprey "), "{ours}");
-    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    child.wait().unwrap();
+    osprey.stop();
     rsyslog.kill().unwrap();
     rsyslog.wait().unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
