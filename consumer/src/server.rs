@@ -182,11 +182,36 @@ async fn serve(listener: std::net::TcpListener, tls: Option<tokio_rustls::TlsAcc
     }
 }
 
-fn reply(status: StatusCode, body: serde_json::Value) -> Response<Full<Bytes>> {
+type Body = http_body_util::combinators::BoxBody<Bytes, Infallible>;
+
+fn reply(status: StatusCode, body: serde_json::Value) -> Response<Body> {
     Response::builder()
         .status(status)
         .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(body.to_string())))
+        .body(Full::new(Bytes::from(body.to_string())).boxed())
+        .expect("valid response")
+}
+
+/// Server-sent events: one `data:` line of JSON per new alert that matches.
+fn alert_stream(state: &ServerState, query: crate::output::store::Query) -> Response<Body> {
+    use tokio::sync::broadcast::error::RecvError;
+    let rx = state.store.subscribe();
+    let events = futures_util::stream::unfold((rx, query), |(mut rx, query)| async move {
+        loop {
+            match rx.recv().await {
+                Ok(a) if query.matches(&a) => {
+                    let line = format!("data: {}\n\n", serde_json::to_string(&*a).unwrap_or_default());
+                    return Some((Ok(hyper::body::Frame::data(Bytes::from(line))), (rx, query)));
+                }
+                Ok(_) | Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    });
+    Response::builder()
+        .header("content-type", "text/event-stream")
+        .header("cache-control", "no-cache")
+        .body(http_body_util::StreamBody::new(events).boxed())
         .expect("valid response")
 }
 
@@ -200,14 +225,14 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn handle(req: Request<Incoming>, state: Arc<ServerState>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn handle(req: Request<Incoming>, state: Arc<ServerState>) -> Result<Response<Body>, Infallible> {
     use serde_json::json;
     // The UI page holds no data: it reads the token from its URL fragment
     // (#token=…) and sends it with every API call.
     if req.method() == Method::GET && req.uri().path() == "/" {
         return Ok(Response::builder()
             .header("content-type", "text/html; charset=utf-8")
-            .body(Full::new(Bytes::from_static(UI.as_bytes())))
+            .body(Full::new(Bytes::from_static(UI.as_bytes())).boxed())
             .expect("valid response"));
     }
     if !authorized(&req, &state.config.token) {
@@ -217,8 +242,14 @@ async fn handle(req: Request<Incoming>, state: Arc<ServerState>) -> Result<Respo
     Ok(match (req.method(), path.as_str()) {
         (&Method::GET, "/metrics") => Response::builder()
             .header("content-type", "text/plain; version=0.0.4")
-            .body(Full::new(Bytes::from(METRICS.render())))
+            .body(Full::new(Bytes::from(METRICS.render())).boxed())
             .expect("valid response"),
+        (&Method::GET, "/api/alerts/stream") => {
+            match crate::output::store::Query::parse(req.uri().query().unwrap_or_default()) {
+                Ok(q) => alert_stream(&state, q),
+                Err(e) => reply(StatusCode::BAD_REQUEST, json!({"error": e})),
+            }
+        }
         (&Method::GET, "/api/alerts" | "/api/stats") => {
             let query = req.uri().query().unwrap_or_default();
             match crate::output::store::Query::parse(query) {

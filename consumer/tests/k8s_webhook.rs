@@ -232,18 +232,52 @@ fn web_ui_in_headless_chromium() {
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let base = format!("http://{}/", osprey.addr);
-    let dom = run(&format!("{base}?priority=Notice"), &["--dump-dom"]);
+    // #live=0: an open event stream would keep headless Chromium from settling.
+    let dom = run(&format!("{base}?priority=Notice#live=0"), &["--dump-dom"]);
     assert!(dom.contains("<h1>OSPREY</h1>"), "page did not load: {}", &dom[..dom.len().min(500)]);
     assert!(
         dom.contains("Osprey K8s Privileged Pod Created") && dom.contains("Osprey K8s Exec Into Pod"),
         "table empty"
     );
     assert!(dom.contains("3 of 3 alerts"), "paging line missing");
-    let filtered = run(&format!("{base}?rule=Osprey+K8s+Secret+Deleted"), &["--dump-dom"]);
+    let filtered = run(&format!("{base}?rule=Osprey+K8s+Secret+Deleted#live=0"), &["--dump-dom"]);
     assert!(filtered.contains("1 of 1 alerts"), "filter from the URL not applied");
     let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("osprey-ui.png");
-    run(&base, &[&format!("--screenshot={}", shot.display())]);
+    run(&format!("{base}#live=0"), &[&format!("--screenshot={}", shot.display())]);
     assert!(std::fs::metadata(&shot).is_ok_and(|m| m.len() > 10_000), "no screenshot");
+    osprey.stop();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `/api/alerts/stream` pushes matching alerts as server-sent events.
+#[test]
+fn alert_stream_pushes_matching_alerts() {
+    use std::io::Read;
+    let dir = tmpdir("sse");
+    let config = dir.join("osprey.yaml");
+    std::fs::write(&config, "stdout_output: {enabled: false}\n").unwrap();
+    let osprey = Osprey::start(&config);
+    let mut sse = std::net::TcpStream::connect(&osprey.addr).unwrap();
+    write!(sse, "GET /api/alerts/stream?priority=warning HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    sse.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut got = String::new();
+    let mut buf = [0u8; 4096];
+    while !got.contains("\r\n\r\n") {
+        let n = sse.read(&mut buf).unwrap();
+        got.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    assert!(got.contains("content-type: text/event-stream"), "{got}");
+    for trace in ["exec_pod", "create_nginx_pod_privileged"] {
+        let body = std::fs::read(traces().join(format!("{trace}.json"))).unwrap();
+        assert_eq!(osprey.request("POST", "/k8s-audit", None, &body).0, 200);
+    }
+    while !got.contains("Privileged Pod") {
+        let n = sse.read(&mut buf).unwrap();
+        assert!(n > 0, "stream closed");
+        got.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    assert!(got.contains("data: {") && !got.contains("Exec Into Pod"), "the Notice alert is filtered out: {got}");
+    drop(sse);
     osprey.stop();
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -71,7 +71,7 @@ impl Query {
         Ok(q)
     }
 
-    fn matches(&self, s: &Stored) -> bool {
+    pub fn matches(&self, s: &Stored) -> bool {
         let a = &s.alert;
         let field = |names: &[&str]| -> Option<String> {
             names.iter().find_map(|n| a.output_fields.get(*n)).and_then(|v| v.as_str()).map(str::to_string)
@@ -134,15 +134,22 @@ pub struct Stats {
     pub per_minute: BTreeMap<u64, usize>,
 }
 
-/// The last `capacity` alerts.
+/// The last `capacity` alerts, and a feed of new ones for live views.
 pub struct AlertStore {
     capacity: usize,
     inner: Mutex<(u64, VecDeque<Stored>)>,
+    live: tokio::sync::broadcast::Sender<std::sync::Arc<Stored>>,
 }
 
 impl AlertStore {
     pub fn new(capacity: usize) -> Self {
-        Self { capacity: capacity.max(1), inner: Mutex::new((0, VecDeque::new())) }
+        let (live, _) = tokio::sync::broadcast::channel(1024);
+        Self { capacity: capacity.max(1), inner: Mutex::new((0, VecDeque::new())), live }
+    }
+
+    /// New alerts as they are stored (a slow subscriber skips, never blocks).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<std::sync::Arc<Stored>> {
+        self.live.subscribe()
     }
 
     /// Newest first.
@@ -175,7 +182,9 @@ impl Output for std::sync::Arc<AlertStore> {
         if inner.1.len() == self.capacity {
             inner.1.pop_front();
         }
-        inner.1.push_back(Stored { id, ts_ns, alert: alert.clone() });
+        let stored = Stored { id, ts_ns, alert: alert.clone() };
+        let _ = self.live.send(std::sync::Arc::new(stored.clone()));
+        inner.1.push_back(stored);
     }
 }
 

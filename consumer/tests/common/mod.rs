@@ -64,6 +64,14 @@ impl Osprey {
     }
 }
 
+/// A failed test must not leave osprey running.
+impl Drop for Osprey {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 pub fn interrupt(pid: u32) {
     Command::new("kill").args(["-INT", &pid.to_string()]).status().unwrap();
 }
