@@ -24,10 +24,14 @@ test_packages() {
   command -v openssl >/dev/null || missing+=(openssl)
   command -v curl >/dev/null || missing+=(curl)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+  [ -x /usr/bin/prometheus ] || missing+=(prometheus)
   [ ${#missing[@]} -eq 0 ] && return
   if [ "$(id -u)" = 0 ]; then
     log "installing test packages: ${missing[*]}"
+    # policy-rc.d: packages must not start their services on the host.
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    rm -f /usr/sbin/policy-rc.d
   else
     log "missing test packages (install as root): ${missing[*]}"
   fi
