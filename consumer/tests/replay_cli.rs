@@ -63,3 +63,37 @@ fn broken_rule_files_fail_with_reasons() {
     assert!(err.contains("bad.yaml:1:1: error: rule 'r': 'proc.nam' is not a supported filter field"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `--serve` keeps the API and UI up after the replay, holding its alerts.
+#[test]
+fn replay_serve_exposes_the_alerts() {
+    use std::io::Read;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = std::env::temp_dir().join(format!("osprey-serve-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("events.jsonl");
+    std::fs::write(&input, SHADOW).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_osprey"))
+        .args(["replay", "--input"])
+        .arg(&input)
+        .args(["--serve", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let body = loop {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            write!(s, "GET /api/alerts HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+            let mut resp = String::new();
+            s.read_to_string(&mut resp).unwrap();
+            break resp;
+        }
+        assert!(std::time::Instant::now() < deadline, "replay --serve never listened");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(body.contains("\"total\":1") && body.contains("Osprey Shadow File Read"), "{body}");
+    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(child.wait().unwrap().success());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -9,8 +9,14 @@ use anyhow::{bail, Context, Result};
 use super::engine_setup::{build_engine, build_syscall_pipeline, RuleOptions};
 use crate::decode;
 use crate::event::Event;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crate::output::store::AlertStore;
+use crate::output::Output;
 use crate::pipeline::AuditPipeline;
 use crate::rules::fields::Source;
+use crate::server::{HttpConfig, RuleInfo, ServerState};
 use crate::source::capture_file::CaptureReader;
 use crate::source::EventSource;
 
@@ -24,23 +30,46 @@ pub struct ReplayArgs {
     /// Input file, or - for standard input.
     #[arg(long)]
     pub input: PathBuf,
+    /// Afterwards, keep the HTTP API and web UI up at this address to explore
+    /// the alerts (until SIGINT).
+    #[arg(long)]
+    pub serve: Option<std::net::SocketAddr>,
 }
 
 pub fn run(args: ReplayArgs) -> Result<()> {
-    match args.source.as_str() {
-        "syscall" => replay_syscalls(&args),
-        "k8s_audit" => replay_audit(&args),
+    let store = Arc::new(AlertStore::new(1_000_000));
+    let rules = match args.source.as_str() {
+        "syscall" => replay_syscalls(&args, &store)?,
+        "k8s_audit" => replay_audit(&args, &store)?,
         other => bail!("--source: unknown source '{other}' (syscall, k8s_audit)"),
+    };
+    let Some(listen) = args.serve else { return Ok(()) };
+    let server = Arc::new(ServerState {
+        config: HttpConfig { listen, ..HttpConfig::default() },
+        audit: None,
+        store,
+        rules,
+        ready: AtomicBool::new(true),
+    });
+    let addr = crate::server::spawn(server)?;
+    eprintln!("osprey: serving the replayed alerts on http://{addr}/ (Ctrl-C to stop)");
+    let stop = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGINT, stop.clone())?;
+    signal_hook::flag::register(signal_hook::consts::SIGTERM, stop.clone())?;
+    while !stop.load(Ordering::Relaxed) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    Ok(())
 }
 
-fn replay_syscalls(args: &ReplayArgs) -> Result<()> {
+fn replay_syscalls(args: &ReplayArgs, store: &Arc<AlertStore>) -> Result<Vec<RuleInfo>> {
     let mut pipeline = build_syscall_pipeline(&args.rules, None)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut emit = |alert: crate::rules::engine::Alert| {
         let _ = serde_json::to_writer(&mut out, &alert);
         let _ = out.write_all(b"\n");
+        store.emit(&alert);
     };
     let mut bad = 0u64;
     let is_capture = args.input.as_os_str() != "-" && {
@@ -93,11 +122,11 @@ fn replay_syscalls(args: &ReplayArgs) -> Result<()> {
     }
     out.flush()?;
     eprintln!("replay: {} events, {} alerts, {bad} skipped", pipeline.events, pipeline.alerts);
-    Ok(())
+    Ok(pipeline.engine.rule_infos())
 }
 
 /// Audit replay: a file holding one `Event`, an `EventList`, or JSON lines.
-fn replay_audit(args: &ReplayArgs) -> Result<()> {
+fn replay_audit(args: &ReplayArgs, store: &Arc<AlertStore>) -> Result<Vec<RuleInfo>> {
     let engine = build_engine(&args.rules, None, Source::K8sAudit)?;
     let mut pipeline = AuditPipeline::new(engine, crate::state::hostname());
     let mut text = String::new();
@@ -116,9 +145,10 @@ fn replay_audit(args: &ReplayArgs) -> Result<()> {
         pipeline.process(ev, |alert| {
             let _ = serde_json::to_writer(&mut out, &alert);
             let _ = out.write_all(b"\n");
+            store.emit(&alert);
         });
     }
     out.flush()?;
     eprintln!("replay: {} events, {} alerts, {} skipped", pipeline.events, pipeline.alerts, parsed.skipped.len());
-    Ok(())
+    Ok(pipeline.engine.rule_infos())
 }
