@@ -125,6 +125,18 @@ impl Config {
     }
 }
 
+/// `osprey config check`: parses the file, then checks what `osprey run`
+/// would build from it (rules, outputs).
+pub fn check(path: &Path) -> Result<()> {
+    let config = Config::load(path)?;
+    let rules = crate::commands::rules::load_rules_with_defaults(&config.rules_files)?;
+    let store = std::sync::Arc::new(crate::output::store::AlertStore::new(1));
+    let reopen = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    crate::output::from_config(&config, "check", reopen, store)?.flush();
+    println!("ok: {} ({} rules)", path.display(), rules.len());
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

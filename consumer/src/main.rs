@@ -22,6 +22,9 @@ enum Command {
     /// Validate or list rule files.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
+    /// Check a configuration file: every key, value and rule file it names.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// List the fields conditions and outputs can use.
     Fields {
         /// Only fields of this source (syscall, k8s_audit).
@@ -33,6 +36,12 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Load FILE as `osprey run` would, report what is wrong, exit 1 on error.
+    Check { file: std::path::PathBuf },
+}
+
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -41,6 +50,7 @@ fn main() {
         Command::Capture(args) => capture::run(args),
         Command::Rules(cmd) => rules::run(cmd),
         Command::Fields { source, markdown } => rules::fields(source, markdown),
+        Command::Config(ConfigCommand::Check { file }) => osprey::config::check(&file),
     };
     if let Err(e) = result {
         eprintln!("osprey: error: {e:#}");
