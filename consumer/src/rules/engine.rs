@@ -2,7 +2,6 @@
 //! producing Falco-shaped alerts.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 
@@ -45,8 +44,6 @@ pub struct Engine {
     /// Rules without an event-type restriction, checked for every event.
     any_kind: Vec<usize>,
     matching: Matching,
-    min_priority: Priority,
-    hits: Vec<AtomicU64>,
     /// `osprey_alerts_total` per rule, looked up once.
     alert_counters: Vec<prometheus::IntCounter>,
 }
@@ -70,7 +67,6 @@ impl Engine {
             list.sort_unstable();
             list.dedup();
         }
-        let hits = rules.iter().map(|_| AtomicU64::new(0)).collect();
         let alert_counters = rules
             .iter()
             .map(|r| {
@@ -81,7 +77,7 @@ impl Engine {
                 ])
             })
             .collect();
-        Self { rules, by_kind, any_kind, matching, min_priority, hits, alert_counters }
+        Self { rules, by_kind, any_kind, matching, alert_counters }
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -103,14 +99,6 @@ impl Engine {
                 hits: Some(c.clone()),
             })
             .collect()
-    }
-
-    pub fn hits(&self, index: usize) -> u64 {
-        self.hits[index].load(Ordering::Relaxed)
-    }
-
-    pub fn min_priority(&self) -> Priority {
-        self.min_priority
     }
 
     /// The event kinds some rule can match; `None` when a rule takes any.
@@ -137,7 +125,6 @@ impl Engine {
         for &i in candidates {
             let rule = &self.rules[i];
             if rule.filter.eval(ev) {
-                self.hits[i].fetch_add(1, Ordering::Relaxed);
                 self.alert_counters[i].inc();
                 on_alert(Alert {
                     hostname: hostname.to_string(),

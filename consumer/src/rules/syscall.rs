@@ -96,6 +96,20 @@ impl<'a> SyscallFields<'a> {
         self.fd().filter(|f| f.kind.is_ip()).and_then(pick).map_or(Val::None, |a| Val::Int(a.port().into()))
     }
 
+    /// Something of both ends of an IP socket (`fd.ip`, `fd.port`: either end matches).
+    fn both_ends(&self, part: fn(&SocketAddr) -> String) -> Val<'a> {
+        let ends: Vec<Cow<'a, str>> = self
+            .fd()
+            .filter(|f| f.kind.is_ip())
+            .map(|f| [f.local, f.remote].iter().flatten().map(|a| Cow::Owned(part(a))).collect())
+            .unwrap_or_default();
+        if ends.is_empty() {
+            Val::None
+        } else {
+            Val::List(ends)
+        }
+    }
+
     /// The path a filesystem syscall names, resolved.
     fn fs_path(&self) -> Option<String> {
         let ev = self.ev;
@@ -237,38 +251,12 @@ impl<'a> SyscallFields<'a> {
             F::FdSip | F::FdSnet => self.ends(|f| f.client_server().1),
             F::FdLip | F::FdLnet => self.ends(|f| f.local),
             F::FdRip | F::FdRnet => self.ends(|f| f.remote),
-            F::FdIp | F::FdNet => {
-                let ips: Vec<Cow<'a, str>> = self
-                    .fd()
-                    .filter(|f| f.kind.is_ip())
-                    .map(|f| {
-                        [f.local, f.remote].into_iter().flatten().map(|a| Cow::Owned(a.ip().to_string())).collect()
-                    })
-                    .unwrap_or_default();
-                if ips.is_empty() {
-                    Val::None
-                } else {
-                    Val::List(ips)
-                }
-            }
+            F::FdIp | F::FdNet => self.both_ends(|a| a.ip().to_string()),
             F::FdCport => self.port(|f| f.client_server().0),
             F::FdSport => self.port(|f| f.client_server().1),
             F::FdLport => self.port(|f| f.local),
             F::FdRport => self.port(|f| f.remote),
-            F::FdPort => {
-                let ports: Vec<Cow<'a, str>> = self
-                    .fd()
-                    .filter(|f| f.kind.is_ip())
-                    .map(|f| {
-                        [f.local, f.remote].into_iter().flatten().map(|a| Cow::Owned(a.port().to_string())).collect()
-                    })
-                    .unwrap_or_default();
-                if ports.is_empty() {
-                    Val::None
-                } else {
-                    Val::List(ports)
-                }
-            }
+            F::FdPort => self.both_ends(|a| a.port().to_string()),
             F::FdL4proto => self.fd().and_then(|f| f.l4proto).map_or(Val::None, Val::str),
             F::FdSockfamily => self
                 .fd()
