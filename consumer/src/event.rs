@@ -70,6 +70,62 @@ pub enum Kind {
     ProcExit,
 }
 
+impl Kind {
+    /// Dense index for tables keyed by kind: the x86-64 syscall numbers, then
+    /// process exit. Numbers past the table (x32, unknown) have none.
+    pub const SLOTS: usize = 513;
+
+    pub fn slot(self) -> Option<usize> {
+        match self {
+            Kind::Syscall(nr) if (nr as usize) < Self::SLOTS - 1 => Some(nr as usize),
+            Kind::Syscall(_) => None,
+            Kind::ProcExit => Some(Self::SLOTS - 1),
+        }
+    }
+}
+
+/// A set of event kinds as a bitmap: membership is one bit test.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KindSet([u64; Kind::SLOTS.div_ceil(64)]);
+
+impl KindSet {
+    pub fn insert(&mut self, kind: Kind) {
+        if let Some(i) = kind.slot() {
+            self.0[i / 64] |= 1 << (i % 64);
+        }
+    }
+
+    pub fn contains(&self, kind: Kind) -> bool {
+        kind.slot().is_some_and(|i| self.0[i / 64] & (1 << (i % 64)) != 0)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Kind> + '_ {
+        (0..Kind::SLOTS).filter(|i| self.0[i / 64] & (1 << (i % 64)) != 0).map(|i| {
+            if i == Kind::SLOTS - 1 {
+                Kind::ProcExit
+            } else {
+                Kind::Syscall(i as u32)
+            }
+        })
+    }
+}
+
+impl FromIterator<Kind> for KindSet {
+    fn from_iter<I: IntoIterator<Item = Kind>>(kinds: I) -> Self {
+        let mut set = KindSet::default();
+        kinds.into_iter().for_each(|k| set.insert(k));
+        set
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dir {
     Enter,

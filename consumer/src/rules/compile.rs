@@ -9,8 +9,8 @@ use super::condition::{self, Expr, FieldRef, ListItem, Op, Transformer, Value};
 use super::fields::{self, ArgReq, FieldInfo, FieldType, Source};
 use super::loader::{ExceptionValue, Position, Priority, RuleDef, RuleSet, Severity};
 use super::output::OutputFormat;
-use super::value::{glob_match, Val};
-use crate::event::Kind;
+use super::value::{glob_match, PathPrefixes, Val};
+use crate::event::{Kind, KindSet};
 
 /// A resolved field reference.
 #[derive(Debug, Clone)]
@@ -43,10 +43,10 @@ pub enum Rhs {
     Net(ipnet::IpNet),
     Set(Arc<rustc_hash::FxHashSet<String>>),
     /// `evt.type` names resolved to event kinds (compared without strings).
-    Kinds(Arc<rustc_hash::FxHashSet<Kind>>),
+    Kinds(Arc<KindSet>),
     NetSet(Arc<Vec<ipnet::IpNet>>),
-    /// Path prefixes for `pmatch`.
-    Prefixes(Arc<Vec<String>>),
+    /// Directories for `pmatch`.
+    Prefixes(Arc<PathPrefixes>),
     Regex(Arc<regex::Regex>),
     Bytes(Vec<u8>),
     Field(Field),
@@ -54,6 +54,9 @@ pub enum Rhs {
 
 #[derive(Debug, Clone)]
 pub struct Check {
+    /// Equal checks share an id across all rules, so that one evaluated for
+    /// an event is not evaluated again (inlined macros repeat them).
+    pub id: usize,
     pub field: Field,
     pub op: Op,
     pub rhs: Rhs,
@@ -77,13 +80,67 @@ pub trait FieldValues {
     }
 }
 
+/// The results of the checks already evaluated for the current event.
+#[derive(Debug, Clone, Default)]
+pub struct Memo {
+    known: Vec<u64>,
+    results: Vec<u64>,
+}
+
+impl Memo {
+    pub fn for_checks(count: usize) -> Self {
+        let words = count.div_ceil(64);
+        Self { known: vec![0; words], results: vec![0; words] }
+    }
+
+    /// Forgets every result: call before each event.
+    pub fn clear(&mut self) {
+        self.known.fill(0);
+    }
+
+    fn get(&self, id: usize) -> Option<bool> {
+        let bit = 1 << (id % 64);
+        let word = id / 64;
+        (self.known.get(word)? & bit != 0).then(|| self.results[word] & bit != 0)
+    }
+
+    fn set(&mut self, id: usize, result: bool) {
+        let bit = 1 << (id % 64);
+        let word = id / 64;
+        if word < self.known.len() {
+            self.known[word] |= bit;
+            if result {
+                self.results[word] |= bit;
+            } else {
+                self.results[word] &= !bit;
+            }
+        }
+    }
+}
+
 impl Filter {
-    pub fn eval(&self, ev: &dyn FieldValues) -> bool {
+    pub fn eval(&self, ev: &dyn FieldValues, memo: &mut Memo) -> bool {
         match self {
-            Filter::All(fs) => fs.iter().all(|f| f.eval(ev)),
-            Filter::Any(fs) => fs.iter().any(|f| f.eval(ev)),
-            Filter::Not(f) => !f.eval(ev),
-            Filter::Check(c) => c.eval(ev),
+            Filter::All(fs) => fs.iter().all(|f| f.eval(ev, memo)),
+            Filter::Any(fs) => fs.iter().any(|f| f.eval(ev, memo)),
+            Filter::Not(f) => !f.eval(ev, memo),
+            Filter::Check(c) => match memo.get(c.id) {
+                Some(result) => result,
+                None => {
+                    let result = c.eval(ev);
+                    memo.set(c.id, result);
+                    result
+                }
+            },
+        }
+    }
+
+    /// One past the highest check id in the filter (the size of its memo).
+    pub fn check_count(&self) -> usize {
+        match self {
+            Filter::All(fs) | Filter::Any(fs) => fs.iter().map(Filter::check_count).max().unwrap_or(0),
+            Filter::Not(f) => f.check_count(),
+            Filter::Check(c) => c.id + 1,
         }
     }
 
@@ -102,7 +159,7 @@ impl Filter {
             }
             Filter::Not(_) => None,
             Filter::Check(c) => match (&c.op, &c.rhs) {
-                (Op::Eq | Op::In, Rhs::Kinds(kinds)) => Some(kinds.iter().copied().collect()),
+                (Op::Eq | Op::In, Rhs::Kinds(kinds)) => Some(kinds.iter().collect()),
                 _ => None,
             },
         }
@@ -120,7 +177,7 @@ pub fn kind_of(name: &str) -> Option<Kind> {
 impl Check {
     fn eval(&self, ev: &dyn FieldValues) -> bool {
         if let Rhs::Kinds(kinds) = &self.rhs {
-            let hit = ev.kind().is_some_and(|k| kinds.contains(&k));
+            let hit = ev.kind().is_some_and(|k| kinds.contains(k));
             return if self.op == Op::Ne { !hit } else { hit };
         }
         let v = ev.value(&self.field);
@@ -170,6 +227,7 @@ pub fn compile(set: &mut RuleSet) -> Vec<Rule> {
         used_macros: HashSet::new(),
         stack: Vec::new(),
         problems: Vec::new(),
+        check_ids: HashMap::new(),
     };
     // Macros are checked even when unused, as Falco does.
     let macro_names: Vec<(String, Position)> = set.macros.values().map(|m| (m.name.clone(), m.pos.clone())).collect();
@@ -290,6 +348,8 @@ struct Compiler {
     /// Macros and lists being expanded, to catch loops.
     stack: Vec<String>,
     problems: Vec<Problem>,
+    /// Check ids by what the check compares.
+    check_ids: HashMap<String, usize>,
 }
 
 impl Compiler {
@@ -334,6 +394,13 @@ impl Compiler {
         })
     }
 
+    fn check(&mut self, field: Field, op: Op, value: Option<&Value>, rhs: Rhs, source: Source) -> Filter {
+        let key = format!("{source:?} {} {:?} {:?} {op:?} {value:?}", field.info.name, field.arg, field.transformers);
+        let next = self.check_ids.len();
+        let id = *self.check_ids.entry(key).or_insert(next);
+        Filter::Check(Box::new(Check { id, field, op, rhs }))
+    }
+
     fn expr(&mut self, e: &Expr, source: Source) -> Option<Filter> {
         Some(match e {
             Expr::And(v) => Filter::All(v.iter().map(|x| self.expr(x, source)).collect::<Option<Vec<_>>>()?),
@@ -343,7 +410,7 @@ impl Compiler {
             Expr::Check { field, op, value, .. } => {
                 let field = self.field(field, source)?;
                 let rhs = self.rhs(&field, *op, value.as_ref(), source)?;
-                Filter::Check(Box::new(Check { field, op: *op, rhs }))
+                self.check(field, *op, value.as_ref(), rhs, source)
             }
         })
     }
@@ -492,7 +559,7 @@ impl Compiler {
                 return bad(self, format!("operator '{}' on {name} takes one value, not a list", op.as_str()));
             }
             return Some(match (op, field.ty()) {
-                (Op::PMatch, _) => Rhs::Prefixes(Arc::new(items)),
+                (Op::PMatch, _) => Rhs::Prefixes(Arc::new(PathPrefixes::new(items))),
                 (_, FieldType::Ip) => {
                     let nets: Option<Vec<_>> = items.iter().map(|i| parse_net(i)).collect();
                     match nets {
@@ -632,7 +699,7 @@ impl Compiler {
                     let Some(rhs) = self.rhs(field, *op, Some(&value), source) else {
                         break;
                     };
-                    checks.push(Filter::Check(Box::new(Check { field: field.clone(), op: *op, rhs })));
+                    checks.push(self.check(field.clone(), *op, Some(&value), rhs, source));
                 }
                 if checks.len() == fields.len() {
                     out.push(Filter::All(checks));
@@ -684,6 +751,49 @@ mod tests {
 
     const BASE: &str = "- list: shells\n  items: [bash, sh]\n- list: more\n  items: [shells, zsh]\n\
         - macro: spawned\n  condition: evt.type in (execve, execveat) and evt.dir=<\n";
+
+    #[test]
+    fn equal_checks_share_one_id_and_are_evaluated_once_per_event() {
+        let text = format!(
+            "{BASE}- rule: a\n  desc: d\n  condition: spawned and proc.name in (more)\n  output: o\n  priority: notice\n\
+             - rule: b\n  desc: d\n  condition: spawned and proc.name = zsh\n  output: o\n  priority: notice\n"
+        );
+        let (rules, rs) = compile_text(&text);
+        assert!(errors(&rs).is_empty(), "{:?}", errors(&rs));
+        let ids = |f: &Filter| {
+            let Filter::All(parts) = f else { panic!() };
+            let Filter::All(spawned) = &parts[0] else { panic!() };
+            let Filter::Check(last) = &parts[1] else { panic!() };
+            let Filter::Check(kind) = &spawned[0] else { panic!() };
+            (kind.id, last.id)
+        };
+        let (a, b) = (ids(&rules[0].filter), ids(&rules[1].filter));
+        assert_eq!(a.0, b.0, "the macro's check is shared");
+        assert_ne!(a.1, b.1, "different comparisons keep their own ids");
+
+        /// Counts how often a field is read.
+        struct Counting(std::cell::Cell<usize>);
+        impl FieldValues for Counting {
+            fn value(&self, field: &Field) -> Val<'_> {
+                self.0.set(self.0.get() + 1);
+                Val::str(if field.info.name == "evt.dir" { "<" } else { "zsh" })
+            }
+            fn kind(&self) -> Option<Kind> {
+                Some(Kind::Syscall(59))
+            }
+        }
+        let ev = Counting(Default::default());
+        let mut memo = Memo::for_checks(rules.iter().map(|r| r.filter.check_count()).max().unwrap());
+        for _ in 0..2 {
+            assert!(rules[0].filter.eval(&ev, &mut memo) && rules[0].filter.eval(&ev, &mut memo));
+        }
+        assert_eq!(ev.0.get(), 2, "evt.dir and proc.name read once while the memo is kept");
+        assert!(rules[1].filter.eval(&ev, &mut memo));
+        assert_eq!(ev.0.get(), 3, "rule b reuses evt.dir and reads proc.name for its own check");
+        memo.clear();
+        assert!(rules[1].filter.eval(&ev, &mut memo));
+        assert_eq!(ev.0.get(), 5, "after clear, every check reads its field again");
+    }
 
     #[test]
     fn expands_macros_lists_and_event_types() {

@@ -1,14 +1,12 @@
 //! The rule engine: compiled rules indexed by event type, evaluated per event,
 //! producing Falco-shaped alerts.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 
-use super::compile::{FieldValues, Rule};
+use super::compile::{FieldValues, Memo, Rule};
 use super::fields::Source;
 use super::loader::Priority;
-use crate::event::Kind;
+use crate::event::{Kind, KindSet};
 
 /// Falco's `rule_matching`: stop at the first matching rule, or alert for all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
@@ -40,12 +38,14 @@ impl Serialize for Priority {
 
 pub struct Engine {
     rules: Vec<Rule>,
-    by_kind: HashMap<Kind, Vec<usize>>,
+    /// Candidate rules per `Kind::slot`, in definition order.
+    by_kind: Vec<Vec<usize>>,
     /// Rules without an event-type restriction, checked for every event.
     any_kind: Vec<usize>,
     matching: Matching,
     /// `osprey_alerts_total` per rule, looked up once.
     alert_counters: Vec<prometheus::IntCounter>,
+    memo: Memo,
 }
 
 impl Engine {
@@ -53,20 +53,24 @@ impl Engine {
     pub fn new(rules: Vec<Rule>, source: Source, matching: Matching, min_priority: Priority) -> Self {
         let rules: Vec<Rule> =
             rules.into_iter().filter(|r| r.enabled && r.source == source && r.priority <= min_priority).collect();
-        let mut by_kind: HashMap<Kind, Vec<usize>> = HashMap::new();
         let mut any_kind = Vec::new();
+        let mut typed: Vec<Vec<usize>> = vec![Vec::new(); Kind::SLOTS];
         for (i, r) in rules.iter().enumerate() {
             match &r.event_types {
-                Some(kinds) => kinds.iter().for_each(|k| by_kind.entry(*k).or_default().push(i)),
+                Some(kinds) => kinds.iter().filter_map(|k| k.slot()).for_each(|slot| typed[slot].push(i)),
                 None => any_kind.push(i),
             }
         }
         // Each list in definition order, merged with the any-kind rules.
-        for list in by_kind.values_mut() {
-            list.extend(&any_kind);
-            list.sort_unstable();
-            list.dedup();
-        }
+        let by_kind = typed
+            .into_iter()
+            .map(|mut list| {
+                list.extend(&any_kind);
+                list.sort_unstable();
+                list.dedup();
+                list
+            })
+            .collect();
         let alert_counters = rules
             .iter()
             .map(|r| {
@@ -77,7 +81,8 @@ impl Engine {
                 ])
             })
             .collect();
-        Self { rules, by_kind, any_kind, matching, alert_counters }
+        let memo = Memo::for_checks(rules.iter().map(|r| r.filter.check_count()).max().unwrap_or(0));
+        Self { rules, by_kind, any_kind, matching, alert_counters, memo }
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -106,12 +111,13 @@ impl Engine {
         if !self.any_kind.is_empty() {
             return None;
         }
-        Some(self.by_kind.keys().copied().collect())
+        let kinds: KindSet = self.rules.iter().flat_map(|r| r.event_types.iter().flatten().copied()).collect();
+        Some(kinds.iter().collect())
     }
 
     /// Evaluates the rules that can match `kind`; calls `on_alert` per match.
     pub fn evaluate(
-        &self,
+        &mut self,
         kind: Option<Kind>,
         ev: &dyn FieldValues,
         ts_ns: u64,
@@ -119,12 +125,13 @@ impl Engine {
         mut on_alert: impl FnMut(Alert),
     ) {
         let candidates = match kind {
-            Some(k) => self.by_kind.get(&k).unwrap_or(&self.any_kind),
+            Some(k) => k.slot().map_or(&self.any_kind, |slot| &self.by_kind[slot]),
             None => &self.any_kind,
         };
+        self.memo.clear();
         for &i in candidates {
             let rule = &self.rules[i];
-            if rule.filter.eval(ev) {
+            if rule.filter.eval(ev, &mut self.memo) {
                 self.alert_counters[i].inc();
                 on_alert(Alert {
                     hostname: hostname.to_string(),

@@ -23,7 +23,33 @@ pub struct SyscallFields<'a> {
     state: &'a State,
     /// Looked up once per event: most rules ask about the same thread and fd.
     thread: OnceCell<Option<&'a Thread>>,
+    fd_num: OnceCell<Option<i64>>,
     fd: OnceCell<Option<&'a Fd>>,
+    /// Open flags parsed once: several rules test them on every open.
+    open: OnceCell<Option<OpenFlags>>,
+}
+
+#[derive(Clone, Copy)]
+struct OpenFlags {
+    read: bool,
+    write: bool,
+    create: bool,
+}
+
+impl OpenFlags {
+    fn parse(text: &str) -> Self {
+        let mut flags = OpenFlags { read: false, write: false, create: false };
+        for name in text.split('|') {
+            match name {
+                "O_RDONLY" => flags.read = true,
+                "O_WRONLY" => flags.write = true,
+                "O_RDWR" => (flags.read, flags.write) = (true, true),
+                "O_CREAT" => flags.create = true,
+                _ => {}
+            }
+        }
+        flags
+    }
 }
 
 /// Syscalls whose `name`/`path` argument names a file (for `fs.path.name`,
@@ -34,7 +60,7 @@ fn is_open_family(ev: &Event) -> bool {
 
 impl<'a> SyscallFields<'a> {
     pub fn new(ev: &'a Event, state: &'a State) -> Self {
-        Self { ev, state, thread: OnceCell::new(), fd: OnceCell::new() }
+        Self { ev, state, thread: OnceCell::new(), fd_num: OnceCell::new(), fd: OnceCell::new(), open: OnceCell::new() }
     }
 
     fn thread(&self) -> Option<&'a Thread> {
@@ -48,10 +74,12 @@ impl<'a> SyscallFields<'a> {
     /// The descriptor this event is about: the one it returned (open, socket,
     /// accept) or the one it names.
     fn fd_num(&self) -> Option<i64> {
-        let ev = self.ev;
-        // dup family: the descriptor being duplicated, as in Falco.
-        let key = if matches!(ev.kind, Kind::Syscall(32 | 33 | 292)) { "oldfd" } else { "fd" };
-        ev.arg(key).and_then(Arg::as_int).filter(|n| *n >= 0)
+        *self.fd_num.get_or_init(|| {
+            let ev = self.ev;
+            // dup family: the descriptor being duplicated, as in Falco.
+            let key = if matches!(ev.kind, Kind::Syscall(32 | 33 | 292)) { "oldfd" } else { "fd" };
+            ev.arg(key).and_then(Arg::as_int).filter(|n| *n >= 0)
+        })
     }
 
     fn fd(&self) -> Option<&'a Fd> {
@@ -121,11 +149,19 @@ impl<'a> SyscallFields<'a> {
         Some(self.state.resolve_path(ev, &raw, dirfd))
     }
 
-    fn open_flags(&self) -> Option<&'a str> {
-        match self.ev.arg("flags") {
-            Some(Arg::Str(f)) if is_open_family(self.ev) => Some(f.as_str()),
+    /// The fd's path split at its last `/` (directory, file name).
+    fn fd_path_parts(&self) -> Option<(&'a str, &'a str)> {
+        let path = &self.fd().filter(|f| !f.kind.is_ip())?.path;
+        // A byte scan: paths are short and this runs for many rules per open.
+        let slash = path.bytes().rposition(|b| b == b'/')?;
+        Some((&path[..slash], &path[slash + 1..]))
+    }
+
+    fn open_flags(&self) -> Option<OpenFlags> {
+        *self.open.get_or_init(|| match self.ev.arg("flags") {
+            Some(Arg::Str(f)) if is_open_family(self.ev) => Some(OpenFlags::parse(f)),
             _ => None,
-        }
+        })
     }
 
     fn raw(&self, field: &Field) -> Val<'a> {
@@ -158,14 +194,10 @@ impl<'a> SyscallFields<'a> {
                 })
             }
             F::EvtBuffer => Val::None,
-            F::EvtIsOpenRead => {
-                Val::Bool(self.open_flags().is_some_and(|f| f.contains("O_RDONLY") || f.contains("O_RDWR")))
-            }
-            F::EvtIsOpenWrite => {
-                Val::Bool(self.open_flags().is_some_and(|f| f.contains("O_WRONLY") || f.contains("O_RDWR")))
-            }
+            F::EvtIsOpenRead => Val::Bool(self.open_flags().is_some_and(|f| f.read)),
+            F::EvtIsOpenWrite => Val::Bool(self.open_flags().is_some_and(|f| f.write)),
             F::EvtIsOpenExec => Val::Bool(
-                self.open_flags().is_some_and(|f| f.contains("O_CREAT"))
+                self.open_flags().is_some_and(|f| f.create)
                     && ev
                         .arg("mode")
                         .and_then(|m| i64::from_str_radix(&m.render(), 8).ok())
@@ -236,17 +268,9 @@ impl<'a> SyscallFields<'a> {
             F::FdName => self.fd().map_or(Val::None, |f| Val::Str(f.name())),
             F::FdNameraw => self.fd().map_or(Val::None, |f| Val::str(f.nameraw.as_str())),
             F::FdDirectory => {
-                self.fd().filter(|f| !f.kind.is_ip()).map_or(Val::None, |f| match f.path.rsplit_once('/') {
-                    Some(("", _)) => Val::str("/"),
-                    Some((d, _)) => Val::str(d.to_string()),
-                    None => Val::None,
-                })
+                self.fd_path_parts().map_or(Val::None, |(d, _)| Val::str(if d.is_empty() { "/" } else { d }))
             }
-            F::FdFilename => self
-                .fd()
-                .filter(|f| !f.kind.is_ip())
-                .and_then(|f| f.path.rsplit_once('/'))
-                .map_or(Val::None, |(_, n)| Val::str(n.to_string())),
+            F::FdFilename => self.fd_path_parts().map_or(Val::None, |(_, n)| Val::str(n)),
             F::FdCip | F::FdCnet => self.ends(|f| f.client_server().0),
             F::FdSip | F::FdSnet => self.ends(|f| f.client_server().1),
             F::FdLip | F::FdLnet => self.ends(|f| f.local),

@@ -102,7 +102,7 @@ impl<'a> Val<'a> {
                 !matches!(self, Val::List(l) if l.is_empty()) && self.all_texts(|t| set.contains(t))
             }
             (Op::Intersects, Rhs::Set(set)) => self.any_text(|t| set.contains(t)),
-            (Op::PMatch, Rhs::Prefixes(prefixes)) => self.any_text(|t| prefixes.iter().any(|p| path_within(t, p))),
+            (Op::PMatch, Rhs::Prefixes(prefixes)) => self.any_text(|t| prefixes.contain(t)),
             (Op::Regex, Rhs::Regex(re)) => self.any_text(|t| re.is_match(t)),
             (Op::BContains, Rhs::Bytes(b)) => self.any_text(|t| contains_bytes(t.as_bytes(), b)),
             (Op::BStartsWith, Rhs::Bytes(b)) => self.any_text(|t| t.as_bytes().starts_with(b)),
@@ -159,11 +159,35 @@ impl<'a> Val<'a> {
 }
 
 /// `path` is `prefix` or lies under it.
-fn path_within(path: &str, prefix: &str) -> bool {
-    let prefix = prefix.trim_end_matches('/');
-    path == prefix
-        || (path.starts_with(prefix) && path.as_bytes().get(prefix.len()) == Some(&b'/'))
-        || prefix.is_empty()
+/// The directories of a `pmatch` list, looked up by each leading part of a
+/// path: one hash probe per path component however long the list is.
+#[derive(Debug, Default)]
+pub struct PathPrefixes {
+    dirs: rustc_hash::FxHashSet<String>,
+    /// `/` (or an empty entry) is in the list: every path matches.
+    root: bool,
+}
+
+impl PathPrefixes {
+    pub fn new(items: impl IntoIterator<Item = String>) -> Self {
+        let mut prefixes = Self::default();
+        for item in items {
+            match item.trim_end_matches('/') {
+                "" => prefixes.root = true,
+                dir => {
+                    prefixes.dirs.insert(dir.to_string());
+                }
+            }
+        }
+        prefixes
+    }
+
+    /// `path` is one of the directories or inside one.
+    pub fn contain(&self, path: &str) -> bool {
+        self.root
+            || self.dirs.contains(path)
+            || path.match_indices('/').any(|(i, _)| i > 0 && self.dirs.contains(&path[..i]))
+    }
 }
 
 fn contains_bytes(hay: &[u8], needle: &[u8]) -> bool {
@@ -268,8 +292,13 @@ mod tests {
         assert!(v.compare_text(Op::StartsWith, "/usr/"));
         assert!(v.compare_text(Op::EndsWith, "bash"));
         assert!(v.compare_text(Op::Contains, "bin"));
-        assert!(v.matches(Op::PMatch, &Rhs::Prefixes(Arc::new(vec!["/usr/bin".into()]))));
-        assert!(!v.matches(Op::PMatch, &Rhs::Prefixes(Arc::new(vec!["/usr/bi".into()]))));
+        let prefixes = |items: &[&str]| Rhs::Prefixes(Arc::new(PathPrefixes::new(items.iter().map(|i| i.to_string()))));
+        assert!(v.matches(Op::PMatch, &prefixes(&["/etc", "/usr/bin/"])));
+        assert!(v.matches(Op::PMatch, &prefixes(&["/usr"])));
+        assert!(v.matches(Op::PMatch, &prefixes(&["/usr/bin/bash"])));
+        assert!(v.matches(Op::PMatch, &prefixes(&["/"])));
+        assert!(!v.matches(Op::PMatch, &prefixes(&["/usr/bi"])));
+        assert!(!v.matches(Op::PMatch, &prefixes(&["/usr/bin/bash/x", "/bin"])));
         let set: rustc_hash::FxHashSet<String> = ["a".to_string(), "b".to_string()].into_iter().collect();
         let list = Val::List(vec!["a".into(), "c".into()]);
         assert!(list.matches(Op::Intersects, &Rhs::Set(Arc::new(set.clone()))));

@@ -217,14 +217,14 @@ impl State {
     }
 
     fn ensure_thread(&mut self, ev: &Event) -> &mut Thread {
-        if !self.threads.contains_key(&ev.tid) && self.threads.len() >= self.max_threads.max(1) {
-            // Bounded memory: drop the oldest-started thread.
-            if let Some(victim) = self.threads.values().min_by_key(|t| t.start_ns).map(|t| t.tid) {
-                self.threads.remove(&victim);
-                self.evictions += 1;
-            }
-        }
         if !self.threads.contains_key(&ev.tid) {
+            if self.threads.len() >= self.max_threads.max(1) {
+                // Bounded memory: drop the oldest-started thread.
+                if let Some(victim) = self.threads.values().min_by_key(|t| t.start_ns).map(|t| t.tid) {
+                    self.threads.remove(&victim);
+                    self.evictions += 1;
+                }
+            }
             // First sight of this thread: inherit from its process or parent.
             let mut t = self.threads.get(&ev.pid).or_else(|| self.threads.get(&ev.ppid)).cloned().unwrap_or_default();
             t.start_ns = ev.ts_ns;
@@ -284,7 +284,7 @@ impl State {
             return;
         }
         let int = |name: &str| ev.arg(name).and_then(Arg::as_int);
-        let text = |name: &str| ev.arg(name).map(|a| a.render().into_owned());
+        let text = |name: &str| ev.arg(name).map(Arg::render);
         match nr {
             // execve, execveat: the new image.
             59 | 322 => {
@@ -296,10 +296,10 @@ impl State {
                     t.args.clone_from(args);
                 }
                 if let Some(p) = text("trusted_exepath") {
-                    t.exepath = p;
+                    t.exepath.replace_range(.., &p);
                 }
                 if let Some(c) = text("cwd") {
-                    t.cwd = c;
+                    t.cwd.replace_range(.., &c);
                 }
                 if let Some(fds) = self.fds.get_mut(&ev.pid) {
                     fds.retain(|_, f| !f.cloexec);
@@ -331,20 +331,21 @@ impl State {
                     Some(Arg::Str(f)) => f.as_str(),
                     _ => "",
                 };
+                let has = |flag: &str| flags.split('|').any(|f| f == flag);
                 let (kind, path) = if nr == 319 {
                     (FdKind::Memfd, format!("memfd:{raw}"))
                 } else {
-                    let kind = if flags.contains("O_DIRECTORY") { FdKind::Directory } else { FdKind::File };
+                    let kind = if has("O_DIRECTORY") { FdKind::Directory } else { FdKind::File };
                     (kind, self.resolve_path(ev, &raw, int("dirfd")))
                 };
-                let cloexec = flags.contains("O_CLOEXEC");
-                self.fds.entry(ev.pid).or_default().insert(res, Fd::file(kind, path, raw, cloexec));
+                let cloexec = has("O_CLOEXEC");
+                self.fds.entry(ev.pid).or_default().insert(res, Fd::file(kind, path, raw.into_owned(), cloexec));
             }
             // socket
             41 => {
                 let domain = text("domain").unwrap_or_default();
                 let ty = text("type").unwrap_or_default();
-                let kind = match domain.as_str() {
+                let kind = match &*domain {
                     "AF_INET" => FdKind::Ipv4,
                     "AF_INET6" => FdKind::Ipv6,
                     "AF_UNIX" => FdKind::Unix,
@@ -382,7 +383,7 @@ impl State {
                     }
                     None => {
                         fd.kind = FdKind::Unix;
-                        fd.path = addr;
+                        fd.path = addr.into_owned();
                         fd.connected = nr == 42;
                     }
                 }
@@ -484,15 +485,7 @@ fn parse_falco_addr(s: &str) -> Option<SocketAddr> {
 
 /// Lexically normalizes an absolute path (`.`, `..`, duplicate slashes).
 pub fn normalize(path: &str) -> String {
-    // Most paths are already clean: no allocation beyond the copy.
-    let clean = path.starts_with('/')
-        && !path.contains("//")
-        && !path.contains("/./")
-        && !path.contains("/../")
-        && !path.ends_with("/.")
-        && !path.ends_with("/..")
-        && (path.len() == 1 || !path.ends_with('/'));
-    if clean {
+    if is_clean(path) {
         return path.to_string();
     }
     let mut parts: Vec<&str> = Vec::new();
@@ -506,6 +499,13 @@ pub fn normalize(path: &str) -> String {
         }
     }
     format!("/{}", parts.join("/"))
+}
+
+/// Absolute, no empty, `.` or `..` component, no trailing slash: most paths
+/// are, and then normalizing is a copy. One pass, as this runs per open.
+fn is_clean(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix('/') else { return false };
+    rest.is_empty() || rest.split('/').all(|c| !matches!(c, "" | "." | ".."))
 }
 
 pub fn hostname() -> String {
