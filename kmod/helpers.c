@@ -20,6 +20,16 @@
 #include <linux/uaccess.h>
 #include <linux/audit.h>
 #include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/magic.h>
+#include <linux/mutex.h>
+#include <linux/mount.h>
+#include <linux/capability.h>
+
+#ifdef OSPREY_HAVE_OVL_ENTRY
+/* overlayfs's private inode layout, from the same tree the kernel was built from. */
+#include "ovl_entry.h"
+#endif
 
 #include "helpers.h"
 
@@ -65,6 +75,65 @@ u64 osprey_cgroup_id(void)
 	return id;
 }
 
+void osprey_caps(u64 *inheritable, u64 *permitted, u64 *effective)
+{
+	const struct cred *cred = current_cred();
+
+	*inheritable = cred->cap_inheritable.val;
+	*permitted = cred->cap_permitted.val;
+	*effective = cred->cap_effective.val;
+}
+
+static struct file *current_exe(void)
+{
+	struct mm_struct *mm = current->mm;
+	struct file *exe = NULL;
+
+	/* get_mm_exe_file() is not exported; this is its body. */
+	if (mm) {
+		rcu_read_lock();
+		exe = get_file_rcu(&mm->exe_file);
+		rcu_read_unlock();
+	}
+	return exe;
+}
+
+static u64 timespec_ns(struct timespec64 t)
+{
+	return (u64)t.tv_sec * NSEC_PER_SEC + t.tv_nsec;
+}
+
+/*
+ * The current executable's inode facts. *layer: 0 not on overlayfs, 1 in a
+ * lower layer only, 2 in the upper layer (created or copied up), -1 on
+ * overlayfs but unknown (a tree without overlayfs's private header). May sleep
+ * (permission checks of some filesystems): call preemptible.
+ */
+long osprey_exe_facts(u64 *ino, u64 *ctime_ns, u64 *mtime_ns, int *writable, int *memfd, int *layer)
+{
+	struct file *exe = current_exe();
+	struct inode *inode;
+
+	if (!exe)
+		return -ENOENT;
+	inode = file_inode(exe);
+	*ino = inode->i_ino;
+	*ctime_ns = timespec_ns(inode_get_ctime(inode));
+	*mtime_ns = timespec_ns(inode_get_mtime(inode));
+	*writable = inode_permission(file_mnt_idmap(exe), inode, MAY_WRITE) == 0;
+	*memfd = inode->i_nlink == 0 && strncmp(exe->f_path.dentry->d_name.name, "memfd:", 6) == 0;
+	*layer = 0;
+	if (inode->i_sb->s_magic == OVERLAYFS_SUPER_MAGIC) {
+#ifdef OSPREY_HAVE_OVL_ENTRY
+		*layer = READ_ONCE(OVL_I(inode)->__upperdentry) ? 2 : 1;
+#else
+		*layer = -1;
+#endif
+	}
+	fput(exe);
+	return 0;
+}
+
 /* d_path() writes at the end of the buffer: move the result to the start. */
 static long path_to_buf(const struct path *path, char *buf, int len)
 {
@@ -81,16 +150,9 @@ static long path_to_buf(const struct path *path, char *buf, int len)
 /* Path of the current executable. May sleep: call preemptible. */
 long osprey_exe_path(char *buf, int len)
 {
-	struct mm_struct *mm = current->mm;
-	struct file *exe = NULL;
+	struct file *exe = current_exe();
 	long n;
 
-	/* get_mm_exe_file() is not exported; this is its body. */
-	if (mm) {
-		rcu_read_lock();
-		exe = get_file_rcu(&mm->exe_file);
-		rcu_read_unlock();
-	}
 	if (!exe)
 		return -ENOENT;
 	n = path_to_buf(&exe->f_path, buf, len);

@@ -70,6 +70,15 @@ mod c {
         pub(crate) fn osprey_cwd_path(buf: *mut c_char, len: c_int) -> c_long;
         pub(crate) fn osprey_exec_args(buf: *mut c_char, len: c_int, truncated: *mut c_int)
             -> c_long;
+        pub(crate) fn osprey_caps(inheritable: *mut u64, permitted: *mut u64, effective: *mut u64);
+        pub(crate) fn osprey_exe_facts(
+            ino: *mut u64,
+            ctime_ns: *mut u64,
+            mtime_ns: *mut u64,
+            writable: *mut c_int,
+            memfd: *mut c_int,
+            layer: *mut c_int,
+        ) -> c_long;
         // Exported by the kernel but absent from the generated bindings.
         pub(crate) fn vmalloc_user_noprof(size: c_ulong) -> *mut c_void;
         pub(crate) fn vfree(addr: *const c_void);
@@ -463,7 +472,7 @@ fn current_header(kind: RecordKind, size: usize, cpu: u16) -> RecordHeader {
 /// image's argument area) before the ring is touched with preemption off.
 /// `None` when there are none.
 fn stage_slow_captures(captures: &[Capture; MAX_BLOBS]) -> Option<Staged> {
-    let slow = |c: &Capture| matches!(c, Capture::Exe | Capture::Cwd | Capture::ExecArgs);
+    let slow = |c: &Capture| matches!(c, Capture::Exe | Capture::Cwd | Capture::ExecArgs | Capture::ExecFacts);
     if !captures.iter().any(slow) {
         return None;
     }
@@ -483,6 +492,14 @@ fn stage_slow_captures(captures: &[Capture; MAX_BLOBS]) -> Option<Staged> {
             match capture {
                 Capture::Exe => c::osprey_exe_path(dst, cap as c_int),
                 Capture::Cwd => c::osprey_cwd_path(dst, cap as c_int),
+                Capture::ExecFacts => match exec_facts() {
+                    Some(facts) => {
+                        // `cap` is size_of::<ExecFacts>() (capture_cap).
+                        dst.cast::<abi::ExecFacts>().write_unaligned(facts);
+                        cap as c_long
+                    }
+                    None => -1,
+                },
                 _ => c::osprey_exec_args(dst, cap as c_int, &mut truncated),
             }
         };
@@ -493,6 +510,37 @@ fn stage_slow_captures(captures: &[Capture; MAX_BLOBS]) -> Option<Staged> {
         at += cap;
     }
     Some(Staged { buf, parts })
+}
+
+/// The current task's capabilities and executable facts. May sleep.
+fn exec_facts() -> Option<abi::ExecFacts> {
+    let mut facts = abi::ExecFacts::default();
+    let (mut writable, mut memfd, mut layer): (c_int, c_int, c_int) = (0, 0, 0);
+    // SAFETY: every pointer is to a live local of the helper's parameter type.
+    let rc = unsafe {
+        c::osprey_caps(&mut facts.cap_inheritable, &mut facts.cap_permitted, &mut facts.cap_effective);
+        c::osprey_exe_facts(
+            &mut facts.exe_ino,
+            &mut facts.exe_ctime_ns,
+            &mut facts.exe_mtime_ns,
+            &mut writable,
+            &mut memfd,
+            &mut layer,
+        )
+    };
+    if rc < 0 {
+        return None;
+    }
+    let bit = |on: bool, flag: u32| if on { flag } else { 0 };
+    facts.flags = bit(writable != 0, abi::EXE_WRITABLE)
+        | bit(memfd != 0, abi::EXE_FROM_MEMFD)
+        | match layer {
+            1 => abi::EXE_LOWER_LAYER,
+            2 => abi::EXE_UPPER_LAYER,
+            -1 => abi::EXE_LAYER_UNKNOWN,
+            _ => 0,
+        };
+    Some(facts)
 }
 
 /// Appends inline buffers after a record's fixed part.
@@ -537,7 +585,7 @@ impl RecordWriter {
             }
             Capture::FdPair { arg } => (arg, copy_user(dst, args[arg as usize], 8)),
             Capture::Struct { arg, len } => (arg, copy_user(dst, args[arg as usize], len as usize)),
-            Capture::Exe | Capture::Cwd | Capture::ExecArgs => match staged {
+            Capture::Exe | Capture::Cwd | Capture::ExecArgs | Capture::ExecFacts => match staged {
                 Some((buf, (off, len, flags))) => {
                     dst[..len].copy_from_slice(&buf[off..off + len]);
                     (0, (len, flags))

@@ -83,6 +83,9 @@ def test_capture_basics():
     e = one(ev, evt__type="execve", evt__dir="<", a_exe="/bin/true")
     assert e["evt.args"]["args"] == ["a", "b"], e
     assert e["evt.args"]["trusted_exepath"] == "/usr/bin/true", e
+    # Exec facts: root's full capability set, a root-writable file on ext4.
+    assert e["evt.args"]["cap_effective"] == e["evt.args"]["cap_permitted"] != "0x0", e
+    assert e["evt.args"]["flags"] == "EXE_WRITABLE" and e["evt.args"]["exe_ino"] > 0, e
     e = one(ev, evt__type="openat2", evt__dir="<", a_name="/etc/hostname")
     assert e["evt.args"]["flags"] == "O_RDONLY|O_CLOEXEC" and e["evt.args"]["fd"] >= 0, e
     # touch / chmod 4755 / mv / rm
@@ -180,8 +183,19 @@ def test_container_rules_know_containers():
     f = ident[0]["output_fields"]
     assert (f["container.image"], f["container.image.tag"], f["k8s.pod.name"], f["k8s.ns.name"]) == (
         "docker.io/osprey/test:latest", "latest", "P", "N"), f
-    # Falco's container rules (incubating) on the same actions.
+    # Falco's container rules on the same actions: the copied binary runs from
+    # the overlay's upper layer, the image's own shell from a lower one.
     assert "Launch Package Management Process in Container" in fired, sorted(fired)
+    dropped = [a["output_fields"] for a in alerts if a["rule"] == "Drop and execute new binary in container"]
+    assert [f["proc.exepath"] for f in dropped] == ["/tmp/dpkg"], dropped
+    facts = {a["output_fields"]["proc.exepath"]: a["output_fields"] for a in alerts if a["rule"] == "Test Exec Facts"}
+    dpkg, shell = facts["/tmp/dpkg"], facts["/bin/busybox"]
+    assert (dpkg["proc.is_exe_upper_layer"], shell["proc.is_exe_upper_layer"]) == (True, False), facts
+    assert "EXE_UPPER_LAYER" in dpkg["evt.arg.flags"] and "EXE_LOWER_LAYER" in shell["evt.arg.flags"], facts
+    assert dpkg["proc.exe_ino"] != shell["proc.exe_ino"] and dpkg["proc.exe_ino.mtime"] > 0, facts
+    # runc's default set: root in the container, but without CAP_SYS_ADMIN.
+    caps = shell["thread.cap_effective"].split()
+    assert "CAP_CHOWN" in caps and "CAP_SYS_ADMIN" not in caps, caps
     # Container start-up by containerd and runc must stay silent.
     noisy = {"Osprey Setuid Or Setgid Bit Set", "Osprey Fileless Execution", "Osprey Mount In Container",
              "Osprey BPF Program Loaded"}

@@ -15,7 +15,7 @@
 // the producer writes a `PAD` record to the end and continues at offset 0.
 
 /// Bumped on any change to a layout, constant or ioctl below.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 /// Name of the misc device, under `/dev`.
 pub const DEVICE_NAME: &str = "osprey";
@@ -39,8 +39,8 @@ pub const RECORD_ALIGN: usize = 8;
 pub const CONSUMER_SLOT_SIZE: usize = 64;
 
 /// Most inline buffers one syscall record carries (rename: two paths; execve:
-/// exe, argv, cwd).
-pub const MAX_BLOBS: usize = 3;
+/// exe, argv, cwd, exec facts).
+pub const MAX_BLOBS: usize = 4;
 
 /// Capacity of one inline buffer; longer data is cut and flagged `TRUNCATED`.
 pub const PATH_CAP: usize = 1024;
@@ -116,6 +116,8 @@ pub enum BlobKind {
     FdPair = 6,
     /// A fixed-size structure copied from a user pointer (openat2's `open_how`).
     Struct = 7,
+    /// An `ExecFacts`: what the kernel knows of the new image after exec.
+    ExecFacts = 8,
 }
 
 impl BlobKind {
@@ -128,6 +130,7 @@ impl BlobKind {
             5 => Some(Self::Cwd),
             6 => Some(Self::FdPair),
             7 => Some(Self::Struct),
+            8 => Some(Self::ExecFacts),
             _ => None,
         }
     }
@@ -169,6 +172,36 @@ pub struct SyscallRecord {
     /// Raw argument registers.
     pub args: [u64; 6],
     pub blobs: [BlobDesc; MAX_BLOBS],
+}
+
+/// `ExecFacts::flags`: the task's credentials may write the executable.
+pub const EXE_WRITABLE: u32 = 1 << 0;
+/// `ExecFacts::flags`: the executable is on overlayfs, in its upper
+/// (container-writable) layer: created or modified after the image was built.
+pub const EXE_UPPER_LAYER: u32 = 1 << 1;
+/// `ExecFacts::flags`: the executable is on overlayfs, in a lower layer only.
+pub const EXE_LOWER_LAYER: u32 = 1 << 2;
+/// `ExecFacts::flags`: the executable is an unlinked `memfd_create` file.
+pub const EXE_FROM_MEMFD: u32 = 1 << 3;
+/// `ExecFacts::flags`: the module could not tell the overlayfs layer (built
+/// against a tree without overlayfs's private header).
+pub const EXE_LAYER_UNKNOWN: u32 = 1 << 4;
+
+/// After a successful exec: the task's capabilities and its new executable's
+/// inode, which userspace cannot reconstruct reliably afterwards.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExecFacts {
+    pub cap_inheritable: u64,
+    pub cap_permitted: u64,
+    pub cap_effective: u64,
+    pub exe_ino: u64,
+    /// Inode change and modification times, ns since the Unix epoch.
+    pub exe_ctime_ns: u64,
+    pub exe_mtime_ns: u64,
+    /// `EXE_*` bits.
+    pub flags: u32,
+    pub _reserved: u32,
 }
 
 /// A process (thread group leader or thread) ended.
@@ -322,13 +355,15 @@ const _: () = {
     assert!(offset_of!(RecordHeader, cgroup_id) == 40);
     assert!(offset_of!(RecordHeader, comm) == 48);
     assert!(size_of::<BlobDesc>() == 8);
-    assert!(size_of::<SyscallRecord>() == 152);
+    assert!(size_of::<SyscallRecord>() == 160);
     assert!(offset_of!(SyscallRecord, nr) == 64);
     assert!(offset_of!(SyscallRecord, ret) == 72);
     assert!(offset_of!(SyscallRecord, args) == 80);
     assert!(offset_of!(SyscallRecord, blobs) == 128);
     assert!(size_of::<SyscallRecord>() % RECORD_ALIGN == 0);
     assert!(size_of::<ProcessExitRecord>() == 72);
+    assert!(size_of::<ExecFacts>() == 56);
+    assert!(offset_of!(ExecFacts, flags) == 48);
     assert!(align_of::<SyscallRecord>() == 8);
     assert!(size_of::<RingStats>() == 40);
     assert!(offset_of!(RingHeader, head) == 24);
@@ -409,13 +444,15 @@ pub enum Capture {
     ExecArgs,
     /// The task's working directory.
     Cwd,
+    /// After a successful exec: capabilities and executable inode facts.
+    ExecFacts,
 }
 
 const fn caps1(a: Capture) -> [Capture; MAX_BLOBS] {
-    [a, Capture::None, Capture::None]
+    [a, Capture::None, Capture::None, Capture::None]
 }
 const fn caps2(a: Capture, b: Capture) -> [Capture; MAX_BLOBS] {
-    [a, b, Capture::None]
+    [a, b, Capture::None, Capture::None]
 }
 const fn str_arg(arg: u8) -> Capture {
     Capture::Str { arg }
@@ -427,7 +464,9 @@ pub const fn exit_captures(nr: u32, ret: i64) -> [Capture; MAX_BLOBS] {
     match nr {
         // A successful exec replaced the caller's memory: describe the new
         // image instead of the (gone) argument pointers.
-        nr::EXECVE | nr::EXECVEAT if ret == 0 => [Capture::Exe, Capture::ExecArgs, Capture::Cwd],
+        nr::EXECVE | nr::EXECVEAT if ret == 0 => {
+            [Capture::Exe, Capture::ExecArgs, Capture::Cwd, Capture::ExecFacts]
+        }
         nr::EXECVE => caps2(str_arg(0), Capture::Args { arg: 1 }),
         nr::EXECVEAT => caps2(str_arg(1), Capture::Args { arg: 2 }),
         nr::OPEN | nr::CREAT | nr::MKDIR | nr::RMDIR | nr::UNLINK | nr::CHMOD | nr::CHOWN
@@ -439,7 +478,7 @@ pub const fn exit_captures(nr: u32, ret: i64) -> [Capture; MAX_BLOBS] {
         nr::RENAME | nr::LINK | nr::SYMLINK => caps2(str_arg(0), str_arg(1)),
         nr::RENAMEAT | nr::RENAMEAT2 | nr::LINKAT => caps2(str_arg(1), str_arg(3)),
         nr::SYMLINKAT => caps2(str_arg(0), str_arg(2)),
-        nr::MOUNT => [str_arg(0), str_arg(1), str_arg(2)],
+        nr::MOUNT => [str_arg(0), str_arg(1), str_arg(2), Capture::None],
         nr::INIT_MODULE => caps1(str_arg(2)),
         nr::CONNECT | nr::BIND => caps1(Capture::Sockaddr { arg: 1, len_arg: 2 }),
         nr::ACCEPT | nr::ACCEPT4 if ret >= 0 => {
@@ -460,6 +499,7 @@ pub const fn capture_cap(capture: Capture) -> usize {
         Capture::Sockaddr { .. } | Capture::SockaddrOut { .. } => SOCKADDR_CAP,
         Capture::FdPair { .. } => 8,
         Capture::Struct { len, .. } => len as usize,
+        Capture::ExecFacts => size_of::<ExecFacts>(),
     }
 }
 
@@ -473,6 +513,7 @@ pub const fn capture_kind(capture: Capture) -> BlobKind {
         Capture::Struct { .. } => BlobKind::Struct,
         Capture::Exe => BlobKind::Exe,
         Capture::Cwd => BlobKind::Cwd,
+        Capture::ExecFacts => BlobKind::ExecFacts,
     }
 }
 

@@ -28,6 +28,8 @@ unsafe impl Pod for DeviceInfo {}
 unsafe impl Pod for DeviceStats {}
 // SAFETY: as above.
 unsafe impl Pod for Interest {}
+// SAFETY: as above.
+unsafe impl Pod for ExecFacts {}
 
 /// Reads a `T` from the start of `bytes` (any alignment); `None` if too short.
 pub fn read_pod<T: Pod>(bytes: &[u8]) -> Option<T> {

@@ -4,7 +4,10 @@
 
 use std::borrow::Cow;
 
-use shared_abi::{nr, syscalls, BlobKind, RecordHeader};
+use shared_abi::{
+    nr, syscalls, BlobKind, ExecFacts, RecordHeader, EXE_FROM_MEMFD, EXE_LAYER_UNKNOWN, EXE_LOWER_LAYER,
+    EXE_UPPER_LAYER, EXE_WRITABLE,
+};
 
 use super::{Blob, Syscall};
 use crate::event::{Arg, Args};
@@ -23,6 +26,20 @@ enum Src {
     FdPair(usize),
     /// The u64 at index `i` of a copied structure.
     StructWord(usize),
+    /// A fact of the new image after exec.
+    Exec(Fact),
+}
+
+/// The parts of `ExecFacts`.
+#[derive(Clone, Copy)]
+enum Fact {
+    CapInheritable,
+    CapPermitted,
+    CapEffective,
+    Ino,
+    Ctime,
+    Mtime,
+    Flags,
 }
 
 /// How a parameter's raw value is spelt.
@@ -30,6 +47,7 @@ enum Src {
 enum Fmt {
     Int,
     Uint,
+    Uint64,
     Hex,
     OpenFlags,
     Mode,
@@ -39,6 +57,7 @@ enum Fmt {
     Sockaddr,
     Family,
     SockType,
+    ExeFlags,
 }
 
 type Param = (&'static str, Src, Fmt);
@@ -90,6 +109,13 @@ fn params(nr: u32) -> &'static [Param] {
                     ("args", Src::ArgvTail, StrList),
                     ("cwd", Src::Blob(BlobKind::Cwd, 0), Str),
                     ("trusted_exepath", Src::Blob(BlobKind::Exe, 0), Str),
+                    ("flags", Src::Exec(Fact::Flags), ExeFlags),
+                    ("cap_inheritable", Src::Exec(Fact::CapInheritable), Hex),
+                    ("cap_permitted", Src::Exec(Fact::CapPermitted), Hex),
+                    ("cap_effective", Src::Exec(Fact::CapEffective), Hex),
+                    ("exe_ino", Src::Exec(Fact::Ino), Uint64),
+                    ("exe_ino_ctime", Src::Exec(Fact::Ctime), Uint64),
+                    ("exe_ino_mtime", Src::Exec(Fact::Mtime), Uint64),
                 ]
             }
         }
@@ -388,6 +414,69 @@ pub fn result_name(ret: i64) -> String {
 }
 
 /// `A|B|C` for the bits of `value` named in `table`.
+/// Capability names by bit number (`include/uapi/linux/capability.h`).
+const CAPABILITIES: [&str; 41] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+];
+
+/// Falco's rendering of a capability set: names separated by spaces.
+pub fn capability_names(bits: u64) -> String {
+    let mut names: Vec<Cow<'static, str>> = Vec::new();
+    for bit in (0..64).filter(|b| bits & (1 << b) != 0) {
+        names.push(CAPABILITIES.get(bit).map_or_else(|| format!("CAP_{bit}").into(), |n| Cow::Borrowed(*n)));
+    }
+    names.join(" ")
+}
+
+/// Falco's names for the exec flags (`PPM_EXE_*` without the prefix).
+const EXE_FLAGS: &[(u64, &str)] = &[
+    (EXE_WRITABLE as u64, "EXE_WRITABLE"),
+    (EXE_UPPER_LAYER as u64, "EXE_UPPER_LAYER"),
+    (EXE_FROM_MEMFD as u64, "EXE_FROM_MEMFD"),
+    (EXE_LOWER_LAYER as u64, "EXE_LOWER_LAYER"),
+    (EXE_LAYER_UNKNOWN as u64, "EXE_LAYER_UNKNOWN"),
+];
+
 fn flag_names(value: u64, table: &[(u64, &'static str)]) -> Vec<&'static str> {
     table.iter().filter(|(bit, _)| value & bit == *bit).map(|(_, name)| *name).collect()
 }
@@ -486,6 +575,18 @@ fn param_value(sc: &Syscall<'_>, src: Src, fmt: Fmt) -> Option<Arg> {
             let fd = b.data.get(i * 4..i * 4 + 4)?;
             return Some(Arg::Int(i32::from_ne_bytes(fd.try_into().ok()?).into()));
         }
+        Src::Exec(fact) => {
+            let f: ExecFacts = shared_abi::read_pod(sc.blob(BlobKind::ExecFacts, None)?.data)?;
+            match fact {
+                Fact::CapInheritable => f.cap_inheritable,
+                Fact::CapPermitted => f.cap_permitted,
+                Fact::CapEffective => f.cap_effective,
+                Fact::Ino => f.exe_ino,
+                Fact::Ctime => f.exe_ctime_ns,
+                Fact::Mtime => f.exe_mtime_ns,
+                Fact::Flags => f.flags.into(),
+            }
+        }
         Src::StructWord(i) => {
             let word = sc.blob(BlobKind::Struct, None)?.data.get(i * 8..i * 8 + 8)?;
             u64::from_ne_bytes(word.try_into().ok()?)
@@ -508,6 +609,8 @@ fn param_value(sc: &Syscall<'_>, src: Src, fmt: Fmt) -> Option<Arg> {
     Some(match fmt {
         Fmt::Int => Arg::Int(raw as i64 as i32 as i64),
         Fmt::Uint => Arg::Int((raw as u32).into()),
+        Fmt::Uint64 => Arg::Int(raw as i64),
+        Fmt::ExeFlags => Arg::Str(flag_names(raw, EXE_FLAGS).join("|")),
         Fmt::Hex => Arg::Str(format!("{raw:#x}")),
         Fmt::OpenFlags => Arg::Str(open_flags(raw)),
         Fmt::Mode => Arg::Str(match raw & 0o7777 {
@@ -606,6 +709,14 @@ mod tests {
 
     #[test]
     fn execve_exit_splits_exe_and_args() {
+        let facts = ExecFacts {
+            cap_effective: 0x1ff_ffff_ffff,
+            cap_permitted: 0x1ff_ffff_ffff,
+            exe_ino: 1234,
+            exe_mtime_ns: 1_700_000_000_000_000_001,
+            flags: EXE_WRITABLE | EXE_UPPER_LAYER,
+            ..Default::default()
+        };
         let bytes = encode::syscall(
             RecordHeader::default(),
             true,
@@ -616,9 +727,15 @@ mod tests {
                 (BlobKind::Exe, 0, 0, b"/usr/bin/true"),
                 (BlobKind::Args, 0, 0, b"/bin/true\0a\0b\0"),
                 (BlobKind::Cwd, 0, 0, b"/root"),
+                (BlobKind::ExecFacts, 0, 0, shared_abi::pod_bytes(&facts)),
             ],
         );
         let v = render(&bytes);
+        assert_eq!(v["evt.args"]["flags"], "EXE_WRITABLE|EXE_UPPER_LAYER");
+        assert_eq!(v["evt.args"]["cap_effective"], "0x1ffffffffff");
+        assert_eq!(v["evt.args"]["cap_inheritable"], "0x0");
+        assert_eq!(v["evt.args"]["exe_ino"], 1234);
+        assert_eq!(v["evt.args"]["exe_ino_mtime"], 1_700_000_000_000_000_001u64);
         assert_eq!(v["evt.args"]["exe"], "/bin/true");
         assert_eq!(v["evt.args"]["args"], json!(["a", "b"]));
         assert_eq!(v["evt.args"]["trusted_exepath"], "/usr/bin/true");
@@ -632,6 +749,8 @@ mod tests {
         assert_eq!(result_name(0), "SUCCESS");
         assert_eq!(open_flags(0o1101), "O_WRONLY|O_CREAT|O_TRUNC");
         assert_eq!(clone_flags(0x10000000), "CLONE_NEWUSER");
+        assert_eq!(capability_names(0), "");
+        assert_eq!(capability_names(1 << 21 | 1 << 0 | 1 << 40), "CAP_CHOWN CAP_SYS_ADMIN CAP_CHECKPOINT_RESTORE");
     }
 
     #[test]

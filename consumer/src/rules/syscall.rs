@@ -9,13 +9,13 @@ use super::compile::{Field, FieldValues};
 use super::condition::Transformer;
 use super::fields::FieldId as F;
 use super::value::Val;
-use crate::decode::render::time_of_day;
+use crate::decode::render::{capability_names, time_of_day};
 use crate::event::{Arg, Event, Kind};
 use std::sync::Arc;
 
 use crate::state::containerd::Metadata;
 use crate::state::containers::Container;
-use crate::state::{Fd, State, Thread};
+use crate::state::{Caps, Fd, State, Thread};
 
 /// One syscall event seen through the state.
 pub struct SyscallFields<'a> {
@@ -93,6 +93,10 @@ impl<'a> SyscallFields<'a> {
             Some(n) => ancestors.get(n - 1).map_or(Val::None, |t| Val::str(get(t))),
             None => Val::List(ancestors.iter().map(|t| Cow::Owned(get(t))).collect()),
         }
+    }
+
+    fn caps(&self, pick: fn(&Caps) -> u64) -> Val<'a> {
+        self.thread().and_then(|t| t.caps.as_ref()).map_or(Val::None, |c| Val::str(capability_names(pick(c))))
     }
 
     fn container(&self) -> Option<&'a Container> {
@@ -239,17 +243,29 @@ impl<'a> SyscallFields<'a> {
             }
             F::ProcIsVpgidLeader => t.map_or(Val::None, |t| Val::Bool(t.pgid == t.pid)),
             F::ProcIsSidLeader => t.map_or(Val::None, |t| Val::Bool(t.sid == t.pid)),
-            F::ProcIsExeFromMemfd => t.map_or(Val::None, |t| Val::Bool(t.exepath.starts_with("/memfd:"))),
-            // Needs exe facts from the kernel record (enrichment work).
-            F::ProcIsExeUpperLayer
-            | F::ProcIsExeWritable
-            | F::ProcExeIno
-            | F::ProcExeInoCtime
-            | F::ProcExeInoMtime
-            | F::ProcExeInoCtimeDurationProcStart
-            | F::ThreadCapEffective
-            | F::ThreadCapPermitted
-            | F::ThreadCapInheritable => Val::None,
+            F::ProcIsExeFromMemfd => t.map_or(Val::None, |t| {
+                Val::Bool(
+                    t.exe_flags.is_some_and(|f| f & shared_abi::EXE_FROM_MEMFD != 0)
+                        || t.exepath.starts_with("/memfd:"),
+                )
+            }),
+            F::ProcIsExeUpperLayer => match t.and_then(|t| t.exe_flags) {
+                Some(f) if f & shared_abi::EXE_LAYER_UNKNOWN != 0 => Val::None,
+                Some(f) => Val::Bool(f & shared_abi::EXE_UPPER_LAYER != 0),
+                None => Val::None,
+            },
+            F::ProcIsExeWritable => {
+                t.and_then(|t| t.exe_flags).map_or(Val::None, |f| Val::Bool(f & shared_abi::EXE_WRITABLE != 0))
+            }
+            F::ProcExeIno => t.and_then(|t| t.exe_inode).map_or(Val::None, |i| Val::Int(i.ino as i64)),
+            F::ProcExeInoCtime => t.and_then(|t| t.exe_inode).map_or(Val::None, |i| Val::Int(i.ctime_ns as i64)),
+            F::ProcExeInoMtime => t.and_then(|t| t.exe_inode).map_or(Val::None, |i| Val::Int(i.mtime_ns as i64)),
+            F::ProcExeInoCtimeDurationProcStart => t
+                .and_then(|t| Some((t.start_ns, t.exe_inode?)))
+                .map_or(Val::None, |(start, i)| Val::Int(start.saturating_sub(i.ctime_ns) as i64)),
+            F::ThreadCapEffective => self.caps(|c| c.effective),
+            F::ThreadCapPermitted => self.caps(|c| c.permitted),
+            F::ThreadCapInheritable => self.caps(|c| c.inheritable),
             F::ThreadTid | F::ThreadVtid => Val::Int(ev.tid.into()),
             F::UserUid => Val::Int(ev.uid.into()),
             F::UserName => self.state.users.user(ev.uid).map_or(Val::None, |u| Val::str(u.name.as_str())),

@@ -38,6 +38,26 @@ pub struct Thread {
     pub cgroup_resolved: bool,
     /// The container the thread runs in; `None` on the host.
     pub container: Option<std::sync::Arc<containers::Container>>,
+    /// Capabilities as of the last exec (or /proc at start).
+    pub caps: Option<Caps>,
+    /// The executable's inode as of the last exec (or /proc at start).
+    pub exe_inode: Option<ExeInode>,
+    /// `shared_abi::EXE_*` bits the kernel reported at exec.
+    pub exe_flags: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Caps {
+    pub inheritable: u64,
+    pub permitted: u64,
+    pub effective: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExeInode {
+    pub ino: u64,
+    pub ctime_ns: u64,
+    pub mtime_ns: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -301,6 +321,23 @@ impl State {
                 if let Some(c) = text("cwd") {
                     t.cwd.replace_range(.., &c);
                 }
+                let hex = |name: &str| match ev.arg(name) {
+                    Some(Arg::Str(h)) => u64::from_str_radix(h.trim_start_matches("0x"), 16).ok(),
+                    _ => None,
+                };
+                t.caps = match (hex("cap_inheritable"), hex("cap_permitted"), hex("cap_effective")) {
+                    (Some(inheritable), Some(permitted), Some(effective)) => {
+                        Some(Caps { inheritable, permitted, effective })
+                    }
+                    _ => None,
+                };
+                t.exe_inode = match (int("exe_ino"), int("exe_ino_ctime"), int("exe_ino_mtime")) {
+                    (Some(ino), Some(ctime), Some(mtime)) => {
+                        Some(ExeInode { ino: ino as u64, ctime_ns: ctime as u64, mtime_ns: mtime as u64 })
+                    }
+                    _ => None,
+                };
+                t.exe_flags = ev.arg("flags").map(|f| exe_flag_bits(&f.render()));
                 if let Some(fds) = self.fds.get_mut(&ev.pid) {
                     fds.retain(|_, f| !f.cloexec);
                 }
@@ -483,6 +520,21 @@ fn parse_falco_addr(s: &str) -> Option<SocketAddr> {
     Some(SocketAddr::new(ip.parse().ok()?, port.parse().ok()?))
 }
 
+/// `EXE_WRITABLE|EXE_UPPER_LAYER` → the `shared_abi::EXE_*` bits.
+fn exe_flag_bits(names: &str) -> u32 {
+    names
+        .split('|')
+        .map(|name| match name {
+            "EXE_WRITABLE" => shared_abi::EXE_WRITABLE,
+            "EXE_UPPER_LAYER" => shared_abi::EXE_UPPER_LAYER,
+            "EXE_LOWER_LAYER" => shared_abi::EXE_LOWER_LAYER,
+            "EXE_FROM_MEMFD" => shared_abi::EXE_FROM_MEMFD,
+            "EXE_LAYER_UNKNOWN" => shared_abi::EXE_LAYER_UNKNOWN,
+            _ => 0,
+        })
+        .fold(0, |bits, bit| bits | bit)
+}
+
 /// Lexically normalizes an absolute path (`.`, `..`, duplicate slashes).
 pub fn normalize(path: &str) -> String {
     if is_clean(path) {
@@ -551,9 +603,20 @@ mod tests {
                 ("args", Arg::List(vec![])),
                 ("cwd", Arg::Str("/root".into())),
                 ("trusted_exepath", Arg::Str("/usr/bin/bash".into())),
+                ("flags", Arg::Str("EXE_WRITABLE|EXE_UPPER_LAYER".into())),
+                ("cap_inheritable", Arg::Str("0x0".into())),
+                ("cap_permitted", Arg::Str("0x200000".into())),
+                ("cap_effective", Arg::Str("0x200000".into())),
+                ("exe_ino", Arg::Int(77)),
+                ("exe_ino_ctime", Arg::Int(5)),
+                ("exe_ino_mtime", Arg::Int(6)),
             ],
         ));
         s.update(&ev(57, 10, 1, 11, vec![]));
+        let child = s.thread(11).unwrap();
+        assert_eq!(child.exe_flags, Some(shared_abi::EXE_WRITABLE | shared_abi::EXE_UPPER_LAYER));
+        assert_eq!(child.caps, Some(Caps { inheritable: 0, permitted: 1 << 21, effective: 1 << 21 }));
+        assert_eq!(child.exe_inode, Some(ExeInode { ino: 77, ctime_ns: 5, mtime_ns: 6 }));
         s.update(&ev(
             257,
             11,

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
-use super::{Fd, FdKind, State, Thread};
+use super::{Caps, ExeInode, Fd, FdKind, State, Thread};
 
 /// Adds every process (and thread) under `proc_root` and its descriptors.
 pub fn bootstrap(state: &mut State, proc_root: &Path) {
@@ -66,6 +66,18 @@ fn read_thread(base: &Path, pid: u32, tid: u32, boot_ns: u64) -> Option<Thread> 
         .map_or(-1, |u| u as i32 as i64);
     let link =
         |name: &str| std::fs::read_link(base.join(name)).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+    let cap_line = |key: &str| {
+        status.lines().find_map(|l| l.strip_prefix(key)).and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+    };
+    let caps = match (cap_line("CapInh:"), cap_line("CapPrm:"), cap_line("CapEff:")) {
+        (Some(inheritable), Some(permitted), Some(effective)) => Some(Caps { inheritable, permitted, effective }),
+        _ => None,
+    };
+    let exe_inode = std::fs::metadata(base.join("exe")).ok().map(|m| {
+        use std::os::unix::fs::MetadataExt;
+        let ns = |secs: i64, nsecs: i64| (secs as u64).saturating_mul(1_000_000_000).saturating_add(nsecs as u64);
+        ExeInode { ino: m.ino(), ctime_ns: ns(m.ctime(), m.ctime_nsec()), mtime_ns: ns(m.mtime(), m.mtime_nsec()) }
+    });
     Some(Thread {
         tid,
         pid,
@@ -87,6 +99,11 @@ fn read_thread(base: &Path, pid: u32, tid: u32, boot_ns: u64) -> Option<Thread> 
         cgroup_id: 0,
         cgroup_resolved: false,
         container: None,
+        caps,
+        exe_inode,
+        // Only the kernel knows the layer and memfd origin; writability
+        // depends on the task's credentials.
+        exe_flags: None,
     })
 }
 
@@ -164,6 +181,7 @@ mod tests {
         let t = state.thread(me).expect("own process");
         assert_eq!(t.pid, me);
         assert!(!t.exepath.is_empty());
+        assert!(t.caps.is_some() && t.exe_inode.is_some_and(|i| i.ino > 0 && i.mtime_ns > 0));
         assert!(state.fds.get(&me).is_some_and(|f| !f.is_empty()));
         assert!(state.ancestors(me).iter().any(|a| a.pid == 1) || state.thread(1).is_none());
     }
