@@ -65,6 +65,13 @@ u32 osprey_loginuid(void)
 	return U32_MAX;
 }
 
+/* Ids in the task's own pid namespace. */
+void osprey_vids(u32 *vtid, u32 *vpid)
+{
+	*vtid = task_pid_vnr(current);
+	*vpid = task_tgid_vnr(current);
+}
+
 u64 osprey_cgroup_id(void)
 {
 	u64 id;

@@ -14,6 +14,7 @@ u32 osprey_uid(void);
 u32 osprey_gid(void);
 u32 osprey_loginuid(void);
 u64 osprey_cgroup_id(void);
+void osprey_vids(u32 *vtid, u32 *vpid);
 long osprey_exe_path(char *buf, int len);
 long osprey_cwd_path(char *buf, int len);
 long osprey_exec_args(char *buf, int len, int *truncated);

@@ -66,6 +66,7 @@ mod c {
         pub(crate) fn osprey_gid() -> u32;
         pub(crate) fn osprey_loginuid() -> u32;
         pub(crate) fn osprey_cgroup_id() -> u64;
+        pub(crate) fn osprey_vids(vtid: *mut u32, vpid: *mut u32);
         pub(crate) fn osprey_exe_path(buf: *mut c_char, len: c_int) -> c_long;
         pub(crate) fn osprey_cwd_path(buf: *mut c_char, len: c_int) -> c_long;
         pub(crate) fn osprey_exec_args(buf: *mut c_char, len: c_int, truncated: *mut c_int)
@@ -449,8 +450,11 @@ fn current_header(kind: RecordKind, size: usize, cpu: u16) -> RecordHeader {
     for (dst, src) in comm.iter_mut().zip(comm_raw.iter()) {
         *dst = *src as u8;
     }
-    // SAFETY: the helpers only read the current task's credentials and links.
+    let (mut vtid, mut vpid) = (0, 0);
+    // SAFETY: the helpers only read the current task's credentials and links;
+    // the pointers are to live locals.
     unsafe {
+        c::osprey_vids(&mut vtid, &mut vpid);
         RecordHeader {
             size: size as u32,
             kind: kind as u16,
@@ -464,6 +468,8 @@ fn current_header(kind: RecordKind, size: usize, cpu: u16) -> RecordHeader {
             loginuid: c::osprey_loginuid(),
             cgroup_id: c::osprey_cgroup_id(),
             comm,
+            vtid,
+            vpid,
         }
     }
 }

@@ -67,6 +67,8 @@ fn event(i: usize) -> Event {
         tid: pid,
         pid,
         ppid: 1,
+        vtid: pid,
+        vpid: pid,
         comm: "python3".into(),
         uid: 1000,
         gid: 1000,

@@ -144,6 +144,9 @@ pub struct Event {
     pub tid: u32,
     pub pid: u32,
     pub ppid: u32,
+    /// `tid` and `pid` in the task's own pid namespace.
+    pub vtid: u32,
+    pub vpid: u32,
     pub comm: String,
     pub uid: u32,
     pub gid: u32,
@@ -185,6 +188,8 @@ impl Event {
             tid: hdr.tid,
             pid: hdr.pid,
             ppid: hdr.ppid,
+            vtid: hdr.vtid,
+            vpid: hdr.vpid,
             comm: comm(hdr),
             uid: hdr.uid,
             gid: hdr.gid,
@@ -227,6 +232,8 @@ impl Event {
         obj.insert("proc.pid".into(), self.pid.into());
         obj.insert("thread.tid".into(), self.tid.into());
         obj.insert("proc.ppid".into(), self.ppid.into());
+        obj.insert("thread.vtid".into(), self.vtid.into());
+        obj.insert("proc.vpid".into(), self.vpid.into());
         obj.insert("proc.name".into(), self.comm.as_str().into());
         obj.insert("user.uid".into(), self.uid.into());
         obj.insert("group.gid".into(), self.gid.into());
@@ -259,6 +266,8 @@ impl Event {
             Some("<") => Dir::Exit,
             other => bail!("field 'evt.dir' must be '>' or '<', got {other:?}"),
         };
+        let tid = num("thread.tid")? as u32;
+        let pid = num("proc.pid")? as u32;
         let mut args = Args::new();
         if let Some(a) = obj.get("evt.args") {
             let a = a.as_object().context("field 'evt.args' is not an object")?;
@@ -275,9 +284,12 @@ impl Event {
             dir,
             cpu: opt_num("evt.cpu") as u16,
             res: obj.get("evt.rawres").and_then(Value::as_i64),
-            tid: num("thread.tid")? as u32,
-            pid: num("proc.pid")? as u32,
+            tid,
+            pid,
             ppid: opt_num("proc.ppid") as u32,
+            // Captures from before namespaces were recorded: the host ids.
+            vtid: obj.get("thread.vtid").and_then(Value::as_u64).map_or(tid, |v| v as u32),
+            vpid: obj.get("proc.vpid").and_then(Value::as_u64).map_or(pid, |v| v as u32),
             comm: obj.get("proc.name").and_then(Value::as_str).unwrap_or_default().to_string(),
             uid: opt_num("user.uid") as u32,
             gid: opt_num("group.gid") as u32,

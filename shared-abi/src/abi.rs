@@ -96,6 +96,10 @@ pub struct RecordHeader {
     pub cgroup_id: u64,
     /// NUL-padded task name.
     pub comm: [u8; COMM_LEN],
+    /// Thread and process ids as the task's own pid namespace numbers them
+    /// (a container's init is 1).
+    pub vtid: u32,
+    pub vpid: u32,
 }
 
 /// What an inline buffer holds.
@@ -349,19 +353,20 @@ pub const IOCTL_GET_STATS: u32 = ioc(IOC_READ, 5, size_of::<DeviceStats>());
 // Layout checks: both sides fail to compile if any of these change by accident.
 const _: () = {
     use core::mem::{align_of, offset_of};
-    assert!(size_of::<RecordHeader>() == 64);
+    assert!(size_of::<RecordHeader>() == 72);
     assert!(offset_of!(RecordHeader, ts_ns) == 8);
     assert!(offset_of!(RecordHeader, tid) == 16);
     assert!(offset_of!(RecordHeader, cgroup_id) == 40);
     assert!(offset_of!(RecordHeader, comm) == 48);
     assert!(size_of::<BlobDesc>() == 8);
-    assert!(size_of::<SyscallRecord>() == 160);
-    assert!(offset_of!(SyscallRecord, nr) == 64);
-    assert!(offset_of!(SyscallRecord, ret) == 72);
-    assert!(offset_of!(SyscallRecord, args) == 80);
-    assert!(offset_of!(SyscallRecord, blobs) == 128);
+    assert!(offset_of!(RecordHeader, vtid) == 64);
+    assert!(size_of::<SyscallRecord>() == 168);
+    assert!(offset_of!(SyscallRecord, nr) == 72);
+    assert!(offset_of!(SyscallRecord, ret) == 80);
+    assert!(offset_of!(SyscallRecord, args) == 88);
+    assert!(offset_of!(SyscallRecord, blobs) == 136);
     assert!(size_of::<SyscallRecord>() % RECORD_ALIGN == 0);
-    assert!(size_of::<ProcessExitRecord>() == 72);
+    assert!(size_of::<ProcessExitRecord>() == 80);
     assert!(size_of::<ExecFacts>() == 56);
     assert!(offset_of!(ExecFacts, flags) == 48);
     assert!(align_of::<SyscallRecord>() == 8);

@@ -243,8 +243,9 @@ mod tests {
 
     #[test]
     fn padding_decodes_to_nothing() {
-        let mut pad = vec![0u8; 64];
-        pad[..4].copy_from_slice(&64u32.to_ne_bytes());
+        let size = size_of::<RecordHeader>();
+        let mut pad = vec![0u8; size];
+        pad[..4].copy_from_slice(&(size as u32).to_ne_bytes());
         assert_eq!(decode(&pad).unwrap().map(|_| ()), None);
     }
 
@@ -252,7 +253,8 @@ mod tests {
     fn lying_lengths_are_rejected() {
         let mut bytes = encode::syscall(hdr(), true, nr::OPENAT, 3, [0; 6], &[(BlobKind::Str, 1, 0, b"/etc")]);
         // Buffer length pointing past the record.
-        bytes[128 + 2..128 + 4].copy_from_slice(&4000u16.to_ne_bytes());
+        let len_at = std::mem::offset_of!(SyscallRecord, blobs) + std::mem::offset_of!(shared_abi::BlobDesc, len);
+        bytes[len_at..len_at + 2].copy_from_slice(&4000u16.to_ne_bytes());
         assert!(matches!(decode(&bytes), Err(DecodeError::BlobOutOfBounds { .. })));
         let mut bytes = encode::syscall(hdr(), true, nr::OPENAT, 3, [0; 6], &[]);
         bytes[0..4].copy_from_slice(&9999u32.to_ne_bytes());

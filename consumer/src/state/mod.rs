@@ -580,6 +580,8 @@ mod tests {
             tid,
             pid: tid,
             ppid,
+            vtid: tid,
+            vpid: tid,
             comm: "bash".into(),
             uid: 0,
             gid: 0,
