@@ -183,19 +183,35 @@ def test_container_rules_know_containers():
     f = ident[0]["output_fields"]
     assert (f["container.image"], f["container.image.tag"], f["k8s.pod.name"], f["k8s.ns.name"]) == (
         "docker.io/osprey/test:latest", "latest", "P", "N"), f
+    # From the OCI spec and the pod's sandbox.
+    assert (f["k8s.pod.label[app]"], f["k8s.pod.labels"], f["container.privileged"]) == ("web", "app:web", False), f
+    assert f["container.mount.dest[/var/log]"] == "/host/log" and "/var/log:/host/log::false:" in f["container.mounts"], f
     # Falco's container rules on the same actions: the copied binary runs from
     # the overlay's upper layer, the image's own shell from a lower one.
     assert "Launch Package Management Process in Container" in fired, sorted(fired)
     dropped = [a["output_fields"] for a in alerts if a["rule"] == "Drop and execute new binary in container"]
     assert [f["proc.exepath"] for f in dropped] == ["/tmp/dpkg"], dropped
-    facts = {a["output_fields"]["proc.exepath"]: a["output_fields"] for a in alerts if a["rule"] == "Test Exec Facts"}
+    execs = [a["output_fields"] for a in alerts if a["rule"] == "Test Exec Facts"]
+    ctr1 = [f for f in execs if f["container.id"] == "osprey-ctr-1"]
+    facts = {f["proc.exepath"]: f for f in reversed(ctr1)}
     dpkg, shell = facts["/tmp/dpkg"], facts["/bin/busybox"]
+    # The container's first process is its pid namespace's init.
+    assert shell["proc.vpid"] == 1 and dpkg["proc.vpid"] > 1, ctr1
     assert (dpkg["proc.is_exe_upper_layer"], shell["proc.is_exe_upper_layer"]) == (True, False), facts
     assert "EXE_UPPER_LAYER" in dpkg["evt.arg.flags"] and "EXE_LOWER_LAYER" in shell["evt.arg.flags"], facts
     assert dpkg["proc.exe_ino"] != shell["proc.exe_ino"] and dpkg["proc.exe_ino.mtime"] > 0, facts
     # runc's default set: root in the container, but without CAP_SYS_ADMIN.
     caps = shell["thread.cap_effective"].split()
     assert "CAP_CHOWN" in caps and "CAP_SYS_ADMIN" not in caps, caps
+    # The privileged container: every capability from its first process on, and
+    # the runtime's privileged flag (fetched when containerd announced it).
+    priv = [f for f in execs if f["container.id"] == "osprey-priv"]
+    assert priv and all(f["container.privileged"] is True for f in priv), priv
+    assert "CAP_SYS_ADMIN" in priv[0]["thread.cap_effective"], priv
+    started = {a["rule"]: a["output_fields"] for a in alerts
+               if a["rule"] in ("Launch Privileged Container", "Launch Excessively Capable Container")}
+    assert set(started) == {"Launch Privileged Container", "Launch Excessively Capable Container"}, sorted(fired)
+    assert all(f["proc.cmdline"] == "sh -c sleep 1; true" for f in started.values()), started
     # Container start-up by containerd and runc must stay silent.
     noisy = {"Osprey Setuid Or Setgid Bit Set", "Osprey Fileless Execution", "Osprey Mount In Container",
              "Osprey BPF Program Loaded"}

@@ -13,7 +13,7 @@ use crate::decode::render::{capability_names, time_of_day};
 use crate::event::{Arg, Event, Kind};
 use std::sync::Arc;
 
-use crate::state::containerd::Metadata;
+use crate::state::containerd::{Metadata, Mount};
 use crate::state::containers::Container;
 use crate::state::{Caps, Fd, State, Thread};
 
@@ -106,6 +106,17 @@ impl<'a> SyscallFields<'a> {
     fn metadata(&self) -> Option<Arc<Metadata>> {
         let c = self.container()?;
         self.state.containerd.as_ref()?.get(&c.id)
+    }
+
+    /// The mount a `container.mount*[key]` field names: by index, or by a
+    /// source path (a glob).
+    fn mount(&self, field: &Field) -> Option<Mount> {
+        let meta = self.metadata()?;
+        let key = field.arg.as_deref().unwrap_or_default();
+        match field.index {
+            Some(i) => meta.mounts.get(i).cloned(),
+            None => meta.mounts.iter().find(|m| super::value::glob_match(key, &m.source)).cloned(),
+        }
     }
 
     fn k8s_label(&self, key: &str) -> Val<'a> {
@@ -364,13 +375,22 @@ impl<'a> SyscallFields<'a> {
             F::K8sPodName => self.k8s_label("io.kubernetes.pod.name"),
             F::K8sNsName => self.k8s_label("io.kubernetes.pod.namespace"),
             F::K8sPodUid => self.k8s_label("io.kubernetes.pod.uid"),
-            // Privilege, mounts and pod labels need the OCI spec and the sandbox (not read yet).
-            F::ContainerPrivileged
-            | F::ContainerMounts
-            | F::ContainerMount
-            | F::ContainerMountDest
-            | F::K8sPodLabel
-            | F::K8sPodLabels => Val::None,
+            F::ContainerPrivileged => self.metadata().and_then(|m| m.privileged).map_or(Val::None, Val::Bool),
+            F::ContainerMounts => self
+                .metadata()
+                .filter(|m| m.privileged.is_some())
+                .map_or(Val::None, |m| Val::str(m.mounts.iter().map(mount_text).collect::<Vec<_>>().join(","))),
+            F::ContainerMount => self.mount(field).map_or(Val::None, |m| Val::str(mount_text(&m))),
+            F::ContainerMountDest => self.mount(field).map_or(Val::None, |m| Val::str(m.dest)),
+            F::K8sPodLabel => {
+                let key = field.arg.as_deref().unwrap_or_default();
+                self.metadata().and_then(|m| m.pod_labels.get(key).cloned()).map_or(Val::None, Val::str)
+            }
+            F::K8sPodLabels => self.metadata().filter(|m| !m.pod_labels.is_empty()).map_or(Val::None, |m| {
+                let mut labels: Vec<String> = m.pod_labels.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+                labels.sort();
+                Val::str(labels.join(","))
+            }),
             // Audit fields never apply to syscall events (the compiler rejects them).
             _ => Val::None,
         }
@@ -389,6 +409,11 @@ impl FieldValues for SyscallFields<'_> {
         }
         v
     }
+}
+
+/// Falco's `source:dest:mode:rdrw:propagation` (OCI mounts have no mode).
+fn mount_text(m: &Mount) -> String {
+    format!("{}:{}::{}:{}", m.source, m.dest, m.rw, m.propagation)
 }
 
 /// `repo:tag@digest` → (repo, tag, digest).
