@@ -30,8 +30,9 @@ def layer(busybox):
         add(t, "bin/busybox", open(busybox, "rb").read(), mode=0o755)
         for a in APPLETS:
             add(t, f"bin/{a}", kind=tarfile.SYMTYPE, link="busybox")
-        add(t, "etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n")
-        add(t, "etc/group", b"root:x:0:\n")
+        # `app` exists only in the image: the tests check names come from here.
+        add(t, "etc/passwd", b"root:x:0:0:root:/root:/bin/sh\napp:x:4321:4321::/home/app:/bin/sh\n")
+        add(t, "etc/group", b"root:x:0:\napp:x:4321:\n")
         add(t, "etc/shadow", b"root:*:19000:0:99999:7:::\n", mode=0o600)
         add(t, "etc/os-release", b'NAME="osprey-test"\nID=osprey-test\n')
     return raw.getvalue()

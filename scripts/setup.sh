@@ -213,10 +213,13 @@ vm_images() {
 
 # A busybox OCI image that the container tests import with `ctr`.
 test_image() {
-  step_done test-image && return
+  # Rebuilt whenever its recipe changes.
+  local stamp
+  stamp=test-image-$(sha256sum "$REPO/scripts/build-test-image.py" | cut -c1-12)
+  step_done "$stamp" && return
   log "vm: building the container test image"
   python3 "$REPO/scripts/build-test-image.py" "$BUILD_ROOT/usr/bin/busybox" "$OSPREY_CACHE/osprey-test.oci.tar"
-  step_mark test-image
+  step_mark "$stamp"
 }
 
 # module_closure MODDIR NAME...: module files (relative to MODDIR) needed to load

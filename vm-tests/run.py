@@ -212,6 +212,10 @@ def test_container_rules_know_containers():
                if a["rule"] in ("Launch Privileged Container", "Launch Excessively Capable Container")}
     assert set(started) == {"Launch Privileged Container", "Launch Excessively Capable Container"}, sorted(fired)
     assert all(f["proc.cmdline"] == "sh -c sleep 1; true" for f in started.values()), started
+    # Users and groups from the container's own files.
+    # (read through the root of its first process once it runs there)
+    user = [a["output_fields"] for a in alerts if a["rule"] == "Test Container User"]
+    assert ("app", "/home/app", "app") in [(u["user.name"], u["user.homedir"], u["group.name"]) for u in user], user
     # Container start-up by containerd and runc must stay silent.
     noisy = {"Osprey Setuid Or Setgid Bit Set", "Osprey Fileless Execution", "Osprey Mount In Container",
              "Osprey BPF Program Loaded"}

@@ -63,6 +63,11 @@ impl SyscallPipeline {
         // Time one event in 64: enough for the histogram, cheap for the rest.
         let timer = (self.events % 64 == 0).then(|| METRICS.rule_eval_seconds.start_timer());
         self.state.update(ev);
+        // Rules see exit events only, as Falco's do since its drivers stopped
+        // sending enter events (the upstream rules no longer say evt.dir=<).
+        if !ev.is_exit() {
+            return;
+        }
         let fields = SyscallFields::new(ev, &self.state);
         let alerts = &mut self.alerts;
         self.engine.evaluate(Some(ev.kind), &fields, ev.ts_ns, &self.state.hostname, |a| {
@@ -81,8 +86,8 @@ impl SyscallPipeline {
         METRICS.evictions.set(self.state.evictions as i64);
     }
 
-    /// The kernel interest set: what the rules can match (both directions)
-    /// plus what state tracking needs (exits), with the reason for each.
+    /// The kernel interest set: the exits of what the rules can match plus
+    /// what state tracking needs, with the reason for each.
     pub fn interest(&self) -> (Interest, BTreeMap<String, Vec<String>>) {
         let mut interest = Interest::default();
         let mut why: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -106,7 +111,7 @@ impl SyscallPipeline {
             Some(kinds) => {
                 for kind in kinds {
                     if let Kind::Syscall(nr) = kind {
-                        interest.set(nr as usize, true, true);
+                        interest.set(nr as usize, false, true);
                     }
                     let name = match kind {
                         Kind::Syscall(nr) => syscall_name(nr).into_owned(),

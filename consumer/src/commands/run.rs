@@ -192,7 +192,7 @@ fn capture(
             if state_published.elapsed() >= Duration::from_secs(1) {
                 pipeline.publish_metrics();
                 // /etc/passwd and /etc/group are re-read when they change.
-                pipeline.state.users.refresh();
+                pipeline.state.refresh_users();
                 state_published = Instant::now();
             }
             for raw in batch.drain(..) {

@@ -99,6 +99,10 @@ impl<'a> SyscallFields<'a> {
         self.thread().and_then(|t| t.caps.as_ref()).map_or(Val::None, |c| Val::str(capability_names(pick(c))))
     }
 
+    fn users(&self) -> &'a crate::state::users::Users {
+        self.state.users_of(self.thread())
+    }
+
     fn container(&self) -> Option<&'a Container> {
         self.thread().and_then(|t| t.container.as_deref())
     }
@@ -281,16 +285,16 @@ impl<'a> SyscallFields<'a> {
             F::ThreadTid => Val::Int(ev.tid.into()),
             F::ThreadVtid => Val::Int(ev.vtid.into()),
             F::UserUid => Val::Int(ev.uid.into()),
-            F::UserName => self.state.users.user(ev.uid).map_or(Val::None, |u| Val::str(u.name.as_str())),
+            F::UserName => self.users().user(ev.uid).map_or(Val::None, |u| Val::str(u.name.as_str())),
             F::UserLoginuid => Val::Int(ev.loginuid),
             F::UserLoginname => match ev.loginuid {
                 -1 => Val::None,
                 l => self.state.users.user(l as u32).map_or(Val::None, |u| Val::str(u.name.as_str())),
             },
-            F::UserHomedir => self.state.users.user(ev.uid).map_or(Val::None, |u| Val::str(u.home.as_str())),
-            F::UserShell => self.state.users.user(ev.uid).map_or(Val::None, |u| Val::str(u.shell.as_str())),
+            F::UserHomedir => self.users().user(ev.uid).map_or(Val::None, |u| Val::str(u.home.as_str())),
+            F::UserShell => self.users().user(ev.uid).map_or(Val::None, |u| Val::str(u.shell.as_str())),
             F::GroupGid => Val::Int(ev.gid.into()),
-            F::GroupName => self.state.users.group(ev.gid).map_or(Val::None, Val::str),
+            F::GroupName => self.users().group(ev.gid).map_or(Val::None, Val::str),
             F::FdNum => self.fd_num().map_or(Val::None, Val::Int),
             F::FdType => self.fd().map_or(Val::None, |f| Val::str(f.kind.name())),
             F::FdTypechar => self.fd().map_or(Val::None, |f| Val::str(f.kind.typechar())),

@@ -192,6 +192,9 @@ pub struct State {
     pub evictions: u64,
     pub max_threads: usize,
     pub users: users::Users,
+    /// Each container's own users and groups, read through the root of one
+    /// of its processes once it has exec'd inside (live capture only).
+    pub container_users: HashMap<String, users::Users>,
     pub hostname: String,
     /// Resolves cgroup ids to containers (live capture only).
     pub containers: Option<containers::Containers>,
@@ -202,6 +205,17 @@ pub struct State {
 impl State {
     pub fn new(max_threads: usize) -> Self {
         Self { max_threads, hostname: hostname(), ..Default::default() }
+    }
+
+    /// The users and groups a thread sees: its container's when known.
+    pub fn users_of(&self, thread: Option<&Thread>) -> &users::Users {
+        thread.and_then(|t| t.container.as_ref()).and_then(|c| self.container_users.get(&c.id)).unwrap_or(&self.users)
+    }
+
+    /// Re-reads the user and group files that changed.
+    pub fn refresh_users(&mut self) {
+        self.users.refresh();
+        self.container_users.values_mut().for_each(users::Users::refresh);
     }
 
     pub fn thread(&self, tid: u32) -> Option<&Thread> {
@@ -338,6 +352,14 @@ impl State {
                     _ => None,
                 };
                 t.exe_flags = ev.arg("flags").map(|f| exe_flag_bits(&f.render()));
+                if let Some(c) = t.container.clone().filter(|_| self.containers.is_some()) {
+                    let root = std::path::PathBuf::from(format!("/proc/{}/root", ev.pid));
+                    // The runtime's own execs in the container's cgroup happen
+                    // before it switches root: wait for one under the new root.
+                    if !self.container_users.contains_key(&c.id) && !same_file(&root, "/proc/1/root".as_ref()) {
+                        self.container_users.insert(c.id.clone(), users::Users::load(&root));
+                    }
+                }
                 if let Some(fds) = self.fds.get_mut(&ev.pid) {
                     fds.retain(|_, f| !f.cloexec);
                 }
@@ -518,6 +540,14 @@ impl State {
 fn parse_falco_addr(s: &str) -> Option<SocketAddr> {
     let (ip, port) = s.rsplit_once(':')?;
     Some(SocketAddr::new(ip.parse().ok()?, port.parse().ok()?))
+}
+
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+        _ => true,
+    }
 }
 
 /// `EXE_WRITABLE|EXE_UPPER_LAYER` → the `shared_abi::EXE_*` bits.

@@ -1,4 +1,5 @@
-//! Users and groups from /etc/passwd and /etc/group, reloaded when they change.
+//! Users and groups from /etc/passwd and /etc/group (of the host, or of a
+//! container through a process's root), reloaded when they change.
 
 use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
@@ -27,13 +28,14 @@ impl Users {
         u
     }
 
-    /// Re-reads the files if their modification times changed.
+    /// Re-reads the files if their modification times changed. Keeps what it
+    /// has when the root is gone (a container's process exited).
     pub fn refresh(&mut self) {
         let passwd = self.root.join("etc/passwd");
         let group = self.root.join("etc/group");
         let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).unwrap_or(SystemTime::UNIX_EPOCH);
         let stamp = (mtime(&passwd), mtime(&group));
-        if self.loaded == Some(stamp) {
+        if self.loaded == Some(stamp) || (self.loaded.is_some() && !passwd.exists()) {
             return;
         }
         self.loaded = Some(stamp);
