@@ -1,0 +1,66 @@
+//! The replayed event mix shared by the benchmarks: process starts, file
+//! opens and closes, socket connects, reads and writes from a few hundred
+//! processes.
+
+use osprey::event::{Arg, Dir, Event, Kind};
+
+/// Event `i` of the mix (deterministic).
+pub fn event(i: usize) -> Event {
+    let pid = 1000 + (i % 300) as u32;
+    let s = |v: &str| Arg::Str(v.to_string());
+    let (nr, res, args): (u32, i64, Vec<(&'static str, Arg)>) = match i % 20 {
+        0 => (
+            59,
+            0,
+            vec![
+                ("exe", s("python3")),
+                ("args", Arg::List(vec!["app.py".into(), "--serve".into()])),
+                ("cwd", s("/srv")),
+                ("trusted_exepath", s("/usr/bin/python3")),
+            ],
+        ),
+        1..=5 => (
+            257,
+            3 + (i % 5) as i64,
+            vec![
+                ("fd", Arg::Int(3 + (i % 5) as i64)),
+                ("dirfd", Arg::Int(-100)),
+                (
+                    "name",
+                    s(["/etc/hosts", "/srv/data.db", "/usr/lib/libssl.so.3", "/proc/self/status", "/tmp/cache"][i % 5]),
+                ),
+                ("flags", s(if i % 3 == 0 { "O_RDONLY|O_CLOEXEC" } else { "O_WRONLY|O_CREAT" })),
+                ("mode", s("0644")),
+            ],
+        ),
+        6..=8 => (3, 0, vec![("res", Arg::Int(0)), ("fd", Arg::Int(3 + (i % 5) as i64))]),
+        9 => (
+            41,
+            9,
+            vec![("fd", Arg::Int(9)), ("domain", s("AF_INET")), ("type", s("SOCK_STREAM")), ("proto", Arg::Int(6))],
+        ),
+        10 => (42, 0, vec![("res", Arg::Int(0)), ("fd", Arg::Int(9)), ("addr", s("10.0.0.5:5432"))]),
+        11..=15 => (0, 512, vec![("res", Arg::Int(512)), ("fd", Arg::Int(9)), ("size", Arg::Int(4096))]),
+        _ => (1, 512, vec![("res", Arg::Int(512)), ("fd", Arg::Int(9)), ("size", Arg::Int(512))]),
+    };
+    Event {
+        num: i as u64,
+        ts_ns: 1_700_000_000_000_000_000 + i as u64 * 1000,
+        kind: Kind::Syscall(nr),
+        dir: Dir::Exit,
+        cpu: 0,
+        res: Some(res),
+        tid: pid,
+        pid,
+        ppid: 1,
+        vtid: pid,
+        vpid: pid,
+        comm: "python3".into(),
+        uid: 1000,
+        gid: 1000,
+        loginuid: -1,
+        cgroup_id: 0,
+        container_id: None,
+        args: args.into_iter().map(|(k, v)| (k.into(), v)).collect(),
+    }
+}
