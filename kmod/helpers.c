@@ -182,11 +182,11 @@ long osprey_cwd_path(char *buf, int len)
 }
 
 /*
- * The current image's argument area (NUL-separated argv, as the new image sees
- * it after exec). Returns the bytes copied; *truncated is set when the area is
- * larger than len. May fault: call preemptible.
+ * The current image's argument or environment area (NUL-separated strings, as
+ * the new image sees them after exec). Returns the bytes copied; *truncated is
+ * set when the area is larger than len. May fault: call preemptible.
  */
-long osprey_exec_args(char *buf, int len, int *truncated)
+static long exec_area(bool env, char *buf, int len, int *truncated)
 {
 	struct mm_struct *mm = current->mm;
 	unsigned long start, end, n;
@@ -194,8 +194,8 @@ long osprey_exec_args(char *buf, int len, int *truncated)
 	if (!mm)
 		return -ENOENT;
 	spin_lock(&mm->arg_lock);
-	start = mm->arg_start;
-	end = mm->arg_end;
+	start = env ? mm->env_start : mm->arg_start;
+	end = env ? mm->env_end : mm->arg_end;
 	spin_unlock(&mm->arg_lock);
 	n = end - start;
 	*truncated = n > len;
@@ -205,3 +205,6 @@ long osprey_exec_args(char *buf, int len, int *truncated)
 		return -EFAULT;
 	return n;
 }
+
+long osprey_exec_args(char *buf, int len, int *truncated) { return exec_area(false, buf, len, truncated); }
+long osprey_exec_env(char *buf, int len, int *truncated) { return exec_area(true, buf, len, truncated); }

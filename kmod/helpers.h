@@ -18,6 +18,7 @@ void osprey_vids(u32 *vtid, u32 *vpid);
 long osprey_exe_path(char *buf, int len);
 long osprey_cwd_path(char *buf, int len);
 long osprey_exec_args(char *buf, int len, int *truncated);
+long osprey_exec_env(char *buf, int len, int *truncated);
 void osprey_caps(u64 *inheritable, u64 *permitted, u64 *effective);
 long osprey_exe_facts(u64 *ino, u64 *ctime_ns, u64 *mtime_ns, int *writable, int *memfd, int *layer);
 #endif

@@ -71,6 +71,7 @@ mod c {
         pub(crate) fn osprey_cwd_path(buf: *mut c_char, len: c_int) -> c_long;
         pub(crate) fn osprey_exec_args(buf: *mut c_char, len: c_int, truncated: *mut c_int)
             -> c_long;
+        pub(crate) fn osprey_exec_env(buf: *mut c_char, len: c_int, truncated: *mut c_int) -> c_long;
         pub(crate) fn osprey_caps(inheritable: *mut u64, permitted: *mut u64, effective: *mut u64);
         pub(crate) fn osprey_exe_facts(
             ino: *mut u64,
@@ -395,7 +396,11 @@ impl Shared {
         let args = [regs.di, regs.si, regs.dx, regs.r10, regs.r8, regs.r9].map(|r| r as u64);
         let words = if exit { &self.interest_exit } else { &self.interest_enter };
         let interested = Self::wants(words, nr);
-        let captures = if exit && interested { abi::exit_captures(nr, ret) } else { [Capture::None; MAX_BLOBS] };
+        let captures = if exit && interested {
+            abi::exit_captures(nr, ret, self.interest_flags.load(Ordering::Relaxed))
+        } else {
+            [Capture::None; MAX_BLOBS]
+        };
         let staged = stage_slow_captures(&captures);
         let max = size_of::<SyscallRecord>()
             + captures.iter().map(|c| abi::capture_cap(*c)).sum::<usize>();
@@ -478,7 +483,9 @@ fn current_header(kind: RecordKind, size: usize, cpu: u16) -> RecordHeader {
 /// image's argument area) before the ring is touched with preemption off.
 /// `None` when there are none.
 fn stage_slow_captures(captures: &[Capture; MAX_BLOBS]) -> Option<Staged> {
-    let slow = |c: &Capture| matches!(c, Capture::Exe | Capture::Cwd | Capture::ExecArgs | Capture::ExecFacts);
+    let slow = |c: &Capture| {
+        matches!(c, Capture::Exe | Capture::Cwd | Capture::ExecArgs | Capture::ExecFacts | Capture::ExecEnv)
+    };
     if !captures.iter().any(slow) {
         return None;
     }
@@ -506,6 +513,7 @@ fn stage_slow_captures(captures: &[Capture; MAX_BLOBS]) -> Option<Staged> {
                     }
                     None => -1,
                 },
+                Capture::ExecEnv => c::osprey_exec_env(dst, cap as c_int, &mut truncated),
                 _ => c::osprey_exec_args(dst, cap as c_int, &mut truncated),
             }
         };
@@ -591,7 +599,7 @@ impl RecordWriter {
             }
             Capture::FdPair { arg } => (arg, copy_user(dst, args[arg as usize], 8)),
             Capture::Struct { arg, len } => (arg, copy_user(dst, args[arg as usize], len as usize)),
-            Capture::Exe | Capture::Cwd | Capture::ExecArgs | Capture::ExecFacts => match staged {
+            Capture::Exe | Capture::Cwd | Capture::ExecArgs | Capture::ExecFacts | Capture::ExecEnv => match staged {
                 Some((buf, (off, len, flags))) => {
                     dst[..len].copy_from_slice(&buf[off..off + len]);
                     (0, (len, flags))
@@ -842,7 +850,7 @@ impl MiscDevice for Consumer {
             abi::IOCTL_GET_STATS => user.writer().write(&shared.stats())?,
             abi::IOCTL_SET_INTEREST => {
                 let interest: Interest = user.reader().read()?;
-                if interest.flags & !abi::INTEREST_PROCEXIT != 0 {
+                if interest.flags & !abi::INTEREST_FLAGS != 0 {
                     return Err(EINVAL);
                 }
                 shared.set_interest(&interest);

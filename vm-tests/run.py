@@ -86,6 +86,7 @@ def test_capture_basics():
     # Exec facts: root's full capability set, a root-writable file on ext4.
     assert e["evt.args"]["cap_effective"] == e["evt.args"]["cap_permitted"] != "0x0", e
     assert e["evt.args"]["flags"] == "EXE_WRITABLE" and e["evt.args"]["exe_ino"] > 0, e
+    assert any(v.startswith("PATH=") for v in e["evt.args"]["env"]), e
     e = one(ev, evt__type="openat2", evt__dir="<", a_name="/etc/hostname")
     assert e["evt.args"]["flags"] == "O_RDONLY|O_CLOEXEC" and e["evt.args"]["fd"] >= 0, e
     # touch / chmod 4755 / mv / rm
@@ -153,6 +154,7 @@ def test_rules_fire_on_real_actions():
         "Osprey Shadow File Read", "Osprey Private Key Search", "Osprey Setuid Or Setgid Bit Set",
         "Osprey Link To Sensitive File", "Osprey Execution From Scratch Directory", "Osprey User Namespace Created",
         "Osprey Log Files Cleared", "Osprey Shell Stdio Redirected To Network", "Osprey Ptrace Attach",
+        "Osprey Loader Hijack Via Environment",
         # Falco's stable rules they correspond to
         "Read sensitive file untrusted", "Search Private Keys or Passwords", "Create Symlink Over Sensitive Files",
         "Execution from /dev/shm", "Clear Log Activities", "Directory traversal monitored file read",
@@ -163,6 +165,9 @@ def test_rules_fire_on_real_actions():
     # JSON alerts carry the fields the output names
     a = next(a for a in r.events() if a["rule"] == "Osprey Shadow File Read")
     assert a["output_fields"]["fd.name"] == "/etc/shadow" and a["output_fields"]["proc.name"] == "cat", a
+    # The environment, captured at exec because a loaded rule reads proc.env.
+    a = next(a for a in r.events() if a["rule"] == "Osprey Loader Hijack Via Environment")
+    assert a["output_fields"]["proc.env[GLIBC_TUNABLES]"] == "glibc.malloc.mxfast=0", a
 
 
 def test_container_rules_know_containers():

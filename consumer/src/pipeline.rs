@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use shared_abi::{Interest, INTEREST_PROCEXIT};
+use shared_abi::{Interest, INTEREST_EXEC_ENV, INTEREST_PROCEXIT};
 
 use crate::audit::AuditEvent;
 use crate::decode::render::syscall_name;
@@ -11,6 +11,7 @@ use crate::event::{Event, Kind};
 use crate::metrics::METRICS;
 use crate::rules::audit::AuditFields;
 use crate::rules::engine::{Alert, Engine};
+use crate::rules::fields::FieldId;
 use crate::rules::syscall::SyscallFields;
 use crate::state::State;
 
@@ -124,6 +125,10 @@ impl SyscallPipeline {
                     }
                 }
             }
+        }
+        if self.engine.uses(&|f| f.info.id == FieldId::ProcEnv) {
+            interest.flags |= INTEREST_EXEC_ENV;
+            why.entry("execve".into()).or_default().push("rules read proc.env: exits carry the environment".into());
         }
         (interest, why)
     }

@@ -136,6 +136,33 @@ fn fileless_execution() {
 }
 
 #[test]
+fn loader_hijack_via_environment() {
+    let with_env = |env: &[&str]| {
+        let mut s = Stream::new(1000);
+        s.push(
+            200,
+            SHELL_PID,
+            "su",
+            1000,
+            "execve",
+            0,
+            json!({"exe": "su", "args": [], "cwd": "/tmp", "trusted_exepath": "/usr/bin/su", "env": env}),
+        );
+        s
+    };
+    check(
+        "Osprey Loader Hijack Via Environment",
+        with_env(&["PATH=/usr/bin", "GLIBC_TUNABLES=glibc.tunables=glibc.malloc.mxfast=AAAA"]),
+        with_env(&["PATH=/usr/bin", "LANG=C.UTF-8"]),
+    );
+    check(
+        "Osprey Loader Hijack Via Environment",
+        with_env(&["LD_PRELOAD=/tmp/x.so"]),
+        Stream::new(1000).spawn("su", "/usr/bin/su", &[]),
+    );
+}
+
+#[test]
 fn netcat_remote_shell() {
     check(
         "Osprey Netcat Remote Shell",

@@ -39,8 +39,8 @@ pub const RECORD_ALIGN: usize = 8;
 pub const CONSUMER_SLOT_SIZE: usize = 64;
 
 /// Most inline buffers one syscall record carries (rename: two paths; execve:
-/// exe, argv, cwd, exec facts).
-pub const MAX_BLOBS: usize = 4;
+/// exe, argv, cwd, exec facts, environment).
+pub const MAX_BLOBS: usize = 5;
 
 /// Capacity of one inline buffer; longer data is cut and flagged `TRUNCATED`.
 pub const PATH_CAP: usize = 1024;
@@ -122,6 +122,8 @@ pub enum BlobKind {
     Struct = 7,
     /// An `ExecFacts`: what the kernel knows of the new image after exec.
     ExecFacts = 8,
+    /// NUL-separated `NAME=value` strings: the new image's environment.
+    Env = 9,
 }
 
 impl BlobKind {
@@ -135,6 +137,7 @@ impl BlobKind {
             6 => Some(Self::FdPair),
             7 => Some(Self::Struct),
             8 => Some(Self::ExecFacts),
+            9 => Some(Self::Env),
             _ => None,
         }
     }
@@ -289,6 +292,11 @@ pub const fn consumer_area_pages(nr_rings: u32) -> u32 {
 
 /// `Interest::flags`: deliver process-exit records.
 pub const INTEREST_PROCEXIT: u64 = 1 << 0;
+/// `Interest::flags`: successful exec exits carry the new environment (only
+/// when a rule reads it: it costs a copy of up to `ARGS_CAP` bytes per exec).
+pub const INTEREST_EXEC_ENV: u64 = 1 << 1;
+/// Every valid `Interest::flags` bit.
+pub const INTEREST_FLAGS: u64 = INTEREST_PROCEXIT | INTEREST_EXEC_ENV;
 
 /// Argument of `IOCTL_SET_INTEREST`: bit `nr` set = deliver that syscall.
 #[repr(C)]
@@ -360,7 +368,7 @@ const _: () = {
     assert!(offset_of!(RecordHeader, comm) == 48);
     assert!(size_of::<BlobDesc>() == 8);
     assert!(offset_of!(RecordHeader, vtid) == 64);
-    assert!(size_of::<SyscallRecord>() == 168);
+    assert!(size_of::<SyscallRecord>() == 176);
     assert!(offset_of!(SyscallRecord, nr) == 72);
     assert!(offset_of!(SyscallRecord, ret) == 80);
     assert!(offset_of!(SyscallRecord, args) == 88);
@@ -451,26 +459,30 @@ pub enum Capture {
     Cwd,
     /// After a successful exec: capabilities and executable inode facts.
     ExecFacts,
+    /// After a successful exec: the new image's environment area.
+    ExecEnv,
 }
 
+const NONE: Capture = Capture::None;
 const fn caps1(a: Capture) -> [Capture; MAX_BLOBS] {
-    [a, Capture::None, Capture::None, Capture::None]
+    [a, NONE, NONE, NONE, NONE]
 }
 const fn caps2(a: Capture, b: Capture) -> [Capture; MAX_BLOBS] {
-    [a, b, Capture::None, Capture::None]
+    [a, b, NONE, NONE, NONE]
 }
 const fn str_arg(arg: u8) -> Capture {
     Capture::Str { arg }
 }
 
-/// What the exit record of syscall `nr` carries, given its return value `ret`.
-/// Enter records carry raw arguments only.
-pub const fn exit_captures(nr: u32, ret: i64) -> [Capture; MAX_BLOBS] {
+/// What the exit record of syscall `nr` carries, given its return value `ret`
+/// and the consumer's `Interest::flags`. Enter records carry raw arguments only.
+pub const fn exit_captures(nr: u32, ret: i64, flags: u64) -> [Capture; MAX_BLOBS] {
     match nr {
         // A successful exec replaced the caller's memory: describe the new
         // image instead of the (gone) argument pointers.
         nr::EXECVE | nr::EXECVEAT if ret == 0 => {
-            [Capture::Exe, Capture::ExecArgs, Capture::Cwd, Capture::ExecFacts]
+            let env = if flags & INTEREST_EXEC_ENV != 0 { Capture::ExecEnv } else { NONE };
+            [Capture::Exe, Capture::ExecArgs, Capture::Cwd, Capture::ExecFacts, env]
         }
         nr::EXECVE => caps2(str_arg(0), Capture::Args { arg: 1 }),
         nr::EXECVEAT => caps2(str_arg(1), Capture::Args { arg: 2 }),
@@ -483,7 +495,7 @@ pub const fn exit_captures(nr: u32, ret: i64) -> [Capture; MAX_BLOBS] {
         nr::RENAME | nr::LINK | nr::SYMLINK => caps2(str_arg(0), str_arg(1)),
         nr::RENAMEAT | nr::RENAMEAT2 | nr::LINKAT => caps2(str_arg(1), str_arg(3)),
         nr::SYMLINKAT => caps2(str_arg(0), str_arg(2)),
-        nr::MOUNT => [str_arg(0), str_arg(1), str_arg(2), Capture::None],
+        nr::MOUNT => [str_arg(0), str_arg(1), str_arg(2), NONE, NONE],
         nr::INIT_MODULE => caps1(str_arg(2)),
         nr::CONNECT | nr::BIND => caps1(Capture::Sockaddr { arg: 1, len_arg: 2 }),
         nr::ACCEPT | nr::ACCEPT4 if ret >= 0 => {
@@ -500,7 +512,7 @@ pub const fn capture_cap(capture: Capture) -> usize {
     match capture {
         Capture::None => 0,
         Capture::Str { .. } | Capture::Exe | Capture::Cwd => PATH_CAP,
-        Capture::Args { .. } | Capture::ExecArgs => ARGS_CAP,
+        Capture::Args { .. } | Capture::ExecArgs | Capture::ExecEnv => ARGS_CAP,
         Capture::Sockaddr { .. } | Capture::SockaddrOut { .. } => SOCKADDR_CAP,
         Capture::FdPair { .. } => 8,
         Capture::Struct { len, .. } => len as usize,
@@ -519,6 +531,7 @@ pub const fn capture_kind(capture: Capture) -> BlobKind {
         Capture::Exe => BlobKind::Exe,
         Capture::Cwd => BlobKind::Cwd,
         Capture::ExecFacts => BlobKind::ExecFacts,
+        Capture::ExecEnv => BlobKind::Env,
     }
 }
 

@@ -16,6 +16,6 @@ ctr run --rm --label io.kubernetes.pod.name=P --label io.kubernetes.pod.namespac
 # A privileged container: its first process starts with every capability.
 ctr run --rm --privileged docker.io/osprey/test:latest osprey-priv sh -c 'sleep 1; true'
 # A user that only the image's /etc/passwd names.
-ctr run --rm --user 4321:4321 docker.io/osprey/test:latest osprey-user sh -c 'sleep 1; id'
+ctr run --rm --user 4321:4321 docker.io/osprey/test:latest osprey-user sh -c 'sleep 2; id; sleep 2'
 # The same action on the host, for contrast.
 cat /etc/shadow >/dev/null

@@ -7,6 +7,7 @@ touch victim && chmod 4755 victim
 ln -s /etc/shadow /tmp/shadow-link
 cp /bin/true /dev/shm/dropper && /dev/shm/dropper
 cp /bin/true /tmp/x && /tmp/x
+GLIBC_TUNABLES=glibc.malloc.mxfast=0 /bin/true
 setpriv --reuid=1000 --regid=1000 --clear-groups unshare -U true
 echo x > /var/log/osprey-test.log && rm /var/log/osprey-test.log
 python3 -c 'import subprocess; subprocess.run(["python3", "-c", "open(\"/etc/../etc/../etc/shadow\").read()"])'

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 use serde_json::json;
-use shared_abi::{syscalls, Interest, RingStats, INTEREST_PROCEXIT};
+use shared_abi::{syscalls, Interest, RingStats, INTEREST_EXEC_ENV, INTEREST_PROCEXIT};
 
 use crate::decode;
 use crate::event::Event;
@@ -42,12 +42,15 @@ pub struct CaptureArgs {
     pub ready_file: Option<PathBuf>,
 }
 
-/// The interest set for a list of names (`procexit` included).
+/// The interest set for a list of names (`procexit` included). A capture
+/// shows everything the kernel can tell, the exec environment included.
 pub fn interest_for(names: &[String]) -> Result<Interest> {
+    let mut interest = Interest::all();
+    interest.flags |= INTEREST_EXEC_ENV;
     if names.is_empty() {
-        return Ok(Interest::all());
+        return Ok(interest);
     }
-    let mut interest = Interest::default();
+    interest = Interest { flags: INTEREST_EXEC_ENV, ..Interest::default() };
     for name in names {
         if name == "procexit" {
             interest.flags |= INTEREST_PROCEXIT;

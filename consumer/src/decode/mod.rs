@@ -47,6 +47,9 @@ pub fn record_len(prefix: &[u8], available: usize) -> Result<usize, DecodeError>
 }
 
 /// One decoded record, borrowing its inline buffers.
+// Decoded once per record and consumed at once: boxing the large variant
+// would cost an allocation per event.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Record<'a> {
     Syscall(Syscall<'a>),

@@ -22,6 +22,8 @@ enum Src {
     ArgvHead,
     /// The rest of the argument area.
     ArgvTail,
+    /// The environment area (when the consumer asked for it).
+    Env,
     /// Element `i` of a written file-descriptor pair.
     FdPair(usize),
     /// The u64 at index `i` of a copied structure.
@@ -109,6 +111,7 @@ fn params(nr: u32) -> &'static [Param] {
                     ("args", Src::ArgvTail, StrList),
                     ("cwd", Src::Blob(BlobKind::Cwd, 0), Str),
                     ("trusted_exepath", Src::Blob(BlobKind::Exe, 0), Str),
+                    ("env", Src::Env, StrList),
                     ("flags", Src::Exec(Fact::Flags), ExeFlags),
                     ("cap_inheritable", Src::Exec(Fact::CapInheritable), Hex),
                     ("cap_permitted", Src::Exec(Fact::CapPermitted), Hex),
@@ -597,6 +600,7 @@ fn param_value(sc: &Syscall<'_>, src: Src, fmt: Fmt) -> Option<Arg> {
             return head.or_else(|| sc.blob(BlobKind::Str, None).map(blob_str)).map(Arg::Str);
         }
         Src::ArgvTail => return Some(Arg::List(argv(sc).into_iter().skip(1).collect())),
+        Src::Env => return sc.blob(BlobKind::Env, None).map(|b| Arg::List(split_args(b.data))),
         Src::Blob(kind, arg) => {
             let arg = (kind == BlobKind::Str || kind == BlobKind::Sockaddr).then_some(arg);
             let blob = sc.blob(kind, arg)?;
@@ -728,9 +732,11 @@ mod tests {
                 (BlobKind::Args, 0, 0, b"/bin/true\0a\0b\0"),
                 (BlobKind::Cwd, 0, 0, b"/root"),
                 (BlobKind::ExecFacts, 0, 0, shared_abi::pod_bytes(&facts)),
+                (BlobKind::Env, 0, 0, b"PATH=/bin\0HOME=/root\0"),
             ],
         );
         let v = render(&bytes);
+        assert_eq!(v["evt.args"]["env"], json!(["PATH=/bin", "HOME=/root"]));
         assert_eq!(v["evt.args"]["flags"], "EXE_WRITABLE|EXE_UPPER_LAYER");
         assert_eq!(v["evt.args"]["cap_effective"], "0x1ffffffffff");
         assert_eq!(v["evt.args"]["cap_inheritable"], "0x0");

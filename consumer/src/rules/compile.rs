@@ -135,6 +135,15 @@ impl Filter {
         }
     }
 
+    /// Whether some check reads a field that `pred` picks.
+    pub fn reads(&self, pred: &dyn Fn(&Field) -> bool) -> bool {
+        match self {
+            Filter::All(fs) | Filter::Any(fs) => fs.iter().any(|f| f.reads(pred)),
+            Filter::Not(f) => f.reads(pred),
+            Filter::Check(c) => pred(&c.field) || matches!(&c.rhs, Rhs::Field(other) if pred(other)),
+        }
+    }
+
     /// One past the highest check id in the filter (the size of its memo).
     pub fn check_count(&self) -> usize {
         match self {

@@ -85,6 +85,11 @@ impl Engine {
         Self { rules, by_kind, any_kind, matching, alert_counters, memo }
     }
 
+    /// Whether a loaded rule reads or shows a field that `pred` picks.
+    pub fn uses(&self, pred: &dyn Fn(&super::compile::Field) -> bool) -> bool {
+        self.rules.iter().any(|r| r.filter.reads(pred) || r.output.shows(pred))
+    }
+
     pub fn rules(&self) -> &[Rule] {
         &self.rules
     }

@@ -78,6 +78,11 @@ impl OutputFormat {
         out
     }
 
+    /// Whether the format shows a field that `pred` picks.
+    pub fn shows(&self, pred: &dyn Fn(&Field) -> bool) -> bool {
+        self.pieces.iter().any(|p| matches!(p, Piece::Field { field, .. } if pred(field)))
+    }
+
     /// `output_fields`: each field as written in the format, with its value.
     pub fn fields(&self, ev: &dyn FieldValues) -> serde_json::Map<String, serde_json::Value> {
         self.pieces

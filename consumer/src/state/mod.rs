@@ -329,6 +329,11 @@ impl State {
                 if let Some(Arg::List(args)) = ev.arg("args") {
                     t.args.clone_from(args);
                 }
+                // The old image's environment is gone with it.
+                match ev.arg("env") {
+                    Some(Arg::List(env)) => t.env.clone_from(env),
+                    _ => t.env.clear(),
+                }
                 if let Some(p) = text("trusted_exepath") {
                     t.exepath.replace_range(.., &p);
                 }
