@@ -25,6 +25,15 @@ test_packages() {
   command -v curl >/dev/null || missing+=(curl)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   [ -x /usr/bin/prometheus ] || missing+=(prometheus)
+  [ -x /usr/sbin/nats-server ] || missing+=(nats-server)
+  [ -x /usr/bin/redis-server ] || missing+=(redis-server)
+  [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
+  [ -x /usr/bin/prometheus-alertmanager ] || missing+=(prometheus-alertmanager)
+  # SNS and SQS: moto's server and boto3 to check what arrived (PyPI).
+  python3 -c 'import moto.server, boto3' 2>/dev/null || {
+    log "installing moto[server] and boto3 (PyPI)"
+    python3 -m pip install -q 'moto[server]' boto3 2>&1 | grep -v "^WARNING: Running pip as" || true
+  }
   [ ${#missing[@]} -eq 0 ] && return
   if [ "$(id -u)" = 0 ]; then
     log "installing test packages: ${missing[*]}"

@@ -46,6 +46,9 @@ pub struct Config {
     pub program_output: crate::output::ProgramConfig,
     #[serde(default)]
     pub http_output: crate::output::HttpConfig,
+    /// Built-in router destinations (Slack, Loki, NATS, SQS…): see docs/outputs.md.
+    #[serde(default)]
+    pub router: Vec<crate::output::router::RouteConfig>,
     /// Alerts kept in memory for the HTTP API (`/api/alerts`).
     #[serde(default = "store_capacity")]
     pub alert_store_capacity: usize,
@@ -104,7 +107,7 @@ fn max_threads() -> usize {
     262_144
 }
 
-fn priority<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Priority, D::Error> {
+pub(crate) fn priority<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Priority, D::Error> {
     let s = String::deserialize(d)?;
     Priority::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("'{s}' is not a priority (emergency … debug)")))
 }

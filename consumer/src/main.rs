@@ -1,6 +1,6 @@
 //! `osprey`: the command line. The pipeline lives in the library (`lib.rs`).
 
-use osprey::commands::{capture, replay, rules, run};
+use osprey::commands::{alert, capture, replay, rules, run};
 
 use clap::{Parser, Subcommand};
 
@@ -22,6 +22,9 @@ enum Command {
     /// Validate or list rule files.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
+    /// Send a sample alert through the configured outputs.
+    #[command(subcommand)]
+    Alert(alert::AlertCommand),
     /// Check a configuration file: every key, value and rule file it names.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -49,6 +52,7 @@ fn main() {
         Command::Replay(args) => replay::run(args),
         Command::Capture(args) => capture::run(args),
         Command::Rules(cmd) => rules::run(cmd),
+        Command::Alert(cmd) => alert::run(cmd),
         Command::Fields { source, markdown } => rules::fields(source, markdown),
         Command::Config(ConfigCommand::Check { file }) => osprey::config::check(&file),
     };

@@ -5,6 +5,7 @@
 //! thread: a slow or dead destination fills its queue and drops (counted in
 //! `osprey_output_total{outcome="dropped"}`); nothing else waits for it.
 
+pub mod router;
 pub mod sinks;
 pub mod store;
 
@@ -44,6 +45,8 @@ impl Format {
 
 /// One alert destination.
 pub trait Output: Send + Sync {
+    /// The name `osprey alert test --output` and the metrics use.
+    fn name(&self) -> &str;
     fn emit(&self, alert: &Alert);
     /// Called before exit: push out anything buffered.
     fn flush(&self) {}
@@ -62,6 +65,10 @@ impl Stdout {
 }
 
 impl Output for Stdout {
+    fn name(&self) -> &str {
+        "stdout"
+    }
+
     fn emit(&self, alert: &Alert) {
         let line = self.format.render(alert);
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
@@ -113,6 +120,10 @@ impl Queued {
 }
 
 impl Output for Queued {
+    fn name(&self) -> &str {
+        self.name
+    }
+
     fn emit(&self, alert: &Alert) {
         let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
         let Some(tx) = tx.as_ref() else { return };
@@ -148,6 +159,15 @@ impl Outputs {
         for o in &self.outputs {
             o.emit(alert);
         }
+    }
+
+    pub fn names(&self) -> Vec<&str> {
+        self.outputs.iter().map(|o| o.name()).collect()
+    }
+
+    /// Keeps the outputs named `name` only (for `osprey alert test --output`).
+    pub fn retain_named(&mut self, name: &str) {
+        self.outputs.retain(|o| o.name() == name);
     }
 
     pub fn flush(&self) {
@@ -197,6 +217,10 @@ pub fn from_config(
         // HTTP receivers want JSON whatever json_output says.
         let json = Format { json: true, ..format };
         outputs.push(Box::new(Queued::new("http", json, cap, sinks::HttpSink::new(url, h.user_agent.clone()))));
+    }
+    for (i, route) in config.router.iter().enumerate() {
+        let started = router::Route::start(route, cap).with_context(|| format!("router[{i}]"))?;
+        outputs.push(Box::new(started));
     }
     Ok(Outputs::new(outputs))
 }

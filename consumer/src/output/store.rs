@@ -174,6 +174,10 @@ impl AlertStore {
 }
 
 impl Output for std::sync::Arc<AlertStore> {
+    fn name(&self) -> &str {
+        "store"
+    }
+
     fn emit(&self, alert: &Alert) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.0 += 1;
