@@ -7,7 +7,6 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -61,51 +60,12 @@ fn alert_test(config: &Path, output: Option<&str>) -> (bool, String) {
     (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
-/// Requests received: (path, content-type, body).
-type Received = Arc<Mutex<Vec<(String, String, String)>>>;
+#[path = "support/http_receiver.rs"]
+mod http_receiver;
+use http_receiver::Received;
 
-/// An HTTP/1.1 receiver that records every POST and answers 200 (with the
-/// body Elasticsearch's bulk API answers).
 fn http_receiver() -> (u16, Received) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let got: Received = Arc::default();
-    let sink = got.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            if reader.read_line(&mut request_line).is_err() {
-                continue;
-            }
-            let path = request_line.split_whitespace().nth(1).unwrap_or_default().to_string();
-            let (mut len, mut ctype) = (0, String::new());
-            loop {
-                let mut h = String::new();
-                reader.read_line(&mut h).unwrap();
-                let h = h.trim_end();
-                if h.is_empty() {
-                    break;
-                }
-                let (k, v) = h.split_once(':').unwrap();
-                match k.to_ascii_lowercase().as_str() {
-                    "content-length" => len = v.trim().parse().unwrap(),
-                    "content-type" => ctype = v.trim().to_string(),
-                    _ => {}
-                }
-            }
-            let mut body = vec![0; len];
-            reader.read_exact(&mut body).unwrap();
-            sink.lock().unwrap().push((path, ctype, String::from_utf8(body).unwrap()));
-            let reply = r#"{"errors":false,"items":[]}"#;
-            let mut stream = stream;
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
-                reply.len()
-            );
-        }
-    });
+    let (port, got, _) = http_receiver::start(true);
     (port, got)
 }
 
