@@ -29,10 +29,11 @@ test_packages() {
   [ -x /usr/bin/redis-server ] || missing+=(redis-server)
   [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
   [ -x /usr/bin/prometheus-alertmanager ] || missing+=(prometheus-alertmanager)
-  # SNS and SQS: moto's server and boto3 to check what arrived (PyPI).
-  python3 -c 'import moto.server, boto3' 2>/dev/null || {
-    log "installing moto[server] and boto3 (PyPI)"
-    python3 -m pip install -q 'moto[server]' boto3 2>&1 | grep -v "^WARNING: Running pip as" || true
+  # SNS and SQS: moto's server and boto3 to check what arrived; a gRPC
+  # client generated from our .proto (PyPI).
+  python3 -c 'import moto.server, boto3, grpc, grpc_tools' 2>/dev/null || {
+    log "installing moto[server], boto3, grpcio and grpcio-tools (PyPI)"
+    python3 -m pip install -q 'moto[server]' boto3 grpcio grpcio-tools 2>&1 | grep -v "^WARNING: Running pip as" || true
   }
   [ ${#missing[@]} -eq 0 ] && return
   if [ "$(id -u)" = 0 ]; then

@@ -152,6 +152,12 @@ impl AlertStore {
         self.live.subscribe()
     }
 
+    /// The alerts with an id above `id`, oldest first.
+    pub fn after(&self, id: u64) -> Vec<Stored> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.1.iter().filter(|s| s.id > id).cloned().collect()
+    }
+
     /// Newest first.
     pub fn query(&self, q: &Query) -> Page {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());

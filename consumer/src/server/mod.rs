@@ -18,8 +18,10 @@ use crate::metrics::METRICS;
 use crate::output::Outputs;
 use crate::pipeline::AuditPipeline;
 
+mod grpc;
+
 /// The web UI: one self-contained page (no CDN; works offline).
-const UI: &str = include_str!("../ui/index.html");
+const UI: &str = include_str!("../../ui/index.html");
 
 fn default_listen() -> SocketAddr {
     "127.0.0.1:8765".parse().expect("valid address")
@@ -75,6 +77,9 @@ impl TlsConfig {
         .with_no_client_auth()
         .with_single_cert(certs, key)
         .context("http.tls: certificate and key do not form a usable pair")?;
+        // HTTP/2 for gRPC clients, HTTP/1.1 for browsers and curl.
+        let mut config = config;
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)))
     }
 }
@@ -166,7 +171,8 @@ async fn serve(listener: std::net::TcpListener, tls: Option<tokio_rustls::TlsAcc
         let tls = tls.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| handle(req, state.clone()));
-            let http = hyper::server::conn::http1::Builder::new();
+            // HTTP/1.1, or HTTP/2 (gRPC) by prior knowledge or ALPN.
+            let http = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
             match tls {
                 Some(acceptor) => {
                     // A failed handshake only ends this connection.
@@ -182,7 +188,7 @@ async fn serve(listener: std::net::TcpListener, tls: Option<tokio_rustls::TlsAcc
     }
 }
 
-type Body = http_body_util::combinators::BoxBody<Bytes, Infallible>;
+pub(crate) type Body = http_body_util::combinators::BoxBody<Bytes, Infallible>;
 
 fn reply(status: StatusCode, body: serde_json::Value) -> Response<Body> {
     Response::builder()
@@ -239,6 +245,9 @@ async fn handle(req: Request<Incoming>, state: Arc<ServerState>) -> Result<Respo
         return Ok(reply(StatusCode::UNAUTHORIZED, json!({"error": "missing or wrong bearer token"})));
     }
     let path = req.uri().path().to_string();
+    if req.method() == Method::POST && path.starts_with(grpc::SERVICE) {
+        return Ok(grpc::handle(req, state).await);
+    }
     Ok(match (req.method(), path.as_str()) {
         (&Method::GET, "/metrics") => Response::builder()
             .header("content-type", "text/plain; version=0.0.4")
