@@ -52,6 +52,12 @@ pub struct Config {
     /// Alerts kept in memory for the HTTP API (`/api/alerts`).
     #[serde(default = "store_capacity")]
     pub alert_store_capacity: usize,
+    /// Keep alerts in this database file (redb) so the UI survives restarts.
+    #[serde(default)]
+    pub alert_store_path: Option<PathBuf>,
+    /// Alerts older than this are deleted from the database.
+    #[serde(default = "retention_hours")]
+    pub alert_store_retention_hours: u64,
     /// Alerts each non-stdout output may hold queued before it drops.
     #[serde(default = "queue_capacity")]
     pub outputs_queue_capacity: usize,
@@ -101,6 +107,10 @@ fn store_capacity() -> usize {
 
 fn queue_capacity() -> usize {
     10_000
+}
+
+fn retention_hours() -> u64 {
+    24 * 7
 }
 
 fn max_threads() -> usize {

@@ -62,7 +62,14 @@ pub fn run(args: RunArgs) -> Result<()> {
     }
     let reopen = Arc::new(AtomicBool::new(false));
     signal_hook::flag::register(signal_hook::consts::SIGHUP, reopen.clone())?;
-    let store = Arc::new(crate::output::store::AlertStore::new(config.alert_store_capacity));
+    let store = Arc::new(match &config.alert_store_path {
+        Some(path) => crate::output::store::AlertStore::open(
+            config.alert_store_capacity,
+            path,
+            std::time::Duration::from_secs(config.alert_store_retention_hours * 3600),
+        )?,
+        None => crate::output::store::AlertStore::new(config.alert_store_capacity),
+    });
     let outputs = Arc::new(crate::output::from_config(&config, &syscalls.state.hostname, reopen, store.clone())?);
     let audit_engine = build_engine(&args.rules, Some(&config), Source::K8sAudit)?;
     let mut rule_infos = syscalls.engine.rule_infos();

@@ -1,8 +1,14 @@
 //! The alert store: the last N alerts in memory, queried by the HTTP API
-//! (`/api/alerts`, `/api/stats`). It is an output like any other.
+//! (`/api/alerts`, `/api/stats`), optionally kept in an embedded database
+//! (redb) with a retention period so the UI survives restarts. It is an
+//! output like any other.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::Mutex;
+use std::time::Duration;
+
+use redb::{Database, ReadableTable, TableDefinition};
 
 use serde::Serialize;
 
@@ -139,12 +145,57 @@ pub struct AlertStore {
     capacity: usize,
     inner: Mutex<(u64, VecDeque<Stored>)>,
     live: tokio::sync::broadcast::Sender<std::sync::Arc<Stored>>,
+    /// The database writer's queue, when alerts are persisted.
+    persist: Mutex<Option<SyncSender<Stored>>>,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
+
+/// Alerts by id, as JSON.
+const ALERTS: TableDefinition<u64, &str> = TableDefinition::new("alerts");
+/// Alerts the database writer may have queued before it drops.
+const PERSIST_QUEUE: usize = 10_000;
 
 impl AlertStore {
     pub fn new(capacity: usize) -> Self {
         let (live, _) = tokio::sync::broadcast::channel(1024);
-        Self { capacity: capacity.max(1), inner: Mutex::new((0, VecDeque::new())), live }
+        Self {
+            capacity: capacity.max(1),
+            inner: Mutex::new((0, VecDeque::new())),
+            live,
+            persist: Mutex::new(None),
+            writer: Mutex::new(None),
+        }
+    }
+
+    /// A store kept in the database at `path`: alerts older than `retention`
+    /// are deleted (at open, then hourly), the newest `capacity` are loaded,
+    /// and ids continue from the last one stored.
+    pub fn open(capacity: usize, path: &std::path::Path, retention: Duration) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let db = Database::create(path).with_context(|| format!("alert_store_path {}", path.display()))?;
+        prune(&db, retention).with_context(|| format!("alert_store_path {}", path.display()))?;
+        let store = Self::new(capacity);
+        {
+            let read = db.begin_read()?;
+            let mut inner = store.inner.lock().unwrap_or_else(|e| e.into_inner());
+            if let Ok(table) = read.open_table(ALERTS) {
+                for entry in table.iter()?.rev().take(store.capacity) {
+                    let (_, json) = entry?;
+                    match serde_json::from_str::<StoredJson>(json.value()) {
+                        Ok(s) => inner.1.push_front(s.into()),
+                        Err(e) => eprintln!("osprey: alert_store_path {}: skipping a bad entry: {e}", path.display()),
+                    }
+                }
+                inner.0 = table.last()?.map_or(0, |(id, _)| id.value());
+            }
+        }
+        let (tx, rx) = sync_channel::<Stored>(PERSIST_QUEUE);
+        let writer = std::thread::Builder::new()
+            .name("osprey-alert-db".into())
+            .spawn(move || write_alerts(&db, &rx, retention))?;
+        *store.persist.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
+        *store.writer.lock().unwrap_or_else(|e| e.into_inner()) = Some(writer);
+        Ok(store)
     }
 
     /// New alerts as they are stored (a slow subscriber skips, never blocks).
@@ -179,9 +230,97 @@ impl AlertStore {
     }
 }
 
+/// A stored alert as the database keeps it (the alert's `source` is owned).
+#[derive(serde::Deserialize)]
+struct StoredJson {
+    id: u64,
+    ts_ns: u64,
+    hostname: String,
+    output: String,
+    output_fields: serde_json::Map<String, serde_json::Value>,
+    priority: String,
+    rule: String,
+    source: String,
+    tags: Vec<String>,
+    time: String,
+}
+
+impl From<StoredJson> for Stored {
+    fn from(s: StoredJson) -> Self {
+        let source = match s.source.as_str() {
+            "k8s_audit" => "k8s_audit",
+            _ => "syscall",
+        };
+        Stored {
+            id: s.id,
+            ts_ns: s.ts_ns,
+            alert: Alert {
+                hostname: s.hostname,
+                output: s.output,
+                output_fields: s.output_fields,
+                priority: Priority::parse(&s.priority).unwrap_or(Priority::Debug),
+                rule: s.rule,
+                source,
+                tags: s.tags,
+                time: s.time,
+            },
+        }
+    }
+}
+
+/// Deletes the alerts older than `retention`.
+fn prune(db: &Database, retention: Duration) -> Result<(), redb::Error> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    let cutoff = now.saturating_sub(retention.as_nanos() as u64);
+    let write = db.begin_write()?;
+    {
+        let mut table = write.open_table(ALERTS)?;
+        table.retain(|_, json| serde_json::from_str::<StoredJson>(json).is_ok_and(|s| s.ts_ns >= cutoff))?;
+    }
+    write.commit()?;
+    Ok(())
+}
+
+/// The writer thread: each wake-up commits everything queued in one
+/// transaction (one sync for a burst), and prunes hourly.
+fn write_alerts(db: &Database, rx: &std::sync::mpsc::Receiver<Stored>, retention: Duration) {
+    let mut pruned = std::time::Instant::now();
+    while let Ok(first) = rx.recv() {
+        let batch: Vec<Stored> = std::iter::once(first).chain(rx.try_iter()).collect();
+        let result = (|| -> Result<(), redb::Error> {
+            let write = db.begin_write()?;
+            {
+                let mut table = write.open_table(ALERTS)?;
+                for s in &batch {
+                    table.insert(s.id, serde_json::to_string(s).unwrap_or_default().as_str())?;
+                }
+            }
+            write.commit()?;
+            if pruned.elapsed() > Duration::from_secs(3600) {
+                pruned = std::time::Instant::now();
+                prune(db, retention)?;
+            }
+            Ok(())
+        })();
+        let outcome = if result.is_ok() { "sent" } else { "failed" };
+        if let Err(e) = result {
+            eprintln!("osprey: alert store database: {e}");
+        }
+        crate::metrics::METRICS.outputs.with_label_values(&["store-db", outcome]).inc_by(batch.len() as u64);
+    }
+}
+
 impl Output for std::sync::Arc<AlertStore> {
     fn name(&self) -> &str {
         "store"
+    }
+
+    /// Waits until the database has every alert.
+    fn flush(&self) {
+        self.persist.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(w) = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = w.join();
+        }
     }
 
     fn emit(&self, alert: &Alert) {
@@ -194,6 +333,11 @@ impl Output for std::sync::Arc<AlertStore> {
         }
         let stored = Stored { id, ts_ns, alert: alert.clone() };
         let _ = self.live.send(std::sync::Arc::new(stored.clone()));
+        if let Some(tx) = self.persist.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            if tx.try_send(stored.clone()).is_err() {
+                crate::metrics::METRICS.outputs.with_label_values(&["store-db", "dropped"]).inc();
+            }
+        }
         inner.1.push_back(stored);
     }
 }
@@ -215,6 +359,34 @@ mod tests {
             tags: vec!["t1".into()],
             time: crate::rules::time::rfc3339(minute * 60_000_000_000 + 5),
         }
+    }
+
+    #[test]
+    fn persisted_alerts_survive_a_restart_within_retention() {
+        let dir = std::env::temp_dir().join(format!("osprey-store-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("alerts.redb");
+        let now_minute = crate::rules::time::parse_rfc3339(&crate::rules::time::rfc3339(
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64,
+        ))
+        .unwrap()
+            / 60_000_000_000;
+        let week = Duration::from_secs(7 * 24 * 3600);
+        let store = std::sync::Arc::new(AlertStore::open(2, &path, week).unwrap());
+        store.emit(&alert("old", Priority::Notice, now_minute - 8 * 24 * 60, "p1"));
+        store.emit(&alert("a", Priority::Notice, now_minute, "p1"));
+        store.emit(&alert("b", Priority::Critical, now_minute, "p2"));
+        store.flush();
+        drop(store);
+        let store = std::sync::Arc::new(AlertStore::open(10, &path, week).unwrap());
+        let rules: Vec<String> =
+            store.query(&Query::parse("").unwrap()).alerts.iter().map(|s| s.alert.rule.clone()).collect();
+        assert_eq!(rules, ["b", "a"], "the 8-day-old alert is past retention");
+        store.emit(&alert("c", Priority::Debug, now_minute, "p3"));
+        let page = store.query(&Query::parse("limit=1").unwrap());
+        assert_eq!((page.alerts[0].id, page.alerts[0].alert.priority), (4, Priority::Debug), "ids continue");
+        store.flush();
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
