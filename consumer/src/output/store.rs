@@ -173,7 +173,7 @@ impl AlertStore {
     pub fn open(capacity: usize, path: &std::path::Path, retention: Duration) -> anyhow::Result<Self> {
         use anyhow::Context;
         let db = Database::create(path).with_context(|| format!("alert_store_path {}", path.display()))?;
-        prune(&db, retention).with_context(|| format!("alert_store_path {}", path.display()))?;
+        prune(&db, retention).with_context(|| format!("alert_store_path {}: pruning", path.display()))?;
         let store = Self::new(capacity);
         {
             let read = db.begin_read()?;
@@ -269,7 +269,7 @@ impl From<StoredJson> for Stored {
 }
 
 /// Deletes the alerts older than `retention`.
-fn prune(db: &Database, retention: Duration) -> Result<(), redb::Error> {
+fn prune(db: &Database, retention: Duration) -> anyhow::Result<()> {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
     let cutoff = now.saturating_sub(retention.as_nanos() as u64);
     let write = db.begin_write()?;
@@ -287,7 +287,7 @@ fn write_alerts(db: &Database, rx: &std::sync::mpsc::Receiver<Stored>, retention
     let mut pruned = std::time::Instant::now();
     while let Ok(first) = rx.recv() {
         let batch: Vec<Stored> = std::iter::once(first).chain(rx.try_iter()).collect();
-        let result = (|| -> Result<(), redb::Error> {
+        let result = (|| -> anyhow::Result<()> {
             let write = db.begin_write()?;
             {
                 let mut table = write.open_table(ALERTS)?;
@@ -304,7 +304,7 @@ fn write_alerts(db: &Database, rx: &std::sync::mpsc::Receiver<Stored>, retention
         })();
         let outcome = if result.is_ok() { "sent" } else { "failed" };
         if let Err(e) = result {
-            eprintln!("osprey: alert store database: {e}");
+            eprintln!("osprey: alert store database: {e:#}");
         }
         crate::metrics::METRICS.outputs.with_label_values(&["store-db", outcome]).inc_by(batch.len() as u64);
     }
