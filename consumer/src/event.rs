@@ -75,6 +75,23 @@ impl Kind {
     /// process exit. Numbers past the table (x32, unknown) have none.
     pub const SLOTS: usize = 513;
 
+    /// Falco's `evt.type`.
+    pub fn name(self) -> Cow<'static, str> {
+        match self {
+            Kind::Syscall(nr) => syscall_name(nr),
+            Kind::ProcExit => "procexit".into(),
+        }
+    }
+
+    /// The kind of a slot (`slot`'s inverse).
+    pub fn of_slot(slot: usize) -> Self {
+        if slot == Self::SLOTS - 1 {
+            Kind::ProcExit
+        } else {
+            Kind::Syscall(slot as u32)
+        }
+    }
+
     pub fn slot(self) -> Option<usize> {
         match self {
             Kind::Syscall(nr) if (nr as usize) < Self::SLOTS - 1 => Some(nr as usize),
@@ -108,13 +125,7 @@ impl KindSet {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = Kind> + '_ {
-        (0..Kind::SLOTS).filter(|i| self.0[i / 64] & (1 << (i % 64)) != 0).map(|i| {
-            if i == Kind::SLOTS - 1 {
-                Kind::ProcExit
-            } else {
-                Kind::Syscall(i as u32)
-            }
-        })
+        (0..Kind::SLOTS).filter(|i| self.0[i / 64] & (1 << (i % 64)) != 0).map(Kind::of_slot)
     }
 }
 
@@ -202,10 +213,7 @@ impl Event {
 
     /// `evt.type`.
     pub fn type_name(&self) -> Cow<'static, str> {
-        match self.kind {
-            Kind::Syscall(nr) => syscall_name(nr),
-            Kind::ProcExit => "procexit".into(),
-        }
+        self.kind.name()
     }
 
     pub fn arg(&self, name: &str) -> Option<&Arg> {

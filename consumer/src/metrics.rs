@@ -12,6 +12,10 @@ pub struct Metrics {
     pub registry: Registry,
     /// Kernel ring counters per CPU: seen, delivered, filtered, dropped.
     pub kernel_events: IntGaugeVec,
+    /// How full each CPU's ring is (0..1) when last drained.
+    pub ring_fill: prometheus::GaugeVec,
+    /// Events delivered to the rules, per event type.
+    pub events_by_type: IntCounterVec,
     pub events: IntCounterVec,
     pub decode_errors: IntCounter,
     pub alerts: IntCounterVec,
@@ -66,6 +70,21 @@ impl Metrics {
                 "osprey_kernel_events",
                 "Kernel ring counters since module load, per CPU",
                 &["cpu", "outcome"],
+            ),
+            ring_fill: {
+                let g = prometheus::GaugeVec::new(
+                    Opts::new("osprey_ring_fill_ratio", "Share of each CPU ring holding undrained records"),
+                    &["cpu"],
+                )
+                .expect("valid metric");
+                r.register(Box::new(g.clone())).expect("unique metric");
+                g
+            },
+            events_by_type: counter_vec(
+                &r,
+                "osprey_events_by_type_total",
+                "Syscall events processed, per event type (evt.type)",
+                &["type"],
             ),
             events: counter_vec(
                 &r,

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use shared_abi::{Interest, INTEREST_EXEC_ENV, INTEREST_PROCEXIT};
 
 use crate::audit::AuditEvent;
-use crate::decode::render::syscall_name;
 use crate::event::{Event, Kind};
 use crate::metrics::METRICS;
 use crate::rules::audit::AuditFields;
@@ -20,6 +19,8 @@ pub struct SyscallPipeline {
     pub engine: Engine,
     pub events: u64,
     pub alerts: u64,
+    /// Events per `Kind::slot`, published as `osprey_events_by_type_total`.
+    by_kind: Vec<u64>,
 }
 
 /// Syscalls the state needs at exit, whatever the rules: the process tree,
@@ -56,11 +57,14 @@ const STATE_SYSCALLS: &[&str] = &[
 
 impl SyscallPipeline {
     pub fn new(state: State, engine: Engine) -> Self {
-        Self { state, engine, events: 0, alerts: 0 }
+        Self { state, engine, events: 0, alerts: 0, by_kind: vec![0; Kind::SLOTS] }
     }
 
     pub fn process(&mut self, ev: &Event, mut sink: impl FnMut(Alert)) {
         self.events += 1;
+        if let Some(slot) = ev.kind.slot() {
+            self.by_kind[slot] += 1;
+        }
         // Time one event in 64: enough for the histogram, cheap for the rest.
         let timer = (self.events % 64 == 0).then(|| METRICS.rule_eval_seconds.start_timer());
         self.state.update(ev);
@@ -85,6 +89,10 @@ impl SyscallPipeline {
         METRICS.threads.set(self.state.threads.len() as i64);
         METRICS.fds.set(self.state.fds.values().map(|f| f.len() as i64).sum());
         METRICS.evictions.set(self.state.evictions as i64);
+        for (slot, &count) in self.by_kind.iter().enumerate().filter(|(_, c)| **c > 0) {
+            let counter = METRICS.events_by_type.with_label_values(&[&Kind::of_slot(slot).name()]);
+            counter.inc_by(count.saturating_sub(counter.get()));
+        }
     }
 
     /// The kernel interest set: the exits of what the rules can match plus
@@ -114,10 +122,7 @@ impl SyscallPipeline {
                     if let Kind::Syscall(nr) = kind {
                         interest.set(nr as usize, false, true);
                     }
-                    let name = match kind {
-                        Kind::Syscall(nr) => syscall_name(nr).into_owned(),
-                        Kind::ProcExit => "procexit".into(),
-                    };
+                    let name = kind.name().into_owned();
                     for r in
                         self.engine.rules().iter().filter(|r| r.event_types.as_ref().is_some_and(|t| t.contains(&kind)))
                     {
@@ -154,5 +159,46 @@ impl AuditPipeline {
             *alerts += 1;
             sink(a)
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Arg, Dir};
+    use crate::rules::loader::Priority;
+
+    #[test]
+    fn counts_events_per_type_for_the_metrics() {
+        let engine =
+            Engine::new(Vec::new(), crate::rules::fields::Source::Syscall, Default::default(), Priority::Debug);
+        let mut p = SyscallPipeline::new(State::new(10), engine);
+        let ev = |nr: u32| Event {
+            num: 0,
+            ts_ns: 1,
+            kind: Kind::Syscall(nr),
+            dir: Dir::Exit,
+            cpu: 0,
+            res: Some(0),
+            tid: 5,
+            pid: 5,
+            ppid: 1,
+            vtid: 5,
+            vpid: 5,
+            comm: "t".into(),
+            uid: 0,
+            gid: 0,
+            loginuid: -1,
+            cgroup_id: 0,
+            container_id: None,
+            args: vec![("fd".into(), Arg::Int(3))],
+        };
+        let before = METRICS.events_by_type.with_label_values(&["fchmod"]).get();
+        for _ in 0..3 {
+            p.process(&ev(91), |_| {});
+        }
+        p.publish_metrics();
+        p.publish_metrics();
+        assert_eq!(METRICS.events_by_type.with_label_values(&["fchmod"]).get() - before, 3);
     }
 }

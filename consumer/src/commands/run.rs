@@ -245,5 +245,6 @@ fn publish_kernel_metrics(device: &Device) {
         {
             METRICS.kernel_events.with_label_values(&[cpu_label.as_str(), outcome]).set(value as i64);
         }
+        METRICS.ring_fill.with_label_values(&[cpu_label.as_str()]).set(device.ring_fill(cpu));
     }
 }

@@ -111,6 +111,12 @@ impl Device {
         read_pod(&self.rings[cpu][off..]).unwrap_or_default()
     }
 
+    /// The share of `cpu`'s ring written and not yet drained.
+    pub fn ring_fill(&self, cpu: usize) -> f64 {
+        let used = self.head(cpu).load(Ordering::Acquire).saturating_sub(self.tail(cpu).load(Ordering::Acquire));
+        used as f64 / self.info.data_size as f64
+    }
+
     pub fn nr_rings(&self) -> usize {
         self.rings.len()
     }
