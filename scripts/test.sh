@@ -35,6 +35,12 @@ test_packages() {
     log "installing moto[server], boto3, grpcio and grpcio-tools (PyPI)"
     python3 -m pip install -q 'moto[server]' boto3 grpcio grpcio-tools 2>&1 | grep -v "^WARNING: Running pip as" || true
   }
+  # Playwright (npm) drives Debian's Chromium in the UI test.
+  export PLAYWRIGHT_CORE="$OSPREY_CACHE/node/node_modules/playwright-core"
+  if [ ! -d "$PLAYWRIGHT_CORE" ] && command -v npm >/dev/null; then
+    log "installing playwright-core (npm) into $OSPREY_CACHE/node"
+    mkdir -p "$OSPREY_CACHE/node" && (cd "$OSPREY_CACHE/node" && npm install --no-audit --no-fund --silent playwright-core@1)
+  fi
   [ ${#missing[@]} -eq 0 ] && return
   if [ "$(id -u)" = 0 ]; then
     log "installing test packages: ${missing[*]}"

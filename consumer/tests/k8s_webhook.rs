@@ -249,6 +249,39 @@ fn web_ui_in_headless_chromium() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A user's session in the UI, driven by Playwright in Debian's Chromium:
+/// filters typed and clicked, an alert's detail opened, a new alert arriving
+/// live, the rules tab. Screenshots of each step are kept as artifacts.
+#[test]
+fn web_ui_clicked_through_with_playwright() {
+    let module = std::env::var("PLAYWRIGHT_CORE")
+        .unwrap_or_else(|_| "/var/cache/osprey/node/node_modules/playwright-core".into());
+    assert!(Path::new(&module).exists(), "{module} missing: scripts/test.sh installs playwright-core from npm");
+    let dir = tmpdir("ui-clicks");
+    let config = dir.join("osprey.yaml");
+    std::fs::write(&config, "stdout_output: {enabled: false}\n").unwrap();
+    let osprey = Osprey::start(&config);
+    for trace in ["create_nginx_pod_privileged", "exec_pod", "delete_secret"] {
+        let body = std::fs::read(traces().join(format!("{trace}.json"))).unwrap();
+        assert_eq!(osprey.request("POST", "/k8s-audit", None, &body).0, 200);
+    }
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("osprey-ui-clicks");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = Command::new("node")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ui_clicks.cjs"))
+        .arg(format!("http://{}/", osprey.addr))
+        .arg(&shots)
+        .arg(traces().join("delete_secret.json"))
+        .env("PLAYWRIGHT_CORE", &module)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && stdout.contains("ui: ok"), "{stdout}{stderr}");
+    assert!(std::fs::metadata(shots.join("5-rules.png")).is_ok_and(|m| m.len() > 10_000), "no screenshots");
+    osprey.stop();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// `/api/alerts/stream` pushes matching alerts as server-sent events.
 #[test]
 fn alert_stream_pushes_matching_alerts() {
