@@ -26,6 +26,19 @@ pub struct Stored {
     pub alert: Alert,
 }
 
+/// Where an alert names its container, pod and namespace (syscall fields,
+/// then audit fields).
+const CONTAINER_FIELDS: &[&str] = &["container.id", "container.name"];
+const POD_FIELDS: &[&str] = &["k8s.pod.name", "ka.target.name", "ka.resp.name"];
+const NAMESPACE_FIELDS: &[&str] = &["k8s.ns.name", "ka.target.namespace"];
+
+impl Stored {
+    /// The first of `names` the alert's output has a text value for.
+    fn field(&self, names: &[&str]) -> Option<&str> {
+        names.iter().find_map(|n| self.alert.output_fields.get(*n)).and_then(|v| v.as_str())
+    }
+}
+
 /// Filters of `/api/alerts` (all optional, combined with "and").
 #[derive(Debug, Default, Clone)]
 pub struct Query {
@@ -79,24 +92,15 @@ impl Query {
 
     pub fn matches(&self, s: &Stored) -> bool {
         let a = &s.alert;
-        let field = |names: &[&str]| -> Option<String> {
-            names.iter().find_map(|n| a.output_fields.get(*n)).and_then(|v| v.as_str()).map(str::to_string)
-        };
         self.since_ns.is_none_or(|t| s.ts_ns >= t)
             && self.until_ns.is_none_or(|t| s.ts_ns < t)
             && self.min_priority.is_none_or(|p| a.priority <= p)
             && self.rule.as_ref().is_none_or(|r| &a.rule == r)
             && self.source.as_ref().is_none_or(|src| a.source == src)
             && self.tag.as_ref().is_none_or(|t| a.tags.contains(t))
-            && self.container.as_ref().is_none_or(|c| field(&["container.id", "container.name"]).as_ref() == Some(c))
-            && self
-                .pod
-                .as_ref()
-                .is_none_or(|p| field(&["k8s.pod.name", "ka.target.name", "ka.resp.name"]).as_ref() == Some(p))
-            && self
-                .namespace
-                .as_ref()
-                .is_none_or(|n| field(&["k8s.ns.name", "ka.target.namespace"]).as_ref() == Some(n))
+            && self.container.as_ref().is_none_or(|c| s.field(CONTAINER_FIELDS) == Some(c))
+            && self.pod.as_ref().is_none_or(|p| s.field(POD_FIELDS) == Some(p))
+            && self.namespace.as_ref().is_none_or(|n| s.field(NAMESPACE_FIELDS) == Some(n))
             && self.text.as_ref().is_none_or(|t| a.output.to_lowercase().contains(t))
     }
 }
@@ -136,6 +140,10 @@ pub struct Stats {
     pub by_priority: BTreeMap<String, usize>,
     pub by_rule: BTreeMap<String, usize>,
     pub by_source: BTreeMap<String, usize>,
+    /// Per container, pod and namespace the alerts name (`host` containers excluded).
+    pub by_container: BTreeMap<String, usize>,
+    pub by_pod: BTreeMap<String, usize>,
+    pub by_namespace: BTreeMap<String, usize>,
     /// Alerts per minute (ns timestamp of the minute → count).
     pub per_minute: BTreeMap<u64, usize>,
 }
@@ -224,6 +232,15 @@ impl AlertStore {
             *st.by_priority.entry(s.alert.priority.as_str().to_string()).or_default() += 1;
             *st.by_rule.entry(s.alert.rule.clone()).or_default() += 1;
             *st.by_source.entry(s.alert.source.to_string()).or_default() += 1;
+            for (names, counts) in [
+                (CONTAINER_FIELDS, &mut st.by_container),
+                (POD_FIELDS, &mut st.by_pod),
+                (NAMESPACE_FIELDS, &mut st.by_namespace),
+            ] {
+                if let Some(v) = s.field(names).filter(|v| !matches!(*v, "host" | "<NA>" | "")) {
+                    *counts.entry(v.to_string()).or_default() += 1;
+                }
+            }
             *st.per_minute.entry(s.ts_ns - s.ts_ns % 60_000_000_000).or_default() += 1;
         }
         st
@@ -407,6 +424,7 @@ mod tests {
         assert_eq!(store.query(&Query::parse(&format!("since={}", 2 * 60_000_000_000u64)).unwrap()).total, 2);
         let st = store.stats(&Query::default());
         assert_eq!((st.total, st.by_rule["a"], st.per_minute.len()), (3, 1, 3));
+        assert_eq!((st.by_pod["p1"], st.by_pod["p3"], st.by_pod.len()), (1, 1, 3));
         assert!(Query::parse("priority=loud").unwrap_err().contains("priority"));
         assert!(Query::parse("bogus=1").unwrap_err().contains("bogus"));
     }

@@ -84,6 +84,15 @@ impl Containers {
     /// The container of cgroup `id`: `Some(None)` on the host, `None` while
     /// the id is unknown (a cgroup created since the last walk; walks happen
     /// at most once per interval, so ask again on later events).
+    /// Containers known (distinct cgroups that belong to one).
+    pub fn len(&self) -> usize {
+        self.known.values().filter(|c| c.is_some()).count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     pub fn resolve(&mut self, id: u64) -> Option<Option<Arc<Container>>> {
         if let Some(known) = self.known.get(&id) {
             return Some(known.clone());
