@@ -48,7 +48,8 @@ pub fn run(args: ReplayArgs) -> Result<()> {
         config: HttpConfig { listen, ..HttpConfig::default() },
         audit: None,
         store,
-        rules,
+        rules: std::sync::Mutex::new(rules),
+        reload: None,
         ready: AtomicBool::new(true),
     });
     let addr = crate::server::spawn(server)?;

@@ -36,14 +36,14 @@ pub fn load_rules(files: &[PathBuf], quiet_warnings: bool) -> Result<Vec<Rule>> 
 
 fn finish(mut set: RuleSet, quiet_warnings: bool) -> Result<Vec<Rule>> {
     let rules = compile(&mut set);
-    for d in &set.diagnostics {
-        if d.severity == Severity::Error || !quiet_warnings {
-            eprintln!("{d}");
-        }
+    if !quiet_warnings {
+        set.diagnostics.iter().filter(|d| d.severity != Severity::Error).for_each(|d| eprintln!("{d}"));
     }
-    let errors = set.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
-    if errors > 0 {
-        bail!("{errors} error(s) in the rule files; nothing loaded");
+    // The errors travel in the error (a reload reports them to its caller).
+    let errors: Vec<String> =
+        set.diagnostics.iter().filter(|d| d.severity == Severity::Error).map(|d| d.to_string()).collect();
+    if !errors.is_empty() {
+        bail!("{} error(s) in the rule files; nothing loaded:\n{}", errors.len(), errors.join("\n"));
     }
     Ok(rules)
 }

@@ -19,7 +19,7 @@ use crate::metrics::METRICS;
 use crate::output::Outputs;
 use crate::pipeline::{AuditPipeline, SyscallPipeline};
 use crate::rules::fields::Source;
-use crate::server::{AuditIngest, ServerState};
+use crate::server::{AuditIngest, ReloadReply, ServerState};
 use crate::source::audit_file::AuditFileTail;
 use crate::source::kernel::{Device, KernelSource};
 use crate::state::procfs;
@@ -60,8 +60,12 @@ pub fn run(args: RunArgs) -> Result<()> {
         }
         return Ok(());
     }
+    // SIGHUP: the file output reopens its file, and the rules reload.
     let reopen = Arc::new(AtomicBool::new(false));
     signal_hook::flag::register(signal_hook::consts::SIGHUP, reopen.clone())?;
+    let sighup = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGHUP, sighup.clone())?;
+    let (reload_tx, reload_rx) = std::sync::mpsc::channel::<ReloadReply>();
     let store = Arc::new(match &config.alert_store_path {
         Some(path) => crate::output::store::AlertStore::open(
             config.alert_store_capacity,
@@ -90,9 +94,11 @@ pub fn run(args: RunArgs) -> Result<()> {
         config: config.http.clone(),
         audit: config.k8s_audit.webhook.then(|| audit.clone()),
         store,
-        rules: rule_infos,
+        rules: std::sync::Mutex::new(rule_infos),
+        reload: Some(reload_tx),
         ready: AtomicBool::new(false),
     });
+    let reloads = Reloads { args: &args, sighup, requests: reload_rx, audit: &audit, server: &server };
     if config.http.enabled {
         let addr = crate::server::spawn(server.clone())?;
         eprintln!("osprey: http listening on {addr}");
@@ -105,10 +111,11 @@ pub fn run(args: RunArgs) -> Result<()> {
         server.ready.store(true, Ordering::Release);
         mark_ready(&args)?;
         while !stop.load(Ordering::Relaxed) {
+            reloads.serve(&mut syscalls, None);
             std::thread::sleep(Duration::from_millis(100));
         }
     } else {
-        capture(&args, &mut syscalls, &config, &outputs, &server, &stop)?;
+        capture(&args, &mut syscalls, &config, &outputs, &server, &stop, &reloads)?;
     }
     outputs.flush();
     let m = &METRICS;
@@ -120,6 +127,54 @@ pub fn run(args: RunArgs) -> Result<()> {
         m.audit_skipped.get(),
     );
     Ok(())
+}
+
+/// Rule reloads, asked for by SIGHUP or `POST /api/reload`: the config file
+/// and rule files are read again; the new rules replace the old only if all
+/// of them load, and the kernel interest set follows them.
+struct Reloads<'a> {
+    args: &'a RunArgs,
+    sighup: Arc<AtomicBool>,
+    requests: std::sync::mpsc::Receiver<ReloadReply>,
+    audit: &'a AuditIngest,
+    server: &'a ServerState,
+}
+
+impl Reloads<'_> {
+    /// Reloads if asked, and answers whoever asked.
+    fn serve(&self, syscalls: &mut SyscallPipeline, device: Option<&Device>) {
+        let signalled = self.sighup.swap(false, Ordering::AcqRel);
+        let requests: Vec<ReloadReply> = self.requests.try_iter().collect();
+        if !signalled && requests.is_empty() {
+            return;
+        }
+        let outcome = self.reload(syscalls, device);
+        match &outcome {
+            Ok(loaded) => eprintln!("osprey: reloaded: {loaded}"),
+            Err(errors) => eprintln!("osprey: reload failed, the rules already loaded stay active:\n{errors}"),
+        }
+        for reply in requests {
+            let _ = reply.send(outcome.clone());
+        }
+    }
+
+    fn reload(&self, syscalls: &mut SyscallPipeline, device: Option<&Device>) -> Result<String, String> {
+        let text = |e: anyhow::Error| format!("{e:#}");
+        let config = self.args.config.as_deref().map(Config::load).transpose().map_err(text)?.unwrap_or_default();
+        let syscall_engine = build_engine(&self.args.rules, Some(&config), Source::Syscall).map_err(text)?;
+        let audit_engine = build_engine(&self.args.rules, Some(&config), Source::K8sAudit).map_err(text)?;
+        let loaded =
+            format!("{} syscall rules, {} k8s audit rules", syscall_engine.rules().len(), audit_engine.rules().len());
+        let mut infos = syscall_engine.rule_infos();
+        infos.extend(audit_engine.rule_infos());
+        syscalls.engine = syscall_engine;
+        if let Some(device) = device {
+            device.set_interest(&syscalls.interest().0).map_err(text)?;
+        }
+        self.audit.set_engine(audit_engine);
+        *self.server.rules.lock().unwrap_or_else(|e| e.into_inner()) = infos;
+        Ok(loaded)
+    }
 }
 
 fn mark_ready(args: &RunArgs) -> Result<()> {
@@ -169,6 +224,7 @@ fn capture(
     outputs: &Outputs,
     server: &ServerState,
     stop: &AtomicBool,
+    reloads: &Reloads<'_>,
 ) -> Result<()> {
     let (interest, why) = pipeline.interest();
     let device = Device::open(&args.device)?;
@@ -187,15 +243,20 @@ fn capture(
     let mut num = 0u64;
     let mut decode_errors = 0u64;
     let (mut kernel_published, mut state_published) = (Instant::now(), Instant::now());
+    // Both the tick (reloads) and the batch handler (events) use the
+    // pipeline, one at a time.
+    let shared = std::cell::RefCell::new(pipeline);
     source.drain_until(
         |source| {
             if kernel_published.elapsed() >= Duration::from_secs(1) {
                 publish_kernel_metrics(&source.device);
                 kernel_published = Instant::now();
             }
+            reloads.serve(&mut shared.borrow_mut(), Some(&source.device));
             stop.load(Ordering::Relaxed)
         },
         |batch| {
+            let mut pipeline = shared.borrow_mut();
             if state_published.elapsed() >= Duration::from_secs(1) {
                 pipeline.publish_metrics();
                 // /etc/passwd and /etc/group are re-read when they change.
@@ -219,6 +280,7 @@ fn capture(
             Ok(())
         },
     )?;
+    let pipeline = shared.into_inner();
     publish_kernel_metrics(&source.device);
     pipeline.publish_metrics();
     let stats = source.device.stats()?.total;

@@ -90,6 +90,10 @@ impl Default for HttpConfig {
     }
 }
 
+/// Where a reload reports: a summary of what is loaded now, or the errors
+/// that kept the old rules in place.
+pub type ReloadReply = std::sync::mpsc::Sender<Result<String, String>>;
+
 /// Audit events in, alerts out.
 pub struct AuditIngest {
     pipeline: Mutex<AuditPipeline>,
@@ -99,6 +103,11 @@ pub struct AuditIngest {
 impl AuditIngest {
     pub fn new(pipeline: AuditPipeline, outputs: Arc<Outputs>) -> Self {
         Self { pipeline: Mutex::new(pipeline), outputs }
+    }
+
+    /// Swaps in newly loaded audit rules.
+    pub fn set_engine(&self, engine: crate::rules::engine::Engine) {
+        self.pipeline.lock().unwrap_or_else(|e| e.into_inner()).engine = engine;
     }
 
     /// Evaluates every audit event in `text`; returns (events, skipped items).
@@ -135,7 +144,11 @@ pub struct ServerState {
     pub config: HttpConfig,
     pub audit: Option<Arc<AuditIngest>>,
     pub store: Arc<crate::output::store::AlertStore>,
-    pub rules: Vec<RuleInfo>,
+    /// Replaced when rules are reloaded.
+    pub rules: Mutex<Vec<RuleInfo>>,
+    /// Where `POST /api/reload` asks `osprey run` to reload (and waits for
+    /// the outcome); `None` where nothing reloads (replay).
+    pub reload: Option<std::sync::mpsc::Sender<ReloadReply>>,
     /// Set once capture is attached and rules are loaded.
     pub ready: AtomicBool,
 }
@@ -270,6 +283,8 @@ async fn handle(req: Request<Incoming>, state: Arc<ServerState>) -> Result<Respo
         (&Method::GET, "/api/rules") => {
             let rules: Vec<serde_json::Value> = state
                 .rules
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
                 .iter()
                 .map(|r| {
                     let mut v = json!(r);
@@ -278,6 +293,24 @@ async fn handle(req: Request<Incoming>, state: Arc<ServerState>) -> Result<Respo
                 })
                 .collect();
             reply(StatusCode::OK, json!(rules))
+        }
+        (&Method::POST, "/api/reload") => {
+            let Some(requests) = state.reload.clone() else {
+                return Ok(reply(StatusCode::NOT_FOUND, json!({"error": "nothing to reload here"})));
+            };
+            let (tx, rx) = std::sync::mpsc::channel();
+            if requests.send(tx).is_err() {
+                return Ok(reply(StatusCode::SERVICE_UNAVAILABLE, json!({"error": "osprey is stopping"})));
+            }
+            let outcome =
+                tokio::task::spawn_blocking(move || rx.recv_timeout(std::time::Duration::from_secs(60))).await;
+            match outcome {
+                Ok(Ok(Ok(loaded))) => reply(StatusCode::OK, json!({"status": "reloaded", "loaded": loaded})),
+                Ok(Ok(Err(errors))) => {
+                    reply(StatusCode::BAD_REQUEST, json!({"error": errors, "status": "kept the rules already loaded"}))
+                }
+                _ => reply(StatusCode::SERVICE_UNAVAILABLE, json!({"error": "no answer from the rule loader"})),
+            }
         }
         (&Method::GET, "/healthz") => {
             if state.ready.load(Ordering::Acquire) {

@@ -7,6 +7,7 @@
 mod aws;
 mod brokers;
 mod http;
+mod kafka;
 
 use std::collections::BTreeMap;
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
@@ -46,6 +47,7 @@ pub enum Kind {
     Alertmanager,
     Nats,
     Jetstream,
+    Kafka,
     Redis,
     Mqtt,
     Sns,
@@ -72,10 +74,10 @@ pub struct RouteConfig {
     /// Extra HTTP headers (an API key, basic auth…).
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
-    /// NATS, Redis, MQTT: `host:port`.
+    /// NATS, Redis, MQTT: `host:port`; Kafka: bootstrap brokers, comma-separated.
     #[serde(default)]
     pub address: Option<String>,
-    /// NATS/JetStream subject, MQTT topic, Redis key. May use `{priority}`,
+    /// NATS/JetStream subject, Kafka or MQTT topic, Redis key. May use `{priority}`,
     /// `{rule}`, `{source}` and `{hostname}`.
     #[serde(default)]
     pub target: Option<String>,
@@ -103,7 +105,7 @@ pub struct RouteConfig {
     #[serde(default)]
     pub custom_fields: BTreeMap<String, String>,
     /// Most alerts per delivery where the API takes batches (Loki,
-    /// Elasticsearch, Alertmanager).
+    /// Elasticsearch, Alertmanager, Kafka).
     #[serde(default = "batch_size")]
     pub batch_size: usize,
     /// Alerts queued before this destination drops (default: outputs_queue_capacity).
@@ -151,6 +153,11 @@ impl RouteConfig {
                 self.target.as_deref().unwrap_or("osprey.alerts"),
                 self.kind == Kind::Jetstream,
             )),
+            Kind::Kafka => Box::new(kafka::Kafka::new(
+                self.required(&self.address, "address")?,
+                self.target.as_deref().unwrap_or("osprey-alerts"),
+                batch,
+            )?),
             Kind::Redis => Box::new(brokers::Redis::new(
                 self.required(&self.address, "address")?,
                 self.target.as_deref().unwrap_or("osprey:alerts"),
