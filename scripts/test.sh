@@ -29,12 +29,21 @@ test_packages() {
   [ -x /usr/bin/redis-server ] || missing+=(redis-server)
   [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
   [ -x /usr/bin/prometheus-alertmanager ] || missing+=(prometheus-alertmanager)
+  [ -x /usr/sbin/dockerd ] || missing+=(docker.io)
   # SNS and SQS: moto's server and boto3 to check what arrived; a gRPC
   # client generated from our .proto (PyPI).
   python3 -c 'import moto.server, boto3, grpc, grpc_tools' 2>/dev/null || {
     log "installing moto[server], boto3, grpcio and grpcio-tools (PyPI)"
     python3 -m pip install -q 'moto[server]' boto3 grpcio grpcio-tools 2>&1 | grep -v "^WARNING: Running pip as" || true
   }
+  # Kafka: tansu, a Kafka-protocol broker from crates.io, built once into the cache.
+  export OSPREY_TANSU="$OSPREY_CACHE/tools/bin/tansu"
+  if [ ! -x "$OSPREY_TANSU" ]; then
+    log "building tansu 0.6.0 (Kafka-protocol broker) into $OSPREY_CACHE/tools: once, several minutes"
+    { mkdir -p "$OSPREY_CACHE/tools" &&
+      CARGO_TARGET_DIR="$OSPREY_CACHE/tools/target" cargo install -q --locked tansu --version 0.6.0 --root "$OSPREY_CACHE/tools" &&
+      rm -rf "$OSPREY_CACHE/tools/target"; } || log "could not build tansu: the Kafka test will fail"
+  fi
   # Playwright (npm) drives Debian's Chromium in the UI test.
   export PLAYWRIGHT_CORE="$OSPREY_CACHE/node/node_modules/playwright-core"
   if [ ! -d "$PLAYWRIGHT_CORE" ] && command -v npm >/dev/null; then

@@ -27,6 +27,9 @@ pub struct Config {
     /// containerd's API socket, for container images and Kubernetes labels.
     #[serde(default = "containerd_socket")]
     pub containerd_socket: PathBuf,
+    /// Docker's API socket, for containers Docker runs.
+    #[serde(default = "docker_socket")]
+    pub docker_socket: PathBuf,
     /// Most threads the process table holds before evicting the oldest.
     #[serde(default = "max_threads")]
     pub max_threads: usize,
@@ -95,6 +98,10 @@ pub(crate) fn yes() -> bool {
 
 fn debug() -> Priority {
     Priority::Debug
+}
+
+fn docker_socket() -> PathBuf {
+    "/var/run/docker.sock".into()
 }
 
 fn containerd_socket() -> PathBuf {

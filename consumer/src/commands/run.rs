@@ -233,7 +233,10 @@ fn capture(
     // that nothing falls between the two.
     procfs::bootstrap(&mut pipeline.state, std::path::Path::new("/proc"));
     pipeline.state.containers = Some(crate::state::containers::Containers::new(std::path::Path::new("/sys/fs/cgroup")));
-    pipeline.state.containerd = Some(crate::state::containerd::Containerd::start(config.containerd_socket.clone()));
+    pipeline.state.runtimes = Some(crate::state::runtimes::RuntimeApis::start(crate::state::runtimes::Sockets {
+        containerd: config.containerd_socket.clone(),
+        docker: config.docker_socket.clone(),
+    }));
     device.start()?;
     eprintln!("osprey: capturing {} syscalls", why.keys().filter(|k| *k != "procexit").count());
     server.ready.store(true, Ordering::Release);

@@ -13,8 +13,8 @@ use crate::decode::render::{capability_names, time_of_day};
 use crate::event::{Arg, Event, Kind};
 use std::sync::Arc;
 
-use crate::state::containerd::{Metadata, Mount};
 use crate::state::containers::Container;
+use crate::state::runtimes::{Metadata, Mount};
 use crate::state::{Caps, Fd, State, Thread};
 
 /// One syscall event seen through the state.
@@ -109,7 +109,7 @@ impl<'a> SyscallFields<'a> {
 
     fn metadata(&self) -> Option<Arc<Metadata>> {
         let c = self.container()?;
-        self.state.containerd.as_ref()?.get(&c.id)
+        self.state.runtimes.as_ref()?.get(&c.id)
     }
 
     /// The mount a `container.mount*[key]` field names: by index, or by a

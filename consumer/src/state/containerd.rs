@@ -1,46 +1,17 @@
-//! Container metadata from containerd's API (gRPC over its Unix socket):
-//! image and labels, which carry the Kubernetes pod name, namespace and uid
-//! for CRI containers (`io.kubernetes.pod.*`).
-//!
-//! Lookups run on a background thread; events never wait. Until an answer
-//! arrives (or when there is none), the metadata fields read `<NA>`.
+//! containerd's API (gRPC over its Unix socket): image, labels (which carry
+//! the Kubernetes pod name, namespace and uid for CRI containers,
+//! `io.kubernetes.pod.*`), the OCI spec (privilege, mounts) and the pod's
+//! sandbox; and its event stream, to look containers up as they are created.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::mpsc::{channel, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc::Sender;
 
 use anyhow::{anyhow, bail, Context, Result};
-use rustc_hash::FxHashMap;
 
-/// What the runtime knows about a container.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Metadata {
-    pub image: String,
-    pub labels: HashMap<String, String>,
-    pub created_ns: u64,
-    /// From the OCI spec: every capability in the bounding set. `None`
-    /// without a spec.
-    pub privileged: Option<bool>,
-    pub mounts: Vec<Mount>,
-    /// The pod's own labels (from its CRI sandbox), without the runtime's own.
-    pub pod_labels: HashMap<String, String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Mount {
-    pub source: String,
-    pub dest: String,
-    pub rw: bool,
-    /// `rprivate`, `rshared`, ... as the spec's options say (empty if none).
-    pub propagation: String,
-}
+use super::runtimes::{pod_labels, Lookup, Metadata, Mount};
 
 impl Metadata {
-    pub fn label(&self, key: &str) -> Option<&str> {
-        self.labels.get(key).map(String::as_str)
-    }
-
     /// Reads what Osprey uses of an OCI runtime spec (JSON).
     fn apply_spec(&mut self, spec: &[u8]) -> Result<Option<String>> {
         let spec: serde_json::Value = serde_json::from_slice(spec).context("OCI spec is not JSON")?;
@@ -225,7 +196,7 @@ async fn get_container_msg(socket: &PathBuf, namespace: &str, id: &str) -> Resul
 }
 
 /// A container's metadata, with its pod's labels when it belongs to a CRI sandbox.
-async fn get_container(socket: &PathBuf, namespace: &str, id: &str) -> Result<Metadata> {
+pub(super) async fn get_container(socket: &PathBuf, namespace: &str, id: &str) -> Result<Metadata> {
     let c = get_container_msg(socket, namespace, id).await?;
     let created_ns = c.created_at.map_or(0, |t| t.seconds as u64 * 1_000_000_000 + t.nanos as u64);
     let mut meta = Metadata { image: c.image, labels: c.labels, created_ns, ..Default::default() };
@@ -235,13 +206,7 @@ async fn get_container(socket: &PathBuf, namespace: &str, id: &str) -> Result<Me
     };
     if let Some(sandbox) = sandbox.filter(|s| s != id) {
         let pod = get_container_msg(socket, namespace, &sandbox).await?;
-        meta.pod_labels = pod
-            .labels
-            .into_iter()
-            .filter(|(k, _)| {
-                !["io.kubernetes.", "io.cri-containerd.", "io.containerd."].iter().any(|p| k.starts_with(p))
-            })
-            .collect();
+        meta.pod_labels = pod_labels(pod.labels);
     }
     Ok(meta)
 }
@@ -249,7 +214,7 @@ async fn get_container(socket: &PathBuf, namespace: &str, id: &str) -> Result<Me
 /// Follows containerd's container-create events so that metadata is fetched
 /// before the container's first process runs. Reconnects until the lookup
 /// side is gone.
-fn follow_creates(socket: PathBuf, lookups: Sender<(String, String)>) {
+pub(super) fn follow_creates(socket: PathBuf, lookups: Sender<Lookup>) {
     use prost::Message;
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
     let mut stopping = false;
@@ -259,7 +224,7 @@ fn follow_creates(socket: PathBuf, lookups: Sender<(String, String)>) {
             let envelope = Envelope::decode(m)?;
             if let Some(event) = envelope.event.filter(|_| envelope.topic == "/containers/create") {
                 let created = ContainerCreate::decode(event.value.as_slice())?;
-                if lookups.send((envelope.namespace, created.id)).is_err() {
+                if lookups.send(Lookup::Containerd { namespace: envelope.namespace, id: created.id }).is_err() {
                     stopping = true;
                     bail!("stopping");
                 }
@@ -268,67 +233,6 @@ fn follow_creates(socket: PathBuf, lookups: Sender<(String, String)>) {
         }));
         // Not running yet, or restarted: try again shortly.
         std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-}
-
-/// Asynchronous, cached metadata lookups.
-pub struct Containerd {
-    cache: Arc<Mutex<FxHashMap<String, Arc<Metadata>>>>,
-    requests: Sender<(String, String)>,
-    asked: Mutex<rustc_hash::FxHashSet<String>>,
-}
-
-impl std::fmt::Debug for Containerd {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Containerd")
-    }
-}
-
-impl Containerd {
-    /// Starts the lookup thread for the socket at `socket`.
-    pub fn start(socket: PathBuf) -> Self {
-        let cache: Arc<Mutex<FxHashMap<String, Arc<Metadata>>>> = Arc::default();
-        let (requests, rx) = channel::<(String, String)>();
-        let fill = cache.clone();
-        let follow = (socket.clone(), requests.clone());
-        std::thread::Builder::new()
-            .name("osprey-containerd-events".into())
-            .spawn(move || follow_creates(follow.0, follow.1))
-            .expect("spawn containerd events thread");
-        std::thread::Builder::new()
-            .name("osprey-containerd".into())
-            .spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
-                for (namespace, id) in rx {
-                    if fill.lock().unwrap_or_else(|e| e.into_inner()).contains_key(&id) {
-                        continue;
-                    }
-                    // A container may need a moment to be registered: retry briefly.
-                    for attempt in 0..5 {
-                        match rt.block_on(get_container(&socket, &namespace, &id)) {
-                            Ok(meta) => {
-                                fill.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), Arc::new(meta));
-                                break;
-                            }
-                            Err(e) if attempt == 4 => eprintln!("osprey: container {id}: {e:#}"),
-                            Err(_) => std::thread::sleep(std::time::Duration::from_millis(100 << attempt)),
-                        }
-                    }
-                }
-            })
-            .expect("spawn containerd thread");
-        Self { cache, requests, asked: Mutex::default() }
-    }
-
-    /// Asks once for a container's metadata (answered later, into the cache).
-    pub fn request(&self, namespace: &str, id: &str) {
-        if self.asked.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string()) {
-            let _ = self.requests.send((namespace.to_string(), id.to_string()));
-        }
-    }
-
-    pub fn get(&self, id: &str) -> Option<Arc<Metadata>> {
-        self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(id).cloned()
     }
 }
 

@@ -2,9 +2,11 @@
 //! tree, each process's descriptors, users and groups — kept current from the
 //! event stream and bootstrapped from /proc for what started before Osprey.
 
-pub mod containerd;
+mod containerd;
 pub mod containers;
+mod docker;
 pub mod procfs;
+pub mod runtimes;
 pub mod users;
 
 use rustc_hash::FxHashMap as HashMap;
@@ -198,8 +200,8 @@ pub struct State {
     pub hostname: String,
     /// Resolves cgroup ids to containers (live capture only).
     pub containers: Option<containers::Containers>,
-    /// Container metadata from containerd's API, when its socket is there.
-    pub containerd: Option<containerd::Containerd>,
+    /// Container metadata from the runtimes' APIs (live capture only).
+    pub runtimes: Option<runtimes::RuntimeApis>,
 }
 
 impl State {
@@ -291,10 +293,8 @@ impl State {
             let resolved = self.containers.as_mut().and_then(|c| c.resolve(ev.cgroup_id));
             t.cgroup_resolved = resolved.is_some();
             t.container = resolved.flatten();
-            if let (Some(c), Some(api)) = (&t.container, &self.containerd) {
-                if let Some(ns) = &c.namespace {
-                    api.request(ns, &c.id);
-                }
+            if let (Some(c), Some(api)) = (&t.container, &self.runtimes) {
+                api.request(c);
             }
         }
         t
