@@ -353,3 +353,42 @@ fn a_dead_destination_drops_and_counts_without_blocking() {
     assert!(got.lock().unwrap().iter().any(|(p, _, _)| p == "/alive"), "the live destination still got it");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Kafka, against tansu (a Kafka-protocol broker from crates.io, built by
+/// scripts/test.sh): alerts produced to a topic are read back with a Kafka
+/// client.
+#[test]
+fn kafka_broker_receives_alerts() {
+    use rskafka::client::partition::{OffsetAt, UnknownTopicHandling};
+    let tansu = std::env::var("OSPREY_TANSU").unwrap_or_else(|_| "/var/cache/osprey/tools/bin/tansu".into());
+    assert!(Path::new(&tansu).exists(), "{tansu} missing: scripts/test.sh builds it (cargo install tansu)");
+    let dir = temp_dir("kafka");
+    let port = free_port();
+    let url = format!("tcp://127.0.0.1:{port}");
+    let _broker = spawn(
+        &tansu,
+        &["broker", "--listener-url", &url, "--advertised-listener-url", &url, "--storage-engine", "memory://tansu/"],
+    );
+    wait_until("tansu", || listening(port));
+    let broker = format!("127.0.0.1:{port}");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let client = rt.block_on(rskafka::client::ClientBuilder::new(vec![broker.clone()]).build()).unwrap();
+    rt.block_on(client.controller_client().unwrap().create_topic("osprey-alerts", 1, 1, 5_000)).unwrap();
+    let config = dir.join("osprey.yaml");
+    std::fs::write(
+        &config,
+        format!("stdout_output: {{enabled: false}}\nrouter:\n- {{type: kafka, address: '{broker}'}}\n"),
+    )
+    .unwrap();
+    let (ok, err) = alert_test(&config, None);
+    assert!(ok, "{err}");
+    let partition = rt.block_on(client.partition_client("osprey-alerts", 0, UnknownTopicHandling::Retry)).unwrap();
+    let start = rt.block_on(partition.get_offset(OffsetAt::Earliest)).unwrap();
+    let (records, _) = rt.block_on(partition.fetch_records(start, 1..1_000_000, 5_000)).unwrap();
+    assert_eq!(records.len(), 1, "one test alert");
+    let record = &records[0].record;
+    assert_eq!(record.key.as_deref(), Some(&b"Test rule"[..]));
+    let alert: Value = serde_json::from_slice(record.value.as_deref().unwrap()).unwrap();
+    assert_eq!(alert["rule"], "Test rule");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
