@@ -32,9 +32,9 @@ test_packages() {
   [ -x /usr/sbin/dockerd ] || missing+=(docker.io)
   # SNS and SQS: moto's server and boto3 to check what arrived; a gRPC
   # client generated from our .proto (PyPI).
-  python3 -c 'import moto.server, boto3, grpc, grpc_tools' 2>/dev/null || {
-    log "installing moto[server], boto3, grpcio and grpcio-tools (PyPI)"
-    python3 -m pip install -q 'moto[server]' boto3 grpcio grpcio-tools 2>&1 | grep -v "^WARNING: Running pip as" || true
+  python3 -c 'import moto.server, boto3, grpc, grpc_tools, kubernetes_validate' 2>/dev/null || {
+    log "installing moto[server], boto3, grpcio, grpcio-tools and kubernetes-validate (PyPI)"
+    python3 -m pip install -q 'moto[server]' boto3 grpcio grpcio-tools kubernetes-validate 2>&1 | grep -v "^WARNING: Running pip as" || true
   }
   # Kafka: tansu, a Kafka-protocol broker from crates.io, built once into the cache.
   export OSPREY_TANSU="$OSPREY_CACHE/tools/bin/tansu"

@@ -8,6 +8,7 @@ Prints PASS/FAIL per test and a closing 'N passed, N failed' line.
 """
 import argparse
 import json
+import shutil
 import os
 import subprocess
 import sys
@@ -225,6 +226,25 @@ def test_container_rules_know_containers():
     noisy = {"Osprey Setuid Or Setgid Bit Set", "Osprey Fileless Execution", "Osprey Mount In Container",
              "Osprey BPF Program Loaded"}
     assert not (fired & noisy), f"false positives: {sorted(fired & noisy)}"
+
+
+def test_daemonset_init_container_loads_the_module():
+    config = os.path.join(os.environ.get("OSPREY_CACHE", "/var/cache/osprey"), "build-root/build/linux/.config")
+    tmp = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"osprey-kconfig-{os.getpid()}")
+    os.makedirs(tmp, exist_ok=True)
+    shutil.copy(config, os.path.join(tmp, "kernel.config"))
+    try:
+        r = vm("load_module", "--no-module", "--file", os.path.join(REPO, "deploy", "load-module.sh"),
+               "--file", os.path.join(tmp, "kernel.config"))
+    finally:
+        shutil.rmtree(tmp)
+    steps = dict(part.split("\n", 1) for part in r.out_file("steps.txt").split("== ")[1:])
+    assert "cannot tell whether kernel" in steps["no kernel config"] and "rc=1" in steps["no kernel config"], steps
+    assert "built without CONFIG_RUST=y" in steps["no rust"] and "rc=1" in steps["no rust"], steps
+    assert "no module built for kernel" in steps["no module"] and "rc=1" in steps["no module"], steps
+    assert "osprey: loaded" in steps["load"] and "rc=0" in steps["load"], steps
+    assert "device: /dev/osprey" in steps["load"], steps
+    assert "already loaded" in steps["again"] and "rc=0" in steps["again"], steps
 
 
 def main():

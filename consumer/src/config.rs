@@ -24,6 +24,11 @@ pub struct Config {
     /// `first` (Falco's default) or `all` matching rules per event.
     #[serde(default)]
     pub rule_matching: Matching,
+    /// The host's root as Osprey sees it: `/` on the host; in a pod with
+    /// hostPID, `/proc/1/root`. Users, cgroups and the runtime sockets are
+    /// found under it.
+    #[serde(default = "root")]
+    pub host_root: PathBuf,
     /// containerd's API socket, for container images and Kubernetes labels.
     #[serde(default = "containerd_socket")]
     pub containerd_socket: PathBuf,
@@ -100,6 +105,10 @@ fn debug() -> Priority {
     Priority::Debug
 }
 
+fn root() -> PathBuf {
+    "/".into()
+}
+
 fn docker_socket() -> PathBuf {
     "/var/run/docker.sock".into()
 }
@@ -136,6 +145,11 @@ impl Default for Config {
 }
 
 impl Config {
+    /// A host path (absolute) under `host_root`.
+    pub fn host_path(&self, path: &Path) -> PathBuf {
+        self.host_root.join(path.strip_prefix("/").unwrap_or(path))
+    }
+
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading config {}", path.display()))?;
         if text.trim().is_empty() {

@@ -33,8 +33,9 @@ pub fn build_engine(opts: &RuleOptions, config: Option<&Config>, source: Source)
 
 pub fn build_syscall_pipeline(opts: &RuleOptions, config: Option<&Config>) -> Result<SyscallPipeline> {
     let engine = build_engine(opts, config, Source::Syscall)?;
-    let max = config.map_or(Config::default().max_threads, |c| c.max_threads);
-    let mut state = State::new(max);
-    state.users = Users::load(std::path::Path::new("/"));
+    let default_config = Config::default();
+    let config = config.unwrap_or(&default_config);
+    let mut state = State::new(config.max_threads);
+    state.users = Users::load(&config.host_root);
     Ok(SyscallPipeline::new(state, engine))
 }

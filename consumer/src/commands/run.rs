@@ -232,10 +232,11 @@ fn capture(
     // Processes that started before us: bootstrap before capture starts so
     // that nothing falls between the two.
     procfs::bootstrap(&mut pipeline.state, std::path::Path::new("/proc"));
-    pipeline.state.containers = Some(crate::state::containers::Containers::new(std::path::Path::new("/sys/fs/cgroup")));
+    let cgroups = config.host_path(std::path::Path::new("/sys/fs/cgroup"));
+    pipeline.state.containers = Some(crate::state::containers::Containers::new(&cgroups));
     pipeline.state.runtimes = Some(crate::state::runtimes::RuntimeApis::start(crate::state::runtimes::Sockets {
-        containerd: config.containerd_socket.clone(),
-        docker: config.docker_socket.clone(),
+        containerd: config.host_path(&config.containerd_socket),
+        docker: config.host_path(&config.docker_socket),
     }));
     device.start()?;
     eprintln!("osprey: capturing {} syscalls", why.keys().filter(|k| *k != "procexit").count());

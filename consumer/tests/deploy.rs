@@ -1,0 +1,59 @@
+//! The Kubernetes manifests: valid against the Kubernetes API schemas
+//! (kubernetes-validate from PyPI, offline, installed by scripts/test.sh),
+//! and the osprey.yaml they carry passes `osprey config check`. (The init
+//! container's script runs on the stock kernel in vm-tests.)
+
+use std::path::Path;
+use std::process::Command;
+
+fn deploy(path: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy").join(path)
+}
+
+#[test]
+fn manifests_validate_and_carry_a_valid_config() {
+    let manifest = deploy("kubernetes/osprey.yaml");
+    let out = Command::new("python3")
+        .args(["-m", "kubernetes_validate", "--strict", "--kubernetes-version", "1.33.0"])
+        .arg(&manifest)
+        .output()
+        .expect("python3");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{text}");
+    for kind in ["namespace", "serviceaccount", "secret", "daemonset", "service"] {
+        assert!(text.contains(&format!("passed for resource {kind}/")), "{kind} not validated: {text}");
+    }
+    // The config inside the Secret is what the pods run with.
+    let docs: Vec<serde_json::Value> =
+        serde_norway::Deserializer::from_str(&std::fs::read_to_string(&manifest).unwrap())
+            .map(|d| serde::Deserialize::deserialize(d).unwrap())
+            .collect();
+    let secret = docs.iter().find(|d| d["kind"] == "Secret").unwrap();
+    let dir = std::env::temp_dir().join(format!("osprey-deploy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("osprey.yaml");
+    std::fs::write(&config, secret["stringData"]["osprey.yaml"].as_str().unwrap()).unwrap();
+    let check = Command::new(env!("CARGO_BIN_EXE_osprey")).args(["config", "check"]).arg(&config).output().unwrap();
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    std::fs::remove_dir_all(&dir).unwrap();
+    // The ServiceMonitor needs the Prometheus Operator's CRD: at least well-formed.
+    let monitor: serde_json::Value =
+        serde_norway::from_str(&std::fs::read_to_string(deploy("kubernetes/servicemonitor.yaml")).unwrap()).unwrap();
+    assert_eq!(monitor["spec"]["endpoints"][0]["path"], "/metrics");
+}
+
+/// `install-host.sh --check` says whether this host can build and run the
+/// module, and why not, without touching anything.
+#[test]
+fn install_host_check_explains_itself() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/install-host.sh");
+    let out = Command::new("bash").arg(script).arg("--check").output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let verdict = text.lines().find(|l| l.starts_with("install-host: ")).unwrap_or_else(|| panic!("silent: {text}"));
+    if out.status.success() {
+        assert!(verdict.contains("can build and run"), "{verdict}");
+    } else {
+        let reasons = ["cannot tell whether kernel", "without CONFIG_RUST=y", "no build tree", "no Rust artifacts"];
+        assert!(reasons.iter().any(|r| verdict.contains(r)), "{verdict}");
+    }
+}
