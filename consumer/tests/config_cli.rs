@@ -24,7 +24,7 @@ fn config_check_reports_keys_values_and_missing_settings() {
     let (ok, out) = check("file_output: {enabled: true}\n");
     assert!(!ok && out.contains("file_output.filename is required"), "{out}");
     let (ok, out) = check("syslog_output: {enabled: true, address: 'carrier-pigeon'}\n");
-    assert!(!ok && out.contains("syslog_output.address"), "{out}");
+    assert!(!ok && out.contains("syslog_output: syslog address 'carrier-pigeon'"), "{out}");
     let (ok, out) = check("rules_files: [/nonexistent/rules.yaml]\n");
     assert!(!ok && out.contains("/nonexistent/rules.yaml") && out.contains("cannot read"), "{out}");
 }

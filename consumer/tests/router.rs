@@ -80,6 +80,9 @@ fn chat_and_log_services_get_their_documented_payloads() {
     let dir = temp_dir("http");
     let (port, got) = http_receiver();
     let base = format!("http://127.0.0.1:{port}");
+    let syslog = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    syslog.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let syslog_port = syslog.local_addr().unwrap().port();
     let config = dir.join("osprey.yaml");
     std::fs::write(
         &config,
@@ -92,7 +95,8 @@ fn chat_and_log_services_get_their_documented_payloads() {
              - {{type: discord, url: '{base}/discord'}}\n\
              - {{type: loki, url: '{base}'}}\n\
              - {{type: elasticsearch, url: '{base}', index: sec}}\n\
-             - {{type: webhook, name: pager, url: '{base}/pager', minimumpriority: critical}}\n"
+             - {{type: webhook, name: pager, url: '{base}/pager', minimumpriority: critical}}\n\
+             - {{type: syslog, address: 'udp://127.0.0.1:{syslog_port}', syslog_format: rfc3164}}\n"
         ),
     )
     .unwrap();
@@ -140,6 +144,11 @@ fn chat_and_log_services_get_their_documented_payloads() {
     let index = lines[0]["index"]["_index"].as_str().unwrap();
     assert!(index.starts_with("sec-20") && index.len() == "sec-2026.11.28".len(), "{index}");
     assert!(lines[1]["@timestamp"].is_string() && lines[1]["rule"] == "Test rule");
+    // syslog (RFC 3164 over UDP): priority local0.debug, the JSON alert as message.
+    let mut datagram = [0u8; 65536];
+    let n = syslog.recv(&mut datagram).unwrap();
+    let message = String::from_utf8_lossy(&datagram[..n]);
+    assert!(message.starts_with("<135>") && message.contains("\"rule\":\"Test rule\""), "{message}");
     // minimumpriority: the Debug test alert does not reach a critical-only route.
     assert!(!got.lock().unwrap().iter().any(|(p, _, _)| p == "/pager"));
     // --output picks one destination; an unknown name is an error naming the choices.

@@ -203,7 +203,7 @@ pub fn from_config(
     let s = &config.syslog_output;
     if s.enabled {
         let sink = sinks::SyslogSink::new(&s.address, &s.format, s.facility, hostname.to_string())
-            .map_err(anyhow::Error::msg)?;
+            .map_err(|e| anyhow::anyhow!("syslog_output: {e}"))?;
         outputs.push(Box::new(Queued::new("syslog", format, cap, sink)));
     }
     let p = &config.program_output;

@@ -112,15 +112,15 @@ impl SyslogSink {
         } else if address.starts_with('/') {
             SyslogTransport::Unix(address.into())
         } else {
-            return Err(format!("syslog_output.address '{address}': use /path, udp://host:port or tcp://host:port"));
+            return Err(format!("syslog address '{address}': use /path, udp://host:port or tcp://host:port"));
         };
         let rfc5424 = match format {
             "rfc5424" => true,
             "rfc3164" => false,
-            other => return Err(format!("syslog_output.format '{other}': use rfc5424 or rfc3164")),
+            other => return Err(format!("syslog format '{other}': use rfc5424 or rfc3164")),
         };
         if facility > 23 {
-            return Err(format!("syslog_output.facility {facility}: must be 0..=23"));
+            return Err(format!("syslog facility {facility}: must be 0..=23"));
         }
         Ok(Self { transport, rfc5424, facility, hostname, tcp: None })
     }

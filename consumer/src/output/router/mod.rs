@@ -52,6 +52,7 @@ pub enum Kind {
     Mqtt,
     Sns,
     Sqs,
+    Syslog,
 }
 
 /// One entry of `router:` in osprey.yaml. Which keys apply depends on `type`;
@@ -74,13 +75,17 @@ pub struct RouteConfig {
     /// Extra HTTP headers (an API key, basic auth…).
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
-    /// NATS, Redis, MQTT: `host:port`; Kafka: bootstrap brokers, comma-separated.
+    /// NATS, Redis, MQTT: `host:port`; Kafka: bootstrap brokers, comma-separated;
+    /// syslog: `/dev/log`, `udp://host:port` or `tcp://host:port`.
     #[serde(default)]
     pub address: Option<String>,
     /// NATS/JetStream subject, Kafka or MQTT topic, Redis key. May use `{priority}`,
     /// `{rule}`, `{source}` and `{hostname}`.
     #[serde(default)]
     pub target: Option<String>,
+    /// syslog: `rfc5424` (the default) or `rfc3164`.
+    #[serde(default)]
+    pub syslog_format: Option<String>,
     /// Redis: `list` (RPUSH, the default) or `stream` (XADD).
     #[serde(default)]
     pub redis_type: Option<String>,
@@ -171,6 +176,14 @@ impl RouteConfig {
                 self.required(&self.address, "address")?,
                 self.target.as_deref().unwrap_or("osprey/alerts"),
             )),
+            Kind::Syslog => {
+                let hostname = crate::state::hostname();
+                let format = self.syslog_format.as_deref().unwrap_or("rfc5424");
+                let sink =
+                    super::sinks::SyslogSink::new(self.required(&self.address, "address")?, format, 16, hostname)
+                        .map_err(|e| anyhow::anyhow!("router '{}': {e}", self.name()))?;
+                Box::new(SinkDestination(sink))
+            }
             Kind::Sns | Kind::Sqs => {
                 let credentials = aws::Credentials {
                     region: self.required(&self.region, "region")?.to_string(),
@@ -186,6 +199,18 @@ impl RouteConfig {
                 }
             }
         })
+    }
+}
+
+/// One of Falco's output sinks as a router destination (the JSON alert per message).
+struct SinkDestination<S>(S);
+
+impl<S: super::Sink> Destination for SinkDestination<S> {
+    fn deliver(&mut self, alerts: &[Alert]) -> Result<()> {
+        for a in alerts {
+            self.0.deliver(&serde_json::to_string(a)?)?;
+        }
+        Ok(())
     }
 }
 
