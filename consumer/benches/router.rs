@@ -3,8 +3,7 @@
 //! receiver), and the memory the router holds under a sustained stream of
 //! alerts when one destination is dead (a counting allocator).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -13,37 +12,13 @@ use osprey::output::Output;
 use osprey::rules::engine::Alert;
 use osprey::rules::loader::Priority;
 
+mod common;
+
 #[path = "../tests/support/http_receiver.rs"]
 mod http_receiver;
 
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator unchanged; only counts sizes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        // SAFETY: the caller's contract is the one System requires.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: `ptr` came from `alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size, Ordering::Relaxed);
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: as for `dealloc`, and `new_size` is the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: common::Counting = common::Counting;
 
 const ALERTS: usize = 20_000;
 
@@ -77,12 +52,12 @@ fn measure_dead_destination_memory(port: u16) {
           {{type: loki, name: bench-live, url: 'http://127.0.0.1:{port}', queue_capacity: 1000}}]"
     ));
     let a = alert(0);
-    let start = LIVE.load(Ordering::Relaxed);
+    let start = common::live_bytes();
     let mut peak = 0usize;
     for i in 0..200_000 {
         rs.iter().for_each(|r| r.emit(&a));
         if i % 1000 == 0 {
-            peak = peak.max(LIVE.load(Ordering::Relaxed).saturating_sub(start));
+            peak = peak.max(common::live_bytes().saturating_sub(start));
             // A steady stream, not a burst: ~100k alerts/s.
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -90,7 +65,7 @@ fn measure_dead_destination_memory(port: u16) {
     println!(
         "router memory: 200000 alerts, one dead destination (queue 1000): peak {:.1} MiB above start, {:.1} MiB at the end",
         peak as f64 / (1 << 20) as f64,
-        LIVE.load(Ordering::Relaxed).saturating_sub(start) as f64 / (1 << 20) as f64
+        common::live_bytes().saturating_sub(start) as f64 / (1 << 20) as f64
     );
     // Not flushed: the dead destination would retry its queue for minutes.
 }

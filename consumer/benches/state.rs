@@ -3,80 +3,27 @@
 //! one tracked descriptor take (an allocator that counts live bytes, with
 //! 10 000 processes holding 100 000 descriptors).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use osprey::event::{Arg, Dir, Event, Kind};
+use osprey::event::{Arg, Event};
 use osprey::state::State;
 
 mod common;
 
-/// Counts the bytes currently allocated, to measure what the state holds.
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator unchanged; only counts sizes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        // SAFETY: the caller's contract is the one System requires.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: `ptr` came from `alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size, Ordering::Relaxed);
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: as for `dealloc`, and `new_size` is the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: common::Counting = common::Counting;
 
 const EVENTS: usize = 1_000_000;
 const PROCESSES: u32 = 10_000;
 const FDS_PER_PROCESS: i64 = 10;
 
-fn exit_event(nr: u32, pid: u32, res: i64, args: Vec<(&'static str, Arg)>) -> Event {
-    Event {
-        num: 0,
-        ts_ns: 1_700_000_000_000_000_000,
-        kind: Kind::Syscall(nr),
-        dir: Dir::Exit,
-        cpu: 0,
-        res: Some(res),
-        tid: pid,
-        pid,
-        ppid: 1,
-        vtid: pid,
-        vpid: pid,
-        comm: "python3".into(),
-        uid: 1000,
-        gid: 1000,
-        loginuid: -1,
-        cgroup_id: 0,
-        container_id: None,
-        args: args.into_iter().map(|(k, v)| (k.into(), v)).collect(),
-    }
-}
-
 /// Live bytes the state gains from tracking `PROCESSES` processes, then their
 /// descriptors; printed per process and per descriptor.
 fn measure_memory() {
     let mut state = State::new(2 * PROCESSES as usize);
-    let start = LIVE.load(Ordering::Relaxed);
+    let start = common::live_bytes();
     for pid in 1000..1000 + PROCESSES {
         let s = |v: &str| Arg::Str(v.to_string());
-        state.update(&exit_event(
+        state.update(&common::exit_event(
             59,
             pid,
             0,
@@ -88,11 +35,11 @@ fn measure_memory() {
             ],
         ));
     }
-    let with_processes = LIVE.load(Ordering::Relaxed);
+    let with_processes = common::live_bytes();
     for pid in 1000..1000 + PROCESSES {
         for fd in 3..3 + FDS_PER_PROCESS {
             let name = format!("/srv/app/data/part-{fd:04}.db");
-            state.update(&exit_event(
+            state.update(&common::exit_event(
                 257,
                 pid,
                 fd,
@@ -105,7 +52,7 @@ fn measure_memory() {
             ));
         }
     }
-    let with_fds = LIVE.load(Ordering::Relaxed);
+    let with_fds = common::live_bytes();
     let fds = PROCESSES as usize * FDS_PER_PROCESS as usize;
     println!(
         "state memory: {} processes {:.1} MiB ({} B each); {} descriptors {:.1} MiB ({} B each)",

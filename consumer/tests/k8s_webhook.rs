@@ -196,13 +196,8 @@ fn alert_api_filters_pages_and_counts() {
 }
 
 /// The web UI in a real headless Chromium (Debian's package, installed by
-/// scripts/test.sh): it loads, runs its script, fills the table from the API
-/// with the filter from its URL, and renders (screenshot kept as an artifact).
-#[test]
-fn web_ui_in_headless_chromium() {
-    let chromium = Path::new("/usr/bin/chromium");
-    assert!(chromium.exists(), "chromium missing: scripts/test.sh installs Debian's chromium package");
-    let dir = tmpdir("ui");
+/// Osprey with the three alerts the UI tests look at.
+fn ui_with_three_alerts(dir: &Path) -> Osprey {
     let config = dir.join("osprey.yaml");
     std::fs::write(&config, "stdout_output: {enabled: false}\n").unwrap();
     let osprey = Osprey::start(&config);
@@ -210,6 +205,17 @@ fn web_ui_in_headless_chromium() {
         let body = std::fs::read(traces().join(format!("{trace}.json"))).unwrap();
         assert_eq!(osprey.request("POST", "/k8s-audit", None, &body).0, 200);
     }
+    osprey
+}
+
+/// scripts/test.sh): it loads, runs its script, fills the table from the API
+/// with the filter from its URL, and renders (screenshot kept as an artifact).
+#[test]
+fn web_ui_in_headless_chromium() {
+    let chromium = Path::new("/usr/bin/chromium");
+    assert!(chromium.exists(), "chromium missing: scripts/test.sh installs Debian's chromium package");
+    let dir = tmpdir("ui");
+    let osprey = ui_with_three_alerts(&dir);
     let run = |url: &str, extra: &[&str]| {
         let out = Command::new(chromium)
             .args([
@@ -258,13 +264,7 @@ fn web_ui_clicked_through_with_playwright() {
         .unwrap_or_else(|_| "/var/cache/osprey/node/node_modules/playwright-core".into());
     assert!(Path::new(&module).exists(), "{module} missing: scripts/test.sh installs playwright-core from npm");
     let dir = tmpdir("ui-clicks");
-    let config = dir.join("osprey.yaml");
-    std::fs::write(&config, "stdout_output: {enabled: false}\n").unwrap();
-    let osprey = Osprey::start(&config);
-    for trace in ["create_nginx_pod_privileged", "exec_pod", "delete_secret"] {
-        let body = std::fs::read(traces().join(format!("{trace}.json"))).unwrap();
-        assert_eq!(osprey.request("POST", "/k8s-audit", None, &body).0, 200);
-    }
+    let osprey = ui_with_three_alerts(&dir);
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("osprey-ui-clicks");
     std::fs::create_dir_all(&shots).unwrap();
     let out = Command::new("node")

@@ -2,6 +2,11 @@
 //! opens and closes, socket connects, reads and writes from a few hundred
 //! processes.
 
+#![allow(dead_code)] // each bench uses its part
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use osprey::event::{Arg, Dir, Event, Kind};
 
 /// Event `i` of the mix (deterministic).
@@ -43,9 +48,17 @@ pub fn event(i: usize) -> Event {
         11..=15 => (0, 512, vec![("res", Arg::Int(512)), ("fd", Arg::Int(9)), ("size", Arg::Int(4096))]),
         _ => (1, 512, vec![("res", Arg::Int(512)), ("fd", Arg::Int(9)), ("size", Arg::Int(512))]),
     };
+    let mut ev = exit_event(nr, pid, res, args);
+    ev.num = i as u64;
+    ev.ts_ns += i as u64 * 1000;
+    ev
+}
+
+/// A syscall exit of `pid` (a python3 process of uid 1000).
+pub fn exit_event(nr: u32, pid: u32, res: i64, args: Vec<(&'static str, Arg)>) -> Event {
     Event {
-        num: i as u64,
-        ts_ns: 1_700_000_000_000_000_000 + i as u64 * 1000,
+        num: 0,
+        ts_ns: 1_700_000_000_000_000_000,
         kind: Kind::Syscall(nr),
         dir: Dir::Exit,
         cpu: 0,
@@ -62,5 +75,38 @@ pub fn event(i: usize) -> Event {
         cgroup_id: 0,
         container_id: None,
         args: args.into_iter().map(|(k, v)| (k.into(), v)).collect(),
+    }
+}
+
+/// An allocator that counts live bytes, for the benches that measure memory
+/// (each installs it with `#[global_allocator]`).
+pub struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// Bytes allocated and not yet freed.
+pub fn live_bytes() -> usize {
+    LIVE.load(Ordering::Relaxed)
+}
+
+// SAFETY: forwards to the system allocator unchanged; only counts sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller's contract is the one System requires.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: `ptr` came from `alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(new_size, Ordering::Relaxed);
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: as for `dealloc`, and `new_size` is the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
