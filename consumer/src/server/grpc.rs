@@ -135,6 +135,18 @@ async fn read_request<M: Message + Default>(req: Request<Incoming>, max: usize) 
     M::decode(msg).map_err(|e| format!("bad request message: {e}"))
 }
 
+/// The request message and the minimum priority it names, or the
+/// INVALID_ARGUMENT response saying what is wrong.
+async fn request_and_minimum<M: Message + Default>(
+    req: Request<Incoming>,
+    max: usize,
+    minimum: fn(&M) -> &String,
+) -> Result<(M, Priority), Response<Body>> {
+    let request: M = read_request(req, max).await.map_err(|e| error(3, &e))?;
+    let priority = min_priority(minimum(&request)).map_err(|e| error(3, &e))?;
+    Ok((request, priority))
+}
+
 fn min_priority(text: &str) -> Result<Priority, String> {
     if text.is_empty() {
         return Ok(Priority::Debug);
@@ -147,13 +159,9 @@ pub async fn handle(req: Request<Incoming>, state: Arc<ServerState>) -> Response
     let max = state.config.max_body_bytes;
     match method.as_str() {
         "Get" => {
-            let request: GetRequest = match read_request(req, max).await {
-                Ok(r) => r,
-                Err(e) => return error(3, &e),
-            };
-            let minimum = match min_priority(&request.min_priority) {
-                Ok(p) => p,
-                Err(e) => return error(3, &e),
+            let (request, minimum) = match request_and_minimum(req, max, |r: &GetRequest| &r.min_priority).await {
+                Ok(parsed) => parsed,
+                Err(response) => return response,
             };
             let limit = if request.limit == 0 { usize::MAX } else { request.limit as usize };
             let alerts: Vec<Result<Frame<Bytes>, Infallible>> = state
@@ -169,13 +177,9 @@ pub async fn handle(req: Request<Incoming>, state: Arc<ServerState>) -> Response
         }
         "Subscribe" => {
             use tokio::sync::broadcast::error::RecvError;
-            let request: SubscribeRequest = match read_request(req, max).await {
-                Ok(r) => r,
-                Err(e) => return error(3, &e),
-            };
-            let minimum = match min_priority(&request.min_priority) {
-                Ok(p) => p,
-                Err(e) => return error(3, &e),
+            let minimum = match request_and_minimum(req, max, |r: &SubscribeRequest| &r.min_priority).await {
+                Ok((_, minimum)) => minimum,
+                Err(response) => return response,
             };
             let rx = state.store.subscribe();
             let alerts = futures_util::stream::unfold(rx, move |mut rx| async move {
