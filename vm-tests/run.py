@@ -166,6 +166,10 @@ def test_rules_fire_on_real_actions():
     # JSON alerts carry the fields the output names
     a = next(a for a in r.events() if a["rule"] == "Osprey Shadow File Read")
     assert a["output_fields"]["fd.name"] == "/etc/shadow" and a["output_fields"]["proc.name"] == "cat", a
+    # Least privilege: CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE, nothing else, anywhere.
+    caps = dict(line.split(":\t") for line in r.out_file("consumer-caps.txt").splitlines())
+    assert (caps["CapEff"], caps["CapPrm"], caps["CapBnd"], caps["CapInh"]) == (
+        "0000000000080004", "0000000000080004", "0000000000080004", "0000000000000000"), caps
     # The environment, captured at exec because a loaded rule reads proc.env.
     a = next(a for a in r.events() if a["rule"] == "Osprey Loader Hijack Via Environment")
     assert a["output_fields"]["proc.env[GLIBC_TUNABLES]"] == "glibc.malloc.mxfast=0", a

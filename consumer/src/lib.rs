@@ -10,6 +10,7 @@ pub mod event;
 pub mod metrics;
 pub mod output;
 pub mod pipeline;
+pub mod privileges;
 pub mod rules;
 pub mod server;
 pub mod source;

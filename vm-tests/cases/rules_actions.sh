@@ -23,3 +23,5 @@ victim=$!
 python3 -c 'import ctypes, sys; libc = ctypes.CDLL(None); libc.ptrace(16, int(sys.argv[1]), 0, 0)' $victim
 kill -KILL $victim
 sleep 0.5
+# The consumer runs with two capabilities only.
+grep -E '^Cap(Eff|Prm|Bnd|Inh)' "/proc/$(pidof osprey)/status" >/io/out/consumer-caps.txt

@@ -49,6 +49,10 @@ pub struct RunArgs {
 }
 
 pub fn run(args: RunArgs) -> Result<()> {
+    let kept = crate::privileges::drop_to_minimum()?;
+    let mut kept: Vec<String> = kept.iter().map(|c| c.to_string()).collect();
+    kept.sort();
+    eprintln!("osprey: capabilities kept: {}", if kept.is_empty() { "none".into() } else { kept.join(", ") });
     let mut config = args.config.as_deref().map(Config::load).transpose()?.unwrap_or_default();
     if let Some(listen) = args.listen {
         config.http.listen = listen;
