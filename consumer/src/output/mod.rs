@@ -43,6 +43,20 @@ impl Format {
     }
 }
 
+/// A URL as logs may show it: scheme and host only, since webhook URLs carry
+/// their secret in the path or query (Slack, Teams, Discord).
+pub fn redact_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+            let host = authority.rsplit('@').next().unwrap_or(authority);
+            let hidden = if rest.len() > authority.len() { "/…" } else { "" };
+            format!("{scheme}://{host}{hidden}")
+        }
+        None => "<url>".into(),
+    }
+}
+
 /// One alert destination.
 pub trait Output: Send + Sync {
     /// The name `osprey alert test --output` and the metrics use.
@@ -329,6 +343,14 @@ mod tests {
             tags: vec!["t".into()],
             time: "1970-01-01T00:00:00.000000000Z".into(),
         }
+    }
+
+    #[test]
+    fn urls_in_logs_keep_their_secrets() {
+        assert_eq!(redact_url("https://hooks.slack.com/services/T0/B0/XXXX"), "https://hooks.slack.com/…");
+        assert_eq!(redact_url("http://user:pw@10.0.0.1:9200"), "http://10.0.0.1:9200");
+        assert_eq!(redact_url("https://h/?token=s"), "https://h/…");
+        assert_eq!(redact_url("not a url"), "<url>");
     }
 
     #[test]

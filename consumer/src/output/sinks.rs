@@ -205,6 +205,6 @@ impl Sink for HttpSink {
             std::thread::sleep(delay + jitter);
             delay *= 2;
         }
-        Err(io::Error::other(format!("POST {}: {last}", self.url)))
+        Err(io::Error::other(format!("POST {}: {last}", super::redact_url(&self.url))))
     }
 }

@@ -27,17 +27,18 @@ impl Poster {
 
     fn post(&self, path: &str, content_type: &str, body: &str) -> Result<()> {
         let url = format!("{}{path}", self.url.trim_end_matches('/'));
+        let shown = super::super::redact_url(&url);
         let mut request = self.agent.post(&url).header("content-type", content_type);
         for (k, v) in &self.headers {
             request = request.header(k, v);
         }
-        let mut response = request.send(body).map_err(|e| anyhow!("POST {url}: {e}"))?;
+        let mut response = request.send(body).map_err(|e| anyhow!("POST {shown}: {e}"))?;
         // Elasticsearch answers 200 with per-item errors.
         if path == "/_bulk" {
-            let text = response.body_mut().read_to_string().map_err(|e| anyhow!("POST {url}: {e}"))?;
-            let reply: Value = serde_json::from_str(&text).map_err(|e| anyhow!("POST {url}: reply: {e}"))?;
+            let text = response.body_mut().read_to_string().map_err(|e| anyhow!("POST {shown}: {e}"))?;
+            let reply: Value = serde_json::from_str(&text).map_err(|e| anyhow!("POST {shown}: reply: {e}"))?;
             if reply["errors"] == json!(true) {
-                return Err(anyhow!("POST {url}: bulk items failed: {reply}"));
+                return Err(anyhow!("POST {shown}: bulk items failed: {reply}"));
             }
         }
         Ok(())
