@@ -8,3 +8,16 @@ fn every_field_is_documented() {
         osprey::rules::fields::CATALOGUE.iter().map(|f| f.name).filter(|n| !doc.contains(&format!("`{n}"))).collect();
     assert!(missing.is_empty(), "regenerate docs/rules.md (osprey fields --markdown); missing: {missing:?}");
 }
+
+/// Every top-level key of `osprey.yaml` (the fields of `Config`) has a row in
+/// docs/config.md.
+#[test]
+fn every_config_key_is_documented() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/config.md")).unwrap();
+    let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/config.rs")).unwrap();
+    let body = source.split("pub struct Config {").nth(1).and_then(|s| s.split("\n}").next()).unwrap();
+    let keys: Vec<&str> = body.lines().filter_map(|l| l.trim().strip_prefix("pub ")?.split(':').next()).collect();
+    assert!(keys.len() > 20, "{keys:?}");
+    let missing: Vec<&&str> = keys.iter().filter(|k| !doc.contains(&format!("| `{k}"))).collect();
+    assert!(missing.is_empty(), "docs/config.md lacks {missing:?}");
+}
