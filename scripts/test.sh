@@ -41,7 +41,7 @@ test_packages() {
   if [ ! -x "$OSPREY_TANSU" ]; then
     log "building tansu 0.6.0 (Kafka-protocol broker) into $OSPREY_CACHE/tools: once, several minutes"
     { mkdir -p "$OSPREY_CACHE/tools" &&
-      CARGO_TARGET_DIR="$OSPREY_CACHE/tools/target" cargo install -q --locked tansu --version 0.6.0 --features dynostore --root "$OSPREY_CACHE/tools" &&
+      CARGO_TARGET_DIR="$OSPREY_CACHE/tools/target" cargo install -q tansu --version 0.6.0 --features dynostore --root "$OSPREY_CACHE/tools" &&
       rm -rf "$OSPREY_CACHE/tools/target"; } || log "could not build tansu: the Kafka test will fail"
   fi
   # Playwright (npm) drives Debian's Chromium in the UI test.
