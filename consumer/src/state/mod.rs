@@ -357,11 +357,15 @@ impl State {
                     _ => None,
                 };
                 t.exe_flags = ev.arg("flags").map(|f| exe_flag_bits(&f.render()));
-                if let Some(c) = t.container.clone().filter(|_| self.containers.is_some()) {
+                let unread = t
+                    .container
+                    .clone()
+                    .filter(|c| self.containers.is_some() && !self.container_users.contains_key(&c.id));
+                if let Some(c) = unread {
                     let root = std::path::PathBuf::from(format!("/proc/{}/root", ev.pid));
                     // The runtime's own execs in the container's cgroup happen
                     // before it switches root: wait for one under the new root.
-                    if !self.container_users.contains_key(&c.id) && !same_file(&root, "/proc/1/root".as_ref()) {
+                    if !same_file(&root, "/proc/1/root".as_ref()) {
                         self.container_users.insert(c.id.clone(), users::Users::load(&root));
                     }
                 }
