@@ -2,7 +2,8 @@
 """Build a tiny OCI image (busybox-static) as an OCI layout tarball that
 `ctr image import` accepts, without docker or a registry.
 
-    build-test-image.py BUSYBOX OUT.tar [NAME]     (NAME: docker.io/osprey/test:latest)
+    build-test-image.py BUSYBOX OUT.tar [NAME [CMD...]]
+        NAME: docker.io/osprey/test:latest; CMD: /bin/sh
 """
 import gzip
 import hashlib
@@ -47,6 +48,7 @@ def blob(tar, data):
 def main():
     busybox, out = sys.argv[1], sys.argv[2]
     name = sys.argv[3] if len(sys.argv) > 3 else "docker.io/osprey/test:latest"
+    cmd = sys.argv[4:] or ["/bin/sh"]
     uncompressed = layer(busybox)
     compressed = gzip.compress(uncompressed, mtime=0)
     with tarfile.open(out, "w", format=tarfile.PAX_FORMAT) as t:
@@ -56,7 +58,7 @@ def main():
         config = {
             "architecture": "amd64",
             "os": "linux",
-            "config": {"Env": ["PATH=/bin"], "Cmd": ["/bin/sh"]},
+            "config": {"Env": ["PATH=/bin"], "Cmd": cmd},
             "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(uncompressed).hexdigest()]},
         }
         config_desc = blob(t, json.dumps(config).encode())

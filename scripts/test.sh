@@ -30,6 +30,10 @@ test_packages() {
   [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
   [ -x /usr/bin/prometheus-alertmanager ] || missing+=(prometheus-alertmanager)
   [ -x /usr/sbin/dockerd ] || missing+=(docker.io)
+  [ -x /usr/bin/containerd ] || missing+=(containerd)
+  [ -x /usr/bin/podman ] || missing+=(podman)
+  # A static busybox for the images the CRI test builds.
+  dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q installed || missing+=(busybox-static)
   # SNS and SQS: moto's server and boto3 to check what arrived; a gRPC
   # client generated from our .proto (PyPI).
   python3 -c 'import moto.server, boto3, grpc, grpc_tools, kubernetes_validate' 2>/dev/null || {

@@ -35,6 +35,12 @@ pub struct Config {
     /// Docker's API socket, for containers Docker runs.
     #[serde(default = "docker_socket")]
     pub docker_socket: PathBuf,
+    /// CRI-O's socket (any CRI runtime's), for containers CRI-O runs.
+    #[serde(default = "crio_socket")]
+    pub crio_socket: PathBuf,
+    /// Podman's API service socket, for containers Podman runs.
+    #[serde(default = "podman_socket")]
+    pub podman_socket: PathBuf,
     /// Most threads the process table holds before evicting the oldest.
     #[serde(default = "max_threads")]
     pub max_threads: usize,
@@ -111,6 +117,14 @@ fn root() -> PathBuf {
 
 fn docker_socket() -> PathBuf {
     "/var/run/docker.sock".into()
+}
+
+fn crio_socket() -> PathBuf {
+    "/run/crio/crio.sock".into()
+}
+
+fn podman_socket() -> PathBuf {
+    "/run/podman/podman.sock".into()
 }
 
 fn containerd_socket() -> PathBuf {

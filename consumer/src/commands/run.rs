@@ -240,7 +240,9 @@ fn capture(
     pipeline.state.containers = Some(crate::state::containers::Containers::new(&cgroups));
     pipeline.state.runtimes = Some(crate::state::runtimes::RuntimeApis::start(crate::state::runtimes::Sockets {
         containerd: config.host_path(&config.containerd_socket),
+        crio: config.host_path(&config.crio_socket),
         docker: config.host_path(&config.docker_socket),
+        podman: config.host_path(&config.podman_socket),
     }));
     device.start()?;
     eprintln!("osprey: capturing {} syscalls", why.keys().filter(|k| *k != "procexit").count());

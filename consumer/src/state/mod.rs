@@ -4,7 +4,9 @@
 
 mod containerd;
 pub mod containers;
+mod cri;
 mod docker;
+pub mod grpc;
 pub mod procfs;
 pub mod runtimes;
 pub mod users;

@@ -1,7 +1,8 @@
-//! Container metadata from a real Docker daemon (Debian's docker.io package,
-//! installed by scripts/test.sh, started here on a private socket): image,
-//! labels, creation time, privileged flag, mounts and a pod's sandbox labels
-//! through Docker's Engine API.
+//! Container metadata through the Docker Engine API, from the two engines
+//! that serve it: a real Docker daemon (Debian's docker.io) and Podman's API
+//! service (Debian's podman), each installed by scripts/test.sh and started
+//! here on a private socket: image, labels, creation time, privileged flag,
+//! mounts and a pod's sandbox labels.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -11,41 +12,59 @@ use osprey::state::containers::Container;
 use osprey::state::runtimes::{RuntimeApis, Sockets};
 use serde_json::{json, Value};
 
-/// dockerd on a private socket and directories, stopped (with its
-/// containerd) when the test ends.
-struct Dockerd {
+/// An engine on a private socket and directories, stopped when the test
+/// ends.
+struct Engine {
     child: Child,
     dir: PathBuf,
     socket: PathBuf,
 }
 
-impl Dockerd {
-    fn start() -> Self {
-        assert!(Path::new("/usr/sbin/dockerd").exists(), "dockerd missing: scripts/test.sh installs docker.io");
-        let dir = std::env::temp_dir().join(format!("osprey-dockerd-{}", std::process::id()));
+impl Engine {
+    fn docker() -> Self {
+        Self::start("dockerd", "/usr/sbin/dockerd", |dir, socket| {
+            let d = |p: &str| dir.join(p).display().to_string();
+            let mut c = Command::new("/usr/sbin/dockerd");
+            c.args(["--data-root", &d("root"), "--exec-root", &d("exec"), "--pidfile", &d("pid")])
+                .args(["-H", &format!("unix://{}", socket.display())])
+                .args(["--iptables=false", "--ip6tables=false", "--bridge=none", "--storage-driver=vfs"]);
+            c
+        })
+    }
+
+    fn podman() -> Self {
+        Self::start("podman", "/usr/bin/podman", |dir, socket| {
+            let d = |p: &str| dir.join(p).display().to_string();
+            let mut c = Command::new("/usr/bin/podman");
+            c.args(["--root", &d("root"), "--runroot", &d("run"), "--tmpdir", &d("tmp")])
+                .args(["--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "file"])
+                .args(["system", "service", "--time=0", &format!("unix://{}", socket.display())]);
+            c
+        })
+    }
+
+    fn start(name: &str, binary: &str, command: impl Fn(&Path, &Path) -> Command) -> Self {
+        assert!(Path::new(binary).exists(), "{binary} missing: scripts/test.sh installs it");
+        let dir = std::env::temp_dir().join(format!("osprey-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let socket = dir.join("docker.sock");
-        let d = |p: &str| dir.join(p).display().to_string();
-        let child = Command::new("/usr/sbin/dockerd")
-            .args(["--data-root", &d("root"), "--exec-root", &d("exec"), "--pidfile", &d("pid")])
-            .args(["-H", &format!("unix://{}", socket.display())])
-            .args(["--iptables=false", "--ip6tables=false", "--bridge=none", "--storage-driver=vfs"])
+        let socket = dir.join("api.sock");
+        let child = command(&dir, &socket)
             .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.join("dockerd.log")).unwrap())
+            .stderr(std::fs::File::create(dir.join("engine.log")).unwrap())
             .spawn()
             .unwrap();
-        let dockerd = Dockerd { child, dir, socket };
+        let engine = Engine { child, dir, socket };
         let deadline = Instant::now() + Duration::from_secs(60);
-        while dockerd.api("GET", "/_ping", None).is_none() {
-            assert!(Instant::now() < deadline, "dockerd did not start: {}", dockerd.log());
+        while engine.api("GET", "/_ping", None).is_none() {
+            assert!(Instant::now() < deadline, "{name} did not start: {}", engine.log());
             std::thread::sleep(Duration::from_millis(200));
         }
-        dockerd
+        engine
     }
 
     fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("dockerd.log")).unwrap_or_default()
+        std::fs::read_to_string(self.dir.join("engine.log")).unwrap_or_default()
     }
 
     /// One API call through curl; the reply body, or None if it failed.
@@ -73,7 +92,7 @@ impl Dockerd {
     }
 }
 
-impl Drop for Dockerd {
+impl Drop for Engine {
     fn drop(&mut self) {
         let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
         let _ = self.child.wait();
@@ -83,38 +102,49 @@ impl Drop for Dockerd {
 
 #[test]
 fn docker_containers_get_their_metadata() {
-    let docker = Dockerd::start();
+    metadata_through(Engine::docker(), "docker");
+}
+
+#[test]
+fn podman_containers_get_their_metadata() {
+    metadata_through(Engine::podman(), "podman");
+}
+
+/// Creates a pod's sandbox and a container in it (created, not started:
+/// the API answers the same) and checks what Osprey's lookup reads.
+fn metadata_through(engine: Engine, runtime: &'static str) {
     // An image from an (empty) tarball: no registry needed.
     let empty = tar_with_one_file();
     assert!(
-        docker
-            .api("POST", "/images/create?fromSrc=-&repo=osprey/empty&tag=1", Some(("application/x-tar", &empty)))
+        engine
+            .api("POST", "/images/create?fromSrc=-&repo=osprey/empty&tag=latest", Some(("application/x-tar", &empty)))
             .is_some(),
         "import failed: {}",
-        docker.log()
+        engine.log()
     );
-    let sandbox = docker.create(
+    let sandbox = engine.create(
         "osprey-sandbox",
-        json!({"Image": "osprey/empty:1", "Cmd": ["/pause"],
-               "Labels": {"app": "web", "io.kubernetes.docker.type": "podsandbox"}}),
+        json!({"Image": "osprey/empty", "Cmd": ["/pause"],
+               "Labels": {"app": "web", "io.kubernetes.docker.type": "podsandbox"},
+               "HostConfig": {"NetworkMode": "none"}}),
     );
-    let id = docker.create(
+    let id = engine.create(
         "osprey-app",
-        json!({"Image": "osprey/empty:1", "Cmd": ["/app"],
+        json!({"Image": "osprey/empty", "Cmd": ["/app"],
                "Labels": {"io.kubernetes.pod.name": "P", "io.kubernetes.pod.namespace": "N",
                           "io.kubernetes.sandbox.id": sandbox},
-               "HostConfig": {"Privileged": true, "Binds": ["/var/log:/host/log:ro"]}}),
+               "HostConfig": {"Privileged": true, "Binds": ["/var/log:/host/log:ro"], "NetworkMode": "none"}}),
     );
+    let none = engine.dir.join("none.sock");
     let apis = RuntimeApis::start(Sockets {
-        containerd: docker.dir.join("no-containerd.sock"),
-        docker: docker.socket.clone(),
+        containerd: none.clone(),
+        crio: none.clone(),
+        docker: if runtime == "docker" { engine.socket.clone() } else { none.clone() },
+        podman: if runtime == "podman" { engine.socket.clone() } else { none },
     });
-    let container = Container {
-        id: id.clone(),
-        runtime: "docker",
-        cgroup: format!("/system.slice/docker-{id}.scope"),
-        namespace: None,
-    };
+    let scope = if runtime == "docker" { "docker" } else { "libpod" };
+    let container =
+        Container { id: id.clone(), runtime, cgroup: format!("/system.slice/{scope}-{id}.scope"), namespace: None };
     apis.request(&container);
     let deadline = Instant::now() + Duration::from_secs(20);
     let meta = loop {
@@ -124,7 +154,8 @@ fn docker_containers_get_their_metadata() {
         assert!(Instant::now() < deadline, "no metadata for {id}");
         std::thread::sleep(Duration::from_millis(50));
     };
-    assert_eq!(meta.image, "osprey/empty:1");
+    // Podman names the image fully (docker.io/...).
+    assert!(meta.image.ends_with("osprey/empty:latest") || meta.image == "osprey/empty", "{}", meta.image);
     assert_eq!(
         (meta.label("io.kubernetes.pod.name"), meta.label("io.kubernetes.pod.namespace")),
         (Some("P"), Some("N"))
