@@ -73,7 +73,7 @@ def one(events, **fields):
 
 
 def test_capture_basics():
-    syscalls = "openat,openat2,execve,chmod,fchmodat,unlinkat,renameat2,rename,mkdir,rmdir,connect,accept,accept4,unshare,procexit"
+    syscalls = "openat,openat2,execve,chmod,fchmodat,unlinkat,renameat2,rename,mkdir,rmdir,connect,accept,accept4,unshare,capset,procexit"
     r = vm("capture_basics", "--capture", "--consumer-args", f"--syscalls {syscalls}")
     ev = r.events()
     # cat /etc/shadow -> openat exit with the path and a valid fd
@@ -103,6 +103,9 @@ def test_capture_basics():
     one(ev, evt__type=lambda t: t in ("accept", "accept4"), evt__dir="<", a_addr=lambda a: a and a.startswith("127.0.0.1:"))
     # unshare -U true
     one(ev, evt__type="unshare", evt__dir="<", a_flags="CLONE_NEWUSER")
+    # capset: the sets as the kernel now holds them, not the user pointers
+    e = one(ev, evt__type="capset", evt__dir="<", proc__name="python3", evt__res="SUCCESS")
+    assert [e["evt.args"][k] for k in ("cap_inheritable", "cap_permitted", "cap_effective")] == ["0x20"] * 3, e
     # process exits, with their status
     one(ev, evt__type="procexit", a_status=3 << 8)
     one(ev, evt__type="procexit", a_status=7 << 8)

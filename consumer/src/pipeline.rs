@@ -24,7 +24,7 @@ pub struct SyscallPipeline {
 }
 
 /// Syscalls the state needs at exit, whatever the rules: the process tree,
-/// descriptors, working directory, sessions.
+/// descriptors, working directory, sessions, capabilities.
 const STATE_SYSCALLS: &[&str] = &[
     "execve",
     "execveat",
@@ -53,6 +53,7 @@ const STATE_SYSCALLS: &[&str] = &[
     "fchdir",
     "setsid",
     "setpgid",
+    "capset",
 ];
 
 impl SyscallPipeline {

@@ -398,6 +398,7 @@ pub mod nr {
     pub const BIND: u32 = 49;
     pub const SOCKETPAIR: u32 = 53;
     pub const EXECVE: u32 = 59;
+    pub const CAPSET: u32 = 126;
     pub const RENAME: u32 = 82;
     pub const MKDIR: u32 = 83;
     pub const RMDIR: u32 = 84;
@@ -457,7 +458,8 @@ pub enum Capture {
     ExecArgs,
     /// The task's working directory.
     Cwd,
-    /// After a successful exec: capabilities and executable inode facts.
+    /// After a successful exec or capset: capabilities and executable inode
+    /// facts.
     ExecFacts,
     /// After a successful exec: the new image's environment area.
     ExecEnv,
@@ -484,6 +486,8 @@ pub const fn exit_captures(nr: u32, ret: i64, flags: u64) -> [Capture; MAX_BLOBS
             let env = if flags & INTEREST_EXEC_ENV != 0 { Capture::ExecEnv } else { NONE };
             [Capture::Exe, Capture::ExecArgs, Capture::Cwd, Capture::ExecFacts, env]
         }
+        // The capabilities as they now are (the arguments are user pointers).
+        nr::CAPSET if ret == 0 => caps1(Capture::ExecFacts),
         nr::EXECVE => caps2(str_arg(0), Capture::Args { arg: 1 }),
         nr::EXECVEAT => caps2(str_arg(1), Capture::Args { arg: 2 }),
         nr::OPEN | nr::CREAT | nr::MKDIR | nr::RMDIR | nr::UNLINK | nr::CHMOD | nr::CHOWN

@@ -22,6 +22,14 @@ fd = libc.syscall(437, -100, b"/etc/hostname", how, 24)
 assert fd >= 0, ctypes.get_errno()
 PY
 unshare -U true
+# capset: drop every capability but CAP_KILL (bit 5) in all three sets.
+python3 - <<'PY'
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this thread
+data = (ctypes.c_uint32 * 6)(1 << 5, 1 << 5, 1 << 5, 0, 0, 0)  # effective, permitted, inheritable x2
+assert libc.syscall(126, header, data) == 0, ctypes.get_errno()
+PY
 (exit 3) || true
 sh -c 'exit 7' || true
 # A syscall outside the interest set: must not appear.

@@ -191,7 +191,16 @@ fn params(nr: u32) -> &'static [Param] {
         106 => const { &[("res", Src::Ret, Int), ("gid", a(0), Uint)] },
         117 => const { &[("res", Src::Ret, Int), ("ruid", a(0), Int), ("euid", a(1), Int), ("suid", a(2), Int)] },
         119 => const { &[("res", Src::Ret, Int), ("rgid", a(0), Int), ("egid", a(1), Int), ("sgid", a(2), Int)] },
-        126 => const { &[("res", Src::Ret, Int), ("hdrp", a(0), Hex), ("datap", a(1), Hex)] },
+        nr::CAPSET => {
+            const {
+                &[
+                    ("res", Src::Ret, Int),
+                    ("cap_inheritable", Src::Exec(Fact::CapInheritable), Hex),
+                    ("cap_permitted", Src::Exec(Fact::CapPermitted), Hex),
+                    ("cap_effective", Src::Exec(Fact::CapEffective), Hex),
+                ]
+            }
+        }
         308 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("nstype", a(1), CloneFlags)] },
         272 => const { &[("res", Src::Ret, Int), ("flags", a(0), CloneFlags)] },
         101 => const { &[("res", Src::Ret, Int), ("request", a(0), Int), ("pid", a(1), Int)] },

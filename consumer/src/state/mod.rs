@@ -57,6 +57,22 @@ pub struct Caps {
     pub effective: u64,
 }
 
+impl Caps {
+    /// The sets an exec or capset exit carries (`None` without the kernel's
+    /// facts).
+    fn from_event(ev: &Event) -> Option<Self> {
+        let hex = |name: &str| match ev.arg(name) {
+            Some(Arg::Str(h)) => u64::from_str_radix(h.trim_start_matches("0x"), 16).ok(),
+            _ => None,
+        };
+        Some(Caps {
+            inheritable: hex("cap_inheritable")?,
+            permitted: hex("cap_permitted")?,
+            effective: hex("cap_effective")?,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ExeInode {
     pub ino: u64,
@@ -342,16 +358,7 @@ impl State {
                 if let Some(c) = text("cwd") {
                     t.cwd.replace_range(.., &c);
                 }
-                let hex = |name: &str| match ev.arg(name) {
-                    Some(Arg::Str(h)) => u64::from_str_radix(h.trim_start_matches("0x"), 16).ok(),
-                    _ => None,
-                };
-                t.caps = match (hex("cap_inheritable"), hex("cap_permitted"), hex("cap_effective")) {
-                    (Some(inheritable), Some(permitted), Some(effective)) => {
-                        Some(Caps { inheritable, permitted, effective })
-                    }
-                    _ => None,
-                };
+                t.caps = Caps::from_event(ev);
                 t.exe_inode = match (int("exe_ino"), int("exe_ino_ctime"), int("exe_ino_mtime")) {
                     (Some(ino), Some(ctime), Some(mtime)) => {
                         Some(ExeInode { ino: ino as u64, ctime_ns: ctime as u64, mtime_ns: mtime as u64 })
@@ -410,6 +417,12 @@ impl State {
                 };
                 let cloexec = has("O_CLOEXEC");
                 self.fds.entry(ev.pid).or_default().insert(res, Fd::file(kind, path, raw.into_owned(), cloexec));
+            }
+            // capset: this thread's sets changed.
+            126 => {
+                if let Some(caps) = Caps::from_event(ev) {
+                    self.threads.get_mut(&ev.tid).expect("ensured").caps = Some(caps);
+                }
             }
             // socket
             41 => {
@@ -660,6 +673,17 @@ mod tests {
         assert_eq!(child.exe_flags, Some(shared_abi::EXE_WRITABLE | shared_abi::EXE_UPPER_LAYER));
         assert_eq!(child.caps, Some(Caps { inheritable: 0, permitted: 1 << 21, effective: 1 << 21 }));
         assert_eq!(child.exe_inode, Some(ExeInode { ino: 77, ctime_ns: 5, mtime_ns: 6 }));
+        // The child drops every capability: capset replaces its sets.
+        let dropped = vec![
+            ("cap_inheritable", Arg::Str("0x0".into())),
+            ("cap_permitted", Arg::Str("0x0".into())),
+            ("cap_effective", Arg::Str("0x0".into())),
+        ];
+        s.update(&ev(126, 11, 10, 0, dropped));
+        assert_eq!(s.thread(11).unwrap().caps, Some(Caps::default()));
+        assert_eq!(s.thread(10).unwrap().caps.map(|c| c.effective), Some(1 << 21), "the parent keeps its own");
+        s.update(&ev(126, 11, 10, 0, vec![]));
+        assert_eq!(s.thread(11).unwrap().caps, Some(Caps::default()), "a capset without facts changes nothing");
         s.update(&ev(
             257,
             11,
