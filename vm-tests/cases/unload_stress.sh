@@ -13,6 +13,39 @@ grep -q "busy" /tmp/second.err || fail "second open: $(cat /tmp/second.err)"
 kill -KILL $pid; wait $pid 2>/dev/null
 # A consumer killed mid-read leaves nothing behind: the next one attaches.
 /io/osprey capture --duration 0.2 >/dev/null 2>/tmp/restart.err || fail "restart after SIGKILL: $(cat /tmp/restart.err)"
+# The device refuses misuse: root-only, rings never writable, bad ioctls.
+[ "$(stat -c %a /dev/osprey)" = 600 ] || fail "/dev/osprey mode $(stat -c %a /dev/osprey)"
+python3 - <<'PY' || fail "device misuse accepted"
+import ctypes, errno, fcntl, mmap, os, struct
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+def ioc(direction, nr, size): return (direction << 30) | (size << 16) | (ord("O") << 8) | nr
+fd = os.open("/dev/osprey", os.O_RDWR)
+info = bytearray(32)                                   # DeviceInfo
+fcntl.ioctl(fd, ioc(2, 1, 32), info)
+_, nr_rings, data_size, consumer_pages, page, _, _ = struct.unpack("IIQIIII", info)
+ring_at, ring_len = consumer_pages * page, page + data_size
+def mmap_errno(prot):
+    addr = libc.mmap(None, ring_len, prot, mmap.MAP_SHARED, fd, ring_at)
+    return ctypes.get_errno() if addr in (None, ctypes.c_void_p(-1).value) else addr
+assert mmap_errno(mmap.PROT_READ | mmap.PROT_WRITE) == errno.EPERM, "ring mapped writable"
+addr = mmap_errno(mmap.PROT_READ)
+assert addr > 4096, f"read-only ring mapping failed: {addr}"
+assert libc.mprotect(ctypes.c_void_p(addr), ring_len, mmap.PROT_READ | mmap.PROT_WRITE) != 0
+assert ctypes.get_errno() == errno.EACCES, "ring made writable by mprotect"
+def ioctl_errno(cmd, arg):
+    try:
+        fcntl.ioctl(fd, cmd, arg)
+    except OSError as e:
+        return e.errno
+    return 0
+bad_flags = bytes(128) + struct.pack("Q", 1 << 63)   # Interest with an unknown flag
+assert ioctl_errno(ioc(1, 2, 136), bad_flags) == errno.EINVAL, "unknown interest flag accepted"
+assert ioctl_errno(ioc(2, 1, 16), bytearray(16)) == errno.ENOTTY, "short GET_INFO accepted"
+assert ioctl_errno(ioc(0, 99, 0), 0) == errno.ENOTTY, "unknown ioctl accepted"
+print("device misuse refused")
+PY
 rmmod osprey || fail "rmmod after consumer death"
 for i in $(seq 1 100); do
   insmod /io/osprey.ko ring_pages=16 || fail "insmod cycle $i"
