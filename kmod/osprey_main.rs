@@ -148,7 +148,7 @@ fn to_result(rc: c_int) -> Result {
 /// Bumps a counter that only its CPU writes (with preemption off) and the
 /// consumer reads: no read-modify-write atomic is needed.
 fn bump(counter: *mut u64, by: u64) {
-    // SAFETY: `counter` points into a live ring header, 8-byte aligned.
+    // SAFETY: `counter` points into a live ring header or counter area, 8-byte aligned.
     let c = unsafe { AtomicU64::from_ptr(counter) };
     c.store(c.load(Ordering::Relaxed).wrapping_add(by), Ordering::Relaxed);
 }
@@ -162,15 +162,18 @@ enum Counter {
     Truncated,
 }
 
-/// One CPU's ring: a header page followed by `data_size` bytes of records.
+/// One CPU's ring: a header page followed by `data_size` bytes of records;
+/// and its per-syscall counters (`SyscallStats` rows, not mapped).
 struct Ring {
     area: VmallocArea,
     data_size: usize,
+    by_syscall: VmallocArea,
 }
 
 impl Ring {
     fn new(cpu: u32, data_size: usize) -> Result<Self> {
         let area = VmallocArea::new(PAGE_SIZE + data_size)?;
+        let by_syscall = VmallocArea::new(size_of::<abi::SyscallStats>())?;
         // SAFETY: the area is at least a page, zeroed, and not yet shared.
         unsafe {
             let hdr = area.ptr.cast::<RingHeader>();
@@ -179,7 +182,7 @@ impl Ring {
             (*hdr).cpu = cpu;
             (*hdr).data_size = data_size as u64;
         }
-        Ok(Self { area, data_size })
+        Ok(Self { area, data_size, by_syscall })
     }
 
     fn header(&self) -> *mut RingHeader {
@@ -199,6 +202,23 @@ impl Ring {
             }
         };
         bump(field, 1);
+    }
+
+    /// Counts an event of syscall `nr` (any number: out-of-table ones are
+    /// not counted per syscall).
+    fn count_syscall(&self, nr: u32, outcome: abi::SyscallOutcome) {
+        let nr = nr as usize;
+        if nr < abi::MAX_SYSCALLS {
+            // SAFETY: the area holds 3 rows of MAX_SYSCALLS u64s; both indices are in range.
+            bump(unsafe { self.by_syscall.ptr.cast::<u64>().add(outcome as usize * abi::MAX_SYSCALLS + nr) }, 1);
+        }
+    }
+
+    /// Counter `index` of the per-syscall rows (row-major, as `SyscallStats`).
+    fn syscall_counter(&self, index: usize) -> u64 {
+        debug_assert!(index < 3 * abi::MAX_SYSCALLS);
+        // SAFETY: `index` is inside the area; aligned 8-byte loads do not tear on x86-64.
+        unsafe { AtomicU64::from_ptr(self.by_syscall.ptr.cast::<u64>().add(index)) }.load(Ordering::Relaxed)
     }
 
     fn stats(&self) -> RingStats {
@@ -355,8 +375,6 @@ impl Shared {
         DeviceStats { total, capturing: self.capturing.load(Ordering::Relaxed) as u32, _reserved: 0 }
     }
 
-    /// Runs `write` on this CPU's ring with preemption disabled: counts the
-    /// event as seen, then filtered, dropped or delivered.
     /// Whether a probe should run at all for the current task.
     fn active(&self) -> bool {
         if self.probe_floor || !self.capturing.load(Ordering::Relaxed) {
@@ -367,28 +385,60 @@ impl Shared {
         tgid != self.consumer_tgid.load(Ordering::Relaxed)
     }
 
-    /// `write` returns the record's size and whether any buffer was cut short.
-    fn emit(&self, interested: bool, max: usize, write: impl FnOnce(*mut u8, u16) -> (usize, bool)) {
+    /// Runs `write` on this CPU's ring with preemption disabled: counts the
+    /// event as seen, then filtered, dropped or delivered, in total and for
+    /// `syscall` when it is one. `write` returns the record's size and
+    /// whether any buffer was cut short.
+    fn emit(
+        &self,
+        syscall: Option<u32>,
+        interested: bool,
+        max: usize,
+        write: impl FnOnce(*mut u8, u16) -> (usize, bool),
+    ) {
+        use abi::SyscallOutcome::*;
         // SAFETY: paired with the enable below; nothing in between sleeps.
         unsafe { c::osprey_preempt_disable() };
         // SAFETY: preemption is off, so the CPU number is stable.
         let cpu = unsafe { c::osprey_cpu() } as usize;
         if let Some(ring) = self.rings.get(cpu) {
             ring.count(Counter::Seen);
-            if !interested {
+            let outcome = if !interested {
                 ring.count(Counter::Filtered);
+                Filtered
             } else if let Some((at, head)) = ring.reserve(self.consumer_pos(cpu), max) {
                 let (size, truncated) = write(at, cpu as u16);
                 ring.commit(head, size);
                 if truncated {
                     ring.count(Counter::Truncated);
                 }
+                Delivered
             } else {
                 ring.count(Counter::Dropped);
+                Dropped
+            };
+            if let Some(nr) = syscall {
+                ring.count_syscall(nr, outcome);
             }
         }
         // SAFETY: paired with the disable above.
         unsafe { c::osprey_preempt_enable() };
+    }
+
+    /// Writes the per-syscall counters, summed over CPUs, as a `SyscallStats`
+    /// (in pieces: the whole is too big for the kernel stack).
+    fn write_syscall_stats(&self, out: &mut kernel::uaccess::UserSliceWriter) -> Result {
+        const PIECE: usize = 64;
+        for start in (0..3 * abi::MAX_SYSCALLS).step_by(PIECE) {
+            let mut piece = [0u64; PIECE];
+            for ring in self.rings.iter() {
+                for (i, sum) in piece.iter_mut().enumerate() {
+                    *sum += ring.syscall_counter(start + i);
+                }
+            }
+            out.write(&piece)?;
+        }
+        Ok(())
     }
 
     fn on_syscall(&self, regs: &bindings::pt_regs, exit: bool, ret: i64) {
@@ -405,7 +455,7 @@ impl Shared {
         let max = size_of::<SyscallRecord>()
             + captures.iter().map(|c| abi::capture_cap(*c)).sum::<usize>();
         let kind = if exit { RecordKind::SyscallExit } else { RecordKind::SyscallEnter };
-        self.emit(interested, max, |at, cpu| {
+        self.emit(Some(nr), interested, max, |at, cpu| {
             let mut w = RecordWriter::new(at, size_of::<SyscallRecord>());
             for (i, capture) in captures.iter().enumerate() {
                 w.capture(*capture, &args, staged.as_ref().map(|s| (&s.buf[..], s.parts[i])));
@@ -432,7 +482,7 @@ impl Shared {
         // SAFETY: the tracepoint passes the exiting task, which is `current`.
         let exit_code = unsafe { (*task).exit_code };
         let size = size_of::<ProcessExitRecord>();
-        self.emit(interested, size, |at, cpu| {
+        self.emit(None, interested, size, |at, cpu| {
             let rec = ProcessExitRecord {
                 hdr: current_header(RecordKind::ProcessExit, size, cpu),
                 exit_code,
@@ -848,6 +898,7 @@ impl MiscDevice for Consumer {
         match cmd {
             abi::IOCTL_GET_INFO => user.writer().write(&shared.info())?,
             abi::IOCTL_GET_STATS => user.writer().write(&shared.stats())?,
+            abi::IOCTL_GET_SYSCALL_STATS => shared.write_syscall_stats(&mut user.writer())?,
             abi::IOCTL_SET_INTEREST => {
                 let interest: Interest = user.reader().read()?;
                 if interest.flags & !abi::INTEREST_FLAGS != 0 {

@@ -134,6 +134,16 @@ def test_getppid_burst_counters():
     assert s["delivered"] + s["dropped"] >= 2_000_000, s
     assert s["printed"] == s["delivered"], s
     assert s["decode_errors"] == 0, s
+    # Per syscall (since load, the module is fresh): getppid's own counts, and
+    # the per-syscall rows add up to the totals (process exits were not asked for).
+    by = s["by_syscall_since_load"]
+    assert by["getppid"]["delivered"] + by["getppid"]["dropped"] >= 2_000_000, by["getppid"]
+    assert by["getppid"]["filtered"] == 0, by["getppid"]
+    m = s["module_since_load"]
+    for outcome in ("delivered", "dropped"):
+        assert sum(c[outcome] for c in by.values()) == m[outcome], (outcome, m, by)
+    assert sum(c["filtered"] for c in by.values()) <= m["filtered"], (m, by)
+    assert by.get("openat", {}).get("filtered", 0) > 0, "other syscalls counted as filtered"
     print(f"    getppid burst: {s['delivered']} delivered, {s['dropped']} dropped, {s['filtered']} filtered")
 
 

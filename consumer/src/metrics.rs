@@ -12,6 +12,8 @@ pub struct Metrics {
     pub registry: Registry,
     /// Kernel ring counters per CPU: seen, delivered, filtered, dropped.
     pub kernel_events: IntGaugeVec,
+    /// The same per syscall (summed over CPUs): delivered, filtered, dropped.
+    pub kernel_syscall_events: IntGaugeVec,
     /// How full each CPU's ring is (0..1) when last drained.
     pub ring_fill: prometheus::GaugeVec,
     /// Events delivered to the rules, per event type.
@@ -71,6 +73,12 @@ impl Metrics {
                 "osprey_kernel_events",
                 "Kernel ring counters since module load, per CPU",
                 &["cpu", "outcome"],
+            ),
+            kernel_syscall_events: gauge_vec(
+                &r,
+                "osprey_kernel_syscall_events",
+                "Kernel counters per syscall (enter and exit events), summed over CPUs; syscalls never seen are left out",
+                &["syscall", "outcome"],
             ),
             ring_fill: {
                 let g = prometheus::GaugeVec::new(

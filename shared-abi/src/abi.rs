@@ -15,7 +15,7 @@
 // the producer writes a `PAD` record to the end and continues at offset 0.
 
 /// Bumped on any change to a layout, constant or ioctl below.
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;
 
 /// Name of the misc device, under `/dev`.
 pub const DEVICE_NAME: &str = "osprey";
@@ -343,6 +343,32 @@ pub struct DeviceStats {
     pub _reserved: u32,
 }
 
+/// Per-syscall counters returned by `IOCTL_GET_SYSCALL_STATS`, summed over
+/// CPUs: events (enter and exit) of each syscall number while capture was on.
+/// `seen` of a syscall is the sum of the three.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SyscallStats {
+    pub delivered: [u64; MAX_SYSCALLS],
+    pub filtered: [u64; MAX_SYSCALLS],
+    pub dropped: [u64; MAX_SYSCALLS],
+}
+
+impl Default for SyscallStats {
+    fn default() -> Self {
+        Self { delivered: [0; MAX_SYSCALLS], filtered: [0; MAX_SYSCALLS], dropped: [0; MAX_SYSCALLS] }
+    }
+}
+
+/// Which per-syscall counter an event went to (the row of `SyscallStats`).
+#[repr(usize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyscallOutcome {
+    Delivered = 0,
+    Filtered = 1,
+    Dropped = 2,
+}
+
 // ioctl numbers, encoded as the kernel's _IOR/_IOW/_IO macros do on x86-64.
 const IOC_WRITE: u32 = 1;
 const IOC_READ: u32 = 2;
@@ -357,11 +383,15 @@ pub const IOCTL_SET_INTEREST: u32 = ioc(IOC_WRITE, 2, size_of::<Interest>());
 pub const IOCTL_START: u32 = ioc(0, 3, 0);
 pub const IOCTL_STOP: u32 = ioc(0, 4, 0);
 pub const IOCTL_GET_STATS: u32 = ioc(IOC_READ, 5, size_of::<DeviceStats>());
+pub const IOCTL_GET_SYSCALL_STATS: u32 = ioc(IOC_READ, 6, size_of::<SyscallStats>());
 
 // Layout checks: both sides fail to compile if any of these change by accident.
 const _: () = {
     use core::mem::{align_of, offset_of};
     assert!(size_of::<RecordHeader>() == 72);
+    // Three rows of MAX_SYSCALLS counters; an ioctl size has 14 bits.
+    assert!(size_of::<SyscallStats>() == 3 * MAX_SYSCALLS * 8);
+    assert!(size_of::<SyscallStats>() < 1 << 14);
     assert!(offset_of!(RecordHeader, ts_ns) == 8);
     assert!(offset_of!(RecordHeader, tid) == 16);
     assert!(offset_of!(RecordHeader, cgroup_id) == 40);

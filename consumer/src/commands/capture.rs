@@ -178,8 +178,19 @@ fn report_stats(source: &KernelSource, baseline: &[RingStats], printed: u64, dec
         "total", total.seen, total.delivered, total.filtered, total.dropped, total.truncated
     );
     let module = source.device.stats().map(|s| s.total).unwrap_or_default();
+    let by_syscall: serde_json::Map<String, serde_json::Value> = source
+        .device
+        .syscalls_seen()
+        .unwrap_or_else(|e| {
+            eprintln!("osprey: {e:#}");
+            Vec::new()
+        })
+        .into_iter()
+        .map(|(name, [d, f, x])| (name, json!({"delivered": d, "filtered": f, "dropped": x})))
+        .collect();
     let summary = json!({
         "module_since_load": {"seen": module.seen, "delivered": module.delivered, "filtered": module.filtered, "dropped": module.dropped},
+        "by_syscall_since_load": by_syscall,
         "seen": total.seen, "delivered": total.delivered, "filtered": total.filtered,
         "dropped": total.dropped, "truncated": total.truncated, "printed": printed,
         "decode_errors": decode_errors + source.decode_errors, "per_cpu": per_cpu,

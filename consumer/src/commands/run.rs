@@ -319,4 +319,14 @@ fn publish_kernel_metrics(device: &Device) {
         }
         METRICS.ring_fill.with_label_values(&[cpu_label.as_str()]).set(device.ring_fill(cpu));
     }
+    match device.syscalls_seen() {
+        Ok(syscalls) => {
+            for (name, counts) in syscalls {
+                for (outcome, count) in ["delivered", "filtered", "dropped"].into_iter().zip(counts) {
+                    METRICS.kernel_syscall_events.with_label_values(&[name.as_str(), outcome]).set(count as i64);
+                }
+            }
+        }
+        Err(e) => eprintln!("osprey: {e:#}"),
+    }
 }

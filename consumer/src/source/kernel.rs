@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use anyhow::{bail, Context, Result};
 use memmap2::{Mmap, MmapMut, MmapOptions};
 use shared_abi::{
-    read_pod, DeviceInfo, DeviceStats, Interest, RingHeader, RingStats, ABI_VERSION, CONSUMER_SLOT_SIZE, PAGE_SIZE,
-    RING_MAGIC,
+    read_pod, DeviceInfo, DeviceStats, Interest, RingHeader, RingStats, SyscallStats, ABI_VERSION, CONSUMER_SLOT_SIZE,
+    PAGE_SIZE, RING_MAGIC,
 };
 
 use super::{EventSource, RawRecord};
@@ -18,6 +18,7 @@ use crate::decode::record_len;
 
 nix::ioctl_read_bad!(ioc_get_info, shared_abi::IOCTL_GET_INFO, DeviceInfo);
 nix::ioctl_read_bad!(ioc_get_stats, shared_abi::IOCTL_GET_STATS, DeviceStats);
+nix::ioctl_read_bad!(ioc_get_syscall_stats, shared_abi::IOCTL_GET_SYSCALL_STATS, SyscallStats);
 nix::ioctl_write_ptr_bad!(ioc_set_interest, shared_abi::IOCTL_SET_INTEREST, Interest);
 nix::ioctl_none_bad!(ioc_start, shared_abi::IOCTL_START);
 nix::ioctl_none_bad!(ioc_stop, shared_abi::IOCTL_STOP);
@@ -103,6 +104,30 @@ impl Device {
         // SAFETY: the ioctl writes a DeviceStats into `stats`.
         unsafe { ioc_get_stats(self.file.as_raw_fd(), &mut stats) }.context("OSPREY_IOCTL_GET_STATS")?;
         Ok(stats)
+    }
+
+    /// Per-syscall counters, summed over CPUs.
+    fn syscall_stats(&self) -> Result<Box<SyscallStats>> {
+        let mut stats = Box::<SyscallStats>::default();
+        // SAFETY: the ioctl writes a SyscallStats into `stats`.
+        unsafe { ioc_get_syscall_stats(self.file.as_raw_fd(), &mut *stats) }
+            .context("OSPREY_IOCTL_GET_SYSCALL_STATS")?;
+        Ok(stats)
+    }
+
+    /// The syscalls with any event since the module loaded, by name, with
+    /// their `[delivered, filtered, dropped]` counts.
+    pub fn syscalls_seen(&self) -> Result<Vec<(String, [u64; 3])>> {
+        let s = self.syscall_stats()?;
+        Ok((0..shared_abi::MAX_SYSCALLS)
+            .map(|nr| (nr, [s.delivered[nr], s.filtered[nr], s.dropped[nr]]))
+            .filter(|(_, counts)| counts.iter().any(|c| *c != 0))
+            .map(|(nr, counts)| {
+                let name =
+                    shared_abi::syscalls::name(nr as u32).map_or_else(|| format!("syscall_{nr}"), str::to_string);
+                (name, counts)
+            })
+            .collect())
     }
 
     /// Counters of one CPU's ring, read from its header page.
