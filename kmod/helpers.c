@@ -36,6 +36,8 @@
 void osprey_preempt_disable(void) { preempt_disable(); }
 void osprey_preempt_enable(void) { preempt_enable(); }
 unsigned int osprey_cpu(void) { return smp_processor_id(); }
+/* Any CPU the caller ran on lately: for counters updated atomically. */
+unsigned int osprey_raw_cpu(void) { return raw_smp_processor_id(); }
 u64 osprey_now_ns(void) { return ktime_get_real_ns(); }
 
 /* Waits until no probe runs any more (faultable and non-faultable ones). */

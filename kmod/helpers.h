@@ -7,6 +7,7 @@
 void osprey_preempt_disable(void);
 void osprey_preempt_enable(void);
 unsigned int osprey_cpu(void);
+unsigned int osprey_raw_cpu(void);
 u64 osprey_now_ns(void);
 void osprey_tracepoint_sync(void);
 u32 osprey_ppid(void);

@@ -59,6 +59,7 @@ mod c {
         pub(crate) fn osprey_preempt_disable();
         pub(crate) fn osprey_preempt_enable();
         pub(crate) fn osprey_cpu() -> u32;
+        pub(crate) fn osprey_raw_cpu() -> u32;
         pub(crate) fn osprey_now_ns() -> u64;
         pub(crate) fn osprey_tracepoint_sync();
         pub(crate) fn osprey_ppid() -> u32;
@@ -145,12 +146,11 @@ fn to_result(rc: c_int) -> Result {
     }
 }
 
-/// Bumps a counter that only its CPU writes (with preemption off) and the
-/// consumer reads: no read-modify-write atomic is needed.
+/// Bumps a counter. Atomic: a filtered event is counted without disabling
+/// preemption, so its task may have moved to another CPU by then.
 fn bump(counter: *mut u64, by: u64) {
     // SAFETY: `counter` points into a live ring header or counter area, 8-byte aligned.
-    let c = unsafe { AtomicU64::from_ptr(counter) };
-    c.store(c.load(Ordering::Relaxed).wrapping_add(by), Ordering::Relaxed);
+    unsafe { AtomicU64::from_ptr(counter) }.fetch_add(by, Ordering::Relaxed);
 }
 
 #[derive(Clone, Copy)]
@@ -375,47 +375,54 @@ impl Shared {
         DeviceStats { total, capturing: self.capturing.load(Ordering::Relaxed) as u32, _reserved: 0 }
     }
 
-    /// Whether a probe should run at all for the current task.
-    fn active(&self) -> bool {
-        if self.probe_floor || !self.capturing.load(Ordering::Relaxed) {
-            return false;
-        }
+    /// Whether the probes count and record at all.
+    fn capturing(&self) -> bool {
+        !self.probe_floor && self.capturing.load(Ordering::Relaxed)
+    }
+
+    /// Whether the current task is the consumer (its syscalls would feed back).
+    fn current_is_consumer(&self) -> bool {
         // SAFETY: `current` is valid in a probe.
         let tgid = unsafe { (*Task::current_raw()).tgid };
-        tgid != self.consumer_tgid.load(Ordering::Relaxed)
+        tgid == self.consumer_tgid.load(Ordering::Relaxed)
+    }
+
+    /// Counts an event nobody asked for, on the fast path: no preemption
+    /// change, no record, nothing read from the task.
+    fn count_filtered(&self, syscall: Option<u32>) {
+        // SAFETY: plain read of the CPU number; the counters are atomic, so a
+        // migration since is harmless.
+        let cpu = unsafe { c::osprey_raw_cpu() } as usize;
+        if let Some(ring) = self.rings.get(cpu) {
+            ring.count(Counter::Seen);
+            ring.count(Counter::Filtered);
+            if let Some(nr) = syscall {
+                ring.count_syscall(nr, abi::SyscallOutcome::Filtered);
+            }
+        }
     }
 
     /// Runs `write` on this CPU's ring with preemption disabled: counts the
-    /// event as seen, then filtered, dropped or delivered, in total and for
-    /// `syscall` when it is one. `write` returns the record's size and
-    /// whether any buffer was cut short.
-    fn emit(
-        &self,
-        syscall: Option<u32>,
-        interested: bool,
-        max: usize,
-        write: impl FnOnce(*mut u8, u16) -> (usize, bool),
-    ) {
-        use abi::SyscallOutcome::*;
+    /// event as seen, then delivered or dropped, in total and for `syscall`
+    /// when it is one. `write` returns the record's size and whether any
+    /// buffer was cut short.
+    fn emit(&self, syscall: Option<u32>, max: usize, write: impl FnOnce(*mut u8, u16) -> (usize, bool)) {
         // SAFETY: paired with the enable below; nothing in between sleeps.
         unsafe { c::osprey_preempt_disable() };
         // SAFETY: preemption is off, so the CPU number is stable.
         let cpu = unsafe { c::osprey_cpu() } as usize;
         if let Some(ring) = self.rings.get(cpu) {
             ring.count(Counter::Seen);
-            let outcome = if !interested {
-                ring.count(Counter::Filtered);
-                Filtered
-            } else if let Some((at, head)) = ring.reserve(self.consumer_pos(cpu), max) {
+            let outcome = if let Some((at, head)) = ring.reserve(self.consumer_pos(cpu), max) {
                 let (size, truncated) = write(at, cpu as u16);
                 ring.commit(head, size);
                 if truncated {
                     ring.count(Counter::Truncated);
                 }
-                Delivered
+                abi::SyscallOutcome::Delivered
             } else {
                 ring.count(Counter::Dropped);
-                Dropped
+                abi::SyscallOutcome::Dropped
             };
             if let Some(nr) = syscall {
                 ring.count_syscall(nr, outcome);
@@ -443,10 +450,17 @@ impl Shared {
 
     fn on_syscall(&self, regs: &bindings::pt_regs, exit: bool, ret: i64) {
         let nr = regs.orig_ax as u32;
-        let args = [regs.di, regs.si, regs.dx, regs.r10, regs.r8, regs.r9].map(|r| r as u64);
         let words = if exit { &self.interest_exit } else { &self.interest_enter };
-        let interested = Self::wants(words, nr);
-        let captures = if exit && interested {
+        // The common case first, and as cheap as it can be.
+        if !Self::wants(words, nr) {
+            self.count_filtered(Some(nr));
+            return;
+        }
+        if self.current_is_consumer() {
+            return;
+        }
+        let args = [regs.di, regs.si, regs.dx, regs.r10, regs.r8, regs.r9].map(|r| r as u64);
+        let captures = if exit {
             abi::exit_captures(nr, ret, self.interest_flags.load(Ordering::Relaxed))
         } else {
             [Capture::None; MAX_BLOBS]
@@ -455,7 +469,7 @@ impl Shared {
         let max = size_of::<SyscallRecord>()
             + captures.iter().map(|c| abi::capture_cap(*c)).sum::<usize>();
         let kind = if exit { RecordKind::SyscallExit } else { RecordKind::SyscallEnter };
-        self.emit(Some(nr), interested, max, |at, cpu| {
+        self.emit(Some(nr), max, |at, cpu| {
             let mut w = RecordWriter::new(at, size_of::<SyscallRecord>());
             for (i, capture) in captures.iter().enumerate() {
                 w.capture(*capture, &args, staged.as_ref().map(|s| (&s.buf[..], s.parts[i])));
@@ -478,11 +492,17 @@ impl Shared {
     }
 
     fn on_process_exit(&self, task: *mut bindings::task_struct, group_dead: bool) {
-        let interested = self.interest_flags.load(Ordering::Acquire) & abi::INTEREST_PROCEXIT != 0;
+        if self.interest_flags.load(Ordering::Acquire) & abi::INTEREST_PROCEXIT == 0 {
+            self.count_filtered(None);
+            return;
+        }
+        if self.current_is_consumer() {
+            return;
+        }
         // SAFETY: the tracepoint passes the exiting task, which is `current`.
         let exit_code = unsafe { (*task).exit_code };
         let size = size_of::<ProcessExitRecord>();
-        self.emit(None, interested, size, |at, cpu| {
+        self.emit(None, size, |at, cpu| {
             let rec = ProcessExitRecord {
                 hdr: current_header(RecordKind::ProcessExit, size, cpu),
                 exit_code,
@@ -733,7 +753,7 @@ unsafe extern "C" fn probe_sys_enter(data: *mut c_void, regs: *mut bindings::pt_
     // SAFETY: `data` is the `Shared` registered with this probe, alive until
     // the probes are unregistered and synchronised.
     let shared = unsafe { &*data.cast::<Shared>() };
-    if !shared.active() {
+    if !shared.capturing() {
         return;
     }
     // SAFETY: the tracepoint passes the syscall's user registers.
@@ -743,7 +763,7 @@ unsafe extern "C" fn probe_sys_enter(data: *mut c_void, regs: *mut bindings::pt_
 unsafe extern "C" fn probe_sys_exit(data: *mut c_void, regs: *mut bindings::pt_regs, ret: c_long) {
     // SAFETY: as in `probe_sys_enter`.
     let shared = unsafe { &*data.cast::<Shared>() };
-    if !shared.active() {
+    if !shared.capturing() {
         return;
     }
     // SAFETY: as in `probe_sys_enter`.
@@ -757,7 +777,7 @@ unsafe extern "C" fn probe_process_exit(
 ) {
     // SAFETY: as in `probe_sys_enter`.
     let shared = unsafe { &*data.cast::<Shared>() };
-    if !shared.active() {
+    if !shared.capturing() {
         return;
     }
     shared.on_process_exit(task, group_dead);

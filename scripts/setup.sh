@@ -215,7 +215,7 @@ vm_images() {
 test_image() {
   # Rebuilt whenever its recipe changes.
   local stamp
-  stamp=test-image-$(sha256sum "$REPO/scripts/build-test-image.py" | cut -c1-12)
+  stamp=test-image-$(cat "$REPO/scripts/build-test-image.py" "$REPO/scripts/oci_image.py" | sha256sum | cut -c1-12)
   step_done "$stamp" && return
   log "vm: building the container test image"
   python3 "$REPO/scripts/build-test-image.py" "$BUILD_ROOT/usr/bin/busybox" "$OSPREY_CACHE/osprey-test.oci.tar"

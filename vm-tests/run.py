@@ -264,16 +264,25 @@ def test_hostile_pointers_are_flagged_not_followed():
         assert bad not in dmesg, dmesg[-3000:]
 
 
-def test_daemonset_init_container_loads_the_module():
-    config = os.path.join(os.environ.get("OSPREY_CACHE", "/var/cache/osprey"), "build-root/build/linux/.config")
+CACHE = os.environ.get("OSPREY_CACHE", "/var/cache/osprey")
+
+
+def with_kernel_config(run_vm):
+    """Calls run_vm(path) with a copy of the stock kernel's config (the VM's
+    userland has none; the DaemonSet reads it from the node's /boot)."""
     tmp = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"osprey-kconfig-{os.getpid()}")
     os.makedirs(tmp, exist_ok=True)
-    shutil.copy(config, os.path.join(tmp, "kernel.config"))
+    config = os.path.join(tmp, "kernel.config")
+    shutil.copy(os.path.join(CACHE, "build-root/build/linux/.config"), config)
     try:
-        r = vm("load_module", "--no-module", "--file", os.path.join(REPO, "deploy", "load-module.sh"),
-               "--file", os.path.join(tmp, "kernel.config"))
+        return run_vm(config)
     finally:
         shutil.rmtree(tmp)
+
+
+def test_daemonset_init_container_loads_the_module():
+    r = with_kernel_config(lambda config: vm("load_module", "--no-module", "--file",
+                                             os.path.join(REPO, "deploy", "load-module.sh"), "--file", config))
     steps = dict(part.split("\n", 1) for part in r.out_file("steps.txt").split("== ")[1:])
     assert "cannot tell whether kernel" in steps["no kernel config"] and "rc=1" in steps["no kernel config"], steps
     assert "built without CONFIG_RUST=y" in steps["no rust"] and "rc=1" in steps["no rust"], steps
@@ -281,6 +290,25 @@ def test_daemonset_init_container_loads_the_module():
     assert "osprey: loaded" in steps["load"] and "rc=0" in steps["load"], steps
     assert "device: /dev/osprey" in steps["load"], steps
     assert "already loaded" in steps["again"] and "rc=0" in steps["again"], steps
+
+
+def test_daemonset_image_runs_on_containerd():
+    image = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"osprey-image-{os.getpid()}", "osprey-image.oci.tar")
+    subprocess.run([os.path.join(REPO, "scripts", "build-image.sh"), image], check=True, capture_output=True)
+    try:
+        r = with_kernel_config(lambda config: vm("daemonset_image", "--no-module", "--file", image, "--file", config))
+    finally:
+        shutil.rmtree(os.path.dirname(image))
+    steps = r.out_file("steps.txt")
+    init = steps.split("== init")[1].split("== run")[0]
+    assert "osprey: loaded" in init and "rc=0" in init and "device: /dev/osprey" in init, steps
+    assert "ready" in steps.split("== run")[1], steps + r.out_file("osprey.err")
+    alerts = [json.loads(line) for line in r.out_file("alerts.jsonl").splitlines() if line.startswith("{")]
+    shadow = [a for a in alerts if a["rule"] == "Osprey Shadow File Read"]
+    assert shadow, f"no alert from the containerised osprey: {alerts}\n{r.out_file('osprey.err')}"
+    # It sees the host's process (host pid namespace), not its own container.
+    assert shadow[0]["output_fields"]["proc.name"] == "cat", shadow[0]
+    assert steps.rstrip().endswith("rc=0"), steps  # osprey stopped cleanly on SIGINT
 
 
 def main():
