@@ -44,25 +44,29 @@ DEBUG_OPTIONS=(
 UNSET_OPTIONS=(CONFIG_MODVERSIONS CONFIG_DEBUG_INFO_BTF CONFIG_RANDSTRUCT_FULL)
 
 stamp=debug-kernel-$(sha256sum "$0" | cut -c1-12)
-chroot_mount "$BUILD_ROOT"
-trap 'chroot_umount "$BUILD_ROOT"' EXIT
 
 if ! step_done "$stamp"; then
-  src=$(cat "$OSPREY_CACHE/kernel-source-package")
-  log "debug kernel: unpacking $src into $DTREE"
-  rm -rf "$DTREE"
-  mkdir -p "$DTREE"
-  tar -xf "$BUILD_ROOT/usr/src/$src.tar.xz" -C "$DTREE" --strip-components=1
-  log "debug kernel: x86_64_defconfig + kvm_guest.config + debug options"
-  dmake x86_64_defconfig kvm_guest.config >/dev/null
-  {
-    printf '%s\n' "${DEBUG_OPTIONS[@]}"
-    for o in "${UNSET_OPTIONS[@]}"; do echo "# $o is not set"; done
-  } >>"$DTREE/.config"
-  dmake olddefconfig >/dev/null
-  for o in "${DEBUG_OPTIONS[@]}"; do
-    grep -qx -- "$o" "$DTREE/.config" || die "debug kernel: $o did not survive olddefconfig (a dependency is missing)"
-  done
+  # Unpacked and configured once per version of this script; an interrupted
+  # build resumes where make left it.
+  configured=$DTREE/.osprey-configured-${stamp#debug-kernel-}
+  if [ ! -f "$configured" ]; then
+    src=$(cat "$OSPREY_CACHE/kernel-source-package")
+    log "debug kernel: unpacking $src into $DTREE"
+    rm -rf "$DTREE"
+    mkdir -p "$DTREE"
+    tar -xf "$BUILD_ROOT/usr/src/$src.tar.xz" -C "$DTREE" --strip-components=1
+    log "debug kernel: x86_64_defconfig + kvm_guest.config + debug options"
+    dmake x86_64_defconfig kvm_guest.config >/dev/null
+    {
+      printf '%s\n' "${DEBUG_OPTIONS[@]}"
+      for o in "${UNSET_OPTIONS[@]}"; do echo "# $o is not set"; done
+    } >>"$DTREE/.config"
+    dmake olddefconfig >/dev/null 2>&1
+    for o in "${DEBUG_OPTIONS[@]}"; do
+      grep -qx -- "$o" "$DTREE/.config" || die "debug kernel: $o did not survive olddefconfig (a dependency is missing)"
+    done
+    touch "$configured"
+  fi
   log "debug kernel: building (about an hour on two cores; log in $OUT/build.log)"
   dmake -j"$(nproc)" >"$OUT/build.log" 2>&1 &
   make_pid=$!

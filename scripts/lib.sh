@@ -28,29 +28,18 @@ kernel_release() {
   cat "$OSPREY_CACHE/kernel-release"
 }
 
-# Mount the pseudo filesystems a chroot needs; idempotent. Unmounted by
-# chroot_umount, which callers register with trap.
-chroot_mount() {
-  local root=$1
-  mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
-  mountpoint -q "$root/sys" || mount -t sysfs sysfs "$root/sys"
-  mountpoint -q "$root/dev" || mount --bind /dev "$root/dev"
-  mountpoint -q "$root/dev/pts" || mount -t devpts devpts "$root/dev/pts"
-}
-
-chroot_umount() {
-  local root=$1 m
-  for m in dev/pts dev sys proc; do
-    mountpoint -q "$root/$m" && umount -l "$root/$m"
-  done
-  return 0
-}
-
-# in_chroot ROOT CMD...: run CMD inside ROOT with a sane environment.
+# in_chroot ROOT CMD...: run CMD inside ROOT with a sane environment, in a
+# private mount namespace holding the pseudo filesystems a chroot needs: they
+# vanish with the command, and concurrent runs cannot unmount each other's.
 in_chroot() {
   local root=$1; shift
-  chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-    DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 "$@"
+  unshare --mount --propagation private /bin/sh -euc '
+    root=$1; shift
+    mount -t proc proc "$root/proc"
+    mount -t sysfs sysfs "$root/sys"
+    mount --rbind /dev "$root/dev"
+    exec chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+      DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 "$@"' in_chroot "$root" "$@"
 }
 
 # The make invocation Debian used for its kernel (see the headers'

@@ -64,8 +64,6 @@ EOF
 build_root() {
   step_done build-root && return
   debootstrap_trixie "$BUILD_ROOT"
-  chroot_mount "$BUILD_ROOT"
-  trap 'chroot_umount "$BUILD_ROOT"' EXIT
   log "build-root: apt-get update"
   in_chroot "$BUILD_ROOT" apt-get update -qq
 
@@ -98,8 +96,6 @@ build_root() {
   echo "$krel" >"$OSPREY_CACHE/kernel-release"
   echo "$src" >"$OSPREY_CACHE/kernel-source-package"
   check_toolchain_matches_kernel "$krel"
-  chroot_umount "$BUILD_ROOT"
-  trap - EXIT
   step_mark build-root
 }
 
@@ -123,8 +119,6 @@ kernel_tree() {
   krel=$(kernel_release)
   src=$(cat "$OSPREY_CACHE/kernel-source-package")
   hdr=$BUILD_ROOT/usr/src/linux-headers-$krel
-  chroot_mount "$BUILD_ROOT"
-  trap 'chroot_umount "$BUILD_ROOT"' EXIT
   log "ktree: unpacking $src"
   rm -rf "$KTREE"
   mkdir -p "$KTREE"
@@ -138,8 +132,6 @@ kernel_tree() {
   # Module.symvers carries Debian's symbol CRCs (without it modpost reports the
   # core Rust symbols undefined); the BTF-only vmlinux gives modules BTF like Debian's.
   cp "$hdr/Module.symvers" "$hdr/vmlinux" "$KTREE/"
-  chroot_umount "$BUILD_ROOT"
-  trap - EXIT
   step_mark kernel-tree
 }
 
@@ -148,16 +140,12 @@ vm_root() {
   local krel
   krel=$(kernel_release)
   debootstrap_trixie "$VM_ROOT"
-  chroot_mount "$VM_ROOT"
-  trap 'chroot_umount "$VM_ROOT"' EXIT
   log "vm-root: installing the test userland"
   in_chroot "$VM_ROOT" apt-get update -qq
   in_chroot "$VM_ROOT" apt-get install -y -qq --no-install-recommends \
     python3 perl kmod procps iproute2 containerd runc >"$OSPREY_CACHE/apt-vm-root.log" 2>&1 ||
     { tail -30 "$OSPREY_CACHE/apt-vm-root.log" >&2; die "installing vm-root packages failed"; }
   in_chroot "$VM_ROOT" apt-get clean
-  chroot_umount "$VM_ROOT"
-  trap - EXIT
 
   log "vm-root: stock modules for $krel (pruned of hardware the VM lacks)"
   rm -rf "$VM_ROOT/lib/modules/$krel"
