@@ -17,6 +17,10 @@
 #   --timeout S          kill the VM after S seconds (default 300)
 #   --live               stream consumer output to the terminal as it happens
 #
+# OSPREY_KERNEL=debug boots the KASAN + lockdep kernel of
+# scripts/build-debug-kernel.sh (everything built in, no initramfs) with the
+# module built for it.
+#
 # stdout: the consumer's output (JSON lines). stderr: the script's output, the
 # consumer's stderr and, on failure, the VM console. Exit status: the script's;
 # 124 on timeout, 125 when the VM died without reporting.
@@ -49,13 +53,25 @@ script=$1
 [ -f "$OSPREY_CACHE/rootfs.ext4" ] || die "no VM image: run scripts/setup.sh"
 osprey_bin=${OSPREY_BIN:-$REPO/target/release/osprey}
 [ -x "$osprey_bin" ] || die "no osprey binary at $osprey_bin: run scripts/build.sh"
-[ -f "$OSPREY_CACHE/out/osprey.ko" ] || die "no module: run scripts/build.sh"
+case ${OSPREY_KERNEL:-stock} in
+  stock)
+    kernel_label=$(kernel_release) module=$OSPREY_CACHE/out/osprey.ko
+    boot=(-kernel "$OSPREY_CACHE/vmlinuz" -initrd "$OSPREY_CACHE/initramfs.cpio.gz") init=""
+    ;;
+  debug)
+    kernel_label="debug (KASAN, lockdep)" module=$OSPREY_CACHE/debug/osprey.ko
+    boot=(-kernel "$OSPREY_CACHE/debug/vmlinuz") init="init=/sbin/osprey-init"
+    [ -f "$OSPREY_CACHE/debug/vmlinuz" ] || die "no debug kernel: run scripts/build-debug-kernel.sh"
+    ;;
+  *) die "OSPREY_KERNEL must be stock or debug" ;;
+esac
+[ -f "$module" ] || die "no module at $module: run scripts/build.sh (or scripts/build-debug-kernel.sh)"
 
 io=$(mktemp -d "${TMPDIR:-/tmp}/osprey-vm.XXXXXX")
 [ -n "${OSPREY_VM_KEEP:-}" ] && log "vm: keeping $io" || trap 'rm -rf "$io"' EXIT
 cp "$script" "$io/test.sh"
 cp "$osprey_bin" "$io/osprey"
-cp "$OSPREY_CACHE/out/osprey.ko" "$io/osprey.ko"
+cp "$module" "$io/osprey.ko"
 mkdir -p "$io/rules" "$io/out"
 for f in "${files[@]}"; do cp "$f" "$io/"; done
 
@@ -100,23 +116,18 @@ dmesg >/io/dmesg.txt
 exit \$rc
 GUEST
 
-log "vm: booting $(kernel_release) ($mode) for $(basename "$script")"
+log "vm: booting $kernel_label ($mode) for $(basename "$script")"
 console=$io/console.log
-qemu=(qemu-system-x86_64 -accel tcg -cpu qemu64 -m 1024 -smp 2 -nographic -no-reboot -nodefaults
-  -serial "file:$console" -kernel "$OSPREY_CACHE/vmlinuz" -initrd "$OSPREY_CACHE/initramfs.cpio.gz"
+qemu=(qemu-system-x86_64 -accel tcg -cpu qemu64 -m 1024 -smp 2 -nographic -no-reboot -nodefaults "${boot[@]}"
   -drive "file=$OSPREY_CACHE/rootfs.ext4,format=raw,if=virtio,snapshot=on,cache=unsafe"
-  -fsdev "local,id=io,path=$io,security_model=none" -device virtio-9p-pci,fsdev=io,mount_tag=io
-  -append "console=ttyS0 panic=-1 loglevel=4 root=/dev/vda rootfstype=ext4 quiet")
+  -fsdev "local,id=io,path=$io,security_model=none" -device virtio-9p-pci,fsdev=io,mount_tag=io)
+cmdline="console=ttyS0 panic=-1 root=/dev/vda rootfstype=ext4 quiet $init"
 start=$(date +%s.%N)
 if [ -n "$live" ]; then
-  timeout "$timeout" qemu-system-x86_64 -accel tcg -cpu qemu64 -m 1024 -smp 2 -nographic -no-reboot \
-    -nodefaults -serial stdio -kernel "$OSPREY_CACHE/vmlinuz" -initrd "$OSPREY_CACHE/initramfs.cpio.gz" \
-    -drive "file=$OSPREY_CACHE/rootfs.ext4,format=raw,if=virtio,snapshot=on,cache=unsafe" \
-    -fsdev "local,id=io,path=$io,security_model=none" -device virtio-9p-pci,fsdev=io,mount_tag=io \
-    -append "console=ttyS0 panic=-1 loglevel=1 root=/dev/vda rootfstype=ext4 quiet"
+  timeout "$timeout" "${qemu[@]}" -serial stdio -append "$cmdline loglevel=1"
   qrc=$?
 else
-  timeout "$timeout" "${qemu[@]}" </dev/null
+  timeout "$timeout" "${qemu[@]}" -serial "file:$console" -append "$cmdline loglevel=4" </dev/null
   qrc=$?
 fi
 log "vm: done in $(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)") s"
