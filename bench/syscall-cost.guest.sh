@@ -1,25 +1,38 @@
-# Guest side of scripts/bench-syscalls.sh: per-call cost of getppid and of
-# openat+close under each module configuration, all in this one boot, in
-# ROUNDS interleaved rounds so that drift in the emulator hits every
-# configuration alike. Prints "<config> <getppid ns> <open+close ns>" lines.
+# Guest side of scripts/bench-syscalls.sh: per-call cost of getppid, of
+# openat+close, and of `dd if=/dev/zero of=/dev/null bs=500` (per block)
+# under each module configuration, all in this one boot, in ROUNDS
+# interleaved rounds so that drift in the emulator hits every configuration
+# alike. Prints "<config> <getppid ns> <open+close ns> <dd ns/block>" lines.
 set -eu
 N_PPID=${N_PPID:-300000}
 N_OPEN=${N_OPEN:-100000}
+N_DD=${N_DD:-200000}
 ROUNDS=${ROUNDS:-3}
 measure() {
   perl -MTime::HiRes=time -e '
-    my ($n1, $n2) = @ARGV;
+    my ($n1, $n2, $n3) = @ARGV;
     my $path = "/etc/hostname";
     syscall(110) for 1..1000;
     my $t = time; syscall(110) for 1..$n1; my $a = (time - $t) / $n1 * 1e9;
     $t = time;
     for (1..$n2) { my $fd = syscall(257, -100, $path, 0); syscall(3, $fd); }
     my $b = (time - $t) / $n2 * 1e9;
-    printf "%.1f %.1f\n", $a, $b;' "$N_PPID" "$N_OPEN"
+    $t = time;
+    system("dd if=/dev/zero of=/dev/null bs=500 count=$n3 status=none") == 0 or die "dd";
+    my $c = (time - $t) / $n3 * 1e9;
+    printf "%.1f %.1f %.1f\n", $a, $b, $c;' "$N_PPID" "$N_OPEN" "$N_DD"
 }
 attach() {
   rm -f /run/ready
   /io/osprey capture --syscalls "$1" --ready-file /run/ready >/dev/null 2>/tmp/consumer.err &
+  cpid=$!
+  until [ -f /run/ready ]; do sleep 0.05; done
+}
+# Full `osprey run`: Osprey's and Falco's stable rules, alerts discarded.
+attach_run() {
+  rm -f /run/ready
+  /io/osprey run --rules /io/osprey_rules.yaml --rules /io/falco_rules.yaml --ready-file /run/ready \
+    >/dev/null 2>/tmp/consumer.err &
   cpid=$!
   until [ -f /run/ready ]; do sleep 0.05; done
 }
@@ -36,8 +49,11 @@ for _ in $(seq 1 "$ROUNDS"); do
   attach execve
   echo "filtered $(measure)"
   detach filtered
-  attach getppid,openat,close
+  attach getppid,openat,close,read,write
   echo "captured $(measure)"
   detach captured
+  attach_run
+  echo "run $(measure)"
+  detach run
   rmmod osprey
 done
