@@ -135,15 +135,22 @@ kernel_tree() {
   step_mark kernel-tree
 }
 
+# The test VM's userland: what the cases run, containerd for the container
+# tests, and the kernel's own toolchain (make, gcc-14, rustc, pahole) so that
+# scripts/install-host.sh can build the module inside the VM.
+VM_PACKAGES="python3 perl kmod procps iproute2 containerd runc make gcc-14 rustc dwarves"
+VM_ROOT_STAMP=vm-root-$(echo "$VM_PACKAGES" | sha256sum | cut -c1-12)
+
 vm_root() {
-  step_done vm-root && return
+  step_done "$VM_ROOT_STAMP" && return
   local krel
   krel=$(kernel_release)
   debootstrap_trixie "$VM_ROOT"
   log "vm-root: installing the test userland"
   in_chroot "$VM_ROOT" apt-get update -qq
-  in_chroot "$VM_ROOT" apt-get install -y -qq --no-install-recommends \
-    python3 perl kmod procps iproute2 containerd runc >"$OSPREY_CACHE/apt-vm-root.log" 2>&1 ||
+  # shellcheck disable=SC2086 # a word list
+  in_chroot "$VM_ROOT" apt-get install -y -qq --no-install-recommends $VM_PACKAGES \
+    >"$OSPREY_CACHE/apt-vm-root.log" 2>&1 ||
     { tail -30 "$OSPREY_CACHE/apt-vm-root.log" >&2; die "installing vm-root packages failed"; }
   in_chroot "$VM_ROOT" apt-get clean
 
@@ -159,7 +166,7 @@ vm_root() {
   install -m 0755 "$REPO/vm-tests/guest-init" "$VM_ROOT/sbin/osprey-init"
   echo osprey-vm >"$VM_ROOT/etc/hostname"
   mkdir -p "$VM_ROOT/io"
-  step_mark vm-root
+  step_mark "$VM_ROOT_STAMP"
 }
 
 # The busybox initramfs only loads what is needed to mount the ext4 root, then
@@ -167,7 +174,7 @@ vm_root() {
 vm_images() {
   local krel stamp
   krel=$(kernel_release)
-  stamp="vm-images-$(cat "$REPO/vm-tests/guest-init" "$REPO/vm-tests/initramfs-init" | sha256sum | cut -c1-16)"
+  stamp="vm-images-$({ cat "$REPO/vm-tests/guest-init" "$REPO/vm-tests/initramfs-init"; echo "$VM_ROOT_STAMP"; } | sha256sum | cut -c1-16)"
   step_done "$stamp" && return
   install -m 0755 "$REPO/vm-tests/guest-init" "$VM_ROOT/sbin/osprey-init"
 

@@ -14,6 +14,7 @@
 #   --kmod-params S      insmod parameters, e.g. "ring_pages=64 probe_floor=1"
 #   --out DIR            copy what the guest wrote to $OSPREY_OUT into DIR
 #   --file PATH          make PATH available in the guest as /io/<name> (repeatable)
+#   --ktree              share the prepared kernel tree read-only (9p tag `ktree`)
 #   --timeout S          kill the VM after S seconds (default 300)
 #   --live               stream consumer output to the terminal as it happens
 #
@@ -26,7 +27,7 @@
 # 124 on timeout, 125 when the VM died without reporting.
 source "$(dirname "$0")/lib.sh"
 
-mode=run consumer_args="" kmod_params="" out_dir="" timeout=300 live="" load_module=1
+mode=run consumer_args="" kmod_params="" out_dir="" timeout=300 live="" load_module=1 ktree=()
 rules=() config="" files=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -41,6 +42,8 @@ while [ $# -gt 0 ]; do
     --file) files+=("$2"); shift ;;
     --timeout) timeout=$2; shift ;;
     --live) live=1 ;;
+    --ktree) ktree=(-fsdev "local,id=ktree,path=$KTREE,security_model=none,readonly=on"
+                    -device virtio-9p-pci,fsdev=ktree,mount_tag=ktree) ;;
     -h | --help) sed -n '2,25p' "$0"; exit 0 ;;
     -*) die "unknown option $1" ;;
     *) break ;;
@@ -120,7 +123,7 @@ log "vm: booting $kernel_label ($mode) for $(basename "$script")"
 console=$io/console.log
 qemu=(qemu-system-x86_64 -accel tcg -cpu qemu64 -m 1024 -smp 2 -nographic -no-reboot -nodefaults "${boot[@]}"
   -drive "file=$OSPREY_CACHE/rootfs.ext4,format=raw,if=virtio,snapshot=on,cache=unsafe"
-  -fsdev "local,id=io,path=$io,security_model=none" -device virtio-9p-pci,fsdev=io,mount_tag=io)
+  -fsdev "local,id=io,path=$io,security_model=none" -device virtio-9p-pci,fsdev=io,mount_tag=io "${ktree[@]}")
 cmdline="console=ttyS0 panic=-1 root=/dev/vda rootfstype=ext4 quiet $init"
 start=$(date +%s.%N)
 if [ -n "$live" ]; then

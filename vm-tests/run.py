@@ -311,6 +311,25 @@ def test_daemonset_image_runs_on_containerd():
     assert steps.rstrip().endswith("rc=0"), steps  # osprey stopped cleanly on SIGINT
 
 
+def test_install_host_builds_and_runs_on_a_rust_kernel():
+    tmp = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"osprey-repo-{os.getpid()}")
+    os.makedirs(tmp, exist_ok=True)
+    repo_tar = os.path.join(tmp, "repo.tar")
+    subprocess.run(["tar", "-cf", repo_tar, "-C", REPO, "--exclude=*.o", "--exclude=*.ko", "scripts/install-host.sh",
+                    "kmod", "shared-abi/src/abi.rs"], check=True)
+    try:
+        r = vm("install_host", "--no-module", "--ktree", "--timeout", "1100", "--file", repo_tar, timeout=1200)
+    finally:
+        shutil.rmtree(tmp)
+    steps = r.out_file("steps.txt")
+    check, install, run_ = (part.split("\n", 1)[1] for part in steps.split("== ")[1:4])
+    assert "can build and run the module" in check and "rc=0" in check, steps
+    assert "building the module against" in install and "rc=0" in install, steps
+    assert "modprobe: ok" in run_ and run_.rstrip().endswith("rc=0"), steps + r.out_file("osprey.err")
+    alerts = [json.loads(line) for line in r.out_file("alerts.json").splitlines() if line.startswith("{")]
+    assert any(a["rule"] == "Osprey Shadow File Read" for a in alerts), alerts
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-k", default="", help="run tests whose name contains this")
