@@ -186,6 +186,16 @@ def test_rules_fire_on_real_actions():
     # The environment, captured at exec because a loaded rule reads proc.env.
     a = next(a for a in r.events() if a["rule"] == "Osprey Loader Hijack Via Environment")
     assert a["output_fields"]["proc.env[GLIBC_TUNABLES]"] == "glibc.malloc.mxfast=0", a
+    # Kernel counters per syscall reach /metrics: openat delivered (rules and
+    # state want it), getppid-like noise filtered.
+    metrics = r.out_file("metrics.txt")
+    per_syscall = {}
+    for line in metrics.splitlines():
+        if line.startswith("osprey_kernel_syscall_events{"):
+            labels = dict(kv.split("=") for kv in line[line.index("{") + 1:line.index("}")].split(","))
+            per_syscall[(labels["syscall"].strip('"'), labels["outcome"].strip('"'))] = float(line.rsplit(" ", 1)[1])
+    assert per_syscall.get(("openat", "delivered"), 0) > 0, metrics[-3000:]
+    assert sum(v for (_, outcome), v in per_syscall.items() if outcome == "filtered") > 0, per_syscall
 
 
 def test_container_rules_know_containers():
