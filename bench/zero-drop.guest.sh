@@ -1,0 +1,54 @@
+# Guest side of scripts/bench-zero-drop.sh: `osprey run` with Osprey's and
+# Falco's stable rules; a generator holds a fixed rate of captured events
+# (openat + close exits of /etc/hostname, 2 events per pair) for STEP_S
+# seconds per step, doubling the rate until the kernel drops. Prints
+# "rate <target ev/s> <achieved ev/s> <dropped>" per step.
+set -eu
+STEP_S=${STEP_S:-10}
+/io/osprey run --rules /io/osprey_rules.yaml --rules /io/falco_rules.yaml --ready-file /run/ready \
+  >/dev/null 2>/tmp/consumer.err &
+cpid=$!
+until [ -f /run/ready ]; do sleep 0.05; done
+dropped() {
+  python3 -c '
+import re, urllib.request
+text = urllib.request.urlopen("http://127.0.0.1:8765/metrics").read().decode()
+print(sum(int(m) for m in re.findall(r"osprey_kernel_events\{cpu=\"\d+\",outcome=\"dropped\"\} (\d+)", text)))'
+}
+# step RATE: one step at RATE; sets `lost` to its drops and `achieved` to its rate.
+step() {
+  before=$(dropped)
+  achieved=$(perl -MTime::HiRes=time,sleep -e '
+    my ($rate, $secs) = @ARGV;
+    my $pairs = $rate / 2; my $batch = $pairs / 100 > 1 ? int($pairs / 100) : 1;
+    my $path = "/etc/hostname";   # syscall() may write to its arguments: not a literal
+    my $t0 = time; my $n = 0;
+    while ((my $el = time - $t0) < $secs) {
+      for (1..$batch) { my $fd = syscall(257, -100, $path, 0); syscall(3, $fd); }
+      $n += $batch;
+      my $ahead = $n / $pairs - (time - $t0);
+      sleep($ahead) if $ahead > 0;
+    }
+    printf "%d\n", 2 * $n / (time - $t0);' "$1" "$STEP_S")
+  sleep 1.5   # the consumer drains; metrics refresh every second
+  lost=$(($(dropped) - before))
+  echo "rate $1 $achieved $lost"
+}
+# Doubling until the first drop (or the generator's ceiling), then four
+# finer steps between the last clean rate and the first lossy one.
+good=0 rate=2500
+while [ "$rate" -le 1280000 ]; do
+  step "$rate"
+  [ "$lost" -gt 0 ] && break
+  good=$rate
+  [ "$achieved" -lt "$((rate * 9 / 10))" ] && break
+  rate=$((rate * 2))
+done
+if [ "$lost" -gt 0 ] && [ "$good" -gt 0 ]; then
+  for i in 1 2 3; do
+    step $((good + i * (rate - good) / 4))
+    [ "$lost" -gt 0 ] && break
+  done
+fi
+kill -INT $cpid
+wait $cpid
