@@ -290,6 +290,7 @@ struct Shared {
     probe_floor: bool,
     interest_enter: [AtomicU64; INTEREST_WORDS],
     interest_exit: [AtomicU64; INTEREST_WORDS],
+    interest_exit_success_only: [AtomicU64; INTEREST_WORDS],
     interest_flags: AtomicU64,
 }
 
@@ -326,6 +327,7 @@ impl Shared {
             probe_floor,
             interest_enter: [const { AtomicU64::new(0) }; INTEREST_WORDS],
             interest_exit: [const { AtomicU64::new(0) }; INTEREST_WORDS],
+            interest_exit_success_only: [const { AtomicU64::new(0) }; INTEREST_WORDS],
             interest_flags: AtomicU64::new(0),
         })
     }
@@ -358,6 +360,7 @@ impl Shared {
         for i in 0..INTEREST_WORDS {
             self.interest_enter[i].store(interest.enter[i], Ordering::Relaxed);
             self.interest_exit[i].store(interest.exit[i], Ordering::Relaxed);
+            self.interest_exit_success_only[i].store(interest.exit_success_only[i], Ordering::Relaxed);
         }
         self.interest_flags.store(interest.flags, Ordering::Release);
     }
@@ -452,7 +455,8 @@ impl Shared {
         let nr = regs.orig_ax as u32;
         let words = if exit { &self.interest_exit } else { &self.interest_enter };
         // The common case first, and as cheap as it can be.
-        if !Self::wants(words, nr) {
+        // ...and the predicate the rules allow: a failure no rule can match.
+        if !Self::wants(words, nr) || (exit && ret < 0 && Self::wants(&self.interest_exit_success_only, nr)) {
             self.count_filtered(Some(nr));
             return;
         }

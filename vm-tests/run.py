@@ -10,6 +10,7 @@ import argparse
 import json
 import shutil
 import os
+import re
 import subprocess
 import sys
 import time
@@ -338,6 +339,31 @@ def test_install_host_builds_and_runs_on_a_rust_kernel():
     assert "modprobe: ok" in run_ and run_.rstrip().endswith("rc=0"), steps + r.out_file("osprey.err")
     alerts = [json.loads(line) for line in r.out_file("alerts.json").splitlines() if line.startswith("{")]
     assert any(a["rule"] == "Osprey Shadow File Read" for a in alerts), alerts
+
+
+def test_kernel_predicates_drop_only_what_no_rule_can_match():
+    stable = os.path.join(COMPAT, "falco-rules", "falco_rules.yaml")
+    r = vm("kernel_predicates", "--no-consumer", "--file", os.path.join(REPO, "rules", "osprey_rules.yaml"),
+           "--file", stable)
+    def alerts(name):
+        out = [json.loads(line) for line in r.out_file(f"alerts-{name}.jsonl").splitlines() if line.startswith("{")]
+        return sorted((a["rule"], a["output_fields"].get("proc.cmdline") or a["output_fields"].get("proc.name") or "")
+                      for a in out)
+
+    def kernel(name):
+        err = r.out_file(f"consumer-{name}.err")
+        m = re.search(r"kernel: seen (\d+) delivered (\d+) filtered (\d+) dropped (\d+)", err)
+        assert m, err[-2000:]
+        return dict(zip(("seen", "delivered", "filtered", "dropped"), map(int, m.groups())))
+
+    on, off = alerts("on"), alerts("off")
+    assert on and on == off, f"alerts differ:\non:  {on}\noff: {off}"
+    k_on, k_off = kernel("on"), kernel("off")
+    assert k_on["dropped"] == 0 and k_off["dropped"] == 0, (k_on, k_off)
+    assert k_on["delivered"] < k_off["delivered"], (k_on, k_off)
+    cut = 1 - k_on["delivered"] / k_off["delivered"]
+    print(f"    in-kernel predicates: {len(on)} identical alerts; delivered {k_on['delivered']} vs "
+          f"{k_off['delivered']} without ({cut:.0%} fewer)")
 
 
 def main():

@@ -19,6 +19,8 @@ pub struct SyscallPipeline {
     pub engine: Engine,
     pub events: u64,
     pub alerts: u64,
+    /// Push the predicates the rules allow into the kernel (`interest`).
+    pub kernel_predicates: bool,
     /// Events per `Kind::slot`, published as `osprey_events_by_type_total`.
     by_kind: Vec<u64>,
 }
@@ -58,7 +60,7 @@ const STATE_SYSCALLS: &[&str] = &[
 
 impl SyscallPipeline {
     pub fn new(state: State, engine: Engine) -> Self {
-        Self { state, engine, events: 0, alerts: 0, by_kind: vec![0; Kind::SLOTS] }
+        Self { state, engine, events: 0, alerts: 0, kernel_predicates: true, by_kind: vec![0; Kind::SLOTS] }
     }
 
     pub fn process(&mut self, ev: &Event, mut sink: impl FnMut(Alert)) {
@@ -81,6 +83,29 @@ impl SyscallPipeline {
             sink(a)
         });
         drop(timer);
+    }
+
+    /// In-kernel predicate: a syscall's failed exits are dropped in the
+    /// kernel when no rule can match them (three-valued evaluation of each
+    /// rule's condition on "this syscall, failed"); the state uses successful
+    /// exits only.
+    fn success_only(&self, interest: &mut Interest, why: &mut BTreeMap<String, Vec<String>>) {
+        for nr in 0..shared_abi::MAX_SYSCALLS as u32 {
+            if !Interest::wants(&interest.exit, nr as usize) {
+                continue;
+            }
+            let kind = Kind::Syscall(nr);
+            let needs_failures =
+                self.engine.rules().iter().any(|r| {
+                    r.event_types.as_ref().is_some_and(|t| t.contains(&kind)) && r.filter.can_match_failed(kind)
+                });
+            if !needs_failures {
+                interest.set_success_only(nr as usize);
+                why.entry(kind.name().into_owned())
+                    .or_default()
+                    .push("in-kernel predicate: successful exits only (no rule matches a failure)".into());
+            }
+        }
     }
 
     /// Publishes the counters kept here as metrics.
@@ -132,6 +157,9 @@ impl SyscallPipeline {
                     }
                 }
             }
+        }
+        if self.kernel_predicates && self.engine.kinds().is_some() {
+            self.success_only(&mut interest, &mut why);
         }
         if self.engine.uses(&|f| f.info.id == FieldId::ProcEnv) {
             interest.flags |= INTEREST_EXEC_ENV;
@@ -202,5 +230,64 @@ mod tests {
         p.publish_metrics();
         p.publish_metrics();
         assert_eq!(METRICS.events_by_type.with_label_values(&["fchmod"]).get() - before, 3);
+    }
+
+    #[test]
+    fn failures_no_rule_can_match_are_dropped_in_the_kernel() {
+        let rules = r#"
+- rule: open ok
+  desc: d
+  condition: evt.type=openat and fd.num>=0 and fd.name=/x
+  output: o
+  priority: WARNING
+- rule: unlink failed
+  desc: d
+  condition: evt.type=unlinkat and evt.res != SUCCESS
+  output: o
+  priority: WARNING
+- rule: connect outbound
+  desc: d
+  condition: evt.type=connect and (evt.rawres >= 0 or evt.res = EINPROGRESS)
+  output: o
+  priority: WARNING
+- rule: mkdir done
+  desc: d
+  condition: evt.type in (mkdir, mkdirat) and not evt.failed=true
+  output: o
+  priority: WARNING
+- rule: chmod low fds
+  desc: d
+  condition: evt.type=chmod and evt.rawres in (0, 1)
+  output: o
+  priority: WARNING
+- rule: rename any
+  desc: d
+  condition: evt.type=rename and proc.name=x
+  output: o
+  priority: WARNING
+"#;
+        let mut set = crate::rules::loader::RuleSet::default();
+        set.load_str("t.yaml", rules);
+        let compiled = crate::rules::compile::compile(&mut set);
+        assert_eq!(compiled.len(), 6, "{:?}", set.diagnostics);
+        let engine = Engine::new(compiled, crate::rules::fields::Source::Syscall, Default::default(), Priority::Debug);
+        let mut p = SyscallPipeline::new(State::new(10), engine);
+        let success_only = |p: &SyscallPipeline, name: &str| {
+            let nr = shared_abi::syscalls::number(name).unwrap() as usize;
+            let interest = p.interest().0;
+            assert!(Interest::wants(&interest.exit, nr), "{name} not asked for");
+            Interest::wants(&interest.exit_success_only, nr)
+        };
+        // A failed open has no fd.num; a failed mkdir is evt.failed; rawres
+        // in (0, 1) is never negative; close is for the state only.
+        for name in ["openat", "mkdir", "mkdirat", "chmod", "close"] {
+            assert!(success_only(&p, name), "{name}");
+        }
+        // A rule matches failures, or cannot be decided from the failure alone.
+        for name in ["unlinkat", "connect", "rename"] {
+            assert!(!success_only(&p, name), "{name}");
+        }
+        p.kernel_predicates = false;
+        assert!(!success_only(&p, "openat"));
     }
 }

@@ -304,6 +304,9 @@ pub const INTEREST_FLAGS: u64 = INTEREST_PROCEXIT | INTEREST_EXEC_ENV;
 pub struct Interest {
     pub enter: [u64; INTEREST_WORDS],
     pub exit: [u64; INTEREST_WORDS],
+    /// In-kernel predicate: bit `nr` set = deliver that syscall's exit only
+    /// when it succeeded (a failure is counted as filtered).
+    pub exit_success_only: [u64; INTEREST_WORDS],
     pub flags: u64,
 }
 
@@ -313,6 +316,7 @@ impl Interest {
         Self {
             enter: [u64::MAX; INTEREST_WORDS],
             exit: [u64::MAX; INTEREST_WORDS],
+            exit_success_only: [0; INTEREST_WORDS],
             flags: INTEREST_PROCEXIT,
         }
     }
@@ -325,6 +329,13 @@ impl Interest {
             if exit {
                 self.exit[nr / 64] |= 1 << (nr % 64);
             }
+        }
+    }
+
+    /// Delivers syscall `nr`'s exit only when it succeeded.
+    pub fn set_success_only(&mut self, nr: usize) {
+        if nr < MAX_SYSCALLS {
+            self.exit_success_only[nr / 64] |= 1 << (nr % 64);
         }
     }
 
@@ -413,7 +424,7 @@ const _: () = {
     assert!(offset_of!(RingHeader, stats) == 32);
     assert!(size_of::<RingHeader>() <= PAGE_SIZE);
     assert!(size_of::<DeviceInfo>() == 32);
-    assert!(size_of::<Interest>() == 136);
+    assert!(size_of::<Interest>() == 200);
     assert!(size_of::<DeviceStats>() == 48);
     assert!(MAX_RECORD_SIZE <= u16::MAX as usize);
     assert!(IOCTL_GET_INFO == 0x8020_4f01);

@@ -40,8 +40,8 @@ def ioctl_errno(cmd, arg):
     except OSError as e:
         return e.errno
     return 0
-bad_flags = bytes(128) + struct.pack("Q", 1 << 63)   # Interest with an unknown flag
-assert ioctl_errno(ioc(1, 2, 136), bad_flags) == errno.EINVAL, "unknown interest flag accepted"
+bad_flags = bytes(192) + struct.pack("Q", 1 << 63)   # Interest with an unknown flag
+assert ioctl_errno(ioc(1, 2, 200), bad_flags) == errno.EINVAL, "unknown interest flag accepted"
 assert ioctl_errno(ioc(2, 1, 16), bytearray(16)) == errno.ENOTTY, "short GET_INFO accepted"
 assert ioctl_errno(ioc(0, 99, 0), 0) == errno.ENOTTY, "unknown ioctl accepted"
 print("device misuse refused")

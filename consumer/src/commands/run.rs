@@ -37,6 +37,10 @@ pub struct RunArgs {
     /// The device node.
     #[arg(long, default_value = "/dev/osprey")]
     pub device: PathBuf,
+    /// Deliver every failed exit too, even those no rule can match (the
+    /// kernel otherwise drops them: see --print-interest).
+    #[arg(long)]
+    pub no_kernel_predicates: bool,
     /// No syscall capture: only Kubernetes audit events (webhook, file).
     #[arg(long)]
     pub no_kernel: bool,
@@ -58,6 +62,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         config.http.listen = listen;
     }
     let mut syscalls = build_syscall_pipeline(&args.rules, Some(&config))?;
+    syscalls.kernel_predicates = !args.no_kernel_predicates;
     if args.print_interest {
         for (syscall, reasons) in &syscalls.interest().1 {
             println!("{syscall:<16} {}", reasons.join("; "));

@@ -71,6 +71,12 @@ const fn s(i: u8) -> Src {
     Src::Blob(BlobKind::Str, i)
 }
 
+/// Whether syscall `nr`'s exit reports its new descriptor as the return
+/// value (so a failed one has no `fd.num`).
+pub fn fd_is_return(nr: u32) -> bool {
+    params(nr).iter().any(|(name, src, _)| *name == "fd" && matches!(src, Src::Ret))
+}
+
 /// Falco's parameter names for the syscalls Osprey decodes (exit direction;
 /// enter records render the `Arg` ones).
 fn params(nr: u32) -> &'static [Param] {

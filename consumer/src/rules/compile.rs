@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::condition::{self, Expr, FieldRef, ListItem, Op, Transformer, Value};
-use super::fields::{self, ArgReq, FieldInfo, FieldType, Source};
+use super::fields::{self, ArgReq, FieldId, FieldInfo, FieldType, Source};
 use super::loader::{ExceptionValue, Position, Priority, RuleDef, RuleSet, Severity};
 use super::output::OutputFormat;
 use super::value::{glob_match, PathPrefixes, Val};
@@ -144,6 +144,44 @@ impl Filter {
         }
     }
 
+    /// Whether a failed exit (negative return value) of `kind` could match,
+    /// knowing nothing else about it. Three-valued: checks decided by the
+    /// kind and the failure alone are true or false, every other check is
+    /// unknown; `false` only when no such event can match, whatever its other
+    /// fields. The kernel drops those failures (an in-kernel predicate).
+    pub fn can_match_failed(&self, kind: Kind) -> bool {
+        self.on_failure(kind) != Some(false)
+    }
+
+    fn on_failure(&self, kind: Kind) -> Option<bool> {
+        match self {
+            Filter::All(fs) => {
+                let mut known = true;
+                for f in fs {
+                    match f.on_failure(kind) {
+                        Some(false) => return Some(false),
+                        None => known = false,
+                        Some(true) => {}
+                    }
+                }
+                known.then_some(true)
+            }
+            Filter::Any(fs) => {
+                let mut known = true;
+                for f in fs {
+                    match f.on_failure(kind) {
+                        Some(true) => return Some(true),
+                        None => known = false,
+                        Some(false) => {}
+                    }
+                }
+                known.then_some(false)
+            }
+            Filter::Not(f) => f.on_failure(kind).map(|b| !b),
+            Filter::Check(c) => c.on_failure(kind),
+        }
+    }
+
     /// One past the highest check id in the filter (the size of its memo).
     pub fn check_count(&self) -> usize {
         match self {
@@ -184,6 +222,39 @@ pub fn kind_of(name: &str) -> Option<Kind> {
 }
 
 impl Check {
+    /// This check on a failed exit of `kind`, if the failure decides it.
+    fn on_failure(&self, kind: Kind) -> Option<bool> {
+        if let Rhs::Kinds(kinds) = &self.rhs {
+            let hit = kinds.contains(kind);
+            return Some(if self.op == Op::Ne { !hit } else { hit });
+        }
+        let Kind::Syscall(nr) = kind else { return None };
+        if !self.field.transformers.is_empty() {
+            return None;
+        }
+        let non_negative = |n: &i64| *n >= 0;
+        match (self.field.info.id, self.op, &self.rhs) {
+            // evt.res is the errno name on failure, never SUCCESS.
+            (FieldId::EvtRes, Op::Eq, Rhs::Text(t)) if t == "SUCCESS" => Some(false),
+            (FieldId::EvtRes, Op::Ne, Rhs::Text(t)) if t == "SUCCESS" => Some(true),
+            // evt.rawres is negative.
+            (FieldId::EvtRawres, Op::Ge | Op::Gt | Op::Eq, Rhs::Int(n)) if non_negative(n) => Some(false),
+            (FieldId::EvtRawres, Op::Ne, Rhs::Int(n)) if non_negative(n) => Some(true),
+            (FieldId::EvtRawres, Op::Lt, Rhs::Int(n)) if *n <= 0 => Some(true),
+            (FieldId::EvtRawres, Op::In, Rhs::Set(set))
+                if set.iter().all(|v| v.parse().is_ok_and(|n| non_negative(&n))) =>
+            {
+                Some(false)
+            }
+            (FieldId::EvtFailed, Op::Eq, Rhs::Bool(b)) => Some(*b),
+            (FieldId::EvtFailed, Op::Ne, Rhs::Bool(b)) => Some(!*b),
+            // No descriptor came back: fd.num has no value, and a missing
+            // value matches nothing (Falco's rule, as in `eval`).
+            (FieldId::FdNum, _, _) if crate::decode::render::fd_is_return(nr) => Some(false),
+            _ => None,
+        }
+    }
+
     fn eval(&self, ev: &dyn FieldValues) -> bool {
         if let Rhs::Kinds(kinds) = &self.rhs {
             let hit = ev.kind().is_some_and(|k| kinds.contains(k));
