@@ -8,16 +8,8 @@
 #
 #   scripts/bench-syscalls.sh [N_PPID [N_OPEN [ROUNDS [N_DD]]]]
 source "$(dirname "$0")/lib.sh"
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-script=$out/guest.sh
-{ echo "N_PPID=${1:-300000} N_OPEN=${2:-100000} ROUNDS=${3:-3} N_DD=${4:-200000}"; cat "$REPO/bench/syscall-cost.guest.sh"; } >"$script"
-compat=${OSPREY_COMPAT:-$REPO/../shared/compat}
-"$REPO/scripts/vm-run.sh" --no-module --timeout 1800 --out "$out/vm" \
-  --file "$REPO/rules/osprey_rules.yaml" --file "$compat/falco-rules/falco_rules.yaml" \
-  "$script" 2>"$out/stderr" >/dev/null ||
-  { cat "$out/stderr" >&2; die "benchmark VM failed"; }
-python3 - "$out/stderr" <<'PY'
+bench_vm --no-module "N_PPID=${1:-300000} N_OPEN=${2:-100000} ROUNDS=${3:-3} N_DD=${4:-200000}" syscall-cost
+python3 - "$bench_out/stderr" <<'PY'
 import json, sys
 import statistics
 samples, stats = {}, {}

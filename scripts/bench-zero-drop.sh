@@ -6,15 +6,8 @@
 #
 #   scripts/bench-zero-drop.sh [STEP_S]
 source "$(dirname "$0")/lib.sh"
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-script=$out/guest.sh
-{ echo "STEP_S=${1:-10}"; cat "$REPO/bench/zero-drop.guest.sh"; } >"$script"
-compat=${OSPREY_COMPAT:-$REPO/../shared/compat}
-"$REPO/scripts/vm-run.sh" --no-consumer --timeout 1800 --out "$out/vm" \
-  --file "$REPO/rules/osprey_rules.yaml" --file "$compat/falco-rules/falco_rules.yaml" \
-  "$script" 2>"$out/stderr" >/dev/null || { cat "$out/stderr" >&2; die "benchmark VM failed"; }
-python3 - "$out/stderr" <<'PY'
+bench_vm --no-consumer "STEP_S=${1:-10}" zero-drop
+python3 - "$bench_out/stderr" <<'PY'
 import sys
 steps = [line.split()[1:] for line in open(sys.argv[1]) if line.startswith("rate ")]
 print(f"{'target ev/s':>12} {'achieved ev/s':>14} {'dropped':>8}")

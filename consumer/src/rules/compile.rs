@@ -155,31 +155,24 @@ impl Filter {
 
     fn on_failure(&self, kind: Kind) -> Option<bool> {
         match self {
-            Filter::All(fs) => {
-                let mut known = true;
-                for f in fs {
-                    match f.on_failure(kind) {
-                        Some(false) => return Some(false),
-                        None => known = false,
-                        Some(true) => {}
-                    }
-                }
-                known.then_some(true)
-            }
-            Filter::Any(fs) => {
-                let mut known = true;
-                for f in fs {
-                    match f.on_failure(kind) {
-                        Some(true) => return Some(true),
-                        None => known = false,
-                        Some(false) => {}
-                    }
-                }
-                known.then_some(false)
-            }
+            Filter::All(fs) => Self::on_failure_of_each(fs, kind, false),
+            Filter::Any(fs) => Self::on_failure_of_each(fs, kind, true),
             Filter::Not(f) => f.on_failure(kind).map(|b| !b),
             Filter::Check(c) => c.on_failure(kind),
         }
+    }
+
+    /// Three-valued `all` (`decisive` false) or `any` (`decisive` true).
+    fn on_failure_of_each(fs: &[Filter], kind: Kind, decisive: bool) -> Option<bool> {
+        let mut known = true;
+        for f in fs {
+            match f.on_failure(kind) {
+                Some(v) if v == decisive => return Some(decisive),
+                Some(_) => {}
+                None => known = false,
+            }
+        }
+        known.then_some(!decisive)
     }
 
     /// One past the highest check id in the filter (the size of its memo).
