@@ -64,6 +64,7 @@ case ${OSPREY_KERNEL:-stock} in
   debug)
     kernel_label="debug (KASAN, lockdep)" module=$OSPREY_CACHE/debug/osprey.ko
     boot=(-kernel "$OSPREY_CACHE/debug/vmlinuz") init="init=/sbin/osprey-init"
+    timeout=$((timeout * 3))   # KASAN and lockdep slow everything down
     [ -f "$OSPREY_CACHE/debug/vmlinuz" ] || die "no debug kernel: run scripts/build-debug-kernel.sh"
     ;;
   *) die "OSPREY_KERNEL must be stock or debug" ;;
