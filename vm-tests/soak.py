@@ -81,6 +81,8 @@ def main():
         "rss_kb_end": last["rss_kb"],
         "rss_kb_max": max(s["rss_kb"] for s in samples),
         "rss_slope_kb_per_min": round(slope_kb_per_min(steady), 2) if len(steady) > 2 else None,
+        "state_end": last.get("state"),
+        "threads_max": max(s.get("state", {}).get("threads", 0) for s in samples),
         "problems": problems,
     }
     print(json.dumps(summary, indent=2))

@@ -30,6 +30,7 @@ pub struct Metrics {
     pub fds: IntGauge,
     pub containers: IntGauge,
     pub evictions: IntGauge,
+    pub forgotten: IntGauge,
     pub rule_eval_seconds: Histogram,
     pub abi_version: IntGauge,
 }
@@ -121,6 +122,11 @@ impl Metrics {
             fds: gauge(&r, "osprey_state_fds", "File descriptors tracked"),
             containers: gauge(&r, "osprey_state_containers", "Container cgroups known"),
             evictions: gauge(&r, "osprey_state_thread_evictions", "Threads evicted because the table was full"),
+            forgotten: gauge(
+                &r,
+                "osprey_state_threads_forgotten",
+                "Threads forgotten because they left /proc without an exit record (lost to a full ring)",
+            ),
             rule_eval_seconds,
             abi_version: gauge(&r, "osprey_module_abi_version", "ABI version of the attached kernel module"),
             registry: r,

@@ -115,6 +115,7 @@ impl SyscallPipeline {
         METRICS.threads.set(self.state.threads.len() as i64);
         METRICS.fds.set(self.state.fds.values().map(|f| f.len() as i64).sum());
         METRICS.evictions.set(self.state.evictions as i64);
+        METRICS.forgotten.set(self.state.forgotten as i64);
         METRICS.containers.set(self.state.containers.as_ref().map_or(0, |c| c.len() as i64));
         for (slot, &count) in self.by_kind.iter().enumerate().filter(|(_, c)| **c > 0) {
             let counter = METRICS.events_by_type.with_label_values(&[&Kind::of_slot(slot).name()]);

@@ -12,28 +12,31 @@ samples = open(os.path.join(os.environ["OSPREY_OUT"], "soak.jsonl"), "w")
 
 def metrics():
     text = urllib.request.urlopen("http://127.0.0.1:8765/metrics", timeout=5).read().decode()
-    kernel, alerts, outputs = {}, 0, {}
+    kernel, alerts, outputs, state = {}, 0, {}, {}
     for line in text.splitlines():
         m = re.match(r'osprey_kernel_events\{cpu="\d+",outcome="(\w+)"\} (\d+)', line)
         if m:
             kernel[m[1]] = kernel.get(m[1], 0) + int(m[2])
+        elif line.startswith(("osprey_state_threads ", "osprey_state_threads_forgotten ", "osprey_state_fds ")):
+            name, value = line.split()
+            state[name[len("osprey_state_"):]] = int(float(value))
         elif line.startswith("osprey_alerts_total{"):
             alerts += int(float(line.rsplit(" ", 1)[1]))
         else:
             m = re.match(r'osprey_output_total\{outcome="(\w+)",output="file"\} (\S+)', line)
             if m:
                 outputs[m[1]] = int(float(m[2]))
-    return kernel, alerts, outputs
+    return kernel, alerts, outputs, state
 
 def rss_kb():
     with open(f"/proc/{osprey}/status") as f:
         return int(next(l for l in f if l.startswith("VmRSS:")).split()[1])
 
 def sample(phase):
-    kernel, alerts, outputs = metrics()
+    kernel, alerts, outputs, state = metrics()
     lines = sum(1 for _ in open("/tmp/alerts.jsonl")) if os.path.exists("/tmp/alerts.jsonl") else 0
     samples.write(json.dumps({"t": time.time(), "phase": phase, "rss_kb": rss_kb(), "kernel": kernel,
-                              "alerts": alerts, "file_output": outputs, "file_lines": lines}) + "\n")
+                              "alerts": alerts, "file_output": outputs, "file_lines": lines, "state": state}) + "\n")
     samples.flush()
 
 def files():          # openat/close: delivered (state and rules want them)

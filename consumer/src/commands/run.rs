@@ -257,7 +257,7 @@ fn capture(
     METRICS.abi_version.set(source.device.info().abi_version.into());
     let mut num = 0u64;
     let mut decode_errors = 0u64;
-    let (mut kernel_published, mut state_published) = (Instant::now(), Instant::now());
+    let (mut kernel_published, mut state_published, mut swept) = (Instant::now(), Instant::now(), Instant::now());
     // Both the tick (reloads) and the batch handler (events) use the
     // pipeline, one at a time.
     let shared = std::cell::RefCell::new(pipeline);
@@ -277,6 +277,10 @@ fn capture(
                 // /etc/passwd and /etc/group are re-read when they change.
                 pipeline.state.refresh_users();
                 state_published = Instant::now();
+            }
+            if swept.elapsed() >= Duration::from_secs(30) {
+                pipeline.state.sweep_exited(std::path::Path::new("/proc"));
+                swept = Instant::now();
             }
             for raw in batch.drain(..) {
                 match decode::decode(&raw.bytes) {

@@ -210,6 +210,12 @@ pub struct State {
     pub closed: Option<(u32, i64, Fd)>,
     /// Threads dropped because the table was full.
     pub evictions: u64,
+    /// Threads forgotten because they were gone from /proc (their exit
+    /// record was lost to a full ring).
+    pub forgotten: u64,
+    /// Threads found gone at the last sweep: forgotten if still gone at the
+    /// next (by then no record of theirs can still be on its way).
+    gone_at_last_sweep: std::collections::HashSet<u32>,
     pub max_threads: usize,
     pub users: users::Users,
     /// Each container's own users and groups, read through the root of one
@@ -236,6 +242,22 @@ impl State {
     pub fn refresh_users(&mut self) {
         self.users.refresh();
         self.container_users.values_mut().for_each(users::Users::refresh);
+    }
+
+    /// Forgets the threads whose exit was never seen: gone from `proc` (the
+    /// /proc the live threads are in) at two sweeps in a row. A process's
+    /// descriptors go with its last thread. Live capture only.
+    pub fn sweep_exited(&mut self, proc: &std::path::Path) {
+        let gone: std::collections::HashSet<u32> =
+            self.threads.keys().copied().filter(|tid| !proc.join(tid.to_string()).exists()).collect();
+        let forget: Vec<u32> = gone.intersection(&self.gone_at_last_sweep).copied().collect();
+        for tid in &forget {
+            self.threads.remove(tid);
+        }
+        self.forgotten += forget.len() as u64;
+        let processes: std::collections::HashSet<u32> = self.threads.values().map(|t| t.pid).collect();
+        self.fds.retain(|pid, _| processes.contains(pid));
+        self.gone_at_last_sweep = gone;
     }
 
     pub fn thread(&self, tid: u32) -> Option<&Thread> {
@@ -726,5 +748,23 @@ mod tests {
         }
         assert_eq!(s.threads.len(), 2);
         assert_eq!(s.evictions, 3);
+    }
+
+    #[test]
+    fn threads_whose_exit_was_lost_are_forgotten_at_the_second_sweep() {
+        let proc = std::env::temp_dir().join(format!("osprey-proc-{}", std::process::id()));
+        std::fs::create_dir_all(proc.join("10")).unwrap();
+        let mut s = State::new(100);
+        s.update(&ev(57, 10, 1, 11, vec![]));
+        s.update(&ev(257, 11, 1, 3, vec![("dirfd", Arg::Int(-100)), ("name", Arg::Str("/x".into()))]));
+        assert!(s.thread(11).is_some() && s.fd(11, 3).is_some());
+        // 11 exited, its procexit record lost: gone from /proc.
+        s.sweep_exited(&proc);
+        assert!(s.thread(11).is_some(), "not at the first sweep: records may still be on their way");
+        s.sweep_exited(&proc);
+        assert!(s.thread(11).is_none() && s.fd(11, 3).is_none());
+        assert!(s.thread(10).is_some(), "a live thread stays");
+        assert_eq!(s.forgotten, 1);
+        std::fs::remove_dir_all(&proc).unwrap();
     }
 }
