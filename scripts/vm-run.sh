@@ -63,7 +63,7 @@ case ${OSPREY_KERNEL:-stock} in
     ;;
   debug)
     kernel_label="debug (KASAN, lockdep)" module=$OSPREY_CACHE/debug/osprey.ko
-    boot=(-kernel "$OSPREY_CACHE/debug/vmlinuz") init="init=/sbin/osprey-init"
+    boot=(-kernel "$OSPREY_CACHE/debug/vmlinuz") init="init=/sbin/osprey-init rw"
     timeout=$((timeout * 3))   # KASAN and lockdep slow everything down
     [ -f "$OSPREY_CACHE/debug/vmlinuz" ] || die "no debug kernel: run scripts/build-debug-kernel.sh"
     ;;
