@@ -303,6 +303,7 @@ def with_kernel_config(run_vm):
         shutil.rmtree(tmp)
 
 
+@stock_kernel_only  # the debug kernel has /proc/config.gz: no "no config" case
 def test_daemonset_init_container_loads_the_module():
     r = with_kernel_config(lambda config: vm("load_module", "--no-module", "--file",
                                              os.path.join(REPO, "deploy", "load-module.sh"), "--file", config))
