@@ -34,6 +34,8 @@ def slope_kb_per_min(points):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=30)
+    ap.add_argument("--store-capacity", type=int, default=10000,
+                    help="alert_store_capacity: a small one fills early, so RSS can only show leaks")
     args = ap.parse_args()
     seconds = int(args.minutes * 60)
     work = tempfile.mkdtemp(prefix="osprey-soak-")
@@ -44,7 +46,7 @@ def main():
     config = os.path.join(work, "osprey.yaml")
     with open(config, "w") as f:
         f.write("stdout_output:\n  enabled: false\nfile_output:\n  enabled: true\n  filename: /tmp/alerts.jsonl\n"
-                "json_output: true\n")
+                f"json_output: true\nalert_store_capacity: {args.store_capacity}\n")
     stable = os.path.join(run.COMPAT, "falco-rules", "falco_rules.yaml")
     out_dir = os.path.join(work, "out")
     cmd = [run.VM_RUN, "--out", out_dir, "--timeout", str(seconds + 600), "--config", config,
