@@ -454,8 +454,8 @@ impl Shared {
     fn on_syscall(&self, regs: &bindings::pt_regs, exit: bool, ret: i64) {
         let nr = regs.orig_ax as u32;
         let words = if exit { &self.interest_exit } else { &self.interest_enter };
-        // The common case first, and as cheap as it can be.
-        // ...and the predicate the rules allow: a failure no rule can match.
+        // The common case first, as cheap as it can be: not asked for, or a
+        // failure no rule can match (the success-only predicate).
         if !Self::wants(words, nr) || (exit && ret < 0 && Self::wants(&self.interest_exit_success_only, nr)) {
             self.count_filtered(Some(nr));
             return;

@@ -136,7 +136,8 @@ impl SyscallPipeline {
                 why.entry((*name).into()).or_default().push("state".into());
             }
         }
-        match self.engine.kinds() {
+        let kinds = self.engine.kinds();
+        match &kinds {
             None => {
                 interest = Interest::all();
                 let any: Vec<&str> =
@@ -146,7 +147,7 @@ impl SyscallPipeline {
                     .push(format!("rules without an evt.type restriction: {}", any.join(", ")));
             }
             Some(kinds) => {
-                for kind in kinds {
+                for &kind in kinds {
                     if let Kind::Syscall(nr) = kind {
                         interest.set(nr as usize, false, true);
                     }
@@ -159,7 +160,7 @@ impl SyscallPipeline {
                 }
             }
         }
-        if self.kernel_predicates && self.engine.kinds().is_some() {
+        if self.kernel_predicates && kinds.is_some() {
             self.success_only(&mut interest, &mut why);
         }
         if self.engine.uses(&|f| f.info.id == FieldId::ProcEnv) {
