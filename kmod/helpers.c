@@ -23,6 +23,7 @@
 #include <linux/fs.h>
 #include <linux/magic.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/mount.h>
 #include <linux/capability.h>
 
@@ -36,8 +37,14 @@
 void osprey_preempt_disable(void) { preempt_disable(); }
 void osprey_preempt_enable(void) { preempt_enable(); }
 unsigned int osprey_cpu(void) { return smp_processor_id(); }
-/* Any CPU the caller ran on lately: for counters updated atomically. */
-unsigned int osprey_raw_cpu(void) { return raw_smp_processor_id(); }
+/* Zeroed per-CPU memory; the Rust side increments it with one %gs-relative instruction. */
+u64 __percpu *osprey_alloc_percpu_u64s(size_t count) { return __alloc_percpu(count * sizeof(u64), sizeof(u64)); }
+void osprey_free_percpu(u64 __percpu *p) { free_percpu(p); }
+/* CPU `cpu`'s copy, or NULL for a CPU that cannot exist. */
+const u64 *osprey_per_cpu_u64s(u64 __percpu *p, unsigned int cpu)
+{
+	return cpu < nr_cpu_ids && cpu_possible(cpu) ? per_cpu_ptr(p, cpu) : NULL;
+}
 u64 osprey_now_ns(void) { return ktime_get_real_ns(); }
 
 /* Waits until no probe runs any more (faultable and non-faultable ones). */

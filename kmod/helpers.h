@@ -3,11 +3,14 @@
 #ifndef OSPREY_HELPERS_H
 #define OSPREY_HELPERS_H
 #include <linux/types.h>
+#include <linux/compiler_types.h>
 
 void osprey_preempt_disable(void);
 void osprey_preempt_enable(void);
 unsigned int osprey_cpu(void);
-unsigned int osprey_raw_cpu(void);
+u64 __percpu *osprey_alloc_percpu_u64s(size_t count);
+void osprey_free_percpu(u64 __percpu *p);
+const u64 *osprey_per_cpu_u64s(u64 __percpu *p, unsigned int cpu);
 u64 osprey_now_ns(void);
 void osprey_tracepoint_sync(void);
 u32 osprey_ppid(void);

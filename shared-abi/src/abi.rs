@@ -15,7 +15,7 @@
 // the producer writes a `PAD` record to the end and continues at offset 0.
 
 /// Bumped on any change to a layout, constant or ioctl below.
-pub const ABI_VERSION: u32 = 3;
+pub const ABI_VERSION: u32 = 4;
 
 /// Name of the misc device, under `/dev`.
 pub const DEVICE_NAME: &str = "osprey";
@@ -235,11 +235,12 @@ pub struct RingHeader {
     /// Bytes ever written; data offset is `head % data_size`. Published with
     /// release ordering after the record is complete.
     pub head: u64,
-    pub stats: RingStats,
 }
 
-/// Per-CPU counters: `seen = delivered + filtered + dropped` for events seen
-/// while capture was on.
+/// Event counters (of one CPU, or of all): `seen = delivered + filtered +
+/// dropped` for events seen while capture was on. The module keeps them in
+/// per-CPU memory, not in the mapped ring header: a filtered event then costs
+/// one unlocked increment (`IOCTL_GET_RING_STATS` reads one CPU's).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RingStats {
@@ -371,6 +372,16 @@ impl Default for SyscallStats {
     }
 }
 
+/// Argument and answer of `IOCTL_GET_RING_STATS`: the caller sets `cpu`, the
+/// module fills `stats` with that CPU's counters.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RingStatsQuery {
+    pub cpu: u32,
+    pub _reserved: u32,
+    pub stats: RingStats,
+}
+
 /// Which per-syscall counter an event went to (the row of `SyscallStats`).
 #[repr(usize)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -395,6 +406,7 @@ pub const IOCTL_START: u32 = ioc(0, 3, 0);
 pub const IOCTL_STOP: u32 = ioc(0, 4, 0);
 pub const IOCTL_GET_STATS: u32 = ioc(IOC_READ, 5, size_of::<DeviceStats>());
 pub const IOCTL_GET_SYSCALL_STATS: u32 = ioc(IOC_READ, 6, size_of::<SyscallStats>());
+pub const IOCTL_GET_RING_STATS: u32 = ioc(IOC_READ | IOC_WRITE, 7, size_of::<RingStatsQuery>());
 
 // Layout checks: both sides fail to compile if any of these change by accident.
 const _: () = {
@@ -421,8 +433,9 @@ const _: () = {
     assert!(align_of::<SyscallRecord>() == 8);
     assert!(size_of::<RingStats>() == 40);
     assert!(offset_of!(RingHeader, head) == 24);
-    assert!(offset_of!(RingHeader, stats) == 32);
-    assert!(size_of::<RingHeader>() <= PAGE_SIZE);
+    assert!(size_of::<RingHeader>() == 32);
+    assert!(size_of::<RingStatsQuery>() == 48);
+    assert!(offset_of!(RingStatsQuery, stats) == 8);
     assert!(size_of::<DeviceInfo>() == 32);
     assert!(size_of::<Interest>() == 200);
     assert!(size_of::<DeviceStats>() == 48);

@@ -23,6 +23,8 @@ unsafe impl Pod for ProcessExitRecord {}
 // SAFETY: as above.
 unsafe impl Pod for RingStats {}
 // SAFETY: as above.
+unsafe impl Pod for RingStatsQuery {}
+// SAFETY: as above.
 unsafe impl Pod for DeviceInfo {}
 // SAFETY: as above.
 unsafe impl Pod for DeviceStats {}

@@ -85,7 +85,7 @@ pub fn run(args: CaptureArgs) -> Result<()> {
 
     let device = Device::open(&args.device)?;
     device.set_interest(&interest_for(&args.syscalls)?)?;
-    let baseline: Vec<RingStats> = (0..device.nr_rings()).map(|c| device.ring_stats(c)).collect();
+    let baseline = (0..device.nr_rings()).map(|c| device.ring_stats(c)).collect::<Result<Vec<_>>>()?;
     device.start()?;
     if let Some(ready) = &args.ready_file {
         std::fs::write(ready, b"capturing\n")?;
@@ -107,8 +107,7 @@ pub fn run(args: CaptureArgs) -> Result<()> {
     if let Some(w) = writer {
         w.finish()?;
     }
-    report_stats(&source, &baseline, printer.num, printer.decode_errors);
-    Ok(())
+    report_stats(&source, &baseline, printer.num, printer.decode_errors)
 }
 
 struct Printer<W: Write> {
@@ -144,7 +143,7 @@ impl<W: Write> Printer<W> {
 }
 
 /// Per-CPU counters since attach, on stderr: a table, then one JSON line.
-fn report_stats(source: &KernelSource, baseline: &[RingStats], printed: u64, decode_errors: u64) {
+fn report_stats(source: &KernelSource, baseline: &[RingStats], printed: u64, decode_errors: u64) -> Result<()> {
     let mut total = RingStats::default();
     let mut per_cpu = Vec::new();
     eprintln!(
@@ -152,7 +151,7 @@ fn report_stats(source: &KernelSource, baseline: &[RingStats], printed: u64, dec
         "cpu", "seen", "delivered", "filtered", "dropped", "truncated"
     );
     for (cpu, base) in baseline.iter().enumerate() {
-        let now = source.device.ring_stats(cpu);
+        let now = source.device.ring_stats(cpu)?;
         let d = RingStats {
             seen: now.seen - base.seen,
             delivered: now.delivered - base.delivered,
@@ -196,4 +195,5 @@ fn report_stats(source: &KernelSource, baseline: &[RingStats], printed: u64, dec
         "decode_errors": decode_errors + source.decode_errors, "per_cpu": per_cpu,
     });
     eprintln!("osprey-stats {summary}");
+    Ok(())
 }

@@ -319,7 +319,13 @@ fn capture(
 /// Per-CPU ring counters as gauges.
 fn publish_kernel_metrics(device: &Device) {
     for cpu in 0..device.nr_rings() {
-        let s = device.ring_stats(cpu);
+        let s = match device.ring_stats(cpu) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("osprey: {e:#}");
+                return;
+            }
+        };
         let cpu_label = cpu.to_string();
         for (outcome, value) in
             [("seen", s.seen), ("delivered", s.delivered), ("filtered", s.filtered), ("dropped", s.dropped)]

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use anyhow::{bail, Context, Result};
 use memmap2::{Mmap, MmapMut, MmapOptions};
 use shared_abi::{
-    read_pod, DeviceInfo, DeviceStats, Interest, RingHeader, RingStats, SyscallStats, ABI_VERSION, CONSUMER_SLOT_SIZE,
-    PAGE_SIZE, RING_MAGIC,
+    DeviceInfo, DeviceStats, Interest, RingHeader, RingStats, RingStatsQuery, SyscallStats, ABI_VERSION,
+    CONSUMER_SLOT_SIZE, PAGE_SIZE, RING_MAGIC,
 };
 
 use super::{EventSource, RawRecord};
@@ -19,6 +19,7 @@ use crate::decode::record_len;
 nix::ioctl_read_bad!(ioc_get_info, shared_abi::IOCTL_GET_INFO, DeviceInfo);
 nix::ioctl_read_bad!(ioc_get_stats, shared_abi::IOCTL_GET_STATS, DeviceStats);
 nix::ioctl_read_bad!(ioc_get_syscall_stats, shared_abi::IOCTL_GET_SYSCALL_STATS, SyscallStats);
+nix::ioctl_readwrite_bad!(ioc_get_ring_stats, shared_abi::IOCTL_GET_RING_STATS, RingStatsQuery);
 nix::ioctl_write_ptr_bad!(ioc_set_interest, shared_abi::IOCTL_SET_INTEREST, Interest);
 nix::ioctl_none_bad!(ioc_start, shared_abi::IOCTL_START);
 nix::ioctl_none_bad!(ioc_stop, shared_abi::IOCTL_STOP);
@@ -130,10 +131,12 @@ impl Device {
             .collect())
     }
 
-    /// Counters of one CPU's ring, read from its header page.
-    pub fn ring_stats(&self, cpu: usize) -> RingStats {
-        let off = std::mem::offset_of!(RingHeader, stats);
-        read_pod(&self.rings[cpu][off..]).unwrap_or_default()
+    /// Counters of one CPU.
+    pub fn ring_stats(&self, cpu: usize) -> Result<RingStats> {
+        let mut query = RingStatsQuery { cpu: cpu as u32, ..Default::default() };
+        // SAFETY: the ioctl reads the query's `cpu` and writes a RingStatsQuery back.
+        unsafe { ioc_get_ring_stats(self.file.as_raw_fd(), &mut query) }.context("OSPREY_IOCTL_GET_RING_STATS")?;
+        Ok(query.stats)
     }
 
     /// The share of `cpu`'s ring written and not yet drained.
