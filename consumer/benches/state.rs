@@ -22,7 +22,7 @@ fn measure_memory() {
     let mut state = State::new(2 * PROCESSES as usize);
     let start = common::live_bytes();
     for pid in 1000..1000 + PROCESSES {
-        let s = |v: &str| Arg::Str(v.to_string());
+        let s = |v: &str| Arg::Str(v.into());
         state.update(&common::exit_event(
             59,
             pid,
@@ -46,7 +46,7 @@ fn measure_memory() {
                 vec![
                     ("fd", Arg::Int(fd)),
                     ("dirfd", Arg::Int(-100)),
-                    ("name", Arg::Str(name)),
+                    ("name", Arg::Str(name.into())),
                     ("flags", Arg::Str("O_RDWR|O_CLOEXEC".into())),
                 ],
             ));

@@ -5,16 +5,19 @@
 use std::borrow::Cow;
 
 use anyhow::{anyhow, bail, Context, Result};
+use compact_str::CompactString;
 use serde_json::{Map, Value};
+use smallvec::SmallVec;
 
 use crate::decode::render::{comm, result_name, syscall_args, syscall_name, syscall_number, time_of_day};
 use crate::decode::Record;
 
-/// One decoded argument value.
+/// One decoded argument value. Strings up to 24 bytes (flag names, most
+/// short paths) live inline: decoding them allocates nothing.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Arg {
     Int(i64),
-    Str(String),
+    Str(CompactString),
     List(Vec<String>),
     Bool(bool),
 }
@@ -50,7 +53,7 @@ impl Arg {
     fn from_json(v: &Value) -> Option<Self> {
         Some(match v {
             Value::Number(n) => Arg::Int(n.as_i64()?),
-            Value::String(s) => Arg::Str(s.clone()),
+            Value::String(s) => Arg::Str(s.as_str().into()),
             Value::Bool(b) => Arg::Bool(*b),
             Value::Array(a) => {
                 Arg::List(a.iter().map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string)).collect())
@@ -60,8 +63,9 @@ impl Arg {
     }
 }
 
-/// Parameters in order, by Falco name.
-pub type Args = Vec<(Cow<'static, str>, Arg)>;
+/// Parameters in order, by Falco name; inline up to the most any syscall
+/// but exec has, so that decoding allocates no list.
+pub type Args = SmallVec<[(Cow<'static, str>, Arg); 8]>;
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -158,7 +162,7 @@ pub struct Event {
     /// `tid` and `pid` in the task's own pid namespace.
     pub vtid: u32,
     pub vpid: u32,
-    pub comm: String,
+    pub comm: CompactString,
     pub uid: u32,
     pub gid: u32,
     pub loginuid: i64,
@@ -172,30 +176,13 @@ pub struct Event {
 impl Event {
     pub fn from_record(num: u64, record: &Record<'_>) -> Self {
         let hdr = record.header();
-        let (kind, dir, res, args) = match record {
-            Record::Syscall(sc) => (
-                Kind::Syscall(sc.rec.nr),
-                if sc.exit { Dir::Exit } else { Dir::Enter },
-                sc.exit.then_some(sc.rec.ret),
-                syscall_args(sc),
-            ),
-            Record::ProcessExit(p) => (
-                Kind::ProcExit,
-                Dir::Exit,
-                None,
-                vec![
-                    ("status".into(), Arg::Int(p.exit_code.into())),
-                    ("group_dead".into(), Arg::Bool(p.group_dead != 0)),
-                ],
-            ),
-        };
-        Self {
+        let mut ev = Self {
             num,
             ts_ns: hdr.ts_ns,
-            kind,
-            dir,
+            kind: Kind::ProcExit,
+            dir: Dir::Exit,
             cpu: hdr.cpu,
-            res,
+            res: None,
             tid: hdr.tid,
             pid: hdr.pid,
             ppid: hdr.ppid,
@@ -207,8 +194,21 @@ impl Event {
             loginuid: hdr.loginuid as i32 as i64,
             cgroup_id: hdr.cgroup_id,
             container_id: None,
-            args,
+            args: Args::new(),
+        };
+        match record {
+            Record::Syscall(sc) => {
+                ev.kind = Kind::Syscall(sc.rec.nr);
+                ev.dir = if sc.exit { Dir::Exit } else { Dir::Enter };
+                ev.res = sc.exit.then_some(sc.rec.ret);
+                syscall_args(sc, &mut ev.args);
+            }
+            Record::ProcessExit(p) => {
+                ev.args.push(("status".into(), Arg::Int(p.exit_code.into())));
+                ev.args.push(("group_dead".into(), Arg::Bool(p.group_dead != 0)));
+            }
         }
+        ev
     }
 
     /// `evt.type`.
@@ -298,7 +298,7 @@ impl Event {
             // Captures from before namespaces were recorded: the host ids.
             vtid: obj.get("thread.vtid").and_then(Value::as_u64).map_or(tid, |v| v as u32),
             vpid: obj.get("proc.vpid").and_then(Value::as_u64).map_or(pid, |v| v as u32),
-            comm: obj.get("proc.name").and_then(Value::as_str).unwrap_or_default().to_string(),
+            comm: obj.get("proc.name").and_then(Value::as_str).unwrap_or_default().into(),
             uid: opt_num("user.uid") as u32,
             gid: opt_num("group.gid") as u32,
             loginuid: obj.get("user.loginuid").and_then(Value::as_i64).unwrap_or(-1),

@@ -223,7 +223,7 @@ mod tests {
             loginuid: -1,
             cgroup_id: 0,
             container_id: None,
-            args: vec![("fd".into(), Arg::Int(3))],
+            args: smallvec::smallvec![("fd".into(), Arg::Int(3))],
         };
         let before = METRICS.events_by_type.with_label_values(&["fchmod"]).get();
         for _ in 0..3 {

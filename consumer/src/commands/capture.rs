@@ -15,7 +15,7 @@ use crate::decode;
 use crate::event::Event;
 use crate::source::capture_file::{CaptureReader, CaptureWriter};
 use crate::source::kernel::{Device, KernelSource};
-use crate::source::{EventSource, RawRecord};
+use crate::source::{EventSource, RecordBatch};
 
 #[derive(clap::Args, Debug)]
 pub struct CaptureArgs {
@@ -71,10 +71,11 @@ pub fn run(args: CaptureArgs) -> Result<()> {
 
     if let Some(path) = &args.read {
         let mut reader = CaptureReader::open(path)?;
-        let mut batch = Vec::new();
+        let mut batch = RecordBatch::default();
         loop {
             let more = reader.poll(&mut batch)?;
-            printer.print(batch.drain(..))?;
+            printer.print(&batch)?;
+            batch.clear();
             if !more || stop.load(Ordering::Relaxed) {
                 break;
             }
@@ -99,7 +100,7 @@ pub fn run(args: CaptureArgs) -> Result<()> {
             if let Some(w) = writer.as_mut() {
                 batch.iter().try_for_each(|r| w.write(r))?;
             }
-            printer.print(batch.drain(..))?;
+            printer.print(batch)?;
             printer.out.flush()?;
             Ok(())
         },
@@ -118,9 +119,9 @@ struct Printer<W: Write> {
 }
 
 impl<W: Write> Printer<W> {
-    fn print(&mut self, records: impl Iterator<Item = RawRecord>) -> Result<()> {
-        for raw in records {
-            match decode::decode(&raw.bytes) {
+    fn print(&mut self, records: &RecordBatch) -> Result<()> {
+        for raw in records.iter() {
+            match decode::decode(raw) {
                 Ok(Some(record)) => {
                     self.num += 1;
                     let event = Event::from_record(self.num, &record);

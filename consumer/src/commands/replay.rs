@@ -18,7 +18,7 @@ use crate::pipeline::AuditPipeline;
 use crate::rules::fields::Source;
 use crate::server::{HttpConfig, RuleInfo, ServerState};
 use crate::source::capture_file::CaptureReader;
-use crate::source::EventSource;
+use crate::source::{EventSource, RecordBatch};
 
 #[derive(clap::Args, Debug)]
 pub struct ReplayArgs {
@@ -79,12 +79,12 @@ fn replay_syscalls(args: &ReplayArgs, store: &Arc<AlertStore>) -> Result<Vec<Rul
     };
     if is_capture {
         let mut reader = CaptureReader::open(&args.input)?;
-        let mut batch = Vec::new();
+        let mut batch = RecordBatch::default();
         let mut num = 0;
         loop {
             let more = reader.poll(&mut batch)?;
-            for raw in batch.drain(..) {
-                match decode::decode(&raw.bytes) {
+            for raw in batch.iter() {
+                match decode::decode(raw) {
                     Ok(Some(record)) => {
                         num += 1;
                         pipeline.process(&Event::from_record(num, &record), &mut emit);
@@ -96,6 +96,7 @@ fn replay_syscalls(args: &ReplayArgs, store: &Arc<AlertStore>) -> Result<Vec<Rul
                     }
                 }
             }
+            batch.clear();
             if !more {
                 break;
             }

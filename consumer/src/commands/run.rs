@@ -282,8 +282,8 @@ fn capture(
                 pipeline.state.sweep_exited(std::path::Path::new("/proc"));
                 swept = Instant::now();
             }
-            for raw in batch.drain(..) {
-                match decode::decode(&raw.bytes) {
+            for raw in batch.iter() {
+                match decode::decode(raw) {
                     Ok(Some(record)) => {
                         num += 1;
                         pipeline.process(&Event::from_record(num, &record), |a| outputs.emit(&a));

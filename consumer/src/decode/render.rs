@@ -4,6 +4,8 @@
 
 use std::borrow::Cow;
 
+use compact_str::{format_compact, CompactString};
+
 use shared_abi::{
     nr, syscalls, BlobKind, ExecFacts, RecordHeader, EXE_FROM_MEMFD, EXE_LAYER_UNKNOWN, EXE_LOWER_LAYER,
     EXE_UPPER_LAYER, EXE_WRITABLE,
@@ -495,52 +497,72 @@ const EXE_FLAGS: &[(u64, &str)] = &[
     (EXE_LAYER_UNKNOWN as u64, "EXE_LAYER_UNKNOWN"),
 ];
 
-fn flag_names(value: u64, table: &[(u64, &'static str)]) -> Vec<&'static str> {
-    table.iter().filter(|(bit, _)| value & bit == *bit).map(|(_, name)| *name).collect()
+fn flag_names<'t>(value: u64, table: &'t [(u64, &'static str)]) -> impl Iterator<Item = &'static str> + 't {
+    table.iter().filter(move |(bit, _)| value & bit == *bit).map(|(_, name)| *name)
+}
+
+/// Names joined by `|`, built in place (inline up to 24 bytes).
+fn join_flags<'a>(names: impl IntoIterator<Item = &'a str>) -> CompactString {
+    let mut out = CompactString::default();
+    for name in names {
+        if !out.is_empty() {
+            out.push('|');
+        }
+        out.push_str(name);
+    }
+    out
 }
 
 /// Falco's rendering of open flags: the access mode first, then the flags.
-pub fn open_flags(flags: u64) -> String {
-    let mut names = vec![match flags & 3 {
+pub fn open_flags(flags: u64) -> CompactString {
+    let mode = match flags & 3 {
         0 => "O_RDONLY",
         1 => "O_WRONLY",
         _ => "O_RDWR",
-    }];
-    names.extend(flag_names(flags, OPEN_FLAGS));
-    names.join("|")
+    };
+    join_flags(std::iter::once(mode).chain(flag_names(flags, OPEN_FLAGS)))
 }
 
-pub fn clone_flags(flags: u64) -> String {
-    flag_names(flags, CLONE_FLAGS).join("|")
+pub fn clone_flags(flags: u64) -> CompactString {
+    join_flags(flag_names(flags, CLONE_FLAGS))
 }
 
 /// `ip:port` for IPv4/IPv6, the path for Unix sockets (`@name` when abstract).
-pub fn sockaddr(bytes: &[u8]) -> Option<String> {
+pub fn sockaddr(bytes: &[u8]) -> Option<CompactString> {
     let family = u16::from_ne_bytes(bytes.get(..2)?.try_into().ok()?);
     let port = || bytes.get(2..4).map(|p| u16::from_be_bytes([p[0], p[1]]));
     match family {
         1 => {
             let path = bytes.get(2..).unwrap_or_default();
             Some(match path.first() {
-                Some(0) => format!("@{}", lossy_until_nul(&path[1..])),
+                Some(0) => format_compact!("@{}", lossy_until_nul(&path[1..])),
                 _ => lossy_until_nul(path),
             })
         }
         2 => {
             let ip: [u8; 4] = bytes.get(4..8)?.try_into().ok()?;
-            Some(format!("{}:{}", std::net::Ipv4Addr::from(ip), port()?))
+            Some(format_compact!("{}:{}", std::net::Ipv4Addr::from(ip), port()?))
         }
         10 => {
             let ip: [u8; 16] = bytes.get(8..24)?.try_into().ok()?;
-            Some(format!("{}:{}", std::net::Ipv6Addr::from(ip), port()?))
+            Some(format_compact!("{}:{}", std::net::Ipv6Addr::from(ip), port()?))
         }
         _ => None,
     }
 }
 
-fn lossy_until_nul(bytes: &[u8]) -> String {
+fn lossy_until_nul(bytes: &[u8]) -> CompactString {
     let end = bytes.iter().position(|b| *b == 0).unwrap_or(bytes.len());
-    String::from_utf8_lossy(&bytes[..end]).into_owned()
+    lossy(&bytes[..end])
+}
+
+/// Bytes as text, invalid UTF-8 replaced (the common valid case is one
+/// check and a copy, inline up to 24 bytes).
+fn lossy(bytes: &[u8]) -> CompactString {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => CompactString::new(text),
+        Err(_) => String::from_utf8_lossy(bytes).into(),
+    }
 }
 
 fn family(value: u64) -> Arg {
@@ -555,15 +577,15 @@ fn family(value: u64) -> Arg {
 }
 
 fn sock_type(value: u64) -> Arg {
-    let mut names = vec![match value & 0xf {
+    let kind = match value & 0xf {
         1 => "SOCK_STREAM",
         2 => "SOCK_DGRAM",
         3 => "SOCK_RAW",
         5 => "SOCK_SEQPACKET",
         _ => return Arg::Int(value as i64),
-    }];
-    names.extend(flag_names(value, &[(0o4000, "SOCK_NONBLOCK"), (0o2000000, "SOCK_CLOEXEC")]));
-    Arg::Str(names.join("|"))
+    };
+    let flags = flag_names(value, &[(0o4000, "SOCK_NONBLOCK"), (0o2000000, "SOCK_CLOEXEC")]);
+    Arg::Str(join_flags(std::iter::once(kind).chain(flags)))
 }
 
 /// The strings of an argument area (NUL-separated, possibly NUL-terminated).
@@ -575,8 +597,8 @@ pub fn split_args(data: &[u8]) -> Vec<String> {
     data.split(|b| *b == 0).map(|s| String::from_utf8_lossy(s).into_owned()).collect()
 }
 
-fn blob_str(blob: &Blob<'_>) -> String {
-    String::from_utf8_lossy(blob.data).into_owned()
+fn blob_str(blob: &Blob<'_>) -> CompactString {
+    lossy(blob.data)
 }
 
 /// The argument area: captured after exec, or from the argv pointer on failure.
@@ -611,7 +633,7 @@ fn param_value(sc: &Syscall<'_>, src: Src, fmt: Fmt) -> Option<Arg> {
         }
         Src::ArgvHead => {
             // After a failed exec, Falco reports the filename as the exe.
-            let head = argv(sc).into_iter().next();
+            let head = argv(sc).into_iter().next().map(CompactString::from);
             return head.or_else(|| sc.blob(BlobKind::Str, None).map(blob_str)).map(Arg::Str);
         }
         Src::ArgvTail => return Some(Arg::List(argv(sc).into_iter().skip(1).collect())),
@@ -629,12 +651,12 @@ fn param_value(sc: &Syscall<'_>, src: Src, fmt: Fmt) -> Option<Arg> {
         Fmt::Int => Arg::Int(raw as i64 as i32 as i64),
         Fmt::Uint => Arg::Int((raw as u32).into()),
         Fmt::Uint64 => Arg::Int(raw as i64),
-        Fmt::ExeFlags => Arg::Str(flag_names(raw, EXE_FLAGS).join("|")),
-        Fmt::Hex => Arg::Str(format!("{raw:#x}")),
+        Fmt::ExeFlags => Arg::Str(join_flags(flag_names(raw, EXE_FLAGS))),
+        Fmt::Hex => Arg::Str(format_compact!("{raw:#x}")),
         Fmt::OpenFlags => Arg::Str(open_flags(raw)),
         Fmt::Mode => Arg::Str(match raw & 0o7777 {
             0 => "0".into(),
-            m => format!("0{m:o}"),
+            m => format_compact!("0{m:o}"),
         }),
         Fmt::CloneFlags => Arg::Str(clone_flags(raw)),
         Fmt::Family => family(raw),
@@ -653,20 +675,20 @@ pub fn syscall_number(name: &str) -> Option<u32> {
     syscalls::number(name).or_else(|| name.strip_prefix("syscall_")?.parse().ok())
 }
 
-/// Decoded parameters by Falco name, or the raw registers for syscalls
-/// without a parameter table.
-pub fn syscall_args(sc: &Syscall<'_>) -> Args {
-    let mut args = Args::new();
+/// Appends the decoded parameters by Falco name, or the raw registers for
+/// syscalls without a parameter table, to `args` (the event's own list:
+/// building in place spares copying it).
+pub fn syscall_args(sc: &Syscall<'_>, args: &mut Args) {
     let table = params(sc.rec.nr);
     if table.is_empty() {
         if sc.exit {
             args.push(("res".into(), Arg::Int(sc.rec.ret)));
         } else {
             for (i, v) in sc.rec.args.iter().enumerate() {
-                args.push((format!("arg{i}").into(), Arg::Str(format!("{v:#x}"))));
+                args.push((format!("arg{i}").into(), Arg::Str(format_compact!("{v:#x}"))));
             }
         }
-        return args;
+        return;
     }
     for (name, src, fmt) in table {
         if !sc.exit && !matches!(src, Src::Arg(_)) {
@@ -680,11 +702,10 @@ pub fn syscall_args(sc: &Syscall<'_>) -> Args {
         let what = if blob.faulted() { "fault" } else { "truncated" };
         args.push((format!("{what}.arg{}", blob.arg).into(), Arg::Bool(true)));
     }
-    args
 }
 
 /// The task name in a record header.
-pub fn comm(hdr: &RecordHeader) -> String {
+pub fn comm(hdr: &RecordHeader) -> CompactString {
     lossy_until_nul(&hdr.comm)
 }
 

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
-use super::{EventSource, RawRecord};
+use super::{EventSource, RecordBatch};
 use crate::decode::record_len;
 
 const MAGIC: &[u8; 10] = b"OSPREYCAP\0";
@@ -28,8 +28,8 @@ impl CaptureWriter {
         Ok(Self { out })
     }
 
-    pub fn write(&mut self, record: &RawRecord) -> Result<()> {
-        self.out.write_all(&record.bytes)?;
+    pub fn write(&mut self, record: &[u8]) -> Result<()> {
+        self.out.write_all(record)?;
         Ok(())
     }
 
@@ -45,6 +45,8 @@ pub struct CaptureReader {
     input: BufReader<File>,
     offset: u64,
     name: String,
+    /// The record being read, reused.
+    record: Vec<u8>,
 }
 
 impl CaptureReader {
@@ -61,21 +63,23 @@ impl CaptureReader {
         if abi != shared_abi::ABI_VERSION {
             bail!("{name}: written with ABI v{abi}, this osprey reads v{}", shared_abi::ABI_VERSION);
         }
-        Ok(Self { input, offset: 16, name })
+        Ok(Self { input, offset: 16, name, record: Vec::new() })
     }
 
-    fn next_record(&mut self) -> Result<Option<RawRecord>> {
+    /// Reads the next record into `self.record`; `false` at the end of the file.
+    fn next_record(&mut self) -> Result<bool> {
         let mut prefix = [0u8; 8];
         match self.input.read(&mut prefix[..1])? {
-            0 => return Ok(None),
+            0 => return Ok(false),
             _ => self.input.read_exact(&mut prefix[1..]).with_context(|| self.at("truncated record header"))?,
         }
         let len = record_len(&prefix, usize::MAX).map_err(|e| anyhow::anyhow!("{}", self.at(&e.to_string())))?;
-        let mut bytes = prefix.to_vec();
-        bytes.resize(len, 0);
-        self.input.read_exact(&mut bytes[8..]).with_context(|| self.at("truncated record"))?;
+        self.record.clear();
+        self.record.extend_from_slice(&prefix);
+        self.record.resize(len, 0);
+        self.input.read_exact(&mut self.record[8..]).with_context(|| self.at("truncated record"))?;
         self.offset += len as u64;
-        Ok(Some(RawRecord::new(bytes)))
+        Ok(true)
     }
 
     fn at(&self, what: &str) -> String {
@@ -84,12 +88,12 @@ impl CaptureReader {
 }
 
 impl EventSource for CaptureReader {
-    fn poll(&mut self, out: &mut Vec<RawRecord>) -> Result<bool> {
+    fn poll(&mut self, out: &mut RecordBatch) -> Result<bool> {
         for _ in 0..4096 {
-            match self.next_record()? {
-                Some(r) => out.push(r),
-                None => return Ok(false),
+            if !self.next_record()? {
+                return Ok(false);
             }
+            out.push(&self.record);
         }
         Ok(true)
     }
@@ -106,16 +110,16 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("osprey-cap-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("t.cap");
-        let records = vec![
-            RawRecord::new(encode::syscall(
+        let records = [
+            encode::syscall(
                 RecordHeader { ts_ns: 1, ..Default::default() },
                 true,
                 2,
                 3,
                 [0; 6],
                 &[(BlobKind::Str, 0, 0, b"/etc/passwd")],
-            )),
-            RawRecord::new(encode::process_exit(RecordHeader { ts_ns: 2, ..Default::default() }, 0)),
+            ),
+            encode::process_exit(RecordHeader { ts_ns: 2, ..Default::default() }, 0),
         ];
         let mut w = CaptureWriter::create(&path).unwrap();
         for r in &records {
@@ -123,9 +127,10 @@ mod tests {
         }
         w.finish().unwrap();
         let mut reader = CaptureReader::open(&path).unwrap();
-        let mut out = Vec::new();
+        let mut out = RecordBatch::default();
         while reader.poll(&mut out).unwrap() {}
-        assert_eq!(out, records);
+        assert!(out.iter().eq(records.iter().map(Vec::as_slice)));
+        assert_eq!(out.timestamps().collect::<Vec<_>>(), [1, 2]);
 
         std::fs::write(&path, b"not a capture file at all").unwrap();
         let err = CaptureReader::open(&path).err().unwrap().to_string();

@@ -13,7 +13,7 @@ use shared_abi::{
     CONSUMER_SLOT_SIZE, PAGE_SIZE, RING_MAGIC,
 };
 
-use super::{EventSource, RawRecord};
+use super::{EventSource, RecordBatch};
 use crate::decode::record_len;
 
 nix::ioctl_read_bad!(ioc_get_info, shared_abi::IOCTL_GET_INFO, DeviceInfo);
@@ -161,16 +161,16 @@ impl Device {
         unsafe { AtomicU64::from_ptr(self.consumer_area.as_ptr().add(cpu * CONSUMER_SLOT_SIZE) as *mut u64) }
     }
 
-    /// Copies every complete record of `cpu`'s ring into `out` and releases
-    /// the space. A corrupt record skips the rest of what is there and counts
-    /// one decode error.
-    pub fn drain(&self, cpu: usize, out: &mut Vec<RawRecord>, decode_errors: &mut u64) -> usize {
+    /// Hands every complete record of `cpu`'s ring to `each` (which copies
+    /// what it keeps) and releases the space. A corrupt record skips the rest
+    /// of what is there and counts one decode error. Returns the number of records.
+    pub fn drain(&self, cpu: usize, mut each: impl FnMut(&[u8]), decode_errors: &mut u64) -> usize {
         let head = self.head(cpu).load(Ordering::Acquire);
         let tail_slot = self.tail(cpu);
         let mut tail = tail_slot.load(Ordering::Relaxed);
         let size = self.info.data_size;
         let data = &self.rings[cpu][PAGE_SIZE..];
-        let before = out.len();
+        let mut records = 0;
         while tail < head {
             let off = (tail % size) as usize;
             let available = ((head - tail) as usize).min(data.len() - off);
@@ -178,7 +178,8 @@ impl Device {
                 Ok(len) => {
                     let bytes = &data[off..off + len];
                     if u16::from_ne_bytes([bytes[4], bytes[5]]) != shared_abi::RecordKind::Pad as u16 {
-                        out.push(RawRecord::new(bytes.to_vec()));
+                        each(bytes);
+                        records += 1;
                     }
                     tail += len as u64;
                 }
@@ -189,42 +190,66 @@ impl Device {
             }
         }
         tail_slot.store(tail, Ordering::Release);
-        out.len() - before
+        records
     }
 }
 
 /// Puts records from several CPUs into timestamp order. A record is released
 /// once a record `window_ns` newer has been seen (or at `flush`), so a CPU
-/// that publishes late still gets merged in order.
+/// that publishes late still gets merged in order. Records wait in one
+/// reused buffer; the space of released ones is reclaimed once it is more
+/// than half of it, so each record is copied a bounded number of times and
+/// nothing is allocated per record.
 pub struct Merger {
-    pending: Vec<RawRecord>,
+    pending: RecordBatch,
+    /// Bytes of `pending` that belong to records already released.
+    released_bytes: usize,
+    spare: RecordBatch,
     newest: u64,
     window_ns: u64,
 }
 
 impl Merger {
     pub fn new(window_ns: u64) -> Self {
-        Self { pending: Vec::new(), newest: 0, window_ns }
+        Self { pending: RecordBatch::default(), released_bytes: 0, spare: RecordBatch::default(), newest: 0, window_ns }
     }
 
-    pub fn push(&mut self, records: impl IntoIterator<Item = RawRecord>) {
-        for r in records {
-            self.newest = self.newest.max(r.ts_ns);
-            self.pending.push(r);
-        }
+    pub fn push(&mut self, record: &[u8]) {
+        self.pending.push(record);
+        let ts = self.pending.spans.last().map_or(0, |s| s.ts_ns);
+        self.newest = self.newest.max(ts);
     }
 
     /// Moves the records older than the window to `out`, oldest first.
-    pub fn release(&mut self, out: &mut Vec<RawRecord>) {
-        let cutoff = self.newest.saturating_sub(self.window_ns);
-        self.pending.sort_by_key(|r| r.ts_ns);
-        let ready = self.pending.partition_point(|r| r.ts_ns <= cutoff);
-        out.extend(self.pending.drain(..ready));
+    pub fn release(&mut self, out: &mut RecordBatch) {
+        self.take(out, self.newest.saturating_sub(self.window_ns));
     }
 
-    pub fn flush(&mut self, out: &mut Vec<RawRecord>) {
-        self.pending.sort_by_key(|r| r.ts_ns);
-        out.append(&mut self.pending);
+    pub fn flush(&mut self, out: &mut RecordBatch) {
+        self.take(out, u64::MAX);
+    }
+
+    fn take(&mut self, out: &mut RecordBatch, cutoff: u64) {
+        // Arrival order breaks ties (`start` grows with it), without the
+        // allocation of a stable sort.
+        self.pending.spans.sort_unstable_by_key(|s| (s.ts_ns, s.start));
+        let ready = self.pending.spans.partition_point(|s| s.ts_ns <= cutoff);
+        for span in &self.pending.spans[..ready] {
+            out.push(&self.pending.bytes[span.start..span.start + span.len]);
+            self.released_bytes += span.len;
+        }
+        self.pending.spans.drain(..ready);
+        if self.pending.spans.is_empty() {
+            self.pending.clear();
+            self.released_bytes = 0;
+        } else if self.released_bytes > self.pending.bytes.len() / 2 {
+            self.spare.clear();
+            for record in self.pending.iter() {
+                self.spare.push(record);
+            }
+            std::mem::swap(&mut self.pending, &mut self.spare);
+            self.released_bytes = 0;
+        }
     }
 }
 
@@ -232,14 +257,13 @@ impl Merger {
 pub struct KernelSource {
     pub device: Device,
     merger: Merger,
-    scratch: Vec<RawRecord>,
     stopping: bool,
     pub decode_errors: u64,
 }
 
 impl KernelSource {
     pub fn new(device: Device) -> Self {
-        Self { device, merger: Merger::new(50_000_000), scratch: Vec::new(), stopping: false, decode_errors: 0 }
+        Self { device, merger: Merger::new(50_000_000), stopping: false, decode_errors: 0 }
     }
 
     /// After this, `poll` stops capture, drains what is left and ends.
@@ -254,11 +278,11 @@ impl KernelSource {
     pub fn drain_until(
         &mut self,
         mut tick: impl FnMut(&Self) -> bool,
-        mut handle: impl FnMut(&mut Vec<RawRecord>) -> Result<()>,
+        mut handle: impl FnMut(&RecordBatch) -> Result<()>,
     ) -> Result<()> {
         const MIN_IDLE: std::time::Duration = std::time::Duration::from_micros(500);
         const MAX_IDLE: std::time::Duration = std::time::Duration::from_millis(5);
-        let mut batch = Vec::new();
+        let mut batch = RecordBatch::default();
         let mut idle = MIN_IDLE;
         loop {
             if tick(self) {
@@ -271,7 +295,7 @@ impl KernelSource {
                 continue;
             }
             idle = MIN_IDLE;
-            handle(&mut batch)?;
+            handle(&batch)?;
             batch.clear();
             if !more {
                 return Ok(());
@@ -281,16 +305,15 @@ impl KernelSource {
 }
 
 impl EventSource for KernelSource {
-    fn poll(&mut self, out: &mut Vec<RawRecord>) -> Result<bool> {
+    fn poll(&mut self, out: &mut RecordBatch) -> Result<bool> {
         if self.stopping {
             self.device.stop()?;
             // Let probes that were running finish their writes.
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
         for cpu in 0..self.device.nr_rings() {
-            self.device.drain(cpu, &mut self.scratch, &mut self.decode_errors);
+            self.device.drain(cpu, |record| self.merger.push(record), &mut self.decode_errors);
         }
-        self.merger.push(self.scratch.drain(..));
         if self.stopping {
             self.merger.flush(out);
             return Ok(false);
@@ -303,21 +326,55 @@ impl EventSource for KernelSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::{decode, encode, Record};
+    use shared_abi::RecordHeader;
 
-    fn rec(ts: u64) -> RawRecord {
-        RawRecord { ts_ns: ts, bytes: vec![] }
+    /// A record stamped `ts` carrying `tag` as its exit code.
+    fn rec(ts: u64, tag: i32) -> Vec<u8> {
+        encode::process_exit(RecordHeader { ts_ns: ts, ..Default::default() }, tag)
+    }
+
+    fn tags(batch: &RecordBatch) -> Vec<i32> {
+        batch
+            .iter()
+            .map(|bytes| match decode(bytes) {
+                Ok(Some(Record::ProcessExit(p))) => p.exit_code,
+                other => panic!("{other:?}"),
+            })
+            .collect()
     }
 
     #[test]
     fn merger_orders_across_cpus_within_the_window() {
         let mut m = Merger::new(10);
-        let mut out = Vec::new();
-        m.push([rec(5), rec(30)]);
-        m.push([rec(3), rec(25)]);
+        let mut out = RecordBatch::default();
+        for (ts, tag) in [(5, 1), (30, 2), (3, 3), (25, 4)] {
+            m.push(&rec(ts, tag));
+        }
         m.release(&mut out);
-        assert_eq!(out.iter().map(|r| r.ts_ns).collect::<Vec<_>>(), [3, 5]);
-        m.push([rec(21)]);
+        assert_eq!(out.timestamps().collect::<Vec<_>>(), [3, 5]);
+        m.push(&rec(21, 5));
         m.flush(&mut out);
-        assert_eq!(out.iter().map(|r| r.ts_ns).collect::<Vec<_>>(), [3, 5, 21, 25, 30]);
+        assert_eq!(out.timestamps().collect::<Vec<_>>(), [3, 5, 21, 25, 30]);
+        assert_eq!(tags(&out), [3, 1, 5, 4, 2]);
+    }
+
+    #[test]
+    fn merger_keeps_every_record_intact_across_reclaims_and_ties_in_arrival_order() {
+        let mut m = Merger::new(100);
+        let mut out = RecordBatch::default();
+        let mut expected = Vec::new();
+        for round in 0..50i32 {
+            for i in 0..20i32 {
+                let tag = round * 20 + i;
+                // Two records per timestamp: ties must keep arrival order.
+                m.push(&rec((tag / 2) as u64 * 10, tag));
+                expected.push(tag);
+            }
+            m.release(&mut out);
+        }
+        m.flush(&mut out);
+        assert_eq!(tags(&out), expected);
+        assert!(m.pending.is_empty() && m.released_bytes == 0);
     }
 }

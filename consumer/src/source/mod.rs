@@ -5,18 +5,51 @@ pub mod audit_file;
 pub mod capture_file;
 pub mod kernel;
 
-/// One record as the producer wrote it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawRecord {
-    pub ts_ns: u64,
-    pub bytes: Vec<u8>,
+/// Records as the producer wrote them, packed back to back in one buffer
+/// that is reused: filling a batch allocates only while it grows past the
+/// largest it has been, never per record.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RecordBatch {
+    bytes: Vec<u8>,
+    spans: Vec<Span>,
 }
 
-impl RawRecord {
-    /// Wraps record bytes, reading the timestamp from the header (0 if short).
-    pub fn new(bytes: Vec<u8>) -> Self {
-        let ts_ns = shared_abi::read_pod::<shared_abi::RecordHeader>(&bytes).map_or(0, |h| h.ts_ns);
-        Self { ts_ns, bytes }
+/// Where one record lies in `RecordBatch::bytes`, with its timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Span {
+    ts_ns: u64,
+    start: usize,
+    len: usize,
+}
+
+impl RecordBatch {
+    /// Appends a copy of `record` (its timestamp read from the header, 0 if short).
+    pub fn push(&mut self, record: &[u8]) {
+        let ts_ns = shared_abi::read_pod::<shared_abi::RecordHeader>(record).map_or(0, |h| h.ts_ns);
+        self.spans.push(Span { ts_ns, start: self.bytes.len(), len: record.len() });
+        self.bytes.extend_from_slice(record);
+    }
+
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.spans.clear();
+    }
+
+    /// The records, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &[u8]> + '_ {
+        self.spans.iter().map(|s| &self.bytes[s.start..s.start + s.len])
+    }
+
+    pub fn timestamps(&self) -> impl Iterator<Item = u64> + '_ {
+        self.spans.iter().map(|s| s.ts_ns)
     }
 }
 
@@ -24,5 +57,5 @@ impl RawRecord {
 pub trait EventSource {
     /// Appends the records that are ready to `out`, oldest first. Returns
     /// `false` once the source is exhausted and `out` got its last records.
-    fn poll(&mut self, out: &mut Vec<RawRecord>) -> anyhow::Result<bool>;
+    fn poll(&mut self, out: &mut RecordBatch) -> anyhow::Result<bool>;
 }

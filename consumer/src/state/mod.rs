@@ -311,7 +311,8 @@ impl State {
         t.pid = ev.pid;
         t.ppid = ev.ppid;
         if t.comm != ev.comm {
-            t.comm.clone_from(&ev.comm);
+            t.comm.clear();
+            t.comm.push_str(&ev.comm);
         }
         t.uid = ev.uid;
         t.gid = ev.gid;
@@ -364,7 +365,8 @@ impl State {
             59 | 322 => {
                 let t = self.threads.get_mut(&ev.tid).expect("ensured");
                 if let Some(Arg::Str(exe)) = ev.arg("exe") {
-                    t.exe.clone_from(exe);
+                    t.exe.clear();
+                    t.exe.push_str(exe);
                 }
                 if let Some(Arg::List(args)) = ev.arg("args") {
                     t.args.clone_from(args);

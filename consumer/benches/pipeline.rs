@@ -1,0 +1,75 @@
+//! Events/s per core from ring bytes to verdicts: decode, event, state update
+//! and Falco's stable rules — everything `osprey run` does per record after
+//! the ring copy. Also prints the allocations per event once the state is
+//! warm (the pipeline's steady state).
+
+use std::path::PathBuf;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use osprey::commands::engine_setup::{build_syscall_pipeline, RuleOptions};
+use osprey::decode::decode;
+use osprey::event::Event;
+use osprey::pipeline::SyscallPipeline;
+use osprey::source::RecordBatch;
+
+mod common;
+use common::{allocations, record, Counting};
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+const EVENTS: usize = 1_000_000;
+
+fn stable_rules() -> PathBuf {
+    std::env::var_os("OSPREY_COMPAT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/compat"))
+        .join("falco-rules/falco_rules.yaml")
+}
+
+fn run(pipeline: &mut SyscallPipeline, batch: &RecordBatch) -> u64 {
+    let mut alerts = 0u64;
+    for (num, bytes) in batch.iter().enumerate() {
+        let record = decode(bytes).expect("valid record").expect("not padding");
+        pipeline.process(&Event::from_record(num as u64, &record), |_| alerts += 1);
+    }
+    alerts
+}
+
+fn bench(c: &mut Criterion) {
+    let mut batch = RecordBatch::default();
+    for i in 0..EVENTS {
+        batch.push(&record(i));
+    }
+    let opts = RuleOptions { rules: vec![stable_rules()], all_matches: false };
+
+    let mut pipeline = build_syscall_pipeline(&opts, None).expect("rules load");
+    run(&mut pipeline, &batch);
+    let before = allocations();
+    let alerts = run(&mut pipeline, &batch);
+    let per_event = (allocations() - before) as f64 / EVENTS as f64;
+    eprintln!("pipeline: {per_event:.2} allocations per event in the steady state ({alerts} alerts per pass)");
+
+    let mut group = c.benchmark_group("decode+state+rules");
+    group.throughput(Throughput::Elements(EVENTS as u64));
+    group.sample_size(10);
+    group.bench_function("falco_stable_1M_records", |b| {
+        b.iter_batched(
+            || build_syscall_pipeline(&opts, None).expect("rules load"),
+            |mut p| run(&mut p, &batch),
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("decode_only_1M_records", |b| {
+        b.iter(|| {
+            batch
+                .iter()
+                .map(|bytes| Event::from_record(0, &decode(bytes).expect("valid").expect("not padding")).args.len())
+                .sum::<usize>()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
