@@ -32,6 +32,10 @@ pub struct Metrics {
     pub evictions: IntGauge,
     pub forgotten: IntGauge,
     pub rule_eval_seconds: Histogram,
+    /// Events decoded and waiting for the rules thread.
+    pub pipeline_queued: IntGauge,
+    /// Time the reader waited for the rules thread (the rings filled meanwhile).
+    pub pipeline_backpressure: prometheus::Counter,
     pub abi_version: IntGauge,
 }
 
@@ -128,6 +132,16 @@ impl Metrics {
                 "Threads forgotten because they left /proc without an exit record (lost to a full ring)",
             ),
             rule_eval_seconds,
+            pipeline_queued: gauge(&r, "osprey_pipeline_queued_events", "Events decoded and waiting for the rules thread"),
+            pipeline_backpressure: {
+                let c = prometheus::Counter::new(
+                    "osprey_pipeline_backpressure_seconds_total",
+                    "Time the ring reader waited for the rules thread to take a batch",
+                )
+                .expect("valid metric");
+                r.register(Box::new(c.clone())).expect("unique metric");
+                c
+            },
             abi_version: gauge(&r, "osprey_module_abi_version", "ABI version of the attached kernel module"),
             registry: r,
         };

@@ -91,7 +91,7 @@ pub fn run(args: CaptureArgs) -> Result<()> {
     if let Some(ready) = &args.ready_file {
         std::fs::write(ready, b"capturing\n")?;
     }
-    let mut source = KernelSource::new(device);
+    let mut source = KernelSource::new(&device);
     let mut writer = args.write.as_deref().map(CaptureWriter::create).transpose()?;
     let deadline = args.duration.map(|s| Instant::now() + Duration::from_secs_f64(s));
     source.drain_until(
@@ -144,7 +144,7 @@ impl<W: Write> Printer<W> {
 }
 
 /// Per-CPU counters since attach, on stderr: a table, then one JSON line.
-fn report_stats(source: &KernelSource, baseline: &[RingStats], printed: u64, decode_errors: u64) -> Result<()> {
+fn report_stats(source: &KernelSource<'_>, baseline: &[RingStats], printed: u64, decode_errors: u64) -> Result<()> {
     let mut total = RingStats::default();
     let mut per_cpu = Vec::new();
     eprintln!(

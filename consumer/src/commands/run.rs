@@ -253,40 +253,62 @@ fn capture(
     eprintln!("osprey: capturing {} syscalls", why.keys().filter(|k| *k != "procexit").count());
     server.ready.store(true, Ordering::Release);
     mark_ready(args)?;
+    METRICS.abi_version.set(device.info().abi_version.into());
+    let (num, decode_errors) = std::thread::scope(|scope| {
+        let (decoded, ready) = std::sync::mpsc::sync_channel(QUEUED_BATCHES);
+        let (recycle, recycled) = std::sync::mpsc::channel();
+        let reader = std::thread::Builder::new()
+            .name("osprey-reader".into())
+            .spawn_scoped(scope, || read_and_decode(&device, stop, decoded, recycled))?;
+        evaluate(pipeline, &device, reloads, outputs, ready, recycle);
+        reader.join().map_err(|_| anyhow::anyhow!("the reader thread panicked"))?
+    })?;
+    publish_kernel_metrics(&device);
+    pipeline.publish_metrics();
+    let stats = device.stats()?.total;
+    eprintln!(
+        "osprey: {} events, {} alerts, {} decode errors; kernel: seen {} delivered {} filtered {} dropped {}",
+        num, pipeline.alerts, decode_errors, stats.seen, stats.delivered, stats.filtered, stats.dropped
+    );
+    Ok(())
+}
+
+/// Decoded batches in flight between the reader and the rules: enough to
+/// ride out a slow alert, few enough that a stalled rules thread shows as
+/// ring fill (and kernel drops) rather than as memory.
+const QUEUED_BATCHES: usize = 64;
+
+/// The reader thread: drains the rings, merges them into time order and
+/// decodes, handing batches of events to the rules thread. Batches come back
+/// emptied through `recycled`, so steady state allocates no list. When the
+/// rules thread falls behind, the send blocks (backpressure, timed in
+/// `osprey_pipeline_backpressure_seconds_total`) and the rings absorb it.
+/// Returns (records decoded, decode errors) once `stop` is set and the rings
+/// are drained.
+fn read_and_decode(
+    device: &Device,
+    stop: &AtomicBool,
+    decoded: std::sync::mpsc::SyncSender<Vec<Event>>,
+    recycled: std::sync::mpsc::Receiver<Vec<Event>>,
+) -> Result<(u64, u64)> {
     let mut source = KernelSource::new(device);
-    METRICS.abi_version.set(source.device.info().abi_version.into());
-    let mut num = 0u64;
-    let mut decode_errors = 0u64;
-    let (mut kernel_published, mut state_published, mut swept) = (Instant::now(), Instant::now(), Instant::now());
-    // Both the tick (reloads) and the batch handler (events) use the
-    // pipeline, one at a time.
-    let shared = std::cell::RefCell::new(pipeline);
+    let (mut num, mut decode_errors) = (0u64, 0u64);
+    let mut kernel_published = Instant::now();
     source.drain_until(
         |source| {
             if kernel_published.elapsed() >= Duration::from_secs(1) {
-                publish_kernel_metrics(&source.device);
+                publish_kernel_metrics(source.device);
                 kernel_published = Instant::now();
             }
-            reloads.serve(&mut shared.borrow_mut(), Some(&source.device));
             stop.load(Ordering::Relaxed)
         },
         |batch| {
-            let mut pipeline = shared.borrow_mut();
-            if state_published.elapsed() >= Duration::from_secs(1) {
-                pipeline.publish_metrics();
-                // /etc/passwd and /etc/group are re-read when they change.
-                pipeline.state.refresh_users();
-                state_published = Instant::now();
-            }
-            if swept.elapsed() >= Duration::from_secs(30) {
-                pipeline.state.sweep_exited(std::path::Path::new("/proc"));
-                swept = Instant::now();
-            }
+            let mut events = recycled.try_recv().unwrap_or_default();
             for raw in batch.iter() {
                 match decode::decode(raw) {
                     Ok(Some(record)) => {
                         num += 1;
-                        pipeline.process(&Event::from_record(num, &record), |a| outputs.emit(&a));
+                        events.push(Event::from_record(num, &record));
                     }
                     Ok(None) => {}
                     Err(e) => {
@@ -296,24 +318,53 @@ fn capture(
                     }
                 }
             }
+            METRICS.pipeline_queued.add(events.len() as i64);
+            let waiting = Instant::now();
+            decoded.send(events).map_err(|_| anyhow::anyhow!("the rules thread stopped"))?;
+            METRICS.pipeline_backpressure.inc_by(waiting.elapsed().as_secs_f64());
             Ok(())
         },
     )?;
-    let pipeline = shared.into_inner();
-    publish_kernel_metrics(&source.device);
-    pipeline.publish_metrics();
-    let stats = source.device.stats()?.total;
-    eprintln!(
-        "osprey: {} events, {} alerts, {} decode errors; kernel: seen {} delivered {} filtered {} dropped {}",
-        pipeline.events,
-        pipeline.alerts,
-        decode_errors + source.decode_errors,
-        stats.seen,
-        stats.delivered,
-        stats.filtered,
-        stats.dropped
-    );
-    Ok(())
+    Ok((num, decode_errors + source.decode_errors))
+}
+
+/// The rules thread (the caller's): state update, rules and outputs, in
+/// record order; between batches, reloads and periodic upkeep. Returns when
+/// the reader is done and every batch it sent is evaluated.
+fn evaluate(
+    pipeline: &mut SyscallPipeline,
+    device: &Device,
+    reloads: &Reloads<'_>,
+    outputs: &Outputs,
+    ready: std::sync::mpsc::Receiver<Vec<Event>>,
+    recycle: std::sync::mpsc::Sender<Vec<Event>>,
+) {
+    let (mut state_published, mut swept) = (Instant::now(), Instant::now());
+    loop {
+        match ready.recv_timeout(Duration::from_millis(100)) {
+            Ok(mut events) => {
+                METRICS.pipeline_queued.sub(events.len() as i64);
+                for ev in events.drain(..) {
+                    pipeline.process(&ev, |a| outputs.emit(&a));
+                }
+                // The reader may be gone already: then the batch is just freed.
+                let _ = recycle.send(events);
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+        }
+        reloads.serve(pipeline, Some(device));
+        if state_published.elapsed() >= Duration::from_secs(1) {
+            pipeline.publish_metrics();
+            // /etc/passwd and /etc/group are re-read when they change.
+            pipeline.state.refresh_users();
+            state_published = Instant::now();
+        }
+        if swept.elapsed() >= Duration::from_secs(30) {
+            pipeline.state.sweep_exited(std::path::Path::new("/proc"));
+            swept = Instant::now();
+        }
+    }
 }
 
 /// Per-CPU ring counters as gauges.

@@ -254,15 +254,16 @@ impl Merger {
 }
 
 /// The rings as an event source; `finish` stops capture and drains the rest.
-pub struct KernelSource {
-    pub device: Device,
+pub struct KernelSource<'d> {
+    /// Borrowed: other threads may use the device too (stats, interest).
+    pub device: &'d Device,
     merger: Merger,
     stopping: bool,
     pub decode_errors: u64,
 }
 
-impl KernelSource {
-    pub fn new(device: Device) -> Self {
+impl<'d> KernelSource<'d> {
+    pub fn new(device: &'d Device) -> Self {
         Self { device, merger: Merger::new(50_000_000), stopping: false, decode_errors: 0 }
     }
 
@@ -304,7 +305,7 @@ impl KernelSource {
     }
 }
 
-impl EventSource for KernelSource {
+impl EventSource for KernelSource<'_> {
     fn poll(&mut self, out: &mut RecordBatch) -> Result<bool> {
         if self.stopping {
             self.device.stop()?;
