@@ -28,11 +28,12 @@ attach() {
   cpid=$!
   until [ -f /run/ready ]; do sleep 0.05; done
 }
-# Full `osprey run`: Osprey's and Falco's stable rules, alerts discarded.
+# Full `osprey run`: Osprey's and Falco's stable rules, alerts discarded;
+# decoding on the rules thread or on its own ($1: --decode-thread).
 attach_run() {
   rm -f /run/ready
-  /io/osprey run --rules /io/osprey_rules.yaml --rules /io/falco_rules.yaml --ready-file /run/ready \
-    >/dev/null 2>/tmp/consumer.err &
+  /io/osprey run --rules /io/osprey_rules.yaml --rules /io/falco_rules.yaml --decode-thread "$1" \
+    --ready-file /run/ready >/dev/null 2>/tmp/consumer.err &
   cpid=$!
   until [ -f /run/ready ]; do sleep 0.05; done
 }
@@ -52,8 +53,11 @@ for _ in $(seq 1 "$ROUNDS"); do
   attach getppid,openat,close,read,write
   echo "captured $(measure)"
   detach captured
-  attach_run
+  attach_run off
   echo "run $(measure)"
   detach run
+  attach_run on
+  echo "run2 $(measure)"
+  detach run2
   rmmod osprey
 done

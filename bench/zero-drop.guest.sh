@@ -1,14 +1,11 @@
 # Guest side of scripts/bench-zero-drop.sh: `osprey run` with Osprey's and
 # Falco's stable rules; a generator holds a fixed rate of captured events
 # (openat + close exits of /etc/hostname, 2 events per pair) for STEP_S
-# seconds per step, doubling the rate until the kernel drops. Prints
-# "rate <target ev/s> <achieved ev/s> <dropped>" per step.
+# seconds per step, doubling the rate until the kernel drops; once with
+# decoding on the rules thread (--decode-thread off), once on its own thread.
+# Prints "rate <mode> <target ev/s> <achieved ev/s> <dropped>" per step.
 set -eu
 STEP_S=${STEP_S:-10}
-/io/osprey run --rules /io/osprey_rules.yaml --rules /io/falco_rules.yaml --ready-file /run/ready \
-  >/dev/null 2>/tmp/consumer.err &
-cpid=$!
-until [ -f /run/ready ]; do sleep 0.05; done
 dropped() {
   python3 -c '
 import re, urllib.request
@@ -32,23 +29,30 @@ step() {
     printf "%d\n", 2 * $n / (time - $t0);' "$1" "$STEP_S")
   sleep 1.5   # the consumer drains; metrics refresh every second
   lost=$(($(dropped) - before))
-  echo "rate $1 $achieved $lost"
+  echo "rate $mode $1 $achieved $lost"
 }
-# Doubling until the first drop (or the generator's ceiling), then four
-# finer steps between the last clean rate and the first lossy one.
-good=0 rate=2500
-while [ "$rate" -le 1280000 ]; do
-  step "$rate"
-  [ "$lost" -gt 0 ] && break
-  good=$rate
-  [ "$achieved" -lt "$((rate * 9 / 10))" ] && break
-  rate=$((rate * 2))
-done
-if [ "$lost" -gt 0 ] && [ "$good" -gt 0 ]; then
-  for i in 1 2 3; do
-    step $((good + i * (rate - good) / 4))
+for mode in off on; do
+  rm -f /run/ready
+  /io/osprey run --rules /io/osprey_rules.yaml --rules /io/falco_rules.yaml --decode-thread "$mode" \
+    --ready-file /run/ready >/dev/null 2>/tmp/consumer.err &
+  cpid=$!
+  until [ -f /run/ready ]; do sleep 0.05; done
+  # Doubling until the first drop (or the generator's ceiling), then three
+  # finer steps between the last clean rate and the first lossy one.
+  good=0 rate=2500
+  while [ "$rate" -le 1280000 ]; do
+    step "$rate"
     [ "$lost" -gt 0 ] && break
+    good=$rate
+    [ "$achieved" -lt "$((rate * 9 / 10))" ] && break
+    rate=$((rate * 2))
   done
-fi
-kill -INT $cpid
-wait $cpid
+  if [ "$lost" -gt 0 ] && [ "$good" -gt 0 ]; then
+    for i in 1 2 3; do
+      step $((good + i * (rate - good) / 4))
+      [ "$lost" -gt 0 ] && break
+    done
+  fi
+  kill -INT $cpid
+  wait $cpid
+done

@@ -34,9 +34,13 @@
 
 #include "helpers.h"
 
-void osprey_preempt_disable(void) { preempt_disable(); }
+/* Disables preemption and returns the CPU, now stable. */
+unsigned int osprey_preempt_disable_cpu(void)
+{
+	preempt_disable();
+	return smp_processor_id();
+}
 void osprey_preempt_enable(void) { preempt_enable(); }
-unsigned int osprey_cpu(void) { return smp_processor_id(); }
 /* Zeroed per-CPU memory; the Rust side increments it with one %gs-relative instruction. */
 u64 __percpu *osprey_alloc_percpu_u64s(size_t count) { return __alloc_percpu(count * sizeof(u64), sizeof(u64)); }
 void osprey_free_percpu(u64 __percpu *p) { free_percpu(p); }
@@ -50,20 +54,7 @@ u64 osprey_now_ns(void) { return ktime_get_real_ns(); }
 /* Waits until no probe runs any more (faultable and non-faultable ones). */
 void osprey_tracepoint_sync(void) { tracepoint_synchronize_unregister(); }
 
-u32 osprey_ppid(void)
-{
-	u32 ppid;
-
-	rcu_read_lock();
-	ppid = task_tgid_nr(rcu_dereference(current->real_parent));
-	rcu_read_unlock();
-	return ppid;
-}
-
-u32 osprey_uid(void) { return from_kuid_munged(&init_user_ns, current_uid()); }
-u32 osprey_gid(void) { return from_kgid_munged(&init_user_ns, current_gid()); }
-
-u32 osprey_loginuid(void)
+static u32 current_loginuid(void)
 {
 #ifdef CONFIG_AUDIT
 	kuid_t uid = audit_get_loginuid(current);
@@ -74,21 +65,23 @@ u32 osprey_loginuid(void)
 	return U32_MAX;
 }
 
-/* Ids in the task's own pid namespace. */
-void osprey_vids(u32 *vtid, u32 *vpid)
+/*
+ * Everything a record header says about the current task, in one call (the
+ * capture path runs it for every record): the parent's tgid, uid and gid in
+ * the initial namespaces, the loginuid (U32_MAX when unset), the tid and pid
+ * in the task's own pid namespace, and its cgroup v2 id.
+ */
+void osprey_current_ids(u32 *ppid, u32 *uid, u32 *gid, u32 *loginuid, u32 *vtid, u32 *vpid, u64 *cgroup)
 {
+	rcu_read_lock();
+	*ppid = task_tgid_nr(rcu_dereference(current->real_parent));
+	*cgroup = cgroup_id(task_dfl_cgroup(current));
+	rcu_read_unlock();
+	*uid = from_kuid_munged(&init_user_ns, current_uid());
+	*gid = from_kgid_munged(&init_user_ns, current_gid());
+	*loginuid = current_loginuid();
 	*vtid = task_pid_vnr(current);
 	*vpid = task_tgid_vnr(current);
-}
-
-u64 osprey_cgroup_id(void)
-{
-	u64 id;
-
-	rcu_read_lock();
-	id = cgroup_id(task_dfl_cgroup(current));
-	rcu_read_unlock();
-	return id;
 }
 
 void osprey_caps(u64 *inheritable, u64 *permitted, u64 *effective)

@@ -5,20 +5,14 @@
 #include <linux/types.h>
 #include <linux/compiler_types.h>
 
-void osprey_preempt_disable(void);
+unsigned int osprey_preempt_disable_cpu(void);
 void osprey_preempt_enable(void);
-unsigned int osprey_cpu(void);
 u64 __percpu *osprey_alloc_percpu_u64s(size_t count);
 void osprey_free_percpu(u64 __percpu *p);
 const u64 *osprey_per_cpu_u64s(u64 __percpu *p, unsigned int cpu);
 u64 osprey_now_ns(void);
 void osprey_tracepoint_sync(void);
-u32 osprey_ppid(void);
-u32 osprey_uid(void);
-u32 osprey_gid(void);
-u32 osprey_loginuid(void);
-u64 osprey_cgroup_id(void);
-void osprey_vids(u32 *vtid, u32 *vpid);
+void osprey_current_ids(u32 *ppid, u32 *uid, u32 *gid, u32 *loginuid, u32 *vtid, u32 *vpid, u64 *cgroup);
 long osprey_exe_path(char *buf, int len);
 long osprey_cwd_path(char *buf, int len);
 long osprey_exec_args(char *buf, int len, int *truncated);

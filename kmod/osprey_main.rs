@@ -57,20 +57,22 @@ module! {
 mod c {
     use super::*;
     extern "C" {
-        pub(crate) fn osprey_preempt_disable();
+        pub(crate) fn osprey_preempt_disable_cpu() -> u32;
         pub(crate) fn osprey_preempt_enable();
-        pub(crate) fn osprey_cpu() -> u32;
         pub(crate) fn osprey_alloc_percpu_u64s(count: usize) -> *mut u64;
         pub(crate) fn osprey_free_percpu(ptr: *mut u64);
         pub(crate) fn osprey_per_cpu_u64s(ptr: *mut u64, cpu: u32) -> *const u64;
         pub(crate) fn osprey_now_ns() -> u64;
         pub(crate) fn osprey_tracepoint_sync();
-        pub(crate) fn osprey_ppid() -> u32;
-        pub(crate) fn osprey_uid() -> u32;
-        pub(crate) fn osprey_gid() -> u32;
-        pub(crate) fn osprey_loginuid() -> u32;
-        pub(crate) fn osprey_cgroup_id() -> u64;
-        pub(crate) fn osprey_vids(vtid: *mut u32, vpid: *mut u32);
+        pub(crate) fn osprey_current_ids(
+            ppid: *mut u32,
+            uid: *mut u32,
+            gid: *mut u32,
+            loginuid: *mut u32,
+            vtid: *mut u32,
+            vpid: *mut u32,
+            cgroup: *mut u64,
+        );
         pub(crate) fn osprey_exe_path(buf: *mut c_char, len: c_int) -> c_long;
         pub(crate) fn osprey_cwd_path(buf: *mut c_char, len: c_int) -> c_long;
         pub(crate) fn osprey_exec_args(buf: *mut c_char, len: c_int, truncated: *mut c_int)
@@ -454,9 +456,7 @@ impl Shared {
     /// record's size and whether any buffer was cut short.
     fn emit(&self, column: usize, max: usize, write: impl FnOnce(*mut u8, u16) -> (usize, bool)) {
         // SAFETY: paired with the enable below; nothing in between sleeps.
-        unsafe { c::osprey_preempt_disable() };
-        // SAFETY: preemption is off, so the CPU number is stable.
-        let cpu = unsafe { c::osprey_cpu() } as usize;
+        let cpu = unsafe { c::osprey_preempt_disable_cpu() } as usize;
         if let Some(ring) = self.rings.get(cpu) {
             let outcome = if let Some((at, head)) = ring.reserve(self.consumer_pos(cpu), max) {
                 let (size, truncated) = write(at, cpu as u16);
@@ -584,28 +584,30 @@ fn current_header(kind: RecordKind, size: usize, cpu: u16) -> RecordHeader {
     for (dst, src) in comm.iter_mut().zip(comm_raw.iter()) {
         *dst = *src as u8;
     }
-    let (mut vtid, mut vpid) = (0, 0);
-    // SAFETY: the helpers only read the current task's credentials and links;
-    // the pointers are to live locals.
+    let mut hdr = RecordHeader {
+        size: size as u32,
+        kind: kind as u16,
+        cpu,
+        tid: tid as u32,
+        pid: pid as u32,
+        comm,
+        ..Default::default()
+    };
+    // SAFETY: the helpers only read the current task's credentials, links
+    // and the clock; the pointers are to fields of a live local.
     unsafe {
-        c::osprey_vids(&mut vtid, &mut vpid);
-        RecordHeader {
-            size: size as u32,
-            kind: kind as u16,
-            cpu,
-            ts_ns: c::osprey_now_ns(),
-            tid: tid as u32,
-            pid: pid as u32,
-            ppid: c::osprey_ppid(),
-            uid: c::osprey_uid(),
-            gid: c::osprey_gid(),
-            loginuid: c::osprey_loginuid(),
-            cgroup_id: c::osprey_cgroup_id(),
-            comm,
-            vtid,
-            vpid,
-        }
+        hdr.ts_ns = c::osprey_now_ns();
+        c::osprey_current_ids(
+            &mut hdr.ppid,
+            &mut hdr.uid,
+            &mut hdr.gid,
+            &mut hdr.loginuid,
+            &mut hdr.vtid,
+            &mut hdr.vpid,
+            &mut hdr.cgroup_id,
+        );
     }
+    hdr
 }
 
 /// Resolves the captures that may sleep (paths through d_path, the new

@@ -4,7 +4,8 @@
 # the tracepoint mechanism) / loaded with the syscall filtered out / loaded and
 # captured with a consumer draining. Under TCG only the ratios mean anything.
 #
-# Plus the full `osprey run` with Osprey's and Falco's stable rules.
+# Plus the full `osprey run` with Osprey's and Falco's stable rules, decoding
+# on the rules thread (run) and on a thread of its own (run2).
 #
 #   scripts/bench-syscalls.sh [N_PPID [N_OPEN [ROUNDS [N_DD]]]]
 source "$(dirname "$0")/lib.sh"
@@ -15,7 +16,7 @@ import statistics
 samples, stats = {}, {}
 for line in open(sys.argv[1]):
     parts = line.split()
-    if len(parts) == 4 and parts[0] in ("absent", "floor", "filtered", "captured", "run"):
+    if len(parts) == 4 and parts[0] in ("absent", "floor", "filtered", "captured", "run", "run2"):
         samples.setdefault(parts[0], []).append(tuple(float(p) for p in parts[1:]))
     elif line.startswith("stats "):
         name, blob = line.split(" ", 2)[1:]
@@ -25,7 +26,7 @@ rows = {k: tuple(statistics.median(s[i] for s in v) for i in range(3)) for k, v 
 print(f"{len(samples['absent'])} rounds, medians")
 base = rows["absent"]
 print(f"{'configuration':<12} {'getppid ns':>11} {'ratio':>6} {'open+close ns':>14} {'ratio':>6} {'dd ns/block':>12} {'ratio':>6}")
-for name in ("absent", "floor", "filtered", "captured", "run"):
+for name in ("absent", "floor", "filtered", "captured", "run", "run2"):
     a, b, c = rows[name]
     print(f"{name:<12} {a:>11.1f} {a / base[0]:>6.2f} {b:>14.1f} {b / base[1]:>6.2f} {c:>12.1f} {c / base[2]:>6.2f}")
 # The targets: what Osprey adds over the bare tracepoint mechanism.

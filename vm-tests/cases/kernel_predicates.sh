@@ -1,6 +1,8 @@
 # The same workload under `osprey run` (Osprey's and Falco's stable rules)
 # with the in-kernel predicates and without them (--no-kernel-predicates);
-# vm-tests compares the alerts and the events delivered.
+# vm-tests compares the alerts and the events delivered. The first run also
+# decodes on a thread of its own, the second on the rules thread: the same
+# alerts prove both pipelines too.
 set -u
 workload() {
   for i in 1 2 3; do
@@ -27,5 +29,5 @@ run() {
   kill -INT $pid
   wait $pid
 }
-run on
-run off --no-kernel-predicates
+run on --decode-thread on
+run off --no-kernel-predicates --decode-thread off

@@ -50,6 +50,28 @@ pub struct RunArgs {
     /// Create this file once capture has started (for scripts).
     #[arg(long, hide = true)]
     pub ready_file: Option<PathBuf>,
+    /// Decode on a thread of its own, beside the rules thread: more events/s,
+    /// at the price of a second busy core under load. `auto`: when the host
+    /// has at least four CPUs.
+    #[arg(long, value_enum, default_value_t = DecodeThread::Auto)]
+    pub decode_thread: DecodeThread,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DecodeThread {
+    Auto,
+    On,
+    Off,
+}
+
+impl DecodeThread {
+    fn enabled(self) -> bool {
+        match self {
+            DecodeThread::On => true,
+            DecodeThread::Off => false,
+            DecodeThread::Auto => std::thread::available_parallelism().is_ok_and(|n| n.get() >= 4),
+        }
+    }
 }
 
 pub fn run(args: RunArgs) -> Result<()> {
@@ -254,16 +276,58 @@ fn capture(
     server.ready.store(true, Ordering::Release);
     mark_ready(args)?;
     METRICS.abi_version.set(device.info().abi_version.into());
-    let (num, decode_errors) = std::thread::scope(|scope| {
-        let (decoded, ready) = std::sync::mpsc::sync_channel(QUEUED_BATCHES);
-        let (recycle, recycled) = std::sync::mpsc::channel();
-        let reader = std::thread::Builder::new()
-            .name("osprey-reader".into())
-            .spawn_scoped(scope, || read_and_decode(&device, stop, decoded, recycled))?;
-        evaluate(pipeline, &device, reloads, outputs, ready, recycle);
-        reader.join().map_err(|_| anyhow::anyhow!("the reader thread panicked"))?
-    })?;
-    publish_kernel_metrics(&device);
+    let device = &device;
+    let mut evaluator = Evaluator::new(pipeline, device, reloads, outputs);
+    let (num, decode_errors) = if args.decode_thread.enabled() {
+        eprintln!("osprey: decoding on a thread of its own");
+        std::thread::scope(|scope| {
+            let (decoded, ready) = std::sync::mpsc::sync_channel::<Vec<Event>>(QUEUED_BATCHES);
+            let (recycle, recycled) = std::sync::mpsc::channel();
+            let reader = std::thread::Builder::new().name("osprey-reader".into()).spawn_scoped(scope, move || {
+                read_and_decode(
+                    device,
+                    stop,
+                    || {},
+                    |events| {
+                        METRICS.pipeline_queued.add(events.len() as i64);
+                        let waiting = Instant::now();
+                        decoded.send(events).map_err(|_| anyhow::anyhow!("the rules thread stopped"))?;
+                        METRICS.pipeline_backpressure.inc_by(waiting.elapsed().as_secs_f64());
+                        Ok(recycled.try_recv().unwrap_or_default())
+                    },
+                )
+            })?;
+            loop {
+                match ready.recv_timeout(Duration::from_millis(100)) {
+                    Ok(mut events) => {
+                        METRICS.pipeline_queued.sub(events.len() as i64);
+                        evaluator.evaluate(&mut events);
+                        // The reader may be gone already: then the batch is just freed.
+                        let _ = recycle.send(events);
+                    }
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+                evaluator.upkeep();
+            }
+            reader.join().map_err(|_| anyhow::anyhow!("the reader thread panicked"))?
+        })?
+    } else {
+        // Both the reader's idle rounds and its batches use the evaluator, one at a time.
+        let evaluator = std::cell::RefCell::new(evaluator);
+        read_and_decode(
+            device,
+            stop,
+            || evaluator.borrow_mut().upkeep(),
+            |mut events| {
+                let mut evaluator = evaluator.borrow_mut();
+                evaluator.evaluate(&mut events);
+                evaluator.upkeep();
+                Ok(events)
+            },
+        )?
+    };
+    publish_kernel_metrics(device);
     pipeline.publish_metrics();
     let stats = device.stats()?.total;
     eprintln!(
@@ -273,37 +337,36 @@ fn capture(
     Ok(())
 }
 
-/// Decoded batches in flight between the reader and the rules: enough to
-/// ride out a slow alert, few enough that a stalled rules thread shows as
-/// ring fill (and kernel drops) rather than as memory.
+/// Decoded batches in flight between the reader and the rules thread:
+/// enough to ride out a slow alert, few enough that a stalled rules thread
+/// shows as ring fill (and kernel drops) rather than as memory.
 const QUEUED_BATCHES: usize = 64;
 
-/// The reader thread: drains the rings, merges them into time order and
-/// decodes, handing batches of events to the rules thread. Batches come back
-/// emptied through `recycled`, so steady state allocates no list. When the
-/// rules thread falls behind, the send blocks (backpressure, timed in
-/// `osprey_pipeline_backpressure_seconds_total`) and the rings absorb it.
-/// Returns (records decoded, decode errors) once `stop` is set and the rings
-/// are drained.
+/// Drains the rings, merges them into time order and decodes, handing each
+/// batch of events to `deliver`, which returns an emptied list to fill next
+/// (so steady state allocates no list); `idle` runs on every round. Returns
+/// (records decoded, decode errors) once `stop` is set and the rings are
+/// drained.
 fn read_and_decode(
     device: &Device,
     stop: &AtomicBool,
-    decoded: std::sync::mpsc::SyncSender<Vec<Event>>,
-    recycled: std::sync::mpsc::Receiver<Vec<Event>>,
+    mut idle: impl FnMut(),
+    mut deliver: impl FnMut(Vec<Event>) -> Result<Vec<Event>>,
 ) -> Result<(u64, u64)> {
     let mut source = KernelSource::new(device);
     let (mut num, mut decode_errors) = (0u64, 0u64);
     let mut kernel_published = Instant::now();
+    let mut events = Vec::new();
     source.drain_until(
         |source| {
             if kernel_published.elapsed() >= Duration::from_secs(1) {
                 publish_kernel_metrics(source.device);
                 kernel_published = Instant::now();
             }
+            idle();
             stop.load(Ordering::Relaxed)
         },
         |batch| {
-            let mut events = recycled.try_recv().unwrap_or_default();
             for raw in batch.iter() {
                 match decode::decode(raw) {
                     Ok(Some(record)) => {
@@ -318,51 +381,51 @@ fn read_and_decode(
                     }
                 }
             }
-            METRICS.pipeline_queued.add(events.len() as i64);
-            let waiting = Instant::now();
-            decoded.send(events).map_err(|_| anyhow::anyhow!("the rules thread stopped"))?;
-            METRICS.pipeline_backpressure.inc_by(waiting.elapsed().as_secs_f64());
+            events = deliver(std::mem::take(&mut events))?;
             Ok(())
         },
     )?;
     Ok((num, decode_errors + source.decode_errors))
 }
 
-/// The rules thread (the caller's): state update, rules and outputs, in
-/// record order; between batches, reloads and periodic upkeep. Returns when
-/// the reader is done and every batch it sent is evaluated.
-fn evaluate(
-    pipeline: &mut SyscallPipeline,
-    device: &Device,
-    reloads: &Reloads<'_>,
-    outputs: &Outputs,
-    ready: std::sync::mpsc::Receiver<Vec<Event>>,
-    recycle: std::sync::mpsc::Sender<Vec<Event>>,
-) {
-    let (mut state_published, mut swept) = (Instant::now(), Instant::now());
-    loop {
-        match ready.recv_timeout(Duration::from_millis(100)) {
-            Ok(mut events) => {
-                METRICS.pipeline_queued.sub(events.len() as i64);
-                for ev in events.drain(..) {
-                    pipeline.process(&ev, |a| outputs.emit(&a));
-                }
-                // The reader may be gone already: then the batch is just freed.
-                let _ = recycle.send(events);
-            }
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+/// State update, rules and outputs, in record order; between batches,
+/// reloads and periodic upkeep.
+struct Evaluator<'a> {
+    pipeline: &'a mut SyscallPipeline,
+    device: &'a Device,
+    reloads: &'a Reloads<'a>,
+    outputs: &'a Outputs,
+    state_published: Instant,
+    swept: Instant,
+}
+
+impl<'a> Evaluator<'a> {
+    fn new(
+        pipeline: &'a mut SyscallPipeline,
+        device: &'a Device,
+        reloads: &'a Reloads<'a>,
+        outputs: &'a Outputs,
+    ) -> Self {
+        Self { pipeline, device, reloads, outputs, state_published: Instant::now(), swept: Instant::now() }
+    }
+
+    fn evaluate(&mut self, events: &mut Vec<Event>) {
+        for ev in events.drain(..) {
+            self.pipeline.process(&ev, |a| self.outputs.emit(&a));
         }
-        reloads.serve(pipeline, Some(device));
-        if state_published.elapsed() >= Duration::from_secs(1) {
-            pipeline.publish_metrics();
+    }
+
+    fn upkeep(&mut self) {
+        self.reloads.serve(self.pipeline, Some(self.device));
+        if self.state_published.elapsed() >= Duration::from_secs(1) {
+            self.pipeline.publish_metrics();
             // /etc/passwd and /etc/group are re-read when they change.
-            pipeline.state.refresh_users();
-            state_published = Instant::now();
+            self.pipeline.state.refresh_users();
+            self.state_published = Instant::now();
         }
-        if swept.elapsed() >= Duration::from_secs(30) {
-            pipeline.state.sweep_exited(std::path::Path::new("/proc"));
-            swept = Instant::now();
+        if self.swept.elapsed() >= Duration::from_secs(30) {
+            self.pipeline.state.sweep_exited(std::path::Path::new("/proc"));
+            self.swept = Instant::now();
         }
     }
 }
