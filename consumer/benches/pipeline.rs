@@ -3,8 +3,6 @@
 //! the ring copy. Also prints the allocations per event once the state is
 //! warm (the pipeline's steady state).
 
-use std::path::PathBuf;
-
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use osprey::commands::engine_setup::{build_syscall_pipeline, RuleOptions};
 use osprey::decode::decode;
@@ -13,19 +11,12 @@ use osprey::pipeline::SyscallPipeline;
 use osprey::source::RecordBatch;
 
 mod common;
-use common::{allocations, record, Counting};
+use common::{allocations, record, stable_rules, Counting};
 
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
 const EVENTS: usize = 1_000_000;
-
-fn stable_rules() -> PathBuf {
-    std::env::var_os("OSPREY_COMPAT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/compat"))
-        .join("falco-rules/falco_rules.yaml")
-}
 
 fn run(pipeline: &mut SyscallPipeline, batch: &RecordBatch) -> u64 {
     let mut alerts = 0u64;

@@ -3,23 +3,14 @@
 //! The stream is the synthetic but realistic mix of `common`, 1M events per
 //! iteration, replayed through the same pipeline `osprey run` uses.
 
-use std::path::PathBuf;
-
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use osprey::commands::engine_setup::{build_syscall_pipeline, RuleOptions};
 use osprey::event::Event;
 
 mod common;
-use common::event;
+use common::{event, stable_rules};
 
 const EVENTS: usize = 1_000_000;
-
-fn stable_rules() -> PathBuf {
-    std::env::var_os("OSPREY_COMPAT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/compat"))
-        .join("falco-rules/falco_rules.yaml")
-}
 
 fn bench(c: &mut Criterion) {
     let events: Vec<Event> = (0..EVENTS).map(event).collect();

@@ -5,11 +5,21 @@
 #![allow(dead_code)] // each bench uses its part
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use osprey::decode::encode;
 use osprey::event::{Arg, Dir, Event, Kind};
 use shared_abi::{BlobKind, RecordHeader};
+
+/// Falco's stable ruleset from the shared compatibility material
+/// (`OSPREY_COMPAT` overrides where it lies).
+pub fn stable_rules() -> PathBuf {
+    std::env::var_os("OSPREY_COMPAT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/compat"))
+        .join("falco-rules/falco_rules.yaml")
+}
 
 /// Event `i` of the mix (deterministic).
 pub fn event(i: usize) -> Event {

@@ -355,6 +355,9 @@ fn read_and_decode(
 ) -> Result<(u64, u64)> {
     let mut source = KernelSource::new(device);
     let (mut num, mut decode_errors) = (0u64, 0u64);
+    // At once, so that /metrics never shows zeros for counters the module
+    // has had since it loaded.
+    publish_kernel_metrics(device);
     let mut kernel_published = Instant::now();
     let mut events = Vec::new();
     source.drain_until(
