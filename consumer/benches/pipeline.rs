@@ -1,13 +1,14 @@
 //! Events/s per core from ring bytes to verdicts: decode, event, state update
 //! and Falco's stable rules — everything `osprey run` does per record after
-//! the ring copy. Also prints the allocations per event once the state is
-//! warm (the pipeline's steady state).
+//! the ring copy; the same on two threads (`--decode-thread on`); decode
+//! alone. Also prints the allocations per event once the state is warm (the
+//! pipeline's steady state).
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use osprey::commands::engine_setup::{build_syscall_pipeline, RuleOptions};
 use osprey::decode::decode;
 use osprey::event::Event;
-use osprey::pipeline::SyscallPipeline;
+use osprey::pipeline::{on_two_threads, SyscallPipeline};
 use osprey::source::RecordBatch;
 
 mod common;
@@ -48,6 +49,33 @@ fn bench(c: &mut Criterion) {
         b.iter_batched(
             || build_syscall_pipeline(&opts, None).expect("rules load"),
             |mut p| run(&mut p, &batch),
+            BatchSize::PerIteration,
+        )
+    });
+    // As `osprey run --decode-thread on`: decoding on one core, state and
+    // rules on another, batches of 256 records between them.
+    group.bench_function("two_threads_1M_records", |b| {
+        b.iter_batched(
+            || build_syscall_pipeline(&opts, None).expect("rules load"),
+            |mut p| {
+                let mut alerts = 0u64;
+                on_two_threads(
+                    |deliver| {
+                        let mut events = Vec::new();
+                        for (num, bytes) in batch.iter().enumerate() {
+                            let record = decode(bytes).expect("valid record").expect("not padding");
+                            events.push(Event::from_record(num as u64, &record));
+                            if events.len() == 256 {
+                                events = deliver(events)?;
+                            }
+                        }
+                        deliver(events).map(drop)
+                    },
+                    |events| events.drain(..).for_each(|ev| p.process(&ev, |_| alerts += 1)),
+                )
+                .expect("no producer error");
+                alerts
+            },
             BatchSize::PerIteration,
         )
     });

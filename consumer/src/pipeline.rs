@@ -58,6 +58,52 @@ const STATE_SYSCALLS: &[&str] = &[
     "capset",
 ];
 
+/// Decoded batches in flight between the producing and the evaluating
+/// thread: enough to ride out a slow alert, few enough that a stalled
+/// evaluator shows as ring fill (and kernel drops) rather than as memory.
+const QUEUED_BATCHES: usize = 64;
+
+/// Runs `produce` on a thread of its own and `evaluate` on the caller's, in
+/// batch order (so per-process state updates stay in order). `produce` hands
+/// each batch to the `deliver` it is given, which returns an emptied list to
+/// fill next: lists go round, so steady state allocates none. When the
+/// evaluator falls behind, `deliver` waits (`osprey_pipeline_backpressure_seconds_total`).
+/// `evaluate` also gets an empty batch when none came for 100 ms (its
+/// chance for periodic work). Returns what `produce` returns, once every
+/// batch it sent has been evaluated.
+pub fn on_two_threads<R: Send>(
+    produce: impl FnOnce(&mut dyn FnMut(Vec<Event>) -> anyhow::Result<Vec<Event>>) -> anyhow::Result<R> + Send,
+    mut evaluate: impl FnMut(&mut Vec<Event>),
+) -> anyhow::Result<R> {
+    use std::sync::mpsc::{channel, sync_channel, RecvTimeoutError};
+    let (decoded, ready) = sync_channel::<Vec<Event>>(QUEUED_BATCHES);
+    let (recycle, recycled) = channel::<Vec<Event>>();
+    std::thread::scope(|scope| {
+        let producer = std::thread::Builder::new().name("osprey-reader".into()).spawn_scoped(scope, move || {
+            produce(&mut |events| {
+                METRICS.pipeline_queued.add(events.len() as i64);
+                let waiting = std::time::Instant::now();
+                decoded.send(events).map_err(|_| anyhow::anyhow!("the evaluating thread stopped"))?;
+                METRICS.pipeline_backpressure.inc_by(waiting.elapsed().as_secs_f64());
+                Ok(recycled.try_recv().unwrap_or_default())
+            })
+        })?;
+        loop {
+            match ready.recv_timeout(std::time::Duration::from_millis(100)) {
+                Ok(mut events) => {
+                    METRICS.pipeline_queued.sub(events.len() as i64);
+                    evaluate(&mut events);
+                    // The producer may be gone already: then the list is just freed.
+                    let _ = recycle.send(events);
+                }
+                Err(RecvTimeoutError::Timeout) => evaluate(&mut Vec::new()),
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        producer.join().map_err(|_| anyhow::anyhow!("the reader thread panicked"))?
+    })
+}
+
 impl SyscallPipeline {
     pub fn new(state: State, engine: Engine) -> Self {
         Self { state, engine, events: 0, alerts: 0, kernel_predicates: true, by_kind: vec![0; Kind::SLOTS] }
@@ -200,13 +246,9 @@ mod tests {
     use crate::event::{Arg, Dir};
     use crate::rules::loader::Priority;
 
-    #[test]
-    fn counts_events_per_type_for_the_metrics() {
-        let engine =
-            Engine::new(Vec::new(), crate::rules::fields::Source::Syscall, Default::default(), Priority::Debug);
-        let mut p = SyscallPipeline::new(State::new(10), engine);
-        let ev = |nr: u32| Event {
-            num: 0,
+    fn exit_event(nr: u32, num: u64) -> Event {
+        Event {
+            num,
             ts_ns: 1,
             kind: Kind::Syscall(nr),
             dir: Dir::Exit,
@@ -224,7 +266,40 @@ mod tests {
             cgroup_id: 0,
             container_id: None,
             args: smallvec::smallvec![("fd".into(), Arg::Int(3))],
-        };
+        }
+    }
+
+    #[test]
+    fn two_threads_evaluate_every_batch_in_order_and_recycle_the_lists() {
+        let mut seen = Vec::new();
+        let mut lists = 0;
+        let produced = on_two_threads(
+            |deliver| {
+                let mut events = Vec::new();
+                for batch in 0..500u64 {
+                    events.extend((0..7).map(|i| exit_event(0, batch * 7 + i)));
+                    events = deliver(events)?;
+                    lists += usize::from(events.capacity() == 0);
+                }
+                Ok(lists)
+            },
+            |events| seen.extend(events.drain(..).map(|e| e.num)),
+        )
+        .unwrap();
+        assert_eq!(seen, (0..3500).collect::<Vec<_>>());
+        // Lists come back emptied: only a few are ever new.
+        assert!(produced <= QUEUED_BATCHES + 2, "{produced} new lists");
+
+        let err = on_two_threads(|_| -> anyhow::Result<()> { anyhow::bail!("ring gone") }, |_| {}).unwrap_err();
+        assert_eq!(err.to_string(), "ring gone");
+    }
+
+    #[test]
+    fn counts_events_per_type_for_the_metrics() {
+        let engine =
+            Engine::new(Vec::new(), crate::rules::fields::Source::Syscall, Default::default(), Priority::Debug);
+        let mut p = SyscallPipeline::new(State::new(10), engine);
+        let ev = |nr: u32| exit_event(nr, 0);
         let before = METRICS.events_by_type.with_label_values(&["fchmod"]).get();
         for _ in 0..3 {
             p.process(&ev(91), |_| {});

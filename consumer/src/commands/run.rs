@@ -280,38 +280,13 @@ fn capture(
     let mut evaluator = Evaluator::new(pipeline, device, reloads, outputs);
     let (num, decode_errors) = if args.decode_thread.enabled() {
         eprintln!("osprey: decoding on a thread of its own");
-        std::thread::scope(|scope| {
-            let (decoded, ready) = std::sync::mpsc::sync_channel::<Vec<Event>>(QUEUED_BATCHES);
-            let (recycle, recycled) = std::sync::mpsc::channel();
-            let reader = std::thread::Builder::new().name("osprey-reader".into()).spawn_scoped(scope, move || {
-                read_and_decode(
-                    device,
-                    stop,
-                    || {},
-                    |events| {
-                        METRICS.pipeline_queued.add(events.len() as i64);
-                        let waiting = Instant::now();
-                        decoded.send(events).map_err(|_| anyhow::anyhow!("the rules thread stopped"))?;
-                        METRICS.pipeline_backpressure.inc_by(waiting.elapsed().as_secs_f64());
-                        Ok(recycled.try_recv().unwrap_or_default())
-                    },
-                )
-            })?;
-            loop {
-                match ready.recv_timeout(Duration::from_millis(100)) {
-                    Ok(mut events) => {
-                        METRICS.pipeline_queued.sub(events.len() as i64);
-                        evaluator.evaluate(&mut events);
-                        // The reader may be gone already: then the batch is just freed.
-                        let _ = recycle.send(events);
-                    }
-                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
-                }
+        crate::pipeline::on_two_threads(
+            |deliver| read_and_decode(device, stop, || {}, deliver),
+            |events| {
+                evaluator.evaluate(events);
                 evaluator.upkeep();
-            }
-            reader.join().map_err(|_| anyhow::anyhow!("the reader thread panicked"))?
-        })?
+            },
+        )?
     } else {
         // Both the reader's idle rounds and its batches use the evaluator, one at a time.
         let evaluator = std::cell::RefCell::new(evaluator);
@@ -336,11 +311,6 @@ fn capture(
     );
     Ok(())
 }
-
-/// Decoded batches in flight between the reader and the rules thread:
-/// enough to ride out a slow alert, few enough that a stalled rules thread
-/// shows as ring fill (and kernel drops) rather than as memory.
-const QUEUED_BATCHES: usize = 64;
 
 /// Drains the rings, merges them into time order and decodes, handing each
 /// batch of events to `deliver`, which returns an emptied list to fill next
