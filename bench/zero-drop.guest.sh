@@ -1,18 +1,21 @@
 # Guest side of scripts/bench-zero-drop.sh: `osprey run` with Osprey's and
 # Falco's stable rules; a generator holds a fixed rate of captured events
 # (openat + close exits of /etc/hostname, 2 events per pair) for STEP_S
-# seconds per step, doubling the rate until the kernel drops; once with
-# decoding on the rules thread (--decode-thread off), once on its own thread.
-# Prints "rate <mode> <target ev/s> <achieved ev/s> <dropped>" per step.
+# seconds per step, doubling the rate until the kernel drops, then holds the
+# highest clean rate for HOLD_S seconds; once with decoding on the rules
+# thread (--decode-thread off), once on its own thread. Prints
+# "rate|hold <mode> <target ev/s> <achieved ev/s> <dropped>" per step.
 set -eu
 STEP_S=${STEP_S:-10}
+HOLD_S=${HOLD_S:-60}
 dropped() {
   python3 -c '
 import re, urllib.request
 text = urllib.request.urlopen("http://127.0.0.1:8765/metrics").read().decode()
 print(sum(int(m) for m in re.findall(r"osprey_kernel_events\{cpu=\"\d+\",outcome=\"dropped\"\} (\d+)", text)))'
 }
-# step RATE: one step at RATE; sets `lost` to its drops and `achieved` to its rate.
+# step RATE [SECONDS [LABEL]]: one step at RATE; sets `lost` to its drops and
+# `achieved` to its rate.
 step() {
   before=$(dropped)
   achieved=$(perl -MTime::HiRes=time,sleep -e '
@@ -26,10 +29,10 @@ step() {
       my $ahead = $n / $pairs - (time - $t0);
       sleep($ahead) if $ahead > 0;
     }
-    printf "%d\n", 2 * $n / (time - $t0);' "$1" "$STEP_S")
+    printf "%d\n", 2 * $n / (time - $t0);' "$1" "${2:-$STEP_S}")
   sleep 1.5   # the consumer drains; metrics refresh every second
   lost=$(($(dropped) - before))
-  echo "rate $mode $1 $achieved $lost"
+  echo "${3:-rate} $mode $1 $achieved $lost"
 }
 for mode in off on; do
   rm -f /run/ready
@@ -48,11 +51,14 @@ for mode in off on; do
     rate=$((rate * 2))
   done
   if [ "$lost" -gt 0 ] && [ "$good" -gt 0 ]; then
+    base=$good
     for i in 1 2 3; do
-      step $((good + i * (rate - good) / 4))
+      step $((base + i * (rate - base) / 4))
       [ "$lost" -gt 0 ] && break
+      good=$((base + i * (rate - base) / 4))
     done
   fi
+  [ "$good" -gt 0 ] && step "$good" "$HOLD_S" hold
   kill -INT $cpid
   wait $cpid
 done

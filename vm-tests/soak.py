@@ -3,7 +3,7 @@
 under a mixed workload (file opens, execs, an alerting action twice a second,
 getppid bursts the kernel filters) for N minutes, sampled every 10 s.
 
-    python3 vm-tests/soak.py [--minutes 30]
+    python3 vm-tests/soak.py [--minutes 30] [--store-capacity N] [--consumer-args "--decode-thread on"]
 
 Checks at every sample that the kernel counters add up (seen = delivered +
 filtered + dropped, up to the events in flight on the CPUs), at the end that
@@ -36,6 +36,7 @@ def main():
     ap.add_argument("--minutes", type=float, default=30)
     ap.add_argument("--store-capacity", type=int, default=10000,
                     help="alert_store_capacity: a small one fills early, so RSS can only show leaks")
+    ap.add_argument("--consumer-args", default="", help="extra arguments for `osprey run`")
     args = ap.parse_args()
     seconds = int(args.minutes * 60)
     work = tempfile.mkdtemp(prefix="osprey-soak-")
@@ -51,6 +52,8 @@ def main():
     out_dir = os.path.join(work, "out")
     cmd = [run.VM_RUN, "--out", out_dir, "--timeout", str(seconds + 600), "--config", config,
            "--rules", os.path.join(run.REPO, "rules", "osprey_rules.yaml"), "--rules", stable, script]
+    if args.consumer_args:
+        cmd[1:1] = ["--consumer-args", args.consumer_args]
     proc = run.subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         sys.exit(f"soak: vm-run exited {proc.returncode}\n{proc.stderr[-3000:]}")
