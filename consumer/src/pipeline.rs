@@ -61,7 +61,7 @@ const STATE_SYSCALLS: &[&str] = &[
 /// Decoded batches in flight between the producing and the evaluating
 /// thread: enough to ride out a slow alert, few enough that a stalled
 /// evaluator shows as ring fill (and kernel drops) rather than as memory.
-const QUEUED_BATCHES: usize = 64;
+const QUEUED_BATCHES: usize = 32;
 
 /// Runs `produce` on a thread of its own and `evaluate` on the caller's, in
 /// batch order (so per-process state updates stay in order). `produce` hands

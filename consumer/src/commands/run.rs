@@ -312,9 +312,15 @@ fn capture(
     Ok(())
 }
 
-/// Drains the rings, merges them into time order and decodes, handing each
-/// batch of events to `deliver`, which returns an emptied list to fill next
-/// (so steady state allocates no list); `idle` runs on every round. Returns
+/// Events per list handed on: a list keeps the capacity it grew to, so this
+/// bounds the memory of every list in circulation (a burst of thousands of
+/// records is handed on in pieces).
+const BATCH_EVENTS: usize = 256;
+
+/// Drains the rings, merges them into time order and decodes, handing the
+/// events on in lists of at most `BATCH_EVENTS` to `deliver`, which returns
+/// an emptied list to fill next (so steady state allocates no list); `idle`
+/// runs on every round. Returns
 /// (records decoded, decode errors) once `stop` is set and the rings are
 /// drained.
 fn read_and_decode(
@@ -345,6 +351,9 @@ fn read_and_decode(
                     Ok(Some(record)) => {
                         num += 1;
                         events.push(Event::from_record(num, &record));
+                        if events.len() == BATCH_EVENTS {
+                            events = deliver(std::mem::take(&mut events))?;
+                        }
                     }
                     Ok(None) => {}
                     Err(e) => {
@@ -354,7 +363,9 @@ fn read_and_decode(
                     }
                 }
             }
-            events = deliver(std::mem::take(&mut events))?;
+            if !events.is_empty() {
+                events = deliver(std::mem::take(&mut events))?;
+            }
             Ok(())
         },
     )?;
