@@ -165,7 +165,7 @@ impl<'a> SyscallFields<'a> {
             _ => None,
         })?;
         let dirfd = ["dirfd", "olddirfd"].iter().find_map(|k| ev.arg(k).and_then(Arg::as_int));
-        Some(self.state.resolve_path(ev, &raw, dirfd))
+        Some(self.state.resolve_path(ev, &raw, dirfd).into_string())
     }
 
     /// The fd's path split at its last `/` (directory, file name).

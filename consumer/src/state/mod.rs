@@ -11,6 +11,7 @@ pub mod procfs;
 pub mod runtimes;
 pub mod users;
 
+use compact_str::{format_compact, CompactString};
 use rustc_hash::FxHashMap as HashMap;
 use std::net::SocketAddr;
 
@@ -145,10 +146,11 @@ impl FdKind {
 #[derive(Debug, Clone)]
 pub struct Fd {
     pub kind: FdKind,
-    /// Absolute path for files; for sockets see `Fd::name`.
-    pub path: String,
+    /// Absolute path for files; for sockets see `Fd::name`. Inline up to 24
+    /// bytes: most opens then store their paths without allocating.
+    pub path: CompactString,
     /// The path as the process passed it.
-    pub nameraw: String,
+    pub nameraw: CompactString,
     /// `tcp`, `udp`, `raw` for IP sockets.
     pub l4proto: Option<&'static str>,
     pub local: Option<SocketAddr>,
@@ -159,7 +161,7 @@ pub struct Fd {
 }
 
 impl Fd {
-    fn file(kind: FdKind, path: String, nameraw: String, cloexec: bool) -> Self {
+    fn file(kind: FdKind, path: CompactString, nameraw: CompactString, cloexec: bool) -> Self {
         Fd {
             kind,
             path,
@@ -277,7 +279,7 @@ impl State {
     }
 
     /// Resolves `path` as the process would (relative to `dirfd` or its cwd).
-    pub fn resolve_path(&self, ev: &Event, path: &str, dirfd: Option<i64>) -> String {
+    pub fn resolve_path(&self, ev: &Event, path: &str, dirfd: Option<i64>) -> CompactString {
         if path.starts_with('/') || path.is_empty() {
             return normalize(path);
         }
@@ -285,10 +287,10 @@ impl State {
             Some(fd) if fd != -100 => self.fd(ev.pid, fd).map(|f| f.path.clone()),
             _ => None,
         }
-        .or_else(|| self.thread(ev.tid).map(|t| t.cwd.clone()).filter(|c| !c.is_empty()));
+        .or_else(|| self.thread(ev.tid).map(|t| CompactString::new(&t.cwd)).filter(|c| !c.is_empty()));
         match base {
-            Some(b) => normalize(&format!("{b}/{path}")),
-            None => path.to_string(),
+            Some(b) => normalize(&format_compact!("{b}/{path}")),
+            None => path.into(),
         }
     }
 
@@ -434,13 +436,13 @@ impl State {
                 };
                 let has = |flag: &str| flags.split('|').any(|f| f == flag);
                 let (kind, path) = if nr == 319 {
-                    (FdKind::Memfd, format!("memfd:{raw}"))
+                    (FdKind::Memfd, format_compact!("memfd:{raw}"))
                 } else {
                     let kind = if has("O_DIRECTORY") { FdKind::Directory } else { FdKind::File };
                     (kind, self.resolve_path(ev, &raw, int("dirfd")))
                 };
                 let cloexec = has("O_CLOEXEC");
-                self.fds.entry(ev.pid).or_default().insert(res, Fd::file(kind, path, raw.into_owned(), cloexec));
+                self.fds.entry(ev.pid).or_default().insert(res, Fd::file(kind, path, raw.as_ref().into(), cloexec));
             }
             // capset: this thread's sets changed.
             126 => {
@@ -468,7 +470,8 @@ impl State {
                         "raw"
                     }
                 });
-                let mut fd = Fd::file(kind, String::new(), String::new(), ty.contains("SOCK_CLOEXEC"));
+                let mut fd =
+                    Fd::file(kind, CompactString::default(), CompactString::default(), ty.contains("SOCK_CLOEXEC"));
                 fd.l4proto = l4proto;
                 self.fds.entry(ev.pid).or_default().insert(res, fd);
             }
@@ -478,7 +481,9 @@ impl State {
                     return;
                 };
                 let fds = self.fds.entry(ev.pid).or_default();
-                let fd = fds.entry(fdn).or_insert_with(|| Fd::file(FdKind::Other, String::new(), String::new(), false));
+                let fd = fds.entry(fdn).or_insert_with(|| {
+                    Fd::file(FdKind::Other, CompactString::default(), CompactString::default(), false)
+                });
                 match addr.parse::<SocketAddr>().ok().or_else(|| parse_falco_addr(&addr)) {
                     Some(sa) if nr == 42 => {
                         fd.remote = Some(sa);
@@ -490,7 +495,7 @@ impl State {
                     }
                     None => {
                         fd.kind = FdKind::Unix;
-                        fd.path = addr.into_owned();
+                        fd.path = addr.into();
                         fd.connected = nr == 42;
                     }
                 }
@@ -505,7 +510,9 @@ impl State {
             // accept, accept4: a new connected descriptor
             43 | 288 => {
                 let listener = int("listen_fd").and_then(|l| self.fd(ev.pid, l).cloned());
-                let mut fd = listener.unwrap_or_else(|| Fd::file(FdKind::Ipv4, String::new(), String::new(), false));
+                let mut fd = listener.unwrap_or_else(|| {
+                    Fd::file(FdKind::Ipv4, CompactString::default(), CompactString::default(), false)
+                });
                 fd.remote = text("addr").and_then(|a| a.parse().ok().or_else(|| parse_falco_addr(&a)));
                 fd.is_server = true;
                 fd.connected = true;
@@ -536,7 +543,7 @@ impl State {
                         self.fds
                             .entry(ev.pid)
                             .or_default()
-                            .insert(n, Fd::file(FdKind::Pipe, "pipe".into(), String::new(), false));
+                            .insert(n, Fd::file(FdKind::Pipe, "pipe".into(), CompactString::default(), false));
                     }
                 }
             }
@@ -548,7 +555,7 @@ impl State {
                     int("fd").and_then(|f| self.fd(ev.pid, f)).map(|f| f.path.clone())
                 };
                 if let Some(dir) = dir {
-                    self.threads.get_mut(&ev.tid).expect("ensured").cwd = dir;
+                    self.threads.get_mut(&ev.tid).expect("ensured").cwd = dir.into_string();
                 }
             }
             // setsid, setpgid
@@ -614,9 +621,9 @@ fn exe_flag_bits(names: &str) -> u32 {
 }
 
 /// Lexically normalizes an absolute path (`.`, `..`, duplicate slashes).
-pub fn normalize(path: &str) -> String {
+pub fn normalize(path: &str) -> CompactString {
     if is_clean(path) {
-        return path.to_string();
+        return path.into();
     }
     let mut parts: Vec<&str> = Vec::new();
     for part in path.split('/') {
@@ -628,7 +635,15 @@ pub fn normalize(path: &str) -> String {
             p => parts.push(p),
         }
     }
-    format!("/{}", parts.join("/"))
+    let mut out = CompactString::default();
+    for part in &parts {
+        out.push('/');
+        out.push_str(part);
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
 }
 
 /// Absolute, no empty, `.` or `..` component, no trailing slash: most paths

@@ -147,8 +147,8 @@ fn read_fds(base: &Path) -> rustc_hash::FxHashMap<i64, Fd> {
         };
         let fd = Fd {
             kind,
-            path: target.clone(),
-            nameraw: target,
+            path: target.as_str().into(),
+            nameraw: target.into(),
             l4proto: None,
             local: None::<SocketAddr>,
             remote: None,
