@@ -31,6 +31,10 @@ pub struct CaptureArgs {
     /// Also store the raw records in this capture file.
     #[arg(long)]
     pub write: Option<PathBuf>,
+    /// Drain the rings without decoding or printing: the cheapest consumer,
+    /// for measuring the producer side (the closing counters still print).
+    #[arg(long, conflicts_with_all = ["json", "read"])]
+    pub no_print: bool,
     /// Print a capture file instead of attaching to the device.
     #[arg(long, conflicts_with_all = ["write", "syscalls", "duration"])]
     pub read: Option<PathBuf>,
@@ -100,8 +104,10 @@ pub fn run(args: CaptureArgs) -> Result<()> {
             if let Some(w) = writer.as_mut() {
                 batch.iter().try_for_each(|r| w.write(r))?;
             }
-            printer.print(batch)?;
-            printer.out.flush()?;
+            if !args.no_print {
+                printer.print(batch)?;
+                printer.out.flush()?;
+            }
             Ok(())
         },
     )?;
