@@ -163,14 +163,13 @@ impl Device {
 
     /// Hands every complete record of `cpu`'s ring to `each` (which copies
     /// what it keeps) and releases the space. A corrupt record skips the rest
-    /// of what is there and counts one decode error. Returns the number of records.
-    pub fn drain(&self, cpu: usize, mut each: impl FnMut(&[u8]), decode_errors: &mut u64) -> usize {
+    /// of what is there and counts one decode error.
+    pub fn drain(&self, cpu: usize, mut each: impl FnMut(&[u8]), decode_errors: &mut u64) {
         let head = self.head(cpu).load(Ordering::Acquire);
         let tail_slot = self.tail(cpu);
         let mut tail = tail_slot.load(Ordering::Relaxed);
         let size = self.info.data_size;
         let data = &self.rings[cpu][PAGE_SIZE..];
-        let mut records = 0;
         while tail < head {
             let off = (tail % size) as usize;
             let available = ((head - tail) as usize).min(data.len() - off);
@@ -179,7 +178,6 @@ impl Device {
                     let bytes = &data[off..off + len];
                     if u16::from_ne_bytes([bytes[4], bytes[5]]) != shared_abi::RecordKind::Pad as u16 {
                         each(bytes);
-                        records += 1;
                     }
                     tail += len as u64;
                 }
@@ -190,7 +188,6 @@ impl Device {
             }
         }
         tail_slot.store(tail, Ordering::Release);
-        records
     }
 }
 

@@ -30,10 +30,6 @@ impl RecordBatch {
         self.bytes.extend_from_slice(record);
     }
 
-    pub fn len(&self) -> usize {
-        self.spans.len()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.spans.is_empty()
     }
@@ -48,6 +44,7 @@ impl RecordBatch {
         self.spans.iter().map(|s| &self.bytes[s.start..s.start + s.len])
     }
 
+    #[cfg(test)]
     pub fn timestamps(&self) -> impl Iterator<Item = u64> + '_ {
         self.spans.iter().map(|s| s.ts_ns)
     }
