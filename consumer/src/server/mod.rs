@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{bail, Context, Result};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
 use serde::Deserialize;
@@ -203,6 +203,28 @@ async fn serve(listener: std::net::TcpListener, tls: Option<tokio_rustls::TlsAcc
 
 pub(crate) type Body = http_body_util::combinators::BoxBody<Bytes, Infallible>;
 
+/// The request body, or `None` when it is larger than `max`. An oversized
+/// body is still read and discarded up to four times `max`: closing with
+/// unread data makes the kernel reset the connection, and the client may
+/// then lose the 413 before reading it (HTTP's "lingering close"). Beyond
+/// that, the connection is closed regardless.
+async fn read_limited(mut body: Incoming, max: usize) -> Option<Bytes> {
+    let mut kept = Vec::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        // A broken body is refused like an oversized one, never half-used.
+        let Ok(frame) = frame else { return None };
+        let Some(data) = frame.data_ref() else { continue };
+        seen += data.len();
+        if seen <= max {
+            kept.extend_from_slice(data);
+        } else if seen > max.saturating_mul(4) {
+            return None;
+        }
+    }
+    (seen <= max).then(|| kept.into())
+}
+
 fn reply(status: StatusCode, body: serde_json::Value) -> Response<Body> {
     Response::builder()
         .status(status)
@@ -324,15 +346,12 @@ async fn handle(req: Request<Incoming>, state: Arc<ServerState>) -> Result<Respo
                 return Ok(reply(StatusCode::NOT_FOUND, json!({"error": "k8s audit source disabled"})));
             };
             METRICS.audit_requests.inc();
-            let body = match Limited::new(req.into_body(), state.config.max_body_bytes).collect().await {
-                Ok(b) => b.to_bytes(),
-                Err(_) => {
-                    METRICS.audit_rejected.inc();
-                    return Ok(reply(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        json!({"error": format!("body larger than http.max_body_bytes ({})", state.config.max_body_bytes)}),
-                    ));
-                }
+            let Some(body) = read_limited(req.into_body(), state.config.max_body_bytes).await else {
+                METRICS.audit_rejected.inc();
+                return Ok(reply(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    json!({"error": format!("body larger than http.max_body_bytes ({})", state.config.max_body_bytes)}),
+                ));
             };
             let Ok(text) = std::str::from_utf8(&body) else {
                 METRICS.audit_rejected.inc();
