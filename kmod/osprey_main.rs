@@ -207,34 +207,47 @@ impl PerCpuCounters {
         self.bump(outcome as usize * COLUMNS + column);
     }
 
-    /// CPU `cpu`'s counter `index`, read while others may bump it (an aligned
-    /// 8-byte load does not tear on x86-64). Zero for a CPU that cannot exist.
-    fn read(&self, cpu: usize, index: usize) -> u64 {
+    /// CPU `cpu`'s copy, looked up once for all its counters; `None` for a
+    /// CPU that cannot exist.
+    fn of_cpu(&self, cpu: usize) -> Option<CpuCounters<'_>> {
         // SAFETY: `ptr` is the live allocation; the helper checks `cpu`.
         let base = unsafe { c::osprey_per_cpu_u64s(self.ptr, cpu as u32) };
-        if base.is_null() || index >= COUNTERS {
-            return 0;
-        }
-        // SAFETY: `base` is CPU `cpu`'s copy of COUNTERS u64s; `index` is in range.
-        unsafe { core::ptr::read_volatile(base.add(index)) }
-    }
-
-    fn row_sum(&self, cpu: usize, outcome: SyscallOutcome) -> u64 {
-        let start = outcome as usize * COLUMNS;
-        (start..start + COLUMNS).map(|i| self.read(cpu, i)).sum()
+        (!base.is_null()).then_some(CpuCounters { base, _counters: core::marker::PhantomData })
     }
 
     fn cpu_stats(&self, cpu: usize) -> RingStats {
-        let delivered = self.row_sum(cpu, SyscallOutcome::Delivered);
-        let filtered = self.row_sum(cpu, SyscallOutcome::Filtered);
-        let dropped = self.row_sum(cpu, SyscallOutcome::Dropped);
+        let Some(counters) = self.of_cpu(cpu) else { return RingStats::default() };
+        let delivered = counters.row_sum(SyscallOutcome::Delivered);
+        let filtered = counters.row_sum(SyscallOutcome::Filtered);
+        let dropped = counters.row_sum(SyscallOutcome::Dropped);
         RingStats {
             seen: delivered + filtered + dropped,
             delivered,
             filtered,
             dropped,
-            truncated: self.read(cpu, TRUNCATED),
+            truncated: counters.get(TRUNCATED),
         }
+    }
+}
+
+/// One CPU's copy of the counters, read while that CPU may bump them.
+struct CpuCounters<'a> {
+    base: *const u64,
+    _counters: core::marker::PhantomData<&'a PerCpuCounters>,
+}
+
+impl CpuCounters<'_> {
+    /// Counter `index` (an aligned 8-byte load does not tear on x86-64).
+    fn get(&self, index: usize) -> u64 {
+        assert!(index < COUNTERS);
+        // SAFETY: `base` is this CPU's copy of COUNTERS u64s, alive while the
+        // borrowed `PerCpuCounters` is; `index` is in range.
+        unsafe { core::ptr::read_volatile(self.base.add(index)) }
+    }
+
+    fn row_sum(&self, outcome: SyscallOutcome) -> u64 {
+        let start = outcome as usize * COLUMNS;
+        (start..start + COLUMNS).map(|i| self.get(i)).sum()
     }
 }
 
@@ -482,9 +495,9 @@ impl Shared {
         for outcome in [SyscallOutcome::Delivered, SyscallOutcome::Filtered, SyscallOutcome::Dropped] {
             for start in (0..MAX_SYSCALLS).step_by(PIECE) {
                 let mut piece = [0u64; PIECE];
-                for cpu in 0..self.rings.len() {
+                for counters in (0..self.rings.len()).filter_map(|cpu| self.counters.of_cpu(cpu)) {
                     for (i, sum) in piece.iter_mut().enumerate() {
-                        *sum += self.counters.read(cpu, outcome as usize * COLUMNS + start + i);
+                        *sum += counters.get(outcome as usize * COLUMNS + start + i);
                     }
                 }
                 out.write(&piece)?;
