@@ -1,6 +1,7 @@
 # Guest side of scripts/bench-syscalls.sh: per-call cost of getppid, of
 # openat+close, and of `dd if=/dev/zero of=/dev/null bs=500` (per block)
-# under each module configuration, all in this one boot, in ROUNDS
+# under each module configuration (the global syscall tracepoints, then the
+# module's default per-syscall hooks for the last two), all in this one boot, in ROUNDS
 # interleaved rounds so that drift in the emulator hits every configuration
 # alike. Prints "<config> <getppid ns> <open+close ns> <dd ns/block>" lines.
 set -eu
@@ -46,7 +47,7 @@ for _ in $(seq 1 "$ROUNDS"); do
   echo "floor $(measure)"
   detach floor
   rmmod osprey
-  insmod /io/osprey.ko
+  insmod /io/osprey.ko per_syscall_hooks=0
   attach execve
   echo "filtered $(measure)"
   detach filtered
@@ -64,5 +65,14 @@ for _ in $(seq 1 "$ROUNDS"); do
   attach_run on
   echo "run2 $(measure)"
   detach run2
+  rmmod osprey
+  # Per-syscall hooks: only the syscalls of interest are hooked at all.
+  insmod /io/osprey.ko per_syscall_hooks=1
+  attach execve
+  echo "hooks-filtered $(measure)"
+  detach hooks-filtered
+  attach_run off
+  echo "hooks-run $(measure)"
+  detach hooks-run
   rmmod osprey
 done

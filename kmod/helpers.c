@@ -26,6 +26,12 @@
 #include <linux/percpu.h>
 #include <linux/mount.h>
 #include <linux/capability.h>
+#include <linux/fprobe.h>
+#include <linux/ptrace.h>
+#include <linux/sched/signal.h>
+#include <linux/rcupdate_trace.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
 
 #ifdef OSPREY_HAVE_OVL_ENTRY
 /* overlayfs's private inode layout, from the same tree the kernel was built from. */
@@ -53,6 +59,208 @@ u64 osprey_now_ns(void) { return ktime_get_real_ns(); }
 
 /* Waits until no probe runs any more (faultable and non-faultable ones). */
 void osprey_tracepoint_sync(void) { tracepoint_synchronize_unregister(); }
+
+/*
+ * Per-syscall hooks. The sys_enter/sys_exit tracepoints are a per-task switch
+ * (SYSCALL_WORK_SYSCALL_TRACEPOINT) that the kernel turns on for every task
+ * while anyone is registered, sending every syscall of every task through the
+ * slow entry and exit paths. With per-syscall hooks the switch stays off: an
+ * fprobe on the entry point of each syscall of interest records the entry and
+ * turns the switch on for the current task only, so that this one syscall's
+ * exit reaches the sys_exit tracepoint (in the sleepable context the exit
+ * captures need); the exit probe turns it off again. A child of fork/clone
+ * inherits the switch and so reports its own return from the syscall, as with
+ * the plain tracepoints.
+ */
+
+/*
+ * Turns the switch on or off for every task (tasklist_lock is not exported:
+ * RCU makes the walk safe, not complete). A task whose fork is under way
+ * during the walk keeps the switch its parent had when it was copied: on, it
+ * costs time only; off, the module's sched_process_fork probe turns it on.
+ */
+static void trace_every_task(bool on)
+{
+	struct task_struct *p, *t;
+
+	rcu_read_lock();
+	for_each_process_thread(p, t) {
+		if (on)
+			set_task_syscall_work(t, SYSCALL_TRACEPOINT);
+		else
+			clear_task_syscall_work(t, SYSCALL_TRACEPOINT);
+	}
+	rcu_read_unlock();
+}
+
+struct osprey_hooks {
+	struct fprobe fp;
+	void (*entered)(void *data, struct pt_regs *regs);
+	void *data;
+	/* Held while the hooks change state. */
+	struct mutex lock;
+	/* Whether the hooks carry the syscalls (else every task has the switch on). */
+	bool active;
+	/* Whether the current set of syscalls (maybe none) is hooked; whether fp is registered. */
+	bool ready, registered;
+	/* Whether another user of the syscall tracepoints is present. */
+	bool yielded;
+	/* The syscall tracepoints, and the watch for other users on them. */
+	struct tracepoint *sys_enter, *sys_exit;
+	struct delayed_work watch;
+};
+
+static int hooks_entry(struct fprobe *fp, unsigned long entry_ip, unsigned long ret_ip,
+		       struct ftrace_regs *fregs, void *entry_data)
+{
+	struct osprey_hooks *h = container_of(fp, struct osprey_hooks, fp);
+
+	/* A syscall's entry point gets the task's user registers. */
+	if (READ_ONCE(h->active))
+		h->entered(h->data, task_pt_regs(current));
+	return 0;
+}
+
+/* Probes on a (faultable) tracepoint, read as its callers do. */
+static int tracepoint_probes(struct tracepoint *tp)
+{
+	struct tracepoint_func *f;
+	int n = 0;
+
+	guard(rcu_tasks_trace)();
+	f = rcu_dereference_raw(tp->funcs);
+	while (f && f[n].func)
+		n++;
+	return n;
+}
+
+/*
+ * Another tracer on sys_enter/sys_exit (perf trace, ftrace syscall events, a
+ * BPF program) sees only the tasks whose switch is on, so while one is
+ * present the hooks stand aside. Osprey itself has one probe on each.
+ */
+static bool other_syscall_tracer(struct osprey_hooks *h)
+{
+	return h->sys_enter && h->sys_exit &&
+	       tracepoint_probes(h->sys_enter) + tracepoint_probes(h->sys_exit) > 2;
+}
+
+/* Makes `active` what the state calls for; h->lock held. */
+static void hooks_apply(struct osprey_hooks *h)
+{
+	bool want = h->ready && !h->yielded;
+
+	if (want == h->active)
+		return;
+	if (want) {
+		WRITE_ONCE(h->active, true);
+		trace_every_task(false);
+	} else {
+		trace_every_task(true);
+		WRITE_ONCE(h->active, false);
+	}
+}
+
+/* h->lock held. */
+static void update_yielded(struct osprey_hooks *h)
+{
+	bool other = other_syscall_tracer(h);
+
+	if (other != h->yielded)
+		pr_info("osprey: %s\n", other ?
+			"another syscall tracer is present: every syscall goes through the tracepoints" :
+			"the other syscall tracer is gone");
+	h->yielded = other;
+}
+
+static void hooks_watch(struct work_struct *work)
+{
+	struct osprey_hooks *h = container_of(to_delayed_work(work), struct osprey_hooks, watch);
+
+	mutex_lock(&h->lock);
+	update_yielded(h);
+	hooks_apply(h);
+	mutex_unlock(&h->lock);
+	schedule_delayed_work(&h->watch, HZ);
+}
+
+struct osprey_hooks *osprey_hooks_new(void (*entered)(void *data, struct pt_regs *regs))
+{
+	struct osprey_hooks *h = kzalloc(sizeof(*h), GFP_KERNEL);
+
+	if (h) {
+		h->entered = entered;
+		mutex_init(&h->lock);
+		INIT_DELAYED_WORK(&h->watch, hooks_watch);
+	}
+	return h;
+}
+
+bool osprey_hooks_active(const struct osprey_hooks *h) { return READ_ONCE(h->active); }
+
+/* Starts watching the syscall tracepoints (Osprey's probes are on them) for other users, every second. */
+void osprey_hooks_watch(struct osprey_hooks *h, struct tracepoint *sys_enter, struct tracepoint *sys_exit)
+{
+	mutex_lock(&h->lock);
+	h->sys_enter = sys_enter;
+	h->sys_exit = sys_exit;
+	mutex_unlock(&h->lock);
+	schedule_delayed_work(&h->watch, HZ);
+}
+
+/*
+ * Hooks exactly the functions `syms` (n of them; none unhooks), replacing
+ * what was hooked, with `data` for the handler. While the set changes (and
+ * when it cannot be hooked, or another tracer is present) every task has the
+ * switch on and the plain tracepoints carry every syscall, so none is
+ * missed. 0 or -errno. Sorts `syms`.
+ */
+int osprey_hooks_set(struct osprey_hooks *h, const char **syms, int n, void *data)
+{
+	int ret = 0;
+
+	mutex_lock(&h->lock);
+	h->ready = false;
+	hooks_apply(h);
+	if (h->registered)
+		unregister_fprobe(&h->fp);
+	h->registered = false;
+	if (n) {
+		memset(&h->fp, 0, sizeof(h->fp));
+		h->fp.entry_handler = hooks_entry;
+		h->data = data;
+		ret = register_fprobe_syms(&h->fp, syms, n);
+		h->registered = !ret;
+	}
+	h->ready = !ret;
+	update_yielded(h);
+	hooks_apply(h);
+	mutex_unlock(&h->lock);
+	return ret;
+}
+
+/* Unhooks (waiting for running handlers), leaving the tracepoints to carry every syscall. */
+void osprey_hooks_stop(struct osprey_hooks *h)
+{
+	cancel_delayed_work_sync(&h->watch);
+	mutex_lock(&h->lock);
+	h->ready = false;
+	hooks_apply(h);
+	if (h->registered)
+		unregister_fprobe(&h->fp);
+	h->registered = false;
+	mutex_unlock(&h->lock);
+}
+
+void osprey_hooks_free(struct osprey_hooks *h)
+{
+	osprey_hooks_stop(h);
+	kfree(h);
+}
+
+void osprey_trace_current_exit(void) { set_task_syscall_work(current, SYSCALL_TRACEPOINT); }
+void osprey_traced_exit_done(void) { clear_task_syscall_work(current, SYSCALL_TRACEPOINT); }
+void osprey_trace_task(struct task_struct *t) { set_task_syscall_work(t, SYSCALL_TRACEPOINT); }
 
 static u32 current_loginuid(void)
 {

@@ -3,6 +3,8 @@
 //! Osprey's capture module.
 //!
 //! Probes on the `sys_enter`/`sys_exit` and `sched_process_exit` tracepoints
+//! (or, with `per_syscall_hooks`, fprobes on the entry points of the syscalls
+//! of interest plus `sys_exit` for those syscalls' returns only)
 //! write fixed-layout records (see `shared-abi`) into per-CPU rings. The single
 //! consumer of `/dev/osprey` maps the rings read-only plus one page of read
 //! positions it may write, chooses the syscalls it wants with an ioctl, and
@@ -28,6 +30,9 @@ use kernel::{
 #[path = "../shared-abi/src/abi.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod abi;
+#[path = "../shared-abi/src/syscalls.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod syscalls;
 
 use abi::{
     BlobDesc, Capture, DeviceInfo, DeviceStats, Interest, ProcessExitRecord, RecordHeader,
@@ -50,6 +55,12 @@ module! {
             default: false,
             description: "Probes return at once (measures the tracepoint mechanism alone)",
         },
+        per_syscall_hooks: bool {
+            default: true,
+            description: "Hook only the syscalls of interest (fprobes on their entry points) \
+                instead of sending every syscall through the sys_enter/sys_exit tracepoints \
+                (stands aside within a second while another syscall tracer is present)",
+        },
     },
 }
 
@@ -64,6 +75,23 @@ mod c {
         pub(crate) fn osprey_per_cpu_u64s(ptr: *mut u64, cpu: u32) -> *const u64;
         pub(crate) fn osprey_now_ns() -> u64;
         pub(crate) fn osprey_tracepoint_sync();
+        pub(crate) fn osprey_hooks_new(
+            entered: unsafe extern "C" fn(data: *mut c_void, regs: *mut bindings::pt_regs),
+        ) -> *mut c_void;
+        pub(crate) fn osprey_hooks_active(hooks: *const c_void) -> bool;
+        pub(crate) fn osprey_hooks_set(
+            hooks: *mut c_void,
+            syms: *mut *const c_char,
+            n: c_int,
+            data: *mut c_void,
+        ) -> c_int;
+        // Tracepoints and tasks as `void *`: their Rust types are not FFI-safe.
+        pub(crate) fn osprey_hooks_watch(hooks: *mut c_void, sys_enter: *mut c_void, sys_exit: *mut c_void);
+        pub(crate) fn osprey_hooks_stop(hooks: *mut c_void);
+        pub(crate) fn osprey_hooks_free(hooks: *mut c_void);
+        pub(crate) fn osprey_trace_current_exit();
+        pub(crate) fn osprey_trace_task(task: *mut c_void);
+        pub(crate) fn osprey_traced_exit_done();
         pub(crate) fn osprey_current_ids(
             ppid: *mut u32,
             uid: *mut u32,
@@ -356,6 +384,9 @@ impl InterestBits {
 
 /// Everything the probes and the consumer share; lives until module unload.
 struct Shared {
+    /// First, so that it is dropped (and its handlers waited for) before
+    /// anything they use.
+    hooks: Option<SyscallHooks>,
     rings: KVec<Ring>,
     counters: PerCpuCounters,
     /// One cache line per CPU: the consumer's read position (untrusted).
@@ -377,6 +408,7 @@ struct Shared {
 // SAFETY: the raw pointers are to vmalloc and per-CPU areas owned by
 // `Shared`; concurrent access follows the ring protocol (one producer per CPU
 // with preemption disabled) and counters are per-CPU, read racily by design.
+// The hooks' C side serialises changes with its own mutex.
 unsafe impl Send for Shared {}
 // SAFETY: see above.
 unsafe impl Sync for Shared {}
@@ -389,7 +421,7 @@ struct Staged {
 }
 
 impl Shared {
-    fn new(nr_rings: u32, data_pages: u32, probe_floor: bool) -> Result<Self> {
+    fn new(nr_rings: u32, data_pages: u32, probe_floor: bool, per_syscall_hooks: bool) -> Result<Self> {
         let data_size = data_pages as usize * PAGE_SIZE;
         let mut rings = KVec::with_capacity(nr_rings as usize, GFP_KERNEL)?;
         for cpu in 0..nr_rings {
@@ -397,6 +429,7 @@ impl Shared {
         }
         let consumer_pages = abi::consumer_area_pages(nr_rings);
         Ok(Self {
+            hooks: if per_syscall_hooks { Some(SyscallHooks::new()?) } else { None },
             rings,
             counters: PerCpuCounters::new()?,
             consumer_area: VmallocArea::new(consumer_pages as usize * PAGE_SIZE)?,
@@ -437,19 +470,29 @@ impl Shared {
         self.interest_exit.set(&interest.exit);
         self.interest_exit_success_only.set(&interest.exit_success_only);
         self.interest_flags.store(interest.flags, Ordering::Release);
+        if let Some(hooks) = &self.hooks {
+            if let Err(e) = hooks.hook(interest, self) {
+                pr_warn!("per-syscall hooks unavailable ({:?}): every syscall goes through the tracepoints\n", e);
+            }
+        }
+    }
+
+    /// Whether fprobes carry the syscalls' entries (and only their tasks
+    /// reach the syscall tracepoints).
+    #[inline(always)]
+    fn hooked(&self) -> bool {
+        self.hooks.as_ref().is_some_and(SyscallHooks::active)
     }
 
     fn stats(&self) -> DeviceStats {
-        let mut total = RingStats::default();
-        for cpu in 0..self.rings.len() {
-            let s = self.counters.cpu_stats(cpu);
-            total.seen += s.seen;
-            total.delivered += s.delivered;
-            total.filtered += s.filtered;
-            total.dropped += s.dropped;
-            total.truncated += s.truncated;
+        let total = (0..self.rings.len())
+            .map(|cpu| self.counters.cpu_stats(cpu))
+            .fold(RingStats::default(), |total, cpu| total + cpu);
+        DeviceStats {
+            total,
+            capturing: self.capturing.load(Ordering::Relaxed) as u32,
+            hooked: self.hooked() as u32,
         }
-        DeviceStats { total, capturing: self.capturing.load(Ordering::Relaxed) as u32, _reserved: 0 }
     }
 
     #[inline(always)]
@@ -827,7 +870,7 @@ unsafe extern "C" fn probe_sys_enter(data: *mut c_void, regs: *mut bindings::pt_
     // SAFETY: `data` is the `Shared` registered with this probe, alive until
     // the probes are unregistered and synchronised.
     let shared = unsafe { &*data.cast::<Shared>() };
-    if !shared.capturing() {
+    if !shared.capturing() || shared.hooked() {
         return;
     }
     // SAFETY: the tracepoint passes the syscall's user registers.
@@ -837,11 +880,116 @@ unsafe extern "C" fn probe_sys_enter(data: *mut c_void, regs: *mut bindings::pt_
 unsafe extern "C" fn probe_sys_exit(data: *mut c_void, regs: *mut bindings::pt_regs, ret: c_long) {
     // SAFETY: as in `probe_sys_enter`.
     let shared = unsafe { &*data.cast::<Shared>() };
+    if shared.hooked() {
+        // SAFETY: called on the current task, in its syscall exit.
+        unsafe { c::osprey_traced_exit_done() };
+    }
     if !shared.capturing() {
         return;
     }
     // SAFETY: as in `probe_sys_enter`.
     shared.on_syscall(unsafe { &*regs }, true, ret as i64);
+}
+
+/// With per-syscall hooks, while the hooks are not active every task must
+/// have the syscall tracepoints on: a child whose fork was under way when
+/// they were turned on for every task gets them here.
+unsafe extern "C" fn probe_process_fork(
+    data: *mut c_void,
+    _parent: *mut bindings::task_struct,
+    child: *mut bindings::task_struct,
+) {
+    // SAFETY: as in `probe_sys_enter`.
+    let shared = unsafe { &*data.cast::<Shared>() };
+    if shared.hooks.is_some() && !shared.hooked() {
+        // SAFETY: the tracepoint passes the new task, alive during the call.
+        unsafe { c::osprey_trace_task(child.cast()) };
+    }
+}
+
+/// The fprobe handler on the entry point of a hooked syscall.
+unsafe extern "C" fn hooked_syscall_entered(data: *mut c_void, regs: *mut bindings::pt_regs) {
+    // SAFETY: `data` is the `Shared` whose `SyscallHooks` registered this
+    // handler; it is dropped only after they are unregistered and waited for.
+    let shared = unsafe { &*data.cast::<Shared>() };
+    if !shared.capturing() {
+        return;
+    }
+    // SAFETY: the task's user registers, saved on syscall entry.
+    let regs = unsafe { &*regs };
+    if shared.interest_exit.has(column(regs.orig_ax as u32)) {
+        // SAFETY: called on the current task, inside its syscall.
+        unsafe { c::osprey_trace_current_exit() };
+    }
+    shared.on_syscall(regs, false, 0);
+}
+
+/// Per-syscall hooks (`helpers.c` explains the mechanism): fprobes on the
+/// entry points of the syscalls of interest.
+struct SyscallHooks(*mut c_void);
+
+impl SyscallHooks {
+    fn new() -> Result<Self> {
+        // SAFETY: allocates; `hooked_syscall_entered` has the handler's prototype.
+        let raw = unsafe { c::osprey_hooks_new(hooked_syscall_entered) };
+        if raw.is_null() {
+            return Err(ENOMEM);
+        }
+        Ok(Self(raw))
+    }
+
+    #[inline(always)]
+    fn active(&self) -> bool {
+        // SAFETY: `self.0` is live until drop.
+        unsafe { c::osprey_hooks_active(self.0) }
+    }
+
+    /// Watches the syscall tracepoints for other users (see `helpers.c`).
+    fn watch(&self, sys_enter: *mut bindings::tracepoint, sys_exit: *mut bindings::tracepoint) {
+        // SAFETY: `self.0` is live; the tracepoints are static kernel objects.
+        unsafe { c::osprey_hooks_watch(self.0, sys_enter.cast(), sys_exit.cast()) };
+    }
+
+    /// Unhooks everything; the tracepoints carry every syscall from now on.
+    fn stop(&self) {
+        // SAFETY: `self.0` is live until drop.
+        unsafe { c::osprey_hooks_stop(self.0) };
+    }
+
+    /// Hooks the entry point of every syscall `interest` wants, in either
+    /// direction, instead of what was hooked. Numbers without a syscall
+    /// (nothing can call them) are left out.
+    fn hook(&self, interest: &Interest, shared: &Shared) -> Result {
+        const PREFIX: &[u8] = b"__x64_sys_";
+        let mut names = KVec::new();
+        let mut starts = KVec::new();
+        for (nr, name) in syscalls::all() {
+            let nr = nr as usize;
+            if !Interest::wants(&interest.enter, nr) && !Interest::wants(&interest.exit, nr) {
+                continue;
+            }
+            starts.push(names.len(), GFP_KERNEL)?;
+            names.extend_from_slice(PREFIX, GFP_KERNEL)?;
+            names.extend_from_slice(name.as_bytes(), GFP_KERNEL)?;
+            names.push(0, GFP_KERNEL)?;
+        }
+        // Pointers only once `names` no longer grows.
+        let mut syms = KVec::with_capacity(starts.len(), GFP_KERNEL)?;
+        for start in starts.iter() {
+            syms.push(names[*start..].as_ptr().cast::<c_char>(), GFP_KERNEL)?;
+        }
+        let data = core::ptr::from_ref(shared).cast_mut().cast::<c_void>();
+        // SAFETY: `syms` holds `syms.len()` NUL-terminated names that outlive
+        // the call; `data` is the `Shared` that owns these hooks.
+        to_result(unsafe { c::osprey_hooks_set(self.0, syms.as_mut_ptr(), syms.len() as c_int, data) })
+    }
+}
+
+impl Drop for SyscallHooks {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `new`; unhooks and waits for running handlers.
+        unsafe { c::osprey_hooks_free(self.0) };
+    }
 }
 
 unsafe extern "C" fn probe_process_exit(
@@ -887,13 +1035,18 @@ unsafe extern "C" fn match_tracepoint(tp: *mut bindings::tracepoint, priv_: *mut
 impl Probes {
     fn register(shared: Arc<Shared>) -> Result<Self> {
         let mut probes = Self { registered: KVec::new(), shared };
-        probes.add(c_str!("sys_enter"), probe_sys_enter as *mut c_void)?;
-        probes.add(c_str!("sys_exit"), probe_sys_exit as *mut c_void)?;
+        let sys_enter = probes.add(c_str!("sys_enter"), probe_sys_enter as *mut c_void)?;
+        let sys_exit = probes.add(c_str!("sys_exit"), probe_sys_exit as *mut c_void)?;
         probes.add(c_str!("sched_process_exit"), probe_process_exit as *mut c_void)?;
+        let shared = probes.shared.clone();
+        if let Some(hooks) = &shared.hooks {
+            probes.add(c_str!("sched_process_fork"), probe_process_fork as *mut c_void)?;
+            hooks.watch(sys_enter, sys_exit);
+        }
         Ok(probes)
     }
 
-    fn add(&mut self, name: &'static CStr, func: *mut c_void) -> Result {
+    fn add(&mut self, name: &'static CStr, func: *mut c_void) -> Result<*mut bindings::tracepoint> {
         let mut lookup = Lookup { name, found: core::ptr::null_mut() };
         // SAFETY: the callback only touches `lookup`, which outlives the call.
         unsafe {
@@ -909,12 +1062,15 @@ impl Probes {
         // argument); `data` stays valid until `drop` has unregistered and synchronised.
         to_result(unsafe { bindings::tracepoint_probe_register(lookup.found, func, data) })?;
         self.registered.push((lookup.found, func), GFP_KERNEL)?;
-        Ok(())
+        Ok(lookup.found)
     }
 }
 
 impl Drop for Probes {
     fn drop(&mut self) {
+        if let Some(hooks) = &self.shared.hooks {
+            hooks.stop();
+        }
         let data = Arc::as_ptr(&self.shared).cast_mut().cast::<c_void>();
         for (tp, func) in self.registered.iter() {
             // SAFETY: this exact (tracepoint, probe, data) was registered.
@@ -1037,8 +1193,11 @@ impl kernel::Module for Osprey {
         }
         let nr_rings = kernel::cpu::nr_cpu_ids();
         let floor = module_parameters::probe_floor.value();
-        let shared = Arc::new(Shared::new(nr_rings, pages, floor)?, GFP_KERNEL)?;
+        let hooked = module_parameters::per_syscall_hooks.value() && !floor;
+        let shared = Arc::new(Shared::new(nr_rings, pages, floor, hooked)?, GFP_KERNEL)?;
         let probes = Probes::register(shared.clone())?;
+        // Nothing hooked until a consumer says what it wants.
+        shared.set_interest(&Interest::default());
         let device = KBox::pin_init(
             try_pin_init!(Device {
                 shared: shared.clone(),
@@ -1051,7 +1210,13 @@ impl kernel::Module for Osprey {
             abi::ABI_VERSION,
             nr_rings,
             pages as usize * PAGE_SIZE / 1024,
-            if floor { ", probe_floor" } else { "" }
+            if floor {
+                ", probe_floor"
+            } else if hooked {
+                ", per-syscall hooks"
+            } else {
+                ""
+            }
         );
         Ok(Self { _device: device, _probes: probes })
     }

@@ -7,7 +7,9 @@
 # only the ratios mean anything.
 #
 # Plus the full `osprey run` with Osprey's and Falco's stable rules, decoding
-# on the rules thread (run) and on a thread of its own (run2).
+# on the rules thread (run) and on a thread of its own (run2); and with the
+# module's per-syscall hooks (per_syscall_hooks=1) instead of the global
+# syscall tracepoints: filtered (hooks-filtered) and the full run (hooks-run).
 #
 #   scripts/bench-syscalls.sh [N_PPID [N_OPEN [ROUNDS [N_DD]]]]
 source "$(dirname "$0")/lib.sh"
@@ -15,10 +17,11 @@ bench_vm --no-module "N_PPID=${1:-300000} N_OPEN=${2:-100000} ROUNDS=${3:-3} N_D
 python3 - "$bench_out/stderr" <<'PY'
 import json, sys
 import statistics
+CONFIGS = ("absent", "floor", "filtered", "captured", "written", "run", "run2", "hooks-filtered", "hooks-run")
 samples, stats = {}, {}
 for line in open(sys.argv[1]):
     parts = line.split()
-    if len(parts) == 4 and parts[0] in ("absent", "floor", "filtered", "captured", "written", "run", "run2"):
+    if len(parts) == 4 and parts[0] in CONFIGS:
         samples.setdefault(parts[0], []).append(tuple(float(p) for p in parts[1:]))
     elif line.startswith("stats "):
         name, blob = line.split(" ", 2)[1:]
@@ -27,10 +30,10 @@ for line in open(sys.argv[1]):
 rows = {k: tuple(statistics.median(s[i] for s in v) for i in range(3)) for k, v in samples.items()}
 print(f"{len(samples['absent'])} rounds, medians")
 base = rows["absent"]
-print(f"{'configuration':<12} {'getppid ns':>11} {'ratio':>6} {'open+close ns':>14} {'ratio':>6} {'dd ns/block':>12} {'ratio':>6}")
-for name in ("absent", "floor", "filtered", "captured", "written", "run", "run2"):
+print(f"{'configuration':<15} {'getppid ns':>11} {'ratio':>6} {'open+close ns':>14} {'ratio':>6} {'dd ns/block':>12} {'ratio':>6}")
+for name in CONFIGS:
     a, b, c = rows[name]
-    print(f"{name:<12} {a:>11.1f} {a / base[0]:>6.2f} {b:>14.1f} {b / base[1]:>6.2f} {c:>12.1f} {c / base[2]:>6.2f}")
+    print(f"{name:<15} {a:>11.1f} {a / base[0]:>6.2f} {b:>14.1f} {b / base[1]:>6.2f} {c:>12.1f} {c / base[2]:>6.2f}")
 # The targets: what Osprey adds over the bare tracepoint mechanism.
 for i, workload in enumerate(("getppid", "open+close", "dd")):
     floor_added = rows["floor"][i] - base[i]

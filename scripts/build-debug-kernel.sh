@@ -34,6 +34,7 @@ DEBUG_OPTIONS=(
   CONFIG_PROVE_LOCKING=y CONFIG_DEBUG_ATOMIC_SLEEP=y CONFIG_DEBUG_LIST=y
   CONFIG_UBSAN=y CONFIG_UBSAN_BOUNDS=y
   CONFIG_FTRACE=y CONFIG_FTRACE_SYSCALLS=y
+  CONFIG_FUNCTION_TRACER=y CONFIG_DYNAMIC_FTRACE=y CONFIG_FPROBE=y  # the module's per-syscall hooks
   CONFIG_MODULES=y CONFIG_MODULE_UNLOAD=y
   CONFIG_EXT4_FS=y CONFIG_OVERLAY_FS=y CONFIG_9P_FS=y CONFIG_NET_9P_VIRTIO=y
   CONFIG_VIRTIO_BLK=y CONFIG_VIRTIO_PCI=y CONFIG_DEVTMPFS_MOUNT=y
@@ -85,7 +86,7 @@ msrc=$BUILD_ROOT/build/osprey-src-debug
 rm -rf "$msrc"
 mkdir -p "$msrc/shared-abi/src"
 cp -a "$REPO/kmod" "$msrc/kmod"
-cp "$REPO/shared-abi/src/abi.rs" "$msrc/shared-abi/src/abi.rs"
+cp "$REPO/shared-abi/src/abi.rs" "$REPO/shared-abi/src/syscalls.rs" "$msrc/shared-abi/src/"
 dmake M=/build/osprey-src-debug/kmod modules >"$OUT/kmod-build.log" 2>&1 ||
   { cat "$OUT/kmod-build.log" >&2; die "module build against the debug kernel failed"; }
 grep -E 'warning|error' "$OUT/kmod-build.log" >&2 || true

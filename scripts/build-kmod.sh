@@ -9,7 +9,7 @@ mkdir -p "$src/shared-abi/src" "$OSPREY_CACHE/out"
 # The module compiles shared-abi's source through #[path]: keep the layout.
 rsync -a --delete --exclude '*.o' --exclude '*.ko' "$REPO/kmod/" "$src/kmod/" 2>/dev/null ||
   { rm -rf "$src/kmod"; cp -a "$REPO/kmod" "$src/kmod"; }
-cp "$REPO/shared-abi/src/abi.rs" "$src/shared-abi/src/abi.rs"
+cp "$REPO/shared-abi/src/abi.rs" "$REPO/shared-abi/src/syscalls.rs" "$src/shared-abi/src/"
 log "kmod: building against $(kernel_release)"
 kmake -C "$KTREE_IN_CHROOT" M=/build/osprey-src/kmod modules >"$OSPREY_CACHE/out/kmod-build.log" 2>&1 ||
   { cat "$OSPREY_CACHE/out/kmod-build.log" >&2; die "module build failed"; }

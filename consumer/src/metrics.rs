@@ -37,6 +37,7 @@ pub struct Metrics {
     /// Time the reader waited for the rules thread (the rings filled meanwhile).
     pub pipeline_backpressure: prometheus::Counter,
     pub abi_version: IntGauge,
+    pub per_syscall_hooks: IntGauge,
 }
 
 fn gauge_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
@@ -143,6 +144,11 @@ impl Metrics {
                 c
             },
             abi_version: gauge(&r, "osprey_module_abi_version", "ABI version of the attached kernel module"),
+            per_syscall_hooks: gauge(
+                &r,
+                "osprey_module_per_syscall_hooks",
+                "1 while per-syscall hooks carry the syscalls, 0 while the global syscall tracepoints do",
+            ),
             registry: r,
         };
         #[cfg(target_os = "linux")]

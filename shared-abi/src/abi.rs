@@ -256,6 +256,34 @@ pub struct RingStats {
     pub truncated: u64,
 }
 
+impl RingStats {
+    fn zip(self, other: Self, op: fn(u64, u64) -> u64) -> Self {
+        Self {
+            seen: op(self.seen, other.seen),
+            delivered: op(self.delivered, other.delivered),
+            filtered: op(self.filtered, other.filtered),
+            dropped: op(self.dropped, other.dropped),
+            truncated: op(self.truncated, other.truncated),
+        }
+    }
+}
+
+/// Totals over CPUs.
+impl core::ops::Add for RingStats {
+    type Output = Self;
+    fn add(self, other: Self) -> Self {
+        self.zip(other, u64::wrapping_add)
+    }
+}
+
+/// What happened between two readings of the same counters.
+impl core::ops::Sub for RingStats {
+    type Output = Self;
+    fn sub(self, earlier: Self) -> Self {
+        self.zip(earlier, u64::wrapping_sub)
+    }
+}
+
 /// Answer of `IOCTL_GET_INFO`: what the consumer needs to map the rings.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -352,7 +380,9 @@ pub struct DeviceStats {
     pub total: RingStats,
     /// Non-zero while capture is on.
     pub capturing: u32,
-    pub _reserved: u32,
+    /// Non-zero while per-syscall hooks carry the syscalls (else the global
+    /// syscall tracepoints carry every syscall of every task).
+    pub hooked: u32,
 }
 
 /// Per-syscall counters returned by `IOCTL_GET_SYSCALL_STATS`, summed over

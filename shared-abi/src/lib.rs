@@ -48,3 +48,16 @@ pub fn pod_bytes<T: Pod>(value: &T) -> &[u8] {
     // SAFETY: `T: Pod` has no padding, so all size_of::<T>() bytes are initialised.
     unsafe { core::slice::from_raw_parts((value as *const T).cast::<u8>(), size_of::<T>()) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ring_stats_add_and_subtract_counter_by_counter() {
+        let a = RingStats { seen: 10, delivered: 6, filtered: 3, dropped: 1, truncated: 2 };
+        let b = RingStats { seen: 4, delivered: 1, filtered: 2, dropped: 1, truncated: 0 };
+        assert_eq!(a + b, RingStats { seen: 14, delivered: 7, filtered: 5, dropped: 2, truncated: 2 });
+        assert_eq!(a + b - b, a);
+    }
+}

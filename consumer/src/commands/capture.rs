@@ -158,23 +158,12 @@ fn report_stats(source: &KernelSource<'_>, baseline: &[RingStats], printed: u64,
         "cpu", "seen", "delivered", "filtered", "dropped", "truncated"
     );
     for (cpu, base) in baseline.iter().enumerate() {
-        let now = source.device.ring_stats(cpu)?;
-        let d = RingStats {
-            seen: now.seen - base.seen,
-            delivered: now.delivered - base.delivered,
-            filtered: now.filtered - base.filtered,
-            dropped: now.dropped - base.dropped,
-            truncated: now.truncated - base.truncated,
-        };
+        let d = source.device.ring_stats(cpu)? - *base;
         eprintln!(
             "{cpu:>5} {:>12} {:>12} {:>12} {:>12} {:>10}",
             d.seen, d.delivered, d.filtered, d.dropped, d.truncated
         );
-        total.seen += d.seen;
-        total.delivered += d.delivered;
-        total.filtered += d.filtered;
-        total.dropped += d.dropped;
-        total.truncated += d.truncated;
+        total = total + d;
         per_cpu.push(
             json!({"cpu": cpu, "seen": d.seen, "delivered": d.delivered, "filtered": d.filtered, "dropped": d.dropped}),
         );
@@ -183,7 +172,8 @@ fn report_stats(source: &KernelSource<'_>, baseline: &[RingStats], printed: u64,
         "{:>5} {:>12} {:>12} {:>12} {:>12} {:>10}",
         "total", total.seen, total.delivered, total.filtered, total.dropped, total.truncated
     );
-    let module = source.device.stats().map(|s| s.total).unwrap_or_default();
+    let module = source.device.stats().unwrap_or_default();
+    let (hooked, module) = (module.hooked != 0, module.total);
     let by_syscall: serde_json::Map<String, serde_json::Value> = source
         .device
         .syscalls_seen()
@@ -200,6 +190,7 @@ fn report_stats(source: &KernelSource<'_>, baseline: &[RingStats], printed: u64,
         "seen": total.seen, "delivered": total.delivered, "filtered": total.filtered,
         "dropped": total.dropped, "truncated": total.truncated, "printed": printed,
         "decode_errors": decode_errors + source.decode_errors, "per_cpu": per_cpu,
+        "per_syscall_hooks": hooked,
     });
     eprintln!("osprey-stats {summary}");
     Ok(())

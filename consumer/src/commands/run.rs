@@ -432,6 +432,10 @@ fn publish_kernel_metrics(device: &Device) {
         }
         METRICS.ring_fill.with_label_values(&[cpu_label.as_str()]).set(device.ring_fill(cpu));
     }
+    match device.stats() {
+        Ok(s) => METRICS.per_syscall_hooks.set(s.hooked.into()),
+        Err(e) => eprintln!("osprey: {e:#}"),
+    }
     match device.syscalls_seen() {
         Ok(syscalls) => {
             for (name, counts) in syscalls {
