@@ -74,22 +74,18 @@ void osprey_tracepoint_sync(void) { tracepoint_synchronize_unregister(); }
  */
 
 /*
- * Turns the switch on or off for every task (tasklist_lock is not exported:
- * RCU makes the walk safe, not complete). A task whose fork is under way
- * during the walk keeps the switch its parent had when it was copied: on, it
- * costs time only; off, the module's sched_process_fork probe turns it on.
+ * Turns the switch on for every task (tasklist_lock is not exported: RCU
+ * makes the walk safe, not complete). A task whose fork is under way during
+ * the walk may copy its parent's switch still off: the module's
+ * sched_process_fork probe turns it on.
  */
-static void trace_every_task(bool on)
+static void trace_every_task(void)
 {
 	struct task_struct *p, *t;
 
 	rcu_read_lock();
-	for_each_process_thread(p, t) {
-		if (on)
-			set_task_syscall_work(t, SYSCALL_TRACEPOINT);
-		else
-			clear_task_syscall_work(t, SYSCALL_TRACEPOINT);
-	}
+	for_each_process_thread(p, t)
+		set_task_syscall_work(t, SYSCALL_TRACEPOINT);
 	rcu_read_unlock();
 }
 
@@ -145,20 +141,21 @@ static bool other_syscall_tracer(struct osprey_hooks *h)
 	       tracepoint_probes(h->sys_enter) + tracepoint_probes(h->sys_exit) > 2;
 }
 
-/* Makes `active` what the state calls for; h->lock held. */
+/*
+ * Makes `active` what the state calls for; h->lock held. Turning the hooks on
+ * leaves every task's switch on: each task turns its own off at its next
+ * syscall exit, so a syscall under way (its entry seen through the
+ * tracepoints) still reports its return.
+ */
 static void hooks_apply(struct osprey_hooks *h)
 {
 	bool want = h->ready && !h->yielded;
 
 	if (want == h->active)
 		return;
-	if (want) {
-		WRITE_ONCE(h->active, true);
-		trace_every_task(false);
-	} else {
-		trace_every_task(true);
-		WRITE_ONCE(h->active, false);
-	}
+	if (!want)
+		trace_every_task();
+	WRITE_ONCE(h->active, want);
 }
 
 /* h->lock held. */
@@ -208,6 +205,16 @@ void osprey_hooks_watch(struct osprey_hooks *h, struct tracepoint *sys_enter, st
 	schedule_delayed_work(&h->watch, HZ);
 }
 
+/* Every task to the tracepoints, then no fprobe any more; h->lock held. */
+static void unhook(struct osprey_hooks *h)
+{
+	h->ready = false;
+	hooks_apply(h);
+	if (h->registered)
+		unregister_fprobe(&h->fp);
+	h->registered = false;
+}
+
 /*
  * Hooks exactly the functions `syms` (n of them; none unhooks), replacing
  * what was hooked, with `data` for the handler. While the set changes (and
@@ -220,11 +227,7 @@ int osprey_hooks_set(struct osprey_hooks *h, const char **syms, int n, void *dat
 	int ret = 0;
 
 	mutex_lock(&h->lock);
-	h->ready = false;
-	hooks_apply(h);
-	if (h->registered)
-		unregister_fprobe(&h->fp);
-	h->registered = false;
+	unhook(h);
 	if (n) {
 		memset(&h->fp, 0, sizeof(h->fp));
 		h->fp.entry_handler = hooks_entry;
@@ -244,11 +247,7 @@ void osprey_hooks_stop(struct osprey_hooks *h)
 {
 	cancel_delayed_work_sync(&h->watch);
 	mutex_lock(&h->lock);
-	h->ready = false;
-	hooks_apply(h);
-	if (h->registered)
-		unregister_fprobe(&h->fp);
-	h->registered = false;
+	unhook(h);
 	mutex_unlock(&h->lock);
 }
 

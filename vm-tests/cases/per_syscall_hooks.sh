@@ -1,8 +1,9 @@
 # The same real actions (actions.sh) under `osprey run` with the global
 # syscall tracepoints and with per-syscall hooks; vm-tests compares the
-# alerts and the events the module saw. Then, with the hooks: a fork's child
-# reports its own return from clone, and another syscall tracer (an ftrace
-# syscall event) makes the hooks stand aside and come back.
+# alerts and the events the module saw. Then, with the hooks: an accept that
+# was already blocked when the consumer started reports its return, a fork's
+# child reports its own return from clone, and another syscall tracer (an
+# ftrace syscall event) makes the hooks stand aside and come back.
 set -u
 run() {
   name=$1
@@ -23,10 +24,18 @@ run tracepoints 0
 run hooks 1
 
 insmod /io/osprey.ko per_syscall_hooks=1
+python3 -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 8082)); s.listen(1); open("/run/listening", "w").close()
+s.accept()[0].close()' &
+until [ -f /run/listening ]; do sleep 0.05; done
 rm -f /run/ready
-/io/osprey capture --json --syscalls clone,getppid --ready-file /run/ready >"$OSPREY_OUT/capture.jsonl" 2>"$OSPREY_OUT/capture.err" &
+/io/osprey capture --json --syscalls clone,getppid,accept,accept4 --ready-file /run/ready \
+  >"$OSPREY_OUT/capture.jsonl" 2>"$OSPREY_OUT/capture.err" &
 pid=$!
 until [ -f /run/ready ]; do sleep 0.05; done
+python3 -c 'import socket; socket.create_connection(("127.0.0.1", 8082)).close()'
 /bin/sh -c '/bin/true; /bin/true'
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
 echo 1 >/sys/kernel/tracing/events/syscalls/sys_enter_getppid/enable

@@ -541,13 +541,49 @@ pub fn sockaddr(bytes: &[u8]) -> Option<CompactString> {
         }
         2 => {
             let ip: [u8; 4] = bytes.get(4..8)?.try_into().ok()?;
-            Some(format_compact!("{}:{}", std::net::Ipv4Addr::from(ip), port()?))
+            let port = port()?;
+            // Written out rather than formatted: connect and accept are hot.
+            let mut s = CompactString::default();
+            for (i, octet) in ip.into_iter().enumerate() {
+                if i > 0 {
+                    s.push('.');
+                }
+                push_radix(&mut s, octet.into(), 10);
+            }
+            s.push(':');
+            push_radix(&mut s, port.into(), 10);
+            Some(s)
         }
         10 => {
             let ip: [u8; 16] = bytes.get(8..24)?.try_into().ok()?;
             Some(format_compact!("{}:{}", std::net::Ipv6Addr::from(ip), port()?))
         }
         _ => None,
+    }
+}
+
+/// `n` in base `base` (up to 16, lowercase digits) after `prefix`.
+fn radix(prefix: &str, n: u64, base: u64) -> CompactString {
+    let mut s = CompactString::from(prefix);
+    push_radix(&mut s, n, base);
+    s
+}
+
+/// Appends `n` in base `base` without the formatting machinery, which costs
+/// hundreds of instructions per number on the per-event path.
+fn push_radix(s: &mut CompactString, mut n: u64, base: u64) {
+    let mut digits = [0u8; 64];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b"0123456789abcdef"[(n % base) as usize];
+        n /= base;
+        if n == 0 {
+            break;
+        }
+    }
+    for digit in &digits[at..] {
+        s.push(char::from(*digit));
     }
 }
 
@@ -652,11 +688,11 @@ fn param_value(sc: &Syscall<'_>, src: Src, fmt: Fmt) -> Option<Arg> {
         Fmt::Uint => Arg::Int((raw as u32).into()),
         Fmt::Uint64 => Arg::Int(raw as i64),
         Fmt::ExeFlags => Arg::Str(join_flags(flag_names(raw, EXE_FLAGS))),
-        Fmt::Hex => Arg::Str(format_compact!("{raw:#x}")),
+        Fmt::Hex => Arg::Str(radix("0x", raw, 16)),
         Fmt::OpenFlags => Arg::Str(open_flags(raw)),
         Fmt::Mode => Arg::Str(match raw & 0o7777 {
             0 => "0".into(),
-            m => format_compact!("0{m:o}"),
+            m => radix("0", m, 8),
         }),
         Fmt::CloneFlags => Arg::Str(clone_flags(raw)),
         Fmt::Family => family(raw),
@@ -725,6 +761,19 @@ mod tests {
 
     fn render(bytes: &[u8]) -> Value {
         Event::from_record(1, &decode(bytes).unwrap().unwrap()).to_json()
+    }
+
+    #[test]
+    fn numbers_render_as_the_formatter_would() {
+        for n in [0u64, 1, 7, 8, 0o644, 0o7777, 255, 65535, u64::MAX] {
+            assert_eq!(radix("0x", n, 16), format!("{n:#x}"));
+            assert_eq!(radix("0", n, 8), format!("0{n:o}"));
+            assert_eq!(radix("", n, 10), n.to_string());
+        }
+        let v4 = [2u8, 0, 0x1f, 0x90, 192, 168, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0];
+        assert_eq!(sockaddr(&v4).unwrap(), "192.168.0.10:8080");
+        let any = [2u8, 0, 0, 0, 0, 0, 0, 0];
+        assert_eq!(sockaddr(&any).unwrap(), "0.0.0.0:0");
     }
 
     #[test]
