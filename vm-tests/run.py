@@ -58,8 +58,6 @@ def stock_kernel_only(test):
 
 KMOD_PARAMS = os.environ.get("OSPREY_KMOD_PARAMS", "")
 HOOKED = "per_syscall_hooks=0" not in KMOD_PARAMS
-# The debug kernel is built without ftrace: its module falls back to the tracepoints.
-FPROBES = not DEBUG_KERNEL
 
 
 def vm(case, *options, timeout=600):
@@ -140,7 +138,7 @@ def test_capture_basics():
     assert not stray, f"events outside the interest set: {stray}"
     s = r.stats(r.stderr)
     # (with per-syscall hooks a syscall nobody asked for is not even seen)
-    assert s["per_syscall_hooks"] == HOOKED or not FPROBES, s
+    assert s["per_syscall_hooks"] == HOOKED, s
     assert s["filtered"] > 0 or s["per_syscall_hooks"], s
     assert s["seen"] == s["delivered"] + s["filtered"] + s["dropped"], s
     assert s["printed"] == s["delivered"], s
@@ -169,7 +167,12 @@ def test_getppid_burst_counters():
         assert sum(c[outcome] for c in by.values()) == m[outcome], (outcome, m, by)
     assert sum(c["filtered"] for c in by.values()) <= m["filtered"], (m, by)
     if s["per_syscall_hooks"]:
-        assert set(by) == {"getppid"}, f"syscalls that were not hooked were seen: {by}"
+        # Nothing else is hooked: at most the returns of a few syscalls that
+        # were under way when the hooks took over (a task's switch stays on
+        # until its next syscall exit) reach the module, as filtered.
+        others = [c for name, c in by.items() if name != "getppid"]
+        assert not any(c["delivered"] or c["dropped"] for c in others), by
+        assert sum(c["filtered"] for c in others) < 20, f"syscalls that were not hooked were seen: {by}"
     else:
         assert by.get("openat", {}).get("filtered", 0) > 0, "other syscalls counted as filtered"
     print(f"    getppid burst: {s['delivered']} delivered, {s['dropped']} dropped, {s['filtered']} filtered")
@@ -226,7 +229,7 @@ def test_rules_fire_on_real_actions():
     assert per_syscall.get(("openat", "delivered"), 0) > 0, metrics[-3000:]
     assert sum(v for (_, outcome), v in per_syscall.items() if outcome == "filtered") > 0, per_syscall
     # Which path carries the syscalls, for the operator.
-    assert f"osprey_module_per_syscall_hooks {int(HOOKED and FPROBES)}" in metrics, metrics[-3000:]
+    assert f"osprey_module_per_syscall_hooks {int(HOOKED)}" in metrics, metrics[-3000:]
 
 
 def test_container_rules_know_containers():
