@@ -257,7 +257,6 @@ void osprey_hooks_free(struct osprey_hooks *h)
 	kfree(h);
 }
 
-void osprey_trace_current_exit(void) { set_task_syscall_work(current, SYSCALL_TRACEPOINT); }
 void osprey_traced_exit_done(void) { clear_task_syscall_work(current, SYSCALL_TRACEPOINT); }
 void osprey_trace_task(struct task_struct *t) { set_task_syscall_work(t, SYSCALL_TRACEPOINT); }
 

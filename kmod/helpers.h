@@ -21,7 +21,6 @@ void osprey_hooks_watch(struct osprey_hooks *h, struct tracepoint *sys_enter, st
 int osprey_hooks_set(struct osprey_hooks *h, const char **syms, int n, void *data);
 void osprey_hooks_stop(struct osprey_hooks *h);
 void osprey_hooks_free(struct osprey_hooks *h);
-void osprey_trace_current_exit(void);
 void osprey_traced_exit_done(void);
 struct task_struct;
 void osprey_trace_task(struct task_struct *t);

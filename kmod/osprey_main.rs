@@ -89,7 +89,6 @@ mod c {
         pub(crate) fn osprey_hooks_watch(hooks: *mut c_void, sys_enter: *mut c_void, sys_exit: *mut c_void);
         pub(crate) fn osprey_hooks_stop(hooks: *mut c_void);
         pub(crate) fn osprey_hooks_free(hooks: *mut c_void);
-        pub(crate) fn osprey_trace_current_exit();
         pub(crate) fn osprey_trace_task(task: *mut c_void);
         pub(crate) fn osprey_traced_exit_done();
         pub(crate) fn osprey_current_ids(
@@ -918,8 +917,8 @@ unsafe extern "C" fn hooked_syscall_entered(data: *mut c_void, regs: *mut bindin
     // SAFETY: the task's user registers, saved on syscall entry.
     let regs = unsafe { &*regs };
     if shared.interest_exit.has(column(regs.orig_ax as u32)) {
-        // SAFETY: called on the current task, inside its syscall.
-        unsafe { c::osprey_trace_current_exit() };
+        // SAFETY: `current`, inside its syscall, is alive.
+        unsafe { c::osprey_trace_task(Task::current_raw().cast()) };
     }
     shared.on_syscall(regs, false, 0);
 }

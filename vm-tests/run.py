@@ -6,7 +6,8 @@
 
 OSPREY_KMOD_PARAMS (e.g. "per_syscall_hooks=0": the global syscall
 tracepoints instead of the default per-syscall hooks) is passed to every
-insmod of a test that does not choose its own. Prints PASS/FAIL per test and a closing 'N passed, N failed' line.
+insmod of a test that does not choose its own. Prints PASS/FAIL per test and
+a closing 'N passed, N failed' line.
 """
 import argparse
 import json
