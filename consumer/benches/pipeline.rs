@@ -1,14 +1,15 @@
 //! Events/s per core from ring bytes to verdicts: decode, event, state update
-//! and Falco's stable rules — everything `osprey run` does per record after
-//! the ring copy; the same on two threads (`--decode-thread on`); decode
-//! alone. Also prints the allocations per event once the state is warm (the
-//! pipeline's steady state).
+//! and Falco's stable rules, from records packed in one batch and — what
+//! `osprey run` does — merged from two CPU rings and decoded in place; the
+//! same on two threads (`--decode-thread on`); decode alone. Also prints the
+//! allocations per event once the state is warm (the pipeline's steady state).
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use osprey::commands::engine_setup::{build_syscall_pipeline, RuleOptions};
 use osprey::decode::decode;
 use osprey::event::Event;
 use osprey::pipeline::{on_two_threads, SyscallPipeline};
+use osprey::source::kernel::{merge, RingReader};
 use osprey::source::RecordBatch;
 
 mod common;
@@ -28,17 +29,43 @@ fn run(pipeline: &mut SyscallPipeline, batch: &RecordBatch) -> u64 {
     alerts
 }
 
+/// As `osprey run`: the rings merged into time order, each record decoded
+/// where it lies.
+fn run_rings(pipeline: &mut SyscallPipeline, rings: &[Vec<u8>]) -> u64 {
+    let mut readers: Vec<RingReader<'_>> =
+        rings.iter().map(|r| RingReader::new(r, 0, r.len() as u64, r.len() as u64)).collect();
+    let (mut num, mut alerts) = (0u64, 0u64);
+    merge(
+        &mut readers,
+        &mut |bytes| {
+            let record = decode(bytes)?.expect("not padding");
+            num += 1;
+            pipeline.process(&Event::from_record(num, &record), |_| alerts += 1);
+            Ok(())
+        },
+        &mut 0,
+        &mut |_| {},
+    )
+    .expect("valid records");
+    alerts
+}
+
 fn bench(c: &mut Criterion) {
     let mut batch = RecordBatch::default();
+    // Two CPUs' rings, the records alternating between them.
+    let mut rings = vec![Vec::new(), Vec::new()];
     for i in 0..EVENTS {
-        batch.push(&record(i));
+        let bytes = record(i);
+        batch.push(&bytes);
+        rings[i % 2].extend_from_slice(&bytes);
     }
     let opts = RuleOptions { rules: vec![stable_rules()], all_matches: false };
 
     let mut pipeline = build_syscall_pipeline(&opts, None).expect("rules load");
     run(&mut pipeline, &batch);
+    assert_eq!(run(&mut pipeline, &batch), run_rings(&mut pipeline, &rings), "the same verdicts either way");
     let before = allocations();
-    let alerts = run(&mut pipeline, &batch);
+    let alerts = run_rings(&mut pipeline, &rings);
     let per_event = (allocations() - before) as f64 / EVENTS as f64;
     eprintln!("pipeline: {per_event:.2} allocations per event in the steady state ({alerts} alerts per pass)");
 
@@ -49,6 +76,13 @@ fn bench(c: &mut Criterion) {
         b.iter_batched(
             || build_syscall_pipeline(&opts, None).expect("rules load"),
             |mut p| run(&mut p, &batch),
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("rings_2cpu_1M_records", |b| {
+        b.iter_batched(
+            || build_syscall_pipeline(&opts, None).expect("rules load"),
+            |mut p| run_rings(&mut p, &rings),
             BatchSize::PerIteration,
         )
     });

@@ -15,7 +15,7 @@ use crate::decode;
 use crate::event::Event;
 use crate::source::capture_file::{CaptureReader, CaptureWriter};
 use crate::source::kernel::{Device, KernelSource};
-use crate::source::{EventSource, RecordBatch};
+use crate::source::{EventSource, RecordBatch, RecordSink};
 
 #[derive(clap::Args, Debug)]
 pub struct CaptureArgs {
@@ -78,7 +78,7 @@ pub fn run(args: CaptureArgs) -> Result<()> {
         let mut batch = RecordBatch::default();
         loop {
             let more = reader.poll(&mut batch)?;
-            printer.print(&batch)?;
+            batch.iter().try_for_each(|raw| printer.print(raw))?;
             batch.clear();
             if !more || stop.load(Ordering::Relaxed) {
                 break;
@@ -96,25 +96,15 @@ pub fn run(args: CaptureArgs) -> Result<()> {
         std::fs::write(ready, b"capturing\n")?;
     }
     let mut source = KernelSource::new(&device);
-    let mut writer = args.write.as_deref().map(CaptureWriter::create).transpose()?;
+    let writer = args.write.as_deref().map(CaptureWriter::create).transpose()?;
     let deadline = args.duration.map(|s| Instant::now() + Duration::from_secs_f64(s));
-    source.drain_until(
-        |_| stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d),
-        |batch| {
-            if let Some(w) = writer.as_mut() {
-                batch.iter().try_for_each(|r| w.write(r))?;
-            }
-            if !args.no_print {
-                printer.print(batch)?;
-                printer.out.flush()?;
-            }
-            Ok(())
-        },
-    )?;
-    if let Some(w) = writer {
+    let mut sink = CaptureSink { writer, printer: (!args.no_print).then_some(printer) };
+    source.drain_until(|_| stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d), &mut sink)?;
+    if let Some(w) = sink.writer {
         w.finish()?;
     }
-    report_stats(&source, &baseline, printer.num, printer.decode_errors)
+    let (printed, decode_errors) = sink.printer.map_or((0, 0), |p| (p.num, p.decode_errors));
+    report_stats(&source, &baseline, printed, decode_errors)
 }
 
 struct Printer<W: Write> {
@@ -124,25 +114,48 @@ struct Printer<W: Write> {
     decode_errors: u64,
 }
 
+/// Live records to the capture file and the printer.
+struct CaptureSink<W: Write> {
+    writer: Option<CaptureWriter>,
+    printer: Option<Printer<W>>,
+}
+
+impl<W: Write> RecordSink for CaptureSink<W> {
+    fn record(&mut self, bytes: &[u8]) -> Result<()> {
+        if let Some(w) = self.writer.as_mut() {
+            w.write(bytes)?;
+        }
+        if let Some(p) = self.printer.as_mut() {
+            p.print(bytes)?;
+        }
+        Ok(())
+    }
+
+    fn round_end(&mut self) -> Result<()> {
+        if let Some(p) = self.printer.as_mut() {
+            p.out.flush()?;
+        }
+        Ok(())
+    }
+}
+
 impl<W: Write> Printer<W> {
-    fn print(&mut self, records: &RecordBatch) -> Result<()> {
-        for raw in records.iter() {
-            match decode::decode(raw) {
-                Ok(Some(record)) => {
-                    self.num += 1;
-                    let event = Event::from_record(self.num, &record);
-                    if self.json {
-                        serde_json::to_writer(&mut self.out, &event.to_json())?;
-                        self.out.write_all(b"\n")?;
-                    } else {
-                        writeln!(self.out, "{}", event.to_text())?;
-                    }
+    fn print(&mut self, raw: &[u8]) -> Result<()> {
+        match decode::decode(raw) {
+            Ok(Some(record)) => {
+                self.num += 1;
+                let event = Event::from_record(self.num, &record);
+                if self.json {
+                    serde_json::to_writer(&mut self.out, &event.to_json())?;
+                    self.out.write_all(b"\n")?;
+                } else {
+                    writeln!(self.out, "{}", event.to_text())?;
                 }
-                Ok(None) => {}
-                Err(e) => {
-                    self.decode_errors += 1;
-                    eprintln!("osprey: skipping undecodable record: {e}");
-                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                self.decode_errors += 1;
+                eprintln!("osprey: skipping undecodable record: {e}");
             }
         }
         Ok(())

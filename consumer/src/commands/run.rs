@@ -22,6 +22,7 @@ use crate::rules::fields::Source;
 use crate::server::{AuditIngest, ReloadReply, ServerState};
 use crate::source::audit_file::AuditFileTail;
 use crate::source::kernel::{Device, KernelSource};
+use crate::source::RecordSink;
 use crate::state::procfs;
 
 #[derive(clap::Args, Debug)]
@@ -317,25 +318,23 @@ fn capture(
 /// records is handed on in pieces).
 const BATCH_EVENTS: usize = 256;
 
-/// Drains the rings, merges them into time order and decodes, handing the
-/// events on in lists of at most `BATCH_EVENTS` to `deliver`, which returns
-/// an emptied list to fill next (so steady state allocates no list); `idle`
-/// runs on every round. Returns
-/// (records decoded, decode errors) once `stop` is set and the rings are
-/// drained.
+/// Drains the rings in time order and decodes each record where it lies in
+/// the ring, handing the events on in lists of at most `BATCH_EVENTS` to
+/// `deliver`, which returns an emptied list to fill next (so steady state
+/// allocates no list); `idle` runs on every round. Returns (records decoded,
+/// decode errors) once `stop` is set and the rings are drained.
 fn read_and_decode(
     device: &Device,
     stop: &AtomicBool,
     mut idle: impl FnMut(),
-    mut deliver: impl FnMut(Vec<Event>) -> Result<Vec<Event>>,
+    deliver: impl FnMut(Vec<Event>) -> Result<Vec<Event>>,
 ) -> Result<(u64, u64)> {
     let mut source = KernelSource::new(device);
-    let (mut num, mut decode_errors) = (0u64, 0u64);
     // At once, so that /metrics never shows zeros for counters the module
     // has had since it loaded.
     publish_kernel_metrics(device);
     let mut kernel_published = Instant::now();
-    let mut events = Vec::new();
+    let mut decoder = Decoder { num: 0, decode_errors: 0, events: Vec::new(), deliver };
     source.drain_until(
         |source| {
             if kernel_published.elapsed() >= Duration::from_secs(1) {
@@ -345,31 +344,45 @@ fn read_and_decode(
             idle();
             stop.load(Ordering::Relaxed)
         },
-        |batch| {
-            for raw in batch.iter() {
-                match decode::decode(raw) {
-                    Ok(Some(record)) => {
-                        num += 1;
-                        events.push(Event::from_record(num, &record));
-                        if events.len() == BATCH_EVENTS {
-                            events = deliver(std::mem::take(&mut events))?;
-                        }
-                    }
-                    Ok(None) => {}
-                    Err(e) => {
-                        decode_errors += 1;
-                        METRICS.decode_errors.inc();
-                        eprintln!("osprey: skipping undecodable record: {e}");
-                    }
+        &mut decoder,
+    )?;
+    Ok((decoder.num, decoder.decode_errors + source.decode_errors))
+}
+
+/// Decodes records into events and hands them on in lists.
+struct Decoder<D> {
+    num: u64,
+    decode_errors: u64,
+    events: Vec<Event>,
+    deliver: D,
+}
+
+impl<D: FnMut(Vec<Event>) -> Result<Vec<Event>>> RecordSink for Decoder<D> {
+    fn record(&mut self, bytes: &[u8]) -> Result<()> {
+        match decode::decode(bytes) {
+            Ok(Some(record)) => {
+                self.num += 1;
+                self.events.push(Event::from_record(self.num, &record));
+                if self.events.len() == BATCH_EVENTS {
+                    self.round_end()?;
                 }
             }
-            if !events.is_empty() {
-                events = deliver(std::mem::take(&mut events))?;
+            Ok(None) => {}
+            Err(e) => {
+                self.decode_errors += 1;
+                METRICS.decode_errors.inc();
+                eprintln!("osprey: skipping undecodable record: {e}");
             }
-            Ok(())
-        },
-    )?;
-    Ok((num, decode_errors + source.decode_errors))
+        }
+        Ok(())
+    }
+
+    fn round_end(&mut self) -> Result<()> {
+        if !self.events.is_empty() {
+            self.events = (self.deliver)(std::mem::take(&mut self.events))?;
+        }
+        Ok(())
+    }
 }
 
 /// State update, rules and outputs, in record order; between batches,

@@ -1,5 +1,5 @@
-//! The kernel source: `/dev/osprey`'s per-CPU rings, mapped read-only, merged
-//! into timestamp order within a bounded window.
+//! The kernel source: `/dev/osprey`'s per-CPU rings, mapped read-only,
+//! merged into timestamp order and read in place.
 
 use std::fs::{File, OpenOptions};
 use std::os::fd::AsRawFd;
@@ -13,7 +13,7 @@ use shared_abi::{
     CONSUMER_SLOT_SIZE, PAGE_SIZE, RING_MAGIC,
 };
 
-use super::{EventSource, RecordBatch};
+use super::RecordSink;
 use crate::decode::record_len;
 
 nix::ioctl_read_bad!(ioc_get_info, shared_abi::IOCTL_GET_INFO, DeviceInfo);
@@ -161,163 +161,207 @@ impl Device {
         unsafe { AtomicU64::from_ptr(self.consumer_area.as_ptr().add(cpu * CONSUMER_SLOT_SIZE) as *mut u64) }
     }
 
-    /// Hands every complete record of `cpu`'s ring to `each` (which copies
-    /// what it keeps) and releases the space. A corrupt record skips the rest
-    /// of what is there and counts one decode error.
-    pub fn drain(&self, cpu: usize, mut each: impl FnMut(&[u8]), decode_errors: &mut u64) {
-        let head = self.head(cpu).load(Ordering::Acquire);
-        let tail_slot = self.tail(cpu);
-        let mut tail = tail_slot.load(Ordering::Relaxed);
-        let size = self.info.data_size;
-        let data = &self.rings[cpu][PAGE_SIZE..];
-        while tail < head {
-            let off = (tail % size) as usize;
-            let available = ((head - tail) as usize).min(data.len() - off);
-            match record_len(&data[off..], available) {
-                Ok(len) => {
-                    let bytes = &data[off..off + len];
-                    if u16::from_ne_bytes([bytes[4], bytes[5]]) != shared_abi::RecordKind::Pad as u16 {
-                        each(bytes);
-                    }
-                    tail += len as u64;
-                }
-                Err(_) => {
-                    *decode_errors += 1;
-                    tail = head;
-                }
+    /// The ring's data area (after its header page).
+    fn data(&self, cpu: usize) -> &[u8] {
+        &self.rings[cpu][PAGE_SIZE..]
+    }
+
+    /// One drain round: hands the records written so far to `sink`, oldest
+    /// first across CPUs, as they lie in the mapping (nothing is copied),
+    /// then releases their space. Returns how many were handed over.
+    ///
+    /// Order: each ring is in time order (a record is stamped and written on
+    /// its CPU with preemption off), so the round merges the rings' heads.
+    /// Every head is read twice: the round hands over everything up to the
+    /// first reading, plus whatever up to the second is older. A record that
+    /// caused another (a parent's syscall before its child's, a thread's
+    /// syscall before it migrated) was published before the other was
+    /// written, so before the second reading of its own ring: it is never
+    /// handed over after what it caused. What lies past the first reading
+    /// and is newer stays in the ring for the next round (microseconds of
+    /// records). With `flush`, everything there is goes.
+    pub fn drain(
+        &self,
+        flush: bool,
+        sink: &mut dyn FnMut(&[u8]) -> Result<()>,
+        decode_errors: &mut u64,
+    ) -> Result<u64> {
+        let first: Vec<u64> = (0..self.rings.len()).map(|cpu| self.head(cpu).load(Ordering::Acquire)).collect();
+        let mut readers: Vec<RingReader<'_>> = first
+            .iter()
+            .enumerate()
+            .map(|(cpu, &first)| {
+                let end = if flush { first } else { self.head(cpu).load(Ordering::Acquire) };
+                RingReader::new(self.data(cpu), self.tail(cpu).load(Ordering::Relaxed), first, end)
+            })
+            .collect();
+        let mut release = |readers: &[RingReader<'_>]| {
+            for (cpu, reader) in readers.iter().enumerate() {
+                self.tail(cpu).store(reader.position(), Ordering::Release);
             }
-        }
-        tail_slot.store(tail, Ordering::Release);
+        };
+        let merged = merge(&mut readers, sink, decode_errors, &mut release);
+        release(&readers);
+        merged
     }
 }
 
-/// Puts records from several CPUs into timestamp order. A record is released
-/// once a record `window_ns` newer has been seen (or at `flush`), so a CPU
-/// that publishes late still gets merged in order. Records wait in one
-/// reused buffer; the space of released ones is reclaimed once it is more
-/// than half of it, so each record is copied a bounded number of times and
-/// nothing is allocated per record.
-pub struct Merger {
-    pending: RecordBatch,
-    /// Bytes of `pending` that belong to records already released.
-    released_bytes: usize,
-    spare: RecordBatch,
-    newest: u64,
-    window_ns: u64,
+/// The records of one ring between its consumer position and a head
+/// reading, read in place.
+pub struct RingReader<'a> {
+    data: &'a [u8],
+    pos: u64,
+    /// The head at the round's first reading: the round hands over all before it.
+    first: u64,
+    /// The head at the second reading: records up to it may be handed over.
+    end: u64,
+    /// The next record's place and length once found (`peek`).
+    next: Option<(usize, usize)>,
 }
 
-impl Merger {
-    pub fn new(window_ns: u64) -> Self {
-        Self { pending: RecordBatch::default(), released_bytes: 0, spare: RecordBatch::default(), newest: 0, window_ns }
+impl<'a> RingReader<'a> {
+    /// `data` is the ring's data area; positions grow forever and wrap at its length.
+    pub fn new(data: &'a [u8], pos: u64, first: u64, end: u64) -> Self {
+        Self { data, pos, first, end: end.max(first), next: None }
     }
 
-    pub fn push(&mut self, record: &[u8]) {
-        self.pending.push(record);
-        let ts = self.pending.spans.last().map_or(0, |s| s.ts_ns);
-        self.newest = self.newest.max(ts);
+    /// Where the consumer stands: everything before is handed over.
+    pub fn position(&self) -> u64 {
+        self.pos
     }
 
-    /// Moves the records older than the window to `out`, oldest first.
-    pub fn release(&mut self, out: &mut RecordBatch) {
-        self.take(out, self.newest.saturating_sub(self.window_ns));
+    fn behind_first(&self) -> bool {
+        self.pos < self.first
     }
 
-    pub fn flush(&mut self, out: &mut RecordBatch) {
-        self.take(out, u64::MAX);
-    }
-
-    fn take(&mut self, out: &mut RecordBatch, cutoff: u64) {
-        // Arrival order breaks ties (`start` grows with it), without the
-        // allocation of a stable sort.
-        self.pending.spans.sort_unstable_by_key(|s| (s.ts_ns, s.start));
-        let ready = self.pending.spans.partition_point(|s| s.ts_ns <= cutoff);
-        for span in &self.pending.spans[..ready] {
-            out.push(&self.pending.bytes[span.start..span.start + span.len]);
-            self.released_bytes += span.len;
-        }
-        self.pending.spans.drain(..ready);
-        if self.pending.spans.is_empty() {
-            self.pending.clear();
-            self.released_bytes = 0;
-        } else if self.released_bytes > self.pending.bytes.len() / 2 {
-            self.spare.clear();
-            for record in self.pending.iter() {
-                self.spare.push(record);
+    /// The next record's timestamp, stepping over padding. A record whose
+    /// size is impossible makes the rest of the ring unreadable: skipped,
+    /// one decode error.
+    fn peek(&mut self, decode_errors: &mut u64) -> Option<u64> {
+        while self.pos < self.end {
+            let off = (self.pos % self.data.len() as u64) as usize;
+            let available = ((self.end - self.pos) as usize).min(self.data.len() - off);
+            let Ok(len) = record_len(&self.data[off..], available) else {
+                *decode_errors += 1;
+                self.pos = self.end;
+                break;
+            };
+            let bytes = &self.data[off..off + len];
+            // Padding can be shorter than a header: only its kind is read.
+            if u16::from_ne_bytes([bytes[4], bytes[5]]) == shared_abi::RecordKind::Pad as u16 {
+                self.pos += len as u64;
+                continue;
             }
-            std::mem::swap(&mut self.pending, &mut self.spare);
-            self.released_bytes = 0;
+            self.next = Some((off, len));
+            // A record too short for a header goes on to decode, which reports it.
+            const TS: std::ops::Range<usize> = {
+                let at = std::mem::offset_of!(shared_abi::RecordHeader, ts_ns);
+                at..at + 8
+            };
+            return Some(bytes.get(TS).map_or(0, |ts| u64::from_ne_bytes(ts.try_into().expect("8 bytes"))));
+        }
+        self.next = None;
+        None
+    }
+}
+
+/// Records handed over between two calls of `merge`'s `release`: the space
+/// of a long round goes back to the producers as the round goes, not only
+/// at its end, without a store to their cache line per record.
+const RELEASE_EVERY: u64 = 256;
+
+/// Hands the records of `rings` to `sink` in timestamp order (ties: lower
+/// ring first) until every ring has passed its first head reading; see
+/// `Device::drain`. Calls `release` every `RELEASE_EVERY` records (the
+/// sink is done with everything before the readers' positions). Returns how
+/// many were handed over; the positions say how far each ring was consumed
+/// (also after an error).
+pub fn merge(
+    rings: &mut [RingReader<'_>],
+    sink: &mut dyn FnMut(&[u8]) -> Result<()>,
+    decode_errors: &mut u64,
+    release: &mut dyn FnMut(&[RingReader<'_>]),
+) -> Result<u64> {
+    use std::cmp::Reverse;
+    let mut heads = std::collections::BinaryHeap::with_capacity(rings.len());
+    let mut behind = 0usize;
+    for (i, ring) in rings.iter_mut().enumerate() {
+        if let Some(ts) = ring.peek(decode_errors) {
+            heads.push(Reverse((ts, i)));
+        }
+        behind += usize::from(ring.behind_first());
+    }
+    let mut handed = 0;
+    while behind > 0 {
+        let Some(mut top) = heads.peek_mut() else { break };
+        let Reverse((_, i)) = *top;
+        let ring = &mut rings[i];
+        let (off, len) = ring.next.expect("a ring in the heap has its next record");
+        let was_behind = ring.behind_first();
+        sink(&ring.data[off..off + len])?;
+        ring.pos += len as u64;
+        handed += 1;
+        // The ring's next record takes its place (one sift instead of a pop and a push).
+        match ring.peek(decode_errors) {
+            Some(ts) => *top = Reverse((ts, i)),
+            None => drop(std::collections::binary_heap::PeekMut::pop(top)),
+        }
+        behind -= usize::from(was_behind && !ring.behind_first());
+        if handed % RELEASE_EVERY == 0 {
+            release(rings);
         }
     }
+    Ok(handed)
 }
 
 /// The rings as an event source; `finish` stops capture and drains the rest.
 pub struct KernelSource<'d> {
     /// Borrowed: other threads may use the device too (stats, interest).
     pub device: &'d Device,
-    merger: Merger,
     stopping: bool,
     pub decode_errors: u64,
 }
 
 impl<'d> KernelSource<'d> {
     pub fn new(device: &'d Device) -> Self {
-        Self { device, merger: Merger::new(50_000_000), stopping: false, decode_errors: 0 }
+        Self { device, stopping: false, decode_errors: 0 }
     }
 
-    /// After this, `poll` stops capture, drains what is left and ends.
+    /// After this, the drain stops capture, drains what is left and ends.
     pub fn finish(&mut self) {
         self.stopping = true;
     }
 
     /// Drains the rings until `tick` (called every round; it may do periodic
-    /// work) returns true, then stops capture and drains the rest. `handle`
-    /// gets each non-empty batch, oldest first. Empty rings back off from
-    /// 0.5 ms to 5 ms between polls.
-    pub fn drain_until(
-        &mut self,
-        mut tick: impl FnMut(&Self) -> bool,
-        mut handle: impl FnMut(&RecordBatch) -> Result<()>,
-    ) -> Result<()> {
+    /// work) returns true, then stops capture and drains the rest. `sink`
+    /// gets every record, oldest first, in place in the ring. Empty rings
+    /// back off from 0.5 ms to 5 ms between polls.
+    pub fn drain_until(&mut self, mut tick: impl FnMut(&Self) -> bool, sink: &mut dyn RecordSink) -> Result<()> {
         const MIN_IDLE: std::time::Duration = std::time::Duration::from_micros(500);
         const MAX_IDLE: std::time::Duration = std::time::Duration::from_millis(5);
-        let mut batch = RecordBatch::default();
         let mut idle = MIN_IDLE;
         loop {
             if tick(self) {
                 self.finish();
             }
-            let more = self.poll(&mut batch)?;
-            if batch.is_empty() && more {
+            if self.stopping {
+                self.device.stop()?;
+                // Let probes that were running finish their writes.
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            let handed =
+                self.device.drain(self.stopping, &mut |record| sink.record(record), &mut self.decode_errors)?;
+            if handed > 0 {
+                sink.round_end()?;
+                idle = MIN_IDLE;
+            } else if !self.stopping {
                 std::thread::sleep(idle);
                 idle = (idle * 2).min(MAX_IDLE);
-                continue;
             }
-            idle = MIN_IDLE;
-            handle(&batch)?;
-            batch.clear();
-            if !more {
+            if self.stopping {
                 return Ok(());
             }
         }
-    }
-}
-
-impl EventSource for KernelSource<'_> {
-    fn poll(&mut self, out: &mut RecordBatch) -> Result<bool> {
-        if self.stopping {
-            self.device.stop()?;
-            // Let probes that were running finish their writes.
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        for cpu in 0..self.device.nr_rings() {
-            self.device.drain(cpu, |record| self.merger.push(record), &mut self.decode_errors);
-        }
-        if self.stopping {
-            self.merger.flush(out);
-            return Ok(false);
-        }
-        self.merger.release(out);
-        Ok(true)
     }
 }
 
@@ -325,54 +369,129 @@ impl EventSource for KernelSource<'_> {
 mod tests {
     use super::*;
     use crate::decode::{decode, encode, Record};
-    use shared_abi::RecordHeader;
+    use shared_abi::{RecordHeader, RecordKind};
 
     /// A record stamped `ts` carrying `tag` as its exit code.
     fn rec(ts: u64, tag: i32) -> Vec<u8> {
         encode::process_exit(RecordHeader { ts_ns: ts, ..Default::default() }, tag)
     }
 
-    fn tags(batch: &RecordBatch) -> Vec<i32> {
-        batch
-            .iter()
-            .map(|bytes| match decode(bytes) {
-                Ok(Some(Record::ProcessExit(p))) => p.exit_code,
-                other => panic!("{other:?}"),
-            })
-            .collect()
+    fn pad(len: usize) -> Vec<u8> {
+        let mut bytes = vec![0u8; len];
+        bytes[..4].copy_from_slice(&(len as u32).to_ne_bytes());
+        bytes[4..6].copy_from_slice(&(RecordKind::Pad as u16).to_ne_bytes());
+        bytes
+    }
+
+    /// A ring's data area holding `records` back to back from position 0.
+    fn ring(records: &[Vec<u8>]) -> Vec<u8> {
+        records.concat()
+    }
+
+    fn tag(bytes: &[u8]) -> i32 {
+        match decode(bytes) {
+            Ok(Some(Record::ProcessExit(p))) => p.exit_code,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Merges the rings, whose first head readings are `first` and whose
+    /// second are their ends; returns the tags in order and the positions.
+    fn run(rings: &[Vec<u8>], first: &[u64]) -> (Vec<i32>, Vec<u64>, u64) {
+        let mut readers: Vec<RingReader<'_>> =
+            rings.iter().zip(first).map(|(r, &f)| RingReader::new(r, 0, f, r.len() as u64)).collect();
+        let (mut tags, mut errors) = (Vec::new(), 0);
+        merge(
+            &mut readers,
+            &mut |bytes| {
+                tags.push(tag(bytes));
+                Ok(())
+            },
+            &mut errors,
+            &mut |_| {},
+        )
+        .unwrap();
+        (tags, readers.iter().map(RingReader::position).collect(), errors)
     }
 
     #[test]
-    fn merger_orders_across_cpus_within_the_window() {
-        let mut m = Merger::new(10);
-        let mut out = RecordBatch::default();
-        for (ts, tag) in [(5, 1), (30, 2), (3, 3), (25, 4)] {
-            m.push(&rec(ts, tag));
-        }
-        m.release(&mut out);
-        assert_eq!(out.timestamps().collect::<Vec<_>>(), [3, 5]);
-        m.push(&rec(21, 5));
-        m.flush(&mut out);
-        assert_eq!(out.timestamps().collect::<Vec<_>>(), [3, 5, 21, 25, 30]);
-        assert_eq!(tags(&out), [3, 1, 5, 4, 2]);
+    fn merges_rings_in_time_order_in_place() {
+        let a = ring(&[rec(5, 1), pad(8), rec(30, 2)]);
+        let b = ring(&[rec(3, 3), rec(25, 4), rec(40, 5)]);
+        let (tags, positions, errors) = run(&[a.clone(), b.clone()], &[a.len() as u64, b.len() as u64]);
+        assert_eq!(tags, [3, 1, 4, 2, 5]);
+        assert_eq!(positions, [a.len() as u64, b.len() as u64]);
+        assert_eq!(errors, 0);
     }
 
     #[test]
-    fn merger_keeps_every_record_intact_across_reclaims_and_ties_in_arrival_order() {
-        let mut m = Merger::new(100);
-        let mut out = RecordBatch::default();
-        let mut expected = Vec::new();
-        for round in 0..50i32 {
-            for i in 0..20i32 {
-                let tag = round * 20 + i;
-                // Two records per timestamp: ties must keep arrival order.
-                m.push(&rec((tag / 2) as u64 * 10, tag));
-                expected.push(tag);
-            }
-            m.release(&mut out);
-        }
-        m.flush(&mut out);
-        assert_eq!(tags(&out), expected);
-        assert!(m.pending.is_empty() && m.released_bytes == 0);
+    fn gives_space_back_as_a_long_round_goes() {
+        let records: Vec<Vec<u8>> = (0..600).map(|i| rec(i, i as i32)).collect();
+        let len = records[0].len() as u64;
+        let data = ring(&records);
+        let mut readers = [RingReader::new(&data, 0, data.len() as u64, data.len() as u64)];
+        let mut released = Vec::new();
+        let handed =
+            merge(&mut readers, &mut |_| Ok(()), &mut 0, &mut |r| released.push(r[0].position() / len)).unwrap();
+        assert_eq!(handed, 600);
+        assert_eq!(released, [RELEASE_EVERY, 2 * RELEASE_EVERY]);
+    }
+
+    #[test]
+    fn hands_over_what_the_first_reading_saw_and_older_records_seen_since() {
+        // Ring b's first reading saw its record at 25; ring a published its
+        // record at 20 only before the second reading: it goes first, in
+        // this round. Ring a's record at 30 is newer than all the first
+        // readings saw: it waits for the next round, in the ring.
+        let (r20, r30) = (rec(20, 1), rec(30, 2));
+        let a = ring(&[r20.clone(), r30]);
+        let b = ring(&[rec(25, 3)]);
+        let (tags, positions, _) = run(&[a, b.clone()], &[0, b.len() as u64]);
+        assert_eq!(tags, [1, 3]);
+        assert_eq!(positions, [r20.len() as u64, b.len() as u64]);
+    }
+
+    #[test]
+    fn a_corrupt_record_skips_the_rest_of_its_ring_only() {
+        let mut bad = rec(10, 9);
+        bad[..4].copy_from_slice(&3u32.to_ne_bytes());
+        let a = ring(&[rec(1, 1), bad, rec(20, 2)]);
+        let b = ring(&[rec(5, 3), rec(15, 4)]);
+        let (tags, positions, errors) = run(&[a.clone(), b.clone()], &[a.len() as u64, b.len() as u64]);
+        assert_eq!(tags, [1, 3, 4]);
+        assert_eq!(positions, [a.len() as u64, b.len() as u64]);
+        assert_eq!(errors, 1);
+    }
+
+    #[test]
+    fn reads_across_the_wrap_and_stops_where_a_sink_fails() {
+        // Positions grow past the area's length; the producer pads to its end.
+        let (r1, r2, r3) = (rec(1, 1), rec(2, 2), rec(3, 3));
+        let len = r1.len();
+        let size = 3 * len + 16;
+        let data = [r2, r3, r1, pad(16)].concat();
+        assert_eq!(data.len(), size);
+        // Consumed up to the record at 1; the producer wrote it, padded to the
+        // end, wrapped and wrote the records at 2 and 3.
+        let start = (size + 2 * len) as u64;
+        let end = (2 * size + 2 * len) as u64;
+        let mut reader = [RingReader::new(&data, start, end, end)];
+        let mut tags = Vec::new();
+        let failed = merge(
+            &mut reader,
+            &mut |bytes| {
+                tags.push(tag(bytes));
+                if tags.len() == 2 {
+                    anyhow::bail!("sink full");
+                }
+                Ok(())
+            },
+            &mut 0,
+            &mut |_| {},
+        );
+        assert_eq!(failed.unwrap_err().to_string(), "sink full");
+        assert_eq!(tags, [1, 2]);
+        // The record the sink failed on stays in the ring, as does the next.
+        assert_eq!(reader[0].position(), 2 * size as u64);
     }
 }

@@ -1,5 +1,6 @@
-//! Sources: where events come from — the kernel rings and capture files
-//! (raw records in timestamp order), and the audit log file.
+//! Sources: where events come from — the kernel rings (records read in
+//! place, in timestamp order), capture files (records in batches) and the
+//! audit log file.
 
 pub mod audit_file;
 pub mod capture_file;
@@ -14,19 +15,17 @@ pub struct RecordBatch {
     spans: Vec<Span>,
 }
 
-/// Where one record lies in `RecordBatch::bytes`, with its timestamp.
+/// Where one record lies in `RecordBatch::bytes`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Span {
-    ts_ns: u64,
     start: usize,
     len: usize,
 }
 
 impl RecordBatch {
-    /// Appends a copy of `record` (its timestamp read from the header, 0 if short).
+    /// Appends a copy of `record`.
     pub fn push(&mut self, record: &[u8]) {
-        let ts_ns = shared_abi::read_pod::<shared_abi::RecordHeader>(record).map_or(0, |h| h.ts_ns);
-        self.spans.push(Span { ts_ns, start: self.bytes.len(), len: record.len() });
+        self.spans.push(Span { start: self.bytes.len(), len: record.len() });
         self.bytes.extend_from_slice(record);
     }
 
@@ -43,14 +42,18 @@ impl RecordBatch {
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &[u8]> + '_ {
         self.spans.iter().map(|s| &self.bytes[s.start..s.start + s.len])
     }
-
-    #[cfg(test)]
-    pub fn timestamps(&self) -> impl Iterator<Item = u64> + '_ {
-        self.spans.iter().map(|s| s.ts_ns)
-    }
 }
 
-/// A source of raw records.
+/// Where the kernel source hands its records, oldest first. `record` sees
+/// the bytes in the ring itself, valid only during the call: what is kept
+/// must be decoded or copied.
+pub trait RecordSink {
+    fn record(&mut self, bytes: &[u8]) -> anyhow::Result<()>;
+    /// Every record of a drain round has been handed over.
+    fn round_end(&mut self) -> anyhow::Result<()>;
+}
+
+/// A source of raw records read in batches (capture files).
 pub trait EventSource {
     /// Appends the records that are ready to `out`, oldest first. Returns
     /// `false` once the source is exhausted and `out` got its last records.
