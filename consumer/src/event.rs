@@ -18,7 +18,7 @@ use crate::decode::Record;
 pub enum Arg {
     Int(i64),
     Str(CompactString),
-    List(Vec<String>),
+    List(Vec<CompactString>),
     Bool(bool),
 }
 
@@ -45,7 +45,7 @@ impl Arg {
         match self {
             Arg::Int(n) => (*n).into(),
             Arg::Str(s) => s.as_str().into(),
-            Arg::List(l) => l.clone().into(),
+            Arg::List(l) => l.iter().map(CompactString::as_str).collect(),
             Arg::Bool(b) => (*b).into(),
         }
     }
@@ -55,9 +55,9 @@ impl Arg {
             Value::Number(n) => Arg::Int(n.as_i64()?),
             Value::String(s) => Arg::Str(s.as_str().into()),
             Value::Bool(b) => Arg::Bool(*b),
-            Value::Array(a) => {
-                Arg::List(a.iter().map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string)).collect())
-            }
+            Value::Array(a) => Arg::List(
+                a.iter().map(|x| x.as_str().map_or_else(|| x.to_string().into(), CompactString::from)).collect(),
+            ),
             Value::Null | Value::Object(_) => return None,
         })
     }

@@ -206,6 +206,14 @@ impl SyscallPipeline {
                 }
             }
         }
+        for r in self.engine.rules() {
+            let kept = r.event_types.clone().unwrap_or_default();
+            for kind in r.filter.event_types().unwrap_or_default().difference(&kept) {
+                why.entry(kind.name().into_owned())
+                    .or_default()
+                    .push(format!("rule {} names it, but its condition rules it out", r.name));
+            }
+        }
         if self.kernel_predicates && kinds.is_some() {
             self.success_only(&mut interest, &mut why);
         }
@@ -366,5 +374,53 @@ mod tests {
         }
         p.kernel_predicates = false;
         assert!(!success_only(&p, "openat"));
+    }
+
+    /// `fd.ip`, `fd.net` and `fd.port` look at both ends of a socket and
+    /// compare addresses and ports as such, not as text.
+    #[test]
+    fn socket_fields_match_either_end_as_addresses_and_numbers() {
+        let rules = r#"
+- rule: https out
+  desc: d
+  condition: evt.type=connect and fd.port = 443 and fd.net != "127.0.0.0/8" and fd.snet in ("10.0.0.0/8")
+  output: ip=%fd.ip port=%fd.port sip=%fd.sip
+  priority: WARNING
+- rule: not ssh
+  desc: d
+  condition: evt.type=connect and fd.port != 22 and fd.port > 100 and fd.ip = "10.1.0.0/16"
+  output: o
+  priority: WARNING
+"#;
+        let mut set = crate::rules::loader::RuleSet::default();
+        set.load_str("t.yaml", rules);
+        let compiled = crate::rules::compile::compile(&mut set);
+        assert_eq!(compiled.len(), 2, "{:?}", set.diagnostics);
+        let matching = crate::rules::engine::Matching::All;
+        let engine = Engine::new(compiled, crate::rules::fields::Source::Syscall, matching, Priority::Debug);
+        let mut p = SyscallPipeline::new(State::new(10), engine);
+        let mut fired = Vec::new();
+        for (i, addr) in ["10.1.2.3:443", "127.0.0.1:443", "10.1.2.3:22", "192.168.1.1:443"].iter().enumerate() {
+            let pid = 10 + i as u64;
+            for (ty, args) in [
+                ("socket", serde_json::json!({"fd": 3, "domain": "AF_INET", "type": "SOCK_STREAM", "proto": 6})),
+                ("connect", serde_json::json!({"res": 0, "fd": 3, "addr": addr})),
+            ] {
+                let ev = Event::from_json(&serde_json::json!({
+                    "evt.rawtime": 1, "evt.type": ty, "evt.dir": "<", "evt.rawres": args["fd"].as_i64().filter(|_| ty == "socket").unwrap_or(0),
+                    "proc.pid": pid, "thread.tid": pid, "proc.ppid": 1, "proc.name": "c",
+                    "user.uid": 0, "group.gid": 0, "evt.args": args
+                }))
+                .unwrap();
+                p.process(&ev, |a| fired.push(format!("{addr}: {} ({})", a.rule, a.output)));
+            }
+        }
+        assert_eq!(
+            fired,
+            [
+                "10.1.2.3:443: https out (00:00:00.000000001: Warning ip=10.1.2.3 port=443 sip=10.1.2.3)",
+                "10.1.2.3:443: not ssh (00:00:00.000000001: Warning o)",
+            ]
+        );
     }
 }

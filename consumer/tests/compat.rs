@@ -142,3 +142,41 @@ const INVALID: &[(&str, &str)] = &[
         "exception 'proc_cmdline': appended exception has no fields",
     ),
 ];
+
+/// Event types a rule names but its condition contradicts for them (a macro's
+/// branch for `sendto` that needs what the rule excludes) are not the rule's,
+/// and so never reach the kernel's interest set for it.
+#[test]
+fn contradicted_event_types_are_not_the_rules() {
+    let dir = compat().join("falco-rules");
+    let mut rs = RuleSet::default();
+    rs.load_files(
+        &["falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"].map(|f| dir.join(f)),
+    );
+    let mut dropped: Vec<String> = compile(&mut rs)
+        .iter()
+        .flat_map(|r| {
+            let kept = r.event_types.clone().unwrap_or_default();
+            let named = r.filter.event_types().unwrap_or_default();
+            named.difference(&kept).map(|k| format!("{}: {}", r.name, k.name())).collect::<Vec<_>>()
+        })
+        .collect();
+    dropped.sort();
+    assert_eq!(
+        dropped,
+        [
+            // `outbound` takes sendto/sendmsg only for `fd.l4proto != tcp`;
+            // the rule asks for `fd.l4proto=tcp`.
+            "Disallowed SSH Connection Non Standard Port: sendmsg",
+            "Disallowed SSH Connection Non Standard Port: sendto",
+            // A template: `container` and `not container.id exists`.
+            "Launch Disallowed Container: execve",
+            "Launch Disallowed Container: execveat",
+            // A template: `k8s.ns.name in ()` with the list left empty.
+            "Network Connection outside Local Subnet: accept",
+            "Network Connection outside Local Subnet: accept4",
+            "Network Connection outside Local Subnet: connect",
+            "Network Connection outside Local Subnet: listen",
+        ]
+    );
+}

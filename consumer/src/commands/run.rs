@@ -24,6 +24,7 @@ use crate::source::audit_file::AuditFileTail;
 use crate::source::kernel::{Device, KernelSource};
 use crate::source::RecordSink;
 use crate::state::procfs;
+use shared_abi::Interest;
 
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
@@ -87,8 +88,13 @@ pub fn run(args: RunArgs) -> Result<()> {
     let mut syscalls = build_syscall_pipeline(&args.rules, Some(&config))?;
     syscalls.kernel_predicates = !args.no_kernel_predicates;
     if args.print_interest {
-        for (syscall, reasons) in &syscalls.interest().1 {
-            println!("{syscall:<16} {}", reasons.join("; "));
+        let (interest, why) = syscalls.interest();
+        for (syscall, reasons) in &why {
+            let delivered = shared_abi::syscalls::number(syscall).is_none_or(|nr| {
+                Interest::wants(&interest.exit, nr as usize) || Interest::wants(&interest.enter, nr as usize)
+            });
+            let not = if delivered { "" } else { "not delivered: " };
+            println!("{syscall:<16} {not}{}", reasons.join("; "));
         }
         return Ok(());
     }

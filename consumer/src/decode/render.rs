@@ -625,12 +625,14 @@ fn sock_type(value: u64) -> Arg {
 }
 
 /// The strings of an argument area (NUL-separated, possibly NUL-terminated).
-pub fn split_args(data: &[u8]) -> Vec<String> {
+fn split_args(data: &[u8]) -> impl Iterator<Item = &[u8]> {
     let data = data.strip_suffix(&[0]).unwrap_or(data);
-    if data.is_empty() {
-        return Vec::new();
-    }
-    data.split(|b| *b == 0).map(|s| String::from_utf8_lossy(s).into_owned()).collect()
+    data.split(|b| *b == 0).take(if data.is_empty() { 0 } else { usize::MAX })
+}
+
+/// The strings of an argument or environment area from the `skip`th on.
+fn strings(data: &[u8], skip: usize) -> Vec<CompactString> {
+    split_args(data).skip(skip).map(lossy).collect()
 }
 
 fn blob_str(blob: &Blob<'_>) -> CompactString {
@@ -638,8 +640,8 @@ fn blob_str(blob: &Blob<'_>) -> CompactString {
 }
 
 /// The argument area: captured after exec, or from the argv pointer on failure.
-fn argv(sc: &Syscall<'_>) -> Vec<String> {
-    sc.blob(BlobKind::Args, None).map(|b| split_args(b.data)).unwrap_or_default()
+fn argv<'a>(sc: &Syscall<'a>) -> &'a [u8] {
+    sc.blob(BlobKind::Args, None).map_or(&[], |b| b.data)
 }
 
 fn param_value(sc: &Syscall<'_>, src: Src, fmt: Fmt) -> Option<Arg> {
@@ -669,11 +671,11 @@ fn param_value(sc: &Syscall<'_>, src: Src, fmt: Fmt) -> Option<Arg> {
         }
         Src::ArgvHead => {
             // After a failed exec, Falco reports the filename as the exe.
-            let head = argv(sc).into_iter().next().map(CompactString::from);
+            let head = split_args(argv(sc)).next().map(lossy);
             return head.or_else(|| sc.blob(BlobKind::Str, None).map(blob_str)).map(Arg::Str);
         }
-        Src::ArgvTail => return Some(Arg::List(argv(sc).into_iter().skip(1).collect())),
-        Src::Env => return sc.blob(BlobKind::Env, None).map(|b| Arg::List(split_args(b.data))),
+        Src::ArgvTail => return Some(Arg::List(strings(argv(sc), 1))),
+        Src::Env => return sc.blob(BlobKind::Env, None).map(|b| Arg::List(strings(b.data, 0))),
         Src::Blob(kind, arg) => {
             let arg = (kind == BlobKind::Str || kind == BlobKind::Sockaddr).then_some(arg);
             let blob = sc.blob(kind, arg)?;

@@ -144,35 +144,79 @@ impl Filter {
         }
     }
 
-    /// Whether a failed exit (negative return value) of `kind` could match,
-    /// knowing nothing else about it. Three-valued: checks decided by the
-    /// kind and the failure alone are true or false, every other check is
-    /// unknown; `false` only when no such event can match, whatever its other
-    /// fields. The kernel drops those failures (an in-kernel predicate).
-    pub fn can_match_failed(&self, kind: Kind) -> bool {
-        self.on_failure(kind) != Some(false)
+    /// Whether an event of `kind` could match, knowing nothing else about
+    /// it; `false` only when none can (the kind is then dropped from the
+    /// rule's event types and, if no other rule or the state needs it, from
+    /// the kernel's interest set).
+    pub fn can_match(&self, kind: Kind) -> bool {
+        self.can_match_assuming(kind, false)
     }
 
-    fn on_failure(&self, kind: Kind) -> Option<bool> {
+    /// Whether a failed exit (negative return value) of `kind` could match;
+    /// `false` only when no such event can, whatever its other fields. The
+    /// kernel drops those failures (an in-kernel predicate).
+    pub fn can_match_failed(&self, kind: Kind) -> bool {
+        self.can_match_assuming(kind, true)
+    }
+
+    /// Three-valued evaluation: checks decided by the kind (and the failure)
+    /// are true or false, every other check is unknown. When that leaves the
+    /// answer unknown, the cases of one single-valued text field at a time
+    /// are tried (each value the filter compares it with, any other value,
+    /// no value): if every case is false, so is every event. This finds
+    /// what a rule's macros contradict, e.g. a `sendto` branch that needs
+    /// `fd.l4proto != tcp` in a rule that asks for `fd.l4proto=tcp`.
+    fn can_match_assuming(&self, kind: Kind, failed: bool) -> bool {
+        let base = Assumed { kind, failed, field: None };
+        if let Some(known) = self.decide(&base) {
+            return known;
+        }
+        let mut values: HashMap<FieldId, HashSet<&str>> = HashMap::new();
+        self.compared_texts(&mut values);
+        !values.iter().filter(|(_, v)| v.len() <= MAX_CASES).any(|(&id, compared)| {
+            let cases = compared.iter().map(|v| Case::Is(v)).chain([Case::Other, Case::Missing]);
+            cases.into_iter().all(|case| self.decide(&Assumed { field: Some((id, case)), ..base }) == Some(false))
+        })
+    }
+
+    fn decide(&self, a: &Assumed<'_>) -> Option<bool> {
         match self {
-            Filter::All(fs) => Self::on_failure_of_each(fs, kind, false),
-            Filter::Any(fs) => Self::on_failure_of_each(fs, kind, true),
-            Filter::Not(f) => f.on_failure(kind).map(|b| !b),
-            Filter::Check(c) => c.on_failure(kind),
+            Filter::All(fs) => Self::decide_each(fs, a, false),
+            Filter::Any(fs) => Self::decide_each(fs, a, true),
+            Filter::Not(f) => f.decide(a).map(|b| !b),
+            Filter::Check(c) => c.decide(a),
         }
     }
 
     /// Three-valued `all` (`decisive` false) or `any` (`decisive` true).
-    fn on_failure_of_each(fs: &[Filter], kind: Kind, decisive: bool) -> Option<bool> {
+    fn decide_each(fs: &[Filter], a: &Assumed<'_>, decisive: bool) -> Option<bool> {
         let mut known = true;
         for f in fs {
-            match f.on_failure(kind) {
+            match f.decide(a) {
                 Some(v) if v == decisive => return Some(decisive),
                 Some(_) => {}
                 None => known = false,
             }
         }
         known.then_some(!decisive)
+    }
+
+    /// The texts each single-valued text field is compared with.
+    fn compared_texts<'a>(&'a self, out: &mut HashMap<FieldId, HashSet<&'a str>>) {
+        match self {
+            Filter::All(fs) | Filter::Any(fs) => fs.iter().for_each(|f| f.compared_texts(out)),
+            Filter::Not(f) => f.compared_texts(out),
+            Filter::Check(c) if c.field.single_text() => match (&c.op, &c.rhs) {
+                (Op::Eq | Op::Ne, Rhs::Text(t)) => {
+                    out.entry(c.field.info.id).or_default().insert(t);
+                }
+                (Op::In | Op::Intersects, Rhs::Set(set)) => {
+                    out.entry(c.field.info.id).or_default().extend(set.iter().map(String::as_str));
+                }
+                _ => {}
+            },
+            Filter::Check(_) => {}
+        }
     }
 
     /// One past the highest check id in the filter (the size of its memo).
@@ -214,13 +258,65 @@ pub fn kind_of(name: &str) -> Option<Kind> {
     }
 }
 
+/// Splitting on a field's cases stops past this many compared values: the
+/// cost of loading grows with it, and long lists are rarely contradicted.
+const MAX_CASES: usize = 16;
+
+/// What is assumed of every event when deciding a filter without one.
+#[derive(Clone, Copy)]
+struct Assumed<'a> {
+    kind: Kind,
+    /// The event is a failed exit.
+    failed: bool,
+    /// One single-valued text field's case.
+    field: Option<(FieldId, Case<'a>)>,
+}
+
+#[derive(Clone, Copy)]
+enum Case<'a> {
+    Is(&'a str),
+    /// A value, but none of those the filter compares the field with.
+    Other,
+    /// The field has no value.
+    Missing,
+}
+
+impl Field {
+    /// The field has at most one text value per event, so its cases split
+    /// every event into disjoint sets.
+    fn single_text(&self) -> bool {
+        self.info.ty == FieldType::Str && self.info.arg == ArgReq::None && self.transformers.is_empty()
+    }
+}
+
 impl Check {
-    /// This check on a failed exit of `kind`, if the failure decides it.
-    fn on_failure(&self, kind: Kind) -> Option<bool> {
+    /// This check under an assumption, if the assumption decides it.
+    fn decide(&self, a: &Assumed<'_>) -> Option<bool> {
         if let Rhs::Kinds(kinds) = &self.rhs {
-            let hit = kinds.contains(kind);
+            let hit = kinds.contains(a.kind);
             return Some(if self.op == Op::Ne { !hit } else { hit });
         }
+        if let Some(known) = a.failed.then(|| self.on_failure(a.kind)).flatten() {
+            return Some(known);
+        }
+        let (id, case) = a.field?;
+        if id != self.field.info.id || !self.field.single_text() || matches!(self.rhs, Rhs::Field(_)) {
+            return None;
+        }
+        match (case, self.op, &self.rhs) {
+            // A missing value matches nothing, not even `!=` (as `eval`).
+            (Case::Missing, _, _) => Some(false),
+            (_, Op::Exists, _) => Some(true),
+            (Case::Is(v), op, rhs) => Some(Val::str(v).matches(op, rhs)),
+            (Case::Other, Op::Eq, Rhs::Text(_)) => Some(false),
+            (Case::Other, Op::Ne, Rhs::Text(_)) => Some(true),
+            (Case::Other, Op::In | Op::Intersects, Rhs::Set(_)) => Some(false),
+            (Case::Other, _, _) => None,
+        }
+    }
+
+    /// This check on a failed exit of `kind`, if the failure decides it.
+    fn on_failure(&self, kind: Kind) -> Option<bool> {
         let Kind::Syscall(nr) = kind else { return None };
         if !self.field.transformers.is_empty() {
             return None;
@@ -452,7 +548,9 @@ impl Compiler {
         if let Some(ex) = exceptions.filter(|e| !e.is_empty()) {
             filter = Filter::All(vec![filter, Filter::Not(Box::new(Filter::Any(ex)))]);
         }
-        let event_types = filter.event_types();
+        // Kinds the condition names but contradicts for them are not the rule's.
+        let event_types =
+            filter.event_types().map(|kinds| kinds.into_iter().filter(|k| filter.can_match(*k)).collect());
         Ok(Rule {
             name: def.name.clone(),
             desc: def.desc.clone(),
@@ -824,6 +922,40 @@ mod tests {
 
     const BASE: &str = "- list: shells\n  items: [bash, sh]\n- list: more\n  items: [shells, zsh]\n\
         - macro: spawned\n  condition: evt.type in (execve, execveat) and evt.dir=<\n";
+
+    #[test]
+    fn kinds_a_condition_contradicts_are_not_the_rules() {
+        let rule = |name: &str, cond: &str| {
+            format!("- rule: {name}\n  desc: d\n  condition: {cond}\n  output: o\n  priority: notice\n")
+        };
+        let text = [
+            rule("udp", "evt.type in (connect, sendto) and (evt.type=connect or fd.l4proto != tcp) and fd.l4proto=tcp"),
+            // No proc.name at all satisfies both negations: not contradicted.
+            rule("missing", "evt.type=open and not proc.name=a and not proc.name!=a"),
+            rule("named", "evt.type in (open, close) and (evt.type=close or proc.name in (a, b)) and proc.name=c"),
+            rule("pattern", "evt.type in (open, close) and (evt.type=close or proc.name startswith x) and proc.name=y"),
+        ]
+        .concat();
+        let (rules, rs) = compile_text(&text);
+        assert!(errors(&rs).is_empty(), "{:?}", errors(&rs));
+        let kinds = |i: usize| {
+            let mut names: Vec<String> = rules[i].event_types.iter().flatten().map(|k| k.name().into_owned()).collect();
+            names.sort();
+            names
+        };
+        assert_eq!(kinds(0), ["connect"]);
+        assert_eq!(kinds(1), ["open"]);
+        assert_eq!(kinds(2), ["close"]);
+        // `startswith x` against the value `y`: decided for that case too.
+        assert_eq!(kinds(3), ["close"]);
+        // The failure predicate splits cases as well.
+        let (rules, _) = compile_text(&rule(
+            "f",
+            "evt.type=open and ((evt.rawres >= 0 and fd.name=/a) or fd.name != /a) and fd.name=/a",
+        ));
+        assert!(!rules[0].filter.can_match_failed(Kind::Syscall(2)));
+        assert!(rules[0].filter.can_match(Kind::Syscall(2)));
+    }
 
     #[test]
     fn equal_checks_share_one_id_and_are_evaluated_once_per_event() {

@@ -1,6 +1,7 @@
 //! Field values of syscall events: from the event itself, then the process,
 //! descriptor and user state.
 
+use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::net::SocketAddr;
@@ -136,25 +137,19 @@ impl<'a> SyscallFields<'a> {
     }
 
     fn ends(&self, pick: fn(&Fd) -> Option<SocketAddr>) -> Val<'a> {
-        self.fd().filter(|f| f.kind.is_ip()).and_then(pick).map_or(Val::None, |a| Val::str(a.ip().to_string()))
+        self.fd().filter(|f| f.kind.is_ip()).and_then(pick).map_or(Val::None, |a| Val::Ip(a.ip()))
     }
 
     fn port(&self, pick: fn(&Fd) -> Option<SocketAddr>) -> Val<'a> {
         self.fd().filter(|f| f.kind.is_ip()).and_then(pick).map_or(Val::None, |a| Val::Int(a.port().into()))
     }
 
-    /// Something of both ends of an IP socket (`fd.ip`, `fd.port`: either end matches).
-    fn both_ends(&self, part: fn(&SocketAddr) -> String) -> Val<'a> {
-        let ends: Vec<Cow<'a, str>> = self
-            .fd()
+    /// The known ends of an IP socket (`fd.ip`, `fd.port`: either end matches).
+    fn both_ends(&self) -> SmallVec<[SocketAddr; 2]> {
+        self.fd()
             .filter(|f| f.kind.is_ip())
-            .map(|f| [f.local, f.remote].iter().flatten().map(|a| Cow::Owned(part(a))).collect())
-            .unwrap_or_default();
-        if ends.is_empty() {
-            Val::None
-        } else {
-            Val::List(ends)
-        }
+            .map(|f| [f.local, f.remote].into_iter().flatten().collect())
+            .unwrap_or_default()
     }
 
     /// The path a filesystem syscall names, resolved.
@@ -308,12 +303,18 @@ impl<'a> SyscallFields<'a> {
             F::FdSip | F::FdSnet => self.ends(|f| f.client_server().1),
             F::FdLip | F::FdLnet => self.ends(|f| f.local),
             F::FdRip | F::FdRnet => self.ends(|f| f.remote),
-            F::FdIp | F::FdNet => self.both_ends(|a| a.ip().to_string()),
+            F::FdIp | F::FdNet => match self.both_ends() {
+                ends if ends.is_empty() => Val::None,
+                ends => Val::Ips(ends.iter().map(SocketAddr::ip).collect()),
+            },
             F::FdCport => self.port(|f| f.client_server().0),
             F::FdSport => self.port(|f| f.client_server().1),
             F::FdLport => self.port(|f| f.local),
             F::FdRport => self.port(|f| f.remote),
-            F::FdPort => self.both_ends(|a| a.port().to_string()),
+            F::FdPort => match self.both_ends() {
+                ends if ends.is_empty() => Val::None,
+                ends => Val::Ints(ends.iter().map(|a| a.port().into()).collect()),
+            },
             F::FdL4proto => self.fd().and_then(|f| f.l4proto).map_or(Val::None, Val::str),
             F::FdSockfamily => self
                 .fd()
@@ -437,7 +438,9 @@ pub fn transform(v: Val<'_>, t: Transformer) -> Val<'_> {
     let map = |v: Val<'_>, f: &dyn Fn(&str) -> String| -> Val<'static> {
         match v {
             Val::None => Val::None,
-            Val::List(l) => Val::List(l.iter().map(|s| Cow::Owned(f(s))).collect()),
+            many @ (Val::List(_) | Val::Ips(_) | Val::Ints(_)) => {
+                Val::List(many.texts().map(|s| Cow::Owned(f(&s))).collect())
+            }
             other => Val::Str(Cow::Owned(f(&other.render()))),
         }
     };
@@ -454,7 +457,7 @@ pub fn transform(v: Val<'_>, t: Transformer) -> Val<'_> {
         }),
         Transformer::Len => match v {
             Val::None => Val::None,
-            Val::List(l) => Val::Int(l.len() as i64),
+            many @ (Val::List(_) | Val::Ips(_) | Val::Ints(_)) => Val::Int(many.count() as i64),
             other => Val::Int(other.render().chars().count() as i64),
         },
     }

@@ -1,6 +1,9 @@
 //! Field values and Falco's comparison operators on them.
 
 use std::borrow::Cow;
+use std::net::IpAddr;
+
+use smallvec::SmallVec;
 
 use super::compile::Rhs;
 use super::condition::Op;
@@ -14,6 +17,12 @@ pub enum Val<'a> {
     Int(i64),
     Bool(bool),
     List(Vec<Cow<'a, str>>),
+    Ip(IpAddr),
+    /// Both ends of a socket (`fd.ip`, `fd.net`): any of them matches. Kept
+    /// as addresses, not text, because network operators compare addresses.
+    Ips(SmallVec<[IpAddr; 2]>),
+    /// Both ends' ports (`fd.port`): any of them matches.
+    Ints(SmallVec<[i64; 2]>),
 }
 
 impl<'a> Val<'a> {
@@ -43,6 +52,9 @@ impl<'a> Val<'a> {
                 [one] => one.as_ref().into(),
                 many => format!("({})", many.join(",")).into(),
             },
+            Val::Ip(ip) => ip.to_string().into(),
+            Val::Ips(ips) => render_many(ips),
+            Val::Ints(ints) => render_many(ints),
         }
     }
 
@@ -54,6 +66,9 @@ impl<'a> Val<'a> {
             Val::Int(n) => (*n).into(),
             Val::Bool(b) => (*b).into(),
             Val::List(l) => l.iter().map(|s| s.as_ref()).collect::<Vec<_>>().into(),
+            Val::Ip(ip) => ip.to_string().into(),
+            Val::Ips(ips) => ips.iter().map(|ip| ip.to_string()).collect::<Vec<_>>().into(),
+            Val::Ints(ints) => ints.to_vec().into(),
         }
     }
 
@@ -66,10 +81,34 @@ impl<'a> Val<'a> {
         }
     }
 
+    /// The number of values: 1 for a scalar, the length of a list.
+    pub fn count(&self) -> usize {
+        match self {
+            Val::None => 0,
+            Val::List(l) => l.len(),
+            Val::Ips(ips) => ips.len(),
+            Val::Ints(ints) => ints.len(),
+            _ => 1,
+        }
+    }
+
+    /// The values as text, one per element of a list.
+    pub fn texts(&self) -> impl Iterator<Item = Cow<'_, str>> {
+        let many: Box<dyn Iterator<Item = Cow<'_, str>>> = match self {
+            Val::List(l) => Box::new(l.iter().map(|s| Cow::Borrowed(s.as_ref()))),
+            Val::Ips(ips) => Box::new(ips.iter().map(|ip| Cow::Owned(ip.to_string()))),
+            Val::Ints(ints) => Box::new(ints.iter().map(|n| Cow::Owned(n.to_string()))),
+            Val::None => Box::new(std::iter::empty()),
+            scalar => Box::new(std::iter::once(scalar.render())),
+        };
+        many
+    }
+
     /// Whether `pred` holds for the value (or for any element of a list).
     fn any_text(&self, mut pred: impl FnMut(&str) -> bool) -> bool {
         match self {
             Val::List(l) => l.iter().any(|s| pred(s)),
+            Val::Ips(_) | Val::Ints(_) => self.texts().any(|t| pred(&t)),
             other => pred(&other.render()),
         }
     }
@@ -78,19 +117,31 @@ impl<'a> Val<'a> {
     fn all_texts(&self, mut pred: impl FnMut(&str) -> bool) -> bool {
         match self {
             Val::List(l) => l.iter().all(|s| pred(s)),
+            Val::Ips(_) | Val::Ints(_) => self.texts().all(|t| pred(&t)),
             other => pred(&other.render()),
+        }
+    }
+
+    /// Whether `pred` holds for the number (or for any of several).
+    fn any_int(&self, pred: impl Fn(i64) -> bool) -> bool {
+        match self {
+            Val::Ints(ints) => ints.iter().any(|n| pred(*n)),
+            other => other.as_int().is_some_and(pred),
         }
     }
 
     /// Applies `op` against a prepared right side.
     pub fn matches(&self, op: Op, rhs: &Rhs) -> bool {
         match (op, rhs) {
-            (Op::Eq, Rhs::Int(n)) => self.as_int() == Some(*n),
-            (Op::Ne, Rhs::Int(n)) => self.as_int().is_some_and(|v| v != *n),
-            (Op::Lt, Rhs::Int(n)) => self.as_int().is_some_and(|v| v < *n),
-            (Op::Le, Rhs::Int(n)) => self.as_int().is_some_and(|v| v <= *n),
-            (Op::Gt, Rhs::Int(n)) => self.as_int().is_some_and(|v| v > *n),
-            (Op::Ge, Rhs::Int(n)) => self.as_int().is_some_and(|v| v >= *n),
+            (Op::Eq, Rhs::Int(n)) => self.any_int(|v| v == *n),
+            (Op::Ne, Rhs::Int(n)) => match self {
+                Val::Ints(ints) => !ints.is_empty() && ints.iter().all(|v| v != n),
+                other => other.as_int().is_some_and(|v| v != *n),
+            },
+            (Op::Lt, Rhs::Int(n)) => self.any_int(|v| v < *n),
+            (Op::Le, Rhs::Int(n)) => self.any_int(|v| v <= *n),
+            (Op::Gt, Rhs::Int(n)) => self.any_int(|v| v > *n),
+            (Op::Ge, Rhs::Int(n)) => self.any_int(|v| v >= *n),
             (Op::Eq, Rhs::Bool(b)) => self.truthy() == Some(*b),
             (Op::Ne, Rhs::Bool(b)) => self.truthy().is_some_and(|v| v != *b),
             (Op::Eq, Rhs::Net(net)) => self.ips().iter().any(|ip| net.contains(ip)),
@@ -98,9 +149,7 @@ impl<'a> Val<'a> {
             (Op::In, Rhs::NetSet(nets)) | (Op::Intersects, Rhs::NetSet(nets)) => {
                 self.ips().iter().any(|ip| nets.iter().any(|n| n.contains(ip)))
             }
-            (Op::In, Rhs::Set(set)) => {
-                !matches!(self, Val::List(l) if l.is_empty()) && self.all_texts(|t| set.contains(t))
-            }
+            (Op::In, Rhs::Set(set)) => self.count() > 0 && self.all_texts(|t| set.contains(t)),
             (Op::Intersects, Rhs::Set(set)) => self.any_text(|t| set.contains(t)),
             (Op::PMatch, Rhs::Prefixes(prefixes)) => self.any_text(|t| prefixes.contain(t)),
             (Op::Regex, Rhs::Regex(re)) => self.any_text(|t| re.is_match(t)),
@@ -148,13 +197,29 @@ impl<'a> Val<'a> {
         }
     }
 
-    fn ips(&self) -> Vec<std::net::IpAddr> {
-        let mut out = Vec::new();
-        self.any_text(|t| {
-            out.extend(t.parse::<std::net::IpAddr>().ok());
-            false
-        });
-        out
+    /// The value's addresses; text that is no address counts as none.
+    fn ips(&self) -> SmallVec<[IpAddr; 2]> {
+        match self {
+            Val::Ip(ip) => smallvec::smallvec![*ip],
+            Val::Ips(ips) => ips.clone(),
+            other => {
+                let mut out = SmallVec::new();
+                other.any_text(|t| {
+                    out.extend(t.parse::<IpAddr>().ok());
+                    false
+                });
+                out
+            }
+        }
+    }
+}
+
+/// Several values as Falco renders them: one bare, several in parentheses.
+fn render_many<T: std::fmt::Display>(items: &[T]) -> Cow<'static, str> {
+    match items {
+        [] => "<NA>".into(),
+        [one] => one.to_string().into(),
+        many => format!("({})", many.iter().map(T::to_string).collect::<Vec<_>>().join(",")).into(),
     }
 }
 

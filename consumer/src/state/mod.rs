@@ -28,7 +28,7 @@ pub struct Thread {
     pub exe: String,
     /// The executable's resolved path.
     pub exepath: String,
-    pub args: Vec<String>,
+    pub args: Vec<CompactString>,
     pub cwd: String,
     pub uid: u32,
     pub gid: u32,
@@ -37,7 +37,7 @@ pub struct Thread {
     pub sid: u32,
     pub pgid: u32,
     pub tty: u32,
-    pub env: Vec<String>,
+    pub env: Vec<CompactString>,
     pub cgroup_id: u64,
     /// Whether `cgroup_id` was found in the cgroup hierarchy yet.
     pub cgroup_resolved: bool,

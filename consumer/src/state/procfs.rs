@@ -1,6 +1,7 @@
 //! Bootstrapping state from /proc: processes and descriptors that existed
 //! before Osprey attached.
 
+use compact_str::CompactString;
 use std::net::SocketAddr;
 use std::path::Path;
 
@@ -48,9 +49,9 @@ fn read_thread(base: &Path, pid: u32, tid: u32, boot_ns: u64) -> Option<Thread> 
     let (ppid, pgid, sid, tty) = (num(1) as u32, num(2) as u32, num(3) as u32, num(4) as u32);
     let start_ticks = num(19);
     let cmdline = std::fs::read(base.join("cmdline")).unwrap_or_default();
-    let mut argv: Vec<String> =
-        cmdline.split(|b| *b == 0).filter(|s| !s.is_empty()).map(|s| String::from_utf8_lossy(s).into_owned()).collect();
-    let exe = if argv.is_empty() { comm.clone() } else { argv.remove(0) };
+    let mut argv: Vec<CompactString> =
+        cmdline.split(|b| *b == 0).filter(|s| !s.is_empty()).map(|s| String::from_utf8_lossy(s).into()).collect();
+    let exe = if argv.is_empty() { comm.clone() } else { argv.remove(0).into_string() };
     let status = std::fs::read_to_string(base.join("status")).unwrap_or_default();
     let id_line = |key: &str| {
         status
