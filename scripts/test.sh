@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh"
 
 vm=1
 [ "${1:-}" = "--no-vm" ] && vm=""
-passed=0 failed=0
+passed=0 failed=0 tansu_build=
 count_cargo() {
   local p f
   p=$(grep -Eo '[0-9]+ passed' "$1" | awk '{s+=$1} END {print s+0}')
@@ -44,13 +44,18 @@ test_packages() {
   }
   # pip's scripts directory (helm) may not be on PATH yet.
   PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
-  # Kafka: tansu, a Kafka-protocol broker from crates.io, built once into the cache.
+  # Kafka: tansu, a Kafka-protocol broker from crates.io, built once into the
+  # cache — in the background, while the kernel tree and VM image download
+  # and build; `cargo test` waits for it.
   export OSPREY_TANSU="$OSPREY_CACHE/tools/bin/tansu"
   if [ ! -x "$OSPREY_TANSU" ]; then
-    log "building tansu 0.6.0 (Kafka-protocol broker) into $OSPREY_CACHE/tools: once, several minutes"
-    { mkdir -p "$OSPREY_CACHE/tools" &&
+    log "building tansu 0.6.0 (Kafka-protocol broker) into $OSPREY_CACHE/tools in the background: once, several minutes"
+    mkdir -p "$OSPREY_CACHE/tools"
+    {
       CARGO_TARGET_DIR="$OSPREY_CACHE/tools/target" cargo install -q tansu --version 0.6.0 --features dynostore --root "$OSPREY_CACHE/tools" &&
-      rm -rf "$OSPREY_CACHE/tools/target"; } || log "could not build tansu: the Kafka test will fail"
+        rm -rf "$OSPREY_CACHE/tools/target"
+    } >"$OSPREY_CACHE/tools/build.log" 2>&1 &
+    tansu_build=$!
   fi
   # Playwright (npm) drives Debian's Chromium in the UI test.
   export PLAYWRIGHT_CORE="$OSPREY_CACHE/node/node_modules/playwright-core"
@@ -78,6 +83,11 @@ test_packages
 if [ -n "$vm" ]; then
   "$REPO/scripts/setup.sh"
   "$REPO/scripts/build.sh"
+fi
+
+if [ -n "${tansu_build:-}" ]; then
+  log "waiting for the tansu build"
+  wait "$tansu_build" || { tail -20 "$OSPREY_CACHE/tools/build.log"; log "could not build tansu: the Kafka test will fail"; }
 fi
 
 log "cargo test"
