@@ -252,6 +252,7 @@ impl AuditPipeline {
 mod tests {
     use super::*;
     use crate::event::{Arg, Dir};
+    use crate::rules::engine::Matching;
     use crate::rules::loader::Priority;
 
     fn exit_event(nr: u32, num: u64) -> Event {
@@ -275,6 +276,16 @@ mod tests {
             container_id: None,
             args: smallvec::smallvec![("fd".into(), Arg::Int(3))],
         }
+    }
+
+    /// A pipeline with `rules` (YAML), which must compile to `count` rules.
+    fn pipeline_with(rules: &str, count: usize, matching: Matching) -> SyscallPipeline {
+        let mut set = crate::rules::loader::RuleSet::default();
+        set.load_str("t.yaml", rules);
+        let compiled = crate::rules::compile::compile(&mut set);
+        assert_eq!(compiled.len(), count, "{:?}", set.diagnostics);
+        let engine = Engine::new(compiled, crate::rules::fields::Source::Syscall, matching, Priority::Debug);
+        SyscallPipeline::new(State::new(10), engine)
     }
 
     #[test]
@@ -351,12 +362,7 @@ mod tests {
   output: o
   priority: WARNING
 "#;
-        let mut set = crate::rules::loader::RuleSet::default();
-        set.load_str("t.yaml", rules);
-        let compiled = crate::rules::compile::compile(&mut set);
-        assert_eq!(compiled.len(), 6, "{:?}", set.diagnostics);
-        let engine = Engine::new(compiled, crate::rules::fields::Source::Syscall, Default::default(), Priority::Debug);
-        let mut p = SyscallPipeline::new(State::new(10), engine);
+        let mut p = pipeline_with(rules, 6, Matching::First);
         let success_only = |p: &SyscallPipeline, name: &str| {
             let nr = shared_abi::syscalls::number(name).unwrap() as usize;
             let interest = p.interest().0;
@@ -392,13 +398,7 @@ mod tests {
   output: o
   priority: WARNING
 "#;
-        let mut set = crate::rules::loader::RuleSet::default();
-        set.load_str("t.yaml", rules);
-        let compiled = crate::rules::compile::compile(&mut set);
-        assert_eq!(compiled.len(), 2, "{:?}", set.diagnostics);
-        let matching = crate::rules::engine::Matching::All;
-        let engine = Engine::new(compiled, crate::rules::fields::Source::Syscall, matching, Priority::Debug);
-        let mut p = SyscallPipeline::new(State::new(10), engine);
+        let mut p = pipeline_with(rules, 2, Matching::All);
         let mut fired = Vec::new();
         for (i, addr) in ["10.1.2.3:443", "127.0.0.1:443", "10.1.2.3:22", "192.168.1.1:443"].iter().enumerate() {
             let pid = 10 + i as u64;
