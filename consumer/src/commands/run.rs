@@ -370,7 +370,7 @@ impl<D: FnMut(Vec<Event>) -> Result<Vec<Event>>> RecordSink for Decoder<D> {
                 self.num += 1;
                 self.events.push(Event::from_record(self.num, &record));
                 if self.events.len() == BATCH_EVENTS {
-                    self.round_end()?;
+                    self.hand_on()?;
                 }
             }
             Ok(None) => {}
@@ -384,6 +384,13 @@ impl<D: FnMut(Vec<Event>) -> Result<Vec<Event>>> RecordSink for Decoder<D> {
     }
 
     fn round_end(&mut self) -> Result<()> {
+        self.hand_on()
+    }
+}
+
+impl<D: FnMut(Vec<Event>) -> Result<Vec<Event>>> Decoder<D> {
+    /// Hands the events decoded so far on, getting an emptied list back.
+    fn hand_on(&mut self) -> Result<()> {
         if !self.events.is_empty() {
             self.events = (self.deliver)(std::mem::take(&mut self.events))?;
         }

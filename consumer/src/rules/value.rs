@@ -46,12 +46,7 @@ impl<'a> Val<'a> {
             Val::Str(s) => s.as_ref().into(),
             Val::Int(n) => n.to_string().into(),
             Val::Bool(b) => b.to_string().into(),
-            // As Falco: one value bare, several in parentheses, none missing.
-            Val::List(l) => match l.as_slice() {
-                [] => "<NA>".into(),
-                [one] => one.as_ref().into(),
-                many => format!("({})", many.join(",")).into(),
-            },
+            Val::List(l) => render_many(l),
             Val::Ip(ip) => ip.to_string().into(),
             Val::Ips(ips) => render_many(ips),
             Val::Ints(ints) => render_many(ints),
@@ -214,7 +209,8 @@ impl<'a> Val<'a> {
     }
 }
 
-/// Several values as Falco renders them: one bare, several in parentheses.
+/// Several values as Falco renders them: one bare, several in parentheses,
+/// none missing.
 fn render_many<T: std::fmt::Display>(items: &[T]) -> Cow<'static, str> {
     match items {
         [] => "<NA>".into(),
