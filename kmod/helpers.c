@@ -350,6 +350,20 @@ long osprey_exe_facts(u64 *ino, u64 *ctime_ns, u64 *mtime_ns, int *writable, int
 }
 
 /* d_path() writes at the end of the buffer: move the result to the start. */
+/* Whether the current task's descriptor `fd` is a directory. Callable with
+ * preemption off: fput of a reference that is not the last only decrements. */
+bool osprey_fd_is_dir(int fd)
+{
+	struct file *f = fget_raw(fd);
+	bool dir;
+
+	if (!f)
+		return false;
+	dir = S_ISDIR(file_inode(f)->i_mode);
+	fput(f);
+	return dir;
+}
+
 static long path_to_buf(const struct path *path, char *buf, int len)
 {
 	char *p = d_path(path, buf, len);

@@ -11,7 +11,7 @@
 //! starts capture. Nothing in a probe blocks: a full ring counts a drop.
 
 use core::ffi::c_void;
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64, Ordering};
 
 use kernel::{
     bindings, c_str,
@@ -35,7 +35,7 @@ mod abi;
 mod syscalls;
 
 use abi::{
-    BlobDesc, Capture, DeviceInfo, DeviceStats, Interest, ProcessExitRecord, RecordHeader,
+    BlobDesc, Capture, DeviceInfo, DeviceStats, Interest, OpenFilter, ProcessExitRecord, RecordHeader,
     RecordKind, RingHeader, RingStats, RingStatsQuery, SyscallOutcome, SyscallRecord,
     INTEREST_WORDS, MAX_BLOBS, MAX_SYSCALLS, PAGE_SIZE,
 };
@@ -100,6 +100,7 @@ mod c {
             vpid: *mut u32,
             cgroup: *mut u64,
         );
+        pub(crate) fn osprey_fd_is_dir(fd: c_int) -> bool;
         pub(crate) fn osprey_exe_path(buf: *mut c_char, len: c_int) -> c_long;
         pub(crate) fn osprey_cwd_path(buf: *mut c_char, len: c_int) -> c_long;
         pub(crate) fn osprey_exec_args(buf: *mut c_char, len: c_int, truncated: *mut c_int)
@@ -381,6 +382,44 @@ impl InterestBits {
     }
 }
 
+/// The consumer's open filter (`IOCTL_SET_OPEN_FILTER`), read by the probes
+/// without a lock: a replaced filter is freed only after every probe that
+/// may still read it has returned.
+struct OpenFilterSlot(AtomicPtr<OpenFilter>);
+
+impl OpenFilterSlot {
+    #[inline(always)]
+    fn get(&self) -> Option<&OpenFilter> {
+        // SAFETY: a non-null pointer is a live `KBox` (`replace` frees one
+        // only after the probes' grace period, and only probes and ioctls,
+        // which hold `Shared`, call this).
+        unsafe { self.0.load(Ordering::Acquire).as_ref() }
+    }
+
+    /// Installs `filter` (`None`: deliver every open). Sleeps.
+    fn replace(&self, filter: Option<KBox<OpenFilter>>) {
+        let new = filter.map_or(core::ptr::null_mut(), KBox::into_raw);
+        let old = self.0.swap(new, Ordering::AcqRel);
+        if !old.is_null() {
+            // SAFETY: waits for every running syscall-exit probe to return.
+            unsafe { c::osprey_tracepoint_sync() };
+            // SAFETY: `old` came from `KBox::into_raw` and no probe reads it now.
+            drop(unsafe { KBox::from_raw(old) });
+        }
+    }
+}
+
+impl Drop for OpenFilterSlot {
+    fn drop(&mut self) {
+        let old = *self.0.get_mut();
+        if !old.is_null() {
+            // SAFETY: from `KBox::into_raw`; the probes are unregistered
+            // before `Shared` is dropped.
+            drop(unsafe { KBox::from_raw(old) });
+        }
+    }
+}
+
 /// Everything the probes and the consumer share; lives until module unload.
 struct Shared {
     /// First, so that it is dropped (and its handlers waited for) before
@@ -402,6 +441,7 @@ struct Shared {
     interest_exit: InterestBits,
     interest_exit_success_only: InterestBits,
     interest_flags: AtomicU64,
+    open_filter: OpenFilterSlot,
 }
 
 // SAFETY: the raw pointers are to vmalloc and per-CPU areas owned by
@@ -442,6 +482,7 @@ impl Shared {
             interest_exit: InterestBits::default(),
             interest_exit_success_only: InterestBits::default(),
             interest_flags: AtomicU64::new(0),
+            open_filter: OpenFilterSlot(AtomicPtr::new(core::ptr::null_mut())),
         })
     }
 
@@ -507,21 +548,27 @@ impl Shared {
     }
 
     /// Runs `write` on this CPU's ring with preemption disabled and counts
-    /// the event in `column` as delivered or dropped. `write` returns the
-    /// record's size and whether any buffer was cut short.
-    fn emit(&self, column: usize, max: usize, write: impl FnOnce(*mut u8, u16) -> (usize, bool)) {
+    /// the event in `column` as delivered, filtered or dropped. `write`
+    /// returns the record's size and whether any buffer was cut short, or
+    /// `None` when a predicate on what it wrote rejects the event (the
+    /// reservation is then abandoned; with a full ring such an event counts
+    /// as dropped, as its bytes could not be looked at).
+    fn emit(&self, column: usize, max: usize, write: impl FnOnce(*mut u8, u16) -> Option<(usize, bool)>) {
         // SAFETY: paired with the enable below; nothing in between sleeps.
         let cpu = unsafe { c::osprey_preempt_disable_cpu() } as usize;
         if let Some(ring) = self.rings.get(cpu) {
-            let outcome = if let Some((at, head)) = ring.reserve(self.consumer_pos(cpu), max) {
-                let (size, truncated) = write(at, cpu as u16);
-                ring.commit(head, size);
-                if truncated {
-                    self.counters.bump(TRUNCATED);
-                }
-                SyscallOutcome::Delivered
-            } else {
-                SyscallOutcome::Dropped
+            let outcome = match ring.reserve(self.consumer_pos(cpu), max) {
+                Some((at, head)) => match write(at, cpu as u16) {
+                    Some((size, truncated)) => {
+                        ring.commit(head, size);
+                        if truncated {
+                            self.counters.bump(TRUNCATED);
+                        }
+                        SyscallOutcome::Delivered
+                    }
+                    None => SyscallOutcome::Filtered,
+                },
+                None => SyscallOutcome::Dropped,
             };
             self.counters.count(outcome, column);
         }
@@ -588,6 +635,9 @@ impl Shared {
             for (i, capture) in captures.iter().enumerate() {
                 w.capture(*capture, &args, staged.as_ref().map(|s| (&s.buf[..], s.parts[i])));
             }
+            if exit && ret >= 0 && !self.open_delivered(nr, &args, ret, &w) {
+                return None;
+            }
             let size = abi::align_record(w.cursor);
             let rec = SyscallRecord {
                 hdr: current_header(kind, size, cpu),
@@ -601,8 +651,26 @@ impl Shared {
             // SAFETY: `at` has room for `max` >= size_of::<SyscallRecord>()
             // bytes and is 8-byte aligned.
             unsafe { at.cast::<SyscallRecord>().write(rec) };
-            (size, w.blobs.iter().any(|b| b.flags != 0))
+            Some((size, w.blobs.iter().any(|b| b.flags != 0)))
         });
+    }
+
+    /// The open filter on a successful open whose buffers `w` wrote (the
+    /// path first; openat2's `open_how` second).
+    fn open_delivered(&self, nr: u32, args: &[u64; 6], fd: i64, w: &RecordWriter) -> bool {
+        let how_flags = || Some(u64::from_ne_bytes(w.whole_blob(1)?.get(..8)?.try_into().ok()?));
+        let how_flags = if nr == abi::nr::OPENAT2 { how_flags() } else { None };
+        let Some(class) = abi::open_class(nr, args, how_flags) else {
+            return true;
+        };
+        let (Some(filter), Some(path)) = (self.open_filter.get(), w.whole_blob(0)) else {
+            return true;
+        };
+        let comm = current_comm();
+        let comm = &comm[..comm.iter().position(|b| *b == 0).unwrap_or(comm.len())];
+        // SAFETY: `fd` is a descriptor the current task's open just returned;
+        // the helper takes and drops its own reference (no sleeping).
+        filter.delivers(path, class, comm) || unsafe { c::osprey_fd_is_dir(fd as c_int) }
     }
 
     fn on_process_exit(&self, task: *mut bindings::task_struct, group_dead: bool) {
@@ -624,21 +692,29 @@ impl Shared {
             };
             // SAFETY: `at` has room for `size` bytes and is 8-byte aligned.
             unsafe { at.cast::<ProcessExitRecord>().write(rec) };
-            (size, false)
+            Some((size, false))
         });
     }
+}
+
+/// The current task's name, as the records carry it (NUL-padded).
+fn current_comm() -> [u8; abi::COMM_LEN] {
+    // SAFETY: `current` is valid for the duration of the probe; `comm` is a
+    // NUL-terminated array of TASK_COMM_LEN bytes.
+    let comm_raw = unsafe { (*Task::current_raw()).comm };
+    let mut comm = [0u8; abi::COMM_LEN];
+    for (dst, src) in comm.iter_mut().zip(comm_raw.iter()) {
+        *dst = *src as u8;
+    }
+    comm
 }
 
 /// Header fields describing the current task.
 fn current_header(kind: RecordKind, size: usize, cpu: u16) -> RecordHeader {
     let task = Task::current_raw();
-    // SAFETY: `current` is valid for the duration of the probe; `comm` is a
-    // NUL-terminated array of TASK_COMM_LEN bytes.
-    let (tid, pid, comm_raw) = unsafe { ((*task).pid, (*task).tgid, (*task).comm) };
-    let mut comm = [0u8; abi::COMM_LEN];
-    for (dst, src) in comm.iter_mut().zip(comm_raw.iter()) {
-        *dst = *src as u8;
-    }
+    // SAFETY: `current` is valid for the duration of the probe.
+    let (tid, pid) = unsafe { ((*task).pid, (*task).tgid) };
+    let comm = current_comm();
     let mut hdr = RecordHeader {
         size: size as u32,
         kind: kind as u16,
@@ -803,6 +879,16 @@ impl RecordWriter {
         };
         self.nblobs += 1;
         self.cursor = abi::align_record(self.cursor + len);
+    }
+}
+
+impl RecordWriter {
+    /// The bytes of buffer `i`, when it was copied whole.
+    fn whole_blob(&self, i: usize) -> Option<&[u8]> {
+        let blob = self.blobs[..self.nblobs].get(i).filter(|b| b.flags == 0)?;
+        // SAFETY: `capture` wrote `len` bytes at `offset` inside the
+        // reservation, which outlives `self`.
+        Some(unsafe { core::slice::from_raw_parts(self.at.add(blob.offset as usize), blob.len as usize) })
     }
 }
 
@@ -1115,6 +1201,7 @@ impl MiscDevice for Consumer {
     fn release(me: KBox<Self>, _file: &File) {
         me.shared.capturing.store(false, Ordering::Release);
         me.shared.set_interest(&Interest::default());
+        me.shared.open_filter.replace(None);
         me.shared.attached.store(false, Ordering::Release);
     }
 
@@ -1163,6 +1250,24 @@ impl MiscDevice for Consumer {
                     return Err(EINVAL);
                 }
                 shared.set_interest(&interest);
+            }
+            abi::IOCTL_SET_OPEN_FILTER => {
+                // On the heap: 3 KiB is too much for the kernel stack.
+                let mut filter = KBox::<OpenFilter>::new_uninit(GFP_KERNEL)?;
+                // SAFETY: the box holds size_of::<OpenFilter>() bytes; viewing
+                // them as uninitialised bytes is always valid.
+                let bytes = unsafe {
+                    core::slice::from_raw_parts_mut(
+                        filter.as_mut_ptr().cast::<core::mem::MaybeUninit<u8>>(),
+                        size_of::<OpenFilter>(),
+                    )
+                };
+                user.reader().read_raw(bytes)?;
+                // SAFETY: `read_raw` initialised every byte (it fails
+                // otherwise), and any bytes are an `OpenFilter` (plain data;
+                // `delivers` checks its ranges).
+                let filter = unsafe { filter.assume_init() };
+                shared.open_filter.replace((filter.clauses > 0).then_some(filter));
             }
             abi::IOCTL_START => {
                 // SAFETY: `current` is the task issuing the ioctl.

@@ -397,14 +397,28 @@ def test_kernel_predicates_drop_only_what_no_rule_can_match():
     stable = os.path.join(COMPAT, "falco-rules", "falco_rules.yaml")
     r = vm("kernel_predicates", "--no-consumer", "--file", os.path.join(REPO, "rules", "osprey_rules.yaml"),
            "--file", stable)
-    on, off = (alerts_of(r, name, ("proc.cmdline", "proc.name")) for name in ("on", "off"))
+    on, off = (alerts_of(r, name, ("proc.cmdline", "proc.name"), ("fd.name", "fs.path.name")) for name in ("on", "off"))
     assert on and on == off, f"alerts differ:\non:  {on}\noff: {off}"
+    # Paths the consumer resolved through the cwd or a directory descriptor.
+    resolved = {cmd for _, cmd, path in on if path in ("/etc/shadow", "/etc/gshadow")}
+    for how in ("cat shadow", "dir_fd=d", "os.fchdir"):
+        assert any(how in cmd for cmd in resolved), (how, resolved)
     k_on, k_off = kernel_counts(r, "on"), kernel_counts(r, "off")
     assert k_on["dropped"] == 0 and k_off["dropped"] == 0, (k_on, k_off)
     assert k_on["delivered"] < k_off["delivered"], (k_on, k_off)
     cut = 1 - k_on["delivered"] / k_off["delivered"]
     print(f"    in-kernel predicates: {len(on)} identical alerts; delivered {k_on['delivered']} vs "
           f"{k_off['delivered']} without ({cut:.0%} fewer)")
+    # The module's per-syscall counters run from its load: the second run's are the difference.
+    opens = {}
+    for name in ("on", "off"):
+        metrics = r.out_file(f"metrics-{name}.txt")
+        opens[name] = sum(int(float(line.split()[-1])) for line in metrics.splitlines()
+                          if line.startswith("osprey_kernel_syscall_events{") and 'outcome="delivered"' in line
+                          and re.search(r'syscall="(open|openat|openat2|creat)"', line))
+    opens["off"] -= opens["on"]
+    assert 0 < opens["on"] < opens["off"], opens
+    print(f"    open filter: {opens['on']} opens delivered vs {opens['off']} without")
 
 
 def test_per_syscall_hooks_match_the_tracepoints():

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use shared_abi::{Interest, INTEREST_EXEC_ENV, INTEREST_PROCEXIT};
+use shared_abi::{Interest, OpenFilter, INTEREST_EXEC_ENV, INTEREST_PROCEXIT};
 
 use crate::audit::AuditEvent;
 use crate::event::{Event, Kind};
@@ -11,8 +11,17 @@ use crate::metrics::METRICS;
 use crate::rules::audit::AuditFields;
 use crate::rules::engine::{Alert, Engine};
 use crate::rules::fields::FieldId;
+use crate::rules::open_filter;
 use crate::rules::syscall::SyscallFields;
 use crate::state::State;
+
+/// What the kernel is told to deliver, and why (`--print-interest`).
+pub struct KernelInterest {
+    pub interest: Interest,
+    pub open_filter: Box<OpenFilter>,
+    /// Reasons per syscall name (`procexit`, or `*` for every syscall).
+    pub why: BTreeMap<String, Vec<String>>,
+}
 
 pub struct SyscallPipeline {
     pub state: State,
@@ -154,6 +163,22 @@ impl SyscallPipeline {
         }
     }
 
+    /// In-kernel predicate: successful opens of paths no rule can match are
+    /// dropped in the kernel (see `rules::open_filter`).
+    fn open_filter(&self, interest: &Interest, why: &mut BTreeMap<String, Vec<String>>) -> Box<OpenFilter> {
+        let (filter, reason) = match open_filter::derive(self.engine.rules()) {
+            Ok((filter, clauses)) => (
+                filter,
+                format!("in-kernel predicate: opens of directories and of paths only the consumer can resolve (relative, with . or ..), else only where {clauses}"),
+            ),
+            Err(reason) => (Box::new(OpenFilter::off()), format!("no in-kernel path predicate: {reason}")),
+        };
+        for nr in open_filter::OPEN_SYSCALLS.into_iter().filter(|nr| Interest::wants(&interest.exit, *nr as usize)) {
+            why.entry(Kind::Syscall(nr).name().into_owned()).or_default().push(reason.clone());
+        }
+        filter
+    }
+
     /// Publishes the counters kept here as metrics.
     pub fn publish_metrics(&self) {
         let events = METRICS.events.with_label_values(&["syscall"]);
@@ -171,7 +196,7 @@ impl SyscallPipeline {
 
     /// The kernel interest set: the exits of what the rules can match plus
     /// what state tracking needs, with the reason for each.
-    pub fn interest(&self) -> (Interest, BTreeMap<String, Vec<String>>) {
+    pub fn interest(&self) -> KernelInterest {
         let mut interest = Interest::default();
         let mut why: BTreeMap<String, Vec<String>> = BTreeMap::new();
         interest.flags |= INTEREST_PROCEXIT;
@@ -214,14 +239,16 @@ impl SyscallPipeline {
                     .push(format!("rule {} names it, but its condition rules it out", r.name));
             }
         }
+        let mut open_filter = Box::new(OpenFilter::off());
         if self.kernel_predicates && kinds.is_some() {
             self.success_only(&mut interest, &mut why);
+            open_filter = self.open_filter(&interest, &mut why);
         }
         if self.engine.uses(&|f| f.info.id == FieldId::ProcEnv) {
             interest.flags |= INTEREST_EXEC_ENV;
             why.entry("execve".into()).or_default().push("rules read proc.env: exits carry the environment".into());
         }
-        (interest, why)
+        KernelInterest { interest, open_filter, why }
     }
 }
 
@@ -365,7 +392,7 @@ mod tests {
         let mut p = pipeline_with(rules, 6, Matching::First);
         let success_only = |p: &SyscallPipeline, name: &str| {
             let nr = shared_abi::syscalls::number(name).unwrap() as usize;
-            let interest = p.interest().0;
+            let interest = p.interest().interest;
             assert!(Interest::wants(&interest.exit, nr), "{name} not asked for");
             Interest::wants(&interest.exit_success_only, nr)
         };

@@ -180,3 +180,72 @@ fn contradicted_event_types_are_not_the_rules() {
         ]
     );
 }
+
+/// Soundness of the kernel's open filter on Falco's rules: every open a
+/// rule matches (from paths the rule files name, in each access mode) is
+/// one the filter delivers, and ordinary opens are dropped.
+#[test]
+fn the_open_filter_delivers_every_open_a_falco_rule_matches() {
+    use osprey::event::Event;
+    use osprey::pipeline::SyscallPipeline;
+    use osprey::rules::engine::{Engine, Matching};
+    use osprey::rules::fields::Source;
+    use osprey::rules::loader::Priority;
+    use osprey::state::State;
+
+    let dir = compat().join("falco-rules");
+    let literal = regex::Regex::new(r"/[A-Za-z0-9_.\-/]+").expect("regex");
+    for extra in [None, Some("falco-incubating_rules.yaml"), Some("falco-sandbox_rules.yaml")] {
+        let files: Vec<PathBuf> = ["falco_rules.yaml"].into_iter().chain(extra).map(|f| dir.join(f)).collect();
+        let mut rs = RuleSet::default();
+        rs.load_files(&files);
+        let engine = Engine::new(compile(&mut rs), Source::Syscall, Matching::All, Priority::Debug);
+        let mut pipeline = SyscallPipeline::new(State::new(100), engine);
+        let filter = pipeline.interest().open_filter;
+        assert!(filter.clauses > 0, "{extra:?}: no filter");
+
+        let mut paths = std::collections::BTreeSet::new();
+        for file in &files {
+            let text = std::fs::read_to_string(file).expect("rules");
+            for m in literal.find_iter(&text) {
+                let p = m.as_str().trim_end_matches(['.', '-']);
+                let name = p.rsplit('/').next().unwrap_or_default();
+                for variant in [
+                    p.to_string(),
+                    format!("{p}/x"),
+                    format!("{p}x"),
+                    format!("/home/u/{name}"),
+                    format!("/tmp/{name}"),
+                ] {
+                    paths.insert(variant.replace("//", "/"));
+                }
+            }
+        }
+        let (mut matched, mut pid) = (0, 100u64);
+        for path in &paths {
+            for (class, flags) in ["O_RDONLY", "O_WRONLY|O_CREAT", "O_RDWR"].iter().enumerate() {
+                pid += 1;
+                let ev = Event::from_json(&serde_json::json!({
+                    "evt.num": pid, "evt.rawtime": 1, "evt.type": "openat", "evt.dir": "<", "evt.rawres": 3,
+                    "proc.pid": pid, "thread.tid": pid, "proc.ppid": 1, "proc.name": "t",
+                    "user.uid": 0, "group.gid": 0,
+                    "evt.args": {"fd": 3, "dirfd": -100, "name": path, "flags": flags, "mode": 0}
+                }))
+                .expect("event");
+                let mut alerts = Vec::new();
+                pipeline.process(&ev, |a| alerts.push(a.rule));
+                if !alerts.is_empty() {
+                    matched += 1;
+                    let class = class as u32;
+                    assert!(
+                        filter.delivers(path.as_bytes(), class, b"t"),
+                        "{extra:?}: {path} ({flags}) matches {alerts:?}"
+                    );
+                }
+            }
+        }
+        println!("{extra:?}: {matched} of {} opens matched a rule, all delivered", paths.len() * 3);
+        assert!(matched >= 10, "{extra:?}: only {matched} of {} opens matched a rule", paths.len() * 3);
+        assert!(!filter.delivers(b"/usr/lib/x86_64-linux-gnu/libc.so.6", 0, b"t"), "{extra:?}");
+    }
+}

@@ -15,7 +15,7 @@
 // the producer writes a `PAD` record to the end and continues at offset 0.
 
 /// Bumped on any change to a layout, constant or ioctl below.
-pub const ABI_VERSION: u32 = 4;
+pub const ABI_VERSION: u32 = 5;
 
 /// Name of the misc device, under `/dev`.
 pub const DEVICE_NAME: &str = "osprey";
@@ -373,6 +373,163 @@ impl Interest {
     }
 }
 
+/// Clauses an `OpenFilter` holds at most.
+pub const OPEN_FILTER_CLAUSES: usize = 16;
+/// Bytes of an `OpenFilter`'s strings.
+pub const OPEN_FILTER_TEXT: usize = 3072;
+/// `OpenClause::classes` bit of `creat` (which takes no flags); bits 0..=3
+/// are the access mode `flags & O_ACCMODE` of open, openat and openat2.
+pub const OPEN_CLASS_CREAT: u32 = 4;
+
+/// Strings `start..end` of `OpenFilter::text`, separated by NUL bytes;
+/// an empty range puts no constraint on the path.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TextRange {
+    pub start: u16,
+    pub end: u16,
+}
+
+/// One way an open can satisfy the rules: every constraint holds.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OpenClause {
+    /// Bit `class` set: opens of that class (see `OPEN_CLASS_CREAT`) qualify.
+    pub classes: u32,
+    /// The path starts with one of these.
+    pub prefixes: TextRange,
+    /// The path ends with one of these.
+    pub suffixes: TextRange,
+    /// The path contains one of these.
+    pub infixes: TextRange,
+    /// The process name (`comm`) is one of these.
+    pub comms: TextRange,
+}
+
+/// Argument of `IOCTL_SET_OPEN_FILTER`, an in-kernel predicate on the
+/// successful exits of open, openat, openat2 and creat. With `clauses` > 0
+/// such an exit is delivered only when the opened file is a directory (the
+/// consumer resolves relative paths against directories), the path is not
+/// in normal absolute form (the consumer normalizes it; the kernel does not
+/// try), or one of the clauses holds. `clauses` = 0 delivers every open.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenFilter {
+    pub clauses: u32,
+    pub _reserved: u32,
+    pub clause: [OpenClause; OPEN_FILTER_CLAUSES],
+    pub text: [u8; OPEN_FILTER_TEXT],
+}
+
+impl OpenFilter {
+    /// Delivers every open.
+    pub const fn off() -> Self {
+        Self {
+            clauses: 0,
+            _reserved: 0,
+            clause: [OpenClause {
+                classes: 0,
+                prefixes: TextRange { start: 0, end: 0 },
+                suffixes: TextRange { start: 0, end: 0 },
+                infixes: TextRange { start: 0, end: 0 },
+                comms: TextRange { start: 0, end: 0 },
+            }; OPEN_FILTER_CLAUSES],
+            text: [0; OPEN_FILTER_TEXT],
+        }
+    }
+
+    /// Appends a clause: opens of `classes` whose path starts with one of
+    /// `strings[0]`, ends with one of `strings[1]` and contains one of
+    /// `strings[2]`, by a process named one of `strings[3]` (each: none puts
+    /// no constraint). `false`, and the filter unchanged, when it does not fit.
+    pub fn push(&mut self, classes: u32, strings: [&[&[u8]]; 4]) -> bool {
+        let n = self.clauses as usize;
+        if n >= OPEN_FILTER_CLAUSES {
+            return false;
+        }
+        let mut at = self.clause[..n].iter().map(|c| c.comms.end).max().unwrap_or(0) as usize;
+        let [prefixes, suffixes, infixes, comms] = strings;
+        let (Some(prefixes), Some(suffixes), Some(infixes), Some(comms)) = (
+            self.put(&mut at, prefixes),
+            self.put(&mut at, suffixes),
+            self.put(&mut at, infixes),
+            self.put(&mut at, comms),
+        ) else {
+            return false;
+        };
+        self.clause[n] = OpenClause { classes, prefixes, suffixes, infixes, comms };
+        self.clauses += 1;
+        true
+    }
+
+    /// Writes `strings` at `*at`, separated by NULs, and moves `*at` past them.
+    fn put(&mut self, at: &mut usize, strings: &[&[u8]]) -> Option<TextRange> {
+        let start = *at;
+        let mut end = start;
+        for (i, s) in strings.iter().enumerate() {
+            let sep = (i > 0) as usize;
+            let dst = self.text.get_mut(end..end + sep + s.len())?;
+            dst[sep..].copy_from_slice(s);
+            end += sep + s.len();
+        }
+        *at = end;
+        Some(TextRange { start: start as u16, end: end as u16 })
+    }
+
+    /// Whether a successful open of `path` (as the caller passed it, whole)
+    /// in access class `class` by a process named `comm` is delivered, the
+    /// file not being a directory. A malformed filter (ranges outside
+    /// `text`) delivers rather than drops.
+    pub fn delivers(&self, path: &[u8], class: u32, comm: &[u8]) -> bool {
+        if self.clauses == 0 || !is_normal_absolute(path) {
+            return true;
+        }
+        let clauses = &self.clause[..(self.clauses as usize).min(OPEN_FILTER_CLAUSES)];
+        clauses.iter().any(|c| {
+            c.classes & (1 << class.min(31)) != 0
+                && self.any_string(c.prefixes, |p| path.starts_with(p))
+                && self.any_string(c.suffixes, |s| path.ends_with(s))
+                && self.any_string(c.infixes, |s| s.is_empty() || path.windows(s.len()).any(|w| w == s))
+                && self.any_string(c.comms, |s| s == comm)
+        })
+    }
+
+    fn any_string(&self, range: TextRange, test: impl Fn(&[u8]) -> bool) -> bool {
+        if range.start >= range.end {
+            return true;
+        }
+        match self.text.get(range.start as usize..range.end as usize) {
+            Some(strings) => strings.split(|b| *b == 0).any(test),
+            None => true,
+        }
+    }
+}
+
+/// Absolute, and no empty, `.` or `..` component: the path the consumer
+/// reports for it (`fd.name`) is the path itself.
+pub fn is_normal_absolute(path: &[u8]) -> bool {
+    match path.split_first() {
+        Some((b'/', rest)) => rest.split(|b| *b == b'/').all(|c| !matches!(c, b"" | b"." | b"..")),
+        _ => false,
+    }
+}
+
+/// The `OpenClause::classes` bit an open-family syscall's flags put it in;
+/// `how_flags` is openat2's `open_how.flags`. `None` for other syscalls.
+pub const fn open_class(nr: u32, args: &[u64; 6], how_flags: Option<u64>) -> Option<u32> {
+    const O_ACCMODE: u64 = 3;
+    match nr {
+        nr::OPEN => Some((args[1] & O_ACCMODE) as u32),
+        nr::OPENAT => Some((args[2] & O_ACCMODE) as u32),
+        nr::OPENAT2 => match how_flags {
+            Some(flags) => Some((flags & O_ACCMODE) as u32),
+            None => None,
+        },
+        nr::CREAT => Some(OPEN_CLASS_CREAT),
+        _ => None,
+    }
+}
+
 /// Aggregate counters returned by `IOCTL_GET_STATS`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -437,6 +594,7 @@ pub const IOCTL_STOP: u32 = ioc(0, 4, 0);
 pub const IOCTL_GET_STATS: u32 = ioc(IOC_READ, 5, size_of::<DeviceStats>());
 pub const IOCTL_GET_SYSCALL_STATS: u32 = ioc(IOC_READ, 6, size_of::<SyscallStats>());
 pub const IOCTL_GET_RING_STATS: u32 = ioc(IOC_READ | IOC_WRITE, 7, size_of::<RingStatsQuery>());
+pub const IOCTL_SET_OPEN_FILTER: u32 = ioc(IOC_WRITE, 8, size_of::<OpenFilter>());
 
 // Layout checks: both sides fail to compile if any of these change by accident.
 const _: () = {
@@ -470,6 +628,12 @@ const _: () = {
     assert!(size_of::<Interest>() == 200);
     assert!(size_of::<DeviceStats>() == 48);
     assert!(MAX_RECORD_SIZE <= u16::MAX as usize);
+    assert!(size_of::<OpenClause>() == 20);
+    assert!(offset_of!(OpenFilter, clause) == 8);
+    assert!(offset_of!(OpenFilter, text) == 8 + 20 * OPEN_FILTER_CLAUSES);
+    assert!(size_of::<OpenFilter>() == 8 + 20 * OPEN_FILTER_CLAUSES + OPEN_FILTER_TEXT);
+    assert!(size_of::<OpenFilter>() < 1 << 14);
+    assert!(OPEN_FILTER_TEXT <= u16::MAX as usize);
     assert!(IOCTL_GET_INFO == 0x8020_4f01);
 };
 

@@ -32,6 +32,8 @@ unsafe impl Pod for DeviceStats {}
 unsafe impl Pod for Interest {}
 // SAFETY: as above.
 unsafe impl Pod for ExecFacts {}
+// SAFETY: as above.
+unsafe impl Pod for OpenFilter {}
 
 /// Reads a `T` from the start of `bytes` (any alignment); `None` if too short.
 pub fn read_pod<T: Pod>(bytes: &[u8]) -> Option<T> {
@@ -59,5 +61,59 @@ mod tests {
         let b = RingStats { seen: 4, delivered: 1, filtered: 2, dropped: 1, truncated: 0 };
         assert_eq!(a + b, RingStats { seen: 14, delivered: 7, filtered: 5, dropped: 2, truncated: 2 });
         assert_eq!(a + b - b, a);
+    }
+
+    #[test]
+    fn an_open_filter_delivers_what_a_clause_admits_and_what_it_cannot_judge() {
+        let mut f = OpenFilter::off();
+        let sh = b"sh";
+        assert!(f.delivers(b"/anything", 1, sh));
+        assert!(f.push(1 << 1 | 1 << 2, [&[b"/etc/", b"/var/log"], &[], &[], &[]]));
+        assert!(f.push(1 << OPEN_CLASS_CREAT, [&[], &[b"/release_agent"], &[], &[]]));
+        assert!(f.push(1, [&[b"/home/"], &[], &[b"/.ssh/", b"id_rsa"], &[]]));
+        assert!(f.push(1, [&[], &[], &[], &[b"tar", b"scp"]]));
+        assert_eq!(f.clauses, 4);
+        assert!(f.delivers(b"/etc/shadow", 1, sh));
+        assert!(f.delivers(b"/var/log/syslog", 2, sh));
+        assert!(!f.delivers(b"/etc/shadow", 0, sh), "read-only: no clause admits the class");
+        assert!(!f.delivers(b"/tmp/x", 1, sh));
+        assert!(f.delivers(b"/sys/fs/cgroup/x/release_agent", OPEN_CLASS_CREAT, sh));
+        assert!(!f.delivers(b"/sys/fs/cgroup/x/release_agent", 1, sh));
+        assert!(f.delivers(b"/home/u/.ssh/config", 0, sh));
+        assert!(f.delivers(b"/home/u/id_rsa.pub", 0, sh));
+        assert!(!f.delivers(b"/home/u/.bashrc", 0, sh));
+        assert!(!f.delivers(b"/root/.ssh/id_rsa", 0, sh));
+        assert!(f.delivers(b"/srv/data", 0, b"tar"));
+        assert!(!f.delivers(b"/srv/data", 0, b"tarx"));
+        // Paths only the consumer can resolve.
+        for path in [&b"etc/shadow"[..], b"/tmp/../etc/shadow", b"/tmp//x", b"/tmp/./x", b"/tmp/x/", b""] {
+            assert!(f.delivers(path, 0, sh), "{path:?}");
+        }
+    }
+
+    #[test]
+    fn an_open_filter_refuses_what_does_not_fit_and_delivers_when_malformed() {
+        let mut f = OpenFilter::off();
+        let long = [b'a'; OPEN_FILTER_TEXT + 1];
+        assert!(!f.push(1, [&[], &[], &[&long[..]], &[]]));
+        assert_eq!(f.clauses, 0);
+        for _ in 0..OPEN_FILTER_CLAUSES {
+            assert!(f.push(1, [&[b"/x"], &[], &[], &[]]));
+        }
+        assert!(!f.push(1, [&[b"/x"], &[], &[], &[]]));
+        assert!(!f.delivers(b"/y", 0, b"sh"));
+        f.clause[0] = OpenClause { classes: 1, prefixes: TextRange { start: 10, end: 60000 }, ..Default::default() };
+        assert!(f.delivers(b"/y", 0, b"sh"));
+    }
+
+    #[test]
+    fn open_classes_follow_the_access_mode() {
+        let args = |flags: u64| [0, flags, flags, 0, 0, 0];
+        assert_eq!(open_class(nr::OPEN, &args(0o1101), None), Some(1));
+        assert_eq!(open_class(nr::OPENAT, &args(2), None), Some(2));
+        assert_eq!(open_class(nr::OPENAT2, &args(0), Some(0o100001)), Some(1));
+        assert_eq!(open_class(nr::OPENAT2, &args(0), None), None);
+        assert_eq!(open_class(nr::CREAT, &args(0), None), Some(OPEN_CLASS_CREAT));
+        assert_eq!(open_class(0, &args(0), None), None);
     }
 }

@@ -1,6 +1,7 @@
 # The same workload under `osprey run` (Osprey's and Falco's stable rules)
 # with the in-kernel predicates and without them (--no-kernel-predicates);
-# vm-tests compares the alerts and the events delivered. The first run also
+# vm-tests compares the alerts and the events delivered (the predicates:
+# failures no rule matches, opens of paths no rule names). The first run also
 # decodes on a thread of its own, the second on the rules thread: the same
 # alerts prove both pipelines too.
 set -u
@@ -14,6 +15,13 @@ workload() {
     sh -c 'command -v not-a-command' >/dev/null       # a PATH search
     chmod 4755 /no/such/file 2>/dev/null              # a failed chmod
     mkdir /tmp/osprey-d-$i && rmdir /tmp/osprey-d-$i
+    # Opens the kernel's path filter must still deliver: a relative path
+    # (resolved against the cwd), a path relative to a directory opened
+    # without O_DIRECTORY, and a path after fchdir to such a directory.
+    (cd /etc && cat shadow >/dev/null)
+    python3 -c 'import os; d = os.open("/etc", os.O_RDONLY); os.close(os.open("shadow", os.O_RDONLY, dir_fd=d))'
+    python3 -c 'import os; os.fchdir(os.open("/etc", os.O_RDONLY)); open("gshadow").close()'
+    echo x >/var/log/osprey-$i.log; : >/var/log/osprey-$i.log; rm -f /var/log/osprey-$i.log  # a log cleared
   done
 }
 run() {
@@ -25,7 +33,9 @@ run() {
   pid=$!
   until [ -f /run/ready ]; do sleep 0.05; done
   workload
-  sleep 1
+  sleep 1.5  # the module's counters reach /metrics every second
+  python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:8765/metrics").read().decode())' \
+    >"$OSPREY_OUT/metrics-$name.txt"
   kill -INT $pid
   wait $pid
 }

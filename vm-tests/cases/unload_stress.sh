@@ -44,6 +44,13 @@ bad_flags = bytes(192) + struct.pack("Q", 1 << 63)   # Interest with an unknown 
 assert ioctl_errno(ioc(1, 2, 200), bad_flags) == errno.EINVAL, "unknown interest flag accepted"
 assert ioctl_errno(ioc(2, 1, 16), bytearray(16)) == errno.ENOTTY, "short GET_INFO accepted"
 assert ioctl_errno(ioc(0, 99, 0), 0) == errno.ENOTTY, "unknown ioctl accepted"
+# An open filter with a clause count and string ranges past its arrays is
+# taken (the module then delivers rather than drops), replaced, and freed.
+filter_size = 8 + 20 * 16 + 3072                     # OpenFilter
+hostile = struct.pack("II", 1000, 0) + struct.pack("I8H", 0xffffffff, 10, 60000, 5, 2, 3000, 4000, 0, 0)
+hostile += bytes(filter_size - len(hostile))
+assert ioctl_errno(ioc(1, 8, filter_size), bytearray(hostile)) == 0, "hostile open filter refused"
+assert ioctl_errno(ioc(1, 8, filter_size), bytearray(filter_size)) == 0, "open filter not turned off"
 print("device misuse refused")
 PY
 rmmod osprey || fail "rmmod after consumer death"

@@ -17,7 +17,7 @@ use crate::decode;
 use crate::event::Event;
 use crate::metrics::METRICS;
 use crate::output::Outputs;
-use crate::pipeline::{AuditPipeline, SyscallPipeline};
+use crate::pipeline::{AuditPipeline, KernelInterest, SyscallPipeline};
 use crate::rules::fields::Source;
 use crate::server::{AuditIngest, ReloadReply, ServerState};
 use crate::source::audit_file::AuditFileTail;
@@ -88,7 +88,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     let mut syscalls = build_syscall_pipeline(&args.rules, Some(&config))?;
     syscalls.kernel_predicates = !args.no_kernel_predicates;
     if args.print_interest {
-        let (interest, why) = syscalls.interest();
+        let KernelInterest { interest, why, .. } = syscalls.interest();
         for (syscall, reasons) in &why {
             let delivered = shared_abi::syscalls::number(syscall).is_none_or(|nr| {
                 Interest::wants(&interest.exit, nr as usize) || Interest::wants(&interest.enter, nr as usize)
@@ -207,7 +207,7 @@ impl Reloads<'_> {
         infos.extend(audit_engine.rule_infos());
         syscalls.engine = syscall_engine;
         if let Some(device) = device {
-            device.set_interest(&syscalls.interest().0).map_err(text)?;
+            program(device, &syscalls.interest()).map_err(text)?;
         }
         self.audit.set_engine(audit_engine);
         *self.server.rules.lock().unwrap_or_else(|e| e.into_inner()) = infos;
@@ -254,6 +254,12 @@ fn spawn_audit_tail(
     Ok(())
 }
 
+/// Tells the kernel what to deliver.
+fn program(device: &Device, wanted: &KernelInterest) -> Result<()> {
+    device.set_interest(&wanted.interest)?;
+    device.set_open_filter(&wanted.open_filter)
+}
+
 /// The syscall loop: attach, bootstrap state, drain until asked to stop.
 fn capture(
     args: &RunArgs,
@@ -264,9 +270,9 @@ fn capture(
     stop: &AtomicBool,
     reloads: &Reloads<'_>,
 ) -> Result<()> {
-    let (interest, why) = pipeline.interest();
+    let wanted = pipeline.interest();
     let device = Device::open(&args.device)?;
-    device.set_interest(&interest)?;
+    program(&device, &wanted)?;
     // Processes that started before us: bootstrap before capture starts so
     // that nothing falls between the two.
     procfs::bootstrap(&mut pipeline.state, std::path::Path::new("/proc"));
@@ -278,8 +284,10 @@ fn capture(
         docker: config.host_path(&config.docker_socket),
         podman: config.host_path(&config.podman_socket),
     }));
+    // The module counts from its load: this run's share is the difference.
+    let before = device.stats()?.total;
     device.start()?;
-    eprintln!("osprey: capturing {} syscalls", why.keys().filter(|k| *k != "procexit").count());
+    eprintln!("osprey: capturing {} syscalls", wanted.why.keys().filter(|k| *k != "procexit").count());
     server.ready.store(true, Ordering::Release);
     mark_ready(args)?;
     METRICS.abi_version.set(device.info().abi_version.into());
@@ -311,7 +319,7 @@ fn capture(
     };
     publish_kernel_metrics(device);
     pipeline.publish_metrics();
-    let stats = device.stats()?.total;
+    let stats = device.stats()?.total - before;
     eprintln!(
         "osprey: {} events, {} alerts, {} decode errors; kernel: seen {} delivered {} filtered {} dropped {}",
         num, pipeline.alerts, decode_errors, stats.seen, stats.delivered, stats.filtered, stats.dropped

@@ -79,6 +79,12 @@ pub fn fd_is_return(nr: u32) -> bool {
     params(nr).iter().any(|(name, src, _)| *name == "fd" && matches!(src, Src::Ret))
 }
 
+/// Whether the exit of `nr` names a descriptor it did not create (`fd`,
+/// dup's `oldfd`): the one `fd.*` fields look up in the table.
+pub fn names_descriptor(nr: u32) -> bool {
+    params(nr).iter().any(|(name, src, _)| matches!(*name, "fd" | "oldfd") && !matches!(src, Src::Ret))
+}
+
 /// Falco's parameter names for the syscalls Osprey decodes (exit direction;
 /// enter records render the `Arg` ones).
 fn params(nr: u32) -> &'static [Param] {

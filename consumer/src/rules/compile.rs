@@ -149,14 +149,27 @@ impl Filter {
     /// rule's event types and, if no other rule or the state needs it, from
     /// the kernel's interest set).
     pub fn can_match(&self, kind: Kind) -> bool {
-        self.can_match_assuming(kind, false)
+        self.can_match_assuming(Assumed::kind(kind))
     }
 
     /// Whether a failed exit (negative return value) of `kind` could match;
     /// `false` only when no such event can, whatever its other fields. The
     /// kernel drops those failures (an in-kernel predicate).
     pub fn can_match_failed(&self, kind: Kind) -> bool {
-        self.can_match_assuming(kind, true)
+        self.can_match_assuming(Assumed { failed: true, ..Assumed::kind(kind) })
+    }
+
+    /// Whether an event of `kind` could match when its descriptor is
+    /// `descriptor`; `false` only when none can. The kernel's open filter
+    /// relies on it: opens it drops leave no entry in the descriptor table
+    /// where one for a regular file would have been.
+    pub fn can_match_with_descriptor(&self, kind: Kind, descriptor: Descriptor) -> bool {
+        self.can_match_assuming(Assumed { descriptor: Some(descriptor), ..Assumed::kind(kind) })
+    }
+
+    /// This filter on an event of `kind`, when the kind alone decides it.
+    pub fn decided_by_kind(&self, kind: Kind) -> Option<bool> {
+        self.decide(&Assumed::kind(kind))
     }
 
     /// Three-valued evaluation: checks decided by the kind (and the failure)
@@ -166,8 +179,7 @@ impl Filter {
     /// no value): if every case is false, so is every event. This finds
     /// what a rule's macros contradict, e.g. a `sendto` branch that needs
     /// `fd.l4proto != tcp` in a rule that asks for `fd.l4proto=tcp`.
-    fn can_match_assuming(&self, kind: Kind, failed: bool) -> bool {
-        let base = Assumed { kind, failed, field: None };
+    fn can_match_assuming(&self, base: Assumed<'_>) -> bool {
         if let Some(known) = self.decide(&base) {
             return known;
         }
@@ -270,6 +282,22 @@ struct Assumed<'a> {
     failed: bool,
     /// One single-valued text field's case.
     field: Option<(FieldId, Case<'a>)>,
+    descriptor: Option<Descriptor>,
+}
+
+impl Assumed<'_> {
+    fn kind(kind: Kind) -> Self {
+        Self { kind, failed: false, field: None, descriptor: None }
+    }
+}
+
+/// What the descriptor an event is about is in the descriptor table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Descriptor {
+    /// Not in the table: every field read from the table has no value.
+    Unknown,
+    /// A regular file (or device, or FIFO) opened by path.
+    RegularFile,
 }
 
 #[derive(Clone, Copy)]
@@ -299,6 +327,9 @@ impl Check {
         if let Some(known) = a.failed.then(|| self.on_failure(a.kind)).flatten() {
             return Some(known);
         }
+        if let Some(known) = a.descriptor.and_then(|d| self.on_descriptor(d)) {
+            return Some(known);
+        }
         let (id, case) = a.field?;
         if id != self.field.info.id || !self.field.single_text() || matches!(self.rhs, Rhs::Field(_)) {
             return None;
@@ -313,6 +344,54 @@ impl Check {
             (Case::Other, Op::In | Op::Intersects, Rhs::Set(_)) => Some(false),
             (Case::Other, _, _) => None,
         }
+    }
+
+    /// This check when the event's descriptor is `descriptor`, if that
+    /// decides it (as `SyscallFields` computes the descriptor's fields).
+    fn on_descriptor(&self, descriptor: Descriptor) -> Option<bool> {
+        use FieldId as F;
+        let id = self.field.info.id;
+        if !id.reads_descriptor_table() || !self.field.transformers.is_empty() || matches!(self.rhs, Rhs::Field(_)) {
+            return None;
+        }
+        let value = match (descriptor, id) {
+            (Descriptor::Unknown, _) => Val::None,
+            (Descriptor::RegularFile, F::FdType) => Val::str("file"),
+            (Descriptor::RegularFile, F::FdTypechar) => Val::str("f"),
+            (Descriptor::RegularFile, F::FdIsServer | F::FdConnected) => Val::Bool(false),
+            // What only sockets have.
+            (
+                Descriptor::RegularFile,
+                F::FdIp
+                | F::FdCip
+                | F::FdSip
+                | F::FdLip
+                | F::FdRip
+                | F::FdNet
+                | F::FdCnet
+                | F::FdSnet
+                | F::FdLnet
+                | F::FdRnet
+                | F::FdPort
+                | F::FdCport
+                | F::FdSport
+                | F::FdLport
+                | F::FdRport
+                | F::FdL4proto
+                | F::FdSockfamily
+                | F::FdCipName
+                | F::FdSipName
+                | F::FdLipName
+                | F::FdRipName,
+            ) => Val::None,
+            (Descriptor::RegularFile, _) => return None,
+        };
+        Some(match (self.op, value.is_none()) {
+            (Op::Exists, missing) => !missing,
+            // A missing value matches nothing, not even `!=` (as `eval`).
+            (_, true) => false,
+            (op, false) => value.matches(op, &self.rhs),
+        })
     }
 
     /// This check on a failed exit of `kind`, if the failure decides it.

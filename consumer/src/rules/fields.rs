@@ -284,6 +284,47 @@ catalogue! {
 }
 
 /// A resolved field name: the catalogue entry and its argument.
+impl FieldId {
+    /// The field's value comes from the descriptor table (the event's
+    /// descriptor, or every descriptor of the process for `fd.types`).
+    pub fn reads_descriptor_table(self) -> bool {
+        use FieldId as F;
+        matches!(
+            self,
+            F::FdType
+                | F::FdTypechar
+                | F::FdName
+                | F::FdNameraw
+                | F::FdDirectory
+                | F::FdFilename
+                | F::FdIp
+                | F::FdCip
+                | F::FdSip
+                | F::FdLip
+                | F::FdRip
+                | F::FdPort
+                | F::FdCport
+                | F::FdSport
+                | F::FdLport
+                | F::FdRport
+                | F::FdL4proto
+                | F::FdSockfamily
+                | F::FdIsServer
+                | F::FdNet
+                | F::FdCnet
+                | F::FdSnet
+                | F::FdLnet
+                | F::FdRnet
+                | F::FdConnected
+                | F::FdTypes
+                | F::FdCipName
+                | F::FdSipName
+                | F::FdLipName
+                | F::FdRipName
+        )
+    }
+}
+
 pub fn lookup(name: &str, arg: Option<&str>) -> Option<(&'static FieldInfo, Option<String>)> {
     if let Some(info) = CATALOGUE.iter().find(|f| f.name == name) {
         return Some((info, arg.map(str::to_string)));

@@ -230,6 +230,11 @@ pub struct PathPrefixes {
 }
 
 impl PathPrefixes {
+    /// The directories; `None` when `/` is one (every path matches).
+    pub fn dirs(&self) -> Option<impl Iterator<Item = &str>> {
+        (!self.root).then(|| self.dirs.iter().map(String::as_str))
+    }
+
     pub fn new(items: impl IntoIterator<Item = String>) -> Self {
         let mut prefixes = Self::default();
         for item in items {

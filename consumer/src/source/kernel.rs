@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use anyhow::{bail, Context, Result};
 use memmap2::{Mmap, MmapMut, MmapOptions};
 use shared_abi::{
-    DeviceInfo, DeviceStats, Interest, RingHeader, RingStats, RingStatsQuery, SyscallStats, ABI_VERSION,
+    DeviceInfo, DeviceStats, Interest, OpenFilter, RingHeader, RingStats, RingStatsQuery, SyscallStats, ABI_VERSION,
     CONSUMER_SLOT_SIZE, PAGE_SIZE, RING_MAGIC,
 };
 
@@ -21,6 +21,7 @@ nix::ioctl_read_bad!(ioc_get_stats, shared_abi::IOCTL_GET_STATS, DeviceStats);
 nix::ioctl_read_bad!(ioc_get_syscall_stats, shared_abi::IOCTL_GET_SYSCALL_STATS, SyscallStats);
 nix::ioctl_readwrite_bad!(ioc_get_ring_stats, shared_abi::IOCTL_GET_RING_STATS, RingStatsQuery);
 nix::ioctl_write_ptr_bad!(ioc_set_interest, shared_abi::IOCTL_SET_INTEREST, Interest);
+nix::ioctl_write_ptr_bad!(ioc_set_open_filter, shared_abi::IOCTL_SET_OPEN_FILTER, OpenFilter);
 nix::ioctl_none_bad!(ioc_start, shared_abi::IOCTL_START);
 nix::ioctl_none_bad!(ioc_stop, shared_abi::IOCTL_STOP);
 
@@ -85,6 +86,12 @@ impl Device {
     pub fn set_interest(&self, interest: &Interest) -> Result<()> {
         // SAFETY: the ioctl reads an Interest from the pointer.
         unsafe { ioc_set_interest(self.file.as_raw_fd(), interest) }.context("OSPREY_IOCTL_SET_INTEREST")?;
+        Ok(())
+    }
+
+    pub fn set_open_filter(&self, filter: &OpenFilter) -> Result<()> {
+        // SAFETY: the ioctl reads an OpenFilter from the pointer.
+        unsafe { ioc_set_open_filter(self.file.as_raw_fd(), filter) }.context("OSPREY_IOCTL_SET_OPEN_FILTER")?;
         Ok(())
     }
 
