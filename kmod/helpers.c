@@ -364,6 +364,22 @@ bool osprey_fd_is_dir(int fd)
 	return dir;
 }
 
+/* Whether the current task's descriptor `fd` is a regular file with a name
+ * (not a memfd, O_TMPFILE or deleted file) or a device. As above. */
+bool osprey_fd_is_named_file(int fd)
+{
+	struct file *f = fget_raw(fd);
+	umode_t mode;
+	bool named;
+
+	if (!f)
+		return false;
+	mode = file_inode(f)->i_mode;
+	named = (S_ISREG(mode) && file_inode(f)->i_nlink > 0) || S_ISCHR(mode) || S_ISBLK(mode);
+	fput(f);
+	return named;
+}
+
 static long path_to_buf(const struct path *path, char *buf, int len)
 {
 	char *p = d_path(path, buf, len);

@@ -26,6 +26,7 @@ struct task_struct;
 void osprey_trace_task(struct task_struct *t);
 void osprey_current_ids(u32 *ppid, u32 *uid, u32 *gid, u32 *loginuid, u32 *vtid, u32 *vpid, u64 *cgroup);
 bool osprey_fd_is_dir(int fd);
+bool osprey_fd_is_named_file(int fd);
 long osprey_exe_path(char *buf, int len);
 long osprey_cwd_path(char *buf, int len);
 long osprey_exec_args(char *buf, int len, int *truncated);

@@ -101,6 +101,7 @@ mod c {
             cgroup: *mut u64,
         );
         pub(crate) fn osprey_fd_is_dir(fd: c_int) -> bool;
+        pub(crate) fn osprey_fd_is_named_file(fd: c_int) -> bool;
         pub(crate) fn osprey_exe_path(buf: *mut c_char, len: c_int) -> c_long;
         pub(crate) fn osprey_cwd_path(buf: *mut c_char, len: c_int) -> c_long;
         pub(crate) fn osprey_exec_args(buf: *mut c_char, len: c_int, truncated: *mut c_int)
@@ -655,6 +656,16 @@ impl Shared {
         });
     }
 
+    /// Whether the open filter drops this close (its exit is then never
+    /// traced): the descriptor, still open at entry, is a named file.
+    fn close_filtered(&self, regs: &bindings::pt_regs) -> bool {
+        regs.orig_ax as u32 == abi::nr::CLOSE
+            && self.open_filter.get().is_some_and(|f| f.flags & abi::OPEN_FILTER_CLOSES != 0)
+            // SAFETY: the helper looks the number up in the current task's
+            // table and takes and drops its own reference.
+            && unsafe { c::osprey_fd_is_named_file(regs.di as c_int) }
+    }
+
     /// The open filter on a successful open whose buffers `w` wrote (the
     /// path first; openat2's `open_how` second).
     fn open_delivered(&self, nr: u32, args: &[u64; 6], fd: i64, w: &RecordWriter) -> bool {
@@ -1002,9 +1013,14 @@ unsafe extern "C" fn hooked_syscall_entered(data: *mut c_void, regs: *mut bindin
     }
     // SAFETY: the task's user registers, saved on syscall entry.
     let regs = unsafe { &*regs };
-    if shared.interest_exit.has(column(regs.orig_ax as u32)) {
-        // SAFETY: `current`, inside its syscall, is alive.
-        unsafe { c::osprey_trace_task(Task::current_raw().cast()) };
+    let column = column(regs.orig_ax as u32);
+    if shared.interest_exit.has(column) {
+        if shared.close_filtered(regs) {
+            shared.counters.count(SyscallOutcome::Filtered, column);
+        } else {
+            // SAFETY: `current`, inside its syscall, is alive.
+            unsafe { c::osprey_trace_task(Task::current_raw().cast()) };
+        }
     }
     shared.on_syscall(regs, false, 0);
 }

@@ -176,6 +176,11 @@ impl SyscallPipeline {
         for nr in open_filter::OPEN_SYSCALLS.into_iter().filter(|nr| Interest::wants(&interest.exit, *nr as usize)) {
             why.entry(Kind::Syscall(nr).name().into_owned()).or_default().push(reason.clone());
         }
+        if filter.flags & shared_abi::OPEN_FILTER_CLOSES != 0 {
+            why.entry("close".into()).or_default().push(
+                "in-kernel predicate: closes of named files and devices are dropped (no rule reads closes)".into(),
+            );
+        }
         filter
     }
 

@@ -377,6 +377,11 @@ impl Interest {
 pub const OPEN_FILTER_CLAUSES: usize = 16;
 /// Bytes of an `OpenFilter`'s strings.
 pub const OPEN_FILTER_TEXT: usize = 3072;
+/// `OpenFilter::flags`: the closes of regular files still linked in the
+/// filesystem, and of devices, are dropped too (their opens were dropped or
+/// leave the consumer an entry it may keep). Needs the per-syscall hooks,
+/// which see the descriptor before it is closed.
+pub const OPEN_FILTER_CLOSES: u32 = 1 << 0;
 /// `OpenClause::classes` bit of `creat` (which takes no flags); bits 0..=3
 /// are the access mode `flags & O_ACCMODE` of open, openat and openat2.
 pub const OPEN_CLASS_CREAT: u32 = 4;
@@ -416,7 +421,8 @@ pub struct OpenClause {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OpenFilter {
     pub clauses: u32,
-    pub _reserved: u32,
+    /// `OPEN_FILTER_CLOSES`, with `clauses` > 0.
+    pub flags: u32,
     pub clause: [OpenClause; OPEN_FILTER_CLAUSES],
     pub text: [u8; OPEN_FILTER_TEXT],
 }
@@ -426,7 +432,7 @@ impl OpenFilter {
     pub const fn off() -> Self {
         Self {
             clauses: 0,
-            _reserved: 0,
+            flags: 0,
             clause: [OpenClause {
                 classes: 0,
                 prefixes: TextRange { start: 0, end: 0 },
@@ -640,6 +646,7 @@ const _: () = {
 /// x86-64 numbers of the system calls whose user memory the producer decodes.
 pub mod nr {
     pub const OPEN: u32 = 2;
+    pub const CLOSE: u32 = 3;
     pub const PIPE: u32 = 22;
     pub const CONNECT: u32 = 42;
     pub const ACCEPT: u32 = 43;

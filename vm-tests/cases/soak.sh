@@ -39,10 +39,10 @@ def sample(phase):
                               "alerts": alerts, "file_output": outputs, "file_lines": lines, "state": state}) + "\n")
     samples.flush()
 
-def files():          # openat/close: delivered (state and rules want them)
+def files():          # openat/close of a directory: delivered (the state resolves paths against it)
     while time.time() < end:
         for _ in range(200):
-            os.close(os.open("/etc/hostname", os.O_RDONLY))
+            os.close(os.open("/etc", os.O_RDONLY))
 
 def execs():          # fork/exec/exit: the process table churns
     while time.time() < end:

@@ -14,12 +14,15 @@
 //! resolved against them), which the kernel always delivers, and the
 //! descriptor table, which rules on other syscalls read. The filter is only
 //! derived when no rule on another syscall could tell a regular file's entry
-//! from a missing one (`Filter::can_match_with_descriptor`).
+//! from a missing one (`Filter::can_match_with_descriptor`). For the same
+//! reason, when no rule names `close`, the closes of named files and devices
+//! are dropped too (`OPEN_FILTER_CLOSES`): the table keeps the entries of
+//! the opens that were delivered, which no rule can tell from missing ones.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use shared_abi::{OpenFilter, OPEN_CLASS_CREAT, OPEN_FILTER_CLAUSES};
+use shared_abi::{OpenFilter, OPEN_CLASS_CREAT, OPEN_FILTER_CLAUSES, OPEN_FILTER_CLOSES};
 
 use super::compile::{Check, Descriptor, Filter, Rhs, Rule};
 use super::condition::Op;
@@ -305,6 +308,10 @@ pub fn derive(rules: &[Rule]) -> Result<(Box<OpenFilter>, String), String> {
     }
     let clauses = total.unwrap_or_default();
     let mut filter = Box::new(OpenFilter::off());
+    let close = Kind::Syscall(shared_abi::nr::CLOSE);
+    if !rules.iter().any(|r| r.event_types.as_ref().is_some_and(|kinds| kinds.contains(&close))) {
+        filter.flags |= OPEN_FILTER_CLOSES;
+    }
     if clauses.is_empty() {
         // No rule matches an open: a clause no open satisfies.
         filter.push(0, [&[]; 4]);
@@ -412,6 +419,13 @@ mod tests {
         assert!(f.delivers(b"/srv/x", WRONLY, b"scp"), "the names both lists allow");
         assert!(!f.delivers(b"/srv/x", WRONLY, b"cp"));
         assert!(!f.delivers(b"/etc/x", WRONLY, b"scp"));
+    }
+
+    #[test]
+    fn closes_are_dropped_with_the_opens_unless_a_rule_names_them() {
+        let open = ("o", "evt.type=openat and fd.name=/etc/passwd");
+        assert_eq!(filter_for(&[open]).flags, OPEN_FILTER_CLOSES);
+        assert_eq!(filter_for(&[open, ("c", "evt.type=close and proc.name=x")]).flags, 0);
     }
 
     #[test]

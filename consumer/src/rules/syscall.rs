@@ -56,7 +56,7 @@ impl OpenFlags {
 /// Syscalls whose `name`/`path` argument names a file (for `fs.path.name`,
 /// `evt.is_open_*`).
 fn is_open_family(ev: &Event) -> bool {
-    matches!(ev.kind, Kind::Syscall(2 | 257 | 437 | 85))
+    matches!(ev.kind, Kind::Syscall(nr) if super::open_filter::OPEN_SYSCALLS.contains(&nr))
 }
 
 impl<'a> SyscallFields<'a> {
