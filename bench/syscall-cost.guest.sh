@@ -30,10 +30,13 @@ attach() {
   until [ -f /run/ready ]; do sleep 0.05; done
 }
 # Full `osprey run`: Osprey's and Falco's stable rules, alerts discarded;
-# decoding on the rules thread or on its own ($1: --decode-thread).
+# decoding on the rules thread or on its own ($1: --decode-thread); more
+# options after it.
 attach_run() {
   rm -f /run/ready
-  /io/osprey run --rules /io/osprey_rules.yaml --rules /io/falco_rules.yaml --decode-thread "$1" \
+  mode=$1
+  shift
+  /io/osprey run --rules /io/osprey_rules.yaml --rules /io/falco_rules.yaml --decode-thread "$mode" "$@" \
     --ready-file /run/ready >/dev/null 2>/tmp/consumer.err &
   cpid=$!
   until [ -f /run/ready ]; do sleep 0.05; done
@@ -74,5 +77,10 @@ for _ in $(seq 1 "$ROUNDS"); do
   attach_run off
   echo "hooks-run $(measure)"
   detach hooks-run
+  # The same without the in-kernel predicates (the open filter: /etc/hostname
+  # is a path no rule names).
+  attach_run off --no-kernel-predicates
+  echo "hooks-run-nopred $(measure)"
+  detach hooks-run-nopred
   rmmod osprey
 done

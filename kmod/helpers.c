@@ -350,34 +350,50 @@ long osprey_exe_facts(u64 *ino, u64 *ctime_ns, u64 *mtime_ns, int *writable, int
 }
 
 /* d_path() writes at the end of the buffer: move the result to the start. */
-/* Whether the current task's descriptor `fd` is a directory. Callable with
- * preemption off: fput of a reference that is not the last only decrements. */
+/* The mode and link count of the current task's descriptor `fd`; false when
+ * it has none. Callable with preemption off: fdget borrows the table's
+ * reference when the table is not shared (no atomics), and fput of a
+ * reference that is not the last only decrements. */
+static bool fd_inode_facts(int fd, umode_t *mode, unsigned int *nlink)
+{
+	struct file *raw;
+
+	{
+		CLASS(fd, f)(fd);
+		if (!fd_empty(f)) {
+			*mode = file_inode(fd_file(f))->i_mode;
+			*nlink = file_inode(fd_file(f))->i_nlink;
+			return true;
+		}
+	}
+	/* fdget skips O_PATH descriptors. */
+	raw = fget_raw(fd);
+	if (!raw)
+		return false;
+	*mode = file_inode(raw)->i_mode;
+	*nlink = file_inode(raw)->i_nlink;
+	fput(raw);
+	return true;
+}
+
+/* Whether the current task's descriptor `fd` is a directory. */
 bool osprey_fd_is_dir(int fd)
 {
-	struct file *f = fget_raw(fd);
-	bool dir;
+	umode_t mode;
+	unsigned int nlink;
 
-	if (!f)
-		return false;
-	dir = S_ISDIR(file_inode(f)->i_mode);
-	fput(f);
-	return dir;
+	return fd_inode_facts(fd, &mode, &nlink) && S_ISDIR(mode);
 }
 
 /* Whether the current task's descriptor `fd` is a regular file with a name
- * (not a memfd, O_TMPFILE or deleted file) or a device. As above. */
+ * (not a memfd, O_TMPFILE or deleted file) or a device. */
 bool osprey_fd_is_named_file(int fd)
 {
-	struct file *f = fget_raw(fd);
 	umode_t mode;
-	bool named;
+	unsigned int nlink;
 
-	if (!f)
-		return false;
-	mode = file_inode(f)->i_mode;
-	named = (S_ISREG(mode) && file_inode(f)->i_nlink > 0) || S_ISCHR(mode) || S_ISBLK(mode);
-	fput(f);
-	return named;
+	return fd_inode_facts(fd, &mode, &nlink) &&
+	       ((S_ISREG(mode) && nlink > 0) || S_ISCHR(mode) || S_ISBLK(mode));
 }
 
 static long path_to_buf(const struct path *path, char *buf, int len)

@@ -662,7 +662,7 @@ impl Shared {
         regs.orig_ax as u32 == abi::nr::CLOSE
             && self.open_filter.get().is_some_and(|f| f.flags & abi::OPEN_FILTER_CLOSES != 0)
             // SAFETY: the helper looks the number up in the current task's
-            // table and takes and drops its own reference.
+            // table without sleeping and keeps no reference.
             && unsafe { c::osprey_fd_is_named_file(regs.di as c_int) }
     }
 
@@ -680,7 +680,7 @@ impl Shared {
         let comm = current_comm();
         let comm = &comm[..comm.iter().position(|b| *b == 0).unwrap_or(comm.len())];
         // SAFETY: `fd` is a descriptor the current task's open just returned;
-        // the helper takes and drops its own reference (no sleeping).
+        // the helper looks it up without sleeping and keeps no reference.
         filter.delivers(path, class, comm) || unsafe { c::osprey_fd_is_dir(fd as c_int) }
     }
 

@@ -9,7 +9,8 @@
 # Plus the full `osprey run` with Osprey's and Falco's stable rules, decoding
 # on the rules thread (run) and on a thread of its own (run2); and with the
 # module's per-syscall hooks (per_syscall_hooks=1) instead of the global
-# syscall tracepoints: filtered (hooks-filtered) and the full run (hooks-run).
+# syscall tracepoints: filtered (hooks-filtered), the full run (hooks-run),
+# and the full run without in-kernel predicates (hooks-run-nopred).
 #
 #   scripts/bench-syscalls.sh [N_PPID [N_OPEN [ROUNDS [N_DD]]]]
 source "$(dirname "$0")/lib.sh"
@@ -17,7 +18,8 @@ bench_vm --no-module "N_PPID=${1:-300000} N_OPEN=${2:-100000} ROUNDS=${3:-3} N_D
 python3 - "$bench_out/stderr" <<'PY'
 import json, sys
 import statistics
-CONFIGS = ("absent", "floor", "filtered", "captured", "written", "run", "run2", "hooks-filtered", "hooks-run")
+CONFIGS = ("absent", "floor", "filtered", "captured", "written", "run", "run2", "hooks-filtered", "hooks-run",
+           "hooks-run-nopred")
 samples, stats = {}, {}
 for line in open(sys.argv[1]):
     parts = line.split()
@@ -43,6 +45,9 @@ for i, workload in enumerate(("getppid", "open+close", "dd")):
     added = {k: (rows[k][i] - base[i]) / floor_added for k in ("filtered", "captured", "written")}
     print(f"{workload}: filtered adds {added['filtered']:.2f}x, captured {added['captured']:.2f}x, "
           f"captured and drained at once {added['written']:.2f}x what the empty probes add")
+with_pred, without = rows["hooks-run"][1], rows["hooks-run-nopred"][1]
+print(f"open+close under the full run: {with_pred:.0f} ns with the in-kernel predicates, {without:.0f} ns without "
+      f"({with_pred / without:.2f}x); over module-absent: {(with_pred - base[1]) / (without - base[1]):.2f}x the added cost")
 for name in ("captured", "written"):
     s = stats[name]
     print(f"{name} run: delivered {s['delivered']}, dropped {s['dropped']}, filtered {s['filtered']}, "

@@ -359,31 +359,7 @@ impl Check {
             (Descriptor::RegularFile, F::FdType) => Val::str("file"),
             (Descriptor::RegularFile, F::FdTypechar) => Val::str("f"),
             (Descriptor::RegularFile, F::FdIsServer | F::FdConnected) => Val::Bool(false),
-            // What only sockets have.
-            (
-                Descriptor::RegularFile,
-                F::FdIp
-                | F::FdCip
-                | F::FdSip
-                | F::FdLip
-                | F::FdRip
-                | F::FdNet
-                | F::FdCnet
-                | F::FdSnet
-                | F::FdLnet
-                | F::FdRnet
-                | F::FdPort
-                | F::FdCport
-                | F::FdSport
-                | F::FdLport
-                | F::FdRport
-                | F::FdL4proto
-                | F::FdSockfamily
-                | F::FdCipName
-                | F::FdSipName
-                | F::FdLipName
-                | F::FdRipName,
-            ) => Val::None,
+            (Descriptor::RegularFile, id) if id.socket_only() => Val::None,
             (Descriptor::RegularFile, _) => return None,
         };
         Some(match (self.op, value.is_none()) {

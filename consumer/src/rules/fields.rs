@@ -289,19 +289,36 @@ impl FieldId {
     /// descriptor, or every descriptor of the process for `fd.types`).
     pub fn reads_descriptor_table(self) -> bool {
         use FieldId as F;
+        self.socket_only()
+            || matches!(
+                self,
+                F::FdType
+                    | F::FdTypechar
+                    | F::FdName
+                    | F::FdNameraw
+                    | F::FdDirectory
+                    | F::FdFilename
+                    | F::FdIsServer
+                    | F::FdConnected
+                    | F::FdTypes
+            )
+    }
+
+    /// A descriptor field only sockets have a value for.
+    pub fn socket_only(self) -> bool {
+        use FieldId as F;
         matches!(
             self,
-            F::FdType
-                | F::FdTypechar
-                | F::FdName
-                | F::FdNameraw
-                | F::FdDirectory
-                | F::FdFilename
-                | F::FdIp
+            F::FdIp
                 | F::FdCip
                 | F::FdSip
                 | F::FdLip
                 | F::FdRip
+                | F::FdNet
+                | F::FdCnet
+                | F::FdSnet
+                | F::FdLnet
+                | F::FdRnet
                 | F::FdPort
                 | F::FdCport
                 | F::FdSport
@@ -309,14 +326,6 @@ impl FieldId {
                 | F::FdRport
                 | F::FdL4proto
                 | F::FdSockfamily
-                | F::FdIsServer
-                | F::FdNet
-                | F::FdCnet
-                | F::FdSnet
-                | F::FdLnet
-                | F::FdRnet
-                | F::FdConnected
-                | F::FdTypes
                 | F::FdCipName
                 | F::FdSipName
                 | F::FdLipName
