@@ -391,9 +391,8 @@ struct OpenFilterSlot(AtomicPtr<OpenFilter>);
 impl OpenFilterSlot {
     #[inline(always)]
     fn get(&self) -> Option<&OpenFilter> {
-        // SAFETY: a non-null pointer is a live `KBox` (`replace` frees one
-        // only after the probes' grace period, and only probes and ioctls,
-        // which hold `Shared`, call this).
+        // SAFETY: a non-null pointer is a live `KBox`: `replace` frees one
+        // only after the probes' grace period, and only probes call this.
         unsafe { self.0.load(Ordering::Acquire).as_ref() }
     }
 
@@ -666,8 +665,8 @@ impl Shared {
             && unsafe { c::osprey_fd_is_named_file(regs.di as c_int) }
     }
 
-    /// The open filter on a successful open whose buffers `w` wrote (the
-    /// path first; openat2's `open_how` second).
+    /// Whether the open filter lets a successful exit through; `w` wrote its
+    /// buffers (for an open: the path first, openat2's `open_how` second).
     fn open_delivered(&self, nr: u32, args: &[u64; 6], fd: i64, w: &RecordWriter) -> bool {
         let how_flags = || Some(u64::from_ne_bytes(w.whole_blob(1)?.get(..8)?.try_into().ok()?));
         let how_flags = if nr == abi::nr::OPENAT2 { how_flags() } else { None };
@@ -891,9 +890,7 @@ impl RecordWriter {
         self.nblobs += 1;
         self.cursor = abi::align_record(self.cursor + len);
     }
-}
 
-impl RecordWriter {
     /// The bytes of buffer `i`, when it was copied whole.
     fn whole_blob(&self, i: usize) -> Option<&[u8]> {
         let blob = self.blobs[..self.nblobs].get(i).filter(|b| b.flags == 0)?;
