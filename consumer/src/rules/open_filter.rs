@@ -143,10 +143,11 @@ fn and(a: Need, b: Need) -> Need {
     };
     let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
     if small.len() * large.len() > OPEN_FILTER_CLAUSES {
-        // The larger side's hull is weaker, so the product stays necessary.
+        // The larger side's hull is weaker, so the product stays necessary
+        // (and, as every need has at most OPEN_FILTER_CLAUSES, small enough).
         return match hull(&large) {
-            Some(hull) if small.len() <= OPEN_FILTER_CLAUSES => and(Some(small), Some(hull)),
-            _ => Some(small),
+            Some(hull) => and(Some(small), Some(hull)),
+            None => Some(small),
         };
     }
     Some(simplify(small.iter().flat_map(|x| large.iter().filter_map(|y| x.and(y))).collect()))
@@ -171,11 +172,9 @@ fn simplify(mut clauses: Vec<Clause>) -> Vec<Clause> {
     clauses.sort();
     clauses.dedup();
     let implied = |i: usize| clauses.iter().enumerate().any(|(j, other)| j != i && clauses[i].implies(other));
-    let kept: Vec<bool> = (0..clauses.len()).map(|i| !implied(i)).collect();
-    let mut kept = kept.into_iter();
-    clauses.retain(|_| kept.next().unwrap_or(true));
-    let mut out: Vec<Clause> = Vec::with_capacity(clauses.len());
-    for c in clauses {
+    let kept: Vec<&Clause> = clauses.iter().enumerate().filter(|(i, _)| !implied(*i)).map(|(_, c)| c).collect();
+    let mut out: Vec<Clause> = Vec::with_capacity(kept.len());
+    for c in kept.into_iter().cloned() {
         let merged = out.iter_mut().any(|o| {
             let differs: Vec<usize> = (0..4).filter(|&i| o.strings[i] != c.strings[i]).collect();
             match (&differs[..], o.classes == c.classes) {
@@ -286,8 +285,8 @@ pub fn derive(rules: &[Rule]) -> Result<(Box<OpenFilter>, String), String> {
             return Err(format!("rule {} reads fd.types (every descriptor of the process)", rule.name));
         }
         let reads_descriptors = reads_table(FieldId::reads_descriptor_table);
-        let names_descriptor = |k: &Kind| matches!(k, Kind::Syscall(nr) if names_descriptor(*nr));
-        for &kind in kinds.iter().filter(|k| !is_open(k) && names_descriptor(k)) {
+        let looks_up_descriptor = |k: &Kind| matches!(k, Kind::Syscall(nr) if names_descriptor(*nr));
+        for &kind in kinds.iter().filter(|k| !is_open(k) && looks_up_descriptor(k)) {
             let tells_apart = [Descriptor::Unknown, Descriptor::RegularFile]
                 .into_iter()
                 .any(|d| rule.filter.can_match_with_descriptor(kind, d));
