@@ -4,6 +4,7 @@
 //! 10 000 processes holding 100 000 descriptors).
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use osprey::decode::render::Spelling;
 use osprey::event::{Arg, Event};
 use osprey::state::State;
 
@@ -47,7 +48,7 @@ fn measure_memory() {
                     ("fd", Arg::Int(fd)),
                     ("dirfd", Arg::Int(-100)),
                     ("name", Arg::Str(name.into())),
-                    ("flags", Arg::Str("O_RDWR|O_CLOEXEC".into())),
+                    ("flags", Arg::Spelt(0o2000002, Spelling::OpenFlags)),
                 ],
             ));
         }

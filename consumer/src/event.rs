@@ -3,23 +3,31 @@
 //! `osprey capture --json`, and written back as such a line.
 
 use std::borrow::Cow;
+use std::net::SocketAddr;
 
 use anyhow::{anyhow, bail, Context, Result};
 use compact_str::CompactString;
 use serde_json::{Map, Value};
 use smallvec::SmallVec;
 
-use crate::decode::render::{comm, result_name, syscall_args, syscall_name, syscall_number, time_of_day};
+use crate::decode::render::{
+    addr_text, comm, result_name, retype, syscall_args, syscall_name, syscall_number, time_of_day, Spelling,
+};
 use crate::decode::Record;
 
-/// One decoded argument value. Strings up to 24 bytes (flag names, most
-/// short paths) live inline: decoding them allocates nothing.
+/// One decoded argument value. Strings up to 24 bytes (most short paths)
+/// live inline: decoding them allocates nothing.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Arg {
     Int(i64),
     Str(CompactString),
     List(Vec<CompactString>),
     Bool(bool),
+    /// A number Falco spells out (flag names, octal modes, hex), kept as the
+    /// kernel wrote it until a rule or an output asks for the text.
+    Spelt(u64, Spelling),
+    /// An IPv4/IPv6 endpoint.
+    Addr(SocketAddr),
 }
 
 impl Arg {
@@ -30,6 +38,23 @@ impl Arg {
             Arg::Str(s) => s.as_str().into(),
             Arg::List(l) => l.join(" ").into(),
             Arg::Bool(b) => b.to_string().into(),
+            Arg::Spelt(n, spelling) => spelling.spell(*n).into_string().into(),
+            Arg::Addr(addr) => addr_text(addr).into_string().into(),
+        }
+    }
+
+    /// The number behind a spelt value.
+    pub fn spelt(&self) -> Option<u64> {
+        match self {
+            Arg::Spelt(n, _) => Some(*n),
+            _ => None,
+        }
+    }
+
+    pub fn addr(&self) -> Option<SocketAddr> {
+        match self {
+            Arg::Addr(addr) => Some(*addr),
+            _ => None,
         }
     }
 
@@ -47,6 +72,7 @@ impl Arg {
             Arg::Str(s) => s.as_str().into(),
             Arg::List(l) => l.iter().map(CompactString::as_str).collect(),
             Arg::Bool(b) => (*b).into(),
+            Arg::Spelt(..) | Arg::Addr(_) => self.render().into(),
         }
     }
 
@@ -283,6 +309,9 @@ impl Event {
                 if let Some(arg) = Arg::from_json(v) {
                     args.push((Cow::Owned(k.clone()), arg));
                 }
+            }
+            if let Kind::Syscall(nr) = kind {
+                retype(nr, &mut args);
             }
         }
         Ok(Self {

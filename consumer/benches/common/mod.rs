@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use osprey::decode::encode;
+use osprey::decode::render::Spelling;
 use osprey::event::{Arg, Dir, Event, Kind};
 use shared_abi::{BlobKind, RecordHeader};
 
@@ -46,17 +47,30 @@ pub fn event(i: usize) -> Event {
                     "name",
                     s(["/etc/hosts", "/srv/data.db", "/usr/lib/libssl.so.3", "/proc/self/status", "/tmp/cache"][i % 5]),
                 ),
-                ("flags", s(if i % 3 == 0 { "O_RDONLY|O_CLOEXEC" } else { "O_WRONLY|O_CREAT" })),
-                ("mode", s("0644")),
+                ("flags", Arg::Spelt(if i % 3 == 0 { 0o2000000 } else { 0o101 }, Spelling::OpenFlags)),
+                ("mode", Arg::Spelt(0o644, Spelling::Mode)),
             ],
         ),
         6..=8 => (3, 0, vec![("res", Arg::Int(0)), ("fd", Arg::Int(3 + (i % 5) as i64))]),
         9 => (
             41,
             9,
-            vec![("fd", Arg::Int(9)), ("domain", s("AF_INET")), ("type", s("SOCK_STREAM")), ("proto", Arg::Int(6))],
+            vec![
+                ("fd", Arg::Int(9)),
+                ("domain", Arg::Spelt(2, Spelling::Family)),
+                ("type", Arg::Spelt(1, Spelling::SockType)),
+                ("proto", Arg::Int(6)),
+            ],
         ),
-        10 => (42, 0, vec![("res", Arg::Int(0)), ("fd", Arg::Int(9)), ("addr", s("10.0.0.5:5432"))]),
+        10 => (
+            42,
+            0,
+            vec![
+                ("res", Arg::Int(0)),
+                ("fd", Arg::Int(9)),
+                ("addr", Arg::Addr("10.0.0.5:5432".parse().expect("an address"))),
+            ],
+        ),
         11..=15 => (0, 512, vec![("res", Arg::Int(512)), ("fd", Arg::Int(9)), ("size", Arg::Int(4096))]),
         _ => (1, 512, vec![("res", Arg::Int(512)), ("fd", Arg::Int(9)), ("size", Arg::Int(512))]),
     };

@@ -3,6 +3,7 @@
 //! names with flags spelt out (`O_RDONLY|O_CLOEXEC`), addresses as `ip:port`.
 
 use std::borrow::Cow;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use compact_str::{format_compact, CompactString};
 
@@ -46,22 +47,16 @@ enum Fact {
     Flags,
 }
 
-/// How a parameter's raw value is spelt.
+/// How a parameter's raw value is turned into an `Arg`.
 #[derive(Clone, Copy)]
 enum Fmt {
     Int,
     Uint,
     Uint64,
-    Hex,
-    OpenFlags,
-    Mode,
-    CloneFlags,
     Str,
     StrList,
     Sockaddr,
-    Family,
-    SockType,
-    ExeFlags,
+    Spelt(Spelling),
 }
 
 type Param = (&'static str, Src, Fmt);
@@ -89,19 +84,27 @@ pub fn names_descriptor(nr: u32) -> bool {
 /// enter records render the `Arg` ones).
 fn params(nr: u32) -> &'static [Param] {
     use Fmt::*;
+    use Spelling::*;
     match nr {
         nr::OPEN => {
-            const { &[("fd", Src::Ret, Int), ("name", s(0), Str), ("flags", a(1), OpenFlags), ("mode", a(2), Mode)] }
+            const {
+                &[
+                    ("fd", Src::Ret, Int),
+                    ("name", s(0), Str),
+                    ("flags", a(1), Spelt(OpenFlags)),
+                    ("mode", a(2), Spelt(Mode)),
+                ]
+            }
         }
-        nr::CREAT => const { &[("fd", Src::Ret, Int), ("name", s(0), Str), ("mode", a(1), Mode)] },
+        nr::CREAT => const { &[("fd", Src::Ret, Int), ("name", s(0), Str), ("mode", a(1), Spelt(Mode))] },
         nr::OPENAT => {
             const {
                 &[
                     ("fd", Src::Ret, Int),
                     ("dirfd", a(0), Int),
                     ("name", s(1), Str),
-                    ("flags", a(2), OpenFlags),
-                    ("mode", a(3), Mode),
+                    ("flags", a(2), Spelt(OpenFlags)),
+                    ("mode", a(3), Spelt(Mode)),
                 ]
             }
         }
@@ -111,9 +114,9 @@ fn params(nr: u32) -> &'static [Param] {
                     ("fd", Src::Ret, Int),
                     ("dirfd", a(0), Int),
                     ("name", s(1), Str),
-                    ("flags", Src::StructWord(0), OpenFlags),
-                    ("mode", Src::StructWord(1), Mode),
-                    ("resolve", Src::StructWord(2), Hex),
+                    ("flags", Src::StructWord(0), Spelt(OpenFlags)),
+                    ("mode", Src::StructWord(1), Spelt(Mode)),
+                    ("resolve", Src::StructWord(2), Spelt(Hex)),
                 ]
             }
         }
@@ -126,10 +129,10 @@ fn params(nr: u32) -> &'static [Param] {
                     ("cwd", Src::Blob(BlobKind::Cwd, 0), Str),
                     ("trusted_exepath", Src::Blob(BlobKind::Exe, 0), Str),
                     ("env", Src::Env, StrList),
-                    ("flags", Src::Exec(Fact::Flags), ExeFlags),
-                    ("cap_inheritable", Src::Exec(Fact::CapInheritable), Hex),
-                    ("cap_permitted", Src::Exec(Fact::CapPermitted), Hex),
-                    ("cap_effective", Src::Exec(Fact::CapEffective), Hex),
+                    ("flags", Src::Exec(Fact::Flags), Spelt(ExeFlags)),
+                    ("cap_inheritable", Src::Exec(Fact::CapInheritable), Spelt(Hex)),
+                    ("cap_permitted", Src::Exec(Fact::CapPermitted), Spelt(Hex)),
+                    ("cap_effective", Src::Exec(Fact::CapEffective), Spelt(Hex)),
                     ("exe_ino", Src::Exec(Fact::Ino), Uint64),
                     ("exe_ino_ctime", Src::Exec(Fact::Ctime), Uint64),
                     ("exe_ino_mtime", Src::Exec(Fact::Mtime), Uint64),
@@ -143,14 +146,21 @@ fn params(nr: u32) -> &'static [Param] {
             const { &[("fd", Src::Ret, Int), ("listen_fd", a(0), Int), ("addr", Src::Blob(BlobKind::Sockaddr, 1), Sockaddr)] }
         }
         41 => {
-            const { &[("fd", Src::Ret, Int), ("domain", a(0), Family), ("type", a(1), SockType), ("proto", a(2), Int)] }
+            const {
+                &[
+                    ("fd", Src::Ret, Int),
+                    ("domain", a(0), Spelt(Family)),
+                    ("type", a(1), Spelt(SockType)),
+                    ("proto", a(2), Int),
+                ]
+            }
         }
         50 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("backlog", a(1), Int)] },
         3 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int)] },
         32 => const { &[("res", Src::Ret, Int), ("oldfd", a(0), Int)] },
         33 => const { &[("res", Src::Ret, Int), ("oldfd", a(0), Int), ("newfd", a(1), Int)] },
         292 => {
-            const { &[("res", Src::Ret, Int), ("oldfd", a(0), Int), ("newfd", a(1), Int), ("flags", a(2), OpenFlags)] }
+            const { &[("res", Src::Ret, Int), ("oldfd", a(0), Int), ("newfd", a(1), Int), ("flags", a(2), Spelt(OpenFlags))] }
         }
         nr::PIPE | nr::PIPE2 => {
             const { &[("res", Src::Ret, Int), ("fd1", Src::FdPair(0), Int), ("fd2", Src::FdPair(1), Int)] }
@@ -158,11 +168,11 @@ fn params(nr: u32) -> &'static [Param] {
         72 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("cmd", a(1), Int), ("arg", a(2), Int)] },
         nr::UNLINK | nr::RMDIR | nr::CHDIR | nr::CHROOT => const { &[("res", Src::Ret, Int), ("path", s(0), Str)] },
         nr::UNLINKAT => {
-            const { &[("res", Src::Ret, Int), ("dirfd", a(0), Int), ("name", s(1), Str), ("flags", a(2), Hex)] }
+            const { &[("res", Src::Ret, Int), ("dirfd", a(0), Int), ("name", s(1), Str), ("flags", a(2), Spelt(Hex))] }
         }
-        nr::MKDIR => const { &[("res", Src::Ret, Int), ("path", s(0), Str), ("mode", a(1), Mode)] },
+        nr::MKDIR => const { &[("res", Src::Ret, Int), ("path", s(0), Str), ("mode", a(1), Spelt(Mode))] },
         nr::MKDIRAT => {
-            const { &[("res", Src::Ret, Int), ("dirfd", a(0), Int), ("path", s(1), Str), ("mode", a(2), Mode)] }
+            const { &[("res", Src::Ret, Int), ("dirfd", a(0), Int), ("path", s(1), Str), ("mode", a(2), Spelt(Mode))] }
         }
         nr::RENAME | nr::LINK => const { &[("res", Src::Ret, Int), ("oldpath", s(0), Str), ("newpath", s(1), Str)] },
         nr::RENAMEAT | nr::RENAMEAT2 | nr::LINKAT => {
@@ -173,7 +183,7 @@ fn params(nr: u32) -> &'static [Param] {
                     ("oldpath", s(1), Str),
                     ("newdirfd", a(2), Int),
                     ("newpath", s(3), Str),
-                    ("flags", a(4), Hex),
+                    ("flags", a(4), Spelt(Hex)),
                 ]
             }
         }
@@ -181,10 +191,10 @@ fn params(nr: u32) -> &'static [Param] {
         nr::SYMLINKAT => {
             const { &[("res", Src::Ret, Int), ("target", s(0), Str), ("linkdirfd", a(1), Int), ("linkpath", s(2), Str)] }
         }
-        nr::CHMOD => const { &[("res", Src::Ret, Int), ("filename", s(0), Str), ("mode", a(1), Mode)] },
-        91 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("mode", a(1), Mode)] },
+        nr::CHMOD => const { &[("res", Src::Ret, Int), ("filename", s(0), Str), ("mode", a(1), Spelt(Mode))] },
+        91 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("mode", a(1), Spelt(Mode))] },
         nr::FCHMODAT | nr::FCHMODAT2 => {
-            const { &[("res", Src::Ret, Int), ("dirfd", a(0), Int), ("filename", s(1), Str), ("mode", a(2), Mode)] }
+            const { &[("res", Src::Ret, Int), ("dirfd", a(0), Int), ("filename", s(1), Str), ("mode", a(2), Spelt(Mode))] }
         }
         nr::CHOWN | nr::LCHOWN => {
             const { &[("res", Src::Ret, Int), ("path", s(0), Str), ("uid", a(1), Int), ("gid", a(2), Int)] }
@@ -197,7 +207,7 @@ fn params(nr: u32) -> &'static [Param] {
                     ("pathname", s(1), Str),
                     ("uid", a(2), Int),
                     ("gid", a(3), Int),
-                    ("flags", a(4), Hex),
+                    ("flags", a(4), Spelt(Hex)),
                 ]
             }
         }
@@ -209,14 +219,14 @@ fn params(nr: u32) -> &'static [Param] {
             const {
                 &[
                     ("res", Src::Ret, Int),
-                    ("cap_inheritable", Src::Exec(Fact::CapInheritable), Hex),
-                    ("cap_permitted", Src::Exec(Fact::CapPermitted), Hex),
-                    ("cap_effective", Src::Exec(Fact::CapEffective), Hex),
+                    ("cap_inheritable", Src::Exec(Fact::CapInheritable), Spelt(Hex)),
+                    ("cap_permitted", Src::Exec(Fact::CapPermitted), Spelt(Hex)),
+                    ("cap_effective", Src::Exec(Fact::CapEffective), Spelt(Hex)),
                 ]
             }
         }
-        308 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("nstype", a(1), CloneFlags)] },
-        272 => const { &[("res", Src::Ret, Int), ("flags", a(0), CloneFlags)] },
+        308 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("nstype", a(1), Spelt(CloneFlags))] },
+        272 => const { &[("res", Src::Ret, Int), ("flags", a(0), Spelt(CloneFlags))] },
         101 => const { &[("res", Src::Ret, Int), ("request", a(0), Int), ("pid", a(1), Int)] },
         nr::MOUNT => {
             const {
@@ -225,21 +235,21 @@ fn params(nr: u32) -> &'static [Param] {
                     ("dev", s(0), Str),
                     ("dir", s(1), Str),
                     ("type", s(2), Str),
-                    ("flags", a(3), Hex),
+                    ("flags", a(3), Spelt(Hex)),
                 ]
             }
         }
-        nr::UMOUNT2 => const { &[("res", Src::Ret, Int), ("name", s(0), Str), ("flags", a(1), Hex)] },
-        56 => const { &[("res", Src::Ret, Int), ("flags", a(0), CloneFlags)] },
-        435 => const { &[("res", Src::Ret, Int), ("cl_args", a(0), Hex), ("size", a(1), Uint)] },
+        nr::UMOUNT2 => const { &[("res", Src::Ret, Int), ("name", s(0), Str), ("flags", a(1), Spelt(Hex))] },
+        56 => const { &[("res", Src::Ret, Int), ("flags", a(0), Spelt(CloneFlags))] },
+        435 => const { &[("res", Src::Ret, Int), ("cl_args", a(0), Spelt(Hex)), ("size", a(1), Uint)] },
         57 | 58 => const { &[("res", Src::Ret, Int)] },
         62 => const { &[("res", Src::Ret, Int), ("pid", a(0), Int), ("sig", a(1), Int)] },
-        nr::MEMFD_CREATE => const { &[("fd", Src::Ret, Int), ("name", s(0), Str), ("flags", a(1), Hex)] },
+        nr::MEMFD_CREATE => const { &[("fd", Src::Ret, Int), ("name", s(0), Str), ("flags", a(1), Spelt(Hex))] },
         nr::INIT_MODULE => const { &[("res", Src::Ret, Int), ("len", a(1), Uint), ("uargs", s(2), Str)] },
-        313 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("flags", a(2), Hex)] },
-        nr::DELETE_MODULE => const { &[("res", Src::Ret, Int), ("name", s(0), Str), ("flags", a(1), Hex)] },
+        313 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("flags", a(2), Spelt(Hex))] },
+        nr::DELETE_MODULE => const { &[("res", Src::Ret, Int), ("name", s(0), Str), ("flags", a(1), Spelt(Hex))] },
         321 => const { &[("res", Src::Ret, Int), ("cmd", a(0), Int)] },
-        157 => const { &[("res", Src::Ret, Int), ("option", a(0), Int), ("arg2", a(1), Hex)] },
+        157 => const { &[("res", Src::Ret, Int), ("option", a(0), Int), ("arg2", a(1), Spelt(Hex))] },
         // Calls on an existing descriptor: the fd lets state and rules find it.
         0 | 1 | 17 | 18 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("size", a(2), Uint)] },
         5 | 8 | 16 | 19 | 20 | 44 | 45 | 46 | 47 | 48 | 51 | 52 | 54 | 55 | 73 | 74 | 75 | 77 | 78 | 81 | 93 | 138
@@ -439,7 +449,6 @@ pub fn result_name(ret: i64) -> String {
     ERRNO_NAMES.iter().find(|(n, _)| *n == -ret).map_or_else(|| ret.to_string(), |(_, name)| (*name).to_string())
 }
 
-/// `A|B|C` for the bits of `value` named in `table`.
 /// Capability names by bit number (`include/uapi/linux/capability.h`).
 const CAPABILITIES: [&str; 41] = [
     "CAP_CHOWN",
@@ -503,6 +512,7 @@ const EXE_FLAGS: &[(u64, &str)] = &[
     (EXE_LAYER_UNKNOWN as u64, "EXE_LAYER_UNKNOWN"),
 ];
 
+/// The names in `table` of the bits set in `value`.
 fn flag_names<'t>(value: u64, table: &'t [(u64, &'static str)]) -> impl Iterator<Item = &'static str> + 't {
     table.iter().filter(move |(bit, _)| value & bit == *bit).map(|(_, name)| *name)
 }
@@ -519,65 +529,115 @@ fn join_flags<'a>(names: impl IntoIterator<Item = &'a str>) -> CompactString {
     out
 }
 
-/// Falco's rendering of open flags: the access mode first, then the flags.
-pub fn open_flags(flags: u64) -> CompactString {
-    let mode = match flags & 3 {
-        0 => "O_RDONLY",
-        1 => "O_WRONLY",
-        _ => "O_RDWR",
-    };
-    join_flags(std::iter::once(mode).chain(flag_names(flags, OPEN_FLAGS)))
+const ACCESS_MODES: &[(u64, &str)] = &[(0, "O_RDONLY"), (1, "O_WRONLY"), (2, "O_RDWR")];
+const FAMILIES: &[(u64, &str)] =
+    &[(1, "AF_UNIX"), (2, "AF_INET"), (10, "AF_INET6"), (16, "AF_NETLINK"), (17, "AF_PACKET")];
+const SOCK_TYPES: &[(u64, &str)] = &[(1, "SOCK_STREAM"), (2, "SOCK_DGRAM"), (3, "SOCK_RAW"), (5, "SOCK_SEQPACKET")];
+const SOCK_FLAGS: &[(u64, &str)] = &[(0o4000, "SOCK_NONBLOCK"), (0o2000000, "SOCK_CLOEXEC")];
+
+/// How Falco spells a number. Decoding keeps the number (`Arg::Spelt`):
+/// spelling costs more than the rest of decoding, the state and most rules
+/// want the bits, and most events are never printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spelling {
+    /// `O_RDONLY|O_CLOEXEC`: the access mode first, then the flags.
+    OpenFlags,
+    CloneFlags,
+    /// Falco's `PPM_EXE_*` names without the prefix.
+    ExeFlags,
+    Hex,
+    /// The permission bits in octal with a leading 0 (`0` when none).
+    Mode,
+    /// `AF_INET`, or the number when unnamed.
+    Family,
+    /// `SOCK_STREAM|SOCK_CLOEXEC`, or the number when the type is unnamed.
+    SockType,
 }
 
-pub fn clone_flags(flags: u64) -> CompactString {
-    join_flags(flag_names(flags, CLONE_FLAGS))
+impl Spelling {
+    pub fn spell(self, n: u64) -> CompactString {
+        match self {
+            Spelling::OpenFlags => {
+                let mode = ACCESS_MODES.get((n & 3) as usize).map_or("O_RDWR", |(_, name)| *name);
+                join_flags(std::iter::once(mode).chain(flag_names(n, OPEN_FLAGS)))
+            }
+            Spelling::CloneFlags => join_flags(flag_names(n, CLONE_FLAGS)),
+            Spelling::ExeFlags => join_flags(flag_names(n, EXE_FLAGS)),
+            Spelling::Hex => radix("0x", n, 16),
+            Spelling::Mode => match n & 0o7777 {
+                0 => "0".into(),
+                m => radix("0", m, 8),
+            },
+            Spelling::Family => {
+                FAMILIES.iter().find(|(v, _)| *v == n).map_or_else(|| radix("", n, 10), |(_, name)| (*name).into())
+            }
+            Spelling::SockType => match SOCK_TYPES.iter().find(|(v, _)| *v == n & 0xf) {
+                Some((_, kind)) => join_flags(std::iter::once(*kind).chain(flag_names(n, SOCK_FLAGS))),
+                None => radix("", n, 10),
+            },
+        }
+    }
+
+    /// The number back from its spelling (a JSON capture), `None` when the
+    /// text is not one.
+    pub fn read(self, text: &str) -> Option<u64> {
+        let names = |tables: &[&[(u64, &str)]]| {
+            text.split('|').filter(|name| !name.is_empty()).try_fold(0, |bits, name| {
+                tables.iter().copied().flatten().find(|(_, n)| *n == name).map(|(bit, _)| bits | bit)
+            })
+        };
+        match self {
+            Spelling::OpenFlags => names(&[ACCESS_MODES, OPEN_FLAGS]),
+            Spelling::CloneFlags => names(&[CLONE_FLAGS]),
+            Spelling::ExeFlags => names(&[EXE_FLAGS]),
+            Spelling::Hex => u64::from_str_radix(text.strip_prefix("0x")?, 16).ok(),
+            Spelling::Mode => u64::from_str_radix(text, 8).ok(),
+            Spelling::Family => names(&[FAMILIES]).or_else(|| text.parse().ok()),
+            Spelling::SockType => names(&[SOCK_TYPES, SOCK_FLAGS]).or_else(|| text.parse().ok()),
+        }
+    }
 }
 
-/// `ip:port` for IPv4/IPv6, the path for Unix sockets (`@name` when abstract).
-pub fn sockaddr(bytes: &[u8]) -> Option<CompactString> {
+/// An IPv4/IPv6 socket address as `Arg::Addr`; a Unix socket's path as
+/// text (`@name` when abstract).
+fn sockaddr(bytes: &[u8]) -> Option<Arg> {
     let family = u16::from_ne_bytes(bytes.get(..2)?.try_into().ok()?);
     let port = || bytes.get(2..4).map(|p| u16::from_be_bytes([p[0], p[1]]));
     match family {
         1 => {
             let path = bytes.get(2..).unwrap_or_default();
-            Some(match path.first() {
+            Some(Arg::Str(match path.first() {
                 Some(0) => format_compact!("@{}", lossy_until_nul(&path[1..])),
                 _ => lossy_until_nul(path),
-            })
+            }))
         }
         2 => {
             let ip: [u8; 4] = bytes.get(4..8)?.try_into().ok()?;
-            let port = port()?;
-            // Written out rather than formatted: connect and accept are hot.
-            let mut s = CompactString::default();
-            for (i, octet) in ip.into_iter().enumerate() {
-                if i > 0 {
-                    s.push('.');
-                }
-                push_radix(&mut s, octet.into(), 10);
-            }
-            s.push(':');
-            push_radix(&mut s, port.into(), 10);
-            Some(s)
+            Some(Arg::Addr(SocketAddr::new(Ipv4Addr::from(ip).into(), port()?)))
         }
         10 => {
             let ip: [u8; 16] = bytes.get(8..24)?.try_into().ok()?;
-            Some(format_compact!("{}:{}", std::net::Ipv6Addr::from(ip), port()?))
+            Some(Arg::Addr(SocketAddr::new(Ipv6Addr::from(ip).into(), port()?)))
         }
         _ => None,
     }
 }
 
-/// `n` in base `base` (up to 16, lowercase digits) after `prefix`.
-fn radix(prefix: &str, n: u64, base: u64) -> CompactString {
-    let mut s = CompactString::from(prefix);
-    push_radix(&mut s, n, base);
-    s
+/// Falco's spelling of an endpoint: `ip:port`, IPv6 without brackets.
+pub fn addr_text(addr: &SocketAddr) -> CompactString {
+    format_compact!("{}:{}", addr.ip(), addr.port())
 }
 
-/// Appends `n` in base `base` without the formatting machinery, which costs
-/// hundreds of instructions per number on the per-event path.
-fn push_radix(s: &mut CompactString, mut n: u64, base: u64) {
+/// An endpoint from Falco's spelling (or std's `[ip]:port`).
+pub fn read_addr(text: &str) -> Option<SocketAddr> {
+    let (ip, port) = text.rsplit_once(':')?;
+    let ip = ip.strip_prefix('[').and_then(|ip| ip.strip_suffix(']')).unwrap_or(ip);
+    Some(SocketAddr::new(ip.parse().ok()?, port.parse().ok()?))
+}
+
+/// `n` in base `base` (up to 16, lowercase digits) after `prefix`, written
+/// out: the formatting machinery costs hundreds of instructions per number.
+fn radix(prefix: &str, mut n: u64, base: u64) -> CompactString {
     let mut digits = [0u8; 64];
     let mut at = digits.len();
     loop {
@@ -588,9 +648,10 @@ fn push_radix(s: &mut CompactString, mut n: u64, base: u64) {
             break;
         }
     }
-    for digit in &digits[at..] {
-        s.push(char::from(*digit));
-    }
+    let mut s = CompactString::from(prefix);
+    // Digits are ASCII.
+    s.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+    s
 }
 
 fn lossy_until_nul(bytes: &[u8]) -> CompactString {
@@ -605,29 +666,6 @@ fn lossy(bytes: &[u8]) -> CompactString {
         Ok(text) => CompactString::new(text),
         Err(_) => String::from_utf8_lossy(bytes).into(),
     }
-}
-
-fn family(value: u64) -> Arg {
-    match value {
-        1 => Arg::Str("AF_UNIX".into()),
-        2 => Arg::Str("AF_INET".into()),
-        10 => Arg::Str("AF_INET6".into()),
-        16 => Arg::Str("AF_NETLINK".into()),
-        17 => Arg::Str("AF_PACKET".into()),
-        n => Arg::Int(n as i64),
-    }
-}
-
-fn sock_type(value: u64) -> Arg {
-    let kind = match value & 0xf {
-        1 => "SOCK_STREAM",
-        2 => "SOCK_DGRAM",
-        3 => "SOCK_RAW",
-        5 => "SOCK_SEQPACKET",
-        _ => return Arg::Int(value as i64),
-    };
-    let flags = flag_names(value, &[(0o4000, "SOCK_NONBLOCK"), (0o2000000, "SOCK_CLOEXEC")]);
-    Arg::Str(join_flags(std::iter::once(kind).chain(flags)))
 }
 
 /// The strings of an argument area (NUL-separated, possibly NUL-terminated).
@@ -686,7 +724,7 @@ fn param_value(sc: &Syscall<'_>, src: Src, fmt: Fmt) -> Option<Arg> {
             let arg = (kind == BlobKind::Str || kind == BlobKind::Sockaddr).then_some(arg);
             let blob = sc.blob(kind, arg)?;
             return match fmt {
-                Fmt::Sockaddr => sockaddr(blob.data).map(Arg::Str),
+                Fmt::Sockaddr => sockaddr(blob.data),
                 _ => Some(Arg::Str(blob_str(blob))),
             };
         }
@@ -695,16 +733,7 @@ fn param_value(sc: &Syscall<'_>, src: Src, fmt: Fmt) -> Option<Arg> {
         Fmt::Int => Arg::Int(raw as i64 as i32 as i64),
         Fmt::Uint => Arg::Int((raw as u32).into()),
         Fmt::Uint64 => Arg::Int(raw as i64),
-        Fmt::ExeFlags => Arg::Str(join_flags(flag_names(raw, EXE_FLAGS))),
-        Fmt::Hex => Arg::Str(radix("0x", raw, 16)),
-        Fmt::OpenFlags => Arg::Str(open_flags(raw)),
-        Fmt::Mode => Arg::Str(match raw & 0o7777 {
-            0 => "0".into(),
-            m => radix("0", m, 8),
-        }),
-        Fmt::CloneFlags => Arg::Str(clone_flags(raw)),
-        Fmt::Family => family(raw),
-        Fmt::SockType => sock_type(raw),
+        Fmt::Spelt(spelling) => Arg::Spelt(raw, spelling),
         Fmt::Str | Fmt::StrList | Fmt::Sockaddr => return None,
     })
 }
@@ -748,6 +777,22 @@ pub fn syscall_args(sc: &Syscall<'_>, args: &mut Args) {
     }
 }
 
+/// Gives the arguments of a JSON capture the types decoding gives them
+/// (spelt numbers, addresses) where their text reads back.
+pub fn retype(nr: u32, args: &mut Args) {
+    for (name, arg) in args.iter_mut() {
+        let Arg::Str(text) = arg else { continue };
+        let typed = match params(nr).iter().find(|(n, _, _)| n == name).map(|(_, _, fmt)| *fmt) {
+            Some(Fmt::Spelt(spelling)) => spelling.read(text).map(|n| Arg::Spelt(n, spelling)),
+            Some(Fmt::Sockaddr) => read_addr(text).map(Arg::Addr),
+            _ => None,
+        };
+        if let Some(typed) = typed {
+            *arg = typed;
+        }
+    }
+}
+
 /// The task name in a record header.
 pub fn comm(hdr: &RecordHeader) -> CompactString {
     lossy_until_nul(&hdr.comm)
@@ -778,10 +823,11 @@ mod tests {
             assert_eq!(radix("0", n, 8), format!("0{n:o}"));
             assert_eq!(radix("", n, 10), n.to_string());
         }
+        let text = |bytes: &[u8]| sockaddr(bytes).map(|a| a.render().into_owned());
         let v4 = [2u8, 0, 0x1f, 0x90, 192, 168, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0];
-        assert_eq!(sockaddr(&v4).unwrap(), "192.168.0.10:8080");
+        assert_eq!(text(&v4).unwrap(), "192.168.0.10:8080");
         let any = [2u8, 0, 0, 0, 0, 0, 0, 0];
-        assert_eq!(sockaddr(&any).unwrap(), "0.0.0.0:0");
+        assert_eq!(text(&any).unwrap(), "0.0.0.0:0");
     }
 
     #[test]
@@ -846,22 +892,48 @@ mod tests {
         assert_eq!(result_name(-2), "ENOENT");
         assert_eq!(result_name(-11), "EAGAIN");
         assert_eq!(result_name(0), "SUCCESS");
-        assert_eq!(open_flags(0o1101), "O_WRONLY|O_CREAT|O_TRUNC");
-        assert_eq!(clone_flags(0x10000000), "CLONE_NEWUSER");
+        assert_eq!(Spelling::OpenFlags.spell(0o1101), "O_WRONLY|O_CREAT|O_TRUNC");
+        assert_eq!(Spelling::CloneFlags.spell(0x10000000), "CLONE_NEWUSER");
         assert_eq!(capability_names(0), "");
         assert_eq!(capability_names(1 << 21 | 1 << 0 | 1 << 40), "CAP_CHOWN CAP_SYS_ADMIN CAP_CHECKPOINT_RESTORE");
     }
 
     #[test]
     fn socket_addresses() {
+        let text = |bytes: &[u8]| sockaddr(bytes).map(|a| a.render().into_owned());
         let mut v4 = vec![2, 0, 0x1f, 0x90, 127, 0, 0, 1];
         v4.resize(16, 0);
-        assert_eq!(sockaddr(&v4).as_deref(), Some("127.0.0.1:8080"));
+        assert_eq!(text(&v4).as_deref(), Some("127.0.0.1:8080"));
         let mut v6 = vec![10, 0, 0, 80, 0, 0, 0, 0];
-        v6.extend_from_slice(&std::net::Ipv6Addr::LOCALHOST.octets());
-        assert_eq!(sockaddr(&v6).as_deref(), Some("::1:80"));
-        assert_eq!(sockaddr(b"\x01\x00/run/x.sock\0").as_deref(), Some("/run/x.sock"));
-        assert_eq!(sockaddr(b"\x01\x00\0abs").as_deref(), Some("@abs"));
+        v6.extend_from_slice(&Ipv6Addr::LOCALHOST.octets());
+        assert_eq!(text(&v6).as_deref(), Some("::1:80"));
+        assert_eq!(read_addr("::1:80"), Some(SocketAddr::new(Ipv6Addr::LOCALHOST.into(), 80)));
+        assert_eq!(read_addr("[::1]:80"), read_addr("::1:80"));
+        assert_eq!(text(b"\x01\x00/run/x.sock\0").as_deref(), Some("/run/x.sock"));
+        assert_eq!(text(b"\x01\x00\0abs").as_deref(), Some("@abs"));
         assert_eq!(sockaddr(b"\x02"), None);
+    }
+
+    #[test]
+    fn spellings_read_back() {
+        let cases = [
+            (Spelling::OpenFlags, 0o2101),
+            (Spelling::OpenFlags, 0),
+            (Spelling::CloneFlags, 0x10000 | 0x100),
+            (Spelling::CloneFlags, 0),
+            (Spelling::ExeFlags, (EXE_WRITABLE | EXE_UPPER_LAYER).into()),
+            (Spelling::Hex, 0x1ff_ffff_ffff),
+            (Spelling::Mode, 0o755),
+            (Spelling::Mode, 0),
+            (Spelling::Family, 10),
+            (Spelling::Family, 38),
+            (Spelling::SockType, 1 | 0o2000000),
+            (Spelling::SockType, 10),
+        ];
+        for (spelling, n) in cases {
+            assert_eq!(spelling.read(&spelling.spell(n)), Some(n), "{spelling:?} {n:#o} {}", spelling.spell(n));
+        }
+        assert_eq!(Spelling::OpenFlags.read("O_RDONLY|O_BOGUS"), None);
+        assert_eq!(Spelling::Hex.read("12"), None);
     }
 }

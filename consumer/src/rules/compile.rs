@@ -67,7 +67,7 @@ pub enum Filter {
     All(Vec<Filter>),
     Any(Vec<Filter>),
     Not(Box<Filter>),
-    Check(Box<Check>),
+    Check(Arc<Check>),
 }
 
 /// What a filter needs from an event.
@@ -118,23 +118,70 @@ impl Memo {
     }
 }
 
-impl Filter {
-    pub fn eval(&self, ev: &dyn FieldValues, memo: &mut Memo) -> bool {
-        match self {
-            Filter::All(fs) => fs.iter().all(|f| f.eval(ev, memo)),
-            Filter::Any(fs) => fs.iter().any(|f| f.eval(ev, memo)),
-            Filter::Not(f) => !f.eval(ev, memo),
-            Filter::Check(c) => match memo.get(c.id) {
-                Some(result) => result,
-                None => {
-                    let result = c.eval(ev);
-                    memo.set(c.id, result);
-                    result
-                }
-            },
+/// Where evaluation goes after a check.
+#[derive(Debug, Clone, Copy)]
+enum Next {
+    Step(u32),
+    Verdict(bool),
+}
+
+#[derive(Debug, Clone)]
+struct Step {
+    check: Arc<Check>,
+    on_true: Next,
+    on_false: Next,
+}
+
+/// A filter flattened into its checks, each naming where to go when it
+/// holds and when it does not: evaluation is a loop over checks. Walking
+/// the tree recursively cost more than the checks themselves, Falco's
+/// macros nesting `and`/`or`/`not` many levels deep.
+#[derive(Debug, Clone)]
+pub struct Program {
+    steps: Vec<Step>,
+    entry: Next,
+}
+
+impl Program {
+    pub fn new(filter: &Filter) -> Self {
+        let mut steps = Vec::new();
+        let entry = Self::emit(filter, Next::Verdict(true), Next::Verdict(false), &mut steps);
+        Self { steps, entry }
+    }
+
+    /// Emits `filter` so that it continues at `on_true` or `on_false`;
+    /// returns its first step. Later operands are emitted first, so every
+    /// target exists when a step names it.
+    fn emit(filter: &Filter, on_true: Next, on_false: Next, steps: &mut Vec<Step>) -> Next {
+        match filter {
+            Filter::Check(check) => {
+                steps.push(Step { check: check.clone(), on_true, on_false });
+                Next::Step(steps.len() as u32 - 1)
+            }
+            Filter::Not(f) => Self::emit(f, on_false, on_true, steps),
+            Filter::All(fs) => fs.iter().rev().fold(on_true, |next, f| Self::emit(f, next, on_false, steps)),
+            Filter::Any(fs) => fs.iter().rev().fold(on_false, |next, f| Self::emit(f, on_true, next, steps)),
         }
     }
 
+    pub fn eval(&self, ev: &dyn FieldValues, memo: &mut Memo) -> bool {
+        let mut next = self.entry;
+        loop {
+            let step = match next {
+                Next::Verdict(verdict) => return verdict,
+                Next::Step(i) => &self.steps[i as usize],
+            };
+            let holds = memo.get(step.check.id).unwrap_or_else(|| {
+                let holds = step.check.eval(ev);
+                memo.set(step.check.id, holds);
+                holds
+            });
+            next = if holds { step.on_true } else { step.on_false };
+        }
+    }
+}
+
+impl Filter {
     /// Whether some check reads a field that `pred` picks.
     pub fn reads(&self, pred: &dyn Fn(&Field) -> bool) -> bool {
         match self {
@@ -624,7 +671,7 @@ impl Compiler {
         let key = format!("{source:?} {} {:?} {:?} {op:?} {value:?}", field.info.name, field.arg, field.transformers);
         let next = self.check_ids.len();
         let id = *self.check_ids.entry(key).or_insert(next);
-        Filter::Check(Box::new(Check { id, field, op, rhs }))
+        Filter::Check(Arc::new(Check { id, field, op, rhs }))
     }
 
     fn expr(&mut self, e: &Expr, source: Source) -> Option<Filter> {
@@ -1044,15 +1091,81 @@ mod tests {
         }
         let ev = Counting(Default::default());
         let mut memo = Memo::for_checks(rules.iter().map(|r| r.filter.check_count()).max().unwrap());
+        let (a, b) = (Program::new(&rules[0].filter), Program::new(&rules[1].filter));
         for _ in 0..2 {
-            assert!(rules[0].filter.eval(&ev, &mut memo) && rules[0].filter.eval(&ev, &mut memo));
+            assert!(a.eval(&ev, &mut memo) && a.eval(&ev, &mut memo));
         }
         assert_eq!(ev.0.get(), 2, "evt.dir and proc.name read once while the memo is kept");
-        assert!(rules[1].filter.eval(&ev, &mut memo));
+        assert!(b.eval(&ev, &mut memo));
         assert_eq!(ev.0.get(), 3, "rule b reuses evt.dir and reads proc.name for its own check");
         memo.clear();
-        assert!(rules[1].filter.eval(&ev, &mut memo));
+        assert!(b.eval(&ev, &mut memo));
         assert_eq!(ev.0.get(), 5, "after clear, every check reads its field again");
+    }
+
+    /// A condition over four yes/no checks, with its value under each
+    /// assignment of them.
+    #[derive(Debug, Clone)]
+    enum Cond {
+        Check(usize),
+        Not(Box<Cond>),
+        And(Vec<Cond>),
+        Or(Vec<Cond>),
+    }
+
+    const CHECKED: [&str; 4] = ["proc.name", "user.name", "proc.pname", "fd.name"];
+
+    impl Cond {
+        fn text(&self) -> String {
+            let join = |cs: &[Cond], op: &str| cs.iter().map(Cond::text).collect::<Vec<_>>().join(op);
+            match self {
+                Cond::Check(i) => format!("{}=y", CHECKED[*i]),
+                Cond::Not(c) => format!("not ({})", c.text()),
+                Cond::And(cs) => format!("({})", join(cs, " and ")),
+                Cond::Or(cs) => format!("({})", join(cs, " or ")),
+            }
+        }
+
+        fn holds(&self, yes: u8) -> bool {
+            match self {
+                Cond::Check(i) => yes & (1 << i) != 0,
+                Cond::Not(c) => !c.holds(yes),
+                Cond::And(cs) => cs.iter().all(|c| c.holds(yes)),
+                Cond::Or(cs) => cs.iter().any(|c| c.holds(yes)),
+            }
+        }
+    }
+
+    fn cond() -> impl proptest::strategy::Strategy<Value = Cond> {
+        use proptest::prelude::*;
+        (0..CHECKED.len()).prop_map(Cond::Check).prop_recursive(5, 40, 4, |inner| {
+            prop_oneof![
+                inner.clone().prop_map(|c| Cond::Not(Box::new(c))),
+                prop::collection::vec(inner.clone(), 1..4).prop_map(Cond::And),
+                prop::collection::vec(inner, 1..4).prop_map(Cond::Or),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn programs_decide_as_the_condition_reads(c in cond(), yes in 0u8..16) {
+            let text = format!("- rule: r\n  desc: d\n  condition: evt.type=open and {}\n  output: o\n  priority: notice\n", c.text());
+            let (rules, rs) = compile_text(&text);
+            proptest::prop_assert!(errors(&rs).is_empty(), "{:?}", errors(&rs));
+            struct Checked(u8);
+            impl FieldValues for Checked {
+                fn value(&self, field: &Field) -> Val<'_> {
+                    let i = CHECKED.iter().position(|name| *name == field.info.name).expect("a checked field");
+                    Val::str(if self.0 & (1 << i) != 0 { "y" } else { "n" })
+                }
+                fn kind(&self) -> Option<Kind> {
+                    Some(Kind::Syscall(2))
+                }
+            }
+            let mut memo = Memo::for_checks(rules[0].filter.check_count());
+            proptest::prop_assert_eq!(Program::new(&rules[0].filter).eval(&Checked(yes), &mut memo), c.holds(yes));
+        }
     }
 
     #[test]

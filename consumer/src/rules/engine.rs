@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::compile::{FieldValues, Memo, Rule};
+use super::compile::{FieldValues, Memo, Program, Rule};
 use super::fields::Source;
 use super::loader::Priority;
 use crate::event::{Kind, KindSet};
@@ -38,6 +38,8 @@ impl Serialize for Priority {
 
 pub struct Engine {
     rules: Vec<Rule>,
+    /// Each rule's filter as evaluated.
+    programs: Vec<Program>,
     /// Candidate rules per `Kind::slot`, in definition order.
     by_kind: Vec<Vec<usize>>,
     /// Rules without an event-type restriction, checked for every event.
@@ -82,7 +84,8 @@ impl Engine {
             })
             .collect();
         let memo = Memo::for_checks(rules.iter().map(|r| r.filter.check_count()).max().unwrap_or(0));
-        Self { rules, by_kind, any_kind, matching, alert_counters, memo }
+        let programs = rules.iter().map(|r| Program::new(&r.filter)).collect();
+        Self { rules, programs, by_kind, any_kind, matching, alert_counters, memo }
     }
 
     /// Whether a loaded rule reads or shows a field that `pred` picks.
@@ -136,7 +139,7 @@ impl Engine {
         self.memo.clear();
         for &i in candidates {
             let rule = &self.rules[i];
-            if rule.filter.eval(ev, &mut self.memo) {
+            if self.programs[i].eval(ev, &mut self.memo) {
                 self.alert_counters[i].inc();
                 on_alert(Alert {
                     hostname: hostname.to_string(),

@@ -38,18 +38,10 @@ struct OpenFlags {
 }
 
 impl OpenFlags {
-    fn parse(text: &str) -> Self {
-        let mut flags = OpenFlags { read: false, write: false, create: false };
-        for name in text.split('|') {
-            match name {
-                "O_RDONLY" => flags.read = true,
-                "O_WRONLY" => flags.write = true,
-                "O_RDWR" => (flags.read, flags.write) = (true, true),
-                "O_CREAT" => flags.create = true,
-                _ => {}
-            }
-        }
-        flags
+    fn from_bits(bits: u64) -> Self {
+        // The access mode 3 is spelt O_RDWR.
+        let access = bits & 3;
+        OpenFlags { read: access != 1, write: access != 0, create: bits & nix::libc::O_CREAT as u64 != 0 }
     }
 }
 
@@ -172,9 +164,9 @@ impl<'a> SyscallFields<'a> {
     }
 
     fn open_flags(&self) -> Option<OpenFlags> {
-        *self.open.get_or_init(|| match self.ev.arg("flags") {
-            Some(Arg::Str(f)) if is_open_family(self.ev) => Some(OpenFlags::parse(f)),
-            _ => None,
+        *self.open.get_or_init(|| {
+            let bits = self.ev.arg("flags").and_then(Arg::spelt);
+            bits.filter(|_| is_open_family(self.ev)).map(OpenFlags::from_bits)
         })
     }
 
@@ -212,10 +204,7 @@ impl<'a> SyscallFields<'a> {
             F::EvtIsOpenWrite => Val::Bool(self.open_flags().is_some_and(|f| f.write)),
             F::EvtIsOpenExec => Val::Bool(
                 self.open_flags().is_some_and(|f| f.create)
-                    && ev
-                        .arg("mode")
-                        .and_then(|m| i64::from_str_radix(&m.render(), 8).ok())
-                        .is_some_and(|m| m & 0o111 != 0),
+                    && ev.arg("mode").and_then(Arg::spelt).is_some_and(|m| m & 0o111 != 0),
             ),
             F::EvtHostname => Val::str(self.state.hostname.as_str()),
             F::EvtSource => Val::str("syscall"),

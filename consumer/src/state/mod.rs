@@ -12,9 +12,11 @@ pub mod runtimes;
 pub mod users;
 
 use compact_str::{format_compact, CompactString};
+use nix::libc;
 use rustc_hash::FxHashMap as HashMap;
 use std::net::SocketAddr;
 
+use crate::decode::render::addr_text;
 use crate::event::{Arg, Event, Kind};
 
 /// What a thread (and its process) is, as far as rules care.
@@ -62,10 +64,7 @@ impl Caps {
     /// The sets an exec or capset exit carries (`None` without the kernel's
     /// facts).
     fn from_event(ev: &Event) -> Option<Self> {
-        let hex = |name: &str| match ev.arg(name) {
-            Some(Arg::Str(h)) => u64::from_str_radix(h.trim_start_matches("0x"), 16).ok(),
-            _ => None,
-        };
+        let hex = |name: &str| ev.arg(name).and_then(Arg::spelt);
         Some(Caps {
             inheritable: hex("cap_inheritable")?,
             permitted: hex("cap_permitted")?,
@@ -182,9 +181,9 @@ impl Fd {
         }
         let (c, s) = self.client_server();
         match (c, s) {
-            (Some(c), Some(s)) => format!("{}->{}", fmt_addr(&c), fmt_addr(&s)).into(),
-            (None, Some(s)) => format!("->{}", fmt_addr(&s)).into(),
-            (Some(c), None) => fmt_addr(&c).into(),
+            (Some(c), Some(s)) => format!("{}->{}", addr_text(&c), addr_text(&s)).into(),
+            (None, Some(s)) => format!("->{}", addr_text(&s)).into(),
+            (Some(c), None) => addr_text(&c).into(),
             (None, None) => "".into(),
         }
     }
@@ -197,10 +196,6 @@ impl Fd {
             (self.local, self.remote)
         }
     }
-}
-
-fn fmt_addr(a: &SocketAddr) -> String {
-    format!("{}:{}", a.ip(), a.port())
 }
 
 #[derive(Debug, Default)]
@@ -362,6 +357,7 @@ impl State {
         }
         let int = |name: &str| ev.arg(name).and_then(Arg::as_int);
         let text = |name: &str| ev.arg(name).map(Arg::render);
+        let flags = || ev.arg("flags").and_then(Arg::spelt);
         match nr {
             // execve, execveat: the new image.
             59 | 322 => {
@@ -391,7 +387,7 @@ impl State {
                     }
                     _ => None,
                 };
-                t.exe_flags = ev.arg("flags").map(|f| exe_flag_bits(&f.render()));
+                t.exe_flags = ev.arg("flags").and_then(Arg::spelt).map(|bits| bits as u32);
                 let unread = t
                     .container
                     .clone()
@@ -412,7 +408,7 @@ impl State {
             56 | 57 | 58 | 435 if res > 0 => {
                 let parent = self.threads.get(&ev.tid).cloned().unwrap_or_default();
                 let child_tid = res as u32;
-                let thread = ev.arg("flags").is_some_and(|f| f.render().contains("CLONE_THREAD"));
+                let thread = flags().is_some_and(|f| f & libc::CLONE_THREAD as u64 != 0);
                 let mut child = parent.clone();
                 child.tid = child_tid;
                 child.start_ns = ev.ts_ns;
@@ -430,18 +426,14 @@ impl State {
             // open, openat, openat2, creat, memfd_create
             2 | 257 | 437 | 85 | 319 => {
                 let raw = text("name").unwrap_or_default();
-                let flags = match ev.arg("flags") {
-                    Some(Arg::Str(f)) => f.as_str(),
-                    _ => "",
-                };
-                let has = |flag: &str| flags.split('|').any(|f| f == flag);
+                let has = |flag: i32| flags().is_some_and(|f| f & flag as u64 != 0);
                 let (kind, path) = if nr == 319 {
                     (FdKind::Memfd, format_compact!("memfd:{raw}"))
                 } else {
-                    let kind = if has("O_DIRECTORY") { FdKind::Directory } else { FdKind::File };
+                    let kind = if has(libc::O_DIRECTORY) { FdKind::Directory } else { FdKind::File };
                     (kind, self.resolve_path(ev, &raw, int("dirfd")))
                 };
-                let cloexec = has("O_CLOEXEC");
+                let cloexec = has(libc::O_CLOEXEC);
                 self.fds.entry(ev.pid).or_default().insert(res, Fd::file(kind, path, raw.as_ref().into(), cloexec));
             }
             // capset: this thread's sets changed.
@@ -452,39 +444,35 @@ impl State {
             }
             // socket
             41 => {
-                let domain = text("domain").unwrap_or_default();
-                let ty = text("type").unwrap_or_default();
-                let kind = match &*domain {
-                    "AF_INET" => FdKind::Ipv4,
-                    "AF_INET6" => FdKind::Ipv6,
-                    "AF_UNIX" => FdKind::Unix,
-                    "AF_NETLINK" => FdKind::Netlink,
+                let spelt = |name: &str| ev.arg(name).and_then(Arg::spelt).map(|n| n as i32);
+                let kind = match spelt("domain") {
+                    Some(libc::AF_INET) => FdKind::Ipv4,
+                    Some(libc::AF_INET6) => FdKind::Ipv6,
+                    Some(libc::AF_UNIX) => FdKind::Unix,
+                    Some(libc::AF_NETLINK) => FdKind::Netlink,
                     _ => FdKind::Other,
                 };
-                let l4proto = kind.is_ip().then(|| {
-                    if ty.starts_with("SOCK_STREAM") {
-                        "tcp"
-                    } else if ty.starts_with("SOCK_DGRAM") {
-                        "udp"
-                    } else {
-                        "raw"
-                    }
+                let ty = spelt("type").unwrap_or_default();
+                let l4proto = kind.is_ip().then_some(match ty & 0xf {
+                    libc::SOCK_STREAM => "tcp",
+                    libc::SOCK_DGRAM => "udp",
+                    _ => "raw",
                 });
-                let mut fd =
-                    Fd::file(kind, CompactString::default(), CompactString::default(), ty.contains("SOCK_CLOEXEC"));
+                let cloexec = ty & libc::SOCK_CLOEXEC != 0;
+                let mut fd = Fd::file(kind, CompactString::default(), CompactString::default(), cloexec);
                 fd.l4proto = l4proto;
                 self.fds.entry(ev.pid).or_default().insert(res, fd);
             }
             // connect, bind
             42 | 49 => {
-                let (Some(fdn), Some(addr)) = (int("fd"), text("addr")) else {
+                let (Some(fdn), Some(addr)) = (int("fd"), ev.arg("addr")) else {
                     return;
                 };
                 let fds = self.fds.entry(ev.pid).or_default();
                 let fd = fds.entry(fdn).or_insert_with(|| {
                     Fd::file(FdKind::Other, CompactString::default(), CompactString::default(), false)
                 });
-                match addr.parse::<SocketAddr>().ok().or_else(|| parse_falco_addr(&addr)) {
+                match addr.addr() {
                     Some(sa) if nr == 42 => {
                         fd.remote = Some(sa);
                         fd.connected = true;
@@ -495,7 +483,7 @@ impl State {
                     }
                     None => {
                         fd.kind = FdKind::Unix;
-                        fd.path = addr.into();
+                        fd.path = addr.render().into();
                         fd.connected = nr == 42;
                     }
                 }
@@ -513,7 +501,7 @@ impl State {
                 let mut fd = listener.unwrap_or_else(|| {
                     Fd::file(FdKind::Ipv4, CompactString::default(), CompactString::default(), false)
                 });
-                fd.remote = text("addr").and_then(|a| a.parse().ok().or_else(|| parse_falco_addr(&a)));
+                fd.remote = ev.arg("addr").and_then(Arg::addr);
                 fd.is_server = true;
                 fd.connected = true;
                 self.fds.entry(ev.pid).or_default().insert(res, fd);
@@ -591,33 +579,12 @@ impl State {
     }
 }
 
-/// Falco spells IPv6 endpoints `::1:80`; std wants `[::1]:80`.
-fn parse_falco_addr(s: &str) -> Option<SocketAddr> {
-    let (ip, port) = s.rsplit_once(':')?;
-    Some(SocketAddr::new(ip.parse().ok()?, port.parse().ok()?))
-}
-
 fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
     use std::os::unix::fs::MetadataExt;
     match (std::fs::metadata(a), std::fs::metadata(b)) {
         (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
         _ => true,
     }
-}
-
-/// `EXE_WRITABLE|EXE_UPPER_LAYER` → the `shared_abi::EXE_*` bits.
-fn exe_flag_bits(names: &str) -> u32 {
-    names
-        .split('|')
-        .map(|name| match name {
-            "EXE_WRITABLE" => shared_abi::EXE_WRITABLE,
-            "EXE_UPPER_LAYER" => shared_abi::EXE_UPPER_LAYER,
-            "EXE_LOWER_LAYER" => shared_abi::EXE_LOWER_LAYER,
-            "EXE_FROM_MEMFD" => shared_abi::EXE_FROM_MEMFD,
-            "EXE_LAYER_UNKNOWN" => shared_abi::EXE_LAYER_UNKNOWN,
-            _ => 0,
-        })
-        .fold(0, |bits, bit| bits | bit)
 }
 
 /// Lexically normalizes an absolute path (`.`, `..`, duplicate slashes).
@@ -660,6 +627,7 @@ pub fn hostname() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::render::Spelling::*;
     use crate::event::{Dir, Event};
 
     fn ev(nr: u32, tid: u32, ppid: u32, res: i64, args: Vec<(&'static str, Arg)>) -> Event {
@@ -698,10 +666,10 @@ mod tests {
                 ("args", Arg::List(vec![])),
                 ("cwd", Arg::Str("/root".into())),
                 ("trusted_exepath", Arg::Str("/usr/bin/bash".into())),
-                ("flags", Arg::Str("EXE_WRITABLE|EXE_UPPER_LAYER".into())),
-                ("cap_inheritable", Arg::Str("0x0".into())),
-                ("cap_permitted", Arg::Str("0x200000".into())),
-                ("cap_effective", Arg::Str("0x200000".into())),
+                ("flags", Arg::Spelt((shared_abi::EXE_WRITABLE | shared_abi::EXE_UPPER_LAYER).into(), ExeFlags)),
+                ("cap_inheritable", Arg::Spelt(0, Hex)),
+                ("cap_permitted", Arg::Spelt(1 << 21, Hex)),
+                ("cap_effective", Arg::Spelt(1 << 21, Hex)),
                 ("exe_ino", Arg::Int(77)),
                 ("exe_ino_ctime", Arg::Int(5)),
                 ("exe_ino_mtime", Arg::Int(6)),
@@ -714,9 +682,9 @@ mod tests {
         assert_eq!(child.exe_inode, Some(ExeInode { ino: 77, ctime_ns: 5, mtime_ns: 6 }));
         // The child drops every capability: capset replaces its sets.
         let dropped = vec![
-            ("cap_inheritable", Arg::Str("0x0".into())),
-            ("cap_permitted", Arg::Str("0x0".into())),
-            ("cap_effective", Arg::Str("0x0".into())),
+            ("cap_inheritable", Arg::Spelt(0, Hex)),
+            ("cap_permitted", Arg::Spelt(0, Hex)),
+            ("cap_effective", Arg::Spelt(0, Hex)),
         ];
         s.update(&ev(126, 11, 10, 0, dropped));
         assert_eq!(s.thread(11).unwrap().caps, Some(Caps::default()));
@@ -731,7 +699,7 @@ mod tests {
             vec![
                 ("dirfd", Arg::Int(-100)),
                 ("name", Arg::Str("../etc/./shadow".into())),
-                ("flags", Arg::Str("O_RDONLY".into())),
+                ("flags", Arg::Spelt(0, OpenFlags)),
             ],
         ));
         assert_eq!(s.fd(11, 3).unwrap().path, "/etc/shadow");
@@ -739,14 +707,8 @@ mod tests {
         assert_eq!(normalize("/usr/lib/x.so"), "/usr/lib/x.so");
         assert_eq!(normalize("/"), "/");
         assert_eq!(s.ancestors(11)[0].exepath, "/usr/bin/bash");
-        s.update(&ev(
-            41,
-            11,
-            10,
-            4,
-            vec![("domain", Arg::Str("AF_INET".into())), ("type", Arg::Str("SOCK_STREAM".into()))],
-        ));
-        s.update(&ev(42, 11, 10, 0, vec![("fd", Arg::Int(4)), ("addr", Arg::Str("10.0.0.1:443".into()))]));
+        s.update(&ev(41, 11, 10, 4, vec![("domain", Arg::Spelt(2, Family)), ("type", Arg::Spelt(1, SockType))]));
+        s.update(&ev(42, 11, 10, 0, vec![("fd", Arg::Int(4)), ("addr", Arg::Addr("10.0.0.1:443".parse().unwrap()))]));
         let fd = s.fd(11, 4).unwrap();
         assert_eq!((fd.kind, fd.l4proto, fd.name().as_ref()), (FdKind::Ipv4, Some("tcp"), "->10.0.0.1:443"));
         s.update(&ev(33, 11, 10, 1, vec![("oldfd", Arg::Int(4)), ("newfd", Arg::Int(1))]));
