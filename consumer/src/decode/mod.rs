@@ -65,18 +65,33 @@ impl Record<'_> {
     }
 }
 
-/// A syscall record and its inline buffers.
+/// A syscall record and its inline buffers (described by `rec.blobs`,
+/// checked by `decode`, viewed on demand: most records have one or none).
 #[derive(Debug, Clone)]
 pub struct Syscall<'a> {
     pub rec: SyscallRecord,
     pub exit: bool,
-    pub blobs: [Option<Blob<'a>>; MAX_BLOBS],
+    bytes: &'a [u8],
 }
 
 impl<'a> Syscall<'a> {
+    /// The record's buffers in order.
+    pub fn blobs(&self) -> impl Iterator<Item = Blob<'a>> + '_ {
+        let bytes = self.bytes;
+        self.rec.blobs.iter().take(self.rec.nblobs as usize).filter_map(move |desc| {
+            let start = desc.offset as usize;
+            Some(Blob {
+                kind: BlobKind::from_raw(desc.kind)?,
+                arg: desc.arg,
+                flags: desc.flags,
+                data: bytes.get(start..start + desc.len as usize)?,
+            })
+        })
+    }
+
     /// The first buffer of `kind` read from argument `arg` (any argument for `None`).
-    pub fn blob(&self, kind: BlobKind, arg: Option<u8>) -> Option<&Blob<'a>> {
-        self.blobs.iter().flatten().find(|b| b.kind == kind && arg.is_none_or(|a| a == b.arg))
+    pub fn blob(&self, kind: BlobKind, arg: Option<u8>) -> Option<Blob<'a>> {
+        self.blobs().find(|b| b.kind == kind && arg.is_none_or(|a| a == b.arg))
     }
 }
 
@@ -123,17 +138,15 @@ fn decode_syscall(bytes: &[u8], exit: bool) -> Result<Record<'_>, DecodeError> {
     if rec.nblobs as usize > MAX_BLOBS {
         return Err(DecodeError::TooManyBlobs(rec.nblobs));
     }
-    let mut blobs = [None; MAX_BLOBS];
     for (index, desc) in rec.blobs.iter().take(rec.nblobs as usize).enumerate() {
         let start = desc.offset as usize;
         let end = start + desc.len as usize;
         if start < size_of::<SyscallRecord>() || end > bytes.len() {
             return Err(DecodeError::BlobOutOfBounds { index, offset: desc.offset, len: desc.len, size: rec.hdr.size });
         }
-        let kind = BlobKind::from_raw(desc.kind).ok_or(DecodeError::UnknownBlobKind { index, kind: desc.kind })?;
-        blobs[index] = Some(Blob { kind, arg: desc.arg, flags: desc.flags, data: &bytes[start..end] });
+        BlobKind::from_raw(desc.kind).ok_or(DecodeError::UnknownBlobKind { index, kind: desc.kind })?;
     }
-    Ok(Record::Syscall(Syscall { rec, exit, blobs }))
+    Ok(Record::Syscall(Syscall { rec, exit, bytes }))
 }
 
 /// Builds records the way the kernel lays them out: for tests and benchmarks.

@@ -12,7 +12,7 @@ use shared_abi::{
     EXE_UPPER_LAYER, EXE_WRITABLE,
 };
 
-use super::{Blob, Syscall};
+use super::Syscall;
 use crate::event::{Arg, Args};
 
 /// Where a parameter's value comes from.
@@ -679,10 +679,6 @@ fn strings(data: &[u8], skip: usize) -> Vec<CompactString> {
     split_args(data).skip(skip).map(lossy).collect()
 }
 
-fn blob_str(blob: &Blob<'_>) -> CompactString {
-    lossy(blob.data)
-}
-
 /// The argument area: captured after exec, or from the argv pointer on failure.
 fn argv<'a>(sc: &Syscall<'a>) -> &'a [u8] {
     sc.blob(BlobKind::Args, None).map_or(&[], |b| b.data)
@@ -716,7 +712,7 @@ fn param_value(sc: &Syscall<'_>, src: Src, fmt: Fmt) -> Option<Arg> {
         Src::ArgvHead => {
             // After a failed exec, Falco reports the filename as the exe.
             let head = split_args(argv(sc)).next().map(lossy);
-            return head.or_else(|| sc.blob(BlobKind::Str, None).map(blob_str)).map(Arg::Str);
+            return head.or_else(|| sc.blob(BlobKind::Str, None).map(|b| lossy(b.data))).map(Arg::Str);
         }
         Src::ArgvTail => return Some(Arg::List(strings(argv(sc), 1))),
         Src::Env => return sc.blob(BlobKind::Env, None).map(|b| Arg::List(strings(b.data, 0))),
@@ -725,7 +721,7 @@ fn param_value(sc: &Syscall<'_>, src: Src, fmt: Fmt) -> Option<Arg> {
             let blob = sc.blob(kind, arg)?;
             return match fmt {
                 Fmt::Sockaddr => sockaddr(blob.data),
-                _ => Some(Arg::Str(blob_str(blob))),
+                _ => Some(Arg::Str(lossy(blob.data))),
             };
         }
     };
@@ -771,7 +767,7 @@ pub fn syscall_args(sc: &Syscall<'_>, args: &mut Args) {
             args.push(((*name).into(), value));
         }
     }
-    for blob in sc.blobs.iter().flatten().filter(|b| b.truncated() || b.faulted()) {
+    for blob in sc.blobs().filter(|b| b.truncated() || b.faulted()) {
         let what = if blob.faulted() { "fault" } else { "truncated" };
         args.push((format!("{what}.arg{}", blob.arg).into(), Arg::Bool(true)));
     }
