@@ -1,15 +1,16 @@
 # Guest side of scripts/bench-zero-drop.sh: `osprey run` with Osprey's and
-# Falco's stable rules; a generator holds a fixed rate of captured events
-# (openat + close exits of the directory /etc, 2 events per pair: the kernel
-# delivers every directory open, whatever the rules) for STEP_S
-# seconds per step, doubling the rate until the kernel drops, then holds the
-# highest clean rate for HOLD_S seconds (three quarters of it when that
-# drops, up to three holds); once with decoding on the rules
+# Falco's stable rules; GENERATORS processes (default 1) together hold a
+# fixed rate of captured events (openat + close exits of the directory /etc,
+# 2 events per pair: the kernel delivers every directory open, whatever the
+# rules) for STEP_S seconds per step, doubling the rate until the kernel
+# drops, then hold the highest clean rate for HOLD_S seconds (three quarters
+# of it when that drops, up to three holds); once with decoding on the rules
 # thread (--decode-thread off), once on its own thread. Prints
 # "rate|hold <mode> <target ev/s> <achieved ev/s> <dropped>" per step.
 set -eu
 STEP_S=${STEP_S:-10}
 HOLD_S=${HOLD_S:-60}
+GENERATORS=${GENERATORS:-1}
 dropped() {
   python3 -c '
 import re, urllib.request
@@ -20,7 +21,9 @@ print(sum(int(m) for m in re.findall(r"osprey_kernel_events\{cpu=\"\d+\",outcome
 # `achieved` to its rate.
 step() {
   before=$(dropped)
-  achieved=$(perl -MTime::HiRes=time,sleep -e '
+  gens=""
+  for g in $(seq "$GENERATORS"); do
+    perl -MTime::HiRes=time,sleep -e '
     my ($rate, $secs) = @ARGV;
     my $pairs = $rate / 2; my $batch = $pairs / 100 > 1 ? int($pairs / 100) : 1;
     my $path = "/etc";   # syscall() may write to its arguments: not a literal
@@ -31,7 +34,12 @@ step() {
       my $ahead = $n / $pairs - (time - $t0);
       sleep($ahead) if $ahead > 0;
     }
-    printf "%d\n", 2 * $n / (time - $t0);' "$1" "${2:-$STEP_S}")
+    printf "%d\n", 2 * $n / (time - $t0);' "$(($1 / GENERATORS))" "${2:-$STEP_S}" >/tmp/generated.$g &
+    gens="$gens $!"
+  done
+  wait $gens
+  achieved=0
+  for g in $(seq "$GENERATORS"); do achieved=$((achieved + $(cat /tmp/generated.$g))); done
   sleep 1.5   # the consumer drains; metrics refresh every second
   lost=$(($(dropped) - before))
   echo "${3:-rate} $mode $1 $achieved $lost"

@@ -7,9 +7,11 @@
 # holds); with decoding on the rules thread and on a thread of
 # its own, in the same boot. TCG figures: compare only within one run.
 #
-#   scripts/bench-zero-drop.sh [STEP_S [HOLD_S]]
+# GENERATORS processes (default 1; one per emulated CPU is 2) share the rate.
+#
+#   scripts/bench-zero-drop.sh [STEP_S [HOLD_S [GENERATORS]]]
 source "$(dirname "$0")/lib.sh"
-bench_vm --no-consumer "STEP_S=${1:-10} HOLD_S=${2:-60}" zero-drop
+bench_vm --no-consumer "STEP_S=${1:-10} HOLD_S=${2:-60} GENERATORS=${3:-1}" zero-drop
 python3 - "$bench_out/stderr" <<'PY'
 import sys
 steps = {}

@@ -379,6 +379,24 @@ mod tests {
     }
 
     #[test]
+    fn json_arguments_get_the_types_decoding_gives() {
+        let line = |nr: &str, args: Value| {
+            serde_json::json!({"evt.type": nr, "evt.dir": "<", "evt.rawtime": 1, "proc.pid": 2, "thread.tid": 2,
+                "evt.args": args})
+        };
+        let open = Event::from_json(&line("openat", serde_json::json!({"flags": "O_WRONLY|O_CREAT", "mode": 420})));
+        let open = open.unwrap();
+        assert_eq!(open.arg("flags"), Some(&Arg::Spelt(0o101, Spelling::OpenFlags)));
+        assert_eq!(open.arg("mode"), Some(&Arg::Spelt(0o644, Spelling::Mode)));
+        let conn = Event::from_json(&line("connect", serde_json::json!({"addr": "::1:80"}))).unwrap();
+        assert_eq!(conn.arg("addr").and_then(Arg::addr), Some("[::1]:80".parse().unwrap()));
+        let unix = Event::from_json(&line("connect", serde_json::json!({"addr": "/run/x.sock"}))).unwrap();
+        assert_eq!(unix.arg("addr"), Some(&Arg::Str("/run/x.sock".into())));
+        let odd = Event::from_json(&line("openat", serde_json::json!({"flags": "O_BOGUS"}))).unwrap();
+        assert_eq!(odd.arg("flags"), Some(&Arg::Str("O_BOGUS".into())), "text that is no spelling stays text");
+    }
+
+    #[test]
     fn bad_json_names_the_field() {
         let err = Event::from_json(&serde_json::json!({"evt.type": "nope", "evt.dir": "<"})).unwrap_err();
         assert!(err.to_string().contains("evt.type"), "{err}");

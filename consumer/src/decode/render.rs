@@ -774,13 +774,15 @@ pub fn syscall_args(sc: &Syscall<'_>, args: &mut Args) {
 }
 
 /// Gives the arguments of a JSON capture the types decoding gives them
-/// (spelt numbers, addresses) where their text reads back.
+/// (spelt numbers, addresses) where their text reads back or they are
+/// written as numbers.
 pub fn retype(nr: u32, args: &mut Args) {
     for (name, arg) in args.iter_mut() {
-        let Arg::Str(text) = arg else { continue };
-        let typed = match params(nr).iter().find(|(n, _, _)| n == name).map(|(_, _, fmt)| *fmt) {
-            Some(Fmt::Spelt(spelling)) => spelling.read(text).map(|n| Arg::Spelt(n, spelling)),
-            Some(Fmt::Sockaddr) => read_addr(text).map(Arg::Addr),
+        let fmt = params(nr).iter().find(|(n, _, _)| n == name).map(|(_, _, fmt)| *fmt);
+        let typed = match (fmt, &*arg) {
+            (Some(Fmt::Spelt(spelling)), Arg::Str(text)) => spelling.read(text).map(|n| Arg::Spelt(n, spelling)),
+            (Some(Fmt::Spelt(spelling)), Arg::Int(n)) => Some(Arg::Spelt(*n as u64, spelling)),
+            (Some(Fmt::Sockaddr), Arg::Str(text)) => read_addr(text).map(Arg::Addr),
             _ => None,
         };
         if let Some(typed) = typed {

@@ -387,7 +387,7 @@ impl State {
                     }
                     _ => None,
                 };
-                t.exe_flags = ev.arg("flags").and_then(Arg::spelt).map(|bits| bits as u32);
+                t.exe_flags = flags().map(|bits| bits as u32);
                 let unread = t
                     .container
                     .clone()
