@@ -357,7 +357,7 @@ impl State {
         }
         let int = |name: &str| ev.arg(name).and_then(Arg::as_int);
         let text = |name: &str| ev.arg(name).map(Arg::render);
-        let flags = || ev.arg("flags").and_then(Arg::spelt);
+        let spelt = |name: &str| ev.arg(name).and_then(Arg::spelt);
         match nr {
             // execve, execveat: the new image.
             59 | 322 => {
@@ -387,7 +387,7 @@ impl State {
                     }
                     _ => None,
                 };
-                t.exe_flags = flags().map(|bits| bits as u32);
+                t.exe_flags = spelt("flags").map(|bits| bits as u32);
                 let unread = t
                     .container
                     .clone()
@@ -408,7 +408,7 @@ impl State {
             56 | 57 | 58 | 435 if res > 0 => {
                 let parent = self.threads.get(&ev.tid).cloned().unwrap_or_default();
                 let child_tid = res as u32;
-                let thread = flags().is_some_and(|f| f & libc::CLONE_THREAD as u64 != 0);
+                let thread = spelt("flags").is_some_and(|f| f & libc::CLONE_THREAD as u64 != 0);
                 let mut child = parent.clone();
                 child.tid = child_tid;
                 child.start_ns = ev.ts_ns;
@@ -426,7 +426,8 @@ impl State {
             // open, openat, openat2, creat, memfd_create
             2 | 257 | 437 | 85 | 319 => {
                 let raw = text("name").unwrap_or_default();
-                let has = |flag: i32| flags().is_some_and(|f| f & flag as u64 != 0);
+                let flags = spelt("flags").unwrap_or_default();
+                let has = |flag: i32| flags & flag as u64 != 0;
                 let (kind, path) = if nr == 319 {
                     (FdKind::Memfd, format_compact!("memfd:{raw}"))
                 } else {
@@ -444,15 +445,14 @@ impl State {
             }
             // socket
             41 => {
-                let spelt = |name: &str| ev.arg(name).and_then(Arg::spelt).map(|n| n as i32);
-                let kind = match spelt("domain") {
+                let kind = match spelt("domain").map(|n| n as i32) {
                     Some(libc::AF_INET) => FdKind::Ipv4,
                     Some(libc::AF_INET6) => FdKind::Ipv6,
                     Some(libc::AF_UNIX) => FdKind::Unix,
                     Some(libc::AF_NETLINK) => FdKind::Netlink,
                     _ => FdKind::Other,
                 };
-                let ty = spelt("type").unwrap_or_default();
+                let ty = spelt("type").unwrap_or_default() as i32;
                 let l4proto = kind.is_ip().then_some(match ty & 0xf {
                     libc::SOCK_STREAM => "tcp",
                     libc::SOCK_DGRAM => "udp",
