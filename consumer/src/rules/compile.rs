@@ -80,56 +80,56 @@ pub trait FieldValues {
     }
 }
 
-/// The results of the checks already evaluated for the current event.
+/// The results of the checks already evaluated for the current event: per
+/// check id, the event generation it was evaluated in and the result (so
+/// that forgetting them all is one increment, not a sweep).
 #[derive(Debug, Clone, Default)]
 pub struct Memo {
-    known: Vec<u64>,
-    results: Vec<u64>,
+    /// `generation << 1 | result`; generation 0 is never current.
+    marks: Vec<u32>,
+    generation: u32,
 }
 
 impl Memo {
     pub fn for_checks(count: usize) -> Self {
-        let words = count.div_ceil(64);
-        Self { known: vec![0; words], results: vec![0; words] }
+        Self { marks: vec![0; count], generation: 1 }
     }
 
     /// Forgets every result: call before each event.
     pub fn clear(&mut self) {
-        self.known.fill(0);
+        self.generation += 1;
+        if self.generation == u32::MAX >> 1 {
+            self.marks.fill(0);
+            self.generation = 1;
+        }
     }
 
     fn get(&self, id: usize) -> Option<bool> {
-        let bit = 1 << (id % 64);
-        let word = id / 64;
-        (self.known.get(word)? & bit != 0).then(|| self.results[word] & bit != 0)
+        let mark = *self.marks.get(id)?;
+        (mark >> 1 == self.generation).then_some(mark & 1 != 0)
     }
 
     fn set(&mut self, id: usize, result: bool) {
-        let bit = 1 << (id % 64);
-        let word = id / 64;
-        if word < self.known.len() {
-            self.known[word] |= bit;
-            if result {
-                self.results[word] |= bit;
-            } else {
-                self.results[word] &= !bit;
-            }
+        if let Some(mark) = self.marks.get_mut(id) {
+            *mark = self.generation << 1 | result as u32;
         }
     }
 }
 
-/// Where evaluation goes after a check.
-#[derive(Debug, Clone, Copy)]
-enum Next {
-    Step(u32),
-    Verdict(bool),
-}
+/// Where evaluation goes after a check: the index of the next step, or one
+/// of the two verdicts (past any index).
+type Next = u32;
+const FALSE: Next = u32::MAX - 1;
+const TRUE: Next = u32::MAX;
 
 #[derive(Debug, Clone)]
 struct Step {
-    check: Arc<Check>,
+    /// `check.id`, kept beside the targets: a memoised check needs nothing
+    /// more.
+    id: u32,
     on_true: Next,
     on_false: Next,
+    check: Arc<Check>,
 }
 
 /// A filter flattened into its checks, each naming where to go when it
@@ -145,7 +145,7 @@ pub struct Program {
 impl Program {
     pub fn new(filter: &Filter) -> Self {
         let mut steps = Vec::new();
-        let entry = Self::emit(filter, Next::Verdict(true), Next::Verdict(false), &mut steps);
+        let entry = Self::emit(filter, TRUE, FALSE, &mut steps);
         Self { steps, entry }
     }
 
@@ -155,8 +155,8 @@ impl Program {
     fn emit(filter: &Filter, on_true: Next, on_false: Next, steps: &mut Vec<Step>) -> Next {
         match filter {
             Filter::Check(check) => {
-                steps.push(Step { check: check.clone(), on_true, on_false });
-                Next::Step(steps.len() as u32 - 1)
+                steps.push(Step { id: check.id as u32, on_true, on_false, check: check.clone() });
+                steps.len() as Next - 1
             }
             Filter::Not(f) => Self::emit(f, on_false, on_true, steps),
             Filter::All(fs) => fs.iter().rev().fold(on_true, |next, f| Self::emit(f, next, on_false, steps)),
@@ -166,18 +166,15 @@ impl Program {
 
     pub fn eval(&self, ev: &dyn FieldValues, memo: &mut Memo) -> bool {
         let mut next = self.entry;
-        loop {
-            let step = match next {
-                Next::Verdict(verdict) => return verdict,
-                Next::Step(i) => &self.steps[i as usize],
-            };
-            let holds = memo.get(step.check.id).unwrap_or_else(|| {
+        while let Some(step) = self.steps.get(next as usize) {
+            let holds = memo.get(step.id as usize).unwrap_or_else(|| {
                 let holds = step.check.eval(ev);
-                memo.set(step.check.id, holds);
+                memo.set(step.id as usize, holds);
                 holds
             });
             next = if holds { step.on_true } else { step.on_false };
         }
+        next == TRUE
     }
 }
 

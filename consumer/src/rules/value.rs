@@ -102,6 +102,7 @@ impl<'a> Val<'a> {
     /// Whether `pred` holds for the value (or for any element of a list).
     fn any_text(&self, mut pred: impl FnMut(&str) -> bool) -> bool {
         match self {
+            Val::Str(s) => pred(s),
             Val::List(l) => l.iter().any(|s| pred(s)),
             Val::Ips(_) | Val::Ints(_) => self.texts().any(|t| pred(&t)),
             other => pred(&other.render()),
@@ -111,6 +112,7 @@ impl<'a> Val<'a> {
     /// Whether `pred` holds for the value (or for every element of a list).
     fn all_texts(&self, mut pred: impl FnMut(&str) -> bool) -> bool {
         match self {
+            Val::Str(s) => pred(s),
             Val::List(l) => l.iter().all(|s| pred(s)),
             Val::Ips(_) | Val::Ints(_) => self.texts().all(|t| pred(&t)),
             other => pred(&other.render()),
