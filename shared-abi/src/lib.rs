@@ -45,6 +45,18 @@ pub fn read_pod<T: Pod>(bytes: &[u8]) -> Option<T> {
     Some(unsafe { bytes.as_ptr().cast::<T>().read_unaligned() })
 }
 
+/// Views a `T` at the start of `bytes` without copying it; `None` if
+/// `bytes` is too short or not aligned for `T` (then `read_pod` copies).
+pub fn view_pod<T: Pod>(bytes: &[u8]) -> Option<&T> {
+    if bytes.len() < size_of::<T>() || bytes.as_ptr().align_offset(align_of::<T>()) != 0 {
+        return None;
+    }
+    // SAFETY: `bytes` holds at least size_of::<T>() bytes at an address
+    // aligned for `T`, `T: Pod` accepts any bit pattern, and the returned
+    // borrow keeps `bytes` borrowed for as long as the view lives.
+    Some(unsafe { &*bytes.as_ptr().cast::<T>() })
+}
+
 /// The bytes of a wire value, as the producer lays them out.
 pub fn pod_bytes<T: Pod>(value: &T) -> &[u8] {
     // SAFETY: `T: Pod` has no padding, so all size_of::<T>() bytes are initialised.

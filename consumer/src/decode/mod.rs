@@ -6,9 +6,11 @@
 
 pub mod render;
 
+use std::ops::Deref;
+
 use shared_abi::{
-    read_pod, BlobKind, ProcessExitRecord, RecordHeader, RecordKind, SyscallRecord, MAX_BLOBS, MAX_RECORD_SIZE,
-    RECORD_ALIGN,
+    read_pod, view_pod, BlobKind, ProcessExitRecord, RecordHeader, RecordKind, SyscallRecord, MAX_BLOBS,
+    MAX_RECORD_SIZE, RECORD_ALIGN,
 };
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -46,14 +48,31 @@ pub fn record_len(prefix: &[u8], available: usize) -> Result<usize, DecodeError>
     Ok(len)
 }
 
-/// One decoded record, borrowing its inline buffers.
-// Decoded once per record and consumed at once: boxing the large variant
-// would cost an allocation per event.
-#[allow(clippy::large_enum_variant)]
+/// One decoded record, a view of its bytes.
 #[derive(Debug, Clone)]
 pub enum Record<'a> {
     Syscall(Syscall<'a>),
-    ProcessExit(ProcessExitRecord),
+    ProcessExit(Fixed<'a, ProcessExitRecord>),
+}
+
+/// A record's fixed part: read in place where the bytes are aligned for it
+/// (a ring's records always are), else copied into a box. A pointer either
+/// way: decoding moves it, never the fixed part itself.
+#[derive(Debug, Clone)]
+pub enum Fixed<'a, T> {
+    InPlace(&'a T),
+    Copied(Box<T>),
+}
+
+impl<T> Deref for Fixed<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        match self {
+            Fixed::InPlace(fixed) => fixed,
+            Fixed::Copied(fixed) => fixed,
+        }
+    }
 }
 
 impl Record<'_> {
@@ -69,7 +88,7 @@ impl Record<'_> {
 /// checked by `decode`, viewed on demand: most records have one or none).
 #[derive(Debug, Clone)]
 pub struct Syscall<'a> {
-    pub rec: SyscallRecord,
+    pub rec: Fixed<'a, SyscallRecord>,
     pub exit: bool,
     bytes: &'a [u8],
 }
@@ -125,16 +144,13 @@ pub fn decode(bytes: &[u8]) -> Result<Option<Record<'_>>, DecodeError> {
         Some(RecordKind::Pad) => Ok(None),
         Some(RecordKind::SyscallEnter) => decode_syscall(bytes, false).map(Some),
         Some(RecordKind::SyscallExit) => decode_syscall(bytes, true).map(Some),
-        Some(RecordKind::ProcessExit) => read_pod(bytes)
-            .map(|r| Some(Record::ProcessExit(r)))
-            .ok_or(DecodeError::Short { got: bytes.len(), need: size_of::<ProcessExitRecord>() }),
+        Some(RecordKind::ProcessExit) => fixed_part(bytes).map(|r| Some(Record::ProcessExit(r))),
         None => Err(DecodeError::UnknownKind(hdr.kind)),
     }
 }
 
 fn decode_syscall(bytes: &[u8], exit: bool) -> Result<Record<'_>, DecodeError> {
-    let rec: SyscallRecord =
-        read_pod(bytes).ok_or(DecodeError::Short { got: bytes.len(), need: size_of::<SyscallRecord>() })?;
+    let rec: Fixed<'_, SyscallRecord> = fixed_part(bytes)?;
     if rec.nblobs as usize > MAX_BLOBS {
         return Err(DecodeError::TooManyBlobs(rec.nblobs));
     }
@@ -147,6 +163,15 @@ fn decode_syscall(bytes: &[u8], exit: bool) -> Result<Record<'_>, DecodeError> {
         BlobKind::from_raw(desc.kind).ok_or(DecodeError::UnknownBlobKind { index, kind: desc.kind })?;
     }
     Ok(Record::Syscall(Syscall { rec, exit, bytes }))
+}
+
+fn fixed_part<T: shared_abi::Pod>(bytes: &[u8]) -> Result<Fixed<'_, T>, DecodeError> {
+    match view_pod(bytes) {
+        Some(view) => Ok(Fixed::InPlace(view)),
+        None => read_pod(bytes)
+            .map(|copy| Fixed::Copied(Box::new(copy)))
+            .ok_or(DecodeError::Short { got: bytes.len(), need: size_of::<T>() }),
+    }
 }
 
 /// Builds records the way the kernel lays them out: for tests and benchmarks.
@@ -239,6 +264,27 @@ mod tests {
         assert_eq!(b.data, b"/tmp/bb");
         assert!(b.truncated());
         assert_eq!(s.blob(BlobKind::Str, Some(1)).unwrap().data, b"/tmp/a");
+    }
+
+    #[test]
+    fn aligned_records_are_read_in_place_and_others_copied() {
+        let bytes = encode::syscall(hdr(), true, nr::OPENAT, 3, [0; 6], &[(BlobKind::Str, 1, 0, b"/etc/hosts")]);
+        // A copy of the record `shift` bytes past an 8-byte boundary (a
+        // ring's records all start at one).
+        let placed = |shift: usize| {
+            let mut buf = vec![0u8; bytes.len() + 16];
+            let start = buf.as_ptr().align_offset(8) + shift;
+            buf[start..start + bytes.len()].copy_from_slice(&bytes);
+            (buf, start)
+        };
+        let (aligned, at) = placed(0);
+        let Some(Record::Syscall(in_place)) = decode(&aligned[at..at + bytes.len()]).unwrap() else { panic!() };
+        assert!(matches!(in_place.rec, Fixed::InPlace(_)));
+        let (shifted, at) = placed(1);
+        let Some(Record::Syscall(copied)) = decode(&shifted[at..at + bytes.len()]).unwrap() else { panic!() };
+        assert!(matches!(copied.rec, Fixed::Copied(_)));
+        assert_eq!(*copied.rec, *in_place.rec);
+        assert_eq!(copied.blob(BlobKind::Str, None), in_place.blob(BlobKind::Str, None));
     }
 
     #[test]
