@@ -7,8 +7,8 @@
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use osprey::commands::engine_setup::{build_syscall_pipeline, RuleOptions};
 use osprey::decode::decode;
-use osprey::event::Event;
-use osprey::pipeline::{on_two_threads, SyscallPipeline};
+use osprey::event::{Event, EventBatch};
+use osprey::pipeline::{on_two_threads, SyscallPipeline, BATCH_EVENTS};
 use osprey::source::kernel::{merge, RingReader};
 use osprey::source::RecordBatch;
 
@@ -20,33 +20,43 @@ static ALLOC: Counting = Counting;
 
 const EVENTS: usize = 1_000_000;
 
+/// As `osprey run`: events decoded into batches of `BATCH_EVENTS`, each
+/// evaluated once full.
 fn run(pipeline: &mut SyscallPipeline, batch: &RecordBatch) -> u64 {
     let mut alerts = 0u64;
+    let mut events = EventBatch::default();
     for (num, bytes) in batch.iter().enumerate() {
-        let record = decode(bytes).expect("valid record").expect("not padding");
-        pipeline.process(&Event::from_record(num as u64, &record), |_| alerts += 1);
+        events.push_record(num as u64, &decode(bytes).expect("valid record").expect("not padding"));
+        if events.len() == BATCH_EVENTS {
+            pipeline.process_batch(&mut events, |_| alerts += 1);
+        }
     }
+    pipeline.process_batch(&mut events, |_| alerts += 1);
     alerts
 }
 
-/// As `osprey run`: the rings merged into time order, each record decoded
+/// The same from two rings merged into time order, each record decoded
 /// where it lies.
 fn run_rings(pipeline: &mut SyscallPipeline, rings: &[Vec<u8>]) -> u64 {
     let mut readers: Vec<RingReader<'_>> =
         rings.iter().map(|r| RingReader::new(r, 0, r.len() as u64, r.len() as u64)).collect();
     let (mut num, mut alerts) = (0u64, 0u64);
+    let mut events = EventBatch::default();
     merge(
         &mut readers,
         &mut |bytes| {
-            let record = decode(bytes)?.expect("not padding");
             num += 1;
-            pipeline.process(&Event::from_record(num, &record), |_| alerts += 1);
+            events.push_record(num, &decode(bytes)?.expect("not padding"));
+            if events.len() == BATCH_EVENTS {
+                pipeline.process_batch(&mut events, |_| alerts += 1);
+            }
             Ok(())
         },
         &mut 0,
         &mut |_| {},
     )
     .expect("valid records");
+    pipeline.process_batch(&mut events, |_| alerts += 1);
     alerts
 }
 
@@ -87,7 +97,7 @@ fn bench(c: &mut Criterion) {
         )
     });
     // As `osprey run --decode-thread on`: decoding on one core, state and
-    // rules on another, batches of 256 records between them.
+    // rules on another, batches of `BATCH_EVENTS` between them.
     group.bench_function("two_threads_1M_records", |b| {
         b.iter_batched(
             || build_syscall_pipeline(&opts, None).expect("rules load"),
@@ -95,17 +105,17 @@ fn bench(c: &mut Criterion) {
                 let mut alerts = 0u64;
                 on_two_threads(
                     |deliver| {
-                        let mut events = Vec::new();
+                        let mut events = EventBatch::default();
                         for (num, bytes) in batch.iter().enumerate() {
                             let record = decode(bytes).expect("valid record").expect("not padding");
-                            events.push(Event::from_record(num as u64, &record));
-                            if events.len() == 256 {
+                            events.push_record(num as u64, &record);
+                            if events.len() == BATCH_EVENTS {
                                 events = deliver(events)?;
                             }
                         }
                         deliver(events).map(drop)
                     },
-                    |events| events.drain(..).for_each(|ev| p.process(&ev, |_| alerts += 1)),
+                    |events| p.process_batch(events, |_| alerts += 1),
                 )
                 .expect("no producer error");
                 alerts

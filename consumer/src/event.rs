@@ -201,40 +201,64 @@ pub struct Event {
 
 impl Event {
     pub fn from_record(num: u64, record: &Record<'_>) -> Self {
-        let hdr = record.header();
         let mut ev = Self {
             num,
-            ts_ns: hdr.ts_ns,
+            ts_ns: 0,
             kind: Kind::ProcExit,
             dir: Dir::Exit,
-            cpu: hdr.cpu,
+            cpu: 0,
             res: None,
-            tid: hdr.tid,
-            pid: hdr.pid,
-            ppid: hdr.ppid,
-            vtid: hdr.vtid,
-            vpid: hdr.vpid,
-            comm: comm(hdr),
-            uid: hdr.uid,
-            gid: hdr.gid,
-            loginuid: hdr.loginuid as i32 as i64,
-            cgroup_id: hdr.cgroup_id,
+            tid: 0,
+            pid: 0,
+            ppid: 0,
+            vtid: 0,
+            vpid: 0,
+            comm: CompactString::default(),
+            uid: 0,
+            gid: 0,
+            loginuid: -1,
+            cgroup_id: 0,
             container_id: None,
             args: Args::new(),
         };
+        ev.refill(num, record);
+        ev
+    }
+
+    /// Makes this event the one `record` describes, keeping the argument
+    /// list's storage.
+    pub fn refill(&mut self, num: u64, record: &Record<'_>) {
+        let hdr = record.header();
+        self.num = num;
+        self.ts_ns = hdr.ts_ns;
+        self.cpu = hdr.cpu;
+        self.tid = hdr.tid;
+        self.pid = hdr.pid;
+        self.ppid = hdr.ppid;
+        self.vtid = hdr.vtid;
+        self.vpid = hdr.vpid;
+        self.comm = comm(hdr);
+        self.uid = hdr.uid;
+        self.gid = hdr.gid;
+        self.loginuid = hdr.loginuid as i32 as i64;
+        self.cgroup_id = hdr.cgroup_id;
+        self.container_id = None;
+        self.args.clear();
         match record {
             Record::Syscall(sc) => {
-                ev.kind = Kind::Syscall(sc.rec.nr);
-                ev.dir = if sc.exit { Dir::Exit } else { Dir::Enter };
-                ev.res = sc.exit.then_some(sc.rec.ret);
-                syscall_args(sc, &mut ev.args);
+                self.kind = Kind::Syscall(sc.rec.nr);
+                self.dir = if sc.exit { Dir::Exit } else { Dir::Enter };
+                self.res = sc.exit.then_some(sc.rec.ret);
+                syscall_args(sc, &mut self.args);
             }
             Record::ProcessExit(p) => {
-                ev.args.push(("status".into(), Arg::Int(p.exit_code.into())));
-                ev.args.push(("group_dead".into(), Arg::Bool(p.group_dead != 0)));
+                self.kind = Kind::ProcExit;
+                self.dir = Dir::Exit;
+                self.res = None;
+                self.args.push(("status".into(), Arg::Int(p.exit_code.into())));
+                self.args.push(("group_dead".into(), Arg::Bool(p.group_dead != 0)));
             }
         }
-        ev
     }
 
     /// `evt.type`.
@@ -354,6 +378,48 @@ impl Event {
     }
 }
 
+/// Events decoded from records, in a list whose events are refilled in
+/// place: a steady stream neither moves events nor frees and reallocates
+/// their argument lists.
+#[derive(Debug, Default)]
+pub struct EventBatch {
+    events: Vec<Event>,
+    /// The first `len` events are this batch's; the rest wait for reuse.
+    len: usize,
+}
+
+impl EventBatch {
+    pub fn push_record(&mut self, num: u64, record: &Record<'_>) {
+        match self.events.get_mut(self.len) {
+            Some(ev) => ev.refill(num, record),
+            None => self.events.push(Event::from_record(num, record)),
+        }
+        self.len += 1;
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, Event> {
+        self.events[..self.len].iter()
+    }
+
+    /// Events held, in use or kept for reuse.
+    pub fn capacity(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Empties the batch, keeping its events for reuse.
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,6 +442,36 @@ mod tests {
         assert_eq!(back.loginuid, -1);
         assert_eq!(back.arg("exe"), Some(&Arg::Str("/bin/ls".into())));
         assert!(ev.to_text().contains("execve res=0 exe=/bin/ls args=-l"), "{}", ev.to_text());
+    }
+
+    #[test]
+    fn refilled_events_equal_freshly_decoded_ones() {
+        let hdr = |pid: u32| RecordHeader {
+            ts_ns: pid.into(),
+            tid: pid,
+            pid,
+            comm: *b"bash\0\0\0\0\0\0\0\0\0\0\0\0",
+            ..Default::default()
+        };
+        let first = [
+            encode::syscall(hdr(1), true, nr::EXECVE, 0, [0; 6], &[(BlobKind::Args, 0, 0, b"/bin/ls\0-l\0")]),
+            encode::syscall(hdr(2), false, nr::OPENAT, 0, [0; 6], &[(BlobKind::Str, 1, 0, b"/etc/hosts")]),
+        ];
+        let second =
+            [encode::process_exit(hdr(3), 9), encode::syscall(hdr(4), true, nr::CLOSE, 0, [3, 0, 0, 0, 0, 0], &[])];
+        let mut batch = EventBatch::default();
+        for (round, records) in [&first[..], &second[..]].into_iter().enumerate() {
+            batch.clear();
+            for (i, bytes) in records.iter().enumerate() {
+                batch.push_record(i as u64, &decode(bytes).unwrap().unwrap());
+            }
+            let fresh: Vec<Event> = records
+                .iter()
+                .enumerate()
+                .map(|(i, b)| Event::from_record(i as u64, &decode(b).unwrap().unwrap()))
+                .collect();
+            assert_eq!(batch.iter().cloned().collect::<Vec<_>>(), fresh, "round {round}");
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use shared_abi::{Interest, OpenFilter, INTEREST_EXEC_ENV, INTEREST_PROCEXIT};
 
 use crate::audit::AuditEvent;
-use crate::event::{Event, Kind};
+use crate::event::{Event, EventBatch, Kind};
 use crate::metrics::METRICS;
 use crate::rules::audit::AuditFields;
 use crate::rules::engine::{Alert, Engine};
@@ -67,6 +67,11 @@ const STATE_SYSCALLS: &[&str] = &[
     "capset",
 ];
 
+/// Events per batch handed on: a batch keeps the events it grew to for
+/// reuse, so this bounds the memory of every batch in circulation (a burst
+/// of thousands of records is handed on in pieces).
+pub const BATCH_EVENTS: usize = 256;
+
 /// Decoded batches in flight between the producing and the evaluating
 /// thread: enough to ride out a slow alert, few enough that a stalled
 /// evaluator shows as ring fill (and kernel drops) rather than as memory.
@@ -74,19 +79,20 @@ const QUEUED_BATCHES: usize = 32;
 
 /// Runs `produce` on a thread of its own and `evaluate` on the caller's, in
 /// batch order (so per-process state updates stay in order). `produce` hands
-/// each batch to the `deliver` it is given, which returns an emptied list to
-/// fill next: lists go round, so steady state allocates none. When the
+/// each batch to the `deliver` it is given, which returns an emptied batch
+/// to fill next: batches and their events go round, so steady state
+/// allocates none. When the
 /// evaluator falls behind, `deliver` waits (`osprey_pipeline_backpressure_seconds_total`).
 /// `evaluate` also gets an empty batch when none came for 100 ms (its
 /// chance for periodic work). Returns what `produce` returns, once every
 /// batch it sent has been evaluated.
 pub fn on_two_threads<R: Send>(
-    produce: impl FnOnce(&mut dyn FnMut(Vec<Event>) -> anyhow::Result<Vec<Event>>) -> anyhow::Result<R> + Send,
-    mut evaluate: impl FnMut(&mut Vec<Event>),
+    produce: impl FnOnce(&mut dyn FnMut(EventBatch) -> anyhow::Result<EventBatch>) -> anyhow::Result<R> + Send,
+    mut evaluate: impl FnMut(&mut EventBatch),
 ) -> anyhow::Result<R> {
     use std::sync::mpsc::{channel, sync_channel, RecvTimeoutError};
-    let (decoded, ready) = sync_channel::<Vec<Event>>(QUEUED_BATCHES);
-    let (recycle, recycled) = channel::<Vec<Event>>();
+    let (decoded, ready) = sync_channel::<EventBatch>(QUEUED_BATCHES);
+    let (recycle, recycled) = channel::<EventBatch>();
     std::thread::scope(|scope| {
         let producer = std::thread::Builder::new().name("osprey-reader".into()).spawn_scoped(scope, move || {
             produce(&mut |events| {
@@ -102,10 +108,11 @@ pub fn on_two_threads<R: Send>(
                 Ok(mut events) => {
                     METRICS.pipeline_queued.sub(events.len() as i64);
                     evaluate(&mut events);
-                    // The producer may be gone already: then the list is just freed.
+                    events.clear();
+                    // The producer may be gone already: then the batch is just freed.
                     let _ = recycle.send(events);
                 }
-                Err(RecvTimeoutError::Timeout) => evaluate(&mut Vec::new()),
+                Err(RecvTimeoutError::Timeout) => evaluate(&mut EventBatch::default()),
                 Err(RecvTimeoutError::Disconnected) => break,
             }
         }
@@ -116,6 +123,14 @@ pub fn on_two_threads<R: Send>(
 impl SyscallPipeline {
     pub fn new(state: State, engine: Engine) -> Self {
         Self { state, engine, events: 0, alerts: 0, kernel_predicates: true, by_kind: vec![0; Kind::SLOTS] }
+    }
+
+    /// Processes the batch's events in order and empties it.
+    pub fn process_batch(&mut self, batch: &mut EventBatch, mut sink: impl FnMut(Alert)) {
+        for ev in batch.iter() {
+            self.process(ev, &mut sink);
+        }
+        batch.clear();
     }
 
     pub fn process(&mut self, ev: &Event, mut sink: impl FnMut(Alert)) {
@@ -321,25 +336,28 @@ mod tests {
     }
 
     #[test]
-    fn two_threads_evaluate_every_batch_in_order_and_recycle_the_lists() {
+    fn two_threads_evaluate_every_batch_in_order_and_recycle_the_batches() {
         let mut seen = Vec::new();
         let mut lists = 0;
         let produced = on_two_threads(
             |deliver| {
-                let mut events = Vec::new();
+                let bytes = crate::decode::encode::syscall(Default::default(), true, 0, 0, [0; 6], &[]);
+                let record = crate::decode::decode(&bytes)?.expect("a record");
+                let mut events = EventBatch::default();
                 for batch in 0..500u64 {
-                    events.extend((0..7).map(|i| exit_event(0, batch * 7 + i)));
+                    (0..7).for_each(|i| events.push_record(batch * 7 + i, &record));
                     events = deliver(events)?;
+                    assert!(events.is_empty());
                     lists += usize::from(events.capacity() == 0);
                 }
                 Ok(lists)
             },
-            |events| seen.extend(events.drain(..).map(|e| e.num)),
+            |events| seen.extend(events.iter().map(|e| e.num)),
         )
         .unwrap();
         assert_eq!(seen, (0..3500).collect::<Vec<_>>());
-        // Lists come back emptied: only a few are ever new.
-        assert!(produced <= QUEUED_BATCHES + 2, "{produced} new lists");
+        // Batches come back emptied, their events kept: only a few are ever new.
+        assert!(produced <= QUEUED_BATCHES + 2, "{produced} new batches");
 
         let err = on_two_threads(|_| -> anyhow::Result<()> { anyhow::bail!("ring gone") }, |_| {}).unwrap_err();
         assert_eq!(err.to_string(), "ring gone");

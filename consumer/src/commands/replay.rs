@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 
 use super::engine_setup::{build_engine, build_syscall_pipeline, RuleOptions};
 use crate::decode;
-use crate::event::Event;
+use crate::event::{Event, EventBatch};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -80,6 +80,7 @@ fn replay_syscalls(args: &ReplayArgs, store: &Arc<AlertStore>) -> Result<Vec<Rul
     if is_capture {
         let mut reader = CaptureReader::open(&args.input)?;
         let mut batch = RecordBatch::default();
+        let mut events = EventBatch::default();
         let mut num = 0;
         loop {
             let more = reader.poll(&mut batch)?;
@@ -87,7 +88,7 @@ fn replay_syscalls(args: &ReplayArgs, store: &Arc<AlertStore>) -> Result<Vec<Rul
                 match decode::decode(raw) {
                     Ok(Some(record)) => {
                         num += 1;
-                        pipeline.process(&Event::from_record(num, &record), &mut emit);
+                        events.push_record(num, &record);
                     }
                     Ok(None) => {}
                     Err(e) => {
@@ -96,6 +97,7 @@ fn replay_syscalls(args: &ReplayArgs, store: &Arc<AlertStore>) -> Result<Vec<Rul
                     }
                 }
             }
+            pipeline.process_batch(&mut events, &mut emit);
             batch.clear();
             if !more {
                 break;

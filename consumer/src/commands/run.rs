@@ -14,9 +14,10 @@ use anyhow::Result;
 use super::engine_setup::{build_engine, build_syscall_pipeline, RuleOptions};
 use crate::config::Config;
 use crate::decode;
-use crate::event::Event;
+use crate::event::EventBatch;
 use crate::metrics::METRICS;
 use crate::output::Outputs;
+use crate::pipeline::BATCH_EVENTS;
 use crate::pipeline::{AuditPipeline, KernelInterest, SyscallPipeline};
 use crate::rules::fields::Source;
 use crate::server::{AuditIngest, ReloadReply, ServerState};
@@ -327,28 +328,23 @@ fn capture(
     Ok(())
 }
 
-/// Events per list handed on: a list keeps the capacity it grew to, so this
-/// bounds the memory of every list in circulation (a burst of thousands of
-/// records is handed on in pieces).
-const BATCH_EVENTS: usize = 256;
-
 /// Drains the rings in time order and decodes each record where it lies in
-/// the ring, handing the events on in lists of at most `BATCH_EVENTS` to
-/// `deliver`, which returns an emptied list to fill next (so steady state
-/// allocates no list); `idle` runs on every round. Returns (records decoded,
+/// the ring, handing the events on in batches of at most `BATCH_EVENTS` to
+/// `deliver`, which returns an emptied batch to fill next (so steady state
+/// allocates no batch and no event); `idle` runs on every round. Returns (records decoded,
 /// decode errors) once `stop` is set and the rings are drained.
 fn read_and_decode(
     device: &Device,
     stop: &AtomicBool,
     mut idle: impl FnMut(),
-    deliver: impl FnMut(Vec<Event>) -> Result<Vec<Event>>,
+    deliver: impl FnMut(EventBatch) -> Result<EventBatch>,
 ) -> Result<(u64, u64)> {
     let mut source = KernelSource::new(device);
     // At once, so that /metrics never shows zeros for counters the module
     // has had since it loaded.
     publish_kernel_metrics(device);
     let mut kernel_published = Instant::now();
-    let mut decoder = Decoder { num: 0, decode_errors: 0, events: Vec::new(), deliver };
+    let mut decoder = Decoder { num: 0, decode_errors: 0, events: EventBatch::default(), deliver };
     source.drain_until(
         |source| {
             if kernel_published.elapsed() >= Duration::from_secs(1) {
@@ -363,20 +359,20 @@ fn read_and_decode(
     Ok((decoder.num, decoder.decode_errors + source.decode_errors))
 }
 
-/// Decodes records into events and hands them on in lists.
+/// Decodes records into events and hands them on in batches.
 struct Decoder<D> {
     num: u64,
     decode_errors: u64,
-    events: Vec<Event>,
+    events: EventBatch,
     deliver: D,
 }
 
-impl<D: FnMut(Vec<Event>) -> Result<Vec<Event>>> RecordSink for Decoder<D> {
+impl<D: FnMut(EventBatch) -> Result<EventBatch>> RecordSink for Decoder<D> {
     fn record(&mut self, bytes: &[u8]) -> Result<()> {
         match decode::decode(bytes) {
             Ok(Some(record)) => {
                 self.num += 1;
-                self.events.push(Event::from_record(self.num, &record));
+                self.events.push_record(self.num, &record);
                 if self.events.len() == BATCH_EVENTS {
                     self.hand_on()?;
                 }
@@ -396,7 +392,7 @@ impl<D: FnMut(Vec<Event>) -> Result<Vec<Event>>> RecordSink for Decoder<D> {
     }
 }
 
-impl<D: FnMut(Vec<Event>) -> Result<Vec<Event>>> Decoder<D> {
+impl<D: FnMut(EventBatch) -> Result<EventBatch>> Decoder<D> {
     /// Hands the events decoded so far on, getting an emptied list back.
     fn hand_on(&mut self) -> Result<()> {
         if !self.events.is_empty() {
@@ -427,10 +423,8 @@ impl<'a> Evaluator<'a> {
         Self { pipeline, device, reloads, outputs, state_published: Instant::now(), swept: Instant::now() }
     }
 
-    fn evaluate(&mut self, events: &mut Vec<Event>) {
-        for ev in events.drain(..) {
-            self.pipeline.process(&ev, |a| self.outputs.emit(&a));
-        }
+    fn evaluate(&mut self, events: &mut EventBatch) {
+        self.pipeline.process_batch(events, |a| self.outputs.emit(&a));
     }
 
     fn upkeep(&mut self) {
