@@ -662,6 +662,12 @@ fn lossy_until_nul(bytes: &[u8]) -> CompactString {
 /// Bytes as text, invalid UTF-8 replaced (the common valid case is one
 /// check and a copy, inline up to 24 bytes).
 fn lossy(bytes: &[u8]) -> CompactString {
+    // Task names and most paths are ASCII: a byte test is cheaper than
+    // UTF-8 validation's setup on strings this short.
+    if bytes.is_ascii() {
+        // SAFETY: ASCII bytes are valid UTF-8.
+        return CompactString::new(unsafe { std::str::from_utf8_unchecked(bytes) });
+    }
     match std::str::from_utf8(bytes) {
         Ok(text) => CompactString::new(text),
         Err(_) => String::from_utf8_lossy(bytes).into(),
