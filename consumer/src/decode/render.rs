@@ -835,6 +835,17 @@ mod tests {
     }
 
     #[test]
+    fn text_is_kept_when_valid_and_replaced_where_not() {
+        assert_eq!(lossy(b"/etc/hosts"), "/etc/hosts");
+        assert_eq!(
+            lossy("/tmp/café-ünïcode-long-enough-to-spill".as_bytes()),
+            "/tmp/café-ünïcode-long-enough-to-spill"
+        );
+        assert_eq!(lossy(b"/tmp/\xffx"), "/tmp/\u{fffd}x");
+        assert_eq!(lossy_until_nul(b"caf\xc3\xa9\0junk"), "café");
+    }
+
+    #[test]
     fn openat_exit_uses_falco_names() {
         let bytes = encode::syscall(
             RecordHeader { pid: 5, tid: 5, ..Default::default() },
