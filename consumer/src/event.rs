@@ -72,7 +72,8 @@ impl Arg {
             Arg::Str(s) => s.as_str().into(),
             Arg::List(l) => l.iter().map(CompactString::as_str).collect(),
             Arg::Bool(b) => (*b).into(),
-            Arg::Spelt(..) | Arg::Addr(_) => self.render().into(),
+            Arg::Spelt(n, spelling) => spelling.name(*n).map_or_else(|| (*n).into(), |name| name.as_str().into()),
+            Arg::Addr(_) => self.render().into(),
         }
     }
 
@@ -488,6 +489,12 @@ mod tests {
         assert_eq!(conn.arg("addr").and_then(Arg::addr), Some("[::1]:80".parse().unwrap()));
         let unix = Event::from_json(&line("connect", serde_json::json!({"addr": "/run/x.sock"}))).unwrap();
         assert_eq!(unix.arg("addr"), Some(&Arg::Str("/run/x.sock".into())));
+        let socket = Event::from_json(&line("socket", serde_json::json!({"domain": 38, "type": 1}))).unwrap();
+        assert_eq!(socket.arg("domain"), Some(&Arg::Spelt(38, Spelling::Family)));
+        let json = socket.to_json();
+        assert_eq!(json["evt.args"]["domain"], 38, "an unnamed family stays a number");
+        assert_eq!(json["evt.args"]["type"], "SOCK_STREAM");
+        assert_eq!(Event::from_json(&json).unwrap(), socket);
         let odd = Event::from_json(&line("openat", serde_json::json!({"flags": "O_BOGUS"}))).unwrap();
         assert_eq!(odd.arg("flags"), Some(&Arg::Str("O_BOGUS".into())), "text that is no spelling stays text");
     }

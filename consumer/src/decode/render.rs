@@ -556,7 +556,13 @@ pub enum Spelling {
 
 impl Spelling {
     pub fn spell(self, n: u64) -> CompactString {
-        match self {
+        self.name(n).unwrap_or_else(|| radix("", n, 10))
+    }
+
+    /// The spelling, `None` for a socket family or type without a name
+    /// (spelt as the bare number, and written to JSON as one).
+    pub fn name(self, n: u64) -> Option<CompactString> {
+        Some(match self {
             Spelling::OpenFlags => {
                 let mode = ACCESS_MODES.get((n & 3) as usize).map_or("O_RDWR", |(_, name)| *name);
                 join_flags(std::iter::once(mode).chain(flag_names(n, OPEN_FLAGS)))
@@ -568,14 +574,12 @@ impl Spelling {
                 0 => "0".into(),
                 m => radix("0", m, 8),
             },
-            Spelling::Family => {
-                FAMILIES.iter().find(|(v, _)| *v == n).map_or_else(|| radix("", n, 10), |(_, name)| (*name).into())
+            Spelling::Family => FAMILIES.iter().find(|(v, _)| *v == n)?.1.into(),
+            Spelling::SockType => {
+                let kind = SOCK_TYPES.iter().find(|(v, _)| *v == n & 0xf)?.1;
+                join_flags(std::iter::once(kind).chain(flag_names(n, SOCK_FLAGS)))
             }
-            Spelling::SockType => match SOCK_TYPES.iter().find(|(v, _)| *v == n & 0xf) {
-                Some((_, kind)) => join_flags(std::iter::once(*kind).chain(flag_names(n, SOCK_FLAGS))),
-                None => radix("", n, 10),
-            },
-        }
+        })
     }
 
     /// The number back from its spelling (a JSON capture), `None` when the
