@@ -338,7 +338,7 @@ mod tests {
     #[test]
     fn two_threads_evaluate_every_batch_in_order_and_recycle_the_batches() {
         let mut seen = Vec::new();
-        let mut lists = 0;
+        let mut new_batches = 0;
         let produced = on_two_threads(
             |deliver| {
                 let bytes = crate::decode::encode::syscall(Default::default(), true, 0, 0, [0; 6], &[]);
@@ -348,9 +348,9 @@ mod tests {
                     (0..7).for_each(|i| events.push_record(batch * 7 + i, &record));
                     events = deliver(events)?;
                     assert!(events.is_empty());
-                    lists += usize::from(events.capacity() == 0);
+                    new_batches += usize::from(events.capacity() == 0);
                 }
-                Ok(lists)
+                Ok(new_batches)
             },
             |events| seen.extend(events.iter().map(|e| e.num)),
         )

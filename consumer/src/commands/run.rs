@@ -331,8 +331,9 @@ fn capture(
 /// Drains the rings in time order and decodes each record where it lies in
 /// the ring, handing the events on in batches of at most `BATCH_EVENTS` to
 /// `deliver`, which returns an emptied batch to fill next (so steady state
-/// allocates no batch and no event); `idle` runs on every round. Returns (records decoded,
-/// decode errors) once `stop` is set and the rings are drained.
+/// allocates no batch and no event); `idle` runs on every round. Returns
+/// (records decoded, decode errors) once `stop` is set and the rings are
+/// drained.
 fn read_and_decode(
     device: &Device,
     stop: &AtomicBool,
@@ -393,7 +394,7 @@ impl<D: FnMut(EventBatch) -> Result<EventBatch>> RecordSink for Decoder<D> {
 }
 
 impl<D: FnMut(EventBatch) -> Result<EventBatch>> Decoder<D> {
-    /// Hands the events decoded so far on, getting an emptied list back.
+    /// Hands the events decoded so far on, getting an emptied batch back.
     fn hand_on(&mut self) -> Result<()> {
         if !self.events.is_empty() {
             self.events = (self.deliver)(std::mem::take(&mut self.events))?;
