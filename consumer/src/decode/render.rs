@@ -754,6 +754,10 @@ pub fn syscall_number(name: &str) -> Option<u32> {
     syscalls::number(name).or_else(|| name.strip_prefix("syscall_")?.parse().ok())
 }
 
+/// The names of a syscall's argument registers where Osprey has no table
+/// for it (its enter record shows them raw, in hex).
+const REGISTERS: [&str; 6] = ["arg0", "arg1", "arg2", "arg3", "arg4", "arg5"];
+
 /// Appends the decoded parameters by Falco name, or the raw registers for
 /// syscalls without a parameter table, to `args` (the event's own list:
 /// building in place spares copying it).
@@ -763,8 +767,8 @@ pub fn syscall_args(sc: &Syscall<'_>, args: &mut Args) {
         if sc.exit {
             args.push(("res".into(), Arg::Int(sc.rec.ret)));
         } else {
-            for (i, v) in sc.rec.args.iter().enumerate() {
-                args.push((format!("arg{i}").into(), Arg::Str(format_compact!("{v:#x}"))));
+            for (name, v) in REGISTERS.iter().zip(sc.rec.args) {
+                args.push(((*name).into(), Arg::Spelt(v, Spelling::Hex)));
             }
         }
         return;
@@ -787,8 +791,13 @@ pub fn syscall_args(sc: &Syscall<'_>, args: &mut Args) {
 /// (spelt numbers, addresses) where their text reads back or they are
 /// written as numbers.
 pub fn retype(nr: u32, args: &mut Args) {
+    let table = params(nr);
     for (name, arg) in args.iter_mut() {
-        let fmt = params(nr).iter().find(|(n, _, _)| n == name).map(|(_, _, fmt)| *fmt);
+        let fmt = if table.is_empty() {
+            REGISTERS.contains(&name.as_ref()).then_some(Fmt::Spelt(Spelling::Hex))
+        } else {
+            table.iter().find(|(n, _, _)| n == name).map(|(_, _, fmt)| *fmt)
+        };
         let typed = match (fmt, &*arg) {
             (Some(Fmt::Spelt(spelling)), Arg::Str(text)) => spelling.read(text).map(|n| Arg::Spelt(n, spelling)),
             (Some(Fmt::Spelt(spelling)), Arg::Int(n)) => Some(Arg::Spelt(*n as u64, spelling)),
@@ -847,6 +856,19 @@ mod tests {
         );
         assert_eq!(lossy(b"/tmp/\xffx"), "/tmp/\u{fffd}x");
         assert_eq!(lossy_until_nul(b"caf\xc3\xa9\0junk"), "café");
+    }
+
+    #[test]
+    fn registers_of_syscalls_without_a_table_show_in_hex_and_read_back() {
+        let getppid = syscall_number("getppid").unwrap();
+        assert!(params(getppid).is_empty());
+        let bytes = encode::syscall(RecordHeader::default(), false, getppid, 0, [1, 0xff, 0, 0, 0, 7], &[]);
+        let ev = Event::from_record(1, &decode(&bytes).unwrap().unwrap());
+        assert_eq!(ev.arg("arg1"), Some(&Arg::Spelt(0xff, Spelling::Hex)));
+        let v = ev.to_json();
+        assert_eq!(v["evt.args"]["arg1"], "0xff");
+        assert_eq!(v["evt.args"]["arg5"], "0x7");
+        assert_eq!(Event::from_json(&v).unwrap(), ev);
     }
 
     #[test]
