@@ -9,7 +9,7 @@ use super::condition::{self, Expr, FieldRef, ListItem, Op, Transformer, Value};
 use super::fields::{self, ArgReq, FieldId, FieldInfo, FieldType, Source};
 use super::loader::{ExceptionValue, Position, Priority, RuleDef, RuleSet, Severity};
 use super::output::OutputFormat;
-use super::value::{glob_match, PathPrefixes, Val};
+use super::value::{glob_match, Needle, PathPrefixes, Val};
 use crate::event::{Kind, KindSet};
 
 /// A resolved field reference.
@@ -48,6 +48,8 @@ pub enum Rhs {
     /// Directories for `pmatch`.
     Prefixes(Arc<PathPrefixes>),
     Regex(Arc<regex::Regex>),
+    /// The operand of `contains` and `icontains` (lowercased for `icontains`).
+    Needle(Arc<Needle>),
     Bytes(Vec<u8>),
     Field(Field),
 }
@@ -871,7 +873,8 @@ impl Compiler {
                 let _ = glob_match(&text, "");
                 Rhs::Text(if op == Op::IGlob { text.to_lowercase() } else { text })
             }
-            (_, Op::IContains) => Rhs::Text(text.to_lowercase()),
+            (_, Op::Contains) => Rhs::Needle(Arc::new(Needle::new(text))),
+            (_, Op::IContains) => Rhs::Needle(Arc::new(Needle::new(text.to_lowercase()))),
             (_, _) if numeric_op => match parse_int(&text) {
                 Some(n) => Rhs::Int(n),
                 None => return bad(self, format!("{name} {} '{text}': not a number", op.as_str())),

@@ -235,7 +235,7 @@ fn check_need(c: &Check) -> Need {
         (F::FdName | F::FdNameraw, Op::Eq | Op::StartsWith, Rhs::Text(t)) => one(PREFIX, t),
         (F::FdName | F::FdNameraw, Op::In, Rhs::Set(set)) => Clause::strings(PREFIX, set.iter().cloned()),
         (F::FdName | F::FdNameraw, Op::EndsWith, Rhs::Text(t)) => one(SUFFIX, t),
-        (F::FdName | F::FdNameraw, Op::Contains, Rhs::Text(t)) => one(INFIX, t),
+        (F::FdName | F::FdNameraw, Op::Contains, Rhs::Needle(n)) => one(INFIX, &n.text),
         (F::FdName | F::FdNameraw, Op::Glob, Rhs::Text(t)) => {
             let literal = &t[..t.find(['*', '?', '[', '\\']).unwrap_or(t.len())];
             (!literal.is_empty()).then(|| Clause::strings(PREFIX, [literal.to_string()])).flatten()

@@ -152,6 +152,8 @@ impl<'a> Val<'a> {
             (Op::Regex, Rhs::Regex(re)) => self.any_text(|t| re.is_match(t)),
             (Op::BContains, Rhs::Bytes(b)) => self.any_text(|t| contains_bytes(t.as_bytes(), b)),
             (Op::BStartsWith, Rhs::Bytes(b)) => self.any_text(|t| t.as_bytes().starts_with(b)),
+            (Op::Contains, Rhs::Needle(n)) => self.any_text(|t| n.is_in(t)),
+            (Op::IContains, Rhs::Needle(n)) => self.any_text(|t| n.is_in(&t.to_lowercase())),
             (op, Rhs::Text(t)) => self.compare_text(op, t),
             _ => false,
         }
@@ -221,7 +223,25 @@ fn render_many<T: std::fmt::Display>(items: &[T]) -> Cow<'static, str> {
     }
 }
 
-/// `path` is `prefix` or lies under it.
+/// A `contains` operand with its searcher built once: `str::contains`
+/// sets one up on every call, which cost more than the search on paths.
+#[derive(Debug)]
+pub struct Needle {
+    pub text: String,
+    finder: memchr::memmem::Finder<'static>,
+}
+
+impl Needle {
+    pub fn new(text: String) -> Self {
+        let finder = memchr::memmem::Finder::new(text.as_bytes()).into_owned();
+        Self { text, finder }
+    }
+
+    pub fn is_in(&self, haystack: &str) -> bool {
+        self.finder.find(haystack.as_bytes()).is_some()
+    }
+}
+
 /// The directories of a `pmatch` list, looked up by each leading part of a
 /// path: one hash probe per path component however long the list is.
 #[derive(Debug, Default)]
@@ -360,6 +380,11 @@ mod tests {
         assert!(v.compare_text(Op::StartsWith, "/usr/"));
         assert!(v.compare_text(Op::EndsWith, "bash"));
         assert!(v.compare_text(Op::Contains, "bin"));
+        let needle = |text: &str| Rhs::Needle(Arc::new(Needle::new(text.into())));
+        assert!(v.matches(Op::Contains, &needle("bin/b")));
+        assert!(!v.matches(Op::Contains, &needle("sbin")));
+        assert!(Val::str("/USR/Bin").matches(Op::IContains, &needle("usr/bin")));
+        assert!(Val::List(vec!["a".into(), "xyz".into()]).matches(Op::Contains, &needle("y")));
         let prefixes = |items: &[&str]| Rhs::Prefixes(Arc::new(PathPrefixes::new(items.iter().map(|i| i.to_string()))));
         assert!(v.matches(Op::PMatch, &prefixes(&["/etc", "/usr/bin/"])));
         assert!(v.matches(Op::PMatch, &prefixes(&["/usr"])));
