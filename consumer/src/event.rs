@@ -381,7 +381,9 @@ impl Event {
 
 /// Events decoded from records, in a list whose events are refilled in
 /// place: a steady stream neither moves events nor frees and reallocates
-/// their argument lists.
+/// their argument lists. An event keeps its storage (spilled argument
+/// lists, long strings) until refilled, so a batch holds at most what its
+/// largest `len` events needed: bounded, never growing with time.
 #[derive(Debug, Default)]
 pub struct EventBatch {
     events: Vec<Event>,
