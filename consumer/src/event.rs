@@ -381,9 +381,10 @@ impl Event {
 
 /// Events decoded from records, in a list whose events are refilled in
 /// place: a steady stream neither moves events nor frees and reallocates
-/// their argument lists. An event keeps its storage (spilled argument
-/// lists, long strings) until refilled, so a batch holds at most what its
-/// largest `len` events needed: bounded, never growing with time.
+/// their argument lists. An unused event keeps what it held until it is
+/// refilled (a refilled one keeps only its argument list's capacity), so a
+/// batch holds at most what the largest records of each of its slots
+/// needed: bounded by the record size, never growing with time.
 #[derive(Debug, Default)]
 pub struct EventBatch {
     events: Vec<Event>,
