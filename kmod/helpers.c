@@ -290,6 +290,18 @@ void osprey_current_ids(u32 *ppid, u32 *uid, u32 *gid, u32 *loginuid, u32 *vtid,
 	*vpid = task_tgid_vnr(current);
 }
 
+/* The current task's cgroup v2 id, on its own: the container filter needs it
+ * before a record is written. */
+u64 osprey_current_cgroup(void)
+{
+	u64 id;
+
+	rcu_read_lock();
+	id = cgroup_id(task_dfl_cgroup(current));
+	rcu_read_unlock();
+	return id;
+}
+
 void osprey_caps(u64 *inheritable, u64 *permitted, u64 *effective)
 {
 	const struct cred *cred = current_cred();

@@ -11,7 +11,7 @@
 //! starts capture. Nothing in a probe blocks: a full ring counts a drop.
 
 use core::ffi::c_void;
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 
 use kernel::{
     bindings, c_str,
@@ -35,7 +35,7 @@ mod abi;
 mod syscalls;
 
 use abi::{
-    BlobDesc, Capture, DeviceInfo, DeviceStats, Interest, OpenFilter, ProcessExitRecord, RecordHeader,
+    BlobDesc, Capture, ContainerFilter, DeviceInfo, DeviceStats, Interest, OpenFilter, ProcessExitRecord, RecordHeader,
     RecordKind, RingHeader, RingStats, RingStatsQuery, SyscallOutcome, SyscallRecord,
     INTEREST_WORDS, MAX_BLOBS, MAX_SYSCALLS, PAGE_SIZE,
 };
@@ -100,6 +100,7 @@ mod c {
             vpid: *mut u32,
             cgroup: *mut u64,
         );
+        pub(crate) fn osprey_current_cgroup() -> u64;
         pub(crate) fn osprey_fd_is_dir(fd: c_int) -> bool;
         pub(crate) fn osprey_fd_is_named_file(fd: c_int) -> bool;
         pub(crate) fn osprey_exe_path(buf: *mut c_char, len: c_int) -> c_long;
@@ -131,6 +132,10 @@ mod c {
 // SAFETY: all-integer `repr(C)` types without padding (asserted in abi.rs):
 // every byte pattern is a valid value and every byte is initialised.
 unsafe impl FromBytes for Interest {}
+// SAFETY: as above.
+unsafe impl FromBytes for OpenFilter {}
+// SAFETY: as above.
+unsafe impl FromBytes for ContainerFilter {}
 // SAFETY: as above.
 unsafe impl AsBytes for DeviceInfo {}
 // SAFETY: as above.
@@ -420,6 +425,38 @@ impl Drop for OpenFilterSlot {
     }
 }
 
+/// The host cgroups of the consumer's container filter, read by the probes
+/// without a lock: the consumer's ids are sorted and stored one by one, so a
+/// probe reading during an update may miss an id (and deliver), never find
+/// one that was not a host's.
+struct HostCgroups {
+    ids: KVec<AtomicU64>,
+    len: AtomicU32,
+}
+
+impl HostCgroups {
+    fn new() -> Result<Self> {
+        let mut ids = KVec::with_capacity(abi::HOST_CGROUPS, GFP_KERNEL)?;
+        for _ in 0..abi::HOST_CGROUPS {
+            ids.push(AtomicU64::new(0), GFP_KERNEL)?;
+        }
+        Ok(Self { ids, len: AtomicU32::new(0) })
+    }
+
+    fn set(&self, hosts: &[u64]) {
+        self.len.store(0, Ordering::Relaxed);
+        for (slot, id) in self.ids.iter().zip(hosts) {
+            slot.store(*id, Ordering::Relaxed);
+        }
+        self.len.store(hosts.len().min(self.ids.len()) as u32, Ordering::Release);
+    }
+
+    fn contains(&self, id: u64) -> bool {
+        let len = self.len.load(Ordering::Acquire) as usize;
+        abi::sorted_contains(len, |i| self.ids.get(i).map_or(0, |a| a.load(Ordering::Relaxed)), id)
+    }
+}
+
 /// Everything the probes and the consumer share; lives until module unload.
 struct Shared {
     /// First, so that it is dropped (and its handlers waited for) before
@@ -442,6 +479,9 @@ struct Shared {
     interest_exit_success_only: InterestBits,
     interest_flags: AtomicU64,
     open_filter: OpenFilterSlot,
+    /// Syscalls delivered only from cgroups not in `host_cgroups`.
+    container_only: InterestBits,
+    host_cgroups: HostCgroups,
 }
 
 // SAFETY: the raw pointers are to vmalloc and per-CPU areas owned by
@@ -483,6 +523,8 @@ impl Shared {
             interest_exit_success_only: InterestBits::default(),
             interest_flags: AtomicU64::new(0),
             open_filter: OpenFilterSlot(AtomicPtr::new(core::ptr::null_mut())),
+            container_only: InterestBits::default(),
+            host_cgroups: HostCgroups::new()?,
         })
     }
 
@@ -513,6 +555,21 @@ impl Shared {
         if let Some(hooks) = &self.hooks {
             if let Err(e) = hooks.hook(interest, self) {
                 pr_warn!("per-syscall hooks unavailable ({:?}): every syscall goes through the tracepoints\n", e);
+            }
+        }
+    }
+
+    /// Installs the consumer's container filter; `None` delivers every cgroup.
+    fn set_container_filter(&self, filter: Option<&ContainerFilter>) {
+        match filter {
+            Some(filter) => {
+                let hosts = (filter.hosts as usize).min(abi::HOST_CGROUPS);
+                self.host_cgroups.set(&filter.host_cgroups[..hosts]);
+                self.container_only.set(&filter.kinds);
+            }
+            None => {
+                self.container_only.set(&[0; INTEREST_WORDS]);
+                self.host_cgroups.set(&[]);
             }
         }
     }
@@ -618,6 +675,11 @@ impl Shared {
     #[inline(never)]
     fn capture_syscall(&self, regs: &bindings::pt_regs, nr: u32, exit: bool, ret: i64) {
         if self.current_is_consumer() {
+            return;
+        }
+        // SAFETY: reads the current task's cgroup under RCU; keeps nothing.
+        if self.container_only.has(column(nr)) && self.host_cgroups.contains(unsafe { c::osprey_current_cgroup() }) {
+            self.counters.count(SyscallOutcome::Filtered, column(nr));
             return;
         }
         let args = [regs.di, regs.si, regs.dx, regs.r10, regs.r8, regs.r9].map(|r| r as u64);
@@ -1215,6 +1277,7 @@ impl MiscDevice for Consumer {
         me.shared.capturing.store(false, Ordering::Release);
         me.shared.set_interest(&Interest::default());
         me.shared.open_filter.replace(None);
+        me.shared.set_container_filter(None);
         me.shared.attached.store(false, Ordering::Release);
     }
 
@@ -1265,22 +1328,12 @@ impl MiscDevice for Consumer {
                 shared.set_interest(&interest);
             }
             abi::IOCTL_SET_OPEN_FILTER => {
-                // On the heap: 3 KiB is too much for the kernel stack.
-                let mut filter = KBox::<OpenFilter>::new_uninit(GFP_KERNEL)?;
-                // SAFETY: the box holds size_of::<OpenFilter>() bytes; viewing
-                // them as uninitialised bytes is always valid.
-                let bytes = unsafe {
-                    core::slice::from_raw_parts_mut(
-                        filter.as_mut_ptr().cast::<core::mem::MaybeUninit<u8>>(),
-                        size_of::<OpenFilter>(),
-                    )
-                };
-                user.reader().read_raw(bytes)?;
-                // SAFETY: `read_raw` initialised every byte (it fails
-                // otherwise), and any bytes are an `OpenFilter` (plain data;
-                // `delivers` checks its ranges).
-                let filter = unsafe { filter.assume_init() };
+                let filter = read_boxed::<OpenFilter>(user)?;
                 shared.open_filter.replace((filter.clauses > 0).then_some(filter));
+            }
+            abi::IOCTL_SET_CONTAINER_FILTER => {
+                let filter = read_boxed::<ContainerFilter>(user)?;
+                shared.set_container_filter(Some(&filter));
             }
             abi::IOCTL_START => {
                 // SAFETY: `current` is the task issuing the ioctl.
@@ -1293,6 +1346,21 @@ impl MiscDevice for Consumer {
         }
         Ok(0)
     }
+}
+
+/// Reads a `T` from user memory onto the heap (wire structs of kilobytes
+/// are too big for the kernel stack).
+fn read_boxed<T: FromBytes>(user: UserSlice) -> Result<KBox<T>> {
+    let mut value = KBox::<T>::new_uninit(GFP_KERNEL)?;
+    // SAFETY: the box holds size_of::<T>() bytes; viewing them as
+    // uninitialised bytes is always valid.
+    let bytes = unsafe {
+        core::slice::from_raw_parts_mut(value.as_mut_ptr().cast::<core::mem::MaybeUninit<u8>>(), size_of::<T>())
+    };
+    user.reader().read_raw(bytes)?;
+    // SAFETY: `read_raw` initialised every byte (it fails otherwise), and
+    // any bytes are a `T` (`FromBytes`).
+    Ok(unsafe { value.assume_init() })
 }
 
 struct Osprey {

@@ -1,24 +1,26 @@
 //! The pipelines after decoding: for syscalls, state update then rules; for
 //! Kubernetes audit events, rules. Shared by `osprey run` and `osprey replay`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
-use shared_abi::{Interest, OpenFilter, INTEREST_EXEC_ENV, INTEREST_PROCEXIT};
+use shared_abi::{ContainerFilter, Interest, OpenFilter, HOST_CGROUPS, INTEREST_EXEC_ENV, INTEREST_PROCEXIT};
 
 use crate::audit::AuditEvent;
-use crate::event::{Event, EventBatch, Kind};
+use crate::event::{Event, EventBatch, Kind, KindSet};
 use crate::metrics::METRICS;
 use crate::rules::audit::AuditFields;
 use crate::rules::engine::{Alert, Engine};
 use crate::rules::fields::FieldId;
 use crate::rules::open_filter;
 use crate::rules::syscall::SyscallFields;
-use crate::state::State;
+use crate::state::{State, Thread};
 
 /// What the kernel is told to deliver, and why (`--print-interest`).
 pub struct KernelInterest {
     pub interest: Interest,
     pub open_filter: Box<OpenFilter>,
+    /// Syscalls the kernel drops in host cgroups (see `HostCgroups`).
+    pub container_only: KindSet,
     /// Reasons per syscall name (`procexit`, or `*` for every syscall).
     pub why: BTreeMap<String, Vec<String>>,
 }
@@ -32,6 +34,58 @@ pub struct SyscallPipeline {
     pub kernel_predicates: bool,
     /// Events per `Kind::slot`, published as `osprey_events_by_type_total`.
     by_kind: Vec<u64>,
+    pub host_cgroups: HostCgroups,
+}
+
+/// The host cgroups the kernel's container filter drops container-only
+/// syscalls in: those that such a syscall arrived from while the state knew
+/// them as a host's (not merely unknown), the latest `HOST_CGROUPS`. Until
+/// the kernel has the filter their events arrive and are evaluated as ever,
+/// so each costs a few deliveries; a host cgroup dropped from the list to
+/// make room is noted again when its events come back.
+#[derive(Debug, Default)]
+pub struct HostCgroups {
+    kinds: KindSet,
+    /// Oldest first.
+    ids: VecDeque<u64>,
+    changed: bool,
+}
+
+impl HostCgroups {
+    /// Makes `kinds` the container-only syscalls (rules loaded or
+    /// reloaded); the host cgroups known stay known.
+    pub fn watch(&mut self, kinds: KindSet) {
+        self.kinds = kinds;
+        self.changed = true;
+    }
+
+    #[inline]
+    fn watches(&self, kind: Kind) -> bool {
+        self.kinds.contains(kind)
+    }
+
+    fn note(&mut self, cgroup_id: u64, thread: Option<&Thread>) {
+        let on_host = thread.is_some_and(|t| t.cgroup_resolved && t.container.is_none() && t.cgroup_id == cgroup_id);
+        if !on_host || self.ids.contains(&cgroup_id) {
+            return;
+        }
+        if self.ids.len() == HOST_CGROUPS {
+            self.ids.pop_front();
+        }
+        self.ids.push_back(cgroup_id);
+        self.changed = true;
+    }
+
+    /// The filter for the kernel, if it changed since last asked.
+    pub fn changed_filter(&mut self) -> Option<Box<ContainerFilter>> {
+        std::mem::take(&mut self.changed).then(|| {
+            let nrs = self.kinds.iter().filter_map(|k| match k {
+                Kind::Syscall(nr) => Some(nr),
+                Kind::ProcExit => None,
+            });
+            Box::new(ContainerFilter::new(nrs, self.ids.iter().copied()))
+        })
+    }
 }
 
 /// Syscalls the state needs at exit, whatever the rules: the process tree,
@@ -122,7 +176,15 @@ pub fn on_two_threads<R: Send>(
 
 impl SyscallPipeline {
     pub fn new(state: State, engine: Engine) -> Self {
-        Self { state, engine, events: 0, alerts: 0, kernel_predicates: true, by_kind: vec![0; Kind::SLOTS] }
+        Self {
+            state,
+            engine,
+            events: 0,
+            alerts: 0,
+            kernel_predicates: true,
+            by_kind: vec![0; Kind::SLOTS],
+            host_cgroups: HostCgroups::default(),
+        }
     }
 
     /// Processes the batch's events in order and empties it.
@@ -141,6 +203,9 @@ impl SyscallPipeline {
         // Time one event in 64: enough for the histogram, cheap for the rest.
         let timer = (self.events % 64 == 0).then(|| METRICS.rule_eval_seconds.start_timer());
         self.state.update(ev);
+        if self.host_cgroups.watches(ev.kind) {
+            self.host_cgroups.note(ev.cgroup_id, self.state.thread(ev.tid));
+        }
         // Rules see exit events only, as Falco's do since its drivers stopped
         // sending enter events (the upstream rules no longer say evt.dir=<).
         if !ev.is_exit() {
@@ -197,6 +262,34 @@ impl SyscallPipeline {
             );
         }
         filter
+    }
+
+    /// In-kernel predicate: syscalls that the state does not need and that
+    /// only rules about containers read (each rule on it is false when
+    /// `container.id` is `host`) are dropped in host cgroups (`HostCgroups`).
+    fn container_only(&self, interest: &Interest, why: &mut BTreeMap<String, Vec<String>>) -> KindSet {
+        let state: KindSet =
+            STATE_SYSCALLS.iter().filter_map(|name| shared_abi::syscalls::number(name)).map(Kind::Syscall).collect();
+        let mut kinds = KindSet::default();
+        for nr in 0..shared_abi::MAX_SYSCALLS as u32 {
+            let kind = Kind::Syscall(nr);
+            if !Interest::wants(&interest.exit, nr as usize) || state.contains(kind) {
+                continue;
+            }
+            let rules: Vec<_> = self
+                .engine
+                .rules()
+                .iter()
+                .filter(|r| r.event_types.as_ref().is_some_and(|t| t.contains(&kind)))
+                .collect();
+            if !rules.is_empty() && rules.iter().all(|r| !r.filter.can_match_on_host(kind)) {
+                kinds.insert(kind);
+                why.entry(kind.name().into_owned()).or_default().push(
+                    "in-kernel predicate: container processes only (no rule matches a host process; host cgroups are dropped once seen)".into(),
+                );
+            }
+        }
+        kinds
     }
 
     /// Publishes the counters kept here as metrics.
@@ -260,15 +353,17 @@ impl SyscallPipeline {
             }
         }
         let mut open_filter = Box::new(OpenFilter::off());
+        let mut container_only = KindSet::default();
         if self.kernel_predicates && kinds.is_some() {
             self.success_only(&mut interest, &mut why);
             open_filter = self.open_filter(&interest, &mut why);
+            container_only = self.container_only(&interest, &mut why);
         }
         if self.engine.uses(&|f| f.info.id == FieldId::ProcEnv) {
             interest.flags |= INTEREST_EXEC_ENV;
             why.entry("execve".into()).or_default().push("rules read proc.env: exits carry the environment".into());
         }
-        KernelInterest { interest, open_filter, why }
+        KernelInterest { interest, open_filter, container_only, why }
     }
 }
 
@@ -430,6 +525,71 @@ mod tests {
         }
         p.kernel_predicates = false;
         assert!(!success_only(&p, "openat"));
+    }
+
+    #[test]
+    fn syscalls_only_container_rules_read_are_dropped_in_host_cgroups_once_seen() {
+        let rules = r#"
+- macro: in_container
+  condition: container.id != host
+- rule: mount in container
+  desc: d
+  condition: evt.type=mount and in_container and proc.name != runc
+  output: o
+  priority: WARNING
+- rule: setns in container
+  desc: d
+  condition: evt.type=setns and not container.id = host
+  output: o
+  priority: WARNING
+- rule: unshare
+  desc: d
+  condition: evt.type=unshare and (in_container or proc.name = x)
+  output: o
+  priority: WARNING
+- rule: open in container
+  desc: d
+  condition: evt.type=openat and in_container
+  output: o
+  priority: WARNING
+"#;
+        let mut p = pipeline_with(rules, 4, Matching::First);
+        let nr = |name: &str| shared_abi::syscalls::number(name).unwrap();
+        let wanted = p.interest();
+        // unshare: a host process named x matches; openat: the state needs it.
+        let names: Vec<String> = wanted.container_only.iter().map(|k| k.name().into_owned()).collect();
+        assert_eq!(names, ["mount", "setns"]);
+        p.kernel_predicates = false;
+        assert!(p.interest().container_only.is_empty());
+
+        let root = std::env::temp_dir().join(format!("osprey-hostcg-{}", std::process::id()));
+        for dir in ["system.slice/cron.service", "default/c1"] {
+            std::fs::create_dir_all(root.join(dir)).unwrap();
+        }
+        let ino = |dir: &str| std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(root.join(dir)).unwrap());
+        let (host, ctr) = (ino("system.slice/cron.service"), ino("default/c1"));
+        p.state.containers = Some(crate::state::containers::Containers::new(&root));
+        p.host_cgroups.watch(wanted.container_only);
+        let first = p.host_cgroups.changed_filter().expect("new kinds are pushed");
+        assert_eq!((first.hosts, first.drops(nr("mount"), host)), (0, false));
+        let mut alerts = Vec::new();
+        for (tid, syscall, cgroup) in
+            [(10, "mount", host), (11, "mount", ctr), (12, "openat", ino("system.slice")), (13, "mount", 1 << 40)]
+        {
+            let ev = Event { tid, pid: tid, cgroup_id: cgroup, ..exit_event(nr(syscall), tid.into()) };
+            p.process(&ev, |a| alerts.push(a.rule));
+        }
+        assert_eq!(alerts, ["mount in container"]);
+        // Only the host cgroup a container-only syscall came from; the
+        // container's, an open's and an unknown one are not.
+        let filter = p.host_cgroups.changed_filter().expect("a host cgroup was noted");
+        assert_eq!(&filter.host_cgroups[..filter.hosts as usize], &[host]);
+        assert!(filter.drops(nr("mount"), host) && filter.drops(nr("setns"), host));
+        assert!(!filter.drops(nr("mount"), ctr) && !filter.drops(nr("openat"), host));
+        let again = Event { tid: 14, pid: 14, cgroup_id: host, ..exit_event(nr("mount"), 5) };
+        p.process(&again, |_| {});
+        assert!(p.host_cgroups.changed_filter().is_none(), "known already");
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     /// `fd.ip`, `fd.net` and `fd.port` look at both ends of a socket and

@@ -15,7 +15,7 @@
 // the producer writes a `PAD` record to the end and continues at offset 0.
 
 /// Bumped on any change to a layout, constant or ioctl below.
-pub const ABI_VERSION: u32 = 5;
+pub const ABI_VERSION: u32 = 6;
 
 /// Name of the misc device, under `/dev`.
 pub const DEVICE_NAME: &str = "osprey";
@@ -536,6 +536,76 @@ pub const fn open_class(nr: u32, args: &[u64; 6], how_flags: Option<u64>) -> Opt
     }
 }
 
+/// Host cgroups a `ContainerFilter` holds at most.
+pub const HOST_CGROUPS: usize = 256;
+
+/// Argument of `IOCTL_SET_CONTAINER_FILTER`, an in-kernel predicate for the
+/// syscalls only rules about containers read: an event of one of `kinds`
+/// (either direction) is dropped when the task's cgroup v2 id is one of
+/// `host_cgroups`, the cgroups the consumer found to hold host processes.
+/// Every other cgroup, a container's or one the consumer has not seen, is
+/// delivered, so the consumer's own view decides; and as the kernel never
+/// reuses a cgroup id, an id once a host's stays one.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ContainerFilter {
+    /// Bit `nr` set: syscall `nr` is container-only.
+    pub kinds: [u64; INTEREST_WORDS],
+    /// Entries of `host_cgroups` in use, sorted ascending.
+    pub hosts: u32,
+    pub _reserved: u32,
+    pub host_cgroups: [u64; HOST_CGROUPS],
+}
+
+impl ContainerFilter {
+    /// Delivers everything.
+    pub const fn off() -> Self {
+        Self { kinds: [0; INTEREST_WORDS], hosts: 0, _reserved: 0, host_cgroups: [0; HOST_CGROUPS] }
+    }
+
+    /// Container-only `kinds` (syscall numbers), dropped in `hosts` (sorted
+    /// here; past `HOST_CGROUPS`, the first in the order given are kept).
+    pub fn new(kinds: impl IntoIterator<Item = u32>, hosts: impl IntoIterator<Item = u64>) -> Self {
+        let mut filter = Self::off();
+        for nr in kinds.into_iter().map(|nr| nr as usize).filter(|nr| *nr < MAX_SYSCALLS) {
+            filter.kinds[nr / 64] |= 1 << (nr % 64);
+        }
+        for id in hosts.into_iter().take(HOST_CGROUPS) {
+            filter.host_cgroups[filter.hosts as usize] = id;
+            filter.hosts += 1;
+        }
+        filter.host_cgroups[..filter.hosts as usize].sort_unstable();
+        filter
+    }
+
+    /// Whether an event of syscall `nr` by a task in cgroup `cgroup` is dropped.
+    pub fn drops(&self, nr: u32, cgroup: u64) -> bool {
+        let hosts = (self.hosts as usize).min(HOST_CGROUPS);
+        Interest::wants(&self.kinds, nr as usize) && sorted_contains(hosts, |i| self.host_cgroups[i], cgroup)
+    }
+}
+
+/// Whether `id` is among the `len` values `at` reads, sorted ascending
+/// (binary search). Values replaced during the search may make it miss one,
+/// never find one that none of them held: the kernel reads a filter the
+/// consumer may be replacing, and there a miss only delivers an event.
+pub fn sorted_contains(len: usize, at: impl Fn(usize) -> u64, id: u64) -> bool {
+    let (mut lo, mut hi) = (0, len);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let v = at(mid);
+        if v == id {
+            return true;
+        }
+        if v < id {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    false
+}
+
 /// Aggregate counters returned by `IOCTL_GET_STATS`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -601,6 +671,7 @@ pub const IOCTL_GET_STATS: u32 = ioc(IOC_READ, 5, size_of::<DeviceStats>());
 pub const IOCTL_GET_SYSCALL_STATS: u32 = ioc(IOC_READ, 6, size_of::<SyscallStats>());
 pub const IOCTL_GET_RING_STATS: u32 = ioc(IOC_READ | IOC_WRITE, 7, size_of::<RingStatsQuery>());
 pub const IOCTL_SET_OPEN_FILTER: u32 = ioc(IOC_WRITE, 8, size_of::<OpenFilter>());
+pub const IOCTL_SET_CONTAINER_FILTER: u32 = ioc(IOC_WRITE, 9, size_of::<ContainerFilter>());
 
 // Layout checks: both sides fail to compile if any of these change by accident.
 const _: () = {
@@ -640,6 +711,10 @@ const _: () = {
     assert!(size_of::<OpenFilter>() == 8 + 20 * OPEN_FILTER_CLAUSES + OPEN_FILTER_TEXT);
     assert!(size_of::<OpenFilter>() < 1 << 14);
     assert!(OPEN_FILTER_TEXT <= u16::MAX as usize);
+    assert!(offset_of!(ContainerFilter, hosts) == 8 * INTEREST_WORDS);
+    assert!(offset_of!(ContainerFilter, host_cgroups) == 8 * INTEREST_WORDS + 8);
+    assert!(size_of::<ContainerFilter>() == 8 * INTEREST_WORDS + 8 + 8 * HOST_CGROUPS);
+    assert!(size_of::<ContainerFilter>() < 1 << 14);
     assert!(IOCTL_GET_INFO == 0x8020_4f01);
 };
 

@@ -34,6 +34,8 @@ unsafe impl Pod for Interest {}
 unsafe impl Pod for ExecFacts {}
 // SAFETY: as above.
 unsafe impl Pod for OpenFilter {}
+// SAFETY: as above.
+unsafe impl Pod for ContainerFilter {}
 
 /// Reads a `T` from the start of `bytes` (any alignment); `None` if too short.
 pub fn read_pod<T: Pod>(bytes: &[u8]) -> Option<T> {
@@ -116,6 +118,40 @@ mod tests {
         assert!(!f.delivers(b"/y", 0, b"sh"));
         f.clause[0] = OpenClause { classes: 1, prefixes: TextRange { start: 10, end: 60000 }, ..Default::default() };
         assert!(f.delivers(b"/y", 0, b"sh"));
+    }
+
+    #[test]
+    fn a_container_filter_drops_its_kinds_in_host_cgroups_only() {
+        let f = ContainerFilter::new([nr::MOUNT, 308], [90, 7, 1000, 7]);
+        assert_eq!(&f.host_cgroups[..f.hosts as usize], &[7, 7, 90, 1000]);
+        for host in [7, 90, 1000] {
+            assert!(f.drops(nr::MOUNT, host) && f.drops(308, host));
+        }
+        assert!(!f.drops(nr::MOUNT, 8), "a cgroup not known as a host's is delivered");
+        assert!(!f.drops(nr::OPENAT, 7), "other syscalls are delivered");
+        assert!(!ContainerFilter::off().drops(nr::MOUNT, 0));
+        let full = ContainerFilter::new([nr::MOUNT], (1..=HOST_CGROUPS as u64 + 10).rev());
+        assert_eq!(full.hosts as usize, HOST_CGROUPS);
+        assert!(full.drops(nr::MOUNT, HOST_CGROUPS as u64 + 10) && !full.drops(nr::MOUNT, 1));
+    }
+
+    #[test]
+    fn a_sorted_search_under_replacement_never_finds_what_no_version_held() {
+        let old = [2u64, 4, 6, 8, 10, 12, 14];
+        let new = [1u64, 3, 5, 7, 9, 11, 13];
+        // Every mix of the two versions, entry by entry, as a probe may read
+        // a filter being rewritten.
+        for mask in 0u32..1 << old.len() {
+            let at = |i: usize| if mask & (1 << i) != 0 { new[i] } else { old[i] };
+            for id in 0..16 {
+                if sorted_contains(old.len(), at, id) {
+                    assert!(old.contains(&id) || new.contains(&id), "{id} with mask {mask:b}");
+                }
+            }
+        }
+        for id in old {
+            assert!(sorted_contains(old.len(), |i| old[i], id));
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 # The same workload under `osprey run` (Osprey's and Falco's stable rules)
 # with the in-kernel predicates and without them (--no-kernel-predicates);
 # vm-tests compares the alerts and the events delivered (the predicates:
-# failures no rule matches, opens of paths no rule names). The first run also
+# failures no rule matches, opens of paths no rule names, mounts on the host).
+# The first run also
 # decodes on a thread of its own, the second on the rules thread: the same
 # alerts prove both pipelines too.
 set -u
@@ -22,8 +23,22 @@ workload() {
     python3 -c 'import os; d = os.open("/etc", os.O_RDONLY); os.close(os.open("shadow", os.O_RDONLY, dir_fd=d))'
     python3 -c 'import os; os.fchdir(os.open("/etc", os.O_RDONLY)); open("gshadow").close()'
     echo x >/var/log/osprey-$i.log; : >/var/log/osprey-$i.log; rm -f /var/log/osprey-$i.log  # a log cleared
+    host_mount                                        # only container rules read mounts
   done
+  # A mount in a container's cgroup (as ctr names them: /default/<id>) is
+  # delivered and alerted either way. The second exec, after a pause, makes
+  # sure the consumer has found the new cgroup before the mount.
+  mkdir /sys/fs/cgroup/default /sys/fs/cgroup/default/osprey-fake
+  sh -c 'echo $$ >/sys/fs/cgroup/default/osprey-fake/cgroup.procs; ls / >/dev/null; sleep 0.3; ls / >/dev/null
+    python3 -c "$1"' sh "$MOUNT_TMPFS"
+  rmdir /sys/fs/cgroup/default/osprey-fake /sys/fs/cgroup/default
 }
+# mount(2) itself: util-linux's mount may use the new mount API instead.
+MOUNT_TMPFS='import ctypes; libc = ctypes.CDLL(None, use_errno=True)
+assert libc.mount(b"osprey", b"/tmp/osprey-mnt", b"tmpfs", 0, None) == 0, ctypes.get_errno()
+libc.umount2(b"/tmp/osprey-mnt", 0)'
+mkdir -p /tmp/osprey-mnt
+host_mount() { python3 -c "$MOUNT_TMPFS"; }
 run() {
   name=$1
   shift

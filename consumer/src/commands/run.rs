@@ -207,7 +207,7 @@ impl Reloads<'_> {
         infos.extend(audit_engine.rule_infos());
         syscalls.engine = syscall_engine;
         if let Some(device) = device {
-            program(device, &syscalls.interest()).map_err(text)?;
+            program(device, syscalls).map_err(text)?;
         }
         self.audit.set_engine(audit_engine);
         *self.server.rules.lock().unwrap_or_else(|e| e.into_inner()) = infos;
@@ -255,9 +255,21 @@ fn spawn_audit_tail(
 }
 
 /// Tells the kernel what to deliver.
-fn program(device: &Device, wanted: &KernelInterest) -> Result<()> {
+fn program(device: &Device, pipeline: &mut SyscallPipeline) -> Result<KernelInterest> {
+    let wanted = pipeline.interest();
+    pipeline.host_cgroups.watch(wanted.container_only.clone());
+    push_host_cgroups(device, pipeline)?;
     device.set_interest(&wanted.interest)?;
-    device.set_open_filter(&wanted.open_filter)
+    device.set_open_filter(&wanted.open_filter)?;
+    Ok(wanted)
+}
+
+/// Hands the kernel's container filter the host cgroups noted since last time.
+fn push_host_cgroups(device: &Device, pipeline: &mut SyscallPipeline) -> Result<()> {
+    match pipeline.host_cgroups.changed_filter() {
+        Some(filter) => device.set_container_filter(&filter),
+        None => Ok(()),
+    }
 }
 
 /// The syscall loop: attach, bootstrap state, drain until asked to stop.
@@ -270,9 +282,8 @@ fn capture(
     stop: &AtomicBool,
     reloads: &Reloads<'_>,
 ) -> Result<()> {
-    let wanted = pipeline.interest();
     let device = Device::open(&args.device)?;
-    program(&device, &wanted)?;
+    let wanted = program(&device, pipeline)?;
     // Processes that started before us: bootstrap before capture starts so
     // that nothing falls between the two.
     procfs::bootstrap(&mut pipeline.state, std::path::Path::new("/proc"));
@@ -429,6 +440,9 @@ impl<'a> Evaluator<'a> {
 
     fn upkeep(&mut self) {
         self.reloads.serve(self.pipeline, Some(self.device));
+        if let Err(e) = push_host_cgroups(self.device, self.pipeline) {
+            eprintln!("osprey: {e:#}");
+        }
         if self.state_published.elapsed() >= Duration::from_secs(1) {
             self.pipeline.publish_metrics();
             // /etc/passwd and /etc/group are re-read when they change.

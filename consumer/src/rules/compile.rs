@@ -213,6 +213,14 @@ impl Filter {
         self.can_match_assuming(Assumed { descriptor: Some(descriptor), ..Assumed::kind(kind) })
     }
 
+    /// Whether an event of `kind` by a host process (`container.id` is
+    /// `host`) could match; `false` only when none can. The kernel's
+    /// container filter relies on it.
+    pub fn can_match_on_host(&self, kind: Kind) -> bool {
+        let host = Assumed { field: Some((FieldId::ContainerId, Case::Is("host"))), ..Assumed::kind(kind) };
+        self.decide(&host) != Some(false)
+    }
+
     /// This filter on an event of `kind`, when the kind alone decides it.
     pub fn decided_by_kind(&self, kind: Kind) -> Option<bool> {
         self.decide(&Assumed::kind(kind))

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use anyhow::{bail, Context, Result};
 use memmap2::{Mmap, MmapMut, MmapOptions};
 use shared_abi::{
-    DeviceInfo, DeviceStats, Interest, OpenFilter, RingHeader, RingStats, RingStatsQuery, SyscallStats, ABI_VERSION,
-    CONSUMER_SLOT_SIZE, PAGE_SIZE, RING_MAGIC,
+    ContainerFilter, DeviceInfo, DeviceStats, Interest, OpenFilter, RingHeader, RingStats, RingStatsQuery,
+    SyscallStats, ABI_VERSION, CONSUMER_SLOT_SIZE, PAGE_SIZE, RING_MAGIC,
 };
 
 use super::RecordSink;
@@ -22,6 +22,7 @@ nix::ioctl_read_bad!(ioc_get_syscall_stats, shared_abi::IOCTL_GET_SYSCALL_STATS,
 nix::ioctl_readwrite_bad!(ioc_get_ring_stats, shared_abi::IOCTL_GET_RING_STATS, RingStatsQuery);
 nix::ioctl_write_ptr_bad!(ioc_set_interest, shared_abi::IOCTL_SET_INTEREST, Interest);
 nix::ioctl_write_ptr_bad!(ioc_set_open_filter, shared_abi::IOCTL_SET_OPEN_FILTER, OpenFilter);
+nix::ioctl_write_ptr_bad!(ioc_set_container_filter, shared_abi::IOCTL_SET_CONTAINER_FILTER, ContainerFilter);
 nix::ioctl_none_bad!(ioc_start, shared_abi::IOCTL_START);
 nix::ioctl_none_bad!(ioc_stop, shared_abi::IOCTL_STOP);
 
@@ -92,6 +93,13 @@ impl Device {
     pub fn set_open_filter(&self, filter: &OpenFilter) -> Result<()> {
         // SAFETY: the ioctl reads an OpenFilter from the pointer.
         unsafe { ioc_set_open_filter(self.file.as_raw_fd(), filter) }.context("OSPREY_IOCTL_SET_OPEN_FILTER")?;
+        Ok(())
+    }
+
+    pub fn set_container_filter(&self, filter: &ContainerFilter) -> Result<()> {
+        // SAFETY: the ioctl reads a ContainerFilter from the pointer.
+        unsafe { ioc_set_container_filter(self.file.as_raw_fd(), filter) }
+            .context("OSPREY_IOCTL_SET_CONTAINER_FILTER")?;
         Ok(())
     }
 

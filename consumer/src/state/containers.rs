@@ -81,9 +81,6 @@ impl Containers {
         Self { root: root.into(), known: FxHashMap::default(), last_scan: None, min_rescan: Duration::from_millis(50) }
     }
 
-    /// The container of cgroup `id`: `Some(None)` on the host, `None` while
-    /// the id is unknown (a cgroup created since the last walk; walks happen
-    /// at most once per interval, so ask again on later events).
     /// Containers known (distinct cgroups that belong to one).
     pub fn len(&self) -> usize {
         self.known.values().filter(|c| c.is_some()).count()
@@ -93,6 +90,9 @@ impl Containers {
         self.len() == 0
     }
 
+    /// The container of cgroup `id`: `Some(None)` on the host, `None` while
+    /// the id is unknown (a cgroup created since the last walk; walks happen
+    /// at most once per interval, so ask again on later events).
     pub fn resolve(&mut self, id: u64) -> Option<Option<Arc<Container>>> {
         if let Some(known) = self.known.get(&id) {
             return Some(known.clone());
