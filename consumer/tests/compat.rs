@@ -249,3 +249,29 @@ fn the_open_filter_delivers_every_open_a_falco_rule_matches() {
         assert!(!filter.delivers(b"/usr/lib/x86_64-linux-gnu/libc.so.6", 0, b"t"), "{extra:?}");
     }
 }
+
+/// The syscalls the kernel may drop in host cgroups with Falco's rulesets:
+/// each is one whose every rule asks for a container.
+#[test]
+fn container_only_syscalls_are_those_whose_every_rule_asks_for_a_container() {
+    use osprey::pipeline::SyscallPipeline;
+    use osprey::rules::engine::{Engine, Matching};
+    use osprey::rules::fields::Source;
+    use osprey::rules::loader::Priority;
+    use osprey::state::State;
+
+    let dir = compat().join("falco-rules");
+    for (extra, expected) in [
+        (None, &["finit_module", "init_module"][..]),
+        (Some("falco-incubating_rules.yaml"), &["finit_module", "init_module", "sendmsg", "sendto", "unshare"][..]),
+    ] {
+        let files: Vec<PathBuf> = ["falco_rules.yaml"].into_iter().chain(extra).map(|f| dir.join(f)).collect();
+        let mut rs = RuleSet::default();
+        rs.load_files(&files);
+        let engine = Engine::new(compile(&mut rs), Source::Syscall, Matching::All, Priority::Debug);
+        let container_only = SyscallPipeline::new(State::new(100), engine).interest().container_only;
+        let mut names: Vec<String> = container_only.iter().map(|k| k.name().into_owned()).collect();
+        names.sort();
+        assert_eq!(names, expected, "{extra:?}");
+    }
+}
