@@ -8,10 +8,11 @@ use std::net::SocketAddr;
 use anyhow::{anyhow, bail, Context, Result};
 use compact_str::CompactString;
 use serde_json::{Map, Value};
+use shared_abi::COMM_LEN;
 use smallvec::SmallVec;
 
 use crate::decode::render::{
-    addr_text, comm, result_name, retype, syscall_args, syscall_name, syscall_number, time_of_day, Spelling,
+    addr_text, result_name, retype, syscall_args, syscall_name, syscall_number, time_of_day, Spelling,
 };
 use crate::decode::Record;
 
@@ -87,6 +88,83 @@ impl Arg {
             ),
             Value::Null | Value::Object(_) => return None,
         })
+    }
+}
+
+/// A task name (`comm`, Falco's `proc.name`): at most `COMM_LEN` bytes of
+/// text, inline and `Copy`, so that decoding one is a 16-byte copy.
+#[derive(Clone, Copy, Default)]
+pub struct TaskName {
+    len: u8,
+    bytes: [u8; COMM_LEN],
+}
+
+impl TaskName {
+    /// The name in a record header (NUL-terminated unless all 16 bytes are
+    /// used); bytes that are not UTF-8 text are replaced.
+    pub fn from_kernel(raw: &[u8; COMM_LEN]) -> Self {
+        // All 16 bytes tested at once (this runs for every record): no high
+        // bit set means ASCII, and then the lowest byte flagged in
+        // `(word - 0x01..01) & !word` is the first NUL (bytes before it are
+        // 1..=0x7f and borrow nothing).
+        const ONES: u128 = u128::from_le_bytes([1; COMM_LEN]);
+        const HIGH_BITS: u128 = ONES << 7;
+        let word = u128::from_le_bytes(*raw);
+        if word & HIGH_BITS == 0 {
+            let nuls = word.wrapping_sub(ONES) & !word & HIGH_BITS;
+            let len = if nuls == 0 { COMM_LEN as u32 } else { nuls.trailing_zeros() / 8 };
+            return Self { len: len as u8, bytes: *raw };
+        }
+        let len = raw.iter().position(|b| *b == 0).unwrap_or(COMM_LEN);
+        Self::from(String::from_utf8_lossy(&raw[..len]).as_ref())
+    }
+
+    pub fn as_str(&self) -> &str {
+        // SAFETY: every constructor keeps the first `len` bytes UTF-8 text
+        // (ASCII, or cut from a `str` at a character boundary).
+        unsafe { std::str::from_utf8_unchecked(&self.bytes[..self.len as usize]) }
+    }
+}
+
+impl From<&str> for TaskName {
+    /// Longer text is cut at the last character boundary within
+    /// `COMM_LEN` bytes, as the kernel keeps a name.
+    fn from(text: &str) -> Self {
+        let mut len = text.len().min(COMM_LEN);
+        while !text.is_char_boundary(len) {
+            len -= 1;
+        }
+        let mut bytes = [0; COMM_LEN];
+        bytes[..len].copy_from_slice(&text.as_bytes()[..len]);
+        Self { len: len as u8, bytes }
+    }
+}
+
+impl std::ops::Deref for TaskName {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq for TaskName {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for TaskName {}
+
+impl std::fmt::Debug for TaskName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_str().fmt(f)
+    }
+}
+
+impl std::fmt::Display for TaskName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -189,7 +267,7 @@ pub struct Event {
     /// `tid` and `pid` in the task's own pid namespace.
     pub vtid: u32,
     pub vpid: u32,
-    pub comm: CompactString,
+    pub comm: TaskName,
     pub uid: u32,
     pub gid: u32,
     pub loginuid: i64,
@@ -214,7 +292,7 @@ impl Event {
             ppid: 0,
             vtid: 0,
             vpid: 0,
-            comm: CompactString::default(),
+            comm: TaskName::default(),
             uid: 0,
             gid: 0,
             loginuid: -1,
@@ -238,7 +316,7 @@ impl Event {
         self.ppid = hdr.ppid;
         self.vtid = hdr.vtid;
         self.vpid = hdr.vpid;
-        self.comm = comm(hdr);
+        self.comm = TaskName::from_kernel(&hdr.comm);
         self.uid = hdr.uid;
         self.gid = hdr.gid;
         self.loginuid = hdr.loginuid as i32 as i64;
@@ -500,6 +578,29 @@ mod tests {
         assert_eq!(Event::from_json(&json).unwrap(), socket);
         let odd = Event::from_json(&line("openat", serde_json::json!({"flags": "O_BOGUS"}))).unwrap();
         assert_eq!(odd.arg("flags"), Some(&Arg::Str("O_BOGUS".into())), "text that is no spelling stays text");
+    }
+
+    #[test]
+    fn task_names_are_kept_as_the_kernel_keeps_them() {
+        let raw = |text: &[u8]| {
+            let mut bytes = [0u8; COMM_LEN];
+            bytes[..text.len()].copy_from_slice(text);
+            bytes
+        };
+        for len in 0..COMM_LEN {
+            let name = &b"0123456789abcdef"[..len];
+            assert_eq!(TaskName::from_kernel(&raw(name)).as_str().as_bytes(), name);
+        }
+        let mut after_nul = raw(b"bash");
+        after_nul[5..].fill(0xff);
+        assert_eq!(TaskName::from_kernel(&after_nul).as_str(), "bash", "bytes after the NUL do not count");
+        assert_eq!(TaskName::from_kernel(b"kworker/u8:1-eve").as_str(), "kworker/u8:1-eve", "all 16 bytes");
+        assert_eq!(TaskName::from_kernel(&raw(b"caf\xc3\xa9")).as_str(), "café");
+        assert_eq!(TaskName::from_kernel(&raw(b"x\xff")).as_str(), "x\u{fffd}");
+        assert_eq!(TaskName::from("a-name-longer-than-sixteen").as_str(), "a-name-longer-th");
+        // Cut at a character boundary: 'é' would straddle byte 16.
+        assert_eq!(TaskName::from("fifteen-chars-xé").as_str(), "fifteen-chars-x");
+        assert_eq!(TaskName::from("sh"), TaskName::from_kernel(&raw(b"sh")));
     }
 
     #[test]

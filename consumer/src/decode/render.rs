@@ -8,8 +8,8 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use compact_str::{format_compact, CompactString};
 
 use shared_abi::{
-    nr, syscalls, BlobKind, ExecFacts, RecordHeader, EXE_FROM_MEMFD, EXE_LAYER_UNKNOWN, EXE_LOWER_LAYER,
-    EXE_UPPER_LAYER, EXE_WRITABLE,
+    nr, syscalls, BlobKind, ExecFacts, EXE_FROM_MEMFD, EXE_LAYER_UNKNOWN, EXE_LOWER_LAYER, EXE_UPPER_LAYER,
+    EXE_WRITABLE,
 };
 
 use super::Syscall;
@@ -810,11 +810,6 @@ pub fn retype(nr: u32, args: &mut Args) {
     }
 }
 
-/// The task name in a record header.
-pub fn comm(hdr: &RecordHeader) -> CompactString {
-    lossy_until_nul(&hdr.comm)
-}
-
 /// Falco's `evt.time`: wall-clock time of day with nanoseconds (UTC).
 pub fn time_of_day(ts_ns: u64) -> String {
     let secs = ts_ns / 1_000_000_000;
@@ -828,6 +823,7 @@ mod tests {
     use super::*;
     use crate::event::Event;
     use serde_json::{json, Value};
+    use shared_abi::RecordHeader;
 
     fn render(bytes: &[u8]) -> Value {
         Event::from_record(1, &decode(bytes).unwrap().unwrap()).to_json()

@@ -307,7 +307,7 @@ impl State {
         t.tid = ev.tid;
         t.pid = ev.pid;
         t.ppid = ev.ppid;
-        if t.comm != ev.comm {
+        if t.comm != ev.comm.as_str() {
             t.comm.clear();
             t.comm.push_str(&ev.comm);
         }
