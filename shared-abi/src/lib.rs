@@ -155,6 +155,17 @@ mod tests {
     }
 
     #[test]
+    fn normal_absolute_paths_have_no_empty_dot_or_dotdot_component() {
+        for path in ["/etc", "/etc/shadow", "/a/.b/..c/...", "/.x", "/x.", "/a/b.c/d..e"] {
+            assert!(is_normal_absolute(path.as_bytes()), "{path}");
+        }
+        for path in ["", "/", "etc", "//etc", "/etc/", "/etc//x", "/./x", "/x/.", "/x/..", "/../x", "/a/./b", "/a/../b"]
+        {
+            assert!(!is_normal_absolute(path.as_bytes()), "{path}");
+        }
+    }
+
+    #[test]
     fn open_classes_follow_the_access_mode() {
         let args = |flags: u64| [0, flags, flags, 0, 0, 0];
         assert_eq!(open_class(nr::OPEN, &args(0o1101), None), Some(1));

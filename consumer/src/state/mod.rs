@@ -614,15 +614,9 @@ pub fn normalize(path: &str) -> CompactString {
 }
 
 /// Absolute, no empty, `.` or `..` component, no trailing slash: most paths
-/// are, and then normalizing is a copy. One pass, as this runs per open.
+/// are, and then normalizing is a copy.
 fn is_clean(path: &str) -> bool {
-    // Bytes, not `str::split`: the pattern machinery cost ~270 instructions
-    // per path.
-    match path.as_bytes() {
-        [b'/'] => true,
-        [b'/', rest @ ..] => rest.split(|b| *b == b'/').all(|c| !matches!(c, b"" | b"." | b"..")),
-        _ => false,
-    }
+    path == "/" || shared_abi::is_normal_absolute(path.as_bytes())
 }
 
 pub fn hostname() -> String {
