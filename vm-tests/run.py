@@ -401,6 +401,9 @@ def test_kernel_predicates_drop_only_what_no_rule_can_match():
     assert on and on == off, f"alerts differ:\non:  {on}\noff: {off}"
     # The mount in a container's cgroup; the host's mounts alert neither way.
     assert [a for a in on if a[0] == "Osprey Mount In Container"], on
+    # The host's cgroup, once it mounted, is in the module's container filter.
+    hosts = re.search(r"^osprey_module_host_cgroups (\d+)", r.out_file("metrics-on.txt"), re.M)
+    assert hosts and int(hosts.group(1)) >= 1, r.out_file("metrics-on.txt")[-2000:]
     # Paths the consumer resolved through the cwd or a directory descriptor.
     resolved = {cmd for _, cmd, path in on if path in ("/etc/shadow", "/etc/gshadow")}
     for how in ("cat shadow", "dir_fd=d", "os.fchdir"):

@@ -38,6 +38,7 @@ pub struct Metrics {
     pub pipeline_backpressure: prometheus::Counter,
     pub abi_version: IntGauge,
     pub per_syscall_hooks: IntGauge,
+    pub host_cgroups: IntGauge,
 }
 
 fn gauge_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
@@ -148,6 +149,11 @@ impl Metrics {
                 &r,
                 "osprey_module_per_syscall_hooks",
                 "1 while per-syscall hooks carry the syscalls, 0 while the global syscall tracepoints do",
+            ),
+            host_cgroups: gauge(
+                &r,
+                "osprey_module_host_cgroups",
+                "Host cgroups in the module's container filter (container-only syscalls dropped there)",
             ),
             registry: r,
         };

@@ -267,7 +267,11 @@ fn program(device: &Device, pipeline: &mut SyscallPipeline) -> Result<KernelInte
 /// Hands the kernel's container filter the host cgroups noted since last time.
 fn push_host_cgroups(device: &Device, pipeline: &mut SyscallPipeline) -> Result<()> {
     match pipeline.host_cgroups.changed_filter() {
-        Some(filter) => device.set_container_filter(&filter),
+        Some(filter) => {
+            device.set_container_filter(&filter)?;
+            METRICS.host_cgroups.set(filter.hosts.into());
+            Ok(())
+        }
         None => Ok(()),
     }
 }

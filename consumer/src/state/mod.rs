@@ -198,6 +198,12 @@ impl Fd {
     }
 }
 
+/// How long before its parent's return from clone a child's own first event
+/// can come (the merge orders records by time, and the child runs on
+/// another CPU as soon as it exists): far less than this, while thread ids
+/// take far longer to come round again.
+const CLONE_RACE_NS: u64 = 1_000_000_000;
+
 #[derive(Debug, Default)]
 pub struct State {
     pub threads: HashMap<u32, Thread>,
@@ -409,19 +415,36 @@ impl State {
                 let parent = self.threads.get(&ev.tid).cloned().unwrap_or_default();
                 let child_tid = res as u32;
                 let thread = spelt("flags").is_some_and(|f| f & libc::CLONE_THREAD as u64 != 0);
-                let mut child = parent.clone();
-                child.tid = child_tid;
-                child.start_ns = ev.ts_ns;
-                if thread {
-                    child.pid = parent.pid;
-                } else {
-                    child.pid = child_tid;
-                    child.ppid = parent.pid;
-                    if let Some(fds) = self.fds.get(&parent.pid).cloned() {
-                        self.fds.insert(child_tid, fds);
+                // On another CPU the child can run, even exec, before its
+                // parent's return reaches us: its entry, made from its own
+                // first event (with this parent's state), is then newer than
+                // a copy of the parent, and its descriptors win over the
+                // inherited ones. An entry left by an earlier thread with
+                // this id is older: ids are not reused within `CLONE_RACE_NS`.
+                let ran_first =
+                    self.threads.get(&child_tid).is_some_and(|c| ev.ts_ns.saturating_sub(c.start_ns) < CLONE_RACE_NS);
+                if let Some(inherited) = self.fds.get(&parent.pid).filter(|_| !thread).cloned() {
+                    match self.fds.get_mut(&child_tid).filter(|_| ran_first) {
+                        Some(own) => inherited.into_iter().for_each(|(fd, f)| {
+                            own.entry(fd).or_insert(f);
+                        }),
+                        None => {
+                            self.fds.insert(child_tid, inherited);
+                        }
                     }
                 }
-                self.threads.insert(child_tid, child);
+                if !ran_first {
+                    let mut child = parent;
+                    child.tid = child_tid;
+                    child.start_ns = ev.ts_ns;
+                    if thread {
+                        child.pid = ev.pid;
+                    } else {
+                        child.ppid = ev.pid;
+                        child.pid = child_tid;
+                    }
+                    self.threads.insert(child_tid, child);
+                }
             }
             // open, openat, openat2, creat, memfd_create
             2 | 257 | 437 | 85 | 319 => {
@@ -720,6 +743,37 @@ mod tests {
         assert_eq!(s.fd(11, 3).unwrap().path, "/etc/shadow", "visible to rules on the close itself");
         s.update(&ev(39, 11, 10, 11, vec![]));
         assert!(s.fd(11, 3).is_none());
+    }
+
+    #[test]
+    fn a_child_that_ran_before_its_parents_return_keeps_what_it_did() {
+        let mut s = State::new(100);
+        let at = |mut e: Event, ts_ns: u64| {
+            e.ts_ns = ts_ns;
+            e
+        };
+        let exec = |tid, args: &[&str]| {
+            let list = args.iter().map(|a| (*a).into()).collect();
+            ev(59, tid, 1, 0, vec![("exe", Arg::Str("x".into())), ("args", Arg::List(list))])
+        };
+        s.update(&at(exec(10, &["-c", "script"]), 100));
+        let open = |tid, fd, name: &str| {
+            ev(257, tid, 10, fd, vec![("dirfd", Arg::Int(-100)), ("name", Arg::Str(name.into()))])
+        };
+        s.update(&at(open(10, 3, "/inherited"), 200));
+        // The child's own return from fork, exec and open, then the parent's return.
+        s.update(&at(ev(57, 11, 10, 0, vec![]), 300));
+        s.update(&at(exec(11, &["app.py"]), 400));
+        s.update(&at(open(11, 4, "/own"), 500));
+        s.update(&at(ev(57, 10, 1, 11, vec![]), 600));
+        let child = s.thread(11).unwrap();
+        assert_eq!((child.args.as_slice(), child.pid, child.ppid), (&["app.py".into()][..], 11, 10));
+        let fds = &s.fds[&11];
+        assert_eq!((fds[&3].path.as_str(), fds[&4].path.as_str()), ("/inherited", "/own"));
+        // An entry an earlier thread 12 left (its exit lost) is replaced.
+        s.update(&at(exec(12, &["old"]), 700));
+        s.update(&at(ev(57, 10, 1, 12, vec![]), 700 + CLONE_RACE_NS));
+        assert_eq!(s.thread(12).unwrap().args, ["-c", "script"]);
     }
 
     #[test]
