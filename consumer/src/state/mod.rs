@@ -412,7 +412,6 @@ impl State {
             }
             // clone, fork, vfork, clone3 in the parent: the child inherits.
             56 | 57 | 58 | 435 if res > 0 => {
-                let parent = self.threads.get(&ev.tid).cloned().unwrap_or_default();
                 let child_tid = res as u32;
                 let thread = spelt("flags").is_some_and(|f| f & libc::CLONE_THREAD as u64 != 0);
                 // On another CPU the child can run, even exec, before its
@@ -423,7 +422,7 @@ impl State {
                 // this id is older: ids are not reused within `CLONE_RACE_NS`.
                 let ran_first =
                     self.threads.get(&child_tid).is_some_and(|c| ev.ts_ns.saturating_sub(c.start_ns) < CLONE_RACE_NS);
-                if let Some(inherited) = self.fds.get(&parent.pid).filter(|_| !thread).cloned() {
+                if let Some(inherited) = self.fds.get(&ev.pid).filter(|_| !thread).cloned() {
                     match self.fds.get_mut(&child_tid).filter(|_| ran_first) {
                         Some(own) => inherited.into_iter().for_each(|(fd, f)| {
                             own.entry(fd).or_insert(f);
@@ -434,7 +433,7 @@ impl State {
                     }
                 }
                 if !ran_first {
-                    let mut child = parent;
+                    let mut child = self.threads.get(&ev.tid).cloned().unwrap_or_default();
                     child.tid = child_tid;
                     child.start_ns = ev.ts_ns;
                     if thread {
