@@ -9,7 +9,7 @@ use super::condition::{self, Expr, FieldRef, ListItem, Op, Transformer, Value};
 use super::fields::{self, ArgReq, FieldId, FieldInfo, FieldType, Source};
 use super::loader::{ExceptionValue, Position, Priority, RuleDef, RuleSet, Severity};
 use super::output::OutputFormat;
-use super::value::{glob_match, Needle, PathPrefixes, Val};
+use super::value::{glob_match, Needle, PathPrefixes, TextSet, Val};
 use crate::event::{Kind, KindSet};
 
 /// A resolved field reference.
@@ -41,7 +41,7 @@ pub enum Rhs {
     Int(i64),
     Bool(bool),
     Net(ipnet::IpNet),
-    Set(Arc<rustc_hash::FxHashSet<String>>),
+    Set(Arc<TextSet>),
     /// `evt.type` names resolved to event kinds (compared without strings).
     Kinds(Arc<KindSet>),
     NetSet(Arc<Vec<ipnet::IpNet>>),
@@ -137,32 +137,61 @@ struct Step {
 /// A filter flattened into its checks, each naming where to go when it
 /// holds and when it does not: evaluation is a loop over checks. Walking
 /// the tree recursively cost more than the checks themselves, Falco's
-/// macros nesting `and`/`or`/`not` many levels deep.
+/// macros nesting `and`/`or`/`not` many levels deep. The steps are shared,
+/// so that one program can serve every event kind.
 #[derive(Debug, Clone)]
 pub struct Program {
-    steps: Vec<Step>,
+    steps: Arc<[Step]>,
     entry: Next,
 }
 
 impl Program {
     pub fn new(filter: &Filter) -> Self {
+        Self::emitting(filter, &|_| None)
+    }
+
+    /// The program for events of `kind` only: the checks the kind decides
+    /// (`evt.type`) are folded in, so that evaluation never reaches them.
+    /// Most rules open with such a check, repeated by every rule of the
+    /// event type; the memo made each repeat cheap, but not free.
+    pub fn for_kind(filter: &Filter, kind: Kind) -> Self {
+        Self::emitting(filter, &|check| match &check.rhs {
+            Rhs::Kinds(_) => check.decide(&Assumed::kind(kind)),
+            _ => None,
+        })
+    }
+
+    fn emitting(filter: &Filter, known: &dyn Fn(&Check) -> Option<bool>) -> Self {
         let mut steps = Vec::new();
-        let entry = Self::emit(filter, TRUE, FALSE, &mut steps);
-        Self { steps, entry }
+        let entry = Self::emit(filter, TRUE, FALSE, known, &mut steps);
+        Self { steps: steps.into(), entry }
     }
 
     /// Emits `filter` so that it continues at `on_true` or `on_false`;
     /// returns its first step. Later operands are emitted first, so every
-    /// target exists when a step names it.
-    fn emit(filter: &Filter, on_true: Next, on_false: Next, steps: &mut Vec<Step>) -> Next {
+    /// target exists when a step names it. A check whose result is `known`
+    /// is no step: whatever leads to it goes straight on (operands after a
+    /// known-false `and` operand, or a known-true `or` one, stay emitted but
+    /// unreachable).
+    fn emit(
+        filter: &Filter,
+        on_true: Next,
+        on_false: Next,
+        known: &dyn Fn(&Check) -> Option<bool>,
+        steps: &mut Vec<Step>,
+    ) -> Next {
         match filter {
-            Filter::Check(check) => {
-                steps.push(Step { id: check.id as u32, on_true, on_false, check: check.clone() });
-                steps.len() as Next - 1
-            }
-            Filter::Not(f) => Self::emit(f, on_false, on_true, steps),
-            Filter::All(fs) => fs.iter().rev().fold(on_true, |next, f| Self::emit(f, next, on_false, steps)),
-            Filter::Any(fs) => fs.iter().rev().fold(on_false, |next, f| Self::emit(f, on_true, next, steps)),
+            Filter::Check(check) => match known(check) {
+                Some(true) => on_true,
+                Some(false) => on_false,
+                None => {
+                    steps.push(Step { id: check.id as u32, on_true, on_false, check: check.clone() });
+                    steps.len() as Next - 1
+                }
+            },
+            Filter::Not(f) => Self::emit(f, on_false, on_true, known, steps),
+            Filter::All(fs) => fs.iter().rev().fold(on_true, |next, f| Self::emit(f, next, on_false, known, steps)),
+            Filter::Any(fs) => fs.iter().rev().fold(on_false, |next, f| Self::emit(f, on_true, next, known, steps)),
         }
     }
 
@@ -1111,8 +1140,8 @@ mod tests {
         assert_eq!(ev.0.get(), 5, "after clear, every check reads its field again");
     }
 
-    /// A condition over four yes/no checks, with its value under each
-    /// assignment of them.
+    /// A condition over four yes/no checks and the event type (open or
+    /// close), with its value under each assignment of them.
     #[derive(Debug, Clone)]
     enum Cond {
         Check(usize),
@@ -1122,11 +1151,15 @@ mod tests {
     }
 
     const CHECKED: [&str; 4] = ["proc.name", "user.name", "proc.pname", "fd.name"];
+    /// The `yes` bit that makes the event an open (else a close), and the
+    /// check on it.
+    const OPEN: u8 = 1 << CHECKED.len();
 
     impl Cond {
         fn text(&self) -> String {
             let join = |cs: &[Cond], op: &str| cs.iter().map(Cond::text).collect::<Vec<_>>().join(op);
             match self {
+                Cond::Check(i) if *i == CHECKED.len() => "evt.type=open".into(),
                 Cond::Check(i) => format!("{}=y", CHECKED[*i]),
                 Cond::Not(c) => format!("not ({})", c.text()),
                 Cond::And(cs) => format!("({})", join(cs, " and ")),
@@ -1146,7 +1179,7 @@ mod tests {
 
     fn cond() -> impl proptest::strategy::Strategy<Value = Cond> {
         use proptest::prelude::*;
-        (0..CHECKED.len()).prop_map(Cond::Check).prop_recursive(5, 40, 4, |inner| {
+        (0..=CHECKED.len()).prop_map(Cond::Check).prop_recursive(5, 40, 4, |inner| {
             prop_oneof![
                 inner.clone().prop_map(|c| Cond::Not(Box::new(c))),
                 prop::collection::vec(inner.clone(), 1..4).prop_map(Cond::And),
@@ -1157,8 +1190,8 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn programs_decide_as_the_condition_reads(c in cond(), yes in 0u8..16) {
-            let text = format!("- rule: r\n  desc: d\n  condition: evt.type=open and {}\n  output: o\n  priority: notice\n", c.text());
+        fn programs_decide_as_the_condition_reads(c in cond(), yes in 0u8..OPEN << 1) {
+            let text = format!("- rule: r\n  desc: d\n  condition: evt.type in (open, close) and {}\n  output: o\n  priority: notice\n", c.text());
             let (rules, rs) = compile_text(&text);
             proptest::prop_assert!(errors(&rs).is_empty(), "{:?}", errors(&rs));
             struct Checked(u8);
@@ -1168,11 +1201,17 @@ mod tests {
                     Val::str(if self.0 & (1 << i) != 0 { "y" } else { "n" })
                 }
                 fn kind(&self) -> Option<Kind> {
-                    Some(Kind::Syscall(2))
+                    Some(Kind::Syscall(if self.0 & OPEN != 0 { 2 } else { 3 }))
                 }
             }
-            let mut memo = Memo::for_checks(rules[0].filter.check_count());
-            proptest::prop_assert_eq!(Program::new(&rules[0].filter).eval(&Checked(yes), &mut memo), c.holds(yes));
+            let filter = &rules[0].filter;
+            let kind = Checked(yes).kind().expect("a kind");
+            let for_kind = Program::for_kind(filter, kind);
+            proptest::prop_assert!(for_kind.steps.iter().all(|s| !matches!(s.check.rhs, Rhs::Kinds(_))));
+            for program in [Program::new(filter), for_kind] {
+                let mut memo = Memo::for_checks(filter.check_count());
+                proptest::prop_assert_eq!(program.eval(&Checked(yes), &mut memo), c.holds(yes));
+            }
         }
     }
 

@@ -38,12 +38,11 @@ impl Serialize for Priority {
 
 pub struct Engine {
     rules: Vec<Rule>,
-    /// Each rule's filter as evaluated.
-    programs: Vec<Program>,
-    /// Candidate rules per `Kind::slot`, in definition order.
-    by_kind: Vec<Vec<usize>>,
+    /// Candidate rules per `Kind::slot`, in definition order, each with its
+    /// filter as evaluated for that kind.
+    by_kind: Vec<Vec<(usize, Program)>>,
     /// Rules without an event-type restriction, checked for every event.
-    any_kind: Vec<usize>,
+    any_kind: Vec<(usize, Program)>,
     matching: Matching,
     /// `osprey_alerts_total` per rule, looked up once.
     alert_counters: Vec<prometheus::IntCounter>,
@@ -56,23 +55,25 @@ impl Engine {
         let rules: Vec<Rule> =
             rules.into_iter().filter(|r| r.enabled && r.source == source && r.priority <= min_priority).collect();
         let mut any_kind = Vec::new();
-        let mut typed: Vec<Vec<usize>> = vec![Vec::new(); Kind::SLOTS];
+        let mut by_kind: Vec<Vec<(usize, Program)>> = vec![Vec::new(); Kind::SLOTS];
         for (i, r) in rules.iter().enumerate() {
             match &r.event_types {
-                Some(kinds) => kinds.iter().filter_map(|k| k.slot()).for_each(|slot| typed[slot].push(i)),
-                None => any_kind.push(i),
+                Some(kinds) => {
+                    for kind in kinds {
+                        if let Some(slot) = kind.slot() {
+                            by_kind[slot].push((i, Program::for_kind(&r.filter, *kind)));
+                        }
+                    }
+                }
+                None => any_kind.push((i, Program::new(&r.filter))),
             }
         }
-        // Each list in definition order, merged with the any-kind rules.
-        let by_kind = typed
-            .into_iter()
-            .map(|mut list| {
-                list.extend(&any_kind);
-                list.sort_unstable();
-                list.dedup();
-                list
-            })
-            .collect();
+        // Each list in definition order, merged with the any-kind rules
+        // (their programs shared, not specialised per kind).
+        for list in &mut by_kind {
+            list.extend(any_kind.iter().cloned());
+            list.sort_unstable_by_key(|(i, _)| *i);
+        }
         let alert_counters = rules
             .iter()
             .map(|r| {
@@ -84,8 +85,7 @@ impl Engine {
             })
             .collect();
         let memo = Memo::for_checks(rules.iter().map(|r| r.filter.check_count()).max().unwrap_or(0));
-        let programs = rules.iter().map(|r| Program::new(&r.filter)).collect();
-        Self { rules, programs, by_kind, any_kind, matching, alert_counters, memo }
+        Self { rules, by_kind, any_kind, matching, alert_counters, memo }
     }
 
     /// Whether a loaded rule reads or shows a field that `pred` picks.
@@ -137,10 +137,10 @@ impl Engine {
             None => &self.any_kind,
         };
         self.memo.clear();
-        for &i in candidates {
-            let rule = &self.rules[i];
-            if self.programs[i].eval(ev, &mut self.memo) {
-                self.alert_counters[i].inc();
+        for (i, program) in candidates {
+            if program.eval(ev, &mut self.memo) {
+                let rule = &self.rules[*i];
+                self.alert_counters[*i].inc();
                 on_alert(Alert {
                     hostname: hostname.to_string(),
                     output: format!(

@@ -223,6 +223,46 @@ fn render_many<T: std::fmt::Display>(items: &[T]) -> Cow<'static, str> {
     }
 }
 
+/// The texts of an `in` list, with the lengths they come in: a text of
+/// no such length is no member, found without hashing it (most values an
+/// event brings are no member, and lists hold a few lengths).
+#[derive(Debug, Clone, Default)]
+pub struct TextSet {
+    texts: rustc_hash::FxHashSet<String>,
+    /// Bit `n` for a text of `n` bytes; bit 63 for every longer one too.
+    lengths: u64,
+}
+
+impl TextSet {
+    fn length_bit(text: &str) -> u64 {
+        1 << text.len().min(63)
+    }
+
+    pub fn contains(&self, text: &str) -> bool {
+        self.lengths & Self::length_bit(text) != 0 && self.texts.contains(text)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &String> {
+        self.texts.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.texts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.texts.is_empty()
+    }
+}
+
+impl FromIterator<String> for TextSet {
+    fn from_iter<I: IntoIterator<Item = String>>(texts: I) -> Self {
+        let texts: rustc_hash::FxHashSet<String> = texts.into_iter().collect();
+        let lengths = texts.iter().fold(0, |bits, t| bits | Self::length_bit(t));
+        Self { texts, lengths }
+    }
+}
+
 /// A `contains` operand with its searcher built once: `str::contains`
 /// sets one up on every call, which cost more than the search on paths.
 #[derive(Debug)]
@@ -392,10 +432,18 @@ mod tests {
         assert!(v.matches(Op::PMatch, &prefixes(&["/"])));
         assert!(!v.matches(Op::PMatch, &prefixes(&["/usr/bi"])));
         assert!(!v.matches(Op::PMatch, &prefixes(&["/usr/bin/bash/x", "/bin"])));
-        let set: rustc_hash::FxHashSet<String> = ["a".to_string(), "b".to_string()].into_iter().collect();
+        let set: TextSet = ["a".to_string(), "b".to_string()].into_iter().collect();
         let list = Val::List(vec!["a".into(), "c".into()]);
         assert!(list.matches(Op::Intersects, &Rhs::Set(Arc::new(set.clone()))));
         assert!(!list.matches(Op::In, &Rhs::Set(Arc::new(set))));
+        let long = "x".repeat(70);
+        let set: TextSet = ["ab", "abc", &long[..64], &long[..66]].into_iter().map(String::from).collect();
+        for (text, member) in [("ab", true), ("abc", true), ("ac", false), ("a", false), ("abcd", false)] {
+            assert_eq!(set.contains(text), member, "{text}");
+        }
+        // Past 63 bytes the length only says "long": the set decides.
+        assert!(set.contains(&long[..64]) && set.contains(&long[..66]));
+        assert!(!set.contains(&long[..65]) && !set.contains(&long));
         assert!(Val::Int(5).matches(Op::Ge, &Rhs::Int(5)));
         assert!(Val::str("10.1.2.3").matches(Op::Eq, &Rhs::Net("10.0.0.0/8".parse().unwrap())));
         assert!(Val::str("CAFE").matches(Op::BContains, &Rhs::Bytes(b"AF".to_vec())));
