@@ -37,7 +37,7 @@ impl<'a> AuditFields<'a> {
     }
 
     fn str_at(&self, pointer: &str) -> Val<'a> {
-        self.at(pointer).map_or(Val::None, |v| Val::Str(text(v)))
+        self.at(pointer).map_or_else(Val::default, |v| Val::Str(text(v)))
     }
 
     /// One value per element of the array at `array`, taken at `inner`
@@ -61,7 +61,7 @@ impl<'a> AuditFields<'a> {
             })
             .collect();
         match index {
-            Some(i) => values.into_iter().nth(i).map_or(Val::None, Val::Str),
+            Some(i) => values.into_iter().nth(i).map_or_else(Val::default, Val::Str),
             None => Val::List(values),
         }
     }
@@ -84,7 +84,7 @@ impl<'a> AuditFields<'a> {
         let values: Vec<Cow<'a, str>> =
             items.iter().filter_map(|r| r.pointer(inner).and_then(Value::as_array)).flatten().map(text).collect();
         match index {
-            Some(i) => values.into_iter().nth(i).map_or(Val::None, Val::Str),
+            Some(i) => values.into_iter().nth(i).map_or_else(Val::default, Val::Str),
             None => Val::List(values),
         }
     }
@@ -141,7 +141,9 @@ impl<'a> AuditFields<'a> {
                 }
             }
             F::KaReqConfigmapName => self.str_at("/requestObject/metadata/name"),
-            F::KaReqConfigmapObj => self.at("/requestObject/data").map_or(Val::None, |d| Val::str(d.to_string())),
+            F::KaReqConfigmapObj => {
+                self.at("/requestObject/data").map_or_else(Val::default, |d| Val::str(d.to_string()))
+            }
             F::KaReqPodContainersImage => self.containers("containers", "/image", None, idx, ident),
             F::KaReqPodContainersImageRepository => self.containers("containers", "/image", None, idx, repository),
             F::KaReqPodContainersPrivileged => {
@@ -164,7 +166,7 @@ impl<'a> AuditFields<'a> {
             F::KaReqPodRunAsUser => self
                 .at("/requestObject/spec/securityContext/runAsUser")
                 .and_then(Value::as_i64)
-                .map_or(Val::None, Val::Int),
+                .map_or_else(Val::default, Val::Int),
             F::KaReqContainerImage => self.containers("containers", "/image", None, Some(0), ident),
             F::KaReqContainerImageRepository => self.containers("containers", "/image", None, Some(0), repository),
             F::KaReqContainerPrivileged => {
@@ -265,7 +267,7 @@ impl<'a> AuditFields<'a> {
             })
             .collect();
         match index {
-            Some(i) => values.into_iter().nth(i).map_or(Val::None, Val::Str),
+            Some(i) => values.into_iter().nth(i).map_or_else(Val::default, Val::Str),
             None => Val::List(values),
         }
     }

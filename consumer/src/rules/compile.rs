@@ -503,7 +503,9 @@ impl Check {
                 _ => v.compare_text(self.op, &other.render()),
             };
         }
-        v.matches(self.op, &self.rhs)
+        let holds = v.matches(self.op, &self.rhs);
+        v.discard();
+        holds
     }
 }
 

@@ -82,14 +82,14 @@ impl<'a> SyscallFields<'a> {
     fn ancestor(&self, index: Option<usize>, get: impl Fn(&Thread) -> String) -> Val<'a> {
         let ancestors = self.state.ancestors(self.ev.tid);
         match index {
-            Some(0) => self.thread().map_or(Val::None, |t| Val::str(get(t))),
-            Some(n) => ancestors.get(n - 1).map_or(Val::None, |t| Val::str(get(t))),
+            Some(0) => self.thread().map_or_else(Val::default, |t| Val::str(get(t))),
+            Some(n) => ancestors.get(n - 1).map_or_else(Val::default, |t| Val::str(get(t))),
             None => Val::List(ancestors.iter().map(|t| Cow::Owned(get(t))).collect()),
         }
     }
 
     fn caps(&self, pick: fn(&Caps) -> u64) -> Val<'a> {
-        self.thread().and_then(|t| t.caps.as_ref()).map_or(Val::None, |c| Val::str(capability_names(pick(c))))
+        self.thread().and_then(|t| t.caps.as_ref()).map_or_else(Val::default, |c| Val::str(capability_names(pick(c))))
     }
 
     fn users(&self) -> &'a crate::state::users::Users {
@@ -117,7 +117,7 @@ impl<'a> SyscallFields<'a> {
     }
 
     fn k8s_label(&self, key: &str) -> Val<'a> {
-        self.metadata().and_then(|m| m.label(key).map(str::to_string)).map_or(Val::None, Val::str)
+        self.metadata().and_then(|m| m.label(key).map(str::to_string)).map_or_else(Val::default, Val::str)
     }
 
     fn cmdline(t: &Thread) -> String {
@@ -129,11 +129,11 @@ impl<'a> SyscallFields<'a> {
     }
 
     fn ends(&self, pick: fn(&Fd) -> Option<SocketAddr>) -> Val<'a> {
-        self.fd().filter(|f| f.kind.is_ip()).and_then(pick).map_or(Val::None, |a| Val::Ip(a.ip()))
+        self.fd().filter(|f| f.kind.is_ip()).and_then(pick).map_or_else(Val::default, |a| Val::Ip(a.ip()))
     }
 
     fn port(&self, pick: fn(&Fd) -> Option<SocketAddr>) -> Val<'a> {
-        self.fd().filter(|f| f.kind.is_ip()).and_then(pick).map_or(Val::None, |a| Val::Int(a.port().into()))
+        self.fd().filter(|f| f.kind.is_ip()).and_then(pick).map_or_else(Val::default, |a| Val::Int(a.port().into()))
     }
 
     /// The known ends of an IP socket (`fd.ip`, `fd.port`: either end matches).
@@ -182,8 +182,8 @@ impl<'a> SyscallFields<'a> {
             F::EvtType => Val::str(ev.type_name()),
             F::EvtDir => Val::str(if ev.is_exit() { "<" } else { ">" }),
             F::EvtCpu => Val::Int(ev.cpu.into()),
-            F::EvtRes => ev.res.map_or(Val::None, |r| Val::str(crate::decode::render::result_name(r))),
-            F::EvtRawres => ev.res.map_or(Val::None, Val::Int),
+            F::EvtRes => ev.res.map_or_else(Val::default, |r| Val::str(crate::decode::render::result_name(r))),
+            F::EvtRawres => ev.res.map_or_else(Val::default, Val::Int),
             F::EvtFailed => Val::Bool(ev.res.is_some_and(|r| r < 0)),
             F::EvtArgs => {
                 Val::str(ev.args.iter().map(|(k, v)| format!("{k}={}", v.render())).collect::<Vec<_>>().join(" "))
@@ -194,7 +194,7 @@ impl<'a> SyscallFields<'a> {
                     Ok(i) => ev.args.get(i).map(|(_, v)| v),
                     Err(_) => ev.arg(key),
                 };
-                arg.map_or(Val::None, |a| match a {
+                arg.map_or_else(Val::default, |a| match a {
                     Arg::Int(n) => Val::Int(*n),
                     other => Val::str(other.render().into_owned()),
                 })
@@ -212,11 +212,11 @@ impl<'a> SyscallFields<'a> {
             F::ProcVpid => Val::Int(ev.vpid.into()),
             F::ProcPpid => Val::Int(ev.ppid.into()),
             F::ProcName => Val::str(ev.comm.as_str()),
-            F::ProcExe => t.map_or(Val::None, |t| Val::str(t.exe.as_str())),
-            F::ProcExepath => t.map_or(Val::None, |t| Val::str(t.exepath.as_str())),
-            F::ProcArgs => t.map_or(Val::None, |t| Val::str(t.args.join(" "))),
-            F::ProcCmdline => t.map_or(Val::None, |t| Val::str(Self::cmdline(t))),
-            F::ProcCwd => t.filter(|t| !t.cwd.is_empty()).map_or(Val::None, |t| Val::str(t.cwd.as_str())),
+            F::ProcExe => t.map_or_else(Val::default, |t| Val::str(t.exe.as_str())),
+            F::ProcExepath => t.map_or_else(Val::default, |t| Val::str(t.exepath.as_str())),
+            F::ProcArgs => t.map_or_else(Val::default, |t| Val::str(t.args.join(" "))),
+            F::ProcCmdline => t.map_or_else(Val::default, |t| Val::str(Self::cmdline(t))),
+            F::ProcCwd => t.filter(|t| !t.cwd.is_empty()).map_or_else(Val::default, |t| Val::str(t.cwd.as_str())),
             F::ProcEnv => match (t, field.arg.as_deref()) {
                 (Some(t), Some(key)) => {
                     opt(t.env.iter().find_map(|e| e.strip_prefix(key)?.strip_prefix('=').map(str::to_string)))
@@ -224,26 +224,28 @@ impl<'a> SyscallFields<'a> {
                 (Some(t), None) if !t.env.is_empty() => Val::str(t.env.join(" ")),
                 _ => Val::None,
             },
-            F::ProcTty => t.map_or(Val::None, |t| Val::Int(t.tty.into())),
-            F::ProcDuration => t.map_or(Val::None, |t| Val::Int(ev.ts_ns.saturating_sub(t.start_ns) as i64)),
-            F::ProcStartTs => t.map_or(Val::None, |t| Val::Int(t.start_ns as i64)),
-            F::ProcPname => self.parent().map_or(Val::None, |p| Val::str(p.comm.as_str())),
-            F::ProcPexe => self.parent().map_or(Val::None, |p| Val::str(p.exe.as_str())),
-            F::ProcPexepath => self.parent().map_or(Val::None, |p| Val::str(p.exepath.as_str())),
-            F::ProcPcmdline => self.parent().map_or(Val::None, |p| Val::str(Self::cmdline(p))),
+            F::ProcTty => t.map_or_else(Val::default, |t| Val::Int(t.tty.into())),
+            F::ProcDuration => t.map_or_else(Val::default, |t| Val::Int(ev.ts_ns.saturating_sub(t.start_ns) as i64)),
+            F::ProcStartTs => t.map_or_else(Val::default, |t| Val::Int(t.start_ns as i64)),
+            F::ProcPname => self.parent().map_or_else(Val::default, |p| Val::str(p.comm.as_str())),
+            F::ProcPexe => self.parent().map_or_else(Val::default, |p| Val::str(p.exe.as_str())),
+            F::ProcPexepath => self.parent().map_or_else(Val::default, |p| Val::str(p.exepath.as_str())),
+            F::ProcPcmdline => self.parent().map_or_else(Val::default, |p| Val::str(Self::cmdline(p))),
             F::ProcAname => self.ancestor(field.index, |t| t.comm.clone()),
             F::ProcApid => self.ancestor(field.index, |t| t.pid.to_string()),
             F::ProcAexe => self.ancestor(field.index, |t| t.exe.clone()),
             F::ProcAexepath => self.ancestor(field.index, |t| t.exepath.clone()),
-            F::ProcSid => t.map_or(Val::None, |t| Val::Int(t.sid.into())),
-            F::ProcSname => t.and_then(|t| self.state.process(t.sid)).map_or(Val::None, |l| Val::str(l.comm.as_str())),
-            F::ProcVpgid => t.map_or(Val::None, |t| Val::Int(t.pgid.into())),
-            F::ProcVpgidName => {
-                t.and_then(|t| self.state.process(t.pgid)).map_or(Val::None, |l| Val::str(l.comm.as_str()))
+            F::ProcSid => t.map_or_else(Val::default, |t| Val::Int(t.sid.into())),
+            F::ProcSname => {
+                t.and_then(|t| self.state.process(t.sid)).map_or_else(Val::default, |l| Val::str(l.comm.as_str()))
             }
-            F::ProcIsVpgidLeader => t.map_or(Val::None, |t| Val::Bool(t.pgid == t.pid)),
-            F::ProcIsSidLeader => t.map_or(Val::None, |t| Val::Bool(t.sid == t.pid)),
-            F::ProcIsExeFromMemfd => t.map_or(Val::None, |t| {
+            F::ProcVpgid => t.map_or_else(Val::default, |t| Val::Int(t.pgid.into())),
+            F::ProcVpgidName => {
+                t.and_then(|t| self.state.process(t.pgid)).map_or_else(Val::default, |l| Val::str(l.comm.as_str()))
+            }
+            F::ProcIsVpgidLeader => t.map_or_else(Val::default, |t| Val::Bool(t.pgid == t.pid)),
+            F::ProcIsSidLeader => t.map_or_else(Val::default, |t| Val::Bool(t.sid == t.pid)),
+            F::ProcIsExeFromMemfd => t.map_or_else(Val::default, |t| {
                 Val::Bool(
                     t.exe_flags.is_some_and(|f| f & shared_abi::EXE_FROM_MEMFD != 0)
                         || t.exepath.starts_with("/memfd:"),
@@ -255,39 +257,43 @@ impl<'a> SyscallFields<'a> {
                 None => Val::None,
             },
             F::ProcIsExeWritable => {
-                t.and_then(|t| t.exe_flags).map_or(Val::None, |f| Val::Bool(f & shared_abi::EXE_WRITABLE != 0))
+                t.and_then(|t| t.exe_flags).map_or_else(Val::default, |f| Val::Bool(f & shared_abi::EXE_WRITABLE != 0))
             }
-            F::ProcExeIno => t.and_then(|t| t.exe_inode).map_or(Val::None, |i| Val::Int(i.ino as i64)),
-            F::ProcExeInoCtime => t.and_then(|t| t.exe_inode).map_or(Val::None, |i| Val::Int(i.ctime_ns as i64)),
-            F::ProcExeInoMtime => t.and_then(|t| t.exe_inode).map_or(Val::None, |i| Val::Int(i.mtime_ns as i64)),
+            F::ProcExeIno => t.and_then(|t| t.exe_inode).map_or_else(Val::default, |i| Val::Int(i.ino as i64)),
+            F::ProcExeInoCtime => {
+                t.and_then(|t| t.exe_inode).map_or_else(Val::default, |i| Val::Int(i.ctime_ns as i64))
+            }
+            F::ProcExeInoMtime => {
+                t.and_then(|t| t.exe_inode).map_or_else(Val::default, |i| Val::Int(i.mtime_ns as i64))
+            }
             F::ProcExeInoCtimeDurationProcStart => t
                 .and_then(|t| Some((t.start_ns, t.exe_inode?)))
-                .map_or(Val::None, |(start, i)| Val::Int(start.saturating_sub(i.ctime_ns) as i64)),
+                .map_or_else(Val::default, |(start, i)| Val::Int(start.saturating_sub(i.ctime_ns) as i64)),
             F::ThreadCapEffective => self.caps(|c| c.effective),
             F::ThreadCapPermitted => self.caps(|c| c.permitted),
             F::ThreadCapInheritable => self.caps(|c| c.inheritable),
             F::ThreadTid => Val::Int(ev.tid.into()),
             F::ThreadVtid => Val::Int(ev.vtid.into()),
             F::UserUid => Val::Int(ev.uid.into()),
-            F::UserName => self.users().user(ev.uid).map_or(Val::None, |u| Val::str(u.name.as_str())),
+            F::UserName => self.users().user(ev.uid).map_or_else(Val::default, |u| Val::str(u.name.as_str())),
             F::UserLoginuid => Val::Int(ev.loginuid),
             F::UserLoginname => match ev.loginuid {
                 -1 => Val::None,
-                l => self.state.users.user(l as u32).map_or(Val::None, |u| Val::str(u.name.as_str())),
+                l => self.state.users.user(l as u32).map_or_else(Val::default, |u| Val::str(u.name.as_str())),
             },
-            F::UserHomedir => self.users().user(ev.uid).map_or(Val::None, |u| Val::str(u.home.as_str())),
-            F::UserShell => self.users().user(ev.uid).map_or(Val::None, |u| Val::str(u.shell.as_str())),
+            F::UserHomedir => self.users().user(ev.uid).map_or_else(Val::default, |u| Val::str(u.home.as_str())),
+            F::UserShell => self.users().user(ev.uid).map_or_else(Val::default, |u| Val::str(u.shell.as_str())),
             F::GroupGid => Val::Int(ev.gid.into()),
-            F::GroupName => self.users().group(ev.gid).map_or(Val::None, Val::str),
-            F::FdNum => self.fd_num().map_or(Val::None, Val::Int),
-            F::FdType => self.fd().map_or(Val::None, |f| Val::str(f.kind.name())),
-            F::FdTypechar => self.fd().map_or(Val::None, |f| Val::str(f.kind.typechar())),
-            F::FdName => self.fd().map_or(Val::None, |f| Val::Str(f.name())),
-            F::FdNameraw => self.fd().map_or(Val::None, |f| Val::str(f.nameraw.as_str())),
+            F::GroupName => self.users().group(ev.gid).map_or_else(Val::default, Val::str),
+            F::FdNum => self.fd_num().map_or_else(Val::default, Val::Int),
+            F::FdType => self.fd().map_or_else(Val::default, |f| Val::str(f.kind.name())),
+            F::FdTypechar => self.fd().map_or_else(Val::default, |f| Val::str(f.kind.typechar())),
+            F::FdName => self.fd().map_or_else(Val::default, |f| Val::Str(f.name())),
+            F::FdNameraw => self.fd().map_or_else(Val::default, |f| Val::str(f.nameraw.as_str())),
             F::FdDirectory => {
-                self.fd_path_parts().map_or(Val::None, |(d, _)| Val::str(if d.is_empty() { "/" } else { d }))
+                self.fd_path_parts().map_or_else(Val::default, |(d, _)| Val::str(if d.is_empty() { "/" } else { d }))
             }
-            F::FdFilename => self.fd_path_parts().map_or(Val::None, |(_, n)| Val::str(n)),
+            F::FdFilename => self.fd_path_parts().map_or_else(Val::default, |(_, n)| Val::str(n)),
             F::FdCip | F::FdCnet => self.ends(|f| f.client_server().0),
             F::FdSip | F::FdSnet => self.ends(|f| f.client_server().1),
             F::FdLip | F::FdLnet => self.ends(|f| f.local),
@@ -304,7 +310,7 @@ impl<'a> SyscallFields<'a> {
                 ends if ends.is_empty() => Val::None,
                 ends => Val::Ints(ends.iter().map(|a| a.port().into()).collect()),
             },
-            F::FdL4proto => self.fd().and_then(|f| f.l4proto).map_or(Val::None, Val::str),
+            F::FdL4proto => self.fd().and_then(|f| f.l4proto).map_or_else(Val::default, Val::str),
             F::FdSockfamily => self
                 .fd()
                 .and_then(|f| match f.kind {
@@ -312,9 +318,9 @@ impl<'a> SyscallFields<'a> {
                     crate::state::FdKind::Unix => Some("unix"),
                     _ => None,
                 })
-                .map_or(Val::None, Val::str),
-            F::FdIsServer => self.fd().map_or(Val::None, |f| Val::Bool(f.is_server)),
-            F::FdConnected => self.fd().map_or(Val::None, |f| Val::Bool(f.connected)),
+                .map_or_else(Val::default, Val::str),
+            F::FdIsServer => self.fd().map_or_else(Val::default, |f| Val::Bool(f.is_server)),
+            F::FdConnected => self.fd().map_or_else(Val::default, |f| Val::Bool(f.connected)),
             F::FdNameChanged => Val::Bool(matches!(ev.kind, Kind::Syscall(42 | 49 | 43 | 288)) && ev.is_exit()),
             F::FdTypes => {
                 let mut kinds: Vec<&str> = self
@@ -326,7 +332,7 @@ impl<'a> SyscallFields<'a> {
                 kinds.sort_unstable();
                 kinds.dedup();
                 match field.index {
-                    Some(i) => self.state.fd(ev.pid, i as i64).map_or(Val::None, |f| Val::str(f.kind.name())),
+                    Some(i) => self.state.fd(ev.pid, i as i64).map_or_else(Val::default, |f| Val::str(f.kind.name())),
                     None => Val::List(kinds.into_iter().map(Cow::Borrowed).collect()),
                 }
             }
@@ -343,25 +349,28 @@ impl<'a> SyscallFields<'a> {
                     None => Val::None,
                 },
             },
-            F::ContainerType => self.container().map_or(Val::None, |c| Val::str(c.runtime)),
-            F::ContainerImage => self.metadata().map_or(Val::None, |m| Val::str(m.image.clone())),
+            F::ContainerType => self.container().map_or_else(Val::default, |c| Val::str(c.runtime)),
+            F::ContainerImage => self.metadata().map_or_else(Val::default, |m| Val::str(m.image.clone())),
             F::ContainerImageRepository => {
-                self.metadata().map_or(Val::None, |m| Val::str(image_parts(&m.image).0.to_string()))
+                self.metadata().map_or_else(Val::default, |m| Val::str(image_parts(&m.image).0.to_string()))
             }
-            F::ContainerImageTag => {
-                self.metadata().and_then(|m| image_parts(&m.image).1.map(str::to_string)).map_or(Val::None, Val::str)
-            }
-            F::ContainerImageDigest => {
-                self.metadata().and_then(|m| image_parts(&m.image).2.map(str::to_string)).map_or(Val::None, Val::str)
-            }
-            F::ContainerStartTs => {
-                self.metadata().filter(|m| m.created_ns > 0).map_or(Val::None, |m| Val::Int(m.created_ns as i64))
-            }
+            F::ContainerImageTag => self
+                .metadata()
+                .and_then(|m| image_parts(&m.image).1.map(str::to_string))
+                .map_or_else(Val::default, Val::str),
+            F::ContainerImageDigest => self
+                .metadata()
+                .and_then(|m| image_parts(&m.image).2.map(str::to_string))
+                .map_or_else(Val::default, Val::str),
+            F::ContainerStartTs => self
+                .metadata()
+                .filter(|m| m.created_ns > 0)
+                .map_or_else(Val::default, |m| Val::Int(m.created_ns as i64)),
             F::ContainerLabel => {
                 let key = field.arg.as_deref().unwrap_or_default();
-                self.metadata().and_then(|m| m.label(key).map(str::to_string)).map_or(Val::None, Val::str)
+                self.metadata().and_then(|m| m.label(key).map(str::to_string)).map_or_else(Val::default, Val::str)
             }
-            F::ContainerLabels => self.metadata().map_or(Val::None, |m| {
+            F::ContainerLabels => self.metadata().map_or_else(Val::default, |m| {
                 let mut labels: Vec<String> = m.labels.iter().map(|(k, v)| format!("{k}:{v}")).collect();
                 labels.sort();
                 Val::str(labels.join(","))
@@ -369,18 +378,18 @@ impl<'a> SyscallFields<'a> {
             F::K8sPodName => self.k8s_label("io.kubernetes.pod.name"),
             F::K8sNsName => self.k8s_label("io.kubernetes.pod.namespace"),
             F::K8sPodUid => self.k8s_label("io.kubernetes.pod.uid"),
-            F::ContainerPrivileged => self.metadata().and_then(|m| m.privileged).map_or(Val::None, Val::Bool),
+            F::ContainerPrivileged => self.metadata().and_then(|m| m.privileged).map_or_else(Val::default, Val::Bool),
             F::ContainerMounts => self
                 .metadata()
                 .filter(|m| m.privileged.is_some())
-                .map_or(Val::None, |m| Val::str(m.mounts.iter().map(mount_text).collect::<Vec<_>>().join(","))),
-            F::ContainerMount => self.mount(field).map_or(Val::None, |m| Val::str(mount_text(&m))),
-            F::ContainerMountDest => self.mount(field).map_or(Val::None, |m| Val::str(m.dest)),
+                .map_or_else(Val::default, |m| Val::str(m.mounts.iter().map(mount_text).collect::<Vec<_>>().join(","))),
+            F::ContainerMount => self.mount(field).map_or_else(Val::default, |m| Val::str(mount_text(&m))),
+            F::ContainerMountDest => self.mount(field).map_or_else(Val::default, |m| Val::str(m.dest)),
             F::K8sPodLabel => {
                 let key = field.arg.as_deref().unwrap_or_default();
-                self.metadata().and_then(|m| m.pod_labels.get(key).cloned()).map_or(Val::None, Val::str)
+                self.metadata().and_then(|m| m.pod_labels.get(key).cloned()).map_or_else(Val::default, Val::str)
             }
-            F::K8sPodLabels => self.metadata().filter(|m| !m.pod_labels.is_empty()).map_or(Val::None, |m| {
+            F::K8sPodLabels => self.metadata().filter(|m| !m.pod_labels.is_empty()).map_or_else(Val::default, |m| {
                 let mut labels: Vec<String> = m.pod_labels.iter().map(|(k, v)| format!("{k}:{v}")).collect();
                 labels.sort();
                 Val::str(labels.join(","))
