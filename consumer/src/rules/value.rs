@@ -145,8 +145,27 @@ impl<'a> Val<'a> {
         }
     }
 
-    /// Applies `op` against a prepared right side.
+    /// Applies `op` against a prepared right side. One text, number or
+    /// flag against one operand (most checks) is decided here, inline;
+    /// `matches_any` decides every case (lists, addresses, text read as a
+    /// number) and agrees with this on these (tested): its generality cost
+    /// more than the comparison.
+    #[inline]
     pub fn matches(&self, op: Op, rhs: &Rhs) -> bool {
+        match (self, op, rhs) {
+            (Val::Str(v), Op::Eq, Rhs::Text(t)) => v == t,
+            (Val::Str(v), Op::Ne, Rhs::Text(t)) => v != t,
+            (Val::Str(v), Op::StartsWith, Rhs::Text(t)) => v.starts_with(t.as_str()),
+            (Val::Str(v), Op::In | Op::Intersects, Rhs::Set(set)) => set.contains(v),
+            (Val::Str(v), Op::Contains, Rhs::Needle(n)) => n.is_in(v),
+            (Val::Int(v), Op::Eq, Rhs::Int(n)) => v == n,
+            (Val::Int(v), Op::Ge, Rhs::Int(n)) => v >= n,
+            (Val::Bool(v), Op::Eq, Rhs::Bool(b)) => v == b,
+            _ => self.matches_any(op, rhs),
+        }
+    }
+
+    fn matches_any(&self, op: Op, rhs: &Rhs) -> bool {
         match (op, rhs) {
             (Op::Eq, Rhs::Int(n)) => self.any_int(|v| v == *n),
             (Op::Ne, Rhs::Int(n)) => match self {
@@ -430,6 +449,33 @@ mod tests {
         assert!(glob_match("a*b*c", "aXXbYYc"));
         assert!(!glob_match("a*b*c", "aXXbYY"));
         assert!(glob_match("[", "["));
+    }
+
+    #[test]
+    fn the_inline_cases_decide_as_the_general_path() {
+        let set: TextSet = ["a", "bc"].into_iter().map(String::from).collect();
+        let operands = [
+            Rhs::Text("a".into()),
+            Rhs::Text("".into()),
+            Rhs::Text("5".into()),
+            Rhs::Set(Arc::new(set)),
+            Rhs::Needle(Arc::new(Needle::new("b".into()))),
+            Rhs::Int(0),
+            Rhs::Int(5),
+            Rhs::Bool(true),
+            Rhs::Bool(false),
+        ];
+        let values =
+            [Val::str("a"), Val::str("abc"), Val::str(""), Val::str("5"), Val::Int(0), Val::Int(5), Val::Int(7)];
+        let values = values.into_iter().chain([Val::Bool(true), Val::Bool(false)]);
+        let ops = [Op::Eq, Op::Ne, Op::StartsWith, Op::In, Op::Intersects, Op::Contains, Op::Ge];
+        for v in values {
+            for op in ops {
+                for rhs in &operands {
+                    assert_eq!(v.matches(op, rhs), v.matches_any(op, rhs), "{v:?} {op:?} {rhs:?}");
+                }
+            }
+        }
     }
 
     #[test]
