@@ -122,7 +122,7 @@ impl<'a> SyscallFields<'a> {
 
     fn cmdline(t: &Thread) -> String {
         if t.args.is_empty() {
-            t.comm.clone()
+            t.comm.to_string()
         } else {
             format!("{} {}", t.comm, t.args.join(" "))
         }
@@ -231,7 +231,7 @@ impl<'a> SyscallFields<'a> {
             F::ProcPexe => self.parent().map_or_else(Val::default, |p| Val::str(p.exe.as_str())),
             F::ProcPexepath => self.parent().map_or_else(Val::default, |p| Val::str(p.exepath.as_str())),
             F::ProcPcmdline => self.parent().map_or_else(Val::default, |p| Val::str(Self::cmdline(p))),
-            F::ProcAname => self.ancestor(field.index, |t| t.comm.clone()),
+            F::ProcAname => self.ancestor(field.index, |t| t.comm.to_string()),
             F::ProcApid => self.ancestor(field.index, |t| t.pid.to_string()),
             F::ProcAexe => self.ancestor(field.index, |t| t.exe.clone()),
             F::ProcAexepath => self.ancestor(field.index, |t| t.exepath.clone()),

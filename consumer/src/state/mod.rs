@@ -17,7 +17,7 @@ use rustc_hash::FxHashMap as HashMap;
 use std::net::SocketAddr;
 
 use crate::decode::render::addr_text;
-use crate::event::{Arg, Event, Kind};
+use crate::event::{Arg, Event, Kind, TaskName};
 
 /// What a thread (and its process) is, as far as rules care.
 #[derive(Debug, Clone, Default)]
@@ -25,7 +25,7 @@ pub struct Thread {
     pub tid: u32,
     pub pid: u32,
     pub ppid: u32,
-    pub comm: String,
+    pub comm: TaskName,
     /// argv[0].
     pub exe: String,
     /// The executable's resolved path.
@@ -295,28 +295,38 @@ impl State {
         }
     }
 
-    fn ensure_thread(&mut self, ev: &Event) -> &mut Thread {
-        if !self.threads.contains_key(&ev.tid) {
-            if self.threads.len() >= self.max_threads.max(1) {
-                // Bounded memory: drop the oldest-started thread.
-                if let Some(victim) = self.threads.values().min_by_key(|t| t.start_ns).map(|t| t.tid) {
-                    self.threads.remove(&victim);
-                    self.evictions += 1;
-                }
-            }
-            // First sight of this thread: inherit from its process or parent.
-            let mut t = self.threads.get(&ev.pid).or_else(|| self.threads.get(&ev.ppid)).cloned().unwrap_or_default();
-            t.start_ns = ev.ts_ns;
-            self.threads.insert(ev.tid, t);
+    /// Makes the event's thread known and current: one lookup when it is
+    /// known already (every event but a thread's first).
+    fn ensure_thread(&mut self, ev: &Event) {
+        if let Some(t) = self.threads.get_mut(&ev.tid) {
+            Self::observe(t, ev, &mut self.containers, &self.runtimes);
+            return;
         }
-        let t = self.threads.get_mut(&ev.tid).expect("inserted above");
+        if self.threads.len() >= self.max_threads.max(1) {
+            // Bounded memory: drop the oldest-started thread.
+            if let Some(victim) = self.threads.values().min_by_key(|t| t.start_ns).map(|t| t.tid) {
+                self.threads.remove(&victim);
+                self.evictions += 1;
+            }
+        }
+        // First sight of this thread: inherit from its process or parent.
+        let mut t = self.threads.get(&ev.pid).or_else(|| self.threads.get(&ev.ppid)).cloned().unwrap_or_default();
+        t.start_ns = ev.ts_ns;
+        let t = self.threads.entry(ev.tid).or_insert(t);
+        Self::observe(t, ev, &mut self.containers, &self.runtimes);
+    }
+
+    /// What every event says of its thread: ids, name, credentials, cgroup.
+    fn observe(
+        t: &mut Thread,
+        ev: &Event,
+        containers: &mut Option<containers::Containers>,
+        runtimes: &Option<runtimes::RuntimeApis>,
+    ) {
         t.tid = ev.tid;
         t.pid = ev.pid;
         t.ppid = ev.ppid;
-        if t.comm != ev.comm.as_str() {
-            t.comm.clear();
-            t.comm.push_str(&ev.comm);
-        }
+        t.comm = ev.comm;
         t.uid = ev.uid;
         t.gid = ev.gid;
         t.loginuid = ev.loginuid;
@@ -332,16 +342,15 @@ impl State {
                     })
                 });
             }
-        } else if (t.cgroup_id != ev.cgroup_id || !t.cgroup_resolved) && self.containers.is_some() {
+        } else if (t.cgroup_id != ev.cgroup_id || !t.cgroup_resolved) && containers.is_some() {
             t.cgroup_id = ev.cgroup_id;
-            let resolved = self.containers.as_mut().and_then(|c| c.resolve(ev.cgroup_id));
+            let resolved = containers.as_mut().and_then(|c| c.resolve(ev.cgroup_id));
             t.cgroup_resolved = resolved.is_some();
             t.container = resolved.flatten();
-            if let (Some(c), Some(api)) = (&t.container, &self.runtimes) {
+            if let (Some(c), Some(api)) = (&t.container, runtimes) {
                 api.request(c);
             }
         }
-        t
     }
 
     /// Applies an event. Call before evaluating rules on it (Falco's parsers

@@ -83,7 +83,7 @@ fn read_thread(base: &Path, pid: u32, tid: u32, boot_ns: u64) -> Option<Thread> 
         tid,
         pid,
         ppid,
-        comm,
+        comm: comm.as_str().into(),
         exe,
         exepath: link("exe").trim_end_matches(" (deleted)").to_string(),
         args: argv,
