@@ -208,7 +208,7 @@ impl SyscallPipeline {
         }
         // Rules see exit events only, as Falco's do since its drivers stopped
         // sending enter events (the upstream rules no longer say evt.dir=<).
-        if !ev.is_exit() {
+        if !ev.is_exit() || !self.engine.may_match(ev.kind) {
             return;
         }
         let fields = SyscallFields::new(ev, &self.state);

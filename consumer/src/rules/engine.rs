@@ -123,6 +123,12 @@ impl Engine {
         Some(kinds.iter().collect())
     }
 
+    /// Whether some rule can match an event of `kind` (callers skip
+    /// preparing the others).
+    pub fn may_match(&self, kind: Kind) -> bool {
+        !kind.slot().map_or(&self.any_kind, |slot| &self.by_kind[slot]).is_empty()
+    }
+
     /// Evaluates the rules that can match `kind`; calls `on_alert` per match.
     pub fn evaluate(
         &mut self,
