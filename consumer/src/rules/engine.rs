@@ -36,13 +36,27 @@ impl Serialize for Priority {
     }
 }
 
-pub struct Engine {
-    rules: Vec<Rule>,
-    /// Candidate rules per `Kind::slot`, in definition order, each with its
-    /// filter as evaluated for that kind.
+/// The rules that can match each event kind, each rule by its index with
+/// its filter as evaluated for that kind.
+struct Candidates {
+    /// Per `Kind::slot`, in definition order, the any-kind rules merged in.
     by_kind: Vec<Vec<(usize, Program)>>,
     /// Rules without an event-type restriction, checked for every event.
     any_kind: Vec<(usize, Program)>,
+}
+
+impl Candidates {
+    fn of(&self, kind: Option<Kind>) -> &[(usize, Program)] {
+        match kind.and_then(Kind::slot) {
+            Some(slot) => &self.by_kind[slot],
+            None => &self.any_kind,
+        }
+    }
+}
+
+pub struct Engine {
+    rules: Vec<Rule>,
+    candidates: Candidates,
     matching: Matching,
     /// `osprey_alerts_total` per rule, looked up once.
     alert_counters: Vec<prometheus::IntCounter>,
@@ -85,7 +99,7 @@ impl Engine {
             })
             .collect();
         let memo = Memo::for_checks(rules.iter().map(|r| r.filter.check_count()).max().unwrap_or(0));
-        Self { rules, by_kind, any_kind, matching, alert_counters, memo }
+        Self { rules, candidates: Candidates { by_kind, any_kind }, matching, alert_counters, memo }
     }
 
     /// Whether a loaded rule reads or shows a field that `pred` picks.
@@ -116,7 +130,7 @@ impl Engine {
 
     /// The event kinds some rule can match; `None` when a rule takes any.
     pub fn kinds(&self) -> Option<Vec<Kind>> {
-        if !self.any_kind.is_empty() {
+        if !self.candidates.any_kind.is_empty() {
             return None;
         }
         let kinds: KindSet = self.rules.iter().flat_map(|r| r.event_types.iter().flatten().copied()).collect();
@@ -126,7 +140,7 @@ impl Engine {
     /// Whether some rule can match an event of `kind` (callers skip
     /// preparing the others).
     pub fn may_match(&self, kind: Kind) -> bool {
-        !kind.slot().map_or(&self.any_kind, |slot| &self.by_kind[slot]).is_empty()
+        !self.candidates.of(Some(kind)).is_empty()
     }
 
     /// Evaluates the rules that can match `kind`; calls `on_alert` per match.
@@ -138,12 +152,8 @@ impl Engine {
         hostname: &str,
         mut on_alert: impl FnMut(Alert),
     ) {
-        let candidates = match kind {
-            Some(k) => k.slot().map_or(&self.any_kind, |slot| &self.by_kind[slot]),
-            None => &self.any_kind,
-        };
         self.memo.clear();
-        for (i, program) in candidates {
+        for (i, program) in self.candidates.of(kind) {
             if program.eval(ev, &mut self.memo) {
                 let rule = &self.rules[*i];
                 self.alert_counters[*i].inc();
