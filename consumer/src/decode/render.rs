@@ -694,10 +694,14 @@ fn argv<'a>(sc: &Syscall<'a>) -> &'a [u8] {
     sc.blob(BlobKind::Args, None).map_or(&[], |b| b.data)
 }
 
-fn param_value(sc: &Syscall<'_>, src: Src, fmt: Fmt) -> Option<Arg> {
+/// A parameter's value from what the record holds besides the registers
+/// (blobs: strings, addresses, exec facts…). Out of line: the register path
+/// is the hot one, and this one's frame would weigh on it.
+#[inline(never)]
+fn recorded_value(sc: &Syscall<'_>, src: Src, fmt: Fmt) -> Option<Arg> {
     let raw = match src {
-        Src::Arg(i) => sc.rec.args[i],
-        Src::Ret => sc.rec.ret as u64,
+        // Read by `syscall_args` itself.
+        Src::Arg(_) | Src::Ret => return None,
         Src::FdPair(i) => {
             let b = sc.blob(BlobKind::FdPair, None)?;
             let fd = b.data.get(i * 4..i * 4 + 4)?;
@@ -735,13 +739,19 @@ fn param_value(sc: &Syscall<'_>, src: Src, fmt: Fmt) -> Option<Arg> {
             };
         }
     };
-    Some(match fmt {
+    Some(number(raw, fmt))
+}
+
+/// A register, return value or recorded word as its parameter's number
+/// (the tables give such sources number formats only: a text format reads
+/// as the plain number).
+fn number(raw: u64, fmt: Fmt) -> Arg {
+    match fmt {
         Fmt::Int => Arg::Int(raw as i64 as i32 as i64),
         Fmt::Uint => Arg::Int((raw as u32).into()),
-        Fmt::Uint64 => Arg::Int(raw as i64),
         Fmt::Spelt(spelling) => Arg::Spelt(raw, spelling),
-        Fmt::Str | Fmt::StrList | Fmt::Sockaddr => return None,
-    })
+        Fmt::Uint64 | Fmt::Str | Fmt::StrList | Fmt::Sockaddr => Arg::Int(raw as i64),
+    }
 }
 
 /// Falco's `evt.type` for a syscall number (`syscall_N` when unnamed).
@@ -774,12 +784,18 @@ pub fn syscall_args(sc: &Syscall<'_>, args: &mut Args) {
         return;
     }
     for (name, src, fmt) in table {
-        if !sc.exit && !matches!(src, Src::Arg(_)) {
-            continue;
-        }
-        if let Some(value) = param_value(sc, *src, *fmt) {
-            args.push(((*name).into(), value));
-        }
+        let raw = match src {
+            Src::Arg(i) => sc.rec.args[*i],
+            _ if !sc.exit => continue,
+            Src::Ret => sc.rec.ret as u64,
+            _ => {
+                if let Some(value) = recorded_value(sc, *src, *fmt) {
+                    args.push(((*name).into(), value));
+                }
+                continue;
+            }
+        };
+        args.push(((*name).into(), number(raw, *fmt)));
     }
     for blob in sc.blobs().filter(|b| b.truncated() || b.faulted()) {
         let what = if blob.faulted() { "fault" } else { "truncated" };
@@ -852,6 +868,18 @@ mod tests {
         );
         assert_eq!(lossy(b"/tmp/\xffx"), "/tmp/\u{fffd}x");
         assert_eq!(lossy_until_nul(b"caf\xc3\xa9\0junk"), "café");
+    }
+
+    #[test]
+    fn number_sources_have_number_formats() {
+        for nr in 0..shared_abi::MAX_SYSCALLS as u32 {
+            for (name, src, fmt) in params(nr) {
+                let number_source =
+                    matches!(src, Src::Arg(_) | Src::Ret | Src::FdPair(_) | Src::StructWord(_) | Src::Exec(_));
+                let number_format = matches!(fmt, Fmt::Int | Fmt::Uint | Fmt::Uint64 | Fmt::Spelt(_));
+                assert!(!number_source || number_format, "syscall {nr} parameter {name}");
+            }
+        }
     }
 
     #[test]
