@@ -195,7 +195,9 @@ impl Program {
         }
     }
 
-    pub fn eval(&self, ev: &dyn FieldValues, memo: &mut Memo) -> bool {
+    /// Generic over the field source rather than `dyn`: each source's
+    /// evaluation loop is compiled with its comparisons inlined.
+    pub fn eval<F: FieldValues + ?Sized>(&self, ev: &F, memo: &mut Memo) -> bool {
         let mut next = self.entry;
         while let Some(step) = self.steps.get(next as usize) {
             let holds = memo.get(step.id as usize).unwrap_or_else(|| {
@@ -482,7 +484,7 @@ impl Check {
         }
     }
 
-    fn eval(&self, ev: &dyn FieldValues) -> bool {
+    fn eval<F: FieldValues + ?Sized>(&self, ev: &F) -> bool {
         if let Rhs::Kinds(kinds) = &self.rhs {
             let hit = ev.kind().is_some_and(|k| kinds.contains(k));
             return if self.op == Op::Ne { !hit } else { hit };

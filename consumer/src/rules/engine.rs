@@ -144,10 +144,10 @@ impl Engine {
     }
 
     /// Evaluates the rules that can match `kind`; calls `on_alert` per match.
-    pub fn evaluate(
+    pub fn evaluate<F: FieldValues>(
         &mut self,
         kind: Option<Kind>,
-        ev: &dyn FieldValues,
+        ev: &F,
         ts_ns: u64,
         hostname: &str,
         mut on_alert: impl FnMut(Alert),

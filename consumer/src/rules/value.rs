@@ -46,6 +46,7 @@ impl<'a> Val<'a> {
     /// borrowed text), and are forgotten rather than dropped: the generic
     /// drop saves registers for the list case on every call, which cost
     /// more than the comparison itself.
+    #[inline]
     pub fn discard(self) {
         if matches!(self, Val::Int(_) | Val::Bool(_) | Val::Ip(_) | Val::Str(Cow::Borrowed(_))) {
             std::mem::forget(self);
