@@ -118,11 +118,12 @@ impl Memo {
     }
 }
 
-/// Where evaluation goes after a check: the index of the next step, or one
-/// of the two verdicts (past any index).
+/// Where evaluation goes after a check: the index of the next step, or
+/// past every index a verdict: `MATCHED + k` (the program's `k`th filter
+/// holds) or `NO_MATCH`.
 type Next = u32;
-const FALSE: Next = u32::MAX - 1;
-const TRUE: Next = u32::MAX;
+const MATCHED: Next = u32::MAX / 2;
+const NO_MATCH: Next = u32::MAX;
 
 #[derive(Debug, Clone)]
 struct Step {
@@ -134,37 +135,47 @@ struct Step {
     check: Arc<Check>,
 }
 
-/// A filter flattened into its checks, each naming where to go when it
+/// Filters flattened into their checks, each naming where to go when it
 /// holds and when it does not: evaluation is a loop over checks. Walking
 /// the tree recursively cost more than the checks themselves, Falco's
-/// macros nesting `and`/`or`/`not` many levels deep. The steps are shared,
-/// so that one program can serve every event kind.
-#[derive(Debug, Clone)]
+/// macros nesting `and`/`or`/`not` many levels deep. A program chains
+/// several filters (the rules an event type can match, in order): where one
+/// does not hold, the next one's first check follows, so that one loop
+/// evaluates them all.
+#[derive(Debug, Clone, Default)]
 pub struct Program {
-    steps: Arc<[Step]>,
-    entry: Next,
+    steps: Box<[Step]>,
+    /// Per filter, its first step (or its verdict, when known without one).
+    entries: Box<[Next]>,
 }
 
 impl Program {
-    pub fn new(filter: &Filter) -> Self {
-        Self::emitting(filter, &|_| None)
+    pub fn new(filters: &[&Filter]) -> Self {
+        Self::emitting(filters, &|_| None)
     }
 
     /// The program for events of `kind` only: the checks the kind decides
     /// (`evt.type`) are folded in, so that evaluation never reaches them.
     /// Most rules open with such a check, repeated by every rule of the
     /// event type; the memo made each repeat cheap, but not free.
-    pub fn for_kind(filter: &Filter, kind: Kind) -> Self {
-        Self::emitting(filter, &|check| match &check.rhs {
+    pub fn for_kind(filters: &[&Filter], kind: Kind) -> Self {
+        Self::emitting(filters, &|check| match &check.rhs {
             Rhs::Kinds(_) => check.decide(&Assumed::kind(kind)),
             _ => None,
         })
     }
 
-    fn emitting(filter: &Filter, known: &dyn Fn(&Check) -> Option<bool>) -> Self {
+    /// Emits the filters from the last: each continues with the next one's
+    /// entry where it does not hold.
+    fn emitting(filters: &[&Filter], known: &dyn Fn(&Check) -> Option<bool>) -> Self {
         let mut steps = Vec::new();
-        let entry = Self::emit(filter, TRUE, FALSE, known, &mut steps);
-        Self { steps: steps.into(), entry }
+        let mut entries = vec![NO_MATCH; filters.len()];
+        let mut next = NO_MATCH;
+        for (k, filter) in filters.iter().enumerate().rev() {
+            next = Self::emit(filter, MATCHED + k as Next, next, known, &mut steps);
+            entries[k] = next;
+        }
+        Self { steps: steps.into(), entries: entries.into() }
     }
 
     /// Emits `filter` so that it continues at `on_true` or `on_false`;
@@ -195,10 +206,11 @@ impl Program {
         }
     }
 
-    /// Generic over the field source rather than `dyn`: each source's
-    /// evaluation loop is compiled with its comparisons inlined.
-    pub fn eval<F: FieldValues + ?Sized>(&self, ev: &F, memo: &mut Memo) -> bool {
-        let mut next = self.entry;
+    /// The position of the first filter, from the `from`th on, that holds
+    /// for `ev`. Generic over the field source rather than `dyn`: each
+    /// source's evaluation loop is compiled with its comparisons inlined.
+    pub fn first_match<F: FieldValues + ?Sized>(&self, from: usize, ev: &F, memo: &mut Memo) -> Option<usize> {
+        let mut next = *self.entries.get(from)?;
         while let Some(step) = self.steps.get(next as usize) {
             let holds = memo.get(step.id as usize).unwrap_or_else(|| {
                 let holds = step.check.eval(ev);
@@ -207,7 +219,7 @@ impl Program {
             });
             next = if holds { step.on_true } else { step.on_false };
         }
-        next == TRUE
+        (next != NO_MATCH).then(|| (next - MATCHED) as usize)
     }
 }
 
@@ -1132,16 +1144,47 @@ mod tests {
         }
         let ev = Counting(Default::default());
         let mut memo = Memo::for_checks(rules.iter().map(|r| r.filter.check_count()).max().unwrap());
-        let (a, b) = (Program::new(&rules[0].filter), Program::new(&rules[1].filter));
+        let (a, b) = (Program::new(&[&rules[0].filter]), Program::new(&[&rules[1].filter]));
         for _ in 0..2 {
-            assert!(a.eval(&ev, &mut memo) && a.eval(&ev, &mut memo));
+            assert!(a.first_match(0, &ev, &mut memo).is_some() && a.first_match(0, &ev, &mut memo).is_some());
         }
         assert_eq!(ev.0.get(), 2, "evt.dir and proc.name read once while the memo is kept");
-        assert!(b.eval(&ev, &mut memo));
+        assert_eq!(b.first_match(0, &ev, &mut memo), Some(0));
         assert_eq!(ev.0.get(), 3, "rule b reuses evt.dir and reads proc.name for its own check");
         memo.clear();
-        assert!(b.eval(&ev, &mut memo));
+        assert_eq!(b.first_match(0, &ev, &mut memo), Some(0));
         assert_eq!(ev.0.get(), 5, "after clear, every check reads its field again");
+    }
+
+    #[test]
+    fn a_chain_finds_each_holding_filter_in_order() {
+        let rule = |name: &str, cond: &str| {
+            format!("- rule: {name}\n  desc: d\n  condition: {cond}\n  output: o\n  priority: notice\n")
+        };
+        let text = [
+            rule("bash", "spawned and proc.name = bash"),
+            rule("zsh", "spawned and proc.name = zsh"),
+            rule("shell", "spawned and proc.name in (more)"),
+            rule("open", "evt.type = open and proc.name = zsh"),
+        ]
+        .concat();
+        let (rules, rs) = compile_text(&format!("{BASE}{text}"));
+        assert!(errors(&rs).is_empty(), "{:?}", errors(&rs));
+        struct Zsh;
+        impl FieldValues for Zsh {
+            fn value(&self, field: &Field) -> Val<'_> {
+                Val::str(if field.info.name == "evt.dir" { "<" } else { "zsh" })
+            }
+            fn kind(&self) -> Option<Kind> {
+                Some(Kind::Syscall(59))
+            }
+        }
+        let filters: Vec<&Filter> = rules.iter().map(|r| &r.filter).collect();
+        for program in [Program::new(&filters), Program::for_kind(&filters, Kind::Syscall(59))] {
+            let mut memo = Memo::for_checks(rules.iter().map(|r| r.filter.check_count()).max().unwrap());
+            let found: Vec<Option<usize>> = (0..5).map(|from| program.first_match(from, &Zsh, &mut memo)).collect();
+            assert_eq!(found, [Some(1), Some(1), Some(2), None, None]);
+        }
     }
 
     /// A condition over four yes/no checks and the event type (open or
@@ -1210,11 +1253,11 @@ mod tests {
             }
             let filter = &rules[0].filter;
             let kind = Checked(yes).kind().expect("a kind");
-            let for_kind = Program::for_kind(filter, kind);
+            let for_kind = Program::for_kind(&[filter], kind);
             proptest::prop_assert!(for_kind.steps.iter().all(|s| !matches!(s.check.rhs, Rhs::Kinds(_))));
-            for program in [Program::new(filter), for_kind] {
+            for program in [Program::new(&[filter]), for_kind] {
                 let mut memo = Memo::for_checks(filter.check_count());
-                proptest::prop_assert_eq!(program.eval(&Checked(yes), &mut memo), c.holds(yes));
+                proptest::prop_assert_eq!(program.first_match(0, &Checked(yes), &mut memo).is_some(), c.holds(yes));
             }
         }
     }

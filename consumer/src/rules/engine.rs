@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::compile::{FieldValues, Memo, Program, Rule};
+use super::compile::{FieldValues, Filter, Memo, Program, Rule};
 use super::fields::Source;
 use super::loader::Priority;
 use crate::event::{Kind, KindSet};
@@ -36,21 +36,26 @@ impl Serialize for Priority {
     }
 }
 
-/// The rules that can match each event kind, each rule by its index with
-/// its filter as evaluated for that kind.
+/// The rules some events can match, in definition order, and one program
+/// evaluating them in that order.
+struct Chain {
+    rules: Vec<usize>,
+    program: Program,
+}
+
+/// The rules that can match each event kind, chained.
 struct Candidates {
-    /// Per `Kind::slot`, in definition order, the any-kind rules merged in.
-    by_kind: Vec<Vec<(usize, Program)>>,
+    /// Per `Kind::slot`: the rules of the kind and the any-kind rules, their
+    /// filters as evaluated for that kind; `None` where only any-kind rules
+    /// apply.
+    by_kind: Vec<Option<Chain>>,
     /// Rules without an event-type restriction, checked for every event.
-    any_kind: Vec<(usize, Program)>,
+    any_kind: Chain,
 }
 
 impl Candidates {
-    fn of(&self, kind: Option<Kind>) -> &[(usize, Program)] {
-        match kind.and_then(Kind::slot) {
-            Some(slot) => &self.by_kind[slot],
-            None => &self.any_kind,
-        }
+    fn of(&self, kind: Option<Kind>) -> &Chain {
+        kind.and_then(Kind::slot).and_then(|slot| self.by_kind[slot].as_ref()).unwrap_or(&self.any_kind)
     }
 }
 
@@ -68,26 +73,21 @@ impl Engine {
     pub fn new(rules: Vec<Rule>, source: Source, matching: Matching, min_priority: Priority) -> Self {
         let rules: Vec<Rule> =
             rules.into_iter().filter(|r| r.enabled && r.source == source && r.priority <= min_priority).collect();
-        let mut any_kind = Vec::new();
-        let mut by_kind: Vec<Vec<(usize, Program)>> = vec![Vec::new(); Kind::SLOTS];
-        for (i, r) in rules.iter().enumerate() {
-            match &r.event_types {
-                Some(kinds) => {
-                    for kind in kinds {
-                        if let Some(slot) = kind.slot() {
-                            by_kind[slot].push((i, Program::for_kind(&r.filter, *kind)));
-                        }
-                    }
+        let any_kind: Vec<usize> = (0..rules.len()).filter(|i| rules[*i].event_types.is_none()).collect();
+        let by_kind = (0..Kind::SLOTS)
+            .map(|slot| {
+                let kind = Kind::of_slot(slot);
+                let takes = |r: &Rule| r.event_types.as_ref().is_none_or(|kinds| kinds.contains(&kind));
+                let chained: Vec<usize> = (0..rules.len()).filter(|i| takes(&rules[*i])).collect();
+                if chained.len() == any_kind.len() {
+                    return None;
                 }
-                None => any_kind.push((i, Program::new(&r.filter))),
-            }
-        }
-        // Each list in definition order, merged with the any-kind rules
-        // (their programs shared, not specialised per kind).
-        for list in &mut by_kind {
-            list.extend(any_kind.iter().cloned());
-            list.sort_unstable_by_key(|(i, _)| *i);
-        }
+                let filters: Vec<&Filter> = chained.iter().map(|i| &rules[*i].filter).collect();
+                Some(Chain { program: Program::for_kind(&filters, kind), rules: chained })
+            })
+            .collect();
+        let any_filters: Vec<&Filter> = any_kind.iter().map(|i| &rules[*i].filter).collect();
+        let any_kind = Chain { program: Program::new(&any_filters), rules: any_kind };
         let alert_counters = rules
             .iter()
             .map(|r| {
@@ -130,7 +130,7 @@ impl Engine {
 
     /// The event kinds some rule can match; `None` when a rule takes any.
     pub fn kinds(&self) -> Option<Vec<Kind>> {
-        if !self.candidates.any_kind.is_empty() {
+        if !self.candidates.any_kind.rules.is_empty() {
             return None;
         }
         let kinds: KindSet = self.rules.iter().flat_map(|r| r.event_types.iter().flatten().copied()).collect();
@@ -140,7 +140,7 @@ impl Engine {
     /// Whether some rule can match an event of `kind` (callers skip
     /// preparing the others).
     pub fn may_match(&self, kind: Kind) -> bool {
-        !self.candidates.of(Some(kind)).is_empty()
+        !self.candidates.of(Some(kind)).rules.is_empty()
     }
 
     /// Evaluates the rules that can match `kind`; calls `on_alert` per match.
@@ -153,29 +153,31 @@ impl Engine {
         mut on_alert: impl FnMut(Alert),
     ) {
         self.memo.clear();
-        for (i, program) in self.candidates.of(kind) {
-            if program.eval(ev, &mut self.memo) {
-                let rule = &self.rules[*i];
-                self.alert_counters[*i].inc();
-                on_alert(Alert {
-                    hostname: hostname.to_string(),
-                    output: format!(
-                        "{}: {} {}",
-                        crate::decode::render::time_of_day(ts_ns),
-                        rule.priority.as_str(),
-                        rule.output.render(ev)
-                    ),
-                    output_fields: rule.output.fields(ev),
-                    priority: rule.priority,
-                    rule: rule.name.clone(),
-                    source: rule.source.as_str(),
-                    tags: rule.tags.clone(),
-                    time: super::time::rfc3339(ts_ns),
-                });
-                if self.matching == Matching::First {
-                    break;
-                }
+        let chain = self.candidates.of(kind);
+        let mut from = 0;
+        while let Some(k) = chain.program.first_match(from, ev, &mut self.memo) {
+            let i = chain.rules[k];
+            let rule = &self.rules[i];
+            self.alert_counters[i].inc();
+            on_alert(Alert {
+                hostname: hostname.to_string(),
+                output: format!(
+                    "{}: {} {}",
+                    crate::decode::render::time_of_day(ts_ns),
+                    rule.priority.as_str(),
+                    rule.output.render(ev)
+                ),
+                output_fields: rule.output.fields(ev),
+                priority: rule.priority,
+                rule: rule.name.clone(),
+                source: rule.source.as_str(),
+                tags: rule.tags.clone(),
+                time: super::time::rfc3339(ts_ns),
+            });
+            if self.matching == Matching::First {
+                break;
             }
+            from = k + 1;
         }
     }
 }
