@@ -1078,11 +1078,13 @@ mod tests {
     const BASE: &str = "- list: shells\n  items: [bash, sh]\n- list: more\n  items: [shells, zsh]\n\
         - macro: spawned\n  condition: evt.type in (execve, execveat) and evt.dir=<\n";
 
+    /// A rule named `name` with condition `cond`.
+    fn rule(name: &str, cond: &str) -> String {
+        format!("- rule: {name}\n  desc: d\n  condition: {cond}\n  output: o\n  priority: notice\n")
+    }
+
     #[test]
     fn kinds_a_condition_contradicts_are_not_the_rules() {
-        let rule = |name: &str, cond: &str| {
-            format!("- rule: {name}\n  desc: d\n  condition: {cond}\n  output: o\n  priority: notice\n")
-        };
         let text = [
             rule("udp", "evt.type in (connect, sendto) and (evt.type=connect or fd.l4proto != tcp) and fd.l4proto=tcp"),
             // No proc.name at all satisfies both negations: not contradicted.
@@ -1158,9 +1160,6 @@ mod tests {
 
     #[test]
     fn a_chain_finds_each_holding_filter_in_order() {
-        let rule = |name: &str, cond: &str| {
-            format!("- rule: {name}\n  desc: d\n  condition: {cond}\n  output: o\n  priority: notice\n")
-        };
         let text = [
             rule("bash", "spawned and proc.name = bash"),
             rule("zsh", "spawned and proc.name = zsh"),
