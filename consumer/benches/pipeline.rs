@@ -18,7 +18,11 @@ use common::{allocations, record, stable_rules, Counting};
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
-const EVENTS: usize = 1_000_000;
+/// Records per pass: a million, or `OSPREY_BENCH_RECORDS` (fewer make
+/// `scripts/bench-instructions.sh` quick under callgrind).
+fn records() -> usize {
+    std::env::var("OSPREY_BENCH_RECORDS").ok().and_then(|n| n.parse().ok()).unwrap_or(1_000_000)
+}
 
 /// As `osprey run`: events decoded into batches of `BATCH_EVENTS`, each
 /// evaluated once full.
@@ -36,7 +40,8 @@ fn run(pipeline: &mut SyscallPipeline, batch: &RecordBatch) -> u64 {
 }
 
 /// The same from two rings merged into time order, each record decoded
-/// where it lies.
+/// where it lies. Never inlined: callgrind counts from its entry.
+#[inline(never)]
 fn run_rings(pipeline: &mut SyscallPipeline, rings: &[Vec<u8>]) -> u64 {
     let mut readers: Vec<RingReader<'_>> =
         rings.iter().map(|r| RingReader::new(r, 0, r.len() as u64, r.len() as u64)).collect();
@@ -61,10 +66,11 @@ fn run_rings(pipeline: &mut SyscallPipeline, rings: &[Vec<u8>]) -> u64 {
 }
 
 fn bench(c: &mut Criterion) {
+    let records = records();
     let mut batch = RecordBatch::default();
     // Two CPUs' rings, the records alternating between them.
     let mut rings = vec![Vec::new(), Vec::new()];
-    for i in 0..EVENTS {
+    for i in 0..records {
         let bytes = record(i);
         batch.push(&bytes);
         rings[i % 2].extend_from_slice(&bytes);
@@ -76,11 +82,11 @@ fn bench(c: &mut Criterion) {
     assert_eq!(run(&mut pipeline, &batch), run_rings(&mut pipeline, &rings), "the same verdicts either way");
     let before = allocations();
     let alerts = run_rings(&mut pipeline, &rings);
-    let per_event = (allocations() - before) as f64 / EVENTS as f64;
+    let per_event = (allocations() - before) as f64 / records as f64;
     eprintln!("pipeline: {per_event:.2} allocations per event in the steady state ({alerts} alerts per pass)");
 
     let mut group = c.benchmark_group("decode+state+rules");
-    group.throughput(Throughput::Elements(EVENTS as u64));
+    group.throughput(Throughput::Elements(records as u64));
     group.sample_size(10);
     group.bench_function("falco_stable_1M_records", |b| {
         b.iter_batched(

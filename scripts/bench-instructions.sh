@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Instructions per record through `osprey run`'s userspace path (ring merge,
+# decode, event, state, Falco's stable rules), counted by valgrind's
+# callgrind: repeatable to a few instructions whatever else the machine
+# does, so a change can be judged in a minute where criterion needs
+# interleaved runs. It runs the pipeline bench's setup only (no criterion
+# measurement) over RECORDS records (default 200 000) and counts its two
+# warm passes of `run_rings` (two CPU rings merged, decoded in place).
+#
+#   scripts/bench-instructions.sh [RECORDS]
+#
+# OSPREY_COMPAT points at the compatibility material (Falco's rules), as
+# for `cargo bench`. The profile is left in target/callgrind.out for
+# `callgrind_annotate --inclusive=yes target/callgrind.out`.
+source "$(dirname "$0")/lib.sh"
+records=${1:-200000}
+
+command -v valgrind >/dev/null || {
+  log "installing valgrind"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends valgrind >/dev/null
+}
+
+log "building the pipeline bench"
+bench=$(cd "$REPO" && cargo bench -p osprey --bench pipeline --no-run --message-format=json 2>/dev/null |
+  python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "pipeline" and m.get("executable"):
+        print(m["executable"])')
+[ -x "$bench" ] || die "no pipeline bench binary"
+
+out=$REPO/target/callgrind.out
+log "callgrind over $records records (two counted passes)"
+(cd "$REPO/consumer" && OSPREY_BENCH_RECORDS=$records valgrind --tool=callgrind --callgrind-out-file="$out" \
+  --toggle-collect='pipeline::run_rings' "$bench" --bench NOMATCH >/dev/null 2>&1)
+total=$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
+echo "instructions per record: $((total / (2 * records))) ($total over 2 x $records records)"
