@@ -142,7 +142,7 @@ struct Step {
 /// several filters (the rules an event type can match, in order): where one
 /// does not hold, the next one's first check follows, so that one loop
 /// evaluates them all.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Program {
     steps: Box<[Step]>,
     /// Per filter, its first step (or its verdict, when known without one).
