@@ -26,6 +26,8 @@ pub struct SyscallFields<'a> {
     thread: OnceCell<Option<&'a Thread>>,
     fd_num: OnceCell<Option<i64>>,
     fd: OnceCell<Option<&'a Fd>>,
+    /// The descriptor's path split once: rules on opens ask for both parts.
+    fd_path_parts: OnceCell<Option<(&'a str, &'a str)>>,
     /// Open flags parsed once: several rules test them on every open.
     open: OnceCell<Option<OpenFlags>>,
 }
@@ -53,7 +55,15 @@ fn is_open_family(ev: &Event) -> bool {
 
 impl<'a> SyscallFields<'a> {
     pub fn new(ev: &'a Event, state: &'a State) -> Self {
-        Self { ev, state, thread: OnceCell::new(), fd_num: OnceCell::new(), fd: OnceCell::new(), open: OnceCell::new() }
+        Self {
+            ev,
+            state,
+            thread: OnceCell::new(),
+            fd_num: OnceCell::new(),
+            fd: OnceCell::new(),
+            fd_path_parts: OnceCell::new(),
+            open: OnceCell::new(),
+        }
     }
 
     fn thread(&self) -> Option<&'a Thread> {
@@ -157,10 +167,12 @@ impl<'a> SyscallFields<'a> {
 
     /// The fd's path split at its last `/` (directory, file name).
     fn fd_path_parts(&self) -> Option<(&'a str, &'a str)> {
-        let path = &self.fd().filter(|f| !f.kind.is_ip())?.path;
-        // A byte scan: paths are short and this runs for many rules per open.
-        let slash = path.bytes().rposition(|b| b == b'/')?;
-        Some((&path[..slash], &path[slash + 1..]))
+        *self.fd_path_parts.get_or_init(|| {
+            let path = &self.fd().filter(|f| !f.kind.is_ip())?.path;
+            // A byte scan: paths are short.
+            let slash = path.bytes().rposition(|b| b == b'/')?;
+            Some((&path[..slash], &path[slash + 1..]))
+        })
     }
 
     fn open_flags(&self) -> Option<OpenFlags> {
