@@ -169,9 +169,84 @@ impl std::fmt::Display for TaskName {
     }
 }
 
+/// One parameter: its Falco name and value.
+pub type Param = (Cow<'static, str>, Arg);
+
 /// Parameters in order, by Falco name; inline up to the most any syscall
-/// but exec has, so that decoding allocates no list.
-pub type Args = SmallVec<[(Cow<'static, str>, Arg); 8]>;
+/// but exec has, so that decoding allocates no list. Read as a slice.
+#[derive(Debug, Clone, Default)]
+pub struct Args {
+    list: SmallVec<[Param; 8]>,
+    /// Some parameter may own heap memory: set by `push` when one does and
+    /// by any mutable access.
+    owning: bool,
+}
+
+impl Args {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    #[inline]
+    pub fn push(&mut self, param: Param) {
+        self.owning |= owns_memory(&param);
+        self.list.push(param);
+    }
+
+    /// Marks the list as owning memory: the caller may store anything.
+    pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, Param> {
+        self.owning = true;
+        self.list.iter_mut()
+    }
+
+    /// Empties the list, keeping its storage. Most parameters own nothing
+    /// (numbers, names and text held inline): a list of only such
+    /// parameters is forgotten at once rather than dropped one by one (the
+    /// generic drop, called per parameter, cost more than building it, and
+    /// even asking each parameter whether it owns memory cost a third of
+    /// that).
+    pub fn clear(&mut self) {
+        if self.owning {
+            self.list.clear();
+        } else {
+            // SAFETY: length 0 is within capacity, and the parameters given
+            // up own no memory (`owning` is set whenever one might): not
+            // running their destructors leaks nothing.
+            unsafe { self.list.set_len(0) }
+        }
+        self.owning = false;
+    }
+}
+
+fn owns_memory((name, arg): &Param) -> bool {
+    matches!(name, Cow::Owned(_))
+        || match arg {
+            Arg::Str(text) => text.is_heap_allocated(),
+            Arg::List(_) => true,
+            Arg::Int(_) | Arg::Bool(_) | Arg::Spelt(..) | Arg::Addr(_) => false,
+        }
+}
+
+impl std::ops::Deref for Args {
+    type Target = [Param];
+
+    fn deref(&self) -> &[Param] {
+        &self.list
+    }
+}
+
+impl FromIterator<Param> for Args {
+    fn from_iter<I: IntoIterator<Item = Param>>(params: I) -> Self {
+        let list: SmallVec<[Param; 8]> = params.into_iter().collect();
+        Self { owning: list.iter().any(owns_memory), list }
+    }
+}
+
+impl PartialEq for Args {
+    fn eq(&self, other: &Self) -> bool {
+        self.list == other.list
+    }
+}
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -323,7 +398,7 @@ impl Event {
         self.loginuid = hdr.loginuid as i32 as i64;
         self.cgroup_id = hdr.cgroup_id;
         self.container_id = None;
-        clear_args(&mut self.args);
+        self.args.clear();
         match record {
             Record::Syscall(sc) => {
                 self.kind = Kind::Syscall(sc.rec.nr);
@@ -460,28 +535,6 @@ impl Event {
     }
 }
 
-/// Empties `args`, keeping its storage. Most arguments own nothing
-/// (numbers, names and text held inline): a list of only such arguments is
-/// forgotten in place rather than dropped one by one (the generic drop,
-/// called per argument, cost more than building the argument).
-fn clear_args(args: &mut Args) {
-    let owns_nothing = |(name, arg): &(Cow<'static, str>, Arg)| {
-        matches!(name, Cow::Borrowed(_))
-            && match arg {
-                Arg::Str(text) => !text.is_heap_allocated(),
-                Arg::List(_) => false,
-                Arg::Int(_) | Arg::Bool(_) | Arg::Spelt(..) | Arg::Addr(_) => true,
-            }
-    };
-    if args.iter().all(owns_nothing) {
-        // SAFETY: length 0 is within capacity, and the arguments given up
-        // own no memory: not running their destructors leaks nothing.
-        unsafe { args.set_len(0) }
-    } else {
-        args.clear();
-    }
-}
-
 /// Events decoded from records, in a list whose events are refilled in
 /// place: a steady stream neither moves events nor frees and reallocates
 /// their argument lists. An unused event keeps what it held until it is
@@ -579,6 +632,24 @@ mod tests {
                 .collect();
             assert_eq!(batch.iter().cloned().collect::<Vec<_>>(), fresh, "round {round}");
         }
+    }
+
+    #[test]
+    fn an_argument_list_knows_when_emptying_it_must_drop_its_arguments() {
+        let mut args = Args::new();
+        args.push(("fd".into(), Arg::Int(3)));
+        args.push(("name".into(), Arg::Str("inline".into())));
+        assert!(!args.owning);
+        args.push(("name".into(), Arg::Str("a path of more than twenty-four bytes".into())));
+        assert!(args.owning, "text on the heap");
+        args.clear();
+        assert!(args.is_empty() && !args.owning);
+        args.push((format!("fault.arg{}", 1).into(), Arg::Bool(true)));
+        assert!(args.owning, "a name on the heap");
+        args.clear();
+        args.push(("fd".into(), Arg::Int(3)));
+        args.iter_mut().for_each(drop);
+        assert!(args.owning, "mutable access may have stored anything");
     }
 
     #[test]

@@ -416,7 +416,7 @@ mod tests {
             loginuid: -1,
             cgroup_id: 0,
             container_id: None,
-            args: smallvec::smallvec![("fd".into(), Arg::Int(3))],
+            args: [("fd".into(), Arg::Int(3))].into_iter().collect(),
         }
     }
 
