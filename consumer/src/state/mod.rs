@@ -280,7 +280,7 @@ impl State {
     }
 
     /// Resolves `path` as the process would (relative to `dirfd` or its cwd).
-    pub fn resolve_path(&self, ev: &Event, path: &str, dirfd: Option<i64>) -> CompactString {
+    pub fn resolve_path(&self, ev: &Event, path: &CompactString, dirfd: Option<i64>) -> CompactString {
         if path.starts_with('/') || path.is_empty() {
             return normalize(path);
         }
@@ -291,7 +291,7 @@ impl State {
         .or_else(|| self.thread(ev.tid).map(|t| CompactString::new(&t.cwd)).filter(|c| !c.is_empty()));
         match base {
             Some(b) => normalize(&format_compact!("{b}/{path}")),
-            None => path.into(),
+            None => path.clone(),
         }
     }
 
@@ -456,7 +456,11 @@ impl State {
             }
             // open, openat, openat2, creat, memfd_create
             2 | 257 | 437 | 85 | 319 => {
-                let raw = text("name").unwrap_or_default();
+                // Cloned, not rendered and copied: inline text is one move.
+                let raw = match ev.arg("name") {
+                    Some(Arg::Str(name)) => name.clone(),
+                    other => other.map(Arg::render).unwrap_or_default().as_ref().into(),
+                };
                 let flags = spelt("flags").unwrap_or_default();
                 let has = |flag: i32| flags & flag as u64 != 0;
                 let (kind, path) = if nr == 319 {
@@ -466,7 +470,7 @@ impl State {
                     (kind, self.resolve_path(ev, &raw, int("dirfd")))
                 };
                 let cloexec = has(libc::O_CLOEXEC);
-                self.fds.entry(ev.pid).or_default().insert(res, Fd::file(kind, path, raw.as_ref().into(), cloexec));
+                self.fds.entry(ev.pid).or_default().insert(res, Fd::file(kind, path, raw, cloexec));
             }
             // capset: this thread's sets changed.
             126 => {
@@ -569,7 +573,7 @@ impl State {
             // chdir, fchdir
             80 | 81 => {
                 let dir = if nr == 80 {
-                    text("path").map(|p| self.resolve_path(ev, &p, None))
+                    text("path").map(|p| self.resolve_path(ev, &p.as_ref().into(), None))
                 } else {
                     int("fd").and_then(|f| self.fd(ev.pid, f)).map(|f| f.path.clone())
                 };
@@ -619,9 +623,11 @@ fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
 }
 
 /// Lexically normalizes an absolute path (`.`, `..`, duplicate slashes).
-pub fn normalize(path: &str) -> CompactString {
+/// Most paths are normal already: the result is then a clone, which for
+/// inline text is one move rather than a copy of its bytes.
+pub fn normalize(path: &CompactString) -> CompactString {
     if is_clean(path) {
-        return path.into();
+        return path.clone();
     }
     let mut parts: Vec<&str> = Vec::new();
     for part in path.split('/') {
@@ -733,12 +739,12 @@ mod tests {
             ],
         ));
         assert_eq!(s.fd(11, 3).unwrap().path, "/etc/shadow");
-        assert_eq!(normalize("/a/./b//c/../d/"), "/a/b/d");
-        assert_eq!(normalize("/usr/lib/x.so"), "/usr/lib/x.so");
-        assert_eq!(normalize("/"), "/");
-        assert_eq!(normalize("/a/"), "/a");
-        assert_eq!(normalize("/.."), "/");
-        assert_eq!(normalize("/a/.b/..c"), "/a/.b/..c");
+        assert_eq!(normalize(&"/a/./b//c/../d/".into()), "/a/b/d");
+        assert_eq!(normalize(&"/usr/lib/x.so".into()), "/usr/lib/x.so");
+        assert_eq!(normalize(&"/".into()), "/");
+        assert_eq!(normalize(&"/a/".into()), "/a");
+        assert_eq!(normalize(&"/..".into()), "/");
+        assert_eq!(normalize(&"/a/.b/..c".into()), "/a/.b/..c");
         assert!(is_clean("/a/.b") && !is_clean("/a/.") && !is_clean("a/b") && !is_clean("//a"));
         assert_eq!(s.ancestors(11)[0].exepath, "/usr/bin/bash");
         s.update(&ev(41, 11, 10, 4, vec![("domain", Arg::Spelt(2, Family)), ("type", Arg::Spelt(1, SockType))]));
