@@ -5,7 +5,7 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use osprey::decode::render::Spelling;
-use osprey::event::{Arg, Event};
+use osprey::event::{Arg, Event, Name};
 use osprey::state::State;
 
 mod common;
@@ -29,10 +29,10 @@ fn measure_memory() {
             pid,
             0,
             vec![
-                ("exe", s("/usr/bin/python3")),
-                ("args", Arg::List(vec!["app.py".into(), "--serve".into()])),
-                ("cwd", s("/srv/app")),
-                ("trusted_exepath", s("/usr/bin/python3.11")),
+                (Name::Exe, s("/usr/bin/python3")),
+                (Name::Args, Arg::List(vec!["app.py".into(), "--serve".into()])),
+                (Name::Cwd, s("/srv/app")),
+                (Name::TrustedExepath, s("/usr/bin/python3.11")),
             ],
         ));
     }
@@ -45,10 +45,10 @@ fn measure_memory() {
                 pid,
                 fd,
                 vec![
-                    ("fd", Arg::Int(fd)),
-                    ("dirfd", Arg::Int(-100)),
-                    ("name", Arg::Str(name.into())),
-                    ("flags", Arg::Spelt(0o2000002, Spelling::OpenFlags)),
+                    (Name::Fd, Arg::Int(fd)),
+                    (Name::Dirfd, Arg::Int(-100)),
+                    (Name::Name, Arg::Str(name.into())),
+                    (Name::Flags, Arg::Spelt(0o2000002, Spelling::OpenFlags)),
                 ],
             ));
         }

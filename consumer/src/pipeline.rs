@@ -393,7 +393,7 @@ impl AuditPipeline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Arg, Dir};
+    use crate::event::{Arg, Dir, Name};
     use crate::rules::engine::Matching;
     use crate::rules::loader::Priority;
 
@@ -416,7 +416,7 @@ mod tests {
             loginuid: -1,
             cgroup_id: 0,
             container_id: None,
-            args: [("fd".into(), Arg::Int(3))].into_iter().collect(),
+            args: [(Name::Fd, Arg::Int(3))].into_iter().collect(),
         }
     }
 

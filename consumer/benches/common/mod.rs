@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use osprey::decode::encode;
 use osprey::decode::render::Spelling;
-use osprey::event::{Arg, Dir, Event, Kind};
+use osprey::event::{Arg, Dir, Event, Kind, Name};
 use shared_abi::{BlobKind, RecordHeader};
 
 /// Falco's stable ruleset from the shared compatibility material
@@ -26,53 +26,53 @@ pub fn stable_rules() -> PathBuf {
 pub fn event(i: usize) -> Event {
     let pid = 1000 + (i % 300) as u32;
     let s = |v: &str| Arg::Str(v.into());
-    let (nr, res, args): (u32, i64, Vec<(&'static str, Arg)>) = match i % 20 {
+    let (nr, res, args): (u32, i64, Vec<(Name, Arg)>) = match i % 20 {
         0 => (
             59,
             0,
             vec![
-                ("exe", s("python3")),
-                ("args", Arg::List(vec!["app.py".into(), "--serve".into()])),
-                ("cwd", s("/srv")),
-                ("trusted_exepath", s("/usr/bin/python3")),
+                (Name::Exe, s("python3")),
+                (Name::Args, Arg::List(vec!["app.py".into(), "--serve".into()])),
+                (Name::Cwd, s("/srv")),
+                (Name::TrustedExepath, s("/usr/bin/python3")),
             ],
         ),
         1..=5 => (
             257,
             3 + (i % 5) as i64,
             vec![
-                ("fd", Arg::Int(3 + (i % 5) as i64)),
-                ("dirfd", Arg::Int(-100)),
+                (Name::Fd, Arg::Int(3 + (i % 5) as i64)),
+                (Name::Dirfd, Arg::Int(-100)),
                 (
-                    "name",
+                    Name::Name,
                     s(["/etc/hosts", "/srv/data.db", "/usr/lib/libssl.so.3", "/proc/self/status", "/tmp/cache"][i % 5]),
                 ),
-                ("flags", Arg::Spelt(if i % 3 == 0 { 0o2000000 } else { 0o101 }, Spelling::OpenFlags)),
-                ("mode", Arg::Spelt(0o644, Spelling::Mode)),
+                (Name::Flags, Arg::Spelt(if i % 3 == 0 { 0o2000000 } else { 0o101 }, Spelling::OpenFlags)),
+                (Name::Mode, Arg::Spelt(0o644, Spelling::Mode)),
             ],
         ),
-        6..=8 => (3, 0, vec![("res", Arg::Int(0)), ("fd", Arg::Int(3 + (i % 5) as i64))]),
+        6..=8 => (3, 0, vec![(Name::Res, Arg::Int(0)), (Name::Fd, Arg::Int(3 + (i % 5) as i64))]),
         9 => (
             41,
             9,
             vec![
-                ("fd", Arg::Int(9)),
-                ("domain", Arg::Spelt(2, Spelling::Family)),
-                ("type", Arg::Spelt(1, Spelling::SockType)),
-                ("proto", Arg::Int(6)),
+                (Name::Fd, Arg::Int(9)),
+                (Name::Domain, Arg::Spelt(2, Spelling::Family)),
+                (Name::Type, Arg::Spelt(1, Spelling::SockType)),
+                (Name::Proto, Arg::Int(6)),
             ],
         ),
         10 => (
             42,
             0,
             vec![
-                ("res", Arg::Int(0)),
-                ("fd", Arg::Int(9)),
-                ("addr", Arg::Addr("10.0.0.5:5432".parse().expect("an address"))),
+                (Name::Res, Arg::Int(0)),
+                (Name::Fd, Arg::Int(9)),
+                (Name::Addr, Arg::Addr("10.0.0.5:5432".parse().expect("an address"))),
             ],
         ),
-        11..=15 => (0, 512, vec![("res", Arg::Int(512)), ("fd", Arg::Int(9)), ("size", Arg::Int(4096))]),
-        _ => (1, 512, vec![("res", Arg::Int(512)), ("fd", Arg::Int(9)), ("size", Arg::Int(512))]),
+        11..=15 => (0, 512, vec![(Name::Res, Arg::Int(512)), (Name::Fd, Arg::Int(9)), (Name::Size, Arg::Int(4096))]),
+        _ => (1, 512, vec![(Name::Res, Arg::Int(512)), (Name::Fd, Arg::Int(9)), (Name::Size, Arg::Int(512))]),
     };
     let mut ev = exit_event(nr, pid, res, args);
     ev.num = i as u64;
@@ -81,7 +81,7 @@ pub fn event(i: usize) -> Event {
 }
 
 /// A syscall exit of `pid` (a python3 process of uid 1000).
-pub fn exit_event(nr: u32, pid: u32, res: i64, args: Vec<(&'static str, Arg)>) -> Event {
+pub fn exit_event(nr: u32, pid: u32, res: i64, args: Vec<(Name, Arg)>) -> Event {
     Event {
         num: 0,
         ts_ns: 1_700_000_000_000_000_000,
@@ -100,7 +100,7 @@ pub fn exit_event(nr: u32, pid: u32, res: i64, args: Vec<(&'static str, Arg)>) -
         loginuid: -1,
         cgroup_id: 0,
         container_id: None,
-        args: args.into_iter().map(|(k, v)| (k.into(), v)).collect(),
+        args: args.into_iter().collect(),
     }
 }
 

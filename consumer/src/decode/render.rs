@@ -13,7 +13,7 @@ use shared_abi::{
 };
 
 use super::Syscall;
-use crate::event::{Arg, Args};
+use crate::event::{Arg, Args, Name};
 
 /// Where a parameter's value comes from.
 #[derive(Clone, Copy)]
@@ -59,7 +59,7 @@ enum Fmt {
     Spelt(Spelling),
 }
 
-type Param = (&'static str, Src, Fmt);
+type Param = (Name, Src, Fmt);
 
 const fn a(i: usize) -> Src {
     Src::Arg(i)
@@ -71,13 +71,13 @@ const fn s(i: u8) -> Src {
 /// Whether syscall `nr`'s exit reports its new descriptor as the return
 /// value (so a failed one has no `fd.num`).
 pub fn fd_is_return(nr: u32) -> bool {
-    params(nr).iter().any(|(name, src, _)| *name == "fd" && matches!(src, Src::Ret))
+    params(nr).iter().any(|(name, src, _)| *name == Name::Fd && matches!(src, Src::Ret))
 }
 
 /// Whether the exit of `nr` names a descriptor it did not create (`fd`,
 /// dup's `oldfd`): the one `fd.*` fields look up in the table.
 pub fn names_descriptor(nr: u32) -> bool {
-    params(nr).iter().any(|(name, src, _)| matches!(*name, "fd" | "oldfd") && !matches!(src, Src::Ret))
+    params(nr).iter().any(|(name, src, _)| matches!(name, Name::Fd | Name::Oldfd) && !matches!(src, Src::Ret))
 }
 
 /// Falco's parameter names for the syscalls Osprey decodes (exit direction;
@@ -89,173 +89,238 @@ fn params(nr: u32) -> &'static [Param] {
         nr::OPEN => {
             const {
                 &[
-                    ("fd", Src::Ret, Int),
-                    ("name", s(0), Str),
-                    ("flags", a(1), Spelt(OpenFlags)),
-                    ("mode", a(2), Spelt(Mode)),
+                    (Name::Fd, Src::Ret, Int),
+                    (Name::Name, s(0), Str),
+                    (Name::Flags, a(1), Spelt(OpenFlags)),
+                    (Name::Mode, a(2), Spelt(Mode)),
                 ]
             }
         }
-        nr::CREAT => const { &[("fd", Src::Ret, Int), ("name", s(0), Str), ("mode", a(1), Spelt(Mode))] },
+        nr::CREAT => const { &[(Name::Fd, Src::Ret, Int), (Name::Name, s(0), Str), (Name::Mode, a(1), Spelt(Mode))] },
         nr::OPENAT => {
             const {
                 &[
-                    ("fd", Src::Ret, Int),
-                    ("dirfd", a(0), Int),
-                    ("name", s(1), Str),
-                    ("flags", a(2), Spelt(OpenFlags)),
-                    ("mode", a(3), Spelt(Mode)),
+                    (Name::Fd, Src::Ret, Int),
+                    (Name::Dirfd, a(0), Int),
+                    (Name::Name, s(1), Str),
+                    (Name::Flags, a(2), Spelt(OpenFlags)),
+                    (Name::Mode, a(3), Spelt(Mode)),
                 ]
             }
         }
         nr::OPENAT2 => {
             const {
                 &[
-                    ("fd", Src::Ret, Int),
-                    ("dirfd", a(0), Int),
-                    ("name", s(1), Str),
-                    ("flags", Src::StructWord(0), Spelt(OpenFlags)),
-                    ("mode", Src::StructWord(1), Spelt(Mode)),
-                    ("resolve", Src::StructWord(2), Spelt(Hex)),
+                    (Name::Fd, Src::Ret, Int),
+                    (Name::Dirfd, a(0), Int),
+                    (Name::Name, s(1), Str),
+                    (Name::Flags, Src::StructWord(0), Spelt(OpenFlags)),
+                    (Name::Mode, Src::StructWord(1), Spelt(Mode)),
+                    (Name::Resolve, Src::StructWord(2), Spelt(Hex)),
                 ]
             }
         }
         nr::EXECVE | nr::EXECVEAT => {
             const {
                 &[
-                    ("res", Src::Ret, Int),
-                    ("exe", Src::ArgvHead, Str),
-                    ("args", Src::ArgvTail, StrList),
-                    ("cwd", Src::Blob(BlobKind::Cwd, 0), Str),
-                    ("trusted_exepath", Src::Blob(BlobKind::Exe, 0), Str),
-                    ("env", Src::Env, StrList),
-                    ("flags", Src::Exec(Fact::Flags), Spelt(ExeFlags)),
-                    ("cap_inheritable", Src::Exec(Fact::CapInheritable), Spelt(Hex)),
-                    ("cap_permitted", Src::Exec(Fact::CapPermitted), Spelt(Hex)),
-                    ("cap_effective", Src::Exec(Fact::CapEffective), Spelt(Hex)),
-                    ("exe_ino", Src::Exec(Fact::Ino), Uint64),
-                    ("exe_ino_ctime", Src::Exec(Fact::Ctime), Uint64),
-                    ("exe_ino_mtime", Src::Exec(Fact::Mtime), Uint64),
+                    (Name::Res, Src::Ret, Int),
+                    (Name::Exe, Src::ArgvHead, Str),
+                    (Name::Args, Src::ArgvTail, StrList),
+                    (Name::Cwd, Src::Blob(BlobKind::Cwd, 0), Str),
+                    (Name::TrustedExepath, Src::Blob(BlobKind::Exe, 0), Str),
+                    (Name::Env, Src::Env, StrList),
+                    (Name::Flags, Src::Exec(Fact::Flags), Spelt(ExeFlags)),
+                    (Name::CapInheritable, Src::Exec(Fact::CapInheritable), Spelt(Hex)),
+                    (Name::CapPermitted, Src::Exec(Fact::CapPermitted), Spelt(Hex)),
+                    (Name::CapEffective, Src::Exec(Fact::CapEffective), Spelt(Hex)),
+                    (Name::ExeIno, Src::Exec(Fact::Ino), Uint64),
+                    (Name::ExeInoCtime, Src::Exec(Fact::Ctime), Uint64),
+                    (Name::ExeInoMtime, Src::Exec(Fact::Mtime), Uint64),
                 ]
             }
         }
         nr::CONNECT | nr::BIND => {
-            const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("addr", Src::Blob(BlobKind::Sockaddr, 1), Sockaddr)] }
+            const {
+                &[
+                    (Name::Res, Src::Ret, Int),
+                    (Name::Fd, a(0), Int),
+                    (Name::Addr, Src::Blob(BlobKind::Sockaddr, 1), Sockaddr),
+                ]
+            }
         }
         nr::ACCEPT | nr::ACCEPT4 => {
-            const { &[("fd", Src::Ret, Int), ("listen_fd", a(0), Int), ("addr", Src::Blob(BlobKind::Sockaddr, 1), Sockaddr)] }
+            const {
+                &[
+                    (Name::Fd, Src::Ret, Int),
+                    (Name::ListenFd, a(0), Int),
+                    (Name::Addr, Src::Blob(BlobKind::Sockaddr, 1), Sockaddr),
+                ]
+            }
         }
         41 => {
             const {
                 &[
-                    ("fd", Src::Ret, Int),
-                    ("domain", a(0), Spelt(Family)),
-                    ("type", a(1), Spelt(SockType)),
-                    ("proto", a(2), Int),
+                    (Name::Fd, Src::Ret, Int),
+                    (Name::Domain, a(0), Spelt(Family)),
+                    (Name::Type, a(1), Spelt(SockType)),
+                    (Name::Proto, a(2), Int),
                 ]
             }
         }
-        50 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("backlog", a(1), Int)] },
-        3 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int)] },
-        32 => const { &[("res", Src::Ret, Int), ("oldfd", a(0), Int)] },
-        33 => const { &[("res", Src::Ret, Int), ("oldfd", a(0), Int), ("newfd", a(1), Int)] },
+        50 => const { &[(Name::Res, Src::Ret, Int), (Name::Fd, a(0), Int), (Name::Backlog, a(1), Int)] },
+        3 => const { &[(Name::Res, Src::Ret, Int), (Name::Fd, a(0), Int)] },
+        32 => const { &[(Name::Res, Src::Ret, Int), (Name::Oldfd, a(0), Int)] },
+        33 => const { &[(Name::Res, Src::Ret, Int), (Name::Oldfd, a(0), Int), (Name::Newfd, a(1), Int)] },
         292 => {
-            const { &[("res", Src::Ret, Int), ("oldfd", a(0), Int), ("newfd", a(1), Int), ("flags", a(2), Spelt(OpenFlags))] }
+            const {
+                &[
+                    (Name::Res, Src::Ret, Int),
+                    (Name::Oldfd, a(0), Int),
+                    (Name::Newfd, a(1), Int),
+                    (Name::Flags, a(2), Spelt(OpenFlags)),
+                ]
+            }
         }
         nr::PIPE | nr::PIPE2 => {
-            const { &[("res", Src::Ret, Int), ("fd1", Src::FdPair(0), Int), ("fd2", Src::FdPair(1), Int)] }
+            const { &[(Name::Res, Src::Ret, Int), (Name::Fd1, Src::FdPair(0), Int), (Name::Fd2, Src::FdPair(1), Int)] }
         }
-        72 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("cmd", a(1), Int), ("arg", a(2), Int)] },
-        nr::UNLINK | nr::RMDIR | nr::CHDIR | nr::CHROOT => const { &[("res", Src::Ret, Int), ("path", s(0), Str)] },
+        72 => {
+            const { &[(Name::Res, Src::Ret, Int), (Name::Fd, a(0), Int), (Name::Cmd, a(1), Int), (Name::Arg, a(2), Int)] }
+        }
+        nr::UNLINK | nr::RMDIR | nr::CHDIR | nr::CHROOT => {
+            const { &[(Name::Res, Src::Ret, Int), (Name::Path, s(0), Str)] }
+        }
         nr::UNLINKAT => {
-            const { &[("res", Src::Ret, Int), ("dirfd", a(0), Int), ("name", s(1), Str), ("flags", a(2), Spelt(Hex))] }
+            const {
+                &[
+                    (Name::Res, Src::Ret, Int),
+                    (Name::Dirfd, a(0), Int),
+                    (Name::Name, s(1), Str),
+                    (Name::Flags, a(2), Spelt(Hex)),
+                ]
+            }
         }
-        nr::MKDIR => const { &[("res", Src::Ret, Int), ("path", s(0), Str), ("mode", a(1), Spelt(Mode))] },
+        nr::MKDIR => const { &[(Name::Res, Src::Ret, Int), (Name::Path, s(0), Str), (Name::Mode, a(1), Spelt(Mode))] },
         nr::MKDIRAT => {
-            const { &[("res", Src::Ret, Int), ("dirfd", a(0), Int), ("path", s(1), Str), ("mode", a(2), Spelt(Mode))] }
+            const {
+                &[
+                    (Name::Res, Src::Ret, Int),
+                    (Name::Dirfd, a(0), Int),
+                    (Name::Path, s(1), Str),
+                    (Name::Mode, a(2), Spelt(Mode)),
+                ]
+            }
         }
-        nr::RENAME | nr::LINK => const { &[("res", Src::Ret, Int), ("oldpath", s(0), Str), ("newpath", s(1), Str)] },
+        nr::RENAME | nr::LINK => {
+            const { &[(Name::Res, Src::Ret, Int), (Name::Oldpath, s(0), Str), (Name::Newpath, s(1), Str)] }
+        }
         nr::RENAMEAT | nr::RENAMEAT2 | nr::LINKAT => {
             const {
                 &[
-                    ("res", Src::Ret, Int),
-                    ("olddirfd", a(0), Int),
-                    ("oldpath", s(1), Str),
-                    ("newdirfd", a(2), Int),
-                    ("newpath", s(3), Str),
-                    ("flags", a(4), Spelt(Hex)),
+                    (Name::Res, Src::Ret, Int),
+                    (Name::Olddirfd, a(0), Int),
+                    (Name::Oldpath, s(1), Str),
+                    (Name::Newdirfd, a(2), Int),
+                    (Name::Newpath, s(3), Str),
+                    (Name::Flags, a(4), Spelt(Hex)),
                 ]
             }
         }
-        nr::SYMLINK => const { &[("res", Src::Ret, Int), ("target", s(0), Str), ("linkpath", s(1), Str)] },
+        nr::SYMLINK => const { &[(Name::Res, Src::Ret, Int), (Name::Target, s(0), Str), (Name::Linkpath, s(1), Str)] },
         nr::SYMLINKAT => {
-            const { &[("res", Src::Ret, Int), ("target", s(0), Str), ("linkdirfd", a(1), Int), ("linkpath", s(2), Str)] }
+            const {
+                &[
+                    (Name::Res, Src::Ret, Int),
+                    (Name::Target, s(0), Str),
+                    (Name::Linkdirfd, a(1), Int),
+                    (Name::Linkpath, s(2), Str),
+                ]
+            }
         }
-        nr::CHMOD => const { &[("res", Src::Ret, Int), ("filename", s(0), Str), ("mode", a(1), Spelt(Mode))] },
-        91 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("mode", a(1), Spelt(Mode))] },
+        nr::CHMOD => {
+            const { &[(Name::Res, Src::Ret, Int), (Name::Filename, s(0), Str), (Name::Mode, a(1), Spelt(Mode))] }
+        }
+        91 => const { &[(Name::Res, Src::Ret, Int), (Name::Fd, a(0), Int), (Name::Mode, a(1), Spelt(Mode))] },
         nr::FCHMODAT | nr::FCHMODAT2 => {
-            const { &[("res", Src::Ret, Int), ("dirfd", a(0), Int), ("filename", s(1), Str), ("mode", a(2), Spelt(Mode))] }
+            const {
+                &[
+                    (Name::Res, Src::Ret, Int),
+                    (Name::Dirfd, a(0), Int),
+                    (Name::Filename, s(1), Str),
+                    (Name::Mode, a(2), Spelt(Mode)),
+                ]
+            }
         }
         nr::CHOWN | nr::LCHOWN => {
-            const { &[("res", Src::Ret, Int), ("path", s(0), Str), ("uid", a(1), Int), ("gid", a(2), Int)] }
+            const { &[(Name::Res, Src::Ret, Int), (Name::Path, s(0), Str), (Name::Uid, a(1), Int), (Name::Gid, a(2), Int)] }
         }
         nr::FCHOWNAT => {
             const {
                 &[
-                    ("res", Src::Ret, Int),
-                    ("dirfd", a(0), Int),
-                    ("pathname", s(1), Str),
-                    ("uid", a(2), Int),
-                    ("gid", a(3), Int),
-                    ("flags", a(4), Spelt(Hex)),
+                    (Name::Res, Src::Ret, Int),
+                    (Name::Dirfd, a(0), Int),
+                    (Name::Pathname, s(1), Str),
+                    (Name::Uid, a(2), Int),
+                    (Name::Gid, a(3), Int),
+                    (Name::Flags, a(4), Spelt(Hex)),
                 ]
             }
         }
-        105 => const { &[("res", Src::Ret, Int), ("uid", a(0), Uint)] },
-        106 => const { &[("res", Src::Ret, Int), ("gid", a(0), Uint)] },
-        117 => const { &[("res", Src::Ret, Int), ("ruid", a(0), Int), ("euid", a(1), Int), ("suid", a(2), Int)] },
-        119 => const { &[("res", Src::Ret, Int), ("rgid", a(0), Int), ("egid", a(1), Int), ("sgid", a(2), Int)] },
+        105 => const { &[(Name::Res, Src::Ret, Int), (Name::Uid, a(0), Uint)] },
+        106 => const { &[(Name::Res, Src::Ret, Int), (Name::Gid, a(0), Uint)] },
+        117 => {
+            const { &[(Name::Res, Src::Ret, Int), (Name::Ruid, a(0), Int), (Name::Euid, a(1), Int), (Name::Suid, a(2), Int)] }
+        }
+        119 => {
+            const { &[(Name::Res, Src::Ret, Int), (Name::Rgid, a(0), Int), (Name::Egid, a(1), Int), (Name::Sgid, a(2), Int)] }
+        }
         nr::CAPSET => {
             const {
                 &[
-                    ("res", Src::Ret, Int),
-                    ("cap_inheritable", Src::Exec(Fact::CapInheritable), Spelt(Hex)),
-                    ("cap_permitted", Src::Exec(Fact::CapPermitted), Spelt(Hex)),
-                    ("cap_effective", Src::Exec(Fact::CapEffective), Spelt(Hex)),
+                    (Name::Res, Src::Ret, Int),
+                    (Name::CapInheritable, Src::Exec(Fact::CapInheritable), Spelt(Hex)),
+                    (Name::CapPermitted, Src::Exec(Fact::CapPermitted), Spelt(Hex)),
+                    (Name::CapEffective, Src::Exec(Fact::CapEffective), Spelt(Hex)),
                 ]
             }
         }
-        308 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("nstype", a(1), Spelt(CloneFlags))] },
-        272 => const { &[("res", Src::Ret, Int), ("flags", a(0), Spelt(CloneFlags))] },
-        101 => const { &[("res", Src::Ret, Int), ("request", a(0), Int), ("pid", a(1), Int)] },
+        308 => const { &[(Name::Res, Src::Ret, Int), (Name::Fd, a(0), Int), (Name::Nstype, a(1), Spelt(CloneFlags))] },
+        272 => const { &[(Name::Res, Src::Ret, Int), (Name::Flags, a(0), Spelt(CloneFlags))] },
+        101 => const { &[(Name::Res, Src::Ret, Int), (Name::Request, a(0), Int), (Name::Pid, a(1), Int)] },
         nr::MOUNT => {
             const {
                 &[
-                    ("res", Src::Ret, Int),
-                    ("dev", s(0), Str),
-                    ("dir", s(1), Str),
-                    ("type", s(2), Str),
-                    ("flags", a(3), Spelt(Hex)),
+                    (Name::Res, Src::Ret, Int),
+                    (Name::Dev, s(0), Str),
+                    (Name::Dir, s(1), Str),
+                    (Name::Type, s(2), Str),
+                    (Name::Flags, a(3), Spelt(Hex)),
                 ]
             }
         }
-        nr::UMOUNT2 => const { &[("res", Src::Ret, Int), ("name", s(0), Str), ("flags", a(1), Spelt(Hex))] },
-        56 => const { &[("res", Src::Ret, Int), ("flags", a(0), Spelt(CloneFlags))] },
-        435 => const { &[("res", Src::Ret, Int), ("cl_args", a(0), Spelt(Hex)), ("size", a(1), Uint)] },
-        57 | 58 => const { &[("res", Src::Ret, Int)] },
-        62 => const { &[("res", Src::Ret, Int), ("pid", a(0), Int), ("sig", a(1), Int)] },
-        nr::MEMFD_CREATE => const { &[("fd", Src::Ret, Int), ("name", s(0), Str), ("flags", a(1), Spelt(Hex))] },
-        nr::INIT_MODULE => const { &[("res", Src::Ret, Int), ("len", a(1), Uint), ("uargs", s(2), Str)] },
-        313 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("flags", a(2), Spelt(Hex))] },
-        nr::DELETE_MODULE => const { &[("res", Src::Ret, Int), ("name", s(0), Str), ("flags", a(1), Spelt(Hex))] },
-        321 => const { &[("res", Src::Ret, Int), ("cmd", a(0), Int)] },
-        157 => const { &[("res", Src::Ret, Int), ("option", a(0), Int), ("arg2", a(1), Spelt(Hex))] },
+        nr::UMOUNT2 => {
+            const { &[(Name::Res, Src::Ret, Int), (Name::Name, s(0), Str), (Name::Flags, a(1), Spelt(Hex))] }
+        }
+        56 => const { &[(Name::Res, Src::Ret, Int), (Name::Flags, a(0), Spelt(CloneFlags))] },
+        435 => const { &[(Name::Res, Src::Ret, Int), (Name::ClArgs, a(0), Spelt(Hex)), (Name::Size, a(1), Uint)] },
+        57 | 58 => const { &[(Name::Res, Src::Ret, Int)] },
+        62 => const { &[(Name::Res, Src::Ret, Int), (Name::Pid, a(0), Int), (Name::Sig, a(1), Int)] },
+        nr::MEMFD_CREATE => {
+            const { &[(Name::Fd, Src::Ret, Int), (Name::Name, s(0), Str), (Name::Flags, a(1), Spelt(Hex))] }
+        }
+        nr::INIT_MODULE => const { &[(Name::Res, Src::Ret, Int), (Name::Len, a(1), Uint), (Name::Uargs, s(2), Str)] },
+        313 => const { &[(Name::Res, Src::Ret, Int), (Name::Fd, a(0), Int), (Name::Flags, a(2), Spelt(Hex))] },
+        nr::DELETE_MODULE => {
+            const { &[(Name::Res, Src::Ret, Int), (Name::Name, s(0), Str), (Name::Flags, a(1), Spelt(Hex))] }
+        }
+        321 => const { &[(Name::Res, Src::Ret, Int), (Name::Cmd, a(0), Int)] },
+        157 => const { &[(Name::Res, Src::Ret, Int), (Name::Option, a(0), Int), (Name::Arg2, a(1), Spelt(Hex))] },
         // Calls on an existing descriptor: the fd lets state and rules find it.
-        0 | 1 | 17 | 18 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int), ("size", a(2), Uint)] },
+        0 | 1 | 17 | 18 => const { &[(Name::Res, Src::Ret, Int), (Name::Fd, a(0), Int), (Name::Size, a(2), Uint)] },
         5 | 8 | 16 | 19 | 20 | 44 | 45 | 46 | 47 | 48 | 51 | 52 | 54 | 55 | 73 | 74 | 75 | 77 | 78 | 81 | 93 | 138
-        | 217 | 295 | 296 | 299 | 307 => const { &[("res", Src::Ret, Int), ("fd", a(0), Int)] },
-        109 => const { &[("res", Src::Ret, Int), ("pid", a(0), Int), ("pgid", a(1), Int)] },
-        112 => const { &[("res", Src::Ret, Int)] },
+        | 217 | 295 | 296 | 299 | 307 => const { &[(Name::Res, Src::Ret, Int), (Name::Fd, a(0), Int)] },
+        109 => const { &[(Name::Res, Src::Ret, Int), (Name::Pid, a(0), Int), (Name::Pgid, a(1), Int)] },
+        112 => const { &[(Name::Res, Src::Ret, Int)] },
         _ => &[],
     }
 }
@@ -764,10 +829,6 @@ pub fn syscall_number(name: &str) -> Option<u32> {
     syscalls::number(name).or_else(|| name.strip_prefix("syscall_")?.parse().ok())
 }
 
-/// The names of a syscall's argument registers where Osprey has no table
-/// for it (its enter record shows them raw, in hex).
-const REGISTERS: [&str; 6] = ["arg0", "arg1", "arg2", "arg3", "arg4", "arg5"];
-
 /// Appends the decoded parameters by Falco name, or the raw registers for
 /// syscalls without a parameter table, to `args` (the event's own list:
 /// building in place spares copying it).
@@ -775,10 +836,10 @@ pub fn syscall_args(sc: &Syscall<'_>, args: &mut Args) {
     let table = params(sc.rec.nr);
     if table.is_empty() {
         if sc.exit {
-            args.push(("res".into(), Arg::Int(sc.rec.ret)));
+            args.push((Name::Res, Arg::Int(sc.rec.ret)));
         } else {
-            for (name, v) in REGISTERS.iter().zip(sc.rec.args) {
-                args.push(((*name).into(), Arg::Spelt(v, Spelling::Hex)));
+            for (name, v) in Name::REGISTERS.into_iter().zip(sc.rec.args) {
+                args.push((name, Arg::Spelt(v, Spelling::Hex)));
             }
         }
         return;
@@ -790,16 +851,17 @@ pub fn syscall_args(sc: &Syscall<'_>, args: &mut Args) {
             Src::Ret => sc.rec.ret as u64,
             _ => {
                 if let Some(value) = recorded_value(sc, *src, *fmt) {
-                    args.push(((*name).into(), value));
+                    args.push((*name, value));
                 }
                 continue;
             }
         };
-        args.push(((*name).into(), number(raw, *fmt)));
+        args.push((*name, number(raw, *fmt)));
     }
     for blob in sc.blobs().filter(|b| b.truncated() || b.faulted()) {
-        let what = if blob.faulted() { "fault" } else { "truncated" };
-        args.push((format!("{what}.arg{}", blob.arg).into(), Arg::Bool(true)));
+        if let Some(name) = Name::copy_problem(blob.arg, blob.faulted()) {
+            args.push((name, Arg::Bool(true)));
+        }
     }
 }
 
@@ -810,7 +872,7 @@ pub fn retype(nr: u32, args: &mut Args) {
     let table = params(nr);
     for (name, arg) in args.iter_mut() {
         let fmt = if table.is_empty() {
-            REGISTERS.contains(&name.as_ref()).then_some(Fmt::Spelt(Spelling::Hex))
+            Name::REGISTERS.contains(name).then_some(Fmt::Spelt(Spelling::Hex))
         } else {
             table.iter().find(|(n, _, _)| n == name).map(|(_, _, fmt)| *fmt)
         };
@@ -888,7 +950,7 @@ mod tests {
         assert!(params(getppid).is_empty());
         let bytes = encode::syscall(RecordHeader::default(), false, getppid, 0, [1, 0xff, 0, 0, 0, 7], &[]);
         let ev = Event::from_record(1, &decode(&bytes).unwrap().unwrap());
-        assert_eq!(ev.arg("arg1"), Some(&Arg::Spelt(0xff, Spelling::Hex)));
+        assert_eq!(ev.arg(Name::Arg1), Some(&Arg::Spelt(0xff, Spelling::Hex)));
         let v = ev.to_json();
         assert_eq!(v["evt.args"]["arg1"], "0xff");
         assert_eq!(v["evt.args"]["arg5"], "0x7");

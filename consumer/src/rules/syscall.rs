@@ -11,7 +11,7 @@ use super::condition::Transformer;
 use super::fields::FieldId as F;
 use super::value::Val;
 use crate::decode::render::{capability_names, time_of_day};
-use crate::event::{Arg, Event, Kind};
+use crate::event::{Arg, Event, Kind, Name};
 use std::sync::Arc;
 
 use crate::state::containers::Container;
@@ -80,7 +80,7 @@ impl<'a> SyscallFields<'a> {
         *self.fd_num.get_or_init(|| {
             let ev = self.ev;
             // dup family: the descriptor being duplicated, as in Falco.
-            let key = if matches!(ev.kind, Kind::Syscall(32 | 33 | 292)) { "oldfd" } else { "fd" };
+            let key = if matches!(ev.kind, Kind::Syscall(32 | 33 | 292)) { Name::Oldfd } else { Name::Fd };
             ev.arg(key).and_then(Arg::as_int).filter(|n| *n >= 0)
         })
     }
@@ -157,11 +157,12 @@ impl<'a> SyscallFields<'a> {
     /// The path a filesystem syscall names, resolved.
     fn fs_path(&self) -> Option<String> {
         let ev = self.ev;
-        let raw = ["name", "path", "filename", "pathname", "oldpath"].iter().find_map(|k| match ev.arg(k) {
+        let names = [Name::Name, Name::Path, Name::Filename, Name::Pathname, Name::Oldpath];
+        let raw = names.into_iter().find_map(|k| match ev.arg(k) {
             Some(Arg::Str(s)) => Some(s.clone()),
             _ => None,
         })?;
-        let dirfd = ["dirfd", "olddirfd"].iter().find_map(|k| ev.arg(k).and_then(Arg::as_int));
+        let dirfd = [Name::Dirfd, Name::Olddirfd].into_iter().find_map(|k| ev.arg(k).and_then(Arg::as_int));
         Some(self.state.resolve_path(ev, &raw, dirfd).into_string())
     }
 
@@ -177,7 +178,7 @@ impl<'a> SyscallFields<'a> {
 
     fn open_flags(&self) -> Option<OpenFlags> {
         *self.open.get_or_init(|| {
-            let bits = self.ev.arg("flags").and_then(Arg::spelt);
+            let bits = self.ev.arg(Name::Flags).and_then(Arg::spelt);
             bits.filter(|_| is_open_family(self.ev)).map(OpenFlags::from_bits)
         })
     }
@@ -204,7 +205,7 @@ impl<'a> SyscallFields<'a> {
                 let key = field.arg.as_deref().unwrap_or_default();
                 let arg = match key.parse::<usize>() {
                     Ok(i) => ev.args.get(i).map(|(_, v)| v),
-                    Err(_) => ev.arg(key),
+                    Err(_) => Name::parse(key).and_then(|name| ev.arg(name)),
                 };
                 arg.map_or_else(Val::default, |a| match a {
                     Arg::Int(n) => Val::Int(*n),
@@ -216,7 +217,7 @@ impl<'a> SyscallFields<'a> {
             F::EvtIsOpenWrite => Val::Bool(self.open_flags().is_some_and(|f| f.write)),
             F::EvtIsOpenExec => Val::Bool(
                 self.open_flags().is_some_and(|f| f.create)
-                    && ev.arg("mode").and_then(Arg::spelt).is_some_and(|m| m & 0o111 != 0),
+                    && ev.arg(Name::Mode).and_then(Arg::spelt).is_some_and(|m| m & 0o111 != 0),
             ),
             F::EvtHostname => Val::str(self.state.hostname.as_str()),
             F::EvtSource => Val::str("syscall"),

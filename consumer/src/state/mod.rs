@@ -17,7 +17,7 @@ use rustc_hash::FxHashMap as HashMap;
 use std::net::SocketAddr;
 
 use crate::decode::render::addr_text;
-use crate::event::{Arg, Event, Kind, TaskName};
+use crate::event::{Arg, Event, Kind, Name, TaskName};
 
 /// What a thread (and its process) is, as far as rules care.
 #[derive(Debug, Clone, Default)]
@@ -64,11 +64,11 @@ impl Caps {
     /// The sets an exec or capset exit carries (`None` without the kernel's
     /// facts).
     fn from_event(ev: &Event) -> Option<Self> {
-        let hex = |name: &str| ev.arg(name).and_then(Arg::spelt);
+        let hex = |name: Name| ev.arg(name).and_then(Arg::spelt);
         Some(Caps {
-            inheritable: hex("cap_inheritable")?,
-            permitted: hex("cap_permitted")?,
-            effective: hex("cap_effective")?,
+            inheritable: hex(Name::CapInheritable)?,
+            permitted: hex(Name::CapPermitted)?,
+            effective: hex(Name::CapEffective)?,
         })
     }
 }
@@ -370,39 +370,39 @@ impl State {
         if res < 0 {
             return;
         }
-        let int = |name: &str| ev.arg(name).and_then(Arg::as_int);
-        let text = |name: &str| ev.arg(name).map(Arg::render);
-        let spelt = |name: &str| ev.arg(name).and_then(Arg::spelt);
+        let int = |name: Name| ev.arg(name).and_then(Arg::as_int);
+        let text = |name: Name| ev.arg(name).map(Arg::render);
+        let spelt = |name: Name| ev.arg(name).and_then(Arg::spelt);
         match nr {
             // execve, execveat: the new image.
             59 | 322 => {
                 let t = self.threads.get_mut(&ev.tid).expect("ensured");
-                if let Some(Arg::Str(exe)) = ev.arg("exe") {
+                if let Some(Arg::Str(exe)) = ev.arg(Name::Exe) {
                     t.exe.clear();
                     t.exe.push_str(exe);
                 }
-                if let Some(Arg::List(args)) = ev.arg("args") {
+                if let Some(Arg::List(args)) = ev.arg(Name::Args) {
                     t.args.clone_from(args);
                 }
                 // The old image's environment is gone with it.
-                match ev.arg("env") {
+                match ev.arg(Name::Env) {
                     Some(Arg::List(env)) => t.env.clone_from(env),
                     _ => t.env.clear(),
                 }
-                if let Some(p) = text("trusted_exepath") {
+                if let Some(p) = text(Name::TrustedExepath) {
                     t.exepath.replace_range(.., &p);
                 }
-                if let Some(c) = text("cwd") {
+                if let Some(c) = text(Name::Cwd) {
                     t.cwd.replace_range(.., &c);
                 }
                 t.caps = Caps::from_event(ev);
-                t.exe_inode = match (int("exe_ino"), int("exe_ino_ctime"), int("exe_ino_mtime")) {
+                t.exe_inode = match (int(Name::ExeIno), int(Name::ExeInoCtime), int(Name::ExeInoMtime)) {
                     (Some(ino), Some(ctime), Some(mtime)) => {
                         Some(ExeInode { ino: ino as u64, ctime_ns: ctime as u64, mtime_ns: mtime as u64 })
                     }
                     _ => None,
                 };
-                t.exe_flags = spelt("flags").map(|bits| bits as u32);
+                t.exe_flags = spelt(Name::Flags).map(|bits| bits as u32);
                 let unread = t
                     .container
                     .clone()
@@ -422,7 +422,7 @@ impl State {
             // clone, fork, vfork, clone3 in the parent: the child inherits.
             56 | 57 | 58 | 435 if res > 0 => {
                 let child_tid = res as u32;
-                let thread = spelt("flags").is_some_and(|f| f & libc::CLONE_THREAD as u64 != 0);
+                let thread = spelt(Name::Flags).is_some_and(|f| f & libc::CLONE_THREAD as u64 != 0);
                 // On another CPU the child can run, even exec, before its
                 // parent's return reaches us: its entry, made from its own
                 // first event (with this parent's state), is then newer than
@@ -457,17 +457,17 @@ impl State {
             // open, openat, openat2, creat, memfd_create
             2 | 257 | 437 | 85 | 319 => {
                 // Cloned, not rendered and copied: inline text is one move.
-                let raw = match ev.arg("name") {
+                let raw = match ev.arg(Name::Name) {
                     Some(Arg::Str(name)) => name.clone(),
                     other => other.map(Arg::render).unwrap_or_default().as_ref().into(),
                 };
-                let flags = spelt("flags").unwrap_or_default();
+                let flags = spelt(Name::Flags).unwrap_or_default();
                 let has = |flag: i32| flags & flag as u64 != 0;
                 let (kind, path) = if nr == 319 {
                     (FdKind::Memfd, format_compact!("memfd:{raw}"))
                 } else {
                     let kind = if has(libc::O_DIRECTORY) { FdKind::Directory } else { FdKind::File };
-                    (kind, self.resolve_path(ev, &raw, int("dirfd")))
+                    (kind, self.resolve_path(ev, &raw, int(Name::Dirfd)))
                 };
                 let cloexec = has(libc::O_CLOEXEC);
                 self.fds.entry(ev.pid).or_default().insert(res, Fd::file(kind, path, raw, cloexec));
@@ -480,14 +480,14 @@ impl State {
             }
             // socket
             41 => {
-                let kind = match spelt("domain").map(|n| n as i32) {
+                let kind = match spelt(Name::Domain).map(|n| n as i32) {
                     Some(libc::AF_INET) => FdKind::Ipv4,
                     Some(libc::AF_INET6) => FdKind::Ipv6,
                     Some(libc::AF_UNIX) => FdKind::Unix,
                     Some(libc::AF_NETLINK) => FdKind::Netlink,
                     _ => FdKind::Other,
                 };
-                let ty = spelt("type").unwrap_or_default() as i32;
+                let ty = spelt(Name::Type).unwrap_or_default() as i32;
                 let l4proto = kind.is_ip().then_some(match ty & 0xf {
                     libc::SOCK_STREAM => "tcp",
                     libc::SOCK_DGRAM => "udp",
@@ -500,7 +500,7 @@ impl State {
             }
             // connect, bind
             42 | 49 => {
-                let (Some(fdn), Some(addr)) = (int("fd"), ev.arg("addr")) else {
+                let (Some(fdn), Some(addr)) = (int(Name::Fd), ev.arg(Name::Addr)) else {
                     return;
                 };
                 let fds = self.fds.entry(ev.pid).or_default();
@@ -532,18 +532,18 @@ impl State {
             }
             // accept, accept4: a new connected descriptor
             43 | 288 => {
-                let listener = int("listen_fd").and_then(|l| self.fd(ev.pid, l).cloned());
+                let listener = int(Name::ListenFd).and_then(|l| self.fd(ev.pid, l).cloned());
                 let mut fd = listener.unwrap_or_else(|| {
                     Fd::file(FdKind::Ipv4, CompactString::default(), CompactString::default(), false)
                 });
-                fd.remote = ev.arg("addr").and_then(Arg::addr);
+                fd.remote = ev.arg(Name::Addr).and_then(Arg::addr);
                 fd.is_server = true;
                 fd.connected = true;
                 self.fds.entry(ev.pid).or_default().insert(res, fd);
             }
             // close
             3 => {
-                if let Some(n) = int("fd") {
+                if let Some(n) = int(Name::Fd) {
                     if let Some(fd) = self.fds.get_mut(&ev.pid).and_then(|t| t.remove(&n)) {
                         self.closed = Some((ev.pid, n, fd));
                     }
@@ -551,8 +551,8 @@ impl State {
             }
             // dup, dup2, dup3, fcntl(F_DUPFD / F_DUPFD_CLOEXEC)
             32 | 33 | 292 | 72 => {
-                let old = if nr == 72 { int("fd") } else { int("oldfd") };
-                if nr == 72 && !matches!(int("cmd"), Some(0) | Some(1030)) {
+                let old = if nr == 72 { int(Name::Fd) } else { int(Name::Oldfd) };
+                if nr == 72 && !matches!(int(Name::Cmd), Some(0) | Some(1030)) {
                     return;
                 }
                 if let Some(fd) = old.and_then(|o| self.fd(ev.pid, o).cloned()) {
@@ -561,7 +561,7 @@ impl State {
             }
             // pipe, pipe2
             22 | 293 => {
-                for name in ["fd1", "fd2"] {
+                for name in [Name::Fd1, Name::Fd2] {
                     if let Some(n) = int(name) {
                         self.fds
                             .entry(ev.pid)
@@ -573,9 +573,9 @@ impl State {
             // chdir, fchdir
             80 | 81 => {
                 let dir = if nr == 80 {
-                    text("path").map(|p| self.resolve_path(ev, &p.as_ref().into(), None))
+                    text(Name::Path).map(|p| self.resolve_path(ev, &p.as_ref().into(), None))
                 } else {
-                    int("fd").and_then(|f| self.fd(ev.pid, f)).map(|f| f.path.clone())
+                    int(Name::Fd).and_then(|f| self.fd(ev.pid, f)).map(|f| f.path.clone())
                 };
                 if let Some(dir) = dir {
                     self.threads.get_mut(&ev.tid).expect("ensured").cwd = dir.into_string();
@@ -588,8 +588,8 @@ impl State {
                 t.pgid = t.pid;
             }
             109 => {
-                let pid = int("pid").filter(|p| *p != 0).unwrap_or(ev.pid as i64) as u32;
-                let pgid = int("pgid").filter(|p| *p != 0).map_or(pid, |p| p as u32);
+                let pid = int(Name::Pid).filter(|p| *p != 0).unwrap_or(ev.pid as i64) as u32;
+                let pgid = int(Name::Pgid).filter(|p| *p != 0).map_or(pid, |p| p as u32);
                 if let Some(t) = self.threads.get_mut(&pid) {
                     t.pgid = pgid;
                 }
@@ -666,7 +666,7 @@ mod tests {
     use crate::decode::render::Spelling::*;
     use crate::event::{Dir, Event};
 
-    fn ev(nr: u32, tid: u32, ppid: u32, res: i64, args: Vec<(&'static str, Arg)>) -> Event {
+    fn ev(nr: u32, tid: u32, ppid: u32, res: i64, args: Vec<(Name, Arg)>) -> Event {
         Event {
             num: 0,
             ts_ns: 1,
@@ -685,7 +685,7 @@ mod tests {
             loginuid: -1,
             cgroup_id: 0,
             container_id: None,
-            args: args.into_iter().map(|(k, v)| (k.into(), v)).collect(),
+            args: args.into_iter().collect(),
         }
     }
 
@@ -698,17 +698,17 @@ mod tests {
             1,
             0,
             vec![
-                ("exe", Arg::Str("bash".into())),
-                ("args", Arg::List(vec![])),
-                ("cwd", Arg::Str("/root".into())),
-                ("trusted_exepath", Arg::Str("/usr/bin/bash".into())),
-                ("flags", Arg::Spelt((shared_abi::EXE_WRITABLE | shared_abi::EXE_UPPER_LAYER).into(), ExeFlags)),
-                ("cap_inheritable", Arg::Spelt(0, Hex)),
-                ("cap_permitted", Arg::Spelt(1 << 21, Hex)),
-                ("cap_effective", Arg::Spelt(1 << 21, Hex)),
-                ("exe_ino", Arg::Int(77)),
-                ("exe_ino_ctime", Arg::Int(5)),
-                ("exe_ino_mtime", Arg::Int(6)),
+                (Name::Exe, Arg::Str("bash".into())),
+                (Name::Args, Arg::List(vec![])),
+                (Name::Cwd, Arg::Str("/root".into())),
+                (Name::TrustedExepath, Arg::Str("/usr/bin/bash".into())),
+                (Name::Flags, Arg::Spelt((shared_abi::EXE_WRITABLE | shared_abi::EXE_UPPER_LAYER).into(), ExeFlags)),
+                (Name::CapInheritable, Arg::Spelt(0, Hex)),
+                (Name::CapPermitted, Arg::Spelt(1 << 21, Hex)),
+                (Name::CapEffective, Arg::Spelt(1 << 21, Hex)),
+                (Name::ExeIno, Arg::Int(77)),
+                (Name::ExeInoCtime, Arg::Int(5)),
+                (Name::ExeInoMtime, Arg::Int(6)),
             ],
         ));
         s.update(&ev(57, 10, 1, 11, vec![]));
@@ -718,9 +718,9 @@ mod tests {
         assert_eq!(child.exe_inode, Some(ExeInode { ino: 77, ctime_ns: 5, mtime_ns: 6 }));
         // The child drops every capability: capset replaces its sets.
         let dropped = vec![
-            ("cap_inheritable", Arg::Spelt(0, Hex)),
-            ("cap_permitted", Arg::Spelt(0, Hex)),
-            ("cap_effective", Arg::Spelt(0, Hex)),
+            (Name::CapInheritable, Arg::Spelt(0, Hex)),
+            (Name::CapPermitted, Arg::Spelt(0, Hex)),
+            (Name::CapEffective, Arg::Spelt(0, Hex)),
         ];
         s.update(&ev(126, 11, 10, 0, dropped));
         assert_eq!(s.thread(11).unwrap().caps, Some(Caps::default()));
@@ -733,9 +733,9 @@ mod tests {
             10,
             3,
             vec![
-                ("dirfd", Arg::Int(-100)),
-                ("name", Arg::Str("../etc/./shadow".into())),
-                ("flags", Arg::Spelt(0, OpenFlags)),
+                (Name::Dirfd, Arg::Int(-100)),
+                (Name::Name, Arg::Str("../etc/./shadow".into())),
+                (Name::Flags, Arg::Spelt(0, OpenFlags)),
             ],
         ));
         assert_eq!(s.fd(11, 3).unwrap().path, "/etc/shadow");
@@ -747,13 +747,25 @@ mod tests {
         assert_eq!(normalize(&"/a/.b/..c".into()), "/a/.b/..c");
         assert!(is_clean("/a/.b") && !is_clean("/a/.") && !is_clean("a/b") && !is_clean("//a"));
         assert_eq!(s.ancestors(11)[0].exepath, "/usr/bin/bash");
-        s.update(&ev(41, 11, 10, 4, vec![("domain", Arg::Spelt(2, Family)), ("type", Arg::Spelt(1, SockType))]));
-        s.update(&ev(42, 11, 10, 0, vec![("fd", Arg::Int(4)), ("addr", Arg::Addr("10.0.0.1:443".parse().unwrap()))]));
+        s.update(&ev(
+            41,
+            11,
+            10,
+            4,
+            vec![(Name::Domain, Arg::Spelt(2, Family)), (Name::Type, Arg::Spelt(1, SockType))],
+        ));
+        s.update(&ev(
+            42,
+            11,
+            10,
+            0,
+            vec![(Name::Fd, Arg::Int(4)), (Name::Addr, Arg::Addr("10.0.0.1:443".parse().unwrap()))],
+        ));
         let fd = s.fd(11, 4).unwrap();
         assert_eq!((fd.kind, fd.l4proto, fd.name().as_ref()), (FdKind::Ipv4, Some("tcp"), "->10.0.0.1:443"));
-        s.update(&ev(33, 11, 10, 1, vec![("oldfd", Arg::Int(4)), ("newfd", Arg::Int(1))]));
+        s.update(&ev(33, 11, 10, 1, vec![(Name::Oldfd, Arg::Int(4)), (Name::Newfd, Arg::Int(1))]));
         assert!(s.fd(11, 1).unwrap().connected);
-        s.update(&ev(3, 11, 10, 0, vec![("fd", Arg::Int(3))]));
+        s.update(&ev(3, 11, 10, 0, vec![(Name::Fd, Arg::Int(3))]));
         assert_eq!(s.fd(11, 3).unwrap().path, "/etc/shadow", "visible to rules on the close itself");
         s.update(&ev(39, 11, 10, 11, vec![]));
         assert!(s.fd(11, 3).is_none());
@@ -768,11 +780,11 @@ mod tests {
         };
         let exec = |tid, args: &[&str]| {
             let list = args.iter().map(|a| (*a).into()).collect();
-            ev(59, tid, 1, 0, vec![("exe", Arg::Str("x".into())), ("args", Arg::List(list))])
+            ev(59, tid, 1, 0, vec![(Name::Exe, Arg::Str("x".into())), (Name::Args, Arg::List(list))])
         };
         s.update(&at(exec(10, &["-c", "script"]), 100));
         let open = |tid, fd, name: &str| {
-            ev(257, tid, 10, fd, vec![("dirfd", Arg::Int(-100)), ("name", Arg::Str(name.into()))])
+            ev(257, tid, 10, fd, vec![(Name::Dirfd, Arg::Int(-100)), (Name::Name, Arg::Str(name.into()))])
         };
         s.update(&at(open(10, 3, "/inherited"), 200));
         // The child's own return from fork, exec and open, then the parent's return.
@@ -806,7 +818,7 @@ mod tests {
         std::fs::create_dir_all(proc.join("10")).unwrap();
         let mut s = State::new(100);
         s.update(&ev(57, 10, 1, 11, vec![]));
-        s.update(&ev(257, 11, 1, 3, vec![("dirfd", Arg::Int(-100)), ("name", Arg::Str("/x".into()))]));
+        s.update(&ev(257, 11, 1, 3, vec![(Name::Dirfd, Arg::Int(-100)), (Name::Name, Arg::Str("/x".into()))]));
         assert!(s.thread(11).is_some() && s.fd(11, 3).is_some());
         // 11 exited, its procexit record lost: gone from /proc.
         s.sweep_exited(&proc);

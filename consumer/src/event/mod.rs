@@ -16,6 +16,9 @@ use crate::decode::render::{
 };
 use crate::decode::Record;
 
+mod name;
+pub use name::Name;
+
 /// One decoded argument value. Strings up to 24 bytes (most short paths)
 /// live inline: decoding them allocates nothing.
 #[derive(Debug, Clone, PartialEq)]
@@ -170,7 +173,7 @@ impl std::fmt::Display for TaskName {
 }
 
 /// One parameter: its Falco name and value.
-pub type Param = (Cow<'static, str>, Arg);
+pub type Param = (Name, Arg);
 
 /// Parameters in order, by Falco name; inline up to the most any syscall
 /// but exec has, so that decoding allocates no list. Read as a slice.
@@ -218,13 +221,12 @@ impl Args {
     }
 }
 
-fn owns_memory((name, arg): &Param) -> bool {
-    matches!(name, Cow::Owned(_))
-        || match arg {
-            Arg::Str(text) => text.is_heap_allocated(),
-            Arg::List(_) => true,
-            Arg::Int(_) | Arg::Bool(_) | Arg::Spelt(..) | Arg::Addr(_) => false,
-        }
+fn owns_memory((_, arg): &Param) -> bool {
+    match arg {
+        Arg::Str(text) => text.is_heap_allocated(),
+        Arg::List(_) => true,
+        Arg::Int(_) | Arg::Bool(_) | Arg::Spelt(..) | Arg::Addr(_) => false,
+    }
 }
 
 impl std::ops::Deref for Args {
@@ -410,8 +412,8 @@ impl Event {
                 self.kind = Kind::ProcExit;
                 self.dir = Dir::Exit;
                 self.res = None;
-                self.args.push(("status".into(), Arg::Int(p.exit_code.into())));
-                self.args.push(("group_dead".into(), Arg::Bool(p.group_dead != 0)));
+                self.args.push((Name::Status, Arg::Int(p.exit_code.into())));
+                self.args.push((Name::GroupDead, Arg::Bool(p.group_dead != 0)));
             }
         }
     }
@@ -421,10 +423,8 @@ impl Event {
         self.kind.name()
     }
 
-    pub fn arg(&self, name: &str) -> Option<&Arg> {
-        // Names are a few bytes: a byte loop beats calling memcmp.
-        let same = |n: &str| n.len() == name.len() && n.bytes().zip(name.bytes()).all(|(a, b)| a == b);
-        self.args.iter().find(|(n, _)| same(n)).map(|(_, v)| v)
+    pub fn arg(&self, name: Name) -> Option<&Arg> {
+        self.args.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
     pub fn is_exit(&self) -> bool {
@@ -457,7 +457,7 @@ impl Event {
         if let Some(id) = &self.container_id {
             obj.insert("container.id".into(), id.as_str().into());
         }
-        let args = self.args.iter().map(|(k, v)| (k.to_string(), v.to_json())).collect();
+        let args = self.args.iter().map(|(k, v)| (k.as_str().to_string(), v.to_json())).collect();
         obj.insert("evt.args".into(), Value::Object(args));
         Value::Object(obj)
     }
@@ -487,8 +487,9 @@ impl Event {
         if let Some(a) = obj.get("evt.args") {
             let a = a.as_object().context("field 'evt.args' is not an object")?;
             for (k, v) in a {
+                let name = Name::parse(k).ok_or_else(|| anyhow!("field 'evt.args': unknown parameter '{k}'"))?;
                 if let Some(arg) = Arg::from_json(v) {
-                    args.push((Cow::Owned(k.clone()), arg));
+                    args.push((name, arg));
                 }
             }
             if let Kind::Syscall(nr) = kind {
@@ -600,7 +601,7 @@ mod tests {
         let back = Event::from_json(&ev.to_json()).unwrap();
         assert_eq!(back, ev);
         assert_eq!(back.loginuid, -1);
-        assert_eq!(back.arg("exe"), Some(&Arg::Str("/bin/ls".into())));
+        assert_eq!(back.arg(Name::Exe), Some(&Arg::Str("/bin/ls".into())));
         assert!(ev.to_text().contains("execve res=0 exe=/bin/ls args=-l"), "{}", ev.to_text());
     }
 
@@ -637,17 +638,17 @@ mod tests {
     #[test]
     fn an_argument_list_knows_when_emptying_it_must_drop_its_arguments() {
         let mut args = Args::new();
-        args.push(("fd".into(), Arg::Int(3)));
-        args.push(("name".into(), Arg::Str("inline".into())));
+        args.push((Name::Fd, Arg::Int(3)));
+        args.push((Name::Name, Arg::Str("inline".into())));
         assert!(!args.owning);
-        args.push(("name".into(), Arg::Str("a path of more than twenty-four bytes".into())));
+        args.push((Name::Name, Arg::Str("a path of more than twenty-four bytes".into())));
         assert!(args.owning, "text on the heap");
         args.clear();
         assert!(args.is_empty() && !args.owning);
-        args.push((format!("fault.arg{}", 1).into(), Arg::Bool(true)));
-        assert!(args.owning, "a name on the heap");
+        args.push((Name::Args, Arg::List(vec![])));
+        assert!(args.owning, "a list");
         args.clear();
-        args.push(("fd".into(), Arg::Int(3)));
+        args.push((Name::Fd, Arg::Int(3)));
         args.iter_mut().for_each(drop);
         assert!(args.owning, "mutable access may have stored anything");
     }
@@ -660,20 +661,20 @@ mod tests {
         };
         let open = Event::from_json(&line("openat", serde_json::json!({"flags": "O_WRONLY|O_CREAT", "mode": 420})));
         let open = open.unwrap();
-        assert_eq!(open.arg("flags"), Some(&Arg::Spelt(0o101, Spelling::OpenFlags)));
-        assert_eq!(open.arg("mode"), Some(&Arg::Spelt(0o644, Spelling::Mode)));
+        assert_eq!(open.arg(Name::Flags), Some(&Arg::Spelt(0o101, Spelling::OpenFlags)));
+        assert_eq!(open.arg(Name::Mode), Some(&Arg::Spelt(0o644, Spelling::Mode)));
         let conn = Event::from_json(&line("connect", serde_json::json!({"addr": "::1:80"}))).unwrap();
-        assert_eq!(conn.arg("addr").and_then(Arg::addr), Some("[::1]:80".parse().unwrap()));
+        assert_eq!(conn.arg(Name::Addr).and_then(Arg::addr), Some("[::1]:80".parse().unwrap()));
         let unix = Event::from_json(&line("connect", serde_json::json!({"addr": "/run/x.sock"}))).unwrap();
-        assert_eq!(unix.arg("addr"), Some(&Arg::Str("/run/x.sock".into())));
+        assert_eq!(unix.arg(Name::Addr), Some(&Arg::Str("/run/x.sock".into())));
         let socket = Event::from_json(&line("socket", serde_json::json!({"domain": 38, "type": 1}))).unwrap();
-        assert_eq!(socket.arg("domain"), Some(&Arg::Spelt(38, Spelling::Family)));
+        assert_eq!(socket.arg(Name::Domain), Some(&Arg::Spelt(38, Spelling::Family)));
         let json = socket.to_json();
         assert_eq!(json["evt.args"]["domain"], 38, "an unnamed family stays a number");
         assert_eq!(json["evt.args"]["type"], "SOCK_STREAM");
         assert_eq!(Event::from_json(&json).unwrap(), socket);
         let odd = Event::from_json(&line("openat", serde_json::json!({"flags": "O_BOGUS"}))).unwrap();
-        assert_eq!(odd.arg("flags"), Some(&Arg::Str("O_BOGUS".into())), "text that is no spelling stays text");
+        assert_eq!(odd.arg(Name::Flags), Some(&Arg::Str("O_BOGUS".into())), "text that is no spelling stays text");
     }
 
     #[test]
@@ -705,5 +706,9 @@ mod tests {
         assert!(err.to_string().contains("evt.type"), "{err}");
         let err = Event::from_json(&serde_json::json!({"evt.type": "open", "evt.dir": "x"})).unwrap_err();
         assert!(err.to_string().contains("evt.dir"), "{err}");
+        let err = Event::from_json(&serde_json::json!({"evt.type": "open", "evt.dir": "<", "evt.rawtime": 1,
+            "proc.pid": 2, "thread.tid": 2, "evt.args": {"fd": 3, "colour": "red"}}))
+        .unwrap_err();
+        assert!(err.to_string().contains("evt.args") && err.to_string().contains("colour"), "{err}");
     }
 }
