@@ -26,6 +26,9 @@ macro_rules! names {
                     _ => None,
                 }
             }
+
+            #[cfg(test)]
+            const ALL: &'static [Name] = &[ $( Name::$variant, )* ];
         }
     };
 }
@@ -147,18 +150,23 @@ mod tests {
 
     #[test]
     fn every_name_reads_back_from_its_text() {
+        for name in Name::ALL {
+            assert_eq!(Name::parse(name.as_str()), Some(*name));
+        }
+        assert_eq!(Name::parse("no_such_parameter"), None);
+        assert_eq!(std::mem::size_of::<Name>(), 1);
+    }
+
+    #[test]
+    fn registers_and_copy_problems_are_named_by_number() {
         for arg in 0..6 {
             for faulted in [false, true] {
                 let name = Name::copy_problem(arg, faulted).unwrap();
-                assert_eq!(Name::parse(name.as_str()), Some(name));
                 let what = if faulted { "fault" } else { "truncated" };
                 assert_eq!(name.as_str(), format!("{what}.arg{arg}"));
             }
             assert_eq!(Name::REGISTERS[usize::from(arg)].as_str(), format!("arg{arg}"));
         }
         assert_eq!(Name::copy_problem(6, true), None);
-        assert_eq!(Name::parse("dirfd"), Some(Name::Dirfd));
-        assert_eq!(Name::parse("no_such_parameter"), None);
-        assert_eq!(std::mem::size_of::<Name>(), 1);
     }
 }
