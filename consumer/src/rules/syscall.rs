@@ -159,11 +159,11 @@ impl<'a> SyscallFields<'a> {
         let ev = self.ev;
         let names = [Name::Name, Name::Path, Name::Filename, Name::Pathname, Name::Oldpath];
         let raw = names.into_iter().find_map(|k| match ev.arg(k) {
-            Some(Arg::Str(s)) => Some(s.clone()),
+            Some(Arg::Str(s)) => Some(s),
             _ => None,
         })?;
         let dirfd = [Name::Dirfd, Name::Olddirfd].into_iter().find_map(|k| ev.arg(k).and_then(Arg::as_int));
-        Some(self.state.resolve_path(ev, &raw, dirfd).into_string())
+        Some(self.state.resolve_path(ev, raw, dirfd).into_string())
     }
 
     /// The fd's path split at its last `/` (directory, file name).
