@@ -80,6 +80,36 @@ pub trait FieldValues {
     fn kind(&self) -> Option<Kind> {
         None
     }
+
+    /// Whether the event is a syscall exit that succeeded or failed.
+    fn outcome(&self) -> Outcome {
+        Outcome::Unknown
+    }
+}
+
+/// What a syscall exit's return value says, as far as checks on the result
+/// (`evt.res`, `evt.failed`, a returned `fd.num`) can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// No return value: not a syscall exit, or one from a capture that
+    /// omits it.
+    Unknown,
+    /// Zero or more.
+    Succeeded,
+    /// Negative: an errno.
+    Failed,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 3] = [Outcome::Unknown, Outcome::Succeeded, Outcome::Failed];
+
+    pub fn of(res: Option<i64>) -> Self {
+        match res {
+            None => Outcome::Unknown,
+            Some(r) if r < 0 => Outcome::Failed,
+            Some(_) => Outcome::Succeeded,
+        }
+    }
 }
 
 /// The results of the checks already evaluated for the current event: per
@@ -159,15 +189,16 @@ impl Program {
         Self::emitting(filters, &|_| None)
     }
 
-    /// The program for events of `kind` only: the checks the kind decides
-    /// (`evt.type`) are folded in, so that evaluation never reaches them.
-    /// Most rules open with such a check, repeated by every rule of the
-    /// event type; the memo made each repeat cheap, but not free.
-    pub fn for_kind(filters: &[&Filter], kind: Kind) -> Self {
-        Self::emitting(filters, &|check| match &check.rhs {
-            Rhs::Kinds(_) => check.decide(&Assumed::kind(kind)),
-            _ => None,
-        })
+    /// The program for events of `kind` with `outcome` only: the checks
+    /// the kind decides (`evt.type`) and those the outcome decides
+    /// (`evt.failed`, `evt.res`, `fd.num>=0` on an open) are folded in, so
+    /// that evaluation never reaches them. Most rules open with such checks,
+    /// repeated by every rule of the event type (Falco's `open_read` and
+    /// `open_write` macros ask `fd.num>=0`); the memo made each repeat
+    /// cheap, but not free.
+    pub fn for_kind(filters: &[&Filter], kind: Kind, outcome: Outcome) -> Self {
+        let assumed = Assumed { outcome, ..Assumed::kind(kind) };
+        Self::emitting(filters, &|check| check.decide(&assumed))
     }
 
     /// Emits the filters from the last: each continues with the next one's
@@ -259,7 +290,7 @@ impl Filter {
     /// `false` only when no such event can, whatever its other fields. The
     /// kernel drops those failures (an in-kernel predicate).
     pub fn can_match_failed(&self, kind: Kind) -> bool {
-        self.can_match_assuming(Assumed { failed: true, ..Assumed::kind(kind) })
+        self.can_match_assuming(Assumed { outcome: Outcome::Failed, ..Assumed::kind(kind) })
     }
 
     /// Whether an event of `kind` could match when its descriptor is
@@ -389,8 +420,7 @@ const MAX_CASES: usize = 16;
 #[derive(Clone, Copy)]
 struct Assumed<'a> {
     kind: Kind,
-    /// The event is a failed exit.
-    failed: bool,
+    outcome: Outcome,
     /// One single-valued text field's case.
     field: Option<(FieldId, Case<'a>)>,
     descriptor: Option<Descriptor>,
@@ -398,7 +428,7 @@ struct Assumed<'a> {
 
 impl Assumed<'_> {
     fn kind(kind: Kind) -> Self {
-        Self { kind, failed: false, field: None, descriptor: None }
+        Self { kind, outcome: Outcome::Unknown, field: None, descriptor: None }
     }
 }
 
@@ -435,8 +465,13 @@ impl Check {
             let hit = kinds.contains(a.kind);
             return Some(if self.op == Op::Ne { !hit } else { hit });
         }
-        if let Some(known) = a.failed.then(|| self.on_failure(a.kind)).flatten() {
-            return Some(known);
+        let by_outcome = match a.outcome {
+            Outcome::Unknown => None,
+            Outcome::Succeeded => self.on_success(a.kind),
+            Outcome::Failed => self.on_failure(a.kind),
+        };
+        if by_outcome.is_some() {
+            return by_outcome;
         }
         if let Some(known) = a.descriptor.and_then(|d| self.on_descriptor(d)) {
             return Some(known);
@@ -479,6 +514,36 @@ impl Check {
             (_, true) => false,
             (op, false) => value.matches(op, &self.rhs),
         })
+    }
+
+    /// This check on a successful exit of `kind`, if the success decides
+    /// it: `evt.res` is `SUCCESS`, `evt.failed` false, and `evt.rawres` (and
+    /// `fd.num` where the syscall returns the descriptor) some number >= 0.
+    fn on_success(&self, kind: Kind) -> Option<bool> {
+        let Kind::Syscall(nr) = kind else { return None };
+        if !self.field.transformers.is_empty() || matches!(self.rhs, Rhs::Field(_)) {
+            return None;
+        }
+        let non_negative = || match (self.op, &self.rhs) {
+            (Op::Exists, _) => Some(true),
+            (Op::Ge, Rhs::Int(n)) if *n <= 0 => Some(true),
+            (Op::Gt, Rhs::Int(n)) if *n < 0 => Some(true),
+            (Op::Lt, Rhs::Int(n)) if *n <= 0 => Some(false),
+            (Op::Le | Op::Eq, Rhs::Int(n)) if *n < 0 => Some(false),
+            (Op::Ne, Rhs::Int(n)) if *n < 0 => Some(true),
+            _ => None,
+        };
+        match self.field.info.id {
+            FieldId::EvtRes => Some(self.op == Op::Exists || Val::str("SUCCESS").matches(self.op, &self.rhs)),
+            FieldId::EvtFailed => match (self.op, &self.rhs) {
+                (Op::Eq, Rhs::Bool(b)) => Some(!*b),
+                (Op::Ne, Rhs::Bool(b)) => Some(*b),
+                _ => None,
+            },
+            FieldId::EvtRawres => non_negative(),
+            FieldId::FdNum if crate::decode::render::fd_is_return(nr) => non_negative(),
+            _ => None,
+        }
     }
 
     /// This check on a failed exit of `kind`, if the failure decides it.
@@ -1191,15 +1256,15 @@ mod tests {
             }
         }
         let filters: Vec<&Filter> = rules.iter().map(|r| &r.filter).collect();
-        for program in [Program::new(&filters), Program::for_kind(&filters, Kind::Syscall(59))] {
+        for program in [Program::new(&filters), Program::for_kind(&filters, Kind::Syscall(59), Outcome::Succeeded)] {
             let mut memo = Memo::for_checks(rules.iter().map(|r| r.filter.check_count()).max().unwrap());
             let found: Vec<Option<usize>> = (0..5).map(|from| program.first_match(from, &Zsh, &mut memo)).collect();
             assert_eq!(found, [Some(1), Some(1), Some(2), None, None]);
         }
     }
 
-    /// A condition over four yes/no checks and the event type (open or
-    /// close), with its value under each assignment of them.
+    /// A condition over four yes/no checks, the event type (open or close)
+    /// and checks on the result, with its value for each event.
     #[derive(Debug, Clone)]
     enum Cond {
         Check(usize),
@@ -1212,12 +1277,52 @@ mod tests {
     /// The `yes` bit that makes the event an open (else a close), and the
     /// check on it.
     const OPEN: u8 = 1 << CHECKED.len();
+    /// Checks on the result, after the event type's.
+    const ON_RESULT: [&str; 4] = ["evt.failed=true", "fd.num>=0", "evt.res=SUCCESS", "evt.rawres<0"];
+
+    /// An event: the yes/no checks and the type in `yes`, and its result.
+    #[derive(Debug, Clone, Copy)]
+    struct Checked {
+        yes: u8,
+        res: Option<i64>,
+    }
+
+    impl Checked {
+        fn is_open(&self) -> bool {
+            self.yes & OPEN != 0
+        }
+    }
+
+    impl FieldValues for Checked {
+        /// As `SyscallFields` gives them: an open returns its descriptor, a
+        /// close names descriptor 5.
+        fn value(&self, field: &Field) -> Val<'_> {
+            match field.info.name {
+                "evt.failed" => Val::Bool(self.res.is_some_and(|r| r < 0)),
+                "evt.res" => self.res.map_or(Val::None, |r| Val::str(if r >= 0 { "SUCCESS" } else { "EPERM" })),
+                "evt.rawres" => self.res.map_or(Val::None, Val::Int),
+                "fd.num" if self.is_open() => self.res.filter(|r| *r >= 0).map_or(Val::None, Val::Int),
+                "fd.num" => Val::Int(5),
+                name => {
+                    let i = CHECKED.iter().position(|c| *c == name).expect("a checked field");
+                    Val::str(if self.yes & (1 << i) != 0 { "y" } else { "n" })
+                }
+            }
+        }
+        fn kind(&self) -> Option<Kind> {
+            Some(Kind::Syscall(if self.is_open() { 2 } else { 3 }))
+        }
+        fn outcome(&self) -> Outcome {
+            Outcome::of(self.res)
+        }
+    }
 
     impl Cond {
         fn text(&self) -> String {
             let join = |cs: &[Cond], op: &str| cs.iter().map(Cond::text).collect::<Vec<_>>().join(op);
             match self {
                 Cond::Check(i) if *i == CHECKED.len() => "evt.type=open".into(),
+                Cond::Check(i) if *i > CHECKED.len() => ON_RESULT[i - CHECKED.len() - 1].into(),
                 Cond::Check(i) => format!("{}=y", CHECKED[*i]),
                 Cond::Not(c) => format!("not ({})", c.text()),
                 Cond::And(cs) => format!("({})", join(cs, " and ")),
@@ -1225,19 +1330,28 @@ mod tests {
             }
         }
 
-        fn holds(&self, yes: u8) -> bool {
+        /// The condition's value, from what each check means (a missing
+        /// value matches nothing).
+        fn holds(&self, ev: Checked) -> bool {
+            let failed = ev.res.is_some_and(|r| r < 0);
+            let succeeded = ev.res.is_some_and(|r| r >= 0);
             match self {
-                Cond::Check(i) => yes & (1 << i) != 0,
-                Cond::Not(c) => !c.holds(yes),
-                Cond::And(cs) => cs.iter().all(|c| c.holds(yes)),
-                Cond::Or(cs) => cs.iter().any(|c| c.holds(yes)),
+                Cond::Check(i) if *i <= CHECKED.len() => ev.yes & (1 << i) != 0,
+                Cond::Check(i) => match ON_RESULT[i - CHECKED.len() - 1] {
+                    "evt.failed=true" | "evt.rawres<0" => failed,
+                    "fd.num>=0" => !ev.is_open() || succeeded,
+                    _ => succeeded,
+                },
+                Cond::Not(c) => !c.holds(ev),
+                Cond::And(cs) => cs.iter().all(|c| c.holds(ev)),
+                Cond::Or(cs) => cs.iter().any(|c| c.holds(ev)),
             }
         }
     }
 
     fn cond() -> impl proptest::strategy::Strategy<Value = Cond> {
         use proptest::prelude::*;
-        (0..=CHECKED.len()).prop_map(Cond::Check).prop_recursive(5, 40, 4, |inner| {
+        (0..=CHECKED.len() + ON_RESULT.len()).prop_map(Cond::Check).prop_recursive(5, 40, 4, |inner| {
             prop_oneof![
                 inner.clone().prop_map(|c| Cond::Not(Box::new(c))),
                 prop::collection::vec(inner.clone(), 1..4).prop_map(Cond::And),
@@ -1248,27 +1362,21 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn programs_decide_as_the_condition_reads(c in cond(), yes in 0u8..OPEN << 1) {
+        fn programs_decide_as_the_condition_reads(
+            c in cond(),
+            yes in 0u8..OPEN << 1,
+            res in proptest::option::of(-2i64..3),
+        ) {
             let text = format!("- rule: r\n  desc: d\n  condition: evt.type in (open, close) and {}\n  output: o\n  priority: notice\n", c.text());
             let (rules, rs) = compile_text(&text);
             proptest::prop_assert!(errors(&rs).is_empty(), "{:?}", errors(&rs));
-            struct Checked(u8);
-            impl FieldValues for Checked {
-                fn value(&self, field: &Field) -> Val<'_> {
-                    let i = CHECKED.iter().position(|name| *name == field.info.name).expect("a checked field");
-                    Val::str(if self.0 & (1 << i) != 0 { "y" } else { "n" })
-                }
-                fn kind(&self) -> Option<Kind> {
-                    Some(Kind::Syscall(if self.0 & OPEN != 0 { 2 } else { 3 }))
-                }
-            }
             let filter = &rules[0].filter;
-            let kind = Checked(yes).kind().expect("a kind");
-            let for_kind = Program::for_kind(&[filter], kind);
+            let ev = Checked { yes, res };
+            let for_kind = Program::for_kind(&[filter], ev.kind().expect("a kind"), ev.outcome());
             proptest::prop_assert!(for_kind.steps.iter().all(|s| !matches!(s.check.rhs, Rhs::Kinds(_))));
             for program in [Program::new(&[filter]), for_kind] {
                 let mut memo = Memo::for_checks(filter.check_count());
-                proptest::prop_assert_eq!(program.first_match(0, &Checked(yes), &mut memo).is_some(), c.holds(yes));
+                proptest::prop_assert_eq!(program.first_match(0, &ev, &mut memo).is_some(), c.holds(ev));
             }
         }
     }

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::compile::{FieldValues, Filter, Memo, Program, Rule};
+use super::compile::{FieldValues, Filter, Memo, Outcome, Program, Rule};
 use super::fields::Source;
 use super::loader::Priority;
 use crate::event::{Kind, KindSet};
@@ -36,11 +36,17 @@ impl Serialize for Priority {
     }
 }
 
-/// The rules some events can match, in definition order, and one program
-/// evaluating them in that order.
+/// The rules some events can match, in definition order, and programs
+/// evaluating them in that order: one per outcome (`Outcome::ALL` order).
 struct Chain {
     rules: Vec<usize>,
-    program: Program,
+    programs: [Program; 3],
+}
+
+impl Chain {
+    fn program(&self, outcome: Outcome) -> &Program {
+        &self.programs[outcome as usize]
+    }
 }
 
 /// The rules that can match each event kind, chained.
@@ -83,11 +89,11 @@ impl Engine {
                     return None;
                 }
                 let filters: Vec<&Filter> = chained.iter().map(|i| &rules[*i].filter).collect();
-                Some(Chain { program: Program::for_kind(&filters, kind), rules: chained })
+                Some(Chain { programs: Outcome::ALL.map(|o| Program::for_kind(&filters, kind, o)), rules: chained })
             })
             .collect();
         let any_filters: Vec<&Filter> = any_kind.iter().map(|i| &rules[*i].filter).collect();
-        let any_kind = Chain { program: Program::new(&any_filters), rules: any_kind };
+        let any_kind = Chain { programs: Outcome::ALL.map(|_| Program::new(&any_filters)), rules: any_kind };
         let alert_counters = rules
             .iter()
             .map(|r| {
@@ -154,8 +160,9 @@ impl Engine {
     ) {
         self.memo.clear();
         let chain = self.candidates.of(kind);
+        let program = chain.program(ev.outcome());
         let mut from = 0;
-        while let Some(k) = chain.program.first_match(from, ev, &mut self.memo) {
+        while let Some(k) = program.first_match(from, ev, &mut self.memo) {
             let i = chain.rules[k];
             let rule = &self.rules[i];
             self.alert_counters[i].inc();

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::net::SocketAddr;
 
-use super::compile::{Field, FieldValues};
+use super::compile::{Field, FieldValues, Outcome};
 use super::condition::Transformer;
 use super::fields::FieldId as F;
 use super::value::Val;
@@ -81,7 +81,13 @@ impl<'a> SyscallFields<'a> {
             let ev = self.ev;
             // dup family: the descriptor being duplicated, as in Falco.
             let key = if matches!(ev.kind, Kind::Syscall(32 | 33 | 292)) { Name::Oldfd } else { Name::Fd };
-            ev.arg(key).and_then(Arg::as_int).filter(|n| *n >= 0)
+            // A capture may leave out a returned descriptor: it is the
+            // result (as the rules' programs assume).
+            let returned = || match ev.kind {
+                Kind::Syscall(nr) if crate::decode::render::fd_is_return(nr) => ev.res,
+                _ => None,
+            };
+            ev.arg(key).and_then(Arg::as_int).or_else(returned).filter(|n| *n >= 0)
         })
     }
 
@@ -416,6 +422,10 @@ impl<'a> SyscallFields<'a> {
 impl FieldValues for SyscallFields<'_> {
     fn kind(&self) -> Option<Kind> {
         Some(self.ev.kind)
+    }
+
+    fn outcome(&self) -> Outcome {
+        Outcome::of(self.ev.res)
     }
 
     fn value(&self, field: &Field) -> Val<'_> {
