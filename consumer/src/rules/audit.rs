@@ -345,8 +345,7 @@ mod tests {
 
     fn value(ev: &AuditEvent, name: &str, arg: Option<&str>) -> String {
         let (info, arg) = crate::rules::fields::lookup(name, arg).expect(name);
-        let index = arg.as_deref().and_then(|a| a.parse().ok());
-        let field = Field { info, arg, index, transformers: vec![] };
+        let field = Field::new(info, arg, vec![]);
         AuditFields { ev }.value(&field).render().into_owned()
     }
 

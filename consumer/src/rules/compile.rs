@@ -10,7 +10,7 @@ use super::fields::{self, ArgReq, FieldId, FieldInfo, FieldType, Source};
 use super::loader::{ExceptionValue, Position, Priority, RuleDef, RuleSet, Severity};
 use super::output::OutputFormat;
 use super::value::{glob_match, Needle, PathPrefixes, TextSet, Val};
-use crate::event::{Kind, KindSet};
+use crate::event::{Kind, KindSet, Name};
 
 /// A resolved field reference.
 #[derive(Debug, Clone)]
@@ -19,10 +19,19 @@ pub struct Field {
     pub arg: Option<String>,
     /// `arg` as a number, for indexed fields (`proc.aname[2]`, `evt.arg[0]`).
     pub index: Option<usize>,
+    /// `evt.arg.NAME`'s parameter, looked up once rather than per event.
+    pub param: Option<Name>,
     pub transformers: Vec<Transformer>,
 }
 
 impl Field {
+    pub fn new(info: &'static FieldInfo, arg: Option<String>, transformers: Vec<Transformer>) -> Self {
+        let index = arg.as_deref().and_then(|a| a.parse().ok());
+        let names_param = matches!(info.id, FieldId::EvtArg | FieldId::EvtRawarg) && index.is_none();
+        let param = arg.as_deref().filter(|_| names_param).and_then(Name::parse);
+        Self { info, arg, index, param, transformers }
+    }
+
     /// The type after transformers (`len` makes a number).
     pub fn ty(&self) -> FieldType {
         if self.transformers.contains(&Transformer::Len) {
@@ -881,15 +890,15 @@ impl Compiler {
             }
             _ => {}
         }
-        let index = arg.as_deref().and_then(|a| a.parse().ok());
-        if info.arg == ArgReq::OptionalIndex && arg.is_some() && index.is_none() {
+        let field = Field::new(info, arg, r.transformers.clone());
+        if info.arg == ArgReq::OptionalIndex && field.arg.is_some() && field.index.is_none() {
             self.problems.push(Problem::new(
                 "LOAD_ERR_COMPILE_CONDITION",
                 format!("field '{}' needs a numeric index", info.name),
             ));
             return None;
         }
-        Some(Field { info, arg, index, transformers: r.transformers.clone() })
+        Some(field)
     }
 
     /// Expands list names among bare items, recursively.

@@ -53,10 +53,9 @@ impl OutputFormat {
             if !text.is_empty() {
                 pieces.push(Piece::Text(std::mem::take(&mut text)));
             }
-            let index = arg.as_deref().and_then(|a| a.parse().ok());
             pieces.push(Piece::Field {
                 spelled: after[..consumed].to_string(),
-                field: Field { info, arg, index, transformers: Vec::new() },
+                field: Field::new(info, arg, Vec::new()),
             });
             rest = &after[consumed..];
         }

@@ -208,10 +208,10 @@ impl<'a> SyscallFields<'a> {
                 Val::str(ev.args.iter().map(|(k, v)| format!("{k}={}", v.render())).collect::<Vec<_>>().join(" "))
             }
             F::EvtArg | F::EvtRawarg => {
-                let key = field.arg.as_deref().unwrap_or_default();
-                let arg = match key.parse::<usize>() {
-                    Ok(i) => ev.args.get(i).map(|(_, v)| v),
-                    Err(_) => Name::parse(key).and_then(|name| ev.arg(name)),
+                let arg = match (field.index, field.param) {
+                    (Some(i), _) => ev.args.get(i).map(|(_, v)| v),
+                    (None, Some(name)) => ev.arg(name),
+                    (None, None) => None,
                 };
                 arg.map_or_else(Val::default, |a| match a {
                     Arg::Int(n) => Val::Int(*n),
@@ -481,5 +481,53 @@ pub fn transform(v: Val<'_>, t: Transformer) -> Val<'_> {
             many @ (Val::List(_) | Val::Ips(_) | Val::Ints(_)) => Val::Int(many.count() as i64),
             other => Val::Int(other.render().chars().count() as i64),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::fields::lookup;
+
+    /// `name`, or `name[arg]`, as the condition parser splits it.
+    fn field(spelled: &str) -> Field {
+        let (name, arg) = match spelled.split_once('[') {
+            Some((name, rest)) => (name, rest.strip_suffix(']')),
+            None => (spelled, None),
+        };
+        let (info, arg) = lookup(name, arg).expect(spelled);
+        Field::new(info, arg, Vec::new())
+    }
+
+    /// An openat of /etc/shadow returning 3, from a capture that leaves out
+    /// the returned descriptor.
+    fn open_without_fd() -> Event {
+        Event::from_json(&serde_json::json!({
+            "evt.rawtime": 1, "evt.type": "openat", "evt.dir": "<", "evt.rawres": 3,
+            "proc.pid": 7, "thread.tid": 7, "proc.ppid": 1, "proc.name": "cat", "user.uid": 0, "group.gid": 0,
+            "evt.args": {"dirfd": -100, "name": "/etc/shadow", "flags": "O_RDONLY"}
+        }))
+        .expect("a valid event")
+    }
+
+    #[test]
+    fn parameters_by_name_or_position() {
+        let (ev, state) = (open_without_fd(), State::new(16));
+        let fields = SyscallFields::new(&ev, &state);
+        let text = |name: &str| fields.value(&field(name)).render().into_owned();
+        assert_eq!(text("evt.arg.name"), "/etc/shadow");
+        assert_eq!(text("evt.arg[name]"), "/etc/shadow");
+        assert_eq!(text("evt.arg[0]"), "-100");
+        assert_eq!(text("evt.rawarg.flags"), "O_RDONLY");
+        assert!(fields.value(&field("evt.arg.colour")).is_none());
+        assert!(fields.value(&field("evt.arg[9]")).is_none());
+    }
+
+    #[test]
+    fn a_returned_descriptor_left_out_is_the_result() {
+        let (ev, state) = (open_without_fd(), State::new(16));
+        assert_eq!(SyscallFields::new(&ev, &state).value(&field("fd.num")).render(), "3");
+        let failed = Event { res: Some(-2), ..open_without_fd() };
+        assert!(SyscallFields::new(&failed, &state).value(&field("fd.num")).is_none());
     }
 }
