@@ -23,26 +23,6 @@ measure() {
     my $c = (time - $t) / $n3 * 1e9;
     printf "%.1f %.1f %.1f\n", $a, $b, $c;' "$N_PPID" "$N_OPEN" "$N_DD"
 }
-attach() {
-  rm -f /run/ready
-  /io/osprey capture --syscalls "$@" --ready-file /run/ready >/dev/null 2>/tmp/consumer.err &
-  cpid=$!
-  until [ -f /run/ready ]; do sleep 0.05; done
-}
-# Full `osprey run`: Osprey's and Falco's stable rules, alerts discarded;
-# decoding on the rules thread or on its own ($1: --decode-thread); more
-# options after it.
-attach_run() {
-  rm -f /run/ready
-  mode=$1
-  shift
-  /io/osprey run --rules /io/osprey_rules.yaml --rules /io/falco_rules.yaml --decode-thread "$mode" "$@" \
-    --ready-file /run/ready >/dev/null 2>/tmp/consumer.err &
-  cpid=$!
-  until [ -f /run/ready ]; do sleep 0.05; done
-}
-detach() { kill -INT $cpid; wait $cpid; grep '^osprey-stats' /tmp/consumer.err | sed "s/^/stats $1 /"; }
-
 for _ in $(seq 1 "$ROUNDS"); do
   echo "absent $(measure)"
   insmod /io/osprey.ko probe_floor=1

@@ -260,13 +260,35 @@ void osprey_hooks_free(struct osprey_hooks *h)
 void osprey_traced_exit_done(void) { clear_task_syscall_work(current, SYSCALL_TRACEPOINT); }
 void osprey_trace_task(struct task_struct *t) { set_task_syscall_work(t, SYSCALL_TRACEPOINT); }
 
+/*
+ * An id of the initial user namespace as from_kuid_munged(&init_user_ns, ...)
+ * gives it: that namespace maps every id to itself, so the lookup in its
+ * extent table (a tenth of a record's cost) is skipped; the invalid id
+ * reads as the overflow uid or gid, as there.
+ */
+static u32 initial_ns_id(u32 id, int overflow)
+{
+	return id == (u32)-1 ? overflow : id;
+}
+
+/* pid_nr_ns(), inlined: the capture path asks it twice per record. */
+static inline u32 nr_in(struct pid *pid, struct pid_namespace *ns)
+{
+	struct upid *upid;
+
+	if (!pid || !ns || ns->level > pid->level)
+		return 0;
+	upid = &pid->numbers[ns->level];
+	return upid->ns == ns ? upid->nr : 0;
+}
+
 static u32 current_loginuid(void)
 {
 #ifdef CONFIG_AUDIT
 	kuid_t uid = audit_get_loginuid(current);
 
 	if (uid_valid(uid))
-		return from_kuid_munged(&init_user_ns, uid);
+		return initial_ns_id(__kuid_val(uid), overflowuid);
 #endif
 	return U32_MAX;
 }
@@ -275,19 +297,25 @@ static u32 current_loginuid(void)
  * Everything a record header says about the current task, in one call (the
  * capture path runs it for every record): the parent's tgid, uid and gid in
  * the initial namespaces, the loginuid (U32_MAX when unset), the tid and pid
- * in the task's own pid namespace, and its cgroup v2 id.
+ * in the task's own pid namespace, and its cgroup v2 id. One RCU section for
+ * all (task_pid_vnr() and task_tgid_vnr() would take one each, and look the
+ * namespace up each time).
  */
 void osprey_current_ids(u32 *ppid, u32 *uid, u32 *gid, u32 *loginuid, u32 *vtid, u32 *vpid, u64 *cgroup)
 {
+	const struct cred *cred = current_cred();
+	struct pid_namespace *ns;
+
 	rcu_read_lock();
 	*ppid = task_tgid_nr(rcu_dereference(current->real_parent));
 	*cgroup = cgroup_id(task_dfl_cgroup(current));
+	ns = ns_of_pid(task_pid(current));
+	*vtid = nr_in(task_pid(current), ns);
+	*vpid = nr_in(task_tgid(current), ns);
 	rcu_read_unlock();
-	*uid = from_kuid_munged(&init_user_ns, current_uid());
-	*gid = from_kgid_munged(&init_user_ns, current_gid());
+	*uid = initial_ns_id(__kuid_val(cred->uid), overflowuid);
+	*gid = initial_ns_id(__kgid_val(cred->gid), overflowgid);
 	*loginuid = current_loginuid();
-	*vtid = task_pid_vnr(current);
-	*vpid = task_tgid_vnr(current);
 }
 
 /* The current task's cgroup v2 id, on its own: the container filter needs it

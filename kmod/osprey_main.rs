@@ -690,11 +690,12 @@ impl Shared {
         };
         let staged = stage_slow_captures(&captures);
         let max = size_of::<SyscallRecord>()
-            + captures.iter().map(|c| abi::capture_cap(*c)).sum::<usize>();
+            + captures.iter().filter(|c| **c != Capture::None).map(|c| abi::capture_cap(*c)).sum::<usize>();
         let kind = if exit { RecordKind::SyscallExit } else { RecordKind::SyscallEnter };
         self.emit(column(nr), max, |at, cpu| {
             let mut w = RecordWriter::new(at, size_of::<SyscallRecord>());
-            for (i, capture) in captures.iter().enumerate() {
+            // Most syscalls capture nothing: their empty slots cost nothing.
+            for (i, capture) in captures.iter().enumerate().filter(|(_, c)| **c != Capture::None) {
                 w.capture(*capture, &args, staged.as_ref().map(|s| (&s.buf[..], s.parts[i])));
             }
             if exit && ret >= 0 && !self.open_delivered(nr, &args, ret, &w) {

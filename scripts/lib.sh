@@ -51,16 +51,23 @@ kmake() {
     CC=x86_64-linux-gnu-gcc-14 HOSTCC=gcc-14 KERNELRELEASE="$krel" "$@"
 }
 
-# bench_vm MODE VARS GUEST: runs bench/GUEST.guest.sh in one VM boot (MODE:
-# --no-module or --no-consumer) with VARS prepended and Osprey's and Falco's
-# stable rules under /io; the guest's stderr ends up in $bench_out/stderr.
-bench_vm() {
-  local mode=$1 vars=$2 guest=$3 compat=${OSPREY_COMPAT:-$REPO/../shared/compat}
+# bench_dir: makes $bench_out, a directory removed on exit.
+bench_dir() {
+  [ -n "${bench_out:-}" ] && return
   bench_out=$(mktemp -d)
   trap 'rm -rf "$bench_out"' EXIT
-  { echo "$vars"; cat "$REPO/bench/$guest.guest.sh"; } >"$bench_out/guest.sh"
+}
+
+# bench_vm MODE VARS GUEST [OPTION...]: runs bench/GUEST.guest.sh in one VM
+# boot (MODE: --no-module or --no-consumer; OPTIONs: more of vm-run.sh's)
+# with VARS prepended and Osprey's and Falco's stable rules under /io; the
+# guest's stderr ends up in $bench_out/stderr.
+bench_vm() {
+  local mode=$1 vars=$2 guest=$3 compat=${OSPREY_COMPAT:-$REPO/../shared/compat}
+  bench_dir
+  { echo "$vars"; cat "$REPO/bench/consumer.guest.sh" "$REPO/bench/$guest.guest.sh"; } >"$bench_out/guest.sh"
   "$REPO/scripts/vm-run.sh" "$mode" --timeout 1800 --out "$bench_out/vm" \
-    --file "$REPO/rules/osprey_rules.yaml" --file "$compat/falco-rules/falco_rules.yaml" \
+    --file "$REPO/rules/osprey_rules.yaml" --file "$compat/falco-rules/falco_rules.yaml" "${@:4}" \
     "$bench_out/guest.sh" 2>"$bench_out/stderr" >/dev/null ||
     { cat "$bench_out/stderr" >&2; die "benchmark VM failed"; }
 }

@@ -17,6 +17,7 @@
 #   --ktree              share the prepared kernel tree read-only (9p tag `ktree`)
 #   --timeout S          kill the VM after S seconds (default 300)
 #   --live               stream consumer output to the terminal as it happens
+#   --qemu-args S        extra QEMU arguments (word-split), e.g. a TCG plugin
 #
 # OSPREY_KERNEL=debug boots the KASAN + lockdep kernel of
 # scripts/build-debug-kernel.sh (everything built in, no initramfs) with the
@@ -28,7 +29,7 @@
 source "$(dirname "$0")/lib.sh"
 
 mode=run consumer_args="" kmod_params="" out_dir="" timeout=300 live="" load_module=1 ktree=()
-rules=() config="" files=()
+rules=() config="" files=() qemu_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --capture) mode=capture ;;
@@ -38,6 +39,7 @@ while [ $# -gt 0 ]; do
     --no-consumer) mode=none ;;
     --no-module) mode=none load_module="" ;;
     --kmod-params) kmod_params=$2; shift ;;
+    --qemu-args) read -ra qemu_args <<<"$2"; shift ;;
     --out) out_dir=$2; shift ;;
     --file) files+=("$2"); shift ;;
     --timeout) timeout=$2; shift ;;
@@ -124,7 +126,8 @@ log "vm: booting $kernel_label ($mode) for $(basename "$script")"
 console=$io/console.log
 qemu=(qemu-system-x86_64 -accel tcg -cpu qemu64 -m 1024 -smp 2 -nographic -no-reboot -nodefaults "${boot[@]}"
   -drive "file=$OSPREY_CACHE/rootfs.ext4,format=raw,if=virtio,snapshot=on,cache=unsafe"
-  -fsdev "local,id=io,path=$io,security_model=none" -device virtio-9p-pci,fsdev=io,mount_tag=io "${ktree[@]}")
+  -fsdev "local,id=io,path=$io,security_model=none" -device virtio-9p-pci,fsdev=io,mount_tag=io "${ktree[@]}"
+  "${qemu_args[@]}")
 cmdline="console=ttyS0 panic=-1 root=/dev/vda rootfstype=ext4 quiet $init"
 start=$(date +%s.%N)
 if [ -n "$live" ]; then

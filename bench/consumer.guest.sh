@@ -1,0 +1,28 @@
+# Consumer control for the benchmarks' guest scripts (bench_vm puts it
+# before each): attach a consumer, wait until it is ready, detach it and
+# print its final counters as "stats <label> <osprey-stats JSON>".
+# CONSUMER_CPUS, when set, pins the consumer to those CPUs. (taskset execs
+# the consumer: $! stays its pid, which `detach` signals.)
+pinned() { [ -z "${CONSUMER_CPUS:-}" ] || echo "taskset -c $CONSUMER_CPUS"; }
+# attach SYSCALLS [OPTION...]: `osprey capture` of SYSCALLS, output discarded.
+attach() {
+  rm -f /run/ready
+  syscalls=$1
+  shift
+  $(pinned) /io/osprey capture --syscalls "$syscalls" "$@" --ready-file /run/ready >/dev/null 2>/tmp/consumer.err &
+  cpid=$!
+  until [ -f /run/ready ]; do sleep 0.05; done
+}
+# Full `osprey run`: Osprey's and Falco's stable rules, alerts discarded;
+# decoding on the rules thread or on its own ($1: --decode-thread); more
+# options after it.
+attach_run() {
+  rm -f /run/ready
+  mode=$1
+  shift
+  $(pinned) /io/osprey run --rules /io/osprey_rules.yaml --rules /io/falco_rules.yaml --decode-thread "$mode" "$@" \
+    --ready-file /run/ready >/dev/null 2>/tmp/consumer.err &
+  cpid=$!
+  until [ -f /run/ready ]; do sleep 0.05; done
+}
+detach() { kill -INT $cpid; wait $cpid; grep '^osprey-stats' /tmp/consumer.err | sed "s/^/stats $1 /"; }

@@ -1,0 +1,41 @@
+# Guest side of scripts/bench-syscall-insns.sh: /io/insn-loop (N getppid,
+# then N openat+close, each between markers the QEMU plugin counts
+# instructions between) on CPU 0 under each module configuration, the
+# consumer pinned to CPU 1 so that only the syscalls' own cost is counted.
+# Prints "config <name>" before each run, in the order of the plugin's
+# windows (two per run).
+set -eu
+N=${N:-20000}
+CONSUMER_CPUS=1
+measure() {
+  echo "config $1" >&2
+  taskset -c 0 /io/insn-loop "$N"
+}
+measure absent
+insmod /io/osprey.ko probe_floor=1
+attach execve
+measure floor
+detach floor
+rmmod osprey
+insmod /io/osprey.ko per_syscall_hooks=0
+attach execve
+measure filtered
+detach filtered
+attach getppid,openat,close --no-print
+measure captured
+detach captured
+attach_run off
+measure run
+detach run
+rmmod osprey
+insmod /io/osprey.ko per_syscall_hooks=1
+attach execve
+measure hooks-filtered
+detach hooks-filtered
+attach getppid,openat,close --no-print
+measure hooks-captured
+detach hooks-captured
+attach_run off
+measure hooks-run
+detach hooks-run
+rmmod osprey
