@@ -11,6 +11,7 @@ use osprey::commands::engine_setup::{build_syscall_pipeline, RuleOptions};
 use osprey::decode::{decode, Record};
 use osprey::event::{Event, EventBatch};
 use osprey::pipeline::{on_two_threads, SyscallPipeline, BATCH_EVENTS};
+use osprey::source::capture_file::CaptureWriter;
 use osprey::source::kernel::{merge, RingReader};
 use osprey::source::RecordBatch;
 use shared_abi::Interest;
@@ -68,6 +69,26 @@ fn run_rings(pipeline: &mut SyscallPipeline, rings: &[Vec<u8>]) -> u64 {
     alerts
 }
 
+/// For `scripts/bench-replay.sh`: the mix as capture files in `dir`, whole
+/// (`whole.cap`), as the interest set delivers it (`interest-set.cap`), and
+/// none of it (`empty.cap`, for the cost of starting).
+fn write_captures(dir: &std::path::Path, batch: &RecordBatch, interest: &Interest) {
+    let delivered = |bytes: &[u8]| match decode(bytes).expect("valid record") {
+        Some(Record::Syscall(sc)) => Interest::wants(&interest.exit, sc.rec.nr as usize),
+        _ => false,
+    };
+    type Keep<'a> = &'a dyn Fn(&[u8]) -> bool;
+    let files: [(&str, Keep); 3] =
+        [("whole.cap", &|_| true), ("interest-set.cap", &delivered), ("empty.cap", &|_| false)];
+    for (name, keep) in files {
+        let mut out = CaptureWriter::create(&dir.join(name)).expect("a writable directory");
+        for bytes in batch.iter().filter(|b| keep(b)) {
+            out.write(bytes).expect("written");
+        }
+        out.finish().expect("written");
+    }
+}
+
 fn bench(c: &mut Criterion) {
     let records = records();
     let mut batch = RecordBatch::default();
@@ -95,6 +116,10 @@ fn bench(c: &mut Criterion) {
                 kept += 1;
             }
         }
+    }
+
+    if let Some(dir) = std::env::var_os("OSPREY_BENCH_CAPTURES") {
+        write_captures(std::path::Path::new(&dir), &batch, &interest);
     }
 
     // The warm passes `scripts/bench-instructions.sh` counts: over the whole

@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use super::engine_setup::{build_engine, build_syscall_pipeline, RuleOptions};
 use crate::decode;
 use crate::event::{Event, EventBatch};
+use crate::pipeline::BATCH_EVENTS;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -89,6 +90,9 @@ fn replay_syscalls(args: &ReplayArgs, store: &Arc<AlertStore>) -> Result<Vec<Rul
                     Ok(Some(record)) => {
                         num += 1;
                         events.push_record(num, &record);
+                        if events.len() == BATCH_EVENTS {
+                            pipeline.process_batch(&mut events, &mut emit);
+                        }
                     }
                     Ok(None) => {}
                     Err(e) => {

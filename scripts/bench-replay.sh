@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Userspace events/s on one core as a user gets them: `osprey replay` of a
+# capture file (raw kernel records, as `osprey capture --write` stores them)
+# with Falco's stable rules, timed as a whole process by hyperfine. The
+# records are the pipeline bench's mix (consumer/benches/common), whole and
+# as the stable rules' interest set delivers it; replaying an empty capture
+# in the same run gives the cost of starting (loading and compiling the
+# rules), which is subtracted.
+#
+#   scripts/bench-replay.sh [RECORDS]
+#
+# OSPREY_COMPAT points at the compatibility material (Falco's rules).
+source "$(dirname "$0")/lib.sh"
+records=${1:-1000000}
+compat=${OSPREY_COMPAT:-$REPO/../shared/compat}
+rules=$compat/falco-rules/falco_rules.yaml
+[ -f "$rules" ] || die "no Falco rules at $rules (set OSPREY_COMPAT)"
+
+command -v hyperfine >/dev/null || {
+  log "installing hyperfine"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends hyperfine >/dev/null
+}
+
+log "building osprey and the pipeline bench"
+(cd "$REPO" && cargo build -q --release -p osprey)
+bench=$(cd "$REPO" && cargo bench -p osprey --bench pipeline --no-run --message-format=json 2>/dev/null |
+  python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "pipeline" and m.get("executable"):
+        print(m["executable"])')
+[ -x "$bench" ] || die "no pipeline bench binary"
+
+bench_dir
+log "writing the mix of $records records as capture files"
+(cd "$REPO/consumer" && OSPREY_BENCH_RECORDS=$records OSPREY_BENCH_CAPTURES=$bench_out "$bench" --bench NOMATCH \
+  >/dev/null 2>&1) || die "the bench could not write the captures"
+
+replay() { echo "$REPO/target/release/osprey replay --rules $rules --input $bench_out/$1.cap"; }
+# The events a replay processed, as it reports them.
+count() { $(replay "$1") 2>&1 >/dev/null | sed -n 's/^replay: \([0-9]*\) events.*/\1/p'; }
+log "timing osprey replay (empty, interest-set, whole)"
+hyperfine --warmup 1 --runs 5 --export-json "$bench_out/times.json" --style basic \
+  "$(replay empty)" "$(replay interest-set)" "$(replay whole)" >&2
+python3 - "$bench_out/times.json" "$(count interest-set)" "$(count whole)" <<'PY'
+import json, sys
+runs = [r["median"] for r in json.load(open(sys.argv[1]))["results"]]
+start = runs[0]
+for (name, n), t in zip((("interest-set", int(sys.argv[2])), ("whole", int(sys.argv[3]))), runs[1:]):
+    print(f"{name}: {n} records in {t:.3f} s (median of 5), {t - start:.3f} s after the {start:.3f} s start: "
+          f"{n / (t - start) / 1e6:.2f} M records/s")
+PY
