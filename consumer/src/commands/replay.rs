@@ -19,7 +19,6 @@ use crate::pipeline::AuditPipeline;
 use crate::rules::fields::Source;
 use crate::server::{HttpConfig, RuleInfo, ServerState};
 use crate::source::capture_file::CaptureReader;
-use crate::source::{EventSource, RecordBatch};
 
 #[derive(clap::Args, Debug)]
 pub struct ReplayArgs {
@@ -80,33 +79,29 @@ fn replay_syscalls(args: &ReplayArgs, store: &Arc<AlertStore>) -> Result<Vec<Rul
     };
     if is_capture {
         let mut reader = CaptureReader::open(&args.input)?;
-        let mut batch = RecordBatch::default();
         let mut events = EventBatch::default();
         let mut num = 0;
-        loop {
-            let more = reader.poll(&mut batch)?;
-            for raw in batch.iter() {
-                match decode::decode(raw) {
-                    Ok(Some(record)) => {
-                        num += 1;
-                        events.push_record(num, &record);
-                        if events.len() == BATCH_EVENTS {
-                            pipeline.process_batch(&mut events, &mut emit);
-                        }
-                    }
-                    Ok(None) => {}
-                    Err(e) => {
-                        bad += 1;
-                        eprintln!("osprey: {}: record {num}: {e}", args.input.display());
+        // A read error (a truncated capture) ends the replay, but only after
+        // the events before it are judged.
+        let mut read = Ok(true);
+        while let Ok(true) = read {
+            read = reader.read_records(|raw| match decode::decode(raw) {
+                Ok(Some(record)) => {
+                    num += 1;
+                    events.push_record(num, &record);
+                    if events.len() == BATCH_EVENTS {
+                        pipeline.process_batch(&mut events, &mut emit);
                     }
                 }
-            }
-            pipeline.process_batch(&mut events, &mut emit);
-            batch.clear();
-            if !more {
-                break;
-            }
+                Ok(None) => {}
+                Err(e) => {
+                    bad += 1;
+                    eprintln!("osprey: {}: record {num}: {e}", args.input.display());
+                }
+            });
         }
+        pipeline.process_batch(&mut events, &mut emit);
+        read?;
     } else {
         let input: Box<dyn Read> = if args.input.as_os_str() == "-" {
             Box::new(std::io::stdin())

@@ -4,7 +4,7 @@
 //! (u32, native endian), then records back to back, each 8-byte sized.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufWriter, Read, Write};
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
@@ -39,23 +39,33 @@ impl CaptureWriter {
     }
 }
 
-/// Reads a capture file back; a truncated or corrupt record ends it with an
-/// error that gives the byte offset.
+/// Bytes read from a capture file at a time: at least two of the largest
+/// records (`record_len` refuses more than 1 MiB), so that a record cut at a
+/// chunk's end always fits whole once the rest is read.
+const CHUNK: usize = 2 << 20;
+
+/// Reads a capture file back in chunks and hands each record over where it
+/// lies in the chunk, as the ring path does (no copy per record); a
+/// truncated or corrupt record ends it with an error that gives the byte
+/// offset.
 pub struct CaptureReader {
-    input: BufReader<File>,
-    offset: u64,
+    file: File,
     name: String,
-    /// The record being read, reused.
-    record: Vec<u8>,
+    /// Read and not yet handed over: `buf[start..end]`.
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// The file offset of `buf[start]`.
+    offset: u64,
+    eof: bool,
 }
 
 impl CaptureReader {
     pub fn open(path: &Path) -> Result<Self> {
         let name = path.display().to_string();
-        let file = File::open(path).with_context(|| format!("opening {name}"))?;
-        let mut input = BufReader::new(file);
+        let mut file = File::open(path).with_context(|| format!("opening {name}"))?;
         let mut header = [0u8; 16];
-        input.read_exact(&mut header).with_context(|| format!("{name}: too short for a capture header"))?;
+        file.read_exact(&mut header).with_context(|| format!("{name}: too short for a capture header"))?;
         if &header[..10] != MAGIC {
             bail!("{name}: not an Osprey capture file (bad magic)");
         }
@@ -63,23 +73,46 @@ impl CaptureReader {
         if abi != shared_abi::ABI_VERSION {
             bail!("{name}: written with ABI v{abi}, this osprey reads v{}", shared_abi::ABI_VERSION);
         }
-        Ok(Self { input, offset: 16, name, record: Vec::new() })
+        Ok(Self { file, name, buf: vec![0; CHUNK], start: 0, end: 0, offset: 16, eof: false })
     }
 
-    /// Reads the next record into `self.record`; `false` at the end of the file.
-    fn next_record(&mut self) -> Result<bool> {
-        let mut prefix = [0u8; 8];
-        match self.input.read(&mut prefix[..1])? {
-            0 => return Ok(false),
-            _ => self.input.read_exact(&mut prefix[1..]).with_context(|| self.at("truncated record header"))?,
+    /// Reads on, then calls `each` with every whole record read, in order;
+    /// `false` once the file is done.
+    pub fn read_records(&mut self, mut each: impl FnMut(&[u8])) -> Result<bool> {
+        self.buf.copy_within(self.start..self.end, 0);
+        self.end -= self.start;
+        self.start = 0;
+        while !self.eof && self.end < self.buf.len() {
+            match self.file.read(&mut self.buf[self.end..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e).with_context(|| self.at("reading")),
+            }
         }
-        let len = record_len(&prefix, usize::MAX).map_err(|e| anyhow::anyhow!("{}", self.at(&e.to_string())))?;
-        self.record.clear();
-        self.record.extend_from_slice(&prefix);
-        self.record.resize(len, 0);
-        self.input.read_exact(&mut self.record[8..]).with_context(|| self.at("truncated record"))?;
-        self.offset += len as u64;
-        Ok(true)
+        loop {
+            let rest = &self.buf[self.start..self.end];
+            if rest.len() < 8 {
+                if self.eof && !rest.is_empty() {
+                    bail!("{}", self.at("truncated record header"));
+                }
+                break;
+            }
+            let len = match record_len(rest, usize::MAX) {
+                Ok(len) => len,
+                Err(e) => bail!("{}", self.at(&e.to_string())),
+            };
+            if rest.len() < len {
+                if self.eof {
+                    bail!("{}", self.at("truncated record"));
+                }
+                break;
+            }
+            each(&rest[..len]);
+            self.start += len;
+            self.offset += len as u64;
+        }
+        Ok(!(self.eof && self.start == self.end))
     }
 
     fn at(&self, what: &str) -> String {
@@ -89,13 +122,7 @@ impl CaptureReader {
 
 impl EventSource for CaptureReader {
     fn poll(&mut self, out: &mut RecordBatch) -> Result<bool> {
-        for _ in 0..4096 {
-            if !self.next_record()? {
-                return Ok(false);
-            }
-            out.push(&self.record);
-        }
-        Ok(true)
+        self.read_records(|record| out.push(record))
     }
 }
 
@@ -130,6 +157,27 @@ mod tests {
         let mut out = RecordBatch::default();
         while reader.poll(&mut out).unwrap() {}
         assert!(out.iter().eq(records.iter().map(Vec::as_slice)));
+
+        // Enough records to cross chunk boundaries, then one cut short.
+        let many: Vec<&[u8]> = records.iter().map(Vec::as_slice).cycle().take(3 * CHUNK / 100).collect();
+        let mut w = CaptureWriter::create(&path).unwrap();
+        for r in &many {
+            w.write(r).unwrap();
+        }
+        w.write(&records[0][..records[0].len() - 8]).unwrap();
+        w.finish().unwrap();
+        let mut reader = CaptureReader::open(&path).unwrap();
+        let mut read = Vec::new();
+        let err = loop {
+            match reader.read_records(|r| read.push(r.to_vec())) {
+                Ok(true) => {}
+                Ok(false) => panic!("the cut record went unnoticed"),
+                Err(e) => break e.to_string(),
+            }
+        };
+        assert!(read.iter().map(Vec::as_slice).eq(many.iter().copied()), "every whole record, in order");
+        let at = 16 + many.iter().map(|r| r.len()).sum::<usize>();
+        assert!(err.contains(&format!("byte {at}: truncated record")), "{err}");
 
         std::fs::write(&path, b"not a capture file at all").unwrap();
         let err = CaptureReader::open(&path).err().unwrap().to_string();
