@@ -29,13 +29,7 @@ command -v valgrind >/dev/null || {
 }
 
 log "building the pipeline bench"
-bench=$(cd "$REPO" && cargo bench -p osprey --bench pipeline --no-run --message-format=json 2>/dev/null |
-  python3 -c 'import json, sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "pipeline" and m.get("executable"):
-        print(m["executable"])')
-[ -x "$bench" ] || die "no pipeline bench binary"
+bench=$(pipeline_bench)
 
 out=$REPO/target/callgrind.out
 log "callgrind over the $mix mix of $records records (two counted passes)"

@@ -24,13 +24,7 @@ command -v hyperfine >/dev/null || {
 
 log "building osprey and the pipeline bench"
 (cd "$REPO" && cargo build -q --release -p osprey)
-bench=$(cd "$REPO" && cargo bench -p osprey --bench pipeline --no-run --message-format=json 2>/dev/null |
-  python3 -c 'import json, sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "pipeline" and m.get("executable"):
-        print(m["executable"])')
-[ -x "$bench" ] || die "no pipeline bench binary"
+bench=$(pipeline_bench)
 
 bench_dir
 log "writing the mix of $records records as capture files"

@@ -51,6 +51,20 @@ kmake() {
     CC=x86_64-linux-gnu-gcc-14 HOSTCC=gcc-14 KERNELRELEASE="$krel" "$@"
 }
 
+# pipeline_bench: builds the pipeline bench (consumer/benches/pipeline.rs)
+# and prints its binary's path.
+pipeline_bench() {
+  local bench
+  bench=$(cd "$REPO" && cargo bench -p osprey --bench pipeline --no-run --message-format=json 2>/dev/null |
+    python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "pipeline" and m.get("executable"):
+        print(m["executable"])')
+  [ -x "$bench" ] || die "no pipeline bench binary"
+  echo "$bench"
+}
+
 # bench_dir: makes $bench_out, a directory removed on exit.
 bench_dir() {
   [ -n "${bench_out:-}" ] && return
