@@ -72,14 +72,10 @@ fn run_rings(pipeline: &mut SyscallPipeline, rings: &[Vec<u8>]) -> u64 {
 /// For `scripts/bench-replay.sh`: the mix as capture files in `dir`, whole
 /// (`whole.cap`), as the interest set delivers it (`interest-set.cap`), and
 /// none of it (`empty.cap`, for the cost of starting).
-fn write_captures(dir: &std::path::Path, batch: &RecordBatch, interest: &Interest) {
-    let delivered = |bytes: &[u8]| match decode(bytes).expect("valid record") {
-        Some(Record::Syscall(sc)) => Interest::wants(&interest.exit, sc.rec.nr as usize),
-        _ => false,
-    };
+fn write_captures(dir: &std::path::Path, batch: &RecordBatch, delivered: &dyn Fn(&[u8]) -> bool) {
     type Keep<'a> = &'a dyn Fn(&[u8]) -> bool;
     let files: [(&str, Keep); 3] =
-        [("whole.cap", &|_| true), ("interest-set.cap", &delivered), ("empty.cap", &|_| false)];
+        [("whole.cap", &|_| true), ("interest-set.cap", delivered), ("empty.cap", &|_| false)];
     for (name, keep) in files {
         let mut out = CaptureWriter::create(&dir.join(name)).expect("a writable directory");
         for bytes in batch.iter().filter(|b| keep(b)) {
@@ -107,19 +103,19 @@ fn bench(c: &mut Criterion) {
     // costs more per record (opens, closes, execs, sockets). The kernel's
     // open filter would drop some opens and closes too; it is not applied.
     let interest = pipeline.interest().interest;
+    let delivers = |bytes: &[u8]| match decode(bytes).expect("valid record") {
+        Some(Record::Syscall(sc)) => Interest::wants(&interest.exit, sc.rec.nr as usize),
+        _ => false,
+    };
     let mut delivered = vec![Vec::new(), Vec::new()];
     let mut kept = 0;
-    for bytes in batch.iter() {
-        if let Some(Record::Syscall(sc)) = decode(bytes).expect("valid record") {
-            if Interest::wants(&interest.exit, sc.rec.nr as usize) {
-                delivered[kept % 2].extend_from_slice(bytes);
-                kept += 1;
-            }
-        }
+    for bytes in batch.iter().filter(|b| delivers(b)) {
+        delivered[kept % 2].extend_from_slice(bytes);
+        kept += 1;
     }
 
     if let Some(dir) = std::env::var_os("OSPREY_BENCH_CAPTURES") {
-        write_captures(std::path::Path::new(&dir), &batch, &interest);
+        write_captures(std::path::Path::new(&dir), &batch, &delivers);
     }
 
     // The warm passes `scripts/bench-instructions.sh` counts: over the whole
