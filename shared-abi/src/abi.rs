@@ -514,10 +514,22 @@ impl OpenFilter {
 /// Absolute, and no empty, `.` or `..` component: the path the consumer
 /// reports for it (`fd.name`) is the path itself.
 pub fn is_normal_absolute(path: &[u8]) -> bool {
-    match path.split_first() {
-        Some((b'/', rest)) => rest.split(|b| *b == b'/').all(|c| !matches!(c, b"" | b"." | b"..")),
-        _ => false,
+    // One pass, as the probes and the consumer's state both ask it per open:
+    // `run` counts the dots a component starts with, up to NAMED once it has
+    // another byte or a third dot; a component that ends at 0, 1 or 2 dots
+    // is empty, `.` or `..`.
+    const NAMED: u8 = 3;
+    let Some((b'/', rest)) = path.split_first() else { return false };
+    let mut run = 0;
+    for &b in rest {
+        run = match b {
+            b'/' if run < NAMED => return false,
+            b'/' => 0,
+            b'.' if run < NAMED => run + 1,
+            _ => NAMED,
+        };
     }
+    run == NAMED
 }
 
 /// The `OpenClause::classes` bit an open-family syscall's flags put it in;

@@ -166,6 +166,26 @@ mod tests {
     }
 
     #[test]
+    fn normal_absolute_reads_as_its_definition_for_every_short_path() {
+        let by_definition = |path: &[u8]| match path.split_first() {
+            Some((b'/', rest)) => rest.split(|b| *b == b'/').all(|c| !matches!(c, b"" | b"." | b"..")),
+            _ => false,
+        };
+        // Every path of up to 8 bytes over '/', '.' and one other byte.
+        for len in 0..=8u32 {
+            for mut n in 0..3usize.pow(len) {
+                let mut path = [0u8; 8];
+                for b in &mut path[..len as usize] {
+                    *b = b"/.a"[n % 3];
+                    n /= 3;
+                }
+                let path = &path[..len as usize];
+                assert_eq!(is_normal_absolute(path), by_definition(path), "{:?}", core::str::from_utf8(path));
+            }
+        }
+    }
+
+    #[test]
     fn open_classes_follow_the_access_mode() {
         let args = |flags: u64| [0, flags, flags, 0, 0, 0];
         assert_eq!(open_class(nr::OPEN, &args(0o1101), None), Some(1));
