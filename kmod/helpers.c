@@ -259,6 +259,7 @@ void osprey_hooks_free(struct osprey_hooks *h)
 
 void osprey_traced_exit_done(void) { clear_task_syscall_work(current, SYSCALL_TRACEPOINT); }
 void osprey_trace_task(struct task_struct *t) { set_task_syscall_work(t, SYSCALL_TRACEPOINT); }
+bool osprey_current_traced(void) { return test_task_syscall_work(current, SYSCALL_TRACEPOINT); }
 
 /*
  * An id of the initial user namespace as from_kuid_munged(&init_user_ns, ...)

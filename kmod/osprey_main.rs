@@ -91,6 +91,7 @@ mod c {
         pub(crate) fn osprey_hooks_free(hooks: *mut c_void);
         pub(crate) fn osprey_trace_task(task: *mut c_void);
         pub(crate) fn osprey_traced_exit_done();
+        pub(crate) fn osprey_current_traced() -> bool;
         pub(crate) fn osprey_current_ids(
             ppid: *mut u32,
             uid: *mut u32,
@@ -702,18 +703,19 @@ impl Shared {
                 return None;
             }
             let size = abi::align_record(w.cursor);
-            let rec = SyscallRecord {
-                hdr: current_header(kind, size, cpu),
-                nr,
-                nblobs: w.nblobs as u16,
-                _reserved: 0,
-                ret: if exit { ret } else { 0 },
-                args,
-                blobs: w.blobs,
-            };
+            let rec = at.cast::<SyscallRecord>();
             // SAFETY: `at` has room for `max` >= size_of::<SyscallRecord>()
-            // bytes and is 8-byte aligned.
-            unsafe { at.cast::<SyscallRecord>().write(rec) };
+            // bytes and is 8-byte aligned. Written field by field where it
+            // lies, with no record built on the stack first.
+            unsafe {
+                write_current_header(&raw mut (*rec).hdr, kind, size, cpu);
+                (&raw mut (*rec).nr).write(nr);
+                (&raw mut (*rec).nblobs).write(w.nblobs as u16);
+                (&raw mut (*rec)._reserved).write(0);
+                (&raw mut (*rec).ret).write(if exit { ret } else { 0 });
+                (&raw mut (*rec).args).write(args);
+                (&raw mut (*rec).blobs).write(w.blobs);
+            }
             Some((size, w.blobs.iter().any(|b| b.flags != 0)))
         });
     }
@@ -758,13 +760,13 @@ impl Shared {
         let exit_code = unsafe { (*task).exit_code };
         let size = size_of::<ProcessExitRecord>();
         self.emit(UNNUMBERED, size, |at, cpu| {
-            let rec = ProcessExitRecord {
-                hdr: current_header(RecordKind::ProcessExit, size, cpu),
-                exit_code,
-                group_dead: group_dead as u32,
-            };
+            let rec = at.cast::<ProcessExitRecord>();
             // SAFETY: `at` has room for `size` bytes and is 8-byte aligned.
-            unsafe { at.cast::<ProcessExitRecord>().write(rec) };
+            unsafe {
+                write_current_header(&raw mut (*rec).hdr, RecordKind::ProcessExit, size, cpu);
+                (&raw mut (*rec).exit_code).write(exit_code);
+                (&raw mut (*rec).group_dead).write(group_dead as u32);
+            }
             Some((size, false))
         });
     }
@@ -782,36 +784,40 @@ fn current_comm() -> [u8; abi::COMM_LEN] {
     comm
 }
 
-/// Header fields describing the current task.
-fn current_header(kind: RecordKind, size: usize, cpu: u16) -> RecordHeader {
+/// Writes the header fields describing the current task at `hdr`, which
+/// is in the ring: the ids are stored where they belong, not copied there.
+///
+/// # Safety
+///
+/// `hdr` is 8-byte aligned and valid for writes of a `RecordHeader`.
+unsafe fn write_current_header(hdr: *mut RecordHeader, kind: RecordKind, size: usize, cpu: u16) {
     let task = Task::current_raw();
     // SAFETY: `current` is valid for the duration of the probe.
     let (tid, pid) = unsafe { ((*task).pid, (*task).tgid) };
-    let comm = current_comm();
-    let mut hdr = RecordHeader {
-        size: size as u32,
-        kind: kind as u16,
-        cpu,
-        tid: tid as u32,
-        pid: pid as u32,
-        comm,
-        ..Default::default()
-    };
-    // SAFETY: the helpers only read the current task's credentials, links
-    // and the clock; the pointers are to fields of a live local.
+    // SAFETY: `hdr` is valid for writes (the caller's contract); the helpers
+    // only read the current task's credentials, links and the clock, and
+    // write the fields they are given.
     unsafe {
-        hdr.ts_ns = c::osprey_now_ns();
+        hdr.write(RecordHeader {
+            size: size as u32,
+            kind: kind as u16,
+            cpu,
+            ts_ns: c::osprey_now_ns(),
+            tid: tid as u32,
+            pid: pid as u32,
+            comm: current_comm(),
+            ..Default::default()
+        });
         c::osprey_current_ids(
-            &mut hdr.ppid,
-            &mut hdr.uid,
-            &mut hdr.gid,
-            &mut hdr.loginuid,
-            &mut hdr.vtid,
-            &mut hdr.vpid,
-            &mut hdr.cgroup_id,
+            &raw mut (*hdr).ppid,
+            &raw mut (*hdr).uid,
+            &raw mut (*hdr).gid,
+            &raw mut (*hdr).loginuid,
+            &raw mut (*hdr).vtid,
+            &raw mut (*hdr).vpid,
+            &raw mut (*hdr).cgroup_id,
         );
     }
-    hdr
 }
 
 /// Resolves the captures that may sleep (paths through d_path, the new
@@ -1075,14 +1081,24 @@ unsafe extern "C" fn hooked_syscall_entered(data: *mut c_void, regs: *mut bindin
     let regs = unsafe { &*regs };
     let column = column(regs.orig_ax as u32);
     if shared.interest_exit.has(column) {
-        if shared.close_filtered(regs) {
-            shared.counters.count(SyscallOutcome::Filtered, column);
-        } else {
+        if !shared.close_filtered(regs) {
             // SAFETY: `current`, inside its syscall, is alive.
             unsafe { c::osprey_trace_task(Task::current_raw().cast()) };
+        } else if !current_traced() {
+            // Counted here, as its exit goes unseen. A task whose switch is
+            // still on (the hooks were just turned on) reports that exit
+            // through the tracepoint, which counts it there.
+            shared.counters.count(SyscallOutcome::Filtered, column);
         }
     }
     shared.on_syscall(regs, false, 0);
+}
+
+/// Whether the current task's syscall tracepoint switch is on (its exit
+/// will reach `probe_sys_exit`).
+fn current_traced() -> bool {
+    // SAFETY: reads a flag of `current`, which is alive.
+    unsafe { c::osprey_current_traced() }
 }
 
 /// Per-syscall hooks (`helpers.c` explains the mechanism): fprobes on the
