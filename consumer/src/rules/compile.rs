@@ -94,6 +94,11 @@ pub trait FieldValues {
     fn outcome(&self) -> Outcome {
         Outcome::Unknown
     }
+
+    /// The access mode of an open-family event.
+    fn open_mode(&self) -> OpenMode {
+        OpenMode::Unknown
+    }
 }
 
 /// What a syscall exit's return value says, as far as checks on the result
@@ -118,6 +123,42 @@ impl Outcome {
             Some(r) if r < 0 => Outcome::Failed,
             Some(_) => Outcome::Succeeded,
         }
+    }
+}
+
+/// The access mode an open-family syscall asked for (`flags & O_ACCMODE`),
+/// which `evt.is_open_read` and `evt.is_open_write` test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Not an open, or its flags are unknown.
+    Unknown,
+    ReadOnly,
+    WriteOnly,
+    /// O_RDWR, and the access mode 3 (which Falco spells O_RDWR too).
+    ReadWrite,
+}
+
+impl OpenMode {
+    /// In discriminant order.
+    pub const ALL: [OpenMode; 4] = [OpenMode::Unknown, OpenMode::ReadOnly, OpenMode::WriteOnly, OpenMode::ReadWrite];
+
+    /// The mode of an open's flags.
+    pub fn of_flags(flags: u64) -> Self {
+        match flags & 3 {
+            0 => OpenMode::ReadOnly,
+            1 => OpenMode::WriteOnly,
+            _ => OpenMode::ReadWrite,
+        }
+    }
+
+    /// `evt.is_open_read`.
+    pub fn reads(self) -> bool {
+        matches!(self, OpenMode::ReadOnly | OpenMode::ReadWrite)
+    }
+
+    /// `evt.is_open_write`.
+    pub fn writes(self) -> bool {
+        matches!(self, OpenMode::WriteOnly | OpenMode::ReadWrite)
     }
 }
 
@@ -198,15 +239,16 @@ impl Program {
         Self::emitting(filters, &|_| None)
     }
 
-    /// The program for events of `kind` with `outcome` only: the checks
-    /// the kind decides (`evt.type`) and those the outcome decides
-    /// (`evt.failed`, `evt.res`, `fd.num>=0` on an open) are folded in, so
-    /// that evaluation never reaches them. Most rules open with such checks,
+    /// The program for events of `kind` with `outcome` and `open_mode`
+    /// only: the checks the kind decides (`evt.type`), those the outcome
+    /// decides (`evt.failed`, `evt.res`, `fd.num>=0` on an open) and those
+    /// the open mode decides (`evt.is_open_read`) are folded in, so that
+    /// evaluation never reaches them. Most rules open with such checks,
     /// repeated by every rule of the event type (Falco's `open_read` and
-    /// `open_write` macros ask `fd.num>=0`); the memo made each repeat
-    /// cheap, but not free.
-    pub fn for_kind(filters: &[&Filter], kind: Kind, outcome: Outcome) -> Self {
-        let assumed = Assumed { outcome, ..Assumed::kind(kind) };
+    /// `open_write` macros ask `fd.num>=0` and the mode); the memo made each
+    /// repeat cheap, but not free.
+    pub fn for_kind(filters: &[&Filter], kind: Kind, outcome: Outcome, open_mode: OpenMode) -> Self {
+        let assumed = Assumed { outcome, open_mode, ..Assumed::kind(kind) };
         Self::emitting(filters, &|check| check.decide(&assumed))
     }
 
@@ -285,6 +327,12 @@ impl Filter {
             Filter::Not(f) => f.reads(pred),
             Filter::Check(c) => pred(&c.field) || matches!(&c.rhs, Rhs::Field(other) if pred(other)),
         }
+    }
+
+    /// Whether some check tests what an open's mode decides
+    /// (`Check::on_open_mode`).
+    pub fn tests_open_mode(&self) -> bool {
+        self.reads(&|f| matches!(f.info.id, FieldId::EvtIsOpenRead | FieldId::EvtIsOpenWrite))
     }
 
     /// Whether an event of `kind` could match, knowing nothing else about
@@ -430,6 +478,7 @@ const MAX_CASES: usize = 16;
 struct Assumed<'a> {
     kind: Kind,
     outcome: Outcome,
+    open_mode: OpenMode,
     /// One single-valued text field's case.
     field: Option<(FieldId, Case<'a>)>,
     descriptor: Option<Descriptor>,
@@ -437,7 +486,7 @@ struct Assumed<'a> {
 
 impl Assumed<'_> {
     fn kind(kind: Kind) -> Self {
-        Self { kind, outcome: Outcome::Unknown, field: None, descriptor: None }
+        Self { kind, outcome: Outcome::Unknown, open_mode: OpenMode::Unknown, field: None, descriptor: None }
     }
 }
 
@@ -482,6 +531,9 @@ impl Check {
         if by_outcome.is_some() {
             return by_outcome;
         }
+        if let Some(known) = self.on_open_mode(a.open_mode) {
+            return Some(known);
+        }
         if let Some(known) = a.descriptor.and_then(|d| self.on_descriptor(d)) {
             return Some(known);
         }
@@ -523,6 +575,20 @@ impl Check {
             (_, true) => false,
             (op, false) => value.matches(op, &self.rhs),
         })
+    }
+
+    /// This check on an open in `mode`, if the mode decides it (as
+    /// `SyscallFields` computes `evt.is_open_read` and `evt.is_open_write`).
+    fn on_open_mode(&self, mode: OpenMode) -> Option<bool> {
+        if mode == OpenMode::Unknown || !self.field.transformers.is_empty() || matches!(self.rhs, Rhs::Field(_)) {
+            return None;
+        }
+        let value = match self.field.info.id {
+            FieldId::EvtIsOpenRead => mode.reads(),
+            FieldId::EvtIsOpenWrite => mode.writes(),
+            _ => return None,
+        };
+        Some(self.op == Op::Exists || Val::Bool(value).matches(self.op, &self.rhs))
     }
 
     /// This check on a successful exit of `kind`, if the success decides
@@ -1265,15 +1331,33 @@ mod tests {
             }
         }
         let filters: Vec<&Filter> = rules.iter().map(|r| &r.filter).collect();
-        for program in [Program::new(&filters), Program::for_kind(&filters, Kind::Syscall(59), Outcome::Succeeded)] {
+        for program in [
+            Program::new(&filters),
+            Program::for_kind(&filters, Kind::Syscall(59), Outcome::Succeeded, OpenMode::Unknown),
+        ] {
             let mut memo = Memo::for_checks(rules.iter().map(|r| r.filter.check_count()).max().unwrap());
             let found: Vec<Option<usize>> = (0..5).map(|from| program.first_match(from, &Zsh, &mut memo)).collect();
             assert_eq!(found, [Some(1), Some(1), Some(2), None, None]);
         }
     }
 
+    #[test]
+    fn a_known_open_mode_leaves_no_mode_check_to_evaluate() {
+        let cond = "evt.type=open and evt.is_open_write=true and not evt.is_open_read=true and proc.name=x";
+        let (rules, rs) = compile_text(&rule("r", cond));
+        assert!(errors(&rs).is_empty(), "{:?}", errors(&rs));
+        let program = |mode| Program::for_kind(&[&rules[0].filter], Kind::Syscall(2), Outcome::Succeeded, mode);
+        let first_field = |p: &Program| p.steps.get(p.entries[0] as usize).map(|s| s.check.field.info.name);
+        assert_eq!(first_field(&program(OpenMode::Unknown)), Some("evt.is_open_write"));
+        assert_eq!(first_field(&program(OpenMode::WriteOnly)), Some("proc.name"));
+        for mode in [OpenMode::ReadOnly, OpenMode::ReadWrite] {
+            assert_eq!(program(mode).entries[0], NO_MATCH, "{mode:?}");
+        }
+    }
+
     /// A condition over four yes/no checks, the event type (open or close)
-    /// and checks on the result, with its value for each event.
+    /// and checks that a program may fold (on the result, on the open
+    /// mode), with its value for each event.
     #[derive(Debug, Clone)]
     enum Cond {
         Check(usize),
@@ -1286,14 +1370,24 @@ mod tests {
     /// The `yes` bit that makes the event an open (else a close), and the
     /// check on it.
     const OPEN: u8 = 1 << CHECKED.len();
-    /// Checks on the result, after the event type's.
-    const ON_RESULT: [&str; 4] = ["evt.failed=true", "fd.num>=0", "evt.res=SUCCESS", "evt.rawres<0"];
+    /// Checks on the result and the open mode, after the event type's.
+    const FOLDABLE: [&str; 7] = [
+        "evt.failed=true",
+        "fd.num>=0",
+        "evt.res=SUCCESS",
+        "evt.rawres<0",
+        "evt.is_open_read=true",
+        "evt.is_open_write=true",
+        "evt.is_open_write=false",
+    ];
 
-    /// An event: the yes/no checks and the type in `yes`, and its result.
+    /// An event: the yes/no checks and the type in `yes`, its result, and
+    /// an open's flags (when known).
     #[derive(Debug, Clone, Copy)]
     struct Checked {
         yes: u8,
         res: Option<i64>,
+        flags: Option<u64>,
     }
 
     impl Checked {
@@ -1312,6 +1406,8 @@ mod tests {
                 "evt.rawres" => self.res.map_or(Val::None, Val::Int),
                 "fd.num" if self.is_open() => self.res.filter(|r| *r >= 0).map_or(Val::None, Val::Int),
                 "fd.num" => Val::Int(5),
+                "evt.is_open_read" => Val::Bool(self.open_mode().reads()),
+                "evt.is_open_write" => Val::Bool(self.open_mode().writes()),
                 name => {
                     let i = CHECKED.iter().position(|c| *c == name).expect("a checked field");
                     Val::str(if self.yes & (1 << i) != 0 { "y" } else { "n" })
@@ -1324,6 +1420,9 @@ mod tests {
         fn outcome(&self) -> Outcome {
             Outcome::of(self.res)
         }
+        fn open_mode(&self) -> OpenMode {
+            self.flags.filter(|_| self.is_open()).map_or(OpenMode::Unknown, OpenMode::of_flags)
+        }
     }
 
     impl Cond {
@@ -1331,7 +1430,7 @@ mod tests {
             let join = |cs: &[Cond], op: &str| cs.iter().map(Cond::text).collect::<Vec<_>>().join(op);
             match self {
                 Cond::Check(i) if *i == CHECKED.len() => "evt.type=open".into(),
-                Cond::Check(i) if *i > CHECKED.len() => ON_RESULT[i - CHECKED.len() - 1].into(),
+                Cond::Check(i) if *i > CHECKED.len() => FOLDABLE[i - CHECKED.len() - 1].into(),
                 Cond::Check(i) => format!("{}=y", CHECKED[*i]),
                 Cond::Not(c) => format!("not ({})", c.text()),
                 Cond::And(cs) => format!("({})", join(cs, " and ")),
@@ -1346,10 +1445,14 @@ mod tests {
             let succeeded = ev.res.is_some_and(|r| r >= 0);
             match self {
                 Cond::Check(i) if *i <= CHECKED.len() => ev.yes & (1 << i) != 0,
-                Cond::Check(i) => match ON_RESULT[i - CHECKED.len() - 1] {
+                Cond::Check(i) => match FOLDABLE[i - CHECKED.len() - 1] {
                     "evt.failed=true" | "evt.rawres<0" => failed,
                     "fd.num>=0" => !ev.is_open() || succeeded,
-                    _ => succeeded,
+                    "evt.res=SUCCESS" => succeeded,
+                    "evt.is_open_read=true" => ev.is_open() && ev.flags.is_some_and(|f| f & 3 != 1),
+                    "evt.is_open_write=true" => ev.is_open() && ev.flags.is_some_and(|f| f & 3 != 0),
+                    // `=false` holds for every event that is no write open.
+                    _ => !(ev.is_open() && ev.flags.is_some_and(|f| f & 3 != 0)),
                 },
                 Cond::Not(c) => !c.holds(ev),
                 Cond::And(cs) => cs.iter().all(|c| c.holds(ev)),
@@ -1360,7 +1463,7 @@ mod tests {
 
     fn cond() -> impl proptest::strategy::Strategy<Value = Cond> {
         use proptest::prelude::*;
-        (0..=CHECKED.len() + ON_RESULT.len()).prop_map(Cond::Check).prop_recursive(5, 40, 4, |inner| {
+        (0..=CHECKED.len() + FOLDABLE.len()).prop_map(Cond::Check).prop_recursive(5, 40, 4, |inner| {
             prop_oneof![
                 inner.clone().prop_map(|c| Cond::Not(Box::new(c))),
                 prop::collection::vec(inner.clone(), 1..4).prop_map(Cond::And),
@@ -1375,13 +1478,14 @@ mod tests {
             c in cond(),
             yes in 0u8..OPEN << 1,
             res in proptest::option::of(-2i64..3),
+            flags in proptest::option::of(0u64..8),
         ) {
             let text = format!("- rule: r\n  desc: d\n  condition: evt.type in (open, close) and {}\n  output: o\n  priority: notice\n", c.text());
             let (rules, rs) = compile_text(&text);
             proptest::prop_assert!(errors(&rs).is_empty(), "{:?}", errors(&rs));
             let filter = &rules[0].filter;
-            let ev = Checked { yes, res };
-            let for_kind = Program::for_kind(&[filter], ev.kind().expect("a kind"), ev.outcome());
+            let ev = Checked { yes, res, flags };
+            let for_kind = Program::for_kind(&[filter], ev.kind().expect("a kind"), ev.outcome(), ev.open_mode());
             proptest::prop_assert!(for_kind.steps.iter().all(|s| !matches!(s.check.rhs, Rhs::Kinds(_))));
             for program in [Program::new(&[filter]), for_kind] {
                 let mut memo = Memo::for_checks(filter.check_count());

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::compile::{FieldValues, Filter, Memo, Outcome, Program, Rule};
+use super::compile::{FieldValues, Filter, Memo, OpenMode, Outcome, Program, Rule};
 use super::fields::Source;
 use super::loader::Priority;
 use crate::event::{Kind, KindSet};
@@ -37,15 +37,26 @@ impl Serialize for Priority {
 }
 
 /// The rules some events can match, in definition order, and programs
-/// evaluating them in that order: one per outcome (`Outcome::ALL` order).
+/// evaluating them in that order: per outcome (`Outcome::ALL` order), one
+/// per open mode (`OpenMode::ALL` order) where some rule tests the mode,
+/// else one.
 struct Chain {
     rules: Vec<usize>,
-    programs: [Program; 3],
+    programs: [Vec<Program>; 3],
 }
 
 impl Chain {
-    fn program(&self, outcome: Outcome) -> &Program {
-        &self.programs[outcome as usize]
+    fn new(rules: Vec<usize>, filters: &[&Filter], kind: Kind) -> Self {
+        let by_mode = filters.iter().any(|f| f.tests_open_mode());
+        let modes: &[OpenMode] = if by_mode { &OpenMode::ALL } else { &[OpenMode::Unknown] };
+        let programs = Outcome::ALL.map(|o| modes.iter().map(|m| Program::for_kind(filters, kind, o, *m)).collect());
+        Self { rules, programs }
+    }
+
+    fn program(&self, outcome: Outcome, open_mode: OpenMode) -> &Program {
+        let by_mode = &self.programs[outcome as usize];
+        // A single program is the one for any mode.
+        by_mode.get(open_mode as usize).unwrap_or(&by_mode[0])
     }
 }
 
@@ -89,11 +100,11 @@ impl Engine {
                     return None;
                 }
                 let filters: Vec<&Filter> = chained.iter().map(|i| &rules[*i].filter).collect();
-                Some(Chain { programs: Outcome::ALL.map(|o| Program::for_kind(&filters, kind, o)), rules: chained })
+                Some(Chain::new(chained, &filters, kind))
             })
             .collect();
         let any_filters: Vec<&Filter> = any_kind.iter().map(|i| &rules[*i].filter).collect();
-        let any_kind = Chain { programs: Outcome::ALL.map(|_| Program::new(&any_filters)), rules: any_kind };
+        let any_kind = Chain { programs: Outcome::ALL.map(|_| vec![Program::new(&any_filters)]), rules: any_kind };
         let alert_counters = rules
             .iter()
             .map(|r| {
@@ -160,7 +171,7 @@ impl Engine {
     ) {
         self.memo.clear();
         let chain = self.candidates.of(kind);
-        let program = chain.program(ev.outcome());
+        let program = chain.program(ev.outcome(), ev.open_mode());
         let mut from = 0;
         while let Some(k) = program.first_match(from, ev, &mut self.memo) {
             let i = chain.rules[k];

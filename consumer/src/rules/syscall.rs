@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::net::SocketAddr;
 
-use super::compile::{Field, FieldValues, Outcome};
+use super::compile::{Field, FieldValues, OpenMode, Outcome};
 use super::condition::Transformer;
 use super::fields::FieldId as F;
 use super::value::Val;
@@ -34,16 +34,13 @@ pub struct SyscallFields<'a> {
 
 #[derive(Clone, Copy)]
 struct OpenFlags {
-    read: bool,
-    write: bool,
+    mode: OpenMode,
     create: bool,
 }
 
 impl OpenFlags {
     fn from_bits(bits: u64) -> Self {
-        // The access mode 3 is spelt O_RDWR.
-        let access = bits & 3;
-        OpenFlags { read: access != 1, write: access != 0, create: bits & nix::libc::O_CREAT as u64 != 0 }
+        OpenFlags { mode: OpenMode::of_flags(bits), create: bits & nix::libc::O_CREAT as u64 != 0 }
     }
 }
 
@@ -219,8 +216,8 @@ impl<'a> SyscallFields<'a> {
                 })
             }
             F::EvtBuffer => Val::None,
-            F::EvtIsOpenRead => Val::Bool(self.open_flags().is_some_and(|f| f.read)),
-            F::EvtIsOpenWrite => Val::Bool(self.open_flags().is_some_and(|f| f.write)),
+            F::EvtIsOpenRead => Val::Bool(self.open_mode().reads()),
+            F::EvtIsOpenWrite => Val::Bool(self.open_mode().writes()),
             F::EvtIsOpenExec => Val::Bool(
                 self.open_flags().is_some_and(|f| f.create)
                     && ev.arg(Name::Mode).and_then(Arg::spelt).is_some_and(|m| m & 0o111 != 0),
@@ -426,6 +423,10 @@ impl FieldValues for SyscallFields<'_> {
 
     fn outcome(&self) -> Outcome {
         Outcome::of(self.ev.res)
+    }
+
+    fn open_mode(&self) -> OpenMode {
+        self.open_flags().map_or(OpenMode::Unknown, |f| f.mode)
     }
 
     fn value(&self, field: &Field) -> Val<'_> {
