@@ -24,7 +24,7 @@ use std::fmt::Write as _;
 
 use shared_abi::{OpenFilter, OPEN_CLASS_CREAT, OPEN_FILTER_CLAUSES, OPEN_FILTER_CLOSES};
 
-use super::compile::{Check, Descriptor, Filter, Rhs, Rule};
+use super::compile::{Check, Descriptor, Filter, OpenMode, Rhs, Rule};
 use super::condition::Op;
 use super::fields::FieldId;
 use crate::decode::render::names_descriptor;
@@ -34,10 +34,6 @@ use crate::event::Kind;
 pub const OPEN_SYSCALLS: [u32; 4] = [2, 257, 437, 85];
 
 const ALL_CLASSES: u32 = (1 << (OPEN_CLASS_CREAT + 1)) - 1;
-/// The access modes `evt.is_open_read` is true of: O_RDONLY, O_RDWR, and 3
-/// (which renders as O_RDWR). creat has no flags: neither read nor write.
-const READ_CLASSES: u32 = 1 << 0 | 1 << 2 | 1 << 3;
-const WRITE_CLASSES: u32 = 1 << 1 | 1 << 2 | 1 << 3;
 
 /// One way to satisfy a condition: the access class is one of `classes`,
 /// the path starts with one of `strings[PREFIX]`, ends with one of
@@ -253,13 +249,20 @@ fn check_need(c: &Check) -> Need {
         (F::ProcName, Op::Eq, Rhs::Text(t)) => one(COMM, t),
         (F::ProcName, Op::In, Rhs::Set(set)) => Clause::strings(COMM, set.iter().cloned()),
         (F::EvtIsOpenRead, Op::Eq | Op::Ne, Rhs::Bool(b)) => {
-            Clause::classes(classes(READ_CLASSES, *b == (c.op == Op::Eq)))
+            Clause::classes(classes(access_classes(OpenMode::reads), *b == (c.op == Op::Eq)))
         }
         (F::EvtIsOpenWrite, Op::Eq | Op::Ne, Rhs::Bool(b)) => {
-            Clause::classes(classes(WRITE_CLASSES, *b == (c.op == Op::Eq)))
+            Clause::classes(classes(access_classes(OpenMode::writes), *b == (c.op == Op::Eq)))
         }
         _ => None,
     }
+}
+
+/// The access classes (`flags & O_ACCMODE`, 0 to 3) whose open mode `test`
+/// holds for, as rule evaluation reads the mode. creat (its own class) has
+/// no flags: neither read nor write.
+fn access_classes(test: fn(OpenMode) -> bool) -> u32 {
+    (0..4).filter(|access| test(OpenMode::of_flags(*access))).fold(0, |classes, access| classes | 1 << access)
 }
 
 fn classes(of: u32, wanted: bool) -> u32 {
@@ -401,6 +404,14 @@ mod tests {
         // What only the consumer can resolve.
         assert!(f.delivers(b"lib/libc.so.6", RDONLY, b"sh"));
         assert!(f.delivers(b"/usr/../etc/shadow", RDONLY, b"sh"));
+    }
+
+    #[test]
+    fn mode_checks_take_the_access_classes_of_their_open_modes() {
+        // O_RDONLY, O_RDWR and 3 (which renders as O_RDWR) read; O_WRONLY,
+        // O_RDWR and 3 write; creat (class 4) does neither.
+        assert_eq!(access_classes(OpenMode::reads), 1 << 0 | 1 << 2 | 1 << 3);
+        assert_eq!(access_classes(OpenMode::writes), 1 << 1 | 1 << 2 | 1 << 3);
     }
 
     #[test]
