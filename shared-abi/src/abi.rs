@@ -514,12 +514,23 @@ impl OpenFilter {
 /// Absolute, and no empty, `.` or `..` component: the path the consumer
 /// reports for it (`fd.name`) is the path itself.
 pub fn is_normal_absolute(path: &[u8]) -> bool {
-    // One pass, as the probes and the consumer's state both ask it per open:
+    // The probes and the consumer's state both ask this per open. Such a
+    // component can only start where a `/` is followed by `/` or `.`, or
+    // ends the path: most paths have neither, which a scan eight bytes at a
+    // time shows; the others are read component by component.
+    match path {
+        [b'/', .., last] if *last != b'/' && !has_slash_before_dot_or_slash(path) => true,
+        [b'/', rest @ ..] => components_are_named(rest),
+        _ => false,
+    }
+}
+
+/// Whether the components of a path after its leading `/` are all named.
+fn components_are_named(rest: &[u8]) -> bool {
     // `run` counts the dots a component starts with, up to NAMED once it has
     // another byte or a third dot; a component that ends at 0, 1 or 2 dots
     // is empty, `.` or `..`.
     const NAMED: u8 = 3;
-    let Some((b'/', rest)) = path.split_first() else { return false };
     let mut run = 0;
     for &b in rest {
         run = match b {
@@ -530,6 +541,30 @@ pub fn is_normal_absolute(path: &[u8]) -> bool {
         };
     }
     run == NAMED
+}
+
+/// Whether some `/` in `path` is followed by `/` or `.`.
+fn has_slash_before_dot_or_slash(path: &[u8]) -> bool {
+    const fn splat(b: u8) -> u64 {
+        u64::from_ne_bytes([b; 8])
+    }
+    // The high bit of each byte of `x` that is `b` (exact: no borrow
+    // crosses into the next byte).
+    const fn bytes_equal(x: u64, b: u8) -> u64 {
+        let y = x ^ splat(b);
+        !(((y & splat(0x7f)) + splat(0x7f)) | y) & splat(0x80)
+    }
+    let mut rest = path;
+    // Byte i of `next` is the byte after byte i of `here`. '.' and '/'
+    // differ in the low bit only.
+    while let (Some(here), Some(next)) = (rest.first_chunk::<8>(), rest.get(1..).and_then(<[u8]>::first_chunk::<8>)) {
+        let slashes = bytes_equal(u64::from_ne_bytes(*here), b'/');
+        if slashes & bytes_equal(u64::from_ne_bytes(*next) | splat(1), b'/') != 0 {
+            return true;
+        }
+        rest = rest.get(8..).unwrap_or_default();
+    }
+    rest.windows(2).any(|pair| matches!(pair, [b'/', next] if next | 1 == b'/'))
 }
 
 /// The `OpenClause::classes` bit an open-family syscall's flags put it in;

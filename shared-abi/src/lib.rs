@@ -171,16 +171,22 @@ mod tests {
             Some((b'/', rest)) => rest.split(|b| *b == b'/').all(|c| !matches!(c, b"" | b"." | b"..")),
             _ => false,
         };
-        // Every path of up to 8 bytes over '/', '.' and one other byte.
-        for len in 0..=8u32 {
-            for mut n in 0..3usize.pow(len) {
-                let mut path = [0u8; 8];
-                for b in &mut path[..len as usize] {
-                    *b = b"/.a"[n % 3];
-                    n /= 3;
+        // Every path of up to 9 bytes over '/', '.' and one other byte, alone
+        // and after each of "/a" to "/aaaaaaaa", so that every pair of
+        // bytes is seen on both sides of the scan's word boundaries.
+        const LONGEST: usize = 9;
+        let mut path = [0u8; 10 + LONGEST];
+        for pad in [0, 2, 3, 4, 5, 6, 7, 8, 9, 10] {
+            path[..pad].copy_from_slice(&b"/aaaaaaaaa"[..pad]);
+            for len in 0..=LONGEST as u32 {
+                for mut n in 0..3usize.pow(len) {
+                    for b in &mut path[pad..pad + len as usize] {
+                        *b = b"/.a"[n % 3];
+                        n /= 3;
+                    }
+                    let path = &path[..pad + len as usize];
+                    assert_eq!(is_normal_absolute(path), by_definition(path), "{:?}", core::str::from_utf8(path));
                 }
-                let path = &path[..len as usize];
-                assert_eq!(is_normal_absolute(path), by_definition(path), "{:?}", core::str::from_utf8(path));
             }
         }
     }
