@@ -3,6 +3,7 @@
 //! names with flags spelt out (`O_RDONLY|O_CLOEXEC`), addresses as `ip:port`.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use compact_str::{format_compact, CompactString};
@@ -760,10 +761,11 @@ fn argv<'a>(sc: &Syscall<'a>) -> &'a [u8] {
 }
 
 /// A parameter's value from what the record holds besides the registers
-/// (blobs: strings, addresses, exec facts…). Out of line: the register path
-/// is the hot one, and this one's frame would weigh on it.
+/// (blobs: strings, addresses, exec facts…). `exec_facts` keeps the facts
+/// once read: seven of an exec's parameters come from them. Out of line:
+/// the register path is the hot one, and this one's frame would weigh on it.
 #[inline(never)]
-fn recorded_value(sc: &Syscall<'_>, src: Src, fmt: Fmt) -> Option<Arg> {
+fn recorded_value(sc: &Syscall<'_>, src: Src, fmt: Fmt, exec_facts: &OnceCell<Option<ExecFacts>>) -> Option<Arg> {
     let raw = match src {
         // Read by `syscall_args` itself.
         Src::Arg(_) | Src::Ret => return None,
@@ -773,7 +775,8 @@ fn recorded_value(sc: &Syscall<'_>, src: Src, fmt: Fmt) -> Option<Arg> {
             return Some(Arg::Int(i32::from_ne_bytes(fd.try_into().ok()?).into()));
         }
         Src::Exec(fact) => {
-            let f: ExecFacts = shared_abi::read_pod(sc.blob(BlobKind::ExecFacts, None)?.data)?;
+            let f =
+                exec_facts.get_or_init(|| shared_abi::read_pod(sc.blob(BlobKind::ExecFacts, None)?.data)).as_ref()?;
             match fact {
                 Fact::CapInheritable => f.cap_inheritable,
                 Fact::CapPermitted => f.cap_permitted,
@@ -844,13 +847,14 @@ pub fn syscall_args(sc: &Syscall<'_>, args: &mut Args) {
         }
         return;
     }
+    let exec_facts = OnceCell::new();
     for (name, src, fmt) in table {
         let raw = match src {
             Src::Arg(i) => sc.rec.args[*i],
             _ if !sc.exit => continue,
             Src::Ret => sc.rec.ret as u64,
             _ => {
-                if let Some(value) = recorded_value(sc, *src, *fmt) {
+                if let Some(value) = recorded_value(sc, *src, *fmt, &exec_facts) {
                     args.push((*name, value));
                 }
                 continue;
