@@ -378,8 +378,7 @@ impl State {
             59 | 322 => {
                 let t = self.threads.get_mut(&ev.tid).expect("ensured");
                 if let Some(Arg::Str(exe)) = ev.arg(Name::Exe) {
-                    t.exe.clear();
-                    t.exe.push_str(exe);
+                    overwrite(&mut t.exe, exe);
                 }
                 if let Some(Arg::List(args)) = ev.arg(Name::Args) {
                     t.args.clone_from(args);
@@ -390,10 +389,10 @@ impl State {
                     _ => t.env.clear(),
                 }
                 if let Some(p) = text(Name::TrustedExepath) {
-                    t.exepath.replace_range(.., &p);
+                    overwrite(&mut t.exepath, &p);
                 }
                 if let Some(c) = text(Name::Cwd) {
-                    t.cwd.replace_range(.., &c);
+                    overwrite(&mut t.cwd, &c);
                 }
                 t.caps = Caps::from_event(ev);
                 t.exe_inode = match (int(Name::ExeIno), int(Name::ExeInoCtime), int(Name::ExeInoMtime)) {
@@ -620,6 +619,13 @@ fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
         (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
         _ => true,
     }
+}
+
+/// Replaces `text` in the storage it has (`replace_range`'s splice costs
+/// more than the copy).
+fn overwrite(text: &mut String, with: &str) {
+    text.clear();
+    text.push_str(with);
 }
 
 /// Lexically normalizes an absolute path (`.`, `..`, duplicate slashes).
