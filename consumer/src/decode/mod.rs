@@ -9,7 +9,7 @@ pub mod render;
 use std::ops::Deref;
 
 use shared_abi::{
-    read_pod, view_pod, BlobKind, ProcessExitRecord, RecordHeader, RecordKind, SyscallRecord, MAX_BLOBS,
+    read_pod, view_pod, BlobDesc, BlobKind, ProcessExitRecord, RecordHeader, RecordKind, SyscallRecord, MAX_BLOBS,
     MAX_RECORD_SIZE, RECORD_ALIGN,
 };
 
@@ -94,23 +94,34 @@ pub struct Syscall<'a> {
 }
 
 impl<'a> Syscall<'a> {
-    /// The record's buffers in order.
-    pub fn blobs(&self) -> impl Iterator<Item = Blob<'a>> + '_ {
-        let bytes = self.bytes;
-        self.rec.blobs.iter().take(self.rec.nblobs as usize).filter_map(move |desc| {
-            let start = desc.offset as usize;
-            Some(Blob {
-                kind: BlobKind::from_raw(desc.kind)?,
-                arg: desc.arg,
-                flags: desc.flags,
-                data: bytes.get(start..start + desc.len as usize)?,
-            })
+    /// The record's buffer descriptors in use.
+    fn descs(&self) -> &[BlobDesc] {
+        self.rec.blobs.get(..self.rec.nblobs as usize).unwrap_or_default()
+    }
+
+    /// The buffer a descriptor describes (`decode` checked its kind and bounds).
+    fn view(&self, desc: &BlobDesc) -> Option<Blob<'a>> {
+        let start = desc.offset as usize;
+        Some(Blob {
+            kind: BlobKind::from_raw(desc.kind)?,
+            arg: desc.arg,
+            flags: desc.flags,
+            data: self.bytes.get(start..start + desc.len as usize)?,
         })
     }
 
-    /// The first buffer of `kind` read from argument `arg` (any argument for `None`).
+    /// The buffers the kernel cut short or could not read, in order.
+    pub fn cut_short(&self) -> impl Iterator<Item = Blob<'a>> + '_ {
+        let problems = shared_abi::BLOB_TRUNCATED | shared_abi::BLOB_FAULT;
+        self.descs().iter().filter(move |d| d.flags & problems != 0).filter_map(|d| self.view(d))
+    }
+
+    /// The first buffer of `kind` read from argument `arg` (any argument for
+    /// `None`). Descriptors are matched before any buffer is viewed: exec
+    /// parameters look up buffers the record may not have.
     pub fn blob(&self, kind: BlobKind, arg: Option<u8>) -> Option<Blob<'a>> {
-        self.blobs().find(|b| b.kind == kind && arg.is_none_or(|a| a == b.arg))
+        let desc = self.descs().iter().find(|d| d.kind == kind as u8 && arg.is_none_or(|a| a == d.arg))?;
+        self.view(desc)
     }
 }
 
@@ -123,10 +134,6 @@ pub struct Blob<'a> {
 }
 
 impl Blob<'_> {
-    pub fn truncated(&self) -> bool {
-        self.flags & shared_abi::BLOB_TRUNCATED != 0
-    }
-
     pub fn faulted(&self) -> bool {
         self.flags & shared_abi::BLOB_FAULT != 0
     }
@@ -262,7 +269,7 @@ mod tests {
         assert_eq!(s.rec.hdr.comm[..3], *b"cat");
         let b = s.blob(BlobKind::Str, Some(3)).unwrap();
         assert_eq!(b.data, b"/tmp/bb");
-        assert!(b.truncated());
+        assert_eq!(s.cut_short().collect::<Vec<_>>(), [b], "the truncated one only");
         assert_eq!(s.blob(BlobKind::Str, Some(1)).unwrap().data, b"/tmp/a");
     }
 

@@ -862,7 +862,7 @@ pub fn syscall_args(sc: &Syscall<'_>, args: &mut Args) {
         };
         args.push((*name, number(raw, *fmt)));
     }
-    for blob in sc.blobs().filter(|b| b.truncated() || b.faulted()) {
+    for blob in sc.cut_short() {
         if let Some(name) = Name::copy_problem(blob.arg, blob.faulted()) {
             args.push((name, Arg::Bool(true)));
         }
