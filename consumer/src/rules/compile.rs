@@ -320,19 +320,24 @@ impl Program {
 }
 
 impl Filter {
-    /// Whether some check reads a field that `pred` picks.
-    pub fn reads(&self, pred: &dyn Fn(&Field) -> bool) -> bool {
+    /// Whether some check is one that `pred` picks.
+    fn has_check(&self, pred: &dyn Fn(&Check) -> bool) -> bool {
         match self {
-            Filter::All(fs) | Filter::Any(fs) => fs.iter().any(|f| f.reads(pred)),
-            Filter::Not(f) => f.reads(pred),
-            Filter::Check(c) => pred(&c.field) || matches!(&c.rhs, Rhs::Field(other) if pred(other)),
+            Filter::All(fs) | Filter::Any(fs) => fs.iter().any(|f| f.has_check(pred)),
+            Filter::Not(f) => f.has_check(pred),
+            Filter::Check(c) => pred(c),
         }
     }
 
-    /// Whether some check tests what an open's mode decides
-    /// (`Check::on_open_mode`).
+    /// Whether some check reads a field that `pred` picks.
+    pub fn reads(&self, pred: &dyn Fn(&Field) -> bool) -> bool {
+        self.has_check(&|c| pred(&c.field) || matches!(&c.rhs, Rhs::Field(other) if pred(other)))
+    }
+
+    /// Whether some check is decided by an open's mode: one known mode
+    /// decides the same checks as any other (`Check::on_open_mode`).
     pub fn tests_open_mode(&self) -> bool {
-        self.reads(&|f| matches!(f.info.id, FieldId::EvtIsOpenRead | FieldId::EvtIsOpenWrite))
+        self.has_check(&|c| c.on_open_mode(OpenMode::ReadOnly).is_some())
     }
 
     /// Whether an event of `kind` could match, knowing nothing else about
