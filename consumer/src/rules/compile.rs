@@ -99,6 +99,11 @@ pub trait FieldValues {
     fn open_mode(&self) -> OpenMode {
         OpenMode::Unknown
     }
+
+    /// Whether the process runs on the host or in a container.
+    fn place(&self) -> Place {
+        Place::Unknown
+    }
 }
 
 /// What a syscall exit's return value says, as far as checks on the result
@@ -160,6 +165,33 @@ impl OpenMode {
     pub fn writes(self) -> bool {
         matches!(self, OpenMode::WriteOnly | OpenMode::ReadWrite)
     }
+}
+
+/// Where the process of an event runs, as `container.id` tells: `host`,
+/// or a container's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Unknown,
+    Host,
+    Container,
+}
+
+impl Place {
+    /// In discriminant order.
+    pub const ALL: [Place; 3] = [Place::Unknown, Place::Host, Place::Container];
+}
+
+/// What an event tells before any of its checks is evaluated. A program
+/// is compiled for one such combination, the checks it decides folded in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Known {
+    pub outcome: Outcome,
+    pub open_mode: OpenMode,
+    pub place: Place,
+}
+
+impl Known {
+    pub const NOTHING: Known = Known { outcome: Outcome::Unknown, open_mode: OpenMode::Unknown, place: Place::Unknown };
 }
 
 /// The results of the checks already evaluated for the current event: per
@@ -239,16 +271,17 @@ impl Program {
         Self::emitting(filters, &|_| None)
     }
 
-    /// The program for events of `kind` with `outcome` and `open_mode`
-    /// only: the checks the kind decides (`evt.type`), those the outcome
-    /// decides (`evt.failed`, `evt.res`, `fd.num>=0` on an open) and those
-    /// the open mode decides (`evt.is_open_read`) are folded in, so that
-    /// evaluation never reaches them. Most rules open with such checks,
-    /// repeated by every rule of the event type (Falco's `open_read` and
-    /// `open_write` macros ask `fd.num>=0` and the mode); the memo made each
-    /// repeat cheap, but not free.
-    pub fn for_kind(filters: &[&Filter], kind: Kind, outcome: Outcome, open_mode: OpenMode) -> Self {
-        let assumed = Assumed { outcome, open_mode, ..Assumed::kind(kind) };
+    /// The program for events of `kind` of which `known` holds only: the
+    /// checks the kind decides (`evt.type`), those the outcome decides
+    /// (`evt.failed`, `evt.res`, `fd.num>=0` on an open), those the open
+    /// mode decides (`evt.is_open_read`) and those the place decides
+    /// (`container.id != host`) are folded in, so that evaluation never
+    /// reaches them. Most rules open with such checks, repeated by every
+    /// rule of the event type (Falco's `open_read` and `open_write` macros
+    /// ask `fd.num>=0` and the mode, its `container` macro the place); the
+    /// memo made each repeat cheap, but not free.
+    pub fn for_kind(filters: &[&Filter], kind: Kind, known: Known) -> Self {
+        let assumed = Assumed { known, ..Assumed::kind(kind) };
         Self::emitting(filters, &|check| check.decide(&assumed))
     }
 
@@ -340,6 +373,11 @@ impl Filter {
         self.has_check(&|c| c.on_open_mode(OpenMode::ReadOnly).is_some())
     }
 
+    /// Whether some check is one that the place decides.
+    pub fn tests_place(&self) -> bool {
+        self.has_check(&|c| c.on_place(Place::Host).is_some())
+    }
+
     /// Whether an event of `kind` could match, knowing nothing else about
     /// it; `false` only when none can (the kind is then dropped from the
     /// rule's event types and, if no other rule or the state needs it, from
@@ -352,7 +390,8 @@ impl Filter {
     /// `false` only when no such event can, whatever its other fields. The
     /// kernel drops those failures (an in-kernel predicate).
     pub fn can_match_failed(&self, kind: Kind) -> bool {
-        self.can_match_assuming(Assumed { outcome: Outcome::Failed, ..Assumed::kind(kind) })
+        let known = Known { outcome: Outcome::Failed, ..Known::NOTHING };
+        self.can_match_assuming(Assumed { known, ..Assumed::kind(kind) })
     }
 
     /// Whether an event of `kind` could match when its descriptor is
@@ -367,8 +406,8 @@ impl Filter {
     /// `host`) could match; `false` only when none can. The kernel's
     /// container filter relies on it.
     pub fn can_match_on_host(&self, kind: Kind) -> bool {
-        let host = Assumed { field: Some((FieldId::ContainerId, Case::Is("host"))), ..Assumed::kind(kind) };
-        self.decide(&host) != Some(false)
+        let host = Known { place: Place::Host, ..Known::NOTHING };
+        self.decide(&Assumed { known: host, ..Assumed::kind(kind) }) != Some(false)
     }
 
     /// This filter on an event of `kind`, when the kind alone decides it.
@@ -482,8 +521,7 @@ const MAX_CASES: usize = 16;
 #[derive(Clone, Copy)]
 struct Assumed<'a> {
     kind: Kind,
-    outcome: Outcome,
-    open_mode: OpenMode,
+    known: Known,
     /// One single-valued text field's case.
     field: Option<(FieldId, Case<'a>)>,
     descriptor: Option<Descriptor>,
@@ -491,7 +529,7 @@ struct Assumed<'a> {
 
 impl Assumed<'_> {
     fn kind(kind: Kind) -> Self {
-        Self { kind, outcome: Outcome::Unknown, open_mode: OpenMode::Unknown, field: None, descriptor: None }
+        Self { kind, known: Known::NOTHING, field: None, descriptor: None }
     }
 }
 
@@ -509,6 +547,8 @@ enum Case<'a> {
     Is(&'a str),
     /// A value, but none of those the filter compares the field with.
     Other,
+    /// A value, but not this one.
+    Not(&'a str),
     /// The field has no value.
     Missing,
 }
@@ -528,7 +568,7 @@ impl Check {
             let hit = kinds.contains(a.kind);
             return Some(if self.op == Op::Ne { !hit } else { hit });
         }
-        let by_outcome = match a.outcome {
+        let by_outcome = match a.known.outcome {
             Outcome::Unknown => None,
             Outcome::Succeeded => self.on_success(a.kind),
             Outcome::Failed => self.on_failure(a.kind),
@@ -536,13 +576,22 @@ impl Check {
         if by_outcome.is_some() {
             return by_outcome;
         }
-        if let Some(known) = self.on_open_mode(a.open_mode) {
+        if let Some(known) = self.on_open_mode(a.known.open_mode) {
+            return Some(known);
+        }
+        if let Some(known) = self.on_place(a.known.place) {
             return Some(known);
         }
         if let Some(known) = a.descriptor.and_then(|d| self.on_descriptor(d)) {
             return Some(known);
         }
         let (id, case) = a.field?;
+        self.on_case(id, case)
+    }
+
+    /// This check when the single-valued text field `id` is in `case`, if
+    /// that decides it.
+    fn on_case(&self, id: FieldId, case: Case<'_>) -> Option<bool> {
         if id != self.field.info.id || !self.field.single_text() || matches!(self.rhs, Rhs::Field(_)) {
             return None;
         }
@@ -554,7 +603,19 @@ impl Check {
             (Case::Other, Op::Eq, Rhs::Text(_)) => Some(false),
             (Case::Other, Op::Ne, Rhs::Text(_)) => Some(true),
             (Case::Other, Op::In | Op::Intersects, Rhs::Set(_)) => Some(false),
-            (Case::Other, _, _) => None,
+            (Case::Not(v), Op::Eq, Rhs::Text(t)) if t == v => Some(false),
+            (Case::Not(v), Op::Ne, Rhs::Text(t)) if t == v => Some(true),
+            (Case::Other | Case::Not(_), _, _) => None,
+        }
+    }
+
+    /// This check on an event of a process in `place`, if the place decides
+    /// it (as `SyscallFields` computes `container.id`: `host`, or an id).
+    fn on_place(&self, place: Place) -> Option<bool> {
+        match place {
+            Place::Unknown => None,
+            Place::Host => self.on_case(FieldId::ContainerId, Case::Is("host")),
+            Place::Container => self.on_case(FieldId::ContainerId, Case::Not("host")),
         }
     }
 
@@ -1338,7 +1399,7 @@ mod tests {
         let filters: Vec<&Filter> = rules.iter().map(|r| &r.filter).collect();
         for program in [
             Program::new(&filters),
-            Program::for_kind(&filters, Kind::Syscall(59), Outcome::Succeeded, OpenMode::Unknown),
+            Program::for_kind(&filters, Kind::Syscall(59), Known { outcome: Outcome::Succeeded, ..Known::NOTHING }),
         ] {
             let mut memo = Memo::for_checks(rules.iter().map(|r| r.filter.check_count()).max().unwrap());
             let found: Vec<Option<usize>> = (0..5).map(|from| program.first_match(from, &Zsh, &mut memo)).collect();
@@ -1351,7 +1412,10 @@ mod tests {
         let cond = "evt.type=open and evt.is_open_write=true and not evt.is_open_read=true and proc.name=x";
         let (rules, rs) = compile_text(&rule("r", cond));
         assert!(errors(&rs).is_empty(), "{:?}", errors(&rs));
-        let program = |mode| Program::for_kind(&[&rules[0].filter], Kind::Syscall(2), Outcome::Succeeded, mode);
+        let program = |open_mode| {
+            let known = Known { outcome: Outcome::Succeeded, open_mode, ..Known::NOTHING };
+            Program::for_kind(&[&rules[0].filter], Kind::Syscall(2), known)
+        };
         let first_field = |p: &Program| p.steps.get(p.entries[0] as usize).map(|s| s.check.field.info.name);
         assert_eq!(first_field(&program(OpenMode::Unknown)), Some("evt.is_open_write"));
         assert_eq!(first_field(&program(OpenMode::WriteOnly)), Some("proc.name"));
@@ -1362,7 +1426,7 @@ mod tests {
 
     /// A condition over four yes/no checks, the event type (open or close)
     /// and checks that a program may fold (on the result, on the open
-    /// mode), with its value for each event.
+    /// mode, on the place), with its value for each event.
     #[derive(Debug, Clone)]
     enum Cond {
         Check(usize),
@@ -1375,8 +1439,9 @@ mod tests {
     /// The `yes` bit that makes the event an open (else a close), and the
     /// check on it.
     const OPEN: u8 = 1 << CHECKED.len();
-    /// Checks on the result and the open mode, after the event type's.
-    const FOLDABLE: [&str; 7] = [
+    /// Checks on the result, the open mode and the place, after the event
+    /// type's. The last one is not folded: the place does not decide it.
+    const FOLDABLE: [&str; 10] = [
         "evt.failed=true",
         "fd.num>=0",
         "evt.res=SUCCESS",
@@ -1384,15 +1449,20 @@ mod tests {
         "evt.is_open_read=true",
         "evt.is_open_write=true",
         "evt.is_open_write=false",
+        "container.id=host",
+        "container.id!=host",
+        "container.id in (host, c0ffee)",
     ];
 
-    /// An event: the yes/no checks and the type in `yes`, its result, and
-    /// an open's flags (when known).
+    /// An event: the yes/no checks and the type in `yes`, its result, an
+    /// open's flags (when known), and whether its process runs in a
+    /// container (whose id is `abc`).
     #[derive(Debug, Clone, Copy)]
     struct Checked {
         yes: u8,
         res: Option<i64>,
         flags: Option<u64>,
+        contained: bool,
     }
 
     impl Checked {
@@ -1413,6 +1483,7 @@ mod tests {
                 "fd.num" => Val::Int(5),
                 "evt.is_open_read" => Val::Bool(self.open_mode().reads()),
                 "evt.is_open_write" => Val::Bool(self.open_mode().writes()),
+                "container.id" => Val::str(if self.contained { "abc" } else { "host" }),
                 name => {
                     let i = CHECKED.iter().position(|c| *c == name).expect("a checked field");
                     Val::str(if self.yes & (1 << i) != 0 { "y" } else { "n" })
@@ -1427,6 +1498,13 @@ mod tests {
         }
         fn open_mode(&self) -> OpenMode {
             self.flags.filter(|_| self.is_open()).map_or(OpenMode::Unknown, OpenMode::of_flags)
+        }
+        fn place(&self) -> Place {
+            if self.contained {
+                Place::Container
+            } else {
+                Place::Host
+            }
         }
     }
 
@@ -1456,6 +1534,8 @@ mod tests {
                     "evt.res=SUCCESS" => succeeded,
                     "evt.is_open_read=true" => ev.is_open() && ev.flags.is_some_and(|f| f & 3 != 1),
                     "evt.is_open_write=true" => ev.is_open() && ev.flags.is_some_and(|f| f & 3 != 0),
+                    "container.id=host" | "container.id in (host, c0ffee)" => !ev.contained,
+                    "container.id!=host" => ev.contained,
                     // `=false` holds for every event that is no write open.
                     _ => !(ev.is_open() && ev.flags.is_some_and(|f| f & 3 != 0)),
                 },
@@ -1484,14 +1564,17 @@ mod tests {
             yes in 0u8..OPEN << 1,
             res in proptest::option::of(-2i64..3),
             flags in proptest::option::of(0u64..8),
+            contained: bool,
         ) {
             let text = format!("- rule: r\n  desc: d\n  condition: evt.type in (open, close) and {}\n  output: o\n  priority: notice\n", c.text());
             let (rules, rs) = compile_text(&text);
             proptest::prop_assert!(errors(&rs).is_empty(), "{:?}", errors(&rs));
             let filter = &rules[0].filter;
-            let ev = Checked { yes, res, flags };
-            let for_kind = Program::for_kind(&[filter], ev.kind().expect("a kind"), ev.outcome(), ev.open_mode());
-            proptest::prop_assert!(for_kind.steps.iter().all(|s| !matches!(s.check.rhs, Rhs::Kinds(_))));
+            let ev = Checked { yes, res, flags, contained };
+            let known = Known { outcome: ev.outcome(), open_mode: ev.open_mode(), place: ev.place() };
+            let for_kind = Program::for_kind(&[filter], ev.kind().expect("a kind"), known);
+            let assumed = Assumed { known, ..Assumed::kind(ev.kind().expect("a kind")) };
+            proptest::prop_assert!(for_kind.steps.iter().all(|s| s.check.decide(&assumed).is_none()));
             for program in [Program::new(&[filter]), for_kind] {
                 let mut memo = Memo::for_checks(filter.check_count());
                 proptest::prop_assert_eq!(program.first_match(0, &ev, &mut memo).is_some(), c.holds(ev));

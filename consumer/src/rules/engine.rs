@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::compile::{FieldValues, Filter, Memo, OpenMode, Outcome, Program, Rule};
+use super::compile::{FieldValues, Filter, Known, Memo, OpenMode, Outcome, Place, Program, Rule};
 use super::fields::Source;
 use super::loader::Priority;
 use crate::event::{Kind, KindSet};
@@ -37,26 +37,44 @@ impl Serialize for Priority {
 }
 
 /// The rules some events can match, in definition order, and programs
-/// evaluating them in that order: per outcome (`Outcome::ALL` order), one
-/// per open mode (`OpenMode::ALL` order) where some rule tests the mode,
-/// else one.
+/// evaluating them in that order: one per outcome (`Outcome::ALL` order),
+/// open mode (`OpenMode::ALL` order) and place (`Place::ALL` order). The
+/// modes and places are told apart only where some rule tests them.
 struct Chain {
     rules: Vec<usize>,
-    programs: [Vec<Program>; 3],
+    programs: Vec<Program>,
+    modes: usize,
+    places: usize,
 }
 
 impl Chain {
     fn new(rules: Vec<usize>, filters: &[&Filter], kind: Kind) -> Self {
         let by_mode = filters.iter().any(|f| f.tests_open_mode());
+        let by_place = filters.iter().any(|f| f.tests_place());
         let modes: &[OpenMode] = if by_mode { &OpenMode::ALL } else { &[OpenMode::Unknown] };
-        let programs = Outcome::ALL.map(|o| modes.iter().map(|m| Program::for_kind(filters, kind, o, *m)).collect());
-        Self { rules, programs }
+        let places: &[Place] = if by_place { &Place::ALL } else { &[Place::Unknown] };
+        let mut programs = Vec::new();
+        for outcome in Outcome::ALL {
+            for &open_mode in modes {
+                for &place in places {
+                    programs.push(Program::for_kind(filters, kind, Known { outcome, open_mode, place }));
+                }
+            }
+        }
+        Self { rules, programs, modes: modes.len(), places: places.len() }
     }
 
-    fn program(&self, outcome: Outcome, open_mode: OpenMode) -> &Program {
-        let by_mode = &self.programs[outcome as usize];
-        // A single program is the one for any mode.
-        by_mode.get(open_mode as usize).unwrap_or(&by_mode[0])
+    /// The chain's one program for every outcome.
+    fn unfolded(rules: Vec<usize>, filters: &[&Filter]) -> Self {
+        Self { rules, programs: Outcome::ALL.map(|_| Program::new(filters)).into(), modes: 1, places: 1 }
+    }
+
+    /// The program for `ev`. What no rule tests is not asked of the event
+    /// (the open mode parses flags, the place looks up the process).
+    fn program<F: FieldValues>(&self, ev: &F) -> &Program {
+        let mode = if self.modes > 1 { ev.open_mode() as usize } else { 0 };
+        let place = if self.places > 1 { ev.place() as usize } else { 0 };
+        &self.programs[(ev.outcome() as usize * self.modes + mode) * self.places + place]
     }
 }
 
@@ -104,7 +122,7 @@ impl Engine {
             })
             .collect();
         let any_filters: Vec<&Filter> = any_kind.iter().map(|i| &rules[*i].filter).collect();
-        let any_kind = Chain { programs: Outcome::ALL.map(|_| vec![Program::new(&any_filters)]), rules: any_kind };
+        let any_kind = Chain::unfolded(any_kind, &any_filters);
         let alert_counters = rules
             .iter()
             .map(|r| {
@@ -171,7 +189,7 @@ impl Engine {
     ) {
         self.memo.clear();
         let chain = self.candidates.of(kind);
-        let program = chain.program(ev.outcome(), ev.open_mode());
+        let program = chain.program(ev);
         let mut from = 0;
         while let Some(k) = program.first_match(from, ev, &mut self.memo) {
             let i = chain.rules[k];

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::net::SocketAddr;
 
-use super::compile::{Field, FieldValues, OpenMode, Outcome};
+use super::compile::{Field, FieldValues, OpenMode, Outcome, Place};
 use super::condition::Transformer;
 use super::fields::FieldId as F;
 use super::value::Val;
@@ -427,6 +427,14 @@ impl FieldValues for SyscallFields<'_> {
 
     fn open_mode(&self) -> OpenMode {
         self.open_flags().map_or(OpenMode::Unknown, |f| f.mode)
+    }
+
+    fn place(&self) -> Place {
+        if self.container().is_some() {
+            Place::Container
+        } else {
+            Place::Host
+        }
     }
 
     fn value(&self, field: &Field) -> Val<'_> {
