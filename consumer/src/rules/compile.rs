@@ -11,6 +11,7 @@ use super::loader::{ExceptionValue, Position, Priority, RuleDef, RuleSet, Severi
 use super::output::OutputFormat;
 use super::value::{glob_match, Needle, PathPrefixes, TextSet, Val};
 use crate::event::{Kind, KindSet, Name};
+use crate::state::FdKind;
 
 /// A resolved field reference.
 #[derive(Debug, Clone)]
@@ -104,6 +105,11 @@ pub trait FieldValues {
     fn place(&self) -> Place {
         Place::Unknown
     }
+
+    /// What the descriptor the event is about is.
+    fn descriptor(&self) -> Descriptor {
+        Descriptor::Unknown
+    }
 }
 
 /// What a syscall exit's return value says, as far as checks on the result
@@ -188,10 +194,41 @@ pub struct Known {
     pub outcome: Outcome,
     pub open_mode: OpenMode,
     pub place: Place,
+    pub descriptor: Descriptor,
 }
 
 impl Known {
-    pub const NOTHING: Known = Known { outcome: Outcome::Unknown, open_mode: OpenMode::Unknown, place: Place::Unknown };
+    pub const NOTHING: Known = Known {
+        outcome: Outcome::Unknown,
+        open_mode: OpenMode::Unknown,
+        place: Place::Unknown,
+        descriptor: Descriptor::Unknown,
+    };
+}
+
+/// What the descriptor an event is about is in the descriptor table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Descriptor {
+    /// Not known.
+    Unknown,
+    /// Not in the table (or the event is about none): every field read
+    /// from the table has no value.
+    Missing,
+    /// In the table, of this kind.
+    Of(FdKind),
+}
+
+impl Descriptor {
+    /// How many there are: `index` is below it.
+    pub const COUNT: usize = 2 + FdKind::Other as usize + 1;
+
+    pub fn index(self) -> usize {
+        match self {
+            Descriptor::Unknown => 0,
+            Descriptor::Missing => 1,
+            Descriptor::Of(kind) => 2 + kind as usize,
+        }
+    }
 }
 
 /// The results of the checks already evaluated for the current event: per
@@ -274,12 +311,13 @@ impl Program {
     /// The program for events of `kind` of which `known` holds only: the
     /// checks the kind decides (`evt.type`), those the outcome decides
     /// (`evt.failed`, `evt.res`, `fd.num>=0` on an open), those the open
-    /// mode decides (`evt.is_open_read`) and those the place decides
-    /// (`container.id != host`) are folded in, so that evaluation never
-    /// reaches them. Most rules open with such checks, repeated by every
-    /// rule of the event type (Falco's `open_read` and `open_write` macros
-    /// ask `fd.num>=0` and the mode, its `container` macro the place); the
-    /// memo made each repeat cheap, but not free.
+    /// mode decides (`evt.is_open_read`), those the place decides
+    /// (`container.id != host`) and those the descriptor decides
+    /// (`fd.typechar='f'`) are folded in, so that evaluation never reaches
+    /// them. Most rules open with such checks, repeated by every rule of
+    /// the event type (Falco's `open_read` and `open_write` macros ask
+    /// `fd.num>=0`, the mode and the descriptor's type, its `container`
+    /// macro the place); the memo made each repeat cheap, but not free.
     pub fn for_kind(filters: &[&Filter], kind: Kind, known: Known) -> Self {
         let assumed = Assumed { known, ..Assumed::kind(kind) };
         Self::emitting(filters, &|check| check.decide(&assumed))
@@ -378,6 +416,12 @@ impl Filter {
         self.has_check(&|c| c.on_place(Place::Host).is_some())
     }
 
+    /// Whether some check is one that the kind of descriptor decides
+    /// (`fd.typechar`, `fd.type`), not only its absence.
+    pub fn tests_descriptor_kind(&self) -> bool {
+        self.has_check(&|c| c.on_descriptor(Descriptor::Of(FdKind::Pipe)).is_some())
+    }
+
     /// Whether an event of `kind` could match, knowing nothing else about
     /// it; `false` only when none can (the kind is then dropped from the
     /// rule's event types and, if no other rule or the state needs it, from
@@ -399,7 +443,8 @@ impl Filter {
     /// relies on it: opens it drops leave no entry in the descriptor table
     /// where one for a regular file would have been.
     pub fn can_match_with_descriptor(&self, kind: Kind, descriptor: Descriptor) -> bool {
-        self.can_match_assuming(Assumed { descriptor: Some(descriptor), ..Assumed::kind(kind) })
+        let known = Known { descriptor, ..Known::NOTHING };
+        self.can_match_assuming(Assumed { known, ..Assumed::kind(kind) })
     }
 
     /// Whether an event of `kind` by a host process (`container.id` is
@@ -524,22 +569,12 @@ struct Assumed<'a> {
     known: Known,
     /// One single-valued text field's case.
     field: Option<(FieldId, Case<'a>)>,
-    descriptor: Option<Descriptor>,
 }
 
 impl Assumed<'_> {
     fn kind(kind: Kind) -> Self {
-        Self { kind, known: Known::NOTHING, field: None, descriptor: None }
+        Self { kind, known: Known::NOTHING, field: None }
     }
-}
-
-/// What the descriptor an event is about is in the descriptor table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Descriptor {
-    /// Not in the table: every field read from the table has no value.
-    Unknown,
-    /// A regular file (or device, or FIFO) opened by path.
-    RegularFile,
 }
 
 #[derive(Clone, Copy)]
@@ -582,7 +617,7 @@ impl Check {
         if let Some(known) = self.on_place(a.known.place) {
             return Some(known);
         }
-        if let Some(known) = a.descriptor.and_then(|d| self.on_descriptor(d)) {
+        if let Some(known) = self.on_descriptor(a.known.descriptor) {
             return Some(known);
         }
         let (id, case) = a.field?;
@@ -624,16 +659,20 @@ impl Check {
     fn on_descriptor(&self, descriptor: Descriptor) -> Option<bool> {
         use FieldId as F;
         let id = self.field.info.id;
-        if !id.reads_descriptor_table() || !self.field.transformers.is_empty() || matches!(self.rhs, Rhs::Field(_)) {
+        // fd.types reads every descriptor of the process, not this one.
+        let about_this_one = id.reads_descriptor_table() && id != F::FdTypes;
+        if !about_this_one || !self.field.transformers.is_empty() || matches!(self.rhs, Rhs::Field(_)) {
             return None;
         }
         let value = match (descriptor, id) {
-            (Descriptor::Unknown, _) => Val::None,
-            (Descriptor::RegularFile, F::FdType) => Val::str("file"),
-            (Descriptor::RegularFile, F::FdTypechar) => Val::str("f"),
-            (Descriptor::RegularFile, F::FdIsServer | F::FdConnected) => Val::Bool(false),
-            (Descriptor::RegularFile, id) if id.socket_only() => Val::None,
-            (Descriptor::RegularFile, _) => return None,
+            (Descriptor::Unknown, _) => return None,
+            (Descriptor::Missing, _) => Val::None,
+            (Descriptor::Of(kind), F::FdType) => Val::str(kind.name()),
+            (Descriptor::Of(kind), F::FdTypechar) => Val::str(kind.typechar()),
+            // Opened by path: no socket.
+            (Descriptor::Of(FdKind::File | FdKind::Directory), F::FdIsServer | F::FdConnected) => Val::Bool(false),
+            (Descriptor::Of(FdKind::File | FdKind::Directory), id) if id.socket_only() => Val::None,
+            (Descriptor::Of(_), _) => return None,
         };
         Some(match (self.op, value.is_none()) {
             (Op::Exists, missing) => !missing,
@@ -1426,7 +1465,8 @@ mod tests {
 
     /// A condition over four yes/no checks, the event type (open or close)
     /// and checks that a program may fold (on the result, on the open
-    /// mode, on the place), with its value for each event.
+    /// mode, on the place, on the descriptor), with its value for each
+    /// event.
     #[derive(Debug, Clone)]
     enum Cond {
         Check(usize),
@@ -1439,9 +1479,11 @@ mod tests {
     /// The `yes` bit that makes the event an open (else a close), and the
     /// check on it.
     const OPEN: u8 = 1 << CHECKED.len();
-    /// Checks on the result, the open mode and the place, after the event
-    /// type's. The last one is not folded: the place does not decide it.
-    const FOLDABLE: [&str; 10] = [
+    /// Checks on the result, the open mode, the place and the descriptor,
+    /// after the event type's. Not every one is folded: the place does not
+    /// decide `container.id in (host, c0ffee)`, nor does a socket decide
+    /// `fd.sip`.
+    const FOLDABLE: [&str; 14] = [
         "evt.failed=true",
         "fd.num>=0",
         "evt.res=SUCCESS",
@@ -1452,17 +1494,26 @@ mod tests {
         "container.id=host",
         "container.id!=host",
         "container.id in (host, c0ffee)",
+        "fd.typechar=f",
+        "fd.type=directory",
+        "fd.sip=10.0.0.1",
+        "fd.is_server=false",
     ];
+    /// The descriptors an event may be about (`None`: no descriptor).
+    const DESCRIPTORS: [Option<FdKind>; 5] =
+        [None, Some(FdKind::File), Some(FdKind::Directory), Some(FdKind::Ipv4), Some(FdKind::Pipe)];
 
     /// An event: the yes/no checks and the type in `yes`, its result, an
-    /// open's flags (when known), and whether its process runs in a
-    /// container (whose id is `abc`).
+    /// open's flags (when known), whether its process runs in a container
+    /// (whose id is `abc`), and its descriptor (a socket's server end is
+    /// 10.0.0.1 and it is a client).
     #[derive(Debug, Clone, Copy)]
     struct Checked {
         yes: u8,
         res: Option<i64>,
         flags: Option<u64>,
         contained: bool,
+        fd: Option<FdKind>,
     }
 
     impl Checked {
@@ -1484,6 +1535,12 @@ mod tests {
                 "evt.is_open_read" => Val::Bool(self.open_mode().reads()),
                 "evt.is_open_write" => Val::Bool(self.open_mode().writes()),
                 "container.id" => Val::str(if self.contained { "abc" } else { "host" }),
+                "fd.typechar" => self.fd.map_or(Val::None, |k| Val::str(k.typechar())),
+                "fd.type" => self.fd.map_or(Val::None, |k| Val::str(k.name())),
+                "fd.sip" if self.fd.is_some_and(FdKind::is_ip) => Val::Ip([10, 0, 0, 1].into()),
+                "fd.sip" => Val::None,
+                "fd.is_server" => self.fd.map_or(Val::None, |_| Val::Bool(false)),
+                "fd.name" if self.fd.is_none() => Val::None,
                 name => {
                     let i = CHECKED.iter().position(|c| *c == name).expect("a checked field");
                     Val::str(if self.yes & (1 << i) != 0 { "y" } else { "n" })
@@ -1506,6 +1563,9 @@ mod tests {
                 Place::Host
             }
         }
+        fn descriptor(&self) -> Descriptor {
+            self.fd.map_or(Descriptor::Missing, Descriptor::Of)
+        }
     }
 
     impl Cond {
@@ -1527,6 +1587,7 @@ mod tests {
             let failed = ev.res.is_some_and(|r| r < 0);
             let succeeded = ev.res.is_some_and(|r| r >= 0);
             match self {
+                Cond::Check(i) if CHECKED.get(*i) == Some(&"fd.name") => ev.yes & (1 << i) != 0 && ev.fd.is_some(),
                 Cond::Check(i) if *i <= CHECKED.len() => ev.yes & (1 << i) != 0,
                 Cond::Check(i) => match FOLDABLE[i - CHECKED.len() - 1] {
                     "evt.failed=true" | "evt.rawres<0" => failed,
@@ -1536,6 +1597,10 @@ mod tests {
                     "evt.is_open_write=true" => ev.is_open() && ev.flags.is_some_and(|f| f & 3 != 0),
                     "container.id=host" | "container.id in (host, c0ffee)" => !ev.contained,
                     "container.id!=host" => ev.contained,
+                    "fd.typechar=f" => matches!(ev.fd, Some(FdKind::File | FdKind::Directory)),
+                    "fd.type=directory" => ev.fd == Some(FdKind::Directory),
+                    "fd.sip=10.0.0.1" => ev.fd.is_some_and(FdKind::is_ip),
+                    "fd.is_server=false" => ev.fd.is_some(),
                     // `=false` holds for every event that is no write open.
                     _ => !(ev.is_open() && ev.flags.is_some_and(|f| f & 3 != 0)),
                 },
@@ -1558,6 +1623,9 @@ mod tests {
     }
 
     proptest::proptest! {
+        // Each event varies in five ways a program may fold: the default
+        // 256 cases leave some folds untried.
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
         #[test]
         fn programs_decide_as_the_condition_reads(
             c in cond(),
@@ -1565,13 +1633,19 @@ mod tests {
             res in proptest::option::of(-2i64..3),
             flags in proptest::option::of(0u64..8),
             contained: bool,
+            descriptor in 0..DESCRIPTORS.len(),
         ) {
             let text = format!("- rule: r\n  desc: d\n  condition: evt.type in (open, close) and {}\n  output: o\n  priority: notice\n", c.text());
             let (rules, rs) = compile_text(&text);
             proptest::prop_assert!(errors(&rs).is_empty(), "{:?}", errors(&rs));
             let filter = &rules[0].filter;
-            let ev = Checked { yes, res, flags, contained };
-            let known = Known { outcome: ev.outcome(), open_mode: ev.open_mode(), place: ev.place() };
+            let ev = Checked { yes, res, flags, contained, fd: DESCRIPTORS[descriptor] };
+            let known = Known {
+                outcome: ev.outcome(),
+                open_mode: ev.open_mode(),
+                place: ev.place(),
+                descriptor: ev.descriptor(),
+            };
             let for_kind = Program::for_kind(&[filter], ev.kind().expect("a kind"), known);
             let assumed = Assumed { known, ..Assumed::kind(ev.kind().expect("a kind")) };
             proptest::prop_assert!(for_kind.steps.iter().all(|s| s.check.decide(&assumed).is_none()));

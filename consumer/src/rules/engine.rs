@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::compile::{FieldValues, Filter, Known, Memo, OpenMode, Outcome, Place, Program, Rule};
+use super::compile::{Descriptor, FieldValues, Filter, Known, Memo, OpenMode, Outcome, Place, Program, Rule};
 use super::fields::Source;
 use super::loader::Priority;
 use crate::event::{Kind, KindSet};
@@ -38,43 +38,62 @@ impl Serialize for Priority {
 
 /// The rules some events can match, in definition order, and programs
 /// evaluating them in that order: one per outcome (`Outcome::ALL` order),
-/// open mode (`OpenMode::ALL` order) and place (`Place::ALL` order). The
-/// modes and places are told apart only where some rule tests them.
+/// open mode (`OpenMode::ALL` order), place (`Place::ALL` order) and
+/// descriptor (`Descriptor::index` order), in that nesting. The modes,
+/// places and descriptors are told apart only where some rule tests them,
+/// and a program is compiled when an event first needs it: of the many
+/// combinations, few occur.
 struct Chain {
+    /// `None` for the rules of any kind, whose programs fold nothing.
+    kind: Option<Kind>,
     rules: Vec<usize>,
-    programs: Vec<Program>,
+    programs: Vec<Option<Program>>,
     modes: usize,
     places: usize,
+    descriptors: usize,
 }
 
 impl Chain {
-    fn new(rules: Vec<usize>, filters: &[&Filter], kind: Kind) -> Self {
-        let by_mode = filters.iter().any(|f| f.tests_open_mode());
-        let by_place = filters.iter().any(|f| f.tests_place());
-        let modes: &[OpenMode] = if by_mode { &OpenMode::ALL } else { &[OpenMode::Unknown] };
-        let places: &[Place] = if by_place { &Place::ALL } else { &[Place::Unknown] };
-        let mut programs = Vec::new();
-        for outcome in Outcome::ALL {
-            for &open_mode in modes {
-                for &place in places {
-                    programs.push(Program::for_kind(filters, kind, Known { outcome, open_mode, place }));
-                }
+    fn new(rules: Vec<usize>, filters: &[&Filter], kind: Option<Kind>) -> Self {
+        let tested = |test: fn(&Filter) -> bool, count: usize| {
+            if kind.is_some() && filters.iter().any(|f| test(f)) {
+                count
+            } else {
+                1
             }
+        };
+        let modes = tested(Filter::tests_open_mode, OpenMode::ALL.len());
+        let places = tested(Filter::tests_place, Place::ALL.len());
+        let descriptors = tested(Filter::tests_descriptor_kind, Descriptor::COUNT);
+        let programs =
+            std::iter::repeat_with(|| None).take(Outcome::ALL.len() * modes * places * descriptors).collect();
+        Self { kind, rules, programs, modes, places, descriptors }
+    }
+
+    /// The program for `ev`, and the rules whose filters it chains. What no
+    /// rule tests is not asked of the event (the open mode parses flags,
+    /// the place looks up the process, the descriptor the table).
+    fn program<F: FieldValues>(&mut self, ev: &F, all: &[Rule]) -> (&Program, &[usize]) {
+        let mut known = Known { outcome: ev.outcome(), ..Known::NOTHING };
+        if self.modes > 1 {
+            known.open_mode = ev.open_mode();
         }
-        Self { rules, programs, modes: modes.len(), places: places.len() }
-    }
-
-    /// The chain's one program for every outcome.
-    fn unfolded(rules: Vec<usize>, filters: &[&Filter]) -> Self {
-        Self { rules, programs: Outcome::ALL.map(|_| Program::new(filters)).into(), modes: 1, places: 1 }
-    }
-
-    /// The program for `ev`. What no rule tests is not asked of the event
-    /// (the open mode parses flags, the place looks up the process).
-    fn program<F: FieldValues>(&self, ev: &F) -> &Program {
-        let mode = if self.modes > 1 { ev.open_mode() as usize } else { 0 };
-        let place = if self.places > 1 { ev.place() as usize } else { 0 };
-        &self.programs[(ev.outcome() as usize * self.modes + mode) * self.places + place]
+        if self.places > 1 {
+            known.place = ev.place();
+        }
+        if self.descriptors > 1 {
+            known.descriptor = ev.descriptor();
+        }
+        let by_outcome = known.outcome as usize * self.modes + known.open_mode as usize;
+        let index = (by_outcome * self.places + known.place as usize) * self.descriptors + known.descriptor.index();
+        let program = self.programs[index].get_or_insert_with(|| {
+            let filters: Vec<&Filter> = self.rules.iter().map(|i| &all[*i].filter).collect();
+            match self.kind {
+                Some(kind) => Program::for_kind(&filters, kind, known),
+                None => Program::new(&filters),
+            }
+        });
+        (program, &self.rules)
     }
 }
 
@@ -91,6 +110,13 @@ struct Candidates {
 impl Candidates {
     fn of(&self, kind: Option<Kind>) -> &Chain {
         kind.and_then(Kind::slot).and_then(|slot| self.by_kind[slot].as_ref()).unwrap_or(&self.any_kind)
+    }
+
+    fn of_mut(&mut self, kind: Option<Kind>) -> &mut Chain {
+        match kind.and_then(Kind::slot).and_then(|slot| self.by_kind[slot].as_mut()) {
+            Some(chain) => chain,
+            None => &mut self.any_kind,
+        }
     }
 }
 
@@ -118,11 +144,11 @@ impl Engine {
                     return None;
                 }
                 let filters: Vec<&Filter> = chained.iter().map(|i| &rules[*i].filter).collect();
-                Some(Chain::new(chained, &filters, kind))
+                Some(Chain::new(chained, &filters, Some(kind)))
             })
             .collect();
         let any_filters: Vec<&Filter> = any_kind.iter().map(|i| &rules[*i].filter).collect();
-        let any_kind = Chain::unfolded(any_kind, &any_filters);
+        let any_kind = Chain::new(any_kind, &any_filters, None);
         let alert_counters = rules
             .iter()
             .map(|r| {
@@ -188,11 +214,10 @@ impl Engine {
         mut on_alert: impl FnMut(Alert),
     ) {
         self.memo.clear();
-        let chain = self.candidates.of(kind);
-        let program = chain.program(ev);
+        let (program, chained) = self.candidates.of_mut(kind).program(ev, &self.rules);
         let mut from = 0;
         while let Some(k) = program.first_match(from, ev, &mut self.memo) {
-            let i = chain.rules[k];
+            let i = chained[k];
             let rule = &self.rules[i];
             self.alert_counters[i].inc();
             on_alert(Alert {

@@ -290,7 +290,7 @@ pub fn derive(rules: &[Rule]) -> Result<(Box<OpenFilter>, String), String> {
         let reads_descriptors = reads_table(FieldId::reads_descriptor_table);
         let looks_up_descriptor = |k: &Kind| matches!(k, Kind::Syscall(nr) if names_descriptor(*nr));
         for &kind in kinds.iter().filter(|k| !is_open(k) && looks_up_descriptor(k)) {
-            let tells_apart = [Descriptor::Unknown, Descriptor::RegularFile]
+            let tells_apart = [Descriptor::Missing, Descriptor::Of(crate::state::FdKind::File)]
                 .into_iter()
                 .any(|d| rule.filter.can_match_with_descriptor(kind, d));
             if reads_descriptors && tells_apart {

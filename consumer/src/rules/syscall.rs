@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::net::SocketAddr;
 
-use super::compile::{Field, FieldValues, OpenMode, Outcome, Place};
+use super::compile::{Descriptor, Field, FieldValues, OpenMode, Outcome, Place};
 use super::condition::Transformer;
 use super::fields::FieldId as F;
 use super::value::Val;
@@ -435,6 +435,10 @@ impl FieldValues for SyscallFields<'_> {
         } else {
             Place::Host
         }
+    }
+
+    fn descriptor(&self) -> Descriptor {
+        self.fd().map_or(Descriptor::Missing, |f| Descriptor::Of(f.kind))
     }
 
     fn value(&self, field: &Field) -> Val<'_> {
