@@ -417,7 +417,8 @@ impl Filter {
     }
 
     /// Whether some check is one that the kind of descriptor decides
-    /// (`fd.typechar`, `fd.type`), not only its absence.
+    /// (`fd.typechar`, `fd.type`), not only its absence. Asked of a pipe:
+    /// of a pipe's fields, the kind decides those two only.
     pub fn tests_descriptor_kind(&self) -> bool {
         self.has_check(&|c| c.on_descriptor(Descriptor::Of(FdKind::Pipe)).is_some())
     }
