@@ -95,6 +95,7 @@ pub enum FdKind {
     Timerfd,
     Netlink,
     Memfd,
+    /// Last: the rules count the kinds up to it (`Descriptor::COUNT`).
     Other,
 }
 
