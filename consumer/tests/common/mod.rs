@@ -5,6 +5,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 pub struct Osprey {
     pub child: Child,
@@ -13,10 +15,20 @@ pub struct Osprey {
 }
 
 impl Osprey {
+    /// Starts it and waits until it is ready: it listens before it is, and
+    /// a request in between gets `{"status":"starting"}`.
     pub fn start(config: &Path) -> Self {
+        static STARTED: AtomicUsize = AtomicUsize::new(0);
+        let ready = std::env::temp_dir().join(format!(
+            "osprey-ready-{}-{}",
+            std::process::id(),
+            STARTED.fetch_add(1, Ordering::Relaxed)
+        ));
         let mut child = Command::new(env!("CARGO_BIN_EXE_osprey"))
             .args(["run", "--no-kernel", "--listen", "127.0.0.1:0", "--config"])
             .arg(config)
+            .arg("--ready-file")
+            .arg(&ready)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -32,6 +44,13 @@ impl Osprey {
             line.clear();
         }
         assert!(!addr.is_empty(), "no listen address");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !ready.exists() {
+            assert!(child.try_wait().unwrap().is_none(), "osprey exited before it was ready");
+            assert!(Instant::now() < deadline, "osprey not ready within 30 s");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        std::fs::remove_file(&ready).unwrap();
         Osprey { child, addr, stderr }
     }
 
