@@ -54,9 +54,10 @@ struct Chain {
 }
 
 impl Chain {
-    fn new(rules: Vec<usize>, filters: &[&Filter], kind: Option<Kind>) -> Self {
+    /// The chain of the rules at `rules` in `all`.
+    fn new(rules: Vec<usize>, all: &[Rule], kind: Option<Kind>) -> Self {
         let tested = |test: fn(&Filter) -> bool, count: usize| {
-            if kind.is_some() && filters.iter().any(|f| test(f)) {
+            if kind.is_some() && rules.iter().any(|i| test(&all[*i].filter)) {
                 count
             } else {
                 1
@@ -143,12 +144,10 @@ impl Engine {
                 if chained.len() == any_kind.len() {
                     return None;
                 }
-                let filters: Vec<&Filter> = chained.iter().map(|i| &rules[*i].filter).collect();
-                Some(Chain::new(chained, &filters, Some(kind)))
+                Some(Chain::new(chained, &rules, Some(kind)))
             })
             .collect();
-        let any_filters: Vec<&Filter> = any_kind.iter().map(|i| &rules[*i].filter).collect();
-        let any_kind = Chain::new(any_kind, &any_filters, None);
+        let any_kind = Chain::new(any_kind, &rules, None);
         let alert_counters = rules
             .iter()
             .map(|r| {
