@@ -459,6 +459,35 @@ mod tests {
     }
 
     #[test]
+    fn a_slow_evaluator_shows_as_backpressure_in_the_metrics() {
+        const BATCHES: usize = QUEUED_BATCHES + 10;
+        const EVALUATION: std::time::Duration = std::time::Duration::from_millis(5);
+        let waited_before = METRICS.pipeline_backpressure.get();
+        on_two_threads(
+            |deliver| {
+                let bytes = crate::decode::encode::syscall(Default::default(), true, 0, 0, [0; 6], &[]);
+                let record = crate::decode::decode(&bytes)?.expect("a record");
+                let mut events = EventBatch::default();
+                for batch in 0..BATCHES as u64 {
+                    events.push_record(batch, &record);
+                    events = deliver(events)?;
+                }
+                Ok(())
+            },
+            |events| {
+                if !events.is_empty() {
+                    std::thread::sleep(EVALUATION);
+                }
+            },
+        )
+        .unwrap();
+        // Once the queue is full, each of the last batches waits for the
+        // rules thread to take one: after the first wait, a whole evaluation.
+        let waited = METRICS.pipeline_backpressure.get() - waited_before;
+        assert!(waited >= (EVALUATION * 8).as_secs_f64(), "waited {waited} s");
+    }
+
+    #[test]
     fn counts_events_per_type_for_the_metrics() {
         let engine =
             Engine::new(Vec::new(), crate::rules::fields::Source::Syscall, Default::default(), Priority::Debug);
