@@ -7,7 +7,10 @@
  * as the emulator does.
  *
  * Plugin arguments: start=<vaddr>,stop=<vaddr> (the markers' addresses in
- * the statically linked, non-PIE guest program).
+ * the statically linked, non-PIE guest program); profile=1 also prints,
+ * before each window line, "tb <vaddr> <insns> <runs>" for every
+ * translation block the window ran (scripts/profile-syscall-insns.sh maps
+ * them to the guest's symbols).
  *
  * Only the handful of plugin API calls used here are declared, by hand:
  * Debian ships QEMU with plugin support but without its header. They are
@@ -48,12 +51,41 @@ static struct {
 	uint64_t count;
 } vcpus[MAX_VCPUS];
 
-static uint64_t start_vaddr, stop_vaddr;
+/* One per translation; a block translated again gets another. */
+struct block {
+	uint64_t vaddr;
+	uint64_t insns;
+	/* Runs inside the current window (only the counting vCPU adds). */
+	uint64_t runs;
+	struct block *next;
+};
 
-static void tb_executed(unsigned int vcpu, void *insns)
+static uint64_t start_vaddr, stop_vaddr;
+static bool profile;
+/* Every block, pushed by the translating vCPU threads without a lock. */
+static struct block *blocks;
+
+static void tb_executed(unsigned int vcpu, void *udata)
 {
-	if (vcpu < MAX_VCPUS && vcpus[vcpu].counting)
-		vcpus[vcpu].count += (uintptr_t)insns;
+	struct block *b = udata;
+
+	if (vcpu < MAX_VCPUS && vcpus[vcpu].counting) {
+		vcpus[vcpu].count += b->insns;
+		b->runs++;
+	}
+}
+
+static void print_profile(void)
+{
+	char line[80];
+
+	for (struct block *b = __atomic_load_n(&blocks, __ATOMIC_ACQUIRE); b; b = b->next) {
+		if (!b->runs)
+			continue;
+		snprintf(line, sizeof(line), "tb %#" PRIx64 " %" PRIu64 " %" PRIu64 "\n", b->vaddr, b->insns, b->runs);
+		qemu_plugin_outs(line);
+		b->runs = 0;
+	}
 }
 
 static void window_started(unsigned int vcpu, void *udata)
@@ -71,6 +103,8 @@ static void window_stopped(unsigned int vcpu, void *udata)
 	if (vcpu >= MAX_VCPUS || !vcpus[vcpu].counting)
 		return;
 	vcpus[vcpu].counting = false;
+	if (profile)
+		print_profile();
 	snprintf(line, sizeof(line), "window %u %" PRIu64 "\n", vcpu, vcpus[vcpu].count);
 	qemu_plugin_outs(line);
 }
@@ -78,9 +112,17 @@ static void window_stopped(unsigned int vcpu, void *udata)
 static void tb_translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
 	size_t n = qemu_plugin_tb_n_insns(tb);
+	struct block *b = calloc(1, sizeof(*b));
 
 	(void)id;
-	qemu_plugin_register_vcpu_tb_exec_cb(tb, tb_executed, QEMU_PLUGIN_CB_NO_REGS, (void *)(uintptr_t)n);
+	if (!b || !n)
+		abort();
+	b->vaddr = qemu_plugin_insn_vaddr(qemu_plugin_tb_get_insn(tb, 0));
+	b->insns = n;
+	b->next = __atomic_load_n(&blocks, __ATOMIC_RELAXED);
+	while (!__atomic_compare_exchange_n(&blocks, &b->next, b, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		;
+	qemu_plugin_register_vcpu_tb_exec_cb(tb, tb_executed, QEMU_PLUGIN_CB_NO_REGS, b);
 	for (size_t i = 0; i < n; i++) {
 		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
 		uint64_t vaddr = qemu_plugin_insn_vaddr(insn);
@@ -101,6 +143,8 @@ __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t 
 			start_vaddr = strtoull(argv[i] + 6, NULL, 0);
 		else if (strncmp(argv[i], "stop=", 5) == 0)
 			stop_vaddr = strtoull(argv[i] + 5, NULL, 0);
+		else if (strcmp(argv[i], "profile=1") == 0)
+			profile = true;
 	}
 	if (!start_vaddr || !stop_vaddr) {
 		qemu_plugin_outs("insn-window: needs start=<vaddr>,stop=<vaddr>\n");

@@ -7,8 +7,15 @@
 set -eu
 N=${N:-20000}
 CONSUMER_CPUS=1
+# ONLY=<name>: measure that configuration alone, and leave the guest's
+# symbols in $OSPREY_OUT/kallsyms (scripts/bench-syscall-insns.sh --profile).
 measure() {
+  [ -z "${ONLY:-}" ] || [ "$ONLY" = "$1" ] || return 0
   echo "config $1" >&2
+  if [ -n "${ONLY:-}" ]; then
+    echo 0 >/proc/sys/kernel/kptr_restrict
+    grep ' [tT] ' /proc/kallsyms >"$OSPREY_OUT/kallsyms"
+  fi
   taskset -c 0 /io/insn-loop "$N"
 }
 measure absent

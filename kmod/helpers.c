@@ -55,7 +55,29 @@ const u64 *osprey_per_cpu_u64s(u64 __percpu *p, unsigned int cpu)
 {
 	return cpu < nr_cpu_ids && cpu_possible(cpu) ? per_cpu_ptr(p, cpu) : NULL;
 }
-u64 osprey_now_ns(void) { return ktime_get_real_ns(); }
+/*
+ * The tracers' clock (BPF's is its monotonic twin): a latch instead of a
+ * seqcount retry loop, ~16 instructions fewer per record. Besides the wall
+ * clock's own steps, only an NMI can see it go back on one CPU, and the probes
+ * are not NMIs: a ring's timestamps still never decrease.
+ */
+u64 osprey_now_ns(void) { return ktime_get_real_fast_ns(); }
+
+/*
+ * strnlen_user_nofault(), which is not exported: the size of the user string
+ * at `src` with its NUL, a number above `count` when it is longer, 0 on a
+ * fault. Never sleeps (the probes write with preemption off). Read a word at
+ * a time, so that a path is then copied at its length, not a buffer's.
+ */
+long osprey_strnlen_user_nofault(const char __user *src, long count)
+{
+	long n;
+
+	pagefault_disable();
+	n = strnlen_user(src, count);
+	pagefault_enable();
+	return n;
+}
 
 /* Waits until no probe runs any more (faultable and non-faultable ones). */
 void osprey_tracepoint_sync(void) { tracepoint_synchronize_unregister(); }

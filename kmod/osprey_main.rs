@@ -74,6 +74,7 @@ mod c {
         pub(crate) fn osprey_free_percpu(ptr: *mut u64);
         pub(crate) fn osprey_per_cpu_u64s(ptr: *mut u64, cpu: u32) -> *const u64;
         pub(crate) fn osprey_now_ns() -> u64;
+        pub(crate) fn osprey_strnlen_user_nofault(src: *const c_char, count: c_long) -> c_long;
         pub(crate) fn osprey_tracepoint_sync();
         pub(crate) fn osprey_hooks_new(
             entered: unsafe extern "C" fn(data: *mut c_void, regs: *mut bindings::pt_regs),
@@ -296,11 +297,15 @@ impl Drop for PerCpuCounters {
 /// One CPU's ring: a header page followed by `data_size` bytes of records.
 struct Ring {
     area: VmallocArea,
+    /// A power of two.
     data_size: usize,
 }
 
 impl Ring {
     fn new(cpu: u32, data_size: usize) -> Result<Self> {
+        if !data_size.is_power_of_two() {
+            return Err(EINVAL);
+        }
         let area = VmallocArea::new(PAGE_SIZE + data_size)?;
         // SAFETY: the area is at least a page, zeroed, and not yet shared.
         unsafe {
@@ -330,7 +335,9 @@ impl Ring {
         // The consumer position is untrusted input: anything outside
         // [head - size, head] means "full", never an out-of-bounds write.
         let used = head.wrapping_sub(consumer_pos);
-        let offset = (head % size) as usize;
+        // A mask, not `%`: the size is a power of two (`ring_pages` is checked
+        // at load), and a division would be the costliest instruction here.
+        let offset = (head & (size - 1)) as usize;
         let to_end = self.data_size - offset;
         let need = if max > to_end { to_end + max } else { max } as u64;
         if used > size || used + need > size {
@@ -598,11 +605,9 @@ impl Shared {
         self.capturing.load(Ordering::Relaxed)
     }
 
-    /// Whether the current task is the consumer (its syscalls would feed back).
-    fn current_is_consumer(&self) -> bool {
-        // SAFETY: `current` is valid in a probe.
-        let tgid = unsafe { (*Task::current_raw()).tgid };
-        tgid == self.consumer_tgid.load(Ordering::Relaxed)
+    /// Whether `task` is the consumer (its syscalls would feed back).
+    fn is_consumer(&self, task: Current) -> bool {
+        task.tgid() == self.consumer_tgid.load(Ordering::Relaxed)
     }
 
     /// Runs `write` on this CPU's ring with preemption disabled and counts
@@ -675,7 +680,8 @@ impl Shared {
 
     #[inline(never)]
     fn capture_syscall(&self, regs: &bindings::pt_regs, nr: u32, exit: bool, ret: i64) {
-        if self.current_is_consumer() {
+        let task = Current::get();
+        if self.is_consumer(task) {
             return;
         }
         // SAFETY: reads the current task's cgroup under RCU; keeps nothing.
@@ -683,39 +689,44 @@ impl Shared {
             self.counters.count(SyscallOutcome::Filtered, column(nr));
             return;
         }
-        let args = [regs.di, regs.si, regs.dx, regs.r10, regs.r8, regs.r9].map(|r| r as u64);
+        let fixed = SyscallFixed {
+            kind: if exit { RecordKind::SyscallExit } else { RecordKind::SyscallEnter },
+            nr,
+            ret: if exit { ret } else { 0 },
+            args: [regs.di, regs.si, regs.dx, regs.r10, regs.r8, regs.r9].map(|r| r as u64),
+        };
         let captures = if exit {
             abi::exit_captures(nr, ret, self.interest_flags.load(Ordering::Relaxed))
         } else {
             [Capture::None; MAX_BLOBS]
         };
+        // Most records (every enter, most exits) carry no buffer: they skip
+        // the writer and its walks over the capture slots. Captures fill the
+        // slots from the first, so an empty first slot means none.
+        if captures[0] == Capture::None {
+            let size = size_of::<SyscallRecord>();
+            self.emit(column(nr), size, |at, cpu| {
+                // SAFETY: `at` has room for `size` bytes and is 8-byte aligned.
+                unsafe { fixed.write(at.cast(), task, cpu, size, 0, [BlobDesc::default(); MAX_BLOBS]) };
+                Some((size, false))
+            });
+            return;
+        }
         let staged = stage_slow_captures(&captures);
         let max = size_of::<SyscallRecord>()
             + captures.iter().filter(|c| **c != Capture::None).map(|c| abi::capture_cap(*c)).sum::<usize>();
-        let kind = if exit { RecordKind::SyscallExit } else { RecordKind::SyscallEnter };
         self.emit(column(nr), max, |at, cpu| {
             let mut w = RecordWriter::new(at, size_of::<SyscallRecord>());
-            // Most syscalls capture nothing: their empty slots cost nothing.
             for (i, capture) in captures.iter().enumerate().filter(|(_, c)| **c != Capture::None) {
-                w.capture(*capture, &args, staged.as_ref().map(|s| (&s.buf[..], s.parts[i])));
+                w.capture(*capture, &fixed.args, staged.as_ref().map(|s| (&s.buf[..], s.parts[i])));
             }
-            if exit && ret >= 0 && !self.open_delivered(nr, &args, ret, &w) {
+            if exit && ret >= 0 && !self.open_delivered(task, nr, &fixed.args, ret, &w) {
                 return None;
             }
             let size = abi::align_record(w.cursor);
-            let rec = at.cast::<SyscallRecord>();
-            // SAFETY: `at` has room for `max` >= size_of::<SyscallRecord>()
-            // bytes and is 8-byte aligned. Written field by field where it
-            // lies, with no record built on the stack first.
-            unsafe {
-                write_current_header(&raw mut (*rec).hdr, kind, size, cpu);
-                (&raw mut (*rec).nr).write(nr);
-                (&raw mut (*rec).nblobs).write(w.nblobs as u16);
-                (&raw mut (*rec)._reserved).write(0);
-                (&raw mut (*rec).ret).write(if exit { ret } else { 0 });
-                (&raw mut (*rec).args).write(args);
-                (&raw mut (*rec).blobs).write(w.blobs);
-            }
+            // SAFETY: `at` has room for `max` >= `size` bytes and is 8-byte
+            // aligned; the writer filled the buffers after the fixed part.
+            unsafe { fixed.write(at.cast(), task, cpu, size, w.nblobs, w.blobs) };
             Some((size, w.blobs.iter().any(|b| b.flags != 0)))
         });
     }
@@ -732,7 +743,7 @@ impl Shared {
 
     /// Whether the open filter lets a successful exit through; `w` wrote its
     /// buffers (for an open: the path first, openat2's `open_how` second).
-    fn open_delivered(&self, nr: u32, args: &[u64; 6], fd: i64, w: &RecordWriter) -> bool {
+    fn open_delivered(&self, task: Current, nr: u32, args: &[u64; 6], fd: i64, w: &RecordWriter) -> bool {
         let how_flags = || Some(u64::from_ne_bytes(w.whole_blob(1)?.get(..8)?.try_into().ok()?));
         let how_flags = if nr == abi::nr::OPENAT2 { how_flags() } else { None };
         let Some(class) = abi::open_class(nr, args, how_flags) else {
@@ -741,7 +752,7 @@ impl Shared {
         let (Some(filter), Some(path)) = (self.open_filter.get(), w.whole_blob(0)) else {
             return true;
         };
-        let comm = current_comm();
+        let comm = task.comm();
         let comm = &comm[..comm.iter().position(|b| *b == 0).unwrap_or(comm.len())];
         // SAFETY: `fd` is a descriptor the current task's open just returned;
         // the helper looks it up without sleeping and keeps no reference.
@@ -753,7 +764,8 @@ impl Shared {
             self.counters.count(SyscallOutcome::Filtered, UNNUMBERED);
             return;
         }
-        if self.current_is_consumer() {
+        let current = Current::get();
+        if self.is_consumer(current) {
             return;
         }
         // SAFETY: the tracepoint passes the exiting task, which is `current`.
@@ -763,7 +775,7 @@ impl Shared {
             let rec = at.cast::<ProcessExitRecord>();
             // SAFETY: `at` has room for `size` bytes and is 8-byte aligned.
             unsafe {
-                write_current_header(&raw mut (*rec).hdr, RecordKind::ProcessExit, size, cpu);
+                write_header(&raw mut (*rec).hdr, current, RecordKind::ProcessExit, size, cpu);
                 (&raw mut (*rec).exit_code).write(exit_code);
                 (&raw mut (*rec).group_dead).write(group_dead as u32);
             }
@@ -772,28 +784,85 @@ impl Shared {
     }
 }
 
-/// The current task's name, as the records carry it (NUL-padded).
-fn current_comm() -> [u8; abi::COMM_LEN] {
-    // SAFETY: `current` is valid for the duration of the probe; `comm` is a
-    // NUL-terminated array of TASK_COMM_LEN bytes.
-    let comm_raw = unsafe { (*Task::current_raw()).comm };
-    let mut comm = [0u8; abi::COMM_LEN];
-    for (dst, src) in comm.iter_mut().zip(comm_raw.iter()) {
-        *dst = *src as u8;
+/// The task a probe runs in, looked up once per event: from Rust,
+/// `current` is a helper call.
+#[derive(Clone, Copy)]
+struct Current(*mut bindings::task_struct);
+
+impl Current {
+    /// Only in a probe or a file operation: the value is not kept past it.
+    fn get() -> Self {
+        Self(Task::current_raw())
     }
-    comm
+
+    fn tid(self) -> i32 {
+        // SAFETY: `current` is valid for the duration of the probe.
+        unsafe { (*self.0).pid }
+    }
+
+    fn tgid(self) -> i32 {
+        // SAFETY: as in `tid`.
+        unsafe { (*self.0).tgid }
+    }
+
+    /// The task's name, as the records carry it (NUL-padded).
+    fn comm(self) -> [u8; abi::COMM_LEN] {
+        // SAFETY: as in `tid`; `comm` is a NUL-terminated array of
+        // TASK_COMM_LEN bytes.
+        let comm_raw = unsafe { (*self.0).comm };
+        let mut comm = [0u8; abi::COMM_LEN];
+        for (dst, src) in comm.iter_mut().zip(comm_raw.iter()) {
+            *dst = *src as u8;
+        }
+        comm
+    }
 }
 
-/// Writes the header fields describing the current task at `hdr`, which
-/// is in the ring: the ids are stored where they belong, not copied there.
+/// A syscall record's fields other than the header's and the buffers'.
+struct SyscallFixed {
+    kind: RecordKind,
+    nr: u32,
+    ret: i64,
+    args: [u64; 6],
+}
+
+impl SyscallFixed {
+    /// Writes the record's header and fixed part at `rec`, field by field
+    /// where they lie, with no record built on the stack first.
+    ///
+    /// # Safety
+    ///
+    /// `rec` is 8-byte aligned and valid for writes of a `SyscallRecord`.
+    unsafe fn write(
+        &self,
+        rec: *mut SyscallRecord,
+        task: Current,
+        cpu: u16,
+        size: usize,
+        nblobs: usize,
+        blobs: [BlobDesc; MAX_BLOBS],
+    ) {
+        // SAFETY: `rec` is valid for writes (the caller's contract).
+        unsafe {
+            write_header(&raw mut (*rec).hdr, task, self.kind, size, cpu);
+            (&raw mut (*rec).nr).write(self.nr);
+            (&raw mut (*rec).nblobs).write(nblobs as u16);
+            (&raw mut (*rec)._reserved).write(0);
+            (&raw mut (*rec).ret).write(self.ret);
+            (&raw mut (*rec).args).write(self.args);
+            (&raw mut (*rec).blobs).write(blobs);
+        }
+    }
+}
+
+/// Writes the header fields describing `task` (the current one) at `hdr`,
+/// which is in the ring: the ids are stored where they belong, not copied
+/// there.
 ///
 /// # Safety
 ///
 /// `hdr` is 8-byte aligned and valid for writes of a `RecordHeader`.
-unsafe fn write_current_header(hdr: *mut RecordHeader, kind: RecordKind, size: usize, cpu: u16) {
-    let task = Task::current_raw();
-    // SAFETY: `current` is valid for the duration of the probe.
-    let (tid, pid) = unsafe { ((*task).pid, (*task).tgid) };
+unsafe fn write_header(hdr: *mut RecordHeader, task: Current, kind: RecordKind, size: usize, cpu: u16) {
     // SAFETY: `hdr` is valid for writes (the caller's contract); the helpers
     // only read the current task's credentials, links and the clock, and
     // write the fields they are given.
@@ -803,9 +872,9 @@ unsafe fn write_current_header(hdr: *mut RecordHeader, kind: RecordKind, size: u
             kind: kind as u16,
             cpu,
             ts_ns: c::osprey_now_ns(),
-            tid: tid as u32,
-            pid: pid as u32,
-            comm: current_comm(),
+            tid: task.tid() as u32,
+            pid: task.tgid() as u32,
+            comm: task.comm(),
             ..Default::default()
         });
         c::osprey_current_ids(
@@ -980,22 +1049,21 @@ fn copy_user(dst: &mut [u8], src: u64, len: usize) -> (usize, u8) {
     if rc == 0 { (len, 0) } else { (0, abi::BLOB_FAULT) }
 }
 
-/// Copies a NUL-terminated user string (without its NUL), page by page so a
-/// short string at the end of a mapping still copies.
+/// Copies a NUL-terminated user string (without its NUL): its length first,
+/// then that many bytes, at most `dst.len()` (then flagged as cut short).
 fn copy_user_str(dst: &mut [u8], src: u64) -> (usize, u8) {
-    let mut done = 0;
-    while done < dst.len() {
-        let addr = src.wrapping_add(done as u64);
-        let chunk = (PAGE_SIZE - (addr as usize % PAGE_SIZE)).min(dst.len() - done);
-        if copy_user(&mut dst[done..done + chunk], addr, chunk).1 != 0 {
-            return (done, abi::BLOB_FAULT);
-        }
-        if let Some(nul) = dst[done..done + chunk].iter().position(|b| *b == 0) {
-            return (done + nul, 0);
-        }
-        done += chunk;
+    // SAFETY: the helper reads user memory without faulting or sleeping.
+    let size = unsafe { c::osprey_strnlen_user_nofault(src as usize as *const c_char, dst.len() as c_long + 1) };
+    let (len, flags) = match size {
+        ..=0 => return (0, abi::BLOB_FAULT),
+        size if size as usize > dst.len() + 1 => (dst.len(), abi::BLOB_TRUNCATED),
+        size => (size as usize - 1, 0),
+    };
+    match copy_user(dst, src, len) {
+        (_, 0) => (len, flags),
+        // Unmapped between the two reads.
+        faulted => faulted,
     }
-    (done, abi::BLOB_TRUNCATED)
 }
 
 /// Copies a NULL-terminated user array of string pointers as NUL-separated
@@ -1353,9 +1421,8 @@ impl MiscDevice for Consumer {
                 shared.set_container_filter(Some(&filter));
             }
             abi::IOCTL_START => {
-                // SAFETY: `current` is the task issuing the ioctl.
-                let tgid = unsafe { (*Task::current_raw()).tgid };
-                shared.consumer_tgid.store(tgid, Ordering::Relaxed);
+                // The task issuing the ioctl.
+                shared.consumer_tgid.store(Current::get().tgid(), Ordering::Relaxed);
                 shared.capturing.store(!shared.probe_floor, Ordering::Release);
             }
             abi::IOCTL_STOP => shared.capturing.store(false, Ordering::Release),

@@ -11,8 +11,16 @@
 # can be compared with what the empty probes add as a native CPU would
 # execute it (instructions, not cycles: cache misses are not counted).
 #
-#   scripts/bench-syscall-insns.sh [N]
+# With --profile CONFIG it runs that configuration alone and says where its
+# instructions go: per kernel or module function, per call, for each loop.
+#
+#   scripts/bench-syscall-insns.sh [--profile CONFIG] [N]
 source "$(dirname "$0")/lib.sh"
+only="" plugin_args=""
+if [ "${1:-}" = --profile ]; then
+  only=$2 plugin_args=",profile=1"
+  shift 2
+fi
 n=${1:-20000}
 bench_dir
 log "building the instruction-counting plugin and the guest loop"
@@ -22,8 +30,34 @@ addr() { nm "$bench_out/insn-loop" | awk -v s="$1" '$3 == s { print "0x" $1 }'; 
 start=$(addr insn_window_start) stop=$(addr insn_window_stop)
 [ -n "$start" ] && [ -n "$stop" ] || die "no markers in insn-loop"
 log "counting $n calls per configuration"
-bench_vm --no-module "N=$n" syscall-insns --file "$bench_out/insn-loop" \
-  --qemu-args "-plugin $bench_out/insn-window.so,start=$start,stop=$stop -d plugin -D $bench_out/windows"
+bench_vm --no-module "N=$n ONLY=$only" syscall-insns --file "$bench_out/insn-loop" \
+  --qemu-args "-plugin $bench_out/insn-window.so,start=$start,stop=$stop$plugin_args -d plugin -D $bench_out/windows"
+if [ -n "$only" ]; then
+  python3 - "$bench_out/windows" "$bench_out/vm/kallsyms" "$n" <<'PY'
+import bisect, collections, sys
+windows, kallsyms, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+symbols = sorted((int(f[0], 16), f[2] + (" " + f[3] if len(f) > 3 else ""))
+                 for f in (line.split() for line in open(kallsyms)))
+starts = [a for a, _ in symbols]
+def symbol(vaddr):
+    i = bisect.bisect_right(starts, vaddr) - 1
+    return symbols[i][1] if i >= 0 else "?"
+per_function, loops = collections.Counter(), []
+for line in open(windows):
+    f = line.split()
+    if f[0] == "tb" and int(f[1], 16) >= 1 << 63:
+        per_function[symbol(int(f[1], 16))] += int(f[2]) * int(f[3])
+    elif f[0] == "window":
+        loops.append((int(f[2]), per_function))
+        per_function = collections.Counter()
+for name, (total, functions) in zip(("getppid", "open+close"), loops):
+    print(f"{name}: {total / n:.0f} instructions per call, {sum(functions.values()) / n:.0f} in the kernel")
+    for function, count in functions.most_common(40):
+        if count >= n:
+            print(f"{count / n:8.1f}  {function}")
+PY
+  exit
+fi
 python3 - "$bench_out/stderr" "$bench_out/windows" "$n" <<'PY'
 import json, sys
 stderr, windows, n = sys.argv[1], sys.argv[2], int(sys.argv[3])

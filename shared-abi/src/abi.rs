@@ -858,6 +858,8 @@ const fn str_arg(arg: u8) -> Capture {
 
 /// What the exit record of syscall `nr` carries, given its return value `ret`
 /// and the consumer's `Interest::flags`. Enter records carry raw arguments only.
+/// The captures fill the slots from the first: after a `None`, only `None`s
+/// (the module tells a record without buffers by its first slot).
 pub const fn exit_captures(nr: u32, ret: i64, flags: u64) -> [Capture; MAX_BLOBS] {
     match nr {
         // A successful exec replaced the caller's memory: describe the new

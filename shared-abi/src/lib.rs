@@ -78,6 +78,18 @@ mod tests {
     }
 
     #[test]
+    fn exit_captures_fill_the_slots_from_the_first() {
+        for nr in 0..MAX_SYSCALLS as u32 {
+            for (ret, flags) in [(-1, 0), (0, 0), (3, 0), (0, INTEREST_EXEC_ENV)] {
+                let captures = exit_captures(nr, ret, flags);
+                let used = captures.iter().take_while(|c| **c != Capture::None).count();
+                assert!(captures[used..].iter().all(|c| *c == Capture::None), "{nr} {ret}: {captures:?}");
+            }
+        }
+        assert_eq!(exit_captures(nr::EXECVE, 0, INTEREST_EXEC_ENV)[4], Capture::ExecEnv);
+    }
+
+    #[test]
     fn an_open_filter_delivers_what_a_clause_admits_and_what_it_cannot_judge() {
         let mut f = OpenFilter::off();
         let sh = b"sh";
