@@ -64,17 +64,19 @@ const u64 *osprey_per_cpu_u64s(u64 __percpu *p, unsigned int cpu)
 u64 osprey_now_ns(void) { return ktime_get_real_fast_ns(); }
 
 /*
- * strnlen_user_nofault(), which is not exported: the size of the user string
- * at `src` with its NUL, a number above `count` when it is longer, 0 on a
- * fault. Never sleeps (the probes write with preemption off). Read a word at
- * a time, so that a path is then copied at its length, not a buffer's.
+ * strncpy_from_user_nofault() without its last step (which is not exported
+ * anyway): copies the user string at `src` up to its NUL, a word at a time,
+ * into at most `count` bytes; returns its length, `count` when no NUL came
+ * within them (`dst` then holds `count` bytes and no NUL), -EFAULT on a
+ * fault. Never sleeps: the probes write with preemption off. The string is
+ * read once, so what is recorded never holds a NUL.
  */
-long osprey_strnlen_user_nofault(const char __user *src, long count)
+long osprey_strncpy_from_user_nofault(char *dst, const char __user *src, long count)
 {
 	long n;
 
 	pagefault_disable();
-	n = strnlen_user(src, count);
+	n = strncpy_from_user(dst, src, count);
 	pagefault_enable();
 	return n;
 }

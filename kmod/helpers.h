@@ -11,7 +11,7 @@ u64 __percpu *osprey_alloc_percpu_u64s(size_t count);
 void osprey_free_percpu(u64 __percpu *p);
 const u64 *osprey_per_cpu_u64s(u64 __percpu *p, unsigned int cpu);
 u64 osprey_now_ns(void);
-long osprey_strnlen_user_nofault(const char __user *src, long count);
+long osprey_strncpy_from_user_nofault(char *dst, const char __user *src, long count);
 void osprey_tracepoint_sync(void);
 struct pt_regs;
 struct osprey_hooks;

@@ -74,7 +74,7 @@ mod c {
         pub(crate) fn osprey_free_percpu(ptr: *mut u64);
         pub(crate) fn osprey_per_cpu_u64s(ptr: *mut u64, cpu: u32) -> *const u64;
         pub(crate) fn osprey_now_ns() -> u64;
-        pub(crate) fn osprey_strnlen_user_nofault(src: *const c_char, count: c_long) -> c_long;
+        pub(crate) fn osprey_strncpy_from_user_nofault(dst: *mut c_char, src: *const c_char, count: c_long) -> c_long;
         pub(crate) fn osprey_tracepoint_sync();
         pub(crate) fn osprey_hooks_new(
             entered: unsafe extern "C" fn(data: *mut c_void, regs: *mut bindings::pt_regs),
@@ -1049,20 +1049,18 @@ fn copy_user(dst: &mut [u8], src: u64, len: usize) -> (usize, u8) {
     if rc == 0 { (len, 0) } else { (0, abi::BLOB_FAULT) }
 }
 
-/// Copies a NUL-terminated user string (without its NUL): its length first,
-/// then that many bytes, at most `dst.len()` (then flagged as cut short).
+/// Copies a NUL-terminated user string (without its NUL) at its length,
+/// at most `dst.len()` bytes (then flagged as cut short).
 fn copy_user_str(dst: &mut [u8], src: u64) -> (usize, u8) {
-    // SAFETY: the helper reads user memory without faulting or sleeping.
-    let size = unsafe { c::osprey_strnlen_user_nofault(src as usize as *const c_char, dst.len() as c_long + 1) };
-    let (len, flags) = match size {
-        ..=0 => return (0, abi::BLOB_FAULT),
-        size if size as usize > dst.len() + 1 => (dst.len(), abi::BLOB_TRUNCATED),
-        size => (size as usize - 1, 0),
+    // SAFETY: `dst` has room for `dst.len()` bytes, the most the helper
+    // writes; it reads user memory without faulting or sleeping.
+    let len = unsafe {
+        c::osprey_strncpy_from_user_nofault(dst.as_mut_ptr().cast(), src as usize as *const c_char, dst.len() as c_long)
     };
-    match copy_user(dst, src, len) {
-        (_, 0) => (len, flags),
-        // Unmapped between the two reads.
-        faulted => faulted,
+    match len {
+        ..0 => (0, abi::BLOB_FAULT),
+        len if len as usize >= dst.len() => (dst.len(), abi::BLOB_TRUNCATED),
+        len => (len as usize, 0),
     }
 }
 
