@@ -22,7 +22,7 @@ use kernel::{
     mm::virt::VmaNew,
     prelude::*,
     sync::Arc,
-    task::Task,
+    task::{CurrentTask, Task},
     transmute::{AsBytes, FromBytes},
     uaccess::{UserPtr, UserSlice},
 };
@@ -606,7 +606,7 @@ impl Shared {
     }
 
     /// Whether `task` is the consumer (its syscalls would feed back).
-    fn is_consumer(&self, task: Current) -> bool {
+    fn is_consumer(&self, task: &CurrentTask) -> bool {
         task.tgid() == self.consumer_tgid.load(Ordering::Relaxed)
     }
 
@@ -680,7 +680,8 @@ impl Shared {
 
     #[inline(never)]
     fn capture_syscall(&self, regs: &bindings::pt_regs, nr: u32, exit: bool, ret: i64) {
-        let task = Current::get();
+        // Looked up once for the consumer test, the header and the open filter.
+        let task = kernel::current!();
         if self.is_consumer(task) {
             return;
         }
@@ -743,7 +744,7 @@ impl Shared {
 
     /// Whether the open filter lets a successful exit through; `w` wrote its
     /// buffers (for an open: the path first, openat2's `open_how` second).
-    fn open_delivered(&self, task: Current, nr: u32, args: &[u64; 6], fd: i64, w: &RecordWriter) -> bool {
+    fn open_delivered(&self, task: &CurrentTask, nr: u32, args: &[u64; 6], fd: i64, w: &RecordWriter) -> bool {
         let how_flags = || Some(u64::from_ne_bytes(w.whole_blob(1)?.get(..8)?.try_into().ok()?));
         let how_flags = if nr == abi::nr::OPENAT2 { how_flags() } else { None };
         let Some(class) = abi::open_class(nr, args, how_flags) else {
@@ -752,7 +753,7 @@ impl Shared {
         let (Some(filter), Some(path)) = (self.open_filter.get(), w.whole_blob(0)) else {
             return true;
         };
-        let comm = task.comm();
+        let comm = comm_of(task);
         let comm = &comm[..comm.iter().position(|b| *b == 0).unwrap_or(comm.len())];
         // SAFETY: `fd` is a descriptor the current task's open just returned;
         // the helper looks it up without sleeping and keeps no reference.
@@ -764,7 +765,7 @@ impl Shared {
             self.counters.count(SyscallOutcome::Filtered, UNNUMBERED);
             return;
         }
-        let current = Current::get();
+        let current = kernel::current!();
         if self.is_consumer(current) {
             return;
         }
@@ -784,38 +785,17 @@ impl Shared {
     }
 }
 
-/// The task a probe runs in, looked up once per event: from Rust,
-/// `current` is a helper call.
-#[derive(Clone, Copy)]
-struct Current(*mut bindings::task_struct);
-
-impl Current {
-    /// Only in a probe or a file operation: the value is not kept past it.
-    fn get() -> Self {
-        Self(Task::current_raw())
+/// The task's name, as the records carry it (NUL-padded).
+fn comm_of(task: &Task) -> [u8; abi::COMM_LEN] {
+    // SAFETY: `task` is a valid task (the type's invariant); `comm` is a
+    // NUL-terminated array of TASK_COMM_LEN bytes, read without a lock as
+    // the kernel's own readers do.
+    let comm_raw = unsafe { (*task.as_ptr()).comm };
+    let mut comm = [0u8; abi::COMM_LEN];
+    for (dst, src) in comm.iter_mut().zip(comm_raw.iter()) {
+        *dst = *src as u8;
     }
-
-    fn tid(self) -> i32 {
-        // SAFETY: `current` is valid for the duration of the probe.
-        unsafe { (*self.0).pid }
-    }
-
-    fn tgid(self) -> i32 {
-        // SAFETY: as in `tid`.
-        unsafe { (*self.0).tgid }
-    }
-
-    /// The task's name, as the records carry it (NUL-padded).
-    fn comm(self) -> [u8; abi::COMM_LEN] {
-        // SAFETY: as in `tid`; `comm` is a NUL-terminated array of
-        // TASK_COMM_LEN bytes.
-        let comm_raw = unsafe { (*self.0).comm };
-        let mut comm = [0u8; abi::COMM_LEN];
-        for (dst, src) in comm.iter_mut().zip(comm_raw.iter()) {
-            *dst = *src as u8;
-        }
-        comm
-    }
+    comm
 }
 
 /// A syscall record's fields other than the header's and the buffers'.
@@ -836,7 +816,7 @@ impl SyscallFixed {
     unsafe fn write(
         &self,
         rec: *mut SyscallRecord,
-        task: Current,
+        task: &CurrentTask,
         cpu: u16,
         size: usize,
         nblobs: usize,
@@ -855,14 +835,13 @@ impl SyscallFixed {
     }
 }
 
-/// Writes the header fields describing `task` (the current one) at `hdr`,
-/// which is in the ring: the ids are stored where they belong, not copied
-/// there.
+/// Writes the header fields describing the current task at `hdr`, which
+/// is in the ring: the ids are stored where they belong, not copied there.
 ///
 /// # Safety
 ///
 /// `hdr` is 8-byte aligned and valid for writes of a `RecordHeader`.
-unsafe fn write_header(hdr: *mut RecordHeader, task: Current, kind: RecordKind, size: usize, cpu: u16) {
+unsafe fn write_header(hdr: *mut RecordHeader, task: &CurrentTask, kind: RecordKind, size: usize, cpu: u16) {
     // SAFETY: `hdr` is valid for writes (the caller's contract); the helpers
     // only read the current task's credentials, links and the clock, and
     // write the fields they are given.
@@ -872,9 +851,9 @@ unsafe fn write_header(hdr: *mut RecordHeader, task: Current, kind: RecordKind, 
             kind: kind as u16,
             cpu,
             ts_ns: c::osprey_now_ns(),
-            tid: task.tid() as u32,
+            tid: task.pid() as u32,
             pid: task.tgid() as u32,
-            comm: task.comm(),
+            comm: comm_of(task),
             ..Default::default()
         });
         c::osprey_current_ids(
@@ -1420,7 +1399,7 @@ impl MiscDevice for Consumer {
             }
             abi::IOCTL_START => {
                 // The task issuing the ioctl.
-                shared.consumer_tgid.store(Current::get().tgid(), Ordering::Relaxed);
+                shared.consumer_tgid.store(kernel::current!().tgid(), Ordering::Relaxed);
                 shared.capturing.store(!shared.probe_floor, Ordering::Release);
             }
             abi::IOCTL_STOP => shared.capturing.store(false, Ordering::Release),
