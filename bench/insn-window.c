@@ -9,8 +9,8 @@
  * Plugin arguments: start=<vaddr>,stop=<vaddr> (the markers' addresses in
  * the statically linked, non-PIE guest program); profile=1 also prints,
  * before each window line, "tb <vaddr> <insns> <runs>" for every
- * translation block the window ran (scripts/profile-syscall-insns.sh maps
- * them to the guest's symbols).
+ * translation block the window ran (scripts/bench-syscall-insns.sh
+ * --profile maps them to the guest's symbols).
  *
  * Only the handful of plugin API calls used here are declared, by hand:
  * Debian ships QEMU with plugin support but without its header. They are
