@@ -37,7 +37,7 @@ mod syscalls;
 use abi::{
     BlobDesc, Capture, ContainerFilter, DeviceInfo, DeviceStats, Interest, OpenFilter, ProcessExitRecord, RecordHeader,
     RecordKind, RingHeader, RingStats, RingStatsQuery, SyscallOutcome, SyscallRecord,
-    INTEREST_WORDS, MAX_BLOBS, MAX_SYSCALLS, PAGE_SIZE,
+    INTEREST_WORDS, MAX_BLOBS, MAX_SYSCALLS, PAGE_SIZE, PROBE_ENTER, PROBE_EXIT_FAILED, PROBE_EXIT_SUCCEEDED,
 };
 
 module! {
@@ -406,10 +406,11 @@ impl InterestBits {
     }
 }
 
-/// The interest set as the probes test it: a byte per column, so that
-/// deciding whether an event is wanted is a single load and bit test (a
-/// bitmap costs a shift, a mask and a second shift more, on every syscall
-/// of every task). The `UNNUMBERED` column stays zero.
+/// The interest set as the probes test it: a byte of `PROBE_*` bits per
+/// column (`Interest::probe_flags`), so that deciding whether an event is
+/// wanted is a single load and bit test (the bitmaps cost a shift, a mask
+/// and a second shift more, on every syscall of every task). The
+/// `UNNUMBERED` column stays zero.
 struct InterestMap([AtomicU8; COLUMNS]);
 
 impl Default for InterestMap {
@@ -419,18 +420,9 @@ impl Default for InterestMap {
 }
 
 impl InterestMap {
-    const ENTER: u8 = 1;
-    const EXIT_SUCCEEDED: u8 = 2;
-    const EXIT_FAILED: u8 = 4;
-
     fn set(&self, interest: &Interest) {
         for (column, byte) in self.0[..MAX_SYSCALLS].iter().enumerate() {
-            let has = |words: &[u64; INTEREST_WORDS]| Interest::wants(words, column);
-            let exit = has(&interest.exit);
-            let flags = if has(&interest.enter) { Self::ENTER } else { 0 }
-                | if exit { Self::EXIT_SUCCEEDED } else { 0 }
-                | if exit && !has(&interest.exit_success_only) { Self::EXIT_FAILED } else { 0 };
-            byte.store(flags, Ordering::Relaxed);
+            byte.store(interest.probe_flags(column), Ordering::Relaxed);
         }
     }
 
@@ -441,7 +433,7 @@ impl InterestMap {
 
     #[inline(always)]
     fn wants_enter(&self, column: usize) -> bool {
-        self.test(column, Self::ENTER)
+        self.test(column, PROBE_ENTER)
     }
 
     /// Whether the exit of a syscall that returned `ret` is wanted. Most
@@ -450,13 +442,13 @@ impl InterestMap {
     #[inline(always)]
     fn wants_exit(&self, column: usize, ret: i64) -> bool {
         let byte = self.0[column].load(Ordering::Relaxed);
-        byte & (Self::EXIT_SUCCEEDED | Self::EXIT_FAILED) != 0
-            && byte & if ret < 0 { Self::EXIT_FAILED } else { Self::EXIT_SUCCEEDED } != 0
+        byte & (PROBE_EXIT_SUCCEEDED | PROBE_EXIT_FAILED) != 0
+            && byte & if ret < 0 { PROBE_EXIT_FAILED } else { PROBE_EXIT_SUCCEEDED } != 0
     }
 
     /// Whether some exit of the syscall is wanted, whatever it returns.
     fn wants_some_exit(&self, column: usize) -> bool {
-        self.test(column, Self::EXIT_SUCCEEDED | Self::EXIT_FAILED)
+        self.test(column, PROBE_EXIT_SUCCEEDED | PROBE_EXIT_FAILED)
     }
 }
 

@@ -248,7 +248,8 @@ pub struct RingStats {
     pub seen: u64,
     /// Events written to the ring.
     pub delivered: u64,
-    /// Events not of interest (bitmap), never written.
+    /// Events not of interest or rejected by an in-kernel predicate, never
+    /// written.
     pub filtered: u64,
     /// Events lost because the ring was full.
     pub dropped: u64,
@@ -327,6 +328,13 @@ pub const INTEREST_EXEC_ENV: u64 = 1 << 1;
 /// Every valid `Interest::flags` bit.
 pub const INTEREST_FLAGS: u64 = INTEREST_PROCEXIT | INTEREST_EXEC_ENV;
 
+/// `Interest::probe_flags`: deliver the syscall's entry.
+pub const PROBE_ENTER: u8 = 1 << 0;
+/// `Interest::probe_flags`: deliver its exit when it succeeded.
+pub const PROBE_EXIT_SUCCEEDED: u8 = 1 << 1;
+/// `Interest::probe_flags`: deliver its exit when it failed.
+pub const PROBE_EXIT_FAILED: u8 = 1 << 2;
+
 /// Argument of `IOCTL_SET_INTEREST`: bit `nr` set = deliver that syscall.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -370,6 +378,22 @@ impl Interest {
 
     pub const fn wants(words: &[u64; INTEREST_WORDS], nr: usize) -> bool {
         nr < MAX_SYSCALLS && words[nr / 64] & (1 << (nr % 64)) != 0
+    }
+
+    /// What is delivered of syscall `nr`, as `PROBE_*` bits: the module's
+    /// probes test one such byte per syscall rather than three bitmaps.
+    pub const fn probe_flags(&self, nr: usize) -> u8 {
+        let mut flags = 0;
+        if Self::wants(&self.enter, nr) {
+            flags |= PROBE_ENTER;
+        }
+        if Self::wants(&self.exit, nr) {
+            flags |= PROBE_EXIT_SUCCEEDED;
+            if !Self::wants(&self.exit_success_only, nr) {
+                flags |= PROBE_EXIT_FAILED;
+            }
+        }
+        flags
     }
 }
 

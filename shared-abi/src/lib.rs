@@ -78,6 +78,28 @@ mod tests {
     }
 
     #[test]
+    fn probe_flags_say_which_directions_and_results_are_delivered() {
+        let mut interest = Interest::default();
+        interest.set(nr::OPENAT as usize, false, true);
+        interest.set(nr::CLOSE as usize, false, true);
+        interest.set_success_only(nr::CLOSE as usize);
+        interest.set(nr::EXECVE as usize, true, true);
+        let getppid = 110;
+        interest.set_success_only(getppid);
+        let flags = |nr: u32| interest.probe_flags(nr as usize);
+        assert_eq!(flags(nr::OPENAT), PROBE_EXIT_SUCCEEDED | PROBE_EXIT_FAILED);
+        assert_eq!(flags(nr::CLOSE), PROBE_EXIT_SUCCEEDED);
+        assert_eq!(flags(nr::EXECVE), PROBE_ENTER | PROBE_EXIT_SUCCEEDED | PROBE_EXIT_FAILED);
+        // Success-only without the exit delivers nothing.
+        assert_eq!(interest.probe_flags(getppid), 0);
+        assert_eq!(interest.probe_flags(MAX_SYSCALLS), 0);
+        let all = Interest::all();
+        assert!(
+            (0..MAX_SYSCALLS).all(|nr| all.probe_flags(nr) == PROBE_ENTER | PROBE_EXIT_SUCCEEDED | PROBE_EXIT_FAILED)
+        );
+    }
+
+    #[test]
     fn exit_captures_fill_the_slots_from_the_first() {
         for nr in 0..MAX_SYSCALLS as u32 {
             for (ret, flags) in [(-1, 0), (0, 0), (3, 0), (0, INTEREST_EXEC_ENV)] {
