@@ -237,12 +237,12 @@ impl PerCpuCounters {
         Self::increment(self.ptr.wrapping_add(outcome as usize * COLUMNS), column);
     }
 
-    /// Adds one to this CPU's copy of the counter `index` counters past
-    /// `base`. A single instruction, so neither preemption nor an interrupt
-    /// can split it, which is why it needs no lock; a migration just before
-    /// it counts the event on the CPU the task moved to. The index stays a
-    /// separate operand so that the addressing mode scales it, not an
-    /// instruction more on the probes' path.
+    /// Adds one to this CPU's copy of the counter at `base + index`. A
+    /// single instruction, so neither preemption nor an interrupt can split
+    /// it, which is why it needs no lock; a migration just before it counts
+    /// the event on the CPU the task moved to. The index stays a separate
+    /// operand so that the addressing mode scales it, not an instruction
+    /// more on the probes' path.
     #[inline(always)]
     fn increment(base: *mut u64, index: usize) {
         // SAFETY: the callers keep `base + index` inside the live per-CPU
