@@ -4,18 +4,6 @@
 # CONSUMER_CPUS, when set, pins the consumer to those CPUs. (taskset execs
 # the consumer: $! stays its pid, which `detach` signals.)
 pinned() { [ -z "${CONSUMER_CPUS:-}" ] || echo "taskset -c $CONSUMER_CPUS"; }
-# Waits for the consumer $cpid to say it is ready; if it exits first, says
-# why and ends the script (rather than waiting for the VM's timeout).
-wait_ready() {
-  until [ -f /run/ready ]; do
-    if ! kill -0 "$cpid" 2>/dev/null; then
-      echo "the consumer exited before it was ready:" >&2
-      cat /tmp/consumer.err >&2
-      exit 1
-    fi
-    sleep 0.05
-  done
-}
 # attach SYSCALLS [OPTION...]: `osprey capture` of SYSCALLS, output discarded.
 attach() {
   rm -f /run/ready
@@ -23,7 +11,7 @@ attach() {
   shift
   $(pinned) /io/osprey capture --syscalls "$syscalls" "$@" --ready-file /run/ready >/dev/null 2>/tmp/consumer.err &
   cpid=$!
-  wait_ready
+  wait_ready "$cpid" /run/ready /tmp/consumer.err || exit 1
 }
 # Full `osprey run`: Osprey's and Falco's stable rules, alerts discarded;
 # decoding on the rules thread or on its own ($1: --decode-thread); more
@@ -35,6 +23,6 @@ attach_run() {
   $(pinned) /io/osprey run --rules /io/osprey_rules.yaml --rules /io/falco_rules.yaml --decode-thread "$mode" "$@" \
     --ready-file /run/ready >/dev/null 2>/tmp/consumer.err &
   cpid=$!
-  wait_ready
+  wait_ready "$cpid" /run/ready /tmp/consumer.err || exit 1
 }
 detach() { kill -INT $cpid; wait $cpid; grep '^osprey-stats' /tmp/consumer.err | sed "s/^/stats $1 /"; }

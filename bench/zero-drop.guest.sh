@@ -49,7 +49,7 @@ for mode in off on; do
   /io/osprey run --rules /io/osprey_rules.yaml --rules /io/falco_rules.yaml --decode-thread "$mode" \
     --ready-file /run/ready >/dev/null 2>/tmp/consumer.err &
   cpid=$!
-  wait_ready
+  wait_ready "$cpid" /run/ready /tmp/consumer.err || exit 1
   # Doubling until the first drop (or the generator's ceiling), then three
   # finer steps between the last clean rate and the first lossy one.
   good=0 rate=2500

@@ -3,7 +3,7 @@
 set -e
 /io/osprey capture --syscalls getppid --ready-file /run/ready >/dev/null 2>"$OSPREY_OUT/consumer.err" &
 pid=$!
-until [ -f /run/ready ]; do sleep 0.05; done
+wait_ready $pid /run/ready "$OSPREY_OUT/consumer.err"
 perl -e 'syscall(110) for 1..1000000'
 kill -INT $pid
 wait $pid

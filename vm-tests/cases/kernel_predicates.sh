@@ -46,7 +46,7 @@ run() {
   /io/osprey run --rules /io/osprey_rules.yaml --rules /io/falco_rules.yaml --ready-file /run/ready "$@" \
     >"$OSPREY_OUT/alerts-$name.jsonl" 2>"$OSPREY_OUT/consumer-$name.err" &
   pid=$!
-  until [ -f /run/ready ]; do sleep 0.05; done
+  wait_ready $pid /run/ready "$OSPREY_OUT/consumer-$name.err" || exit 1
   workload
   sleep 1.5  # the module's counters reach /metrics every second
   python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:8765/metrics").read().decode())' \

@@ -12,7 +12,7 @@ run() {
   /io/osprey run --rules /io/osprey_rules.yaml --rules /io/falco_rules.yaml --all-matches --ready-file /run/ready \
     >"$OSPREY_OUT/alerts-$name.jsonl" 2>"$OSPREY_OUT/consumer-$name.err" &
   pid=$!
-  until [ -f /run/ready ]; do sleep 0.05; done
+  wait_ready $pid /run/ready "$OSPREY_OUT/consumer-$name.err" || exit 1
   (. /io/actions.sh)
   dd if=/dev/zero of=/dev/null bs=500 count=20000 status=none
   sleep 1
@@ -34,7 +34,7 @@ rm -f /run/ready
 /io/osprey capture --json --syscalls clone,getppid,accept,accept4 --ready-file /run/ready \
   >"$OSPREY_OUT/capture.jsonl" 2>"$OSPREY_OUT/capture.err" &
 pid=$!
-until [ -f /run/ready ]; do sleep 0.05; done
+wait_ready $pid /run/ready "$OSPREY_OUT/capture.err" || exit 1
 python3 -c 'import socket; socket.create_connection(("127.0.0.1", 8082)).close()'
 /bin/sh -c '/bin/true; /bin/true'
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing

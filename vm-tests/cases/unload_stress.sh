@@ -4,7 +4,7 @@ set -u
 fail() { echo "FAIL: $*"; exit 1; }
 /io/osprey capture --ready-file /run/ready >/dev/null 2>/tmp/c.err &
 pid=$!
-until [ -f /run/ready ]; do sleep 0.05; done
+wait_ready $pid /run/ready /tmp/c.err || fail "the consumer did not start"
 rmmod osprey 2>/tmp/rmmod.err && fail "rmmod succeeded with a consumer attached"
 grep -q "in use" /tmp/rmmod.err || fail "unexpected rmmod error: $(cat /tmp/rmmod.err)"
 # A second consumer is refused while the first holds the device.
