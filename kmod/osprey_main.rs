@@ -228,28 +228,38 @@ impl PerCpuCounters {
     #[inline(always)]
     fn bump(&self, index: usize) {
         debug_assert!(index < COUNTERS);
-        Self::increment(self.ptr, index);
+        Self::increment::<0>(self.ptr, index);
     }
 
     #[inline(always)]
     fn count(&self, outcome: SyscallOutcome, column: usize) {
         debug_assert!(column < COLUMNS);
-        Self::increment(self.ptr.wrapping_add(outcome as usize * COLUMNS), column);
+        Self::increment::<0>(self.ptr.wrapping_add(outcome as usize * COLUMNS), column);
     }
 
-    /// Adds one to this CPU's copy of the counter at `base + index`. A
-    /// single instruction, so neither preemption nor an interrupt can split
-    /// it, which is why it needs no lock; a migration just before it counts
-    /// the event on the CPU the task moved to. The index stays a separate
-    /// operand so that the addressing mode scales it, not an instruction
-    /// more on the probes' path.
+    /// `count(SyscallOutcome::Filtered, column)` with the row's offset a
+    /// constant of the instruction: the probes' path for every event of no
+    /// interest.
     #[inline(always)]
-    fn increment(base: *mut u64, index: usize) {
-        // SAFETY: the callers keep `base + index` inside the live per-CPU
-        // allocation; in kernel mode %gs holds this CPU's per-CPU base on
-        // x86-64, so this is the kernel's `this_cpu_inc`.
+    fn count_filtered(&self, column: usize) {
+        debug_assert!(column < COLUMNS);
+        Self::increment::<{ SyscallOutcome::Filtered as usize * COLUMNS * 8 }>(self.ptr, column);
+    }
+
+    /// Adds one to this CPU's copy of the counter at `base + OFFSET` bytes
+    /// `+ index` counters. A single instruction, so neither preemption nor an
+    /// interrupt can split it, which is why it needs no lock; a migration
+    /// just before it counts the event on the CPU the task moved to. The
+    /// offset and the index stay operands of the addressing mode, not
+    /// instructions more on the probes' path.
+    #[inline(always)]
+    fn increment<const OFFSET: usize>(base: *mut u64, index: usize) {
+        // SAFETY: the callers keep `base + OFFSET + 8 * index` inside the live
+        // per-CPU allocation; in kernel mode %gs holds this CPU's per-CPU base
+        // on x86-64, so this is the kernel's `this_cpu_inc`.
         unsafe {
-            core::arch::asm!("incq %gs:({0},{1},8)", in(reg) base, in(reg) index, options(att_syntax, nostack))
+            core::arch::asm!("incq %gs:{off}({base},{index},8)", off = const OFFSET, base = in(reg) base,
+                index = in(reg) index, options(att_syntax, nostack))
         };
     }
 
@@ -665,7 +675,10 @@ impl Shared {
     /// returns the record's size and whether any buffer was cut short, or
     /// `None` when a predicate on what it wrote rejects the event (the
     /// reservation is then abandoned; with a full ring such an event counts
-    /// as dropped, as its bytes could not be looked at).
+    /// as dropped, as its bytes could not be looked at). Always inlined: left
+    /// out of line, `write`'s captures went through memory (~25 instructions
+    /// a record).
+    #[inline(always)]
     fn emit(&self, column: usize, max: usize, write: impl FnOnce(*mut u8, u16) -> Option<(usize, bool)>) {
         // SAFETY: paired with the enable below; nothing in between sleeps.
         let cpu = unsafe { c::osprey_preempt_disable_cpu() } as usize;
@@ -708,23 +721,47 @@ impl Shared {
         Ok(())
     }
 
-    /// The probes' common path. Inlined into them so that an event nobody
-    /// asked for (not in the interest set, or a failure no rule can match)
-    /// costs a byte test and one per-CPU increment.
+    /// The probes' common path for syscall `nr` (as the probe got it:
+    /// anything past the table, a negative number included, counts as
+    /// unnumbered). Inlined into them so that an event nobody asked for (not
+    /// in the interest set, or a failure no rule can match) costs a bound
+    /// check, a byte test and one per-CPU increment.
     #[inline(always)]
-    fn on_syscall(&self, regs: &bindings::pt_regs, exit: bool, ret: i64) {
-        let nr = regs.orig_ax as u32;
-        let column = column(nr);
-        let wanted = if exit { self.interest.wants_exit(column, ret) } else { self.interest.wants_enter(column) };
-        if !wanted {
-            self.counters.count(SyscallOutcome::Filtered, column);
+    fn on_syscall(&self, regs: &bindings::pt_regs, nr: usize, exit: bool, ret: i64) {
+        if nr >= MAX_SYSCALLS {
+            self.counters.count_filtered(UNNUMBERED);
             return;
         }
-        self.capture_syscall(regs, nr, exit, ret);
+        let wanted = if exit { self.interest.wants_exit(nr, ret) } else { self.interest.wants_enter(nr) };
+        if !wanted {
+            self.counters.count_filtered(nr);
+            return;
+        }
+        if exit {
+            self.capture_exit(regs, ret, nr as u32);
+        } else {
+            self.capture_enter(regs, nr as u32);
+        }
     }
 
+    /// Out of line, so that the probes stay small, with the arguments in the
+    /// registers the probe got them in (the number of a `sys_enter`, the
+    /// result of a `sys_exit`): the filtered path need not move them first.
     #[inline(never)]
-    fn capture_syscall(&self, regs: &bindings::pt_regs, nr: u32, exit: bool, ret: i64) {
+    fn capture_enter(&self, regs: &bindings::pt_regs, nr: u32) {
+        self.capture_syscall::<false>(regs, nr, 0);
+    }
+
+    /// As `capture_enter`, for an exit that returned `ret`.
+    #[inline(never)]
+    fn capture_exit(&self, regs: &bindings::pt_regs, ret: i64, nr: u32) {
+        self.capture_syscall::<true>(regs, nr, ret);
+    }
+
+    /// Built into `capture_enter` and `capture_exit`, each without the other's
+    /// branches (`EXIT` is a constant for that, not an argument).
+    #[inline(always)]
+    fn capture_syscall<const EXIT: bool>(&self, regs: &bindings::pt_regs, nr: u32, ret: i64) {
         // Looked up once for the consumer test, the header and the open filter.
         let task = kernel::current!();
         if self.is_consumer(task) {
@@ -732,16 +769,16 @@ impl Shared {
         }
         // SAFETY: reads the current task's cgroup under RCU; keeps nothing.
         if self.container_only.has(column(nr)) && self.host_cgroups.contains(unsafe { c::osprey_current_cgroup() }) {
-            self.counters.count(SyscallOutcome::Filtered, column(nr));
+            self.counters.count_filtered(column(nr));
             return;
         }
         let fixed = SyscallFixed {
-            kind: if exit { RecordKind::SyscallExit } else { RecordKind::SyscallEnter },
+            kind: if EXIT { RecordKind::SyscallExit } else { RecordKind::SyscallEnter },
             nr,
-            ret: if exit { ret } else { 0 },
+            ret: if EXIT { ret } else { 0 },
             args: [regs.di, regs.si, regs.dx, regs.r10, regs.r8, regs.r9].map(|r| r as u64),
         };
-        let captures = if exit {
+        let captures = if EXIT {
             abi::exit_captures(nr, ret, self.interest_flags.load(Ordering::Relaxed))
         } else {
             [Capture::None; MAX_BLOBS]
@@ -766,7 +803,7 @@ impl Shared {
             for (i, capture) in captures.iter().enumerate().filter(|(_, c)| **c != Capture::None) {
                 w.capture(*capture, &fixed.args, staged.as_ref().map(|s| (&s.buf[..], s.parts[i])));
             }
-            if exit && ret >= 0 && !self.open_delivered(task, nr, &fixed.args, ret, &w) {
+            if EXIT && ret >= 0 && !self.open_delivered(task, nr, &fixed.args, ret, &w) {
                 return None;
             }
             let size = abi::align_record(w.cursor);
@@ -807,7 +844,7 @@ impl Shared {
 
     fn on_process_exit(&self, task: *mut bindings::task_struct, group_dead: bool) {
         if self.interest_flags.load(Ordering::Acquire) & abi::INTEREST_PROCEXIT == 0 {
-            self.counters.count(SyscallOutcome::Filtered, UNNUMBERED);
+            self.counters.count_filtered(UNNUMBERED);
             return;
         }
         let current = kernel::current!();
@@ -1118,21 +1155,25 @@ fn copy_user_argv(dst: &mut [u8], array: u64) -> (usize, u8) {
     (done, abi::BLOB_TRUNCATED)
 }
 
-unsafe extern "C" fn probe_sys_enter(data: *mut c_void, regs: *mut bindings::pt_regs, _id: c_long) {
+/// The `sys_enter` probe. `HOOKS`: registered with per-syscall hooks, which
+/// take the entries over once active. Without them every syscall of every
+/// task comes here, so that build has not even the test for them.
+unsafe extern "C" fn probe_sys_enter<const HOOKS: bool>(data: *mut c_void, regs: *mut bindings::pt_regs, nr: c_long) {
     // SAFETY: `data` is the `Shared` registered with this probe, alive until
     // the probes are unregistered and synchronised.
     let shared = unsafe { &*data.cast::<Shared>() };
-    if !shared.capturing() || shared.hooked() {
+    if !shared.capturing() || HOOKS && shared.hooked() {
         return;
     }
     // SAFETY: the tracepoint passes the syscall's user registers.
-    shared.on_syscall(unsafe { &*regs }, false, 0);
+    shared.on_syscall(unsafe { &*regs }, nr as usize, false, 0);
 }
 
-unsafe extern "C" fn probe_sys_exit(data: *mut c_void, regs: *mut bindings::pt_regs, ret: c_long) {
+/// The `sys_exit` probe; `HOOKS` as for `probe_sys_enter`.
+unsafe extern "C" fn probe_sys_exit<const HOOKS: bool>(data: *mut c_void, regs: *mut bindings::pt_regs, ret: c_long) {
     // SAFETY: as in `probe_sys_enter`.
     let shared = unsafe { &*data.cast::<Shared>() };
-    if shared.hooked() {
+    if HOOKS && shared.hooked() {
         // SAFETY: called on the current task, in its syscall exit.
         unsafe { c::osprey_traced_exit_done() };
     }
@@ -1140,7 +1181,8 @@ unsafe extern "C" fn probe_sys_exit(data: *mut c_void, regs: *mut bindings::pt_r
         return;
     }
     // SAFETY: as in `probe_sys_enter`.
-    shared.on_syscall(unsafe { &*regs }, true, ret as i64);
+    let regs = unsafe { &*regs };
+    shared.on_syscall(regs, regs.orig_ax as u32 as usize, true, ret as i64);
 }
 
 /// With per-syscall hooks, while the hooks are not active every task must
@@ -1178,10 +1220,10 @@ unsafe extern "C" fn hooked_syscall_entered(data: *mut c_void, regs: *mut bindin
             // Counted here, as its exit goes unseen. A task whose switch is
             // still on (the hooks were just turned on) reports that exit
             // through the tracepoint, which counts it there.
-            shared.counters.count(SyscallOutcome::Filtered, column);
+            shared.counters.count_filtered(column);
         }
     }
-    shared.on_syscall(regs, false, 0);
+    shared.on_syscall(regs, regs.orig_ax as u32 as usize, false, 0);
 }
 
 /// Whether the current task's syscall tracepoint switch is on (its exit
@@ -1302,10 +1344,14 @@ unsafe extern "C" fn match_tracepoint(tp: *mut bindings::tracepoint, priv_: *mut
 impl Probes {
     fn register(shared: Arc<Shared>) -> Result<Self> {
         let mut probes = Self { registered: KVec::new(), shared };
-        let sys_enter = probes.add(c_str!("sys_enter"), probe_sys_enter as *mut c_void)?;
-        let sys_exit = probes.add(c_str!("sys_exit"), probe_sys_exit as *mut c_void)?;
-        probes.add(c_str!("sched_process_exit"), probe_process_exit as *mut c_void)?;
         let shared = probes.shared.clone();
+        let (enter, exit) = match shared.hooks {
+            Some(_) => (probe_sys_enter::<true> as *mut c_void, probe_sys_exit::<true> as *mut c_void),
+            None => (probe_sys_enter::<false> as *mut c_void, probe_sys_exit::<false> as *mut c_void),
+        };
+        let sys_enter = probes.add(c_str!("sys_enter"), enter)?;
+        let sys_exit = probes.add(c_str!("sys_exit"), exit)?;
+        probes.add(c_str!("sched_process_exit"), probe_process_exit as *mut c_void)?;
         if let Some(hooks) = &shared.hooks {
             probes.add(c_str!("sched_process_fork"), probe_process_fork as *mut c_void)?;
             hooks.watch(sys_enter, sys_exit);
