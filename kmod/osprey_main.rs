@@ -767,6 +767,14 @@ impl Shared {
         if self.is_consumer(task) {
             return;
         }
+        if in_ia32_syscall(task) {
+            // Its number and arguments follow the i386 table and registers:
+            // read as x86-64's, an `int $0x80` olduname (59) would be an
+            // execve that never happened. Not decoded: counted as an event
+            // of no known syscall.
+            self.counters.count_filtered(UNNUMBERED);
+            return;
+        }
         // SAFETY: reads the current task's cgroup under RCU; keeps nothing.
         if self.container_only.has(column(nr)) && self.host_cgroups.contains(unsafe { c::osprey_current_cgroup() }) {
             self.counters.count_filtered(column(nr));
@@ -1224,6 +1232,13 @@ unsafe extern "C" fn hooked_syscall_entered(data: *mut c_void, regs: *mut bindin
         }
     }
     shared.on_syscall(regs, regs.orig_ax as u32 as usize, false, 0);
+}
+
+/// Whether `task` (current) is in a 32-bit syscall: a 32-bit process's, or
+/// `int $0x80` from a 64-bit one.
+fn in_ia32_syscall(task: &CurrentTask) -> bool {
+    // SAFETY: `task` is current and alive; only it changes its own status.
+    unsafe { (*task.as_ptr()).thread_info.status & bindings::TS_COMPAT != 0 }
 }
 
 /// Whether the current task's syscall tracepoint switch is on (its exit

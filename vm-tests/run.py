@@ -309,6 +309,19 @@ def test_hostile_pointers_are_flagged_not_followed():
         assert bad not in dmesg, dmesg[-3000:]
 
 
+def test_ia32_syscalls_are_not_read_as_x86_64_ones():
+    for params in ("per_syscall_hooks=0", "per_syscall_hooks=1"):
+        r = vm("ia32_syscalls", "--kmod-params", params, "--capture", "--consumer-args", "--syscalls execve,openat")
+        assert "ia32 olduname returned 0" in r.stderr, r.stderr[-2000:]
+        ppid = re.search(r"ia32 getppid returned (\d+) ppid (\d+)", r.stderr)
+        assert ppid and ppid[1] == ppid[2], r.stderr[-2000:]
+        ev = r.events()
+        one(ev, evt__type="openat", evt__dir="<", a_name="/osprey-native-marker")
+        # The exec that started python3 (named so at its exit), and no other.
+        execs = find(ev, evt__type="execve", evt__dir="<", proc__name="python3")
+        assert len(execs) == 1, (params, execs)
+
+
 CACHE = os.environ.get("OSPREY_CACHE", "/var/cache/osprey")
 
 
