@@ -328,8 +328,9 @@ static u32 current_loginuid(void)
  * space), which since the RCU flavours were consolidated is an RCU read-side
  * critical section as rcu_read_lock() is (Documentation/RCU/
  * rcu_dereference.rst): the parent and the cgroup are read under it, with
- * the accessors that say so to lockdep, without the lock's own calls (a
- * twelfth of a record's cost in this preemptible kernel).
+ * the accessors that say so to lockdep, without the lock's own calls
+ * (~30 instructions a record in a preemptible kernel, where they are real
+ * calls).
  */
 void osprey_current_ids(u32 *ppid, u32 *uid, u32 *gid, u32 *loginuid, u32 *vtid, u32 *vpid, u64 *cgroup)
 {

@@ -797,7 +797,8 @@ impl Shared {
         if captures[0] == Capture::None {
             let size = size_of::<SyscallRecord>();
             self.emit(column(nr), size, |at, cpu| {
-                // SAFETY: `at` has room for `size` bytes and is 8-byte aligned.
+                // SAFETY: `at` has room for `size` bytes and is 8-byte
+                // aligned; `emit` runs this with preemption off.
                 unsafe { fixed.write(at.cast(), task, cpu, size, 0, [BlobDesc::default(); MAX_BLOBS]) };
                 Some((size, false))
             });
@@ -816,7 +817,8 @@ impl Shared {
             }
             let size = abi::align_record(w.cursor);
             // SAFETY: `at` has room for `max` >= `size` bytes and is 8-byte
-            // aligned; the writer filled the buffers after the fixed part.
+            // aligned; the writer filled the buffers after the fixed part;
+            // `emit` runs this with preemption off.
             unsafe { fixed.write(at.cast(), task, cpu, size, w.nblobs, w.blobs) };
             Some((size, w.blobs.iter().any(|b| b.flags != 0)))
         });
@@ -864,7 +866,8 @@ impl Shared {
         let size = size_of::<ProcessExitRecord>();
         self.emit(UNNUMBERED, size, |at, cpu| {
             let rec = at.cast::<ProcessExitRecord>();
-            // SAFETY: `at` has room for `size` bytes and is 8-byte aligned.
+            // SAFETY: `at` has room for `size` bytes and is 8-byte aligned;
+            // `emit` runs this with preemption off.
             unsafe {
                 write_header(&raw mut (*rec).hdr, current, RecordKind::ProcessExit, size, cpu);
                 (&raw mut (*rec).exit_code).write(exit_code);
@@ -902,7 +905,8 @@ impl SyscallFixed {
     ///
     /// # Safety
     ///
-    /// `rec` is 8-byte aligned and valid for writes of a `SyscallRecord`.
+    /// `rec` is 8-byte aligned and valid for writes of a `SyscallRecord`;
+    /// preemption is disabled (`write_header`'s contract).
     unsafe fn write(
         &self,
         rec: *mut SyscallRecord,
@@ -912,7 +916,8 @@ impl SyscallFixed {
         nblobs: usize,
         blobs: [BlobDesc; MAX_BLOBS],
     ) {
-        // SAFETY: `rec` is valid for writes (the caller's contract).
+        // SAFETY: `rec` is valid for writes and preemption is off (the
+        // caller's contract).
         unsafe {
             write_header(&raw mut (*rec).hdr, task, self.kind, size, cpu);
             (&raw mut (*rec).nr).write(self.nr);
@@ -930,7 +935,9 @@ impl SyscallFixed {
 ///
 /// # Safety
 ///
-/// `hdr` is 8-byte aligned and valid for writes of a `RecordHeader`.
+/// `hdr` is 8-byte aligned and valid for writes of a `RecordHeader`, and
+/// preemption is disabled (as in `emit`'s `write`): the ids helper reads
+/// RCU-protected links under that, not under the RCU lock.
 unsafe fn write_header(hdr: *mut RecordHeader, task: &CurrentTask, kind: RecordKind, size: usize, cpu: u16) {
     // SAFETY: `hdr` is valid for writes (the caller's contract); the helpers
     // only read the current task's credentials, links and the clock, and
