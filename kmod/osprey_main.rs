@@ -1238,7 +1238,7 @@ unsafe extern "C" fn hooked_syscall_entered(data: *mut c_void, regs: *mut bindin
             shared.counters.count_filtered(column);
         }
     }
-    shared.on_syscall(regs, regs.orig_ax as u32 as usize, false, 0);
+    shared.on_syscall(regs, column, false, 0);
 }
 
 /// Whether `task` (current) is in a 32-bit syscall: a 32-bit process's, or
