@@ -77,13 +77,15 @@ mod c {
         pub(crate) fn osprey_strncpy_from_user_nofault(dst: *mut c_char, src: *const c_char, count: c_long) -> c_long;
         pub(crate) fn osprey_tracepoint_sync();
         pub(crate) fn osprey_hooks_new(
-            entered: unsafe extern "C" fn(data: *mut c_void, regs: *mut bindings::pt_regs),
+            entered: unsafe extern "C" fn(data: *mut c_void, regs: *mut bindings::pt_regs, ia32: bool),
         ) -> *mut c_void;
         pub(crate) fn osprey_hooks_active(hooks: *const c_void) -> bool;
         pub(crate) fn osprey_hooks_set(
             hooks: *mut c_void,
-            syms: *mut *const c_char,
-            n: c_int,
+            x64: *mut *const c_char,
+            n_x64: c_int,
+            ia32: *mut *const c_char,
+            n_ia32: c_int,
             data: *mut c_void,
         ) -> c_int;
         // Tracepoints and tasks as `void *`: their Rust types are not FFI-safe.
@@ -419,8 +421,11 @@ impl InterestBits {
 /// The interest set as the probes test it: a byte of `PROBE_*` bits per
 /// column (`Interest::probe_flags`), so that deciding whether an event is
 /// wanted is a single load and bit test (the bitmaps cost a shift, a mask
-/// and a second shift more, on every syscall of every task). The
-/// `UNNUMBERED` column stays zero.
+/// and a second shift more, on every syscall of every task). The byte holds
+/// the bits of both readings of its number (`SyscallTable`): the probes test
+/// them together, so 32-bit syscalls cost the path of every other syscall
+/// nothing, and which table the task used is asked only of an event that
+/// passes. The `UNNUMBERED` column stays zero.
 struct InterestMap([AtomicU8; COLUMNS]);
 
 impl Default for InterestMap {
@@ -432,33 +437,103 @@ impl Default for InterestMap {
 impl InterestMap {
     fn set(&self, interest: &Interest) {
         for (column, byte) in self.0[..MAX_SYSCALLS].iter().enumerate() {
-            byte.store(interest.probe_flags(column), Ordering::Relaxed);
+            let ia32 = syscalls::ia32_to_x86_64(column).map_or(0, |nr| interest.probe_flags(nr as usize));
+            byte.store(
+                SyscallTable::X86_64.bits(interest.probe_flags(column)) | SyscallTable::I386.bits(ia32),
+                Ordering::Relaxed,
+            );
         }
     }
 
+    /// Whether the event is wanted in either reading of its number: the
+    /// probes' test.
     #[inline(always)]
-    fn test(&self, column: usize, flags: u8) -> bool {
-        self.0[column].load(Ordering::Relaxed) & flags != 0
+    fn wants(&self, column: usize, exit: bool, ret: i64) -> bool {
+        self.wants_as(column, exit, ret, |flags| SyscallTable::X86_64.bits(flags) | SyscallTable::I386.bits(flags))
     }
 
+    /// Whether the event is wanted, read with `table`'s number.
     #[inline(always)]
-    fn wants_enter(&self, column: usize) -> bool {
-        self.test(column, PROBE_ENTER)
+    fn wants_in(&self, table: SyscallTable, column: usize, exit: bool, ret: i64) -> bool {
+        self.wants_as(column, exit, ret, |flags| table.bits(flags))
     }
 
-    /// Whether the exit of a syscall that returned `ret` is wanted. Most
-    /// syscalls are outside the set and decided by their byte alone; the
-    /// result is looked at only for the others.
+    /// `bits` places `PROBE_*` flags in the byte. For an exit, most syscalls
+    /// are outside the set and decided by their byte alone; the result is
+    /// looked at only for the others.
     #[inline(always)]
-    fn wants_exit(&self, column: usize, ret: i64) -> bool {
+    fn wants_as(&self, column: usize, exit: bool, ret: i64, bits: impl Fn(u8) -> u8) -> bool {
         let byte = self.0[column].load(Ordering::Relaxed);
-        byte & (PROBE_EXIT_SUCCEEDED | PROBE_EXIT_FAILED) != 0
-            && byte & if ret < 0 { PROBE_EXIT_FAILED } else { PROBE_EXIT_SUCCEEDED } != 0
+        if !exit {
+            return byte & bits(PROBE_ENTER) != 0;
+        }
+        byte & bits(PROBE_EXIT_SUCCEEDED | PROBE_EXIT_FAILED) != 0
+            && byte & bits(if ret < 0 { PROBE_EXIT_FAILED } else { PROBE_EXIT_SUCCEEDED }) != 0
     }
 
     /// Whether some exit of the syscall is wanted, whatever it returns.
-    fn wants_some_exit(&self, column: usize) -> bool {
-        self.test(column, PROBE_EXIT_SUCCEEDED | PROBE_EXIT_FAILED)
+    fn wants_some_exit(&self, table: SyscallTable, column: usize) -> bool {
+        self.0[column].load(Ordering::Relaxed) & table.bits(PROBE_EXIT_SUCCEEDED | PROBE_EXIT_FAILED) != 0
+    }
+}
+
+/// Which table a syscall's number is from, and so which registers hold its
+/// arguments: x86-64's, or i386's (a 32-bit process's syscalls, and `int
+/// $0x80` from a 64-bit one). Read as x86-64's, an i386 olduname (59) would
+/// be an execve that never happened. An i386 syscall is recorded as its
+/// x86-64 twin (`syscalls::ia32_to_x86_64`: the same entry function, so the
+/// same arguments in the same order); one without a twin is an event of no
+/// known syscall.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SyscallTable {
+    X86_64,
+    I386,
+}
+
+impl SyscallTable {
+    /// The table of the current task's syscall.
+    #[inline(always)]
+    fn of(task: &CurrentTask) -> Self {
+        // SAFETY: `task` is current and alive; only it changes its own status.
+        match unsafe { (*task.as_ptr()).thread_info.status } & bindings::TS_COMPAT {
+            0 => Self::X86_64,
+            _ => Self::I386,
+        }
+    }
+
+    /// `flags` (`PROBE_*`) where this table's are kept in an `InterestMap` byte.
+    const fn bits(self, flags: u8) -> u8 {
+        const { assert!((PROBE_ENTER | PROBE_EXIT_SUCCEEDED | PROBE_EXIT_FAILED) < 1 << 3) };
+        match self {
+            Self::X86_64 => flags,
+            Self::I386 => flags << 3,
+        }
+    }
+
+    /// The x86-64 number of this table's syscall `nr`.
+    #[inline(always)]
+    fn x86_64_nr(self, nr: usize) -> Option<u32> {
+        match self {
+            Self::X86_64 => Some(nr as u32),
+            Self::I386 => syscalls::ia32_to_x86_64(nr),
+        }
+    }
+
+    /// The syscall's arguments, in order (i386's are 32 bits wide).
+    #[inline(always)]
+    fn args(self, regs: &bindings::pt_regs) -> [u64; 6] {
+        match self {
+            Self::X86_64 => [regs.di, regs.si, regs.dx, regs.r10, regs.r8, regs.r9].map(|r| r as u64),
+            Self::I386 => [regs.bx, regs.cx, regs.dx, regs.si, regs.di, regs.bp].map(|r| r as u32 as u64),
+        }
+    }
+
+    /// The size of a pointer in the task's memory (argv arrays).
+    fn pointer_size(self) -> u64 {
+        match self {
+            Self::X86_64 => 8,
+            Self::I386 => 4,
+        }
     }
 }
 
@@ -732,8 +807,7 @@ impl Shared {
             self.counters.count_filtered(UNNUMBERED);
             return;
         }
-        let wanted = if exit { self.interest.wants_exit(nr, ret) } else { self.interest.wants_enter(nr) };
-        if !wanted {
+        if !self.interest.wants(nr, exit, ret) {
             self.counters.count_filtered(nr);
             return;
         }
@@ -759,22 +833,29 @@ impl Shared {
     }
 
     /// Built into `capture_enter` and `capture_exit`, each without the other's
-    /// branches (`EXIT` is a constant for that, not an argument).
+    /// branches (`EXIT` is a constant for that, not an argument). `raw` is
+    /// the number as the task made the syscall, below `MAX_SYSCALLS`.
     #[inline(always)]
-    fn capture_syscall<const EXIT: bool>(&self, regs: &bindings::pt_regs, nr: u32, ret: i64) {
-        // Looked up once for the consumer test, the header and the open filter.
+    fn capture_syscall<const EXIT: bool>(&self, regs: &bindings::pt_regs, raw: u32, ret: i64) {
+        // Looked up once for the consumer test, the table, the header and
+        // the open filter.
         let task = kernel::current!();
         if self.is_consumer(task) {
             return;
         }
-        if in_ia32_syscall(task) {
-            // Its number and arguments follow the i386 table and registers:
-            // read as x86-64's, an `int $0x80` olduname (59) would be an
-            // execve that never happened. Not decoded: counted as an event
-            // of no known syscall.
-            self.counters.count_filtered(UNNUMBERED);
-            return;
-        }
+        // The probe tested both readings of `raw`: which one is this?
+        let table = SyscallTable::of(task);
+        let nr = match table {
+            SyscallTable::X86_64 if self.interest.wants_in(table, raw as usize, EXIT, ret) => raw,
+            SyscallTable::X86_64 => {
+                self.counters.count_filtered(raw as usize);
+                return;
+            }
+            SyscallTable::I386 => match self.ia32_twin(raw as usize, EXIT, ret) {
+                Some(twin) => twin,
+                None => return,
+            },
+        };
         // SAFETY: reads the current task's cgroup under RCU; keeps nothing.
         if self.container_only.has(column(nr)) && self.host_cgroups.contains(unsafe { c::osprey_current_cgroup() }) {
             self.counters.count_filtered(column(nr));
@@ -784,7 +865,7 @@ impl Shared {
             kind: if EXIT { RecordKind::SyscallExit } else { RecordKind::SyscallEnter },
             nr,
             ret: if EXIT { ret } else { 0 },
-            args: [regs.di, regs.si, regs.dx, regs.r10, regs.r8, regs.r9].map(|r| r as u64),
+            args: table.args(regs),
         };
         let captures = if EXIT {
             abi::exit_captures(nr, ret, self.interest_flags.load(Ordering::Relaxed))
@@ -808,7 +889,7 @@ impl Shared {
         let max = size_of::<SyscallRecord>()
             + captures.iter().filter(|c| **c != Capture::None).map(|c| abi::capture_cap(*c)).sum::<usize>();
         self.emit(column(nr), max, |at, cpu| {
-            let mut w = RecordWriter::new(at, size_of::<SyscallRecord>());
+            let mut w = RecordWriter::new(at, size_of::<SyscallRecord>(), table);
             for (i, capture) in captures.iter().enumerate().filter(|(_, c)| **c != Capture::None) {
                 w.capture(*capture, &fixed.args, staged.as_ref().map(|s| (&s.buf[..], s.parts[i])));
             }
@@ -824,14 +905,32 @@ impl Shared {
         });
     }
 
+    /// The x86-64 number of i386 syscall `raw`, if it has a twin and is
+    /// wanted (else counted as filtered). Out of line and cold: the record
+    /// path of x86-64 syscalls stays as short as without it.
+    #[cold]
+    #[inline(never)]
+    fn ia32_twin(&self, raw: usize, exit: bool, ret: i64) -> Option<u32> {
+        let table = SyscallTable::I386;
+        let Some(nr) = table.x86_64_nr(raw) else {
+            self.counters.count_filtered(UNNUMBERED);
+            return None;
+        };
+        if !self.interest.wants_in(table, raw, exit, ret) {
+            self.counters.count_filtered(column(nr));
+            return None;
+        }
+        Some(nr)
+    }
+
     /// Whether the open filter drops this close (its exit is then never
     /// traced): the descriptor, still open at entry, is a named file.
-    fn close_filtered(&self, regs: &bindings::pt_regs) -> bool {
-        regs.orig_ax as u32 == abi::nr::CLOSE
+    fn close_filtered(&self, table: SyscallTable, regs: &bindings::pt_regs) -> bool {
+        table.x86_64_nr(regs.orig_ax as u32 as usize) == Some(abi::nr::CLOSE)
             && self.open_filter.get().is_some_and(|f| f.flags & abi::OPEN_FILTER_CLOSES != 0)
             // SAFETY: the helper looks the number up in the current task's
             // table without sleeping and keeps no reference.
-            && unsafe { c::osprey_fd_is_named_file(regs.di as c_int) }
+            && unsafe { c::osprey_fd_is_named_file(table.args(regs)[0] as c_int) }
     }
 
     /// Whether the open filter lets a successful exit through; `w` wrote its
@@ -1049,11 +1148,13 @@ struct RecordWriter {
     cursor: usize,
     nblobs: usize,
     blobs: [BlobDesc; MAX_BLOBS],
+    /// Whose pointers the user arrays hold.
+    table: SyscallTable,
 }
 
 impl RecordWriter {
-    fn new(at: *mut u8, fixed: usize) -> Self {
-        Self { at, cursor: fixed, nblobs: 0, blobs: [BlobDesc::default(); MAX_BLOBS] }
+    fn new(at: *mut u8, fixed: usize, table: SyscallTable) -> Self {
+        Self { at, cursor: fixed, nblobs: 0, blobs: [BlobDesc::default(); MAX_BLOBS], table }
     }
 
     /// Fills one buffer as `capture` says. Reads of user memory use the
@@ -1068,7 +1169,7 @@ impl RecordWriter {
         let (arg, (len, flags)) = match capture {
             Capture::None => return,
             Capture::Str { arg } => (arg, copy_user_str(dst, args[arg as usize])),
-            Capture::Args { arg } => (arg, copy_user_argv(dst, args[arg as usize])),
+            Capture::Args { arg } => (arg, copy_user_argv(dst, args[arg as usize], self.table.pointer_size())),
             Capture::Sockaddr { arg, len_arg } => {
                 let len = (args[len_arg as usize] as usize).min(cap);
                 (arg, copy_user(dst, args[arg as usize], len))
@@ -1140,17 +1241,19 @@ fn copy_user_str(dst: &mut [u8], src: u64) -> (usize, u8) {
     }
 }
 
-/// Copies a NULL-terminated user array of string pointers as NUL-separated
-/// strings.
-fn copy_user_argv(dst: &mut [u8], array: u64) -> (usize, u8) {
+/// Copies a NULL-terminated user array of string pointers, each
+/// `pointer_size` bytes, as NUL-separated strings.
+fn copy_user_argv(dst: &mut [u8], array: u64, pointer_size: u64) -> (usize, u8) {
     const MAX_ARGS: u64 = 1024;
     let mut done = 0;
     for i in 0..MAX_ARGS {
         let mut ptr = [0u8; 8];
-        if copy_user(&mut ptr, array.wrapping_add(i * 8), 8).1 != 0 {
+        let n = pointer_size as usize;
+        if copy_user(&mut ptr[..n], array.wrapping_add(i * pointer_size), n).1 != 0 {
             return (done, abi::BLOB_FAULT);
         }
-        let ptr = u64::from_ne_bytes(ptr);
+        // Little-endian: a 4-byte pointer is the low half.
+        let ptr = u64::from_le_bytes(ptr);
         if ptr == 0 {
             return (done, 0);
         }
@@ -1216,36 +1319,33 @@ unsafe extern "C" fn probe_process_fork(
     }
 }
 
-/// The fprobe handler on the entry point of a hooked syscall.
-unsafe extern "C" fn hooked_syscall_entered(data: *mut c_void, regs: *mut bindings::pt_regs) {
+/// The fprobe handler on the entry point of a hooked syscall, one of
+/// `ia32`'s table. A function that is an entry point of both tables (that of
+/// a syscall without arguments) comes here twice: from each table's hooks,
+/// and only the task's table's are taken.
+unsafe extern "C" fn hooked_syscall_entered(data: *mut c_void, regs: *mut bindings::pt_regs, ia32: bool) {
     // SAFETY: `data` is the `Shared` whose `SyscallHooks` registered this
     // handler; it is dropped only after they are unregistered and waited for.
     let shared = unsafe { &*data.cast::<Shared>() };
-    if !shared.capturing() {
+    let table = SyscallTable::of(kernel::current!());
+    if !shared.capturing() || (table == SyscallTable::I386) != ia32 {
         return;
     }
     // SAFETY: the task's user registers, saved on syscall entry.
     let regs = unsafe { &*regs };
     let column = column(regs.orig_ax as u32);
-    if shared.interest.wants_some_exit(column) {
-        if !shared.close_filtered(regs) {
+    if shared.interest.wants_some_exit(table, column) {
+        if !shared.close_filtered(table, regs) {
             // SAFETY: `current`, inside its syscall, is alive.
             unsafe { c::osprey_trace_task(Task::current_raw().cast()) };
         } else if !current_traced() {
             // Counted here, as its exit goes unseen. A task whose switch is
             // still on (the hooks were just turned on) reports that exit
             // through the tracepoint, which counts it there.
-            shared.counters.count_filtered(column);
+            shared.counters.count_filtered(abi::nr::CLOSE as usize);
         }
     }
     shared.on_syscall(regs, column, false, 0);
-}
-
-/// Whether `task` (current) is in a 32-bit syscall: a 32-bit process's, or
-/// `int $0x80` from a 64-bit one.
-fn in_ia32_syscall(task: &CurrentTask) -> bool {
-    // SAFETY: `task` is current and alive; only it changes its own status.
-    unsafe { (*task.as_ptr()).thread_info.status & bindings::TS_COMPAT != 0 }
 }
 
 /// Whether the current task's syscall tracepoint switch is on (its exit
@@ -1288,31 +1388,59 @@ impl SyscallHooks {
     }
 
     /// Hooks the entry point of every syscall `interest` wants, in either
-    /// direction, instead of what was hooked. Numbers without a syscall
-    /// (nothing can call them) are left out.
+    /// direction, instead of what was hooked: the x86-64 function, and the
+    /// i386 ones of its twins where the kernel runs 32-bit code. Numbers
+    /// without an entry function (nothing can call them) are left out.
     fn hook(&self, interest: &Interest, shared: &Shared) -> Result {
-        const PREFIX: &[u8] = b"__x64_sys_";
-        let mut names = KVec::new();
-        let mut starts = KVec::new();
-        for (nr, name) in syscalls::all() {
-            let nr = nr as usize;
-            if !Interest::wants(&interest.enter, nr) && !Interest::wants(&interest.exit, nr) {
-                continue;
-            }
-            starts.push(names.len(), GFP_KERNEL)?;
-            names.extend_from_slice(PREFIX, GFP_KERNEL)?;
-            names.extend_from_slice(name.as_bytes(), GFP_KERNEL)?;
-            names.push(0, GFP_KERNEL)?;
-        }
-        // Pointers only once `names` no longer grows.
-        let mut syms = KVec::with_capacity(starts.len(), GFP_KERNEL)?;
-        for start in starts.iter() {
-            syms.push(names[*start..].as_ptr().cast::<c_char>(), GFP_KERNEL)?;
-        }
+        let wanted = |nr: u32| {
+            Interest::wants(&interest.enter, nr as usize) || Interest::wants(&interest.exit, nr as usize)
+        };
+        let x64 = (0..MAX_SYSCALLS as u32).filter(|nr| wanted(*nr)).filter_map(syscalls::entry);
+        let mut x64 = SymbolNames::new(b"__x64_", x64)?;
+        let ia32 = syscalls::ia32_all().filter(|(_, nr, _)| wanted(*nr)).map(|(_, _, entry)| entry);
+        #[cfg(not(CONFIG_IA32_EMULATION))]
+        let ia32 = ia32.filter(|_| false);
+        let mut ia32 = SymbolNames::new(b"__ia32_", ia32)?;
         let data = core::ptr::from_ref(shared).cast_mut().cast::<c_void>();
-        // SAFETY: `syms` holds `syms.len()` NUL-terminated names that outlive
-        // the call; `data` is the `Shared` that owns these hooks.
-        to_result(unsafe { c::osprey_hooks_set(self.0, syms.as_mut_ptr(), syms.len() as c_int, data) })
+        // SAFETY: each list holds its length of NUL-terminated names that
+        // outlive the call; `data` is the `Shared` that owns these hooks.
+        to_result(unsafe {
+            c::osprey_hooks_set(self.0, x64.pointers(), x64.len(), ia32.pointers(), ia32.len(), data)
+        })
+    }
+}
+
+/// Kernel symbol names, `prefix` and an entry function each, as the C side
+/// takes them: an array of pointers to NUL-terminated strings.
+struct SymbolNames {
+    _text: KVec<u8>,
+    pointers: KVec<*const c_char>,
+}
+
+impl SymbolNames {
+    fn new<'a>(prefix: &[u8], entries: impl Iterator<Item = &'a str>) -> Result<Self> {
+        let mut text = KVec::new();
+        let mut starts = KVec::new();
+        for entry in entries {
+            starts.push(text.len(), GFP_KERNEL)?;
+            text.extend_from_slice(prefix, GFP_KERNEL)?;
+            text.extend_from_slice(entry.as_bytes(), GFP_KERNEL)?;
+            text.push(0, GFP_KERNEL)?;
+        }
+        // Pointers only once `text` no longer grows.
+        let mut pointers = KVec::with_capacity(starts.len(), GFP_KERNEL)?;
+        for start in starts.iter() {
+            pointers.push(text[*start..].as_ptr().cast::<c_char>(), GFP_KERNEL)?;
+        }
+        Ok(Self { _text: text, pointers })
+    }
+
+    fn pointers(&mut self) -> *mut *const c_char {
+        self.pointers.as_mut_ptr()
+    }
+
+    fn len(&self) -> c_int {
+        self.pointers.len() as c_int
     }
 }
 

@@ -309,16 +309,41 @@ def test_hostile_pointers_are_flagged_not_followed():
         assert bad not in dmesg, dmesg[-3000:]
 
 
-def test_ia32_syscalls_are_not_read_as_x86_64_ones():
+def test_ia32_syscalls_are_recorded_as_their_x86_64_twins():
+    syscalls = "execve,openat,open,getppid,socket,connect"
     for params in ("per_syscall_hooks=0", "per_syscall_hooks=1"):
-        r = vm("ia32_syscalls", "--kmod-params", params, "--capture", "--consumer-args", "--syscalls execve,openat")
-        assert "ia32 olduname returned 0" in r.stderr, r.stderr[-2000:]
+        r = vm("ia32_syscalls", "--kmod-params", params, "--capture", "--consumer-args", f"--syscalls {syscalls}")
+        assert "ia32 olduname returned 0" in r.stderr and "elf32 exited 0" in r.stderr, r.stderr[-2000:]
         ppid = re.search(r"ia32 getppid returned (\d+) ppid (\d+)", r.stderr)
         assert ppid and ppid[1] == ppid[2], r.stderr[-2000:]
         ev = r.events()
         one(ev, evt__type="openat", evt__dir="<", a_name="/osprey-native-marker")
-        # The exec that started python3 (named so at its exit), and no other.
-        execs = find(ev, evt__type="execve", evt__dir="<", proc__name="python3")
+        # int $0x80 from python3: the arguments from i386's registers, the
+        # argv through 4-byte pointers.
+        e = one(ev, evt__type="getppid", evt__dir="<", proc__name="python3")
+        assert e["evt.rawres"] == int(ppid[1]), (params, e)
+        # Two calls (int $0x80 and os.getppid), each seen once: a syscall without
+        # arguments has one entry function for both tables.
+        for direction in "><":
+            calls = find(ev, evt__type="getppid", evt__dir=direction, proc__name="python3")
+            assert len(calls) == 2, (params, direction, calls)
+        e = one(ev, evt__type="open", evt__dir="<", a_name="/osprey-ia32-marker")
+        assert e["evt.res"] == "ENOENT" and e["evt.args"]["flags"].startswith("O_RDONLY"), (params, e)
+        e = one(ev, evt__type="execve", evt__dir="<", evt__res="ENOENT", proc__name="python3")
+        assert (e["evt.args"]["exe"], e["evt.args"]["args"]) == ("ia32-argv0", ["ia32-arg1"]), (params, e)
+        port = re.search(r"ia32 connect returned 0 port (\d+)", r.stderr)
+        assert port, r.stderr[-2000:]
+        e = one(ev, evt__type="connect", evt__dir="<", a_addr=f"127.0.0.1:{port[1]}")
+        assert e["evt.res"] == "SUCCESS" and e["proc.name"] == "python3", (params, e)
+        one(ev, evt__type="socket", evt__dir="<", proc__name="python3", a_domain="AF_INET")
+        # The 32-bit program: its exec, and its syscalls.
+        e = one(ev, evt__type="execve", evt__dir="<", proc__name="osprey-elf32")
+        assert e["evt.res"] == "SUCCESS" and e["evt.args"]["args"] == ["elf32-arg"], (params, e)
+        e = one(ev, evt__type="open", evt__dir="<", a_name="/osprey-elf32-marker")
+        assert e["proc.name"] == "osprey-elf32" and e["evt.res"] == "ENOENT", (params, e)
+        one(ev, evt__type="getppid", evt__dir="<", proc__name="osprey-elf32")
+        # olduname has no x86-64 twin: python3's only exec is the one that started it.
+        execs = find(ev, evt__type="execve", evt__dir="<", evt__res="SUCCESS", proc__name="python3")
         assert len(execs) == 1, (params, execs)
 
 

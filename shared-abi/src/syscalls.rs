@@ -1,5 +1,7 @@
-//! x86-64 system call names by number, as in the kernel's `syscall_64.tbl`
-//! (common and 64-bit entries).
+//! System calls by number: x86-64's names and entry functions, and the
+//! i386 syscalls (`int $0x80`, 32-bit processes) that are x86-64 ones.
+//! Written by `scripts/gen-syscalls.py` from the kernel's `syscall_64.tbl`
+//! and `syscall_32.tbl`; change the script, not this file.
 
 /// Name of syscall `nr`, if it has one.
 pub fn name(nr: u32) -> Option<&'static str> {
@@ -15,6 +17,30 @@ pub fn number(name: &str) -> Option<u32> {
 pub fn all() -> impl Iterator<Item = (u32, &'static str)> {
     NAMES.iter().enumerate().filter_map(|(nr, n)| n.map(|n| (nr as u32, n)))
 }
+
+/// The kernel function syscall `nr` enters by (`sys_newstat` for `stat`):
+/// its per-syscall hook is on `__x64_` and this.
+pub fn entry(nr: u32) -> Option<&'static str> {
+    ENTRIES.get(nr as usize).copied().flatten()
+}
+
+/// The x86-64 syscall that i386 syscall `nr` is (the same entry function:
+/// the same arguments in the same order), if any.
+pub const fn ia32_to_x86_64(nr: usize) -> Option<u32> {
+    if nr >= crate::MAX_SYSCALLS || IA32[nr] == NO_TWIN {
+        return None;
+    }
+    Some(IA32[nr] as u32)
+}
+
+/// Every i386 syscall that is an x86-64 one, as (i386 number, x86-64
+/// number, the function it enters by: its per-syscall hook is on
+/// `__ia32_` and this).
+pub fn ia32_all() -> impl Iterator<Item = (u32, u32, &'static str)> {
+    IA32_ENTRIES.iter().filter_map(|&(nr, entry)| Some((nr as u32, ia32_to_x86_64(nr as usize)?, entry)))
+}
+
+const NO_TWIN: u16 = u16::MAX;
 
 const NAMES: [Option<&str>; crate::MAX_SYSCALLS] = {
     let mut t = [None; crate::MAX_SYSCALLS];
@@ -407,6 +433,1123 @@ const NAMES: [Option<&str>; crate::MAX_SYSCALLS] = {
     t
 };
 
+/// Entry functions by x86-64 number.
+const ENTRIES: [Option<&str>; crate::MAX_SYSCALLS] = {
+    let mut t = [None; crate::MAX_SYSCALLS];
+    t[0] = Some("sys_read");
+    t[1] = Some("sys_write");
+    t[2] = Some("sys_open");
+    t[3] = Some("sys_close");
+    t[4] = Some("sys_newstat");
+    t[5] = Some("sys_newfstat");
+    t[6] = Some("sys_newlstat");
+    t[7] = Some("sys_poll");
+    t[8] = Some("sys_lseek");
+    t[9] = Some("sys_mmap");
+    t[10] = Some("sys_mprotect");
+    t[11] = Some("sys_munmap");
+    t[12] = Some("sys_brk");
+    t[13] = Some("sys_rt_sigaction");
+    t[14] = Some("sys_rt_sigprocmask");
+    t[15] = Some("sys_rt_sigreturn");
+    t[16] = Some("sys_ioctl");
+    t[17] = Some("sys_pread64");
+    t[18] = Some("sys_pwrite64");
+    t[19] = Some("sys_readv");
+    t[20] = Some("sys_writev");
+    t[21] = Some("sys_access");
+    t[22] = Some("sys_pipe");
+    t[23] = Some("sys_select");
+    t[24] = Some("sys_sched_yield");
+    t[25] = Some("sys_mremap");
+    t[26] = Some("sys_msync");
+    t[27] = Some("sys_mincore");
+    t[28] = Some("sys_madvise");
+    t[29] = Some("sys_shmget");
+    t[30] = Some("sys_shmat");
+    t[31] = Some("sys_shmctl");
+    t[32] = Some("sys_dup");
+    t[33] = Some("sys_dup2");
+    t[34] = Some("sys_pause");
+    t[35] = Some("sys_nanosleep");
+    t[36] = Some("sys_getitimer");
+    t[37] = Some("sys_alarm");
+    t[38] = Some("sys_setitimer");
+    t[39] = Some("sys_getpid");
+    t[40] = Some("sys_sendfile64");
+    t[41] = Some("sys_socket");
+    t[42] = Some("sys_connect");
+    t[43] = Some("sys_accept");
+    t[44] = Some("sys_sendto");
+    t[45] = Some("sys_recvfrom");
+    t[46] = Some("sys_sendmsg");
+    t[47] = Some("sys_recvmsg");
+    t[48] = Some("sys_shutdown");
+    t[49] = Some("sys_bind");
+    t[50] = Some("sys_listen");
+    t[51] = Some("sys_getsockname");
+    t[52] = Some("sys_getpeername");
+    t[53] = Some("sys_socketpair");
+    t[54] = Some("sys_setsockopt");
+    t[55] = Some("sys_getsockopt");
+    t[56] = Some("sys_clone");
+    t[57] = Some("sys_fork");
+    t[58] = Some("sys_vfork");
+    t[59] = Some("sys_execve");
+    t[60] = Some("sys_exit");
+    t[61] = Some("sys_wait4");
+    t[62] = Some("sys_kill");
+    t[63] = Some("sys_newuname");
+    t[64] = Some("sys_semget");
+    t[65] = Some("sys_semop");
+    t[66] = Some("sys_semctl");
+    t[67] = Some("sys_shmdt");
+    t[68] = Some("sys_msgget");
+    t[69] = Some("sys_msgsnd");
+    t[70] = Some("sys_msgrcv");
+    t[71] = Some("sys_msgctl");
+    t[72] = Some("sys_fcntl");
+    t[73] = Some("sys_flock");
+    t[74] = Some("sys_fsync");
+    t[75] = Some("sys_fdatasync");
+    t[76] = Some("sys_truncate");
+    t[77] = Some("sys_ftruncate");
+    t[78] = Some("sys_getdents");
+    t[79] = Some("sys_getcwd");
+    t[80] = Some("sys_chdir");
+    t[81] = Some("sys_fchdir");
+    t[82] = Some("sys_rename");
+    t[83] = Some("sys_mkdir");
+    t[84] = Some("sys_rmdir");
+    t[85] = Some("sys_creat");
+    t[86] = Some("sys_link");
+    t[87] = Some("sys_unlink");
+    t[88] = Some("sys_symlink");
+    t[89] = Some("sys_readlink");
+    t[90] = Some("sys_chmod");
+    t[91] = Some("sys_fchmod");
+    t[92] = Some("sys_chown");
+    t[93] = Some("sys_fchown");
+    t[94] = Some("sys_lchown");
+    t[95] = Some("sys_umask");
+    t[96] = Some("sys_gettimeofday");
+    t[97] = Some("sys_getrlimit");
+    t[98] = Some("sys_getrusage");
+    t[99] = Some("sys_sysinfo");
+    t[100] = Some("sys_times");
+    t[101] = Some("sys_ptrace");
+    t[102] = Some("sys_getuid");
+    t[103] = Some("sys_syslog");
+    t[104] = Some("sys_getgid");
+    t[105] = Some("sys_setuid");
+    t[106] = Some("sys_setgid");
+    t[107] = Some("sys_geteuid");
+    t[108] = Some("sys_getegid");
+    t[109] = Some("sys_setpgid");
+    t[110] = Some("sys_getppid");
+    t[111] = Some("sys_getpgrp");
+    t[112] = Some("sys_setsid");
+    t[113] = Some("sys_setreuid");
+    t[114] = Some("sys_setregid");
+    t[115] = Some("sys_getgroups");
+    t[116] = Some("sys_setgroups");
+    t[117] = Some("sys_setresuid");
+    t[118] = Some("sys_getresuid");
+    t[119] = Some("sys_setresgid");
+    t[120] = Some("sys_getresgid");
+    t[121] = Some("sys_getpgid");
+    t[122] = Some("sys_setfsuid");
+    t[123] = Some("sys_setfsgid");
+    t[124] = Some("sys_getsid");
+    t[125] = Some("sys_capget");
+    t[126] = Some("sys_capset");
+    t[127] = Some("sys_rt_sigpending");
+    t[128] = Some("sys_rt_sigtimedwait");
+    t[129] = Some("sys_rt_sigqueueinfo");
+    t[130] = Some("sys_rt_sigsuspend");
+    t[131] = Some("sys_sigaltstack");
+    t[132] = Some("sys_utime");
+    t[133] = Some("sys_mknod");
+    t[135] = Some("sys_personality");
+    t[136] = Some("sys_ustat");
+    t[137] = Some("sys_statfs");
+    t[138] = Some("sys_fstatfs");
+    t[139] = Some("sys_sysfs");
+    t[140] = Some("sys_getpriority");
+    t[141] = Some("sys_setpriority");
+    t[142] = Some("sys_sched_setparam");
+    t[143] = Some("sys_sched_getparam");
+    t[144] = Some("sys_sched_setscheduler");
+    t[145] = Some("sys_sched_getscheduler");
+    t[146] = Some("sys_sched_get_priority_max");
+    t[147] = Some("sys_sched_get_priority_min");
+    t[148] = Some("sys_sched_rr_get_interval");
+    t[149] = Some("sys_mlock");
+    t[150] = Some("sys_munlock");
+    t[151] = Some("sys_mlockall");
+    t[152] = Some("sys_munlockall");
+    t[153] = Some("sys_vhangup");
+    t[154] = Some("sys_modify_ldt");
+    t[155] = Some("sys_pivot_root");
+    t[157] = Some("sys_prctl");
+    t[158] = Some("sys_arch_prctl");
+    t[159] = Some("sys_adjtimex");
+    t[160] = Some("sys_setrlimit");
+    t[161] = Some("sys_chroot");
+    t[162] = Some("sys_sync");
+    t[163] = Some("sys_acct");
+    t[164] = Some("sys_settimeofday");
+    t[165] = Some("sys_mount");
+    t[166] = Some("sys_umount");
+    t[167] = Some("sys_swapon");
+    t[168] = Some("sys_swapoff");
+    t[169] = Some("sys_reboot");
+    t[170] = Some("sys_sethostname");
+    t[171] = Some("sys_setdomainname");
+    t[172] = Some("sys_iopl");
+    t[173] = Some("sys_ioperm");
+    t[175] = Some("sys_init_module");
+    t[176] = Some("sys_delete_module");
+    t[179] = Some("sys_quotactl");
+    t[186] = Some("sys_gettid");
+    t[187] = Some("sys_readahead");
+    t[188] = Some("sys_setxattr");
+    t[189] = Some("sys_lsetxattr");
+    t[190] = Some("sys_fsetxattr");
+    t[191] = Some("sys_getxattr");
+    t[192] = Some("sys_lgetxattr");
+    t[193] = Some("sys_fgetxattr");
+    t[194] = Some("sys_listxattr");
+    t[195] = Some("sys_llistxattr");
+    t[196] = Some("sys_flistxattr");
+    t[197] = Some("sys_removexattr");
+    t[198] = Some("sys_lremovexattr");
+    t[199] = Some("sys_fremovexattr");
+    t[200] = Some("sys_tkill");
+    t[201] = Some("sys_time");
+    t[202] = Some("sys_futex");
+    t[203] = Some("sys_sched_setaffinity");
+    t[204] = Some("sys_sched_getaffinity");
+    t[206] = Some("sys_io_setup");
+    t[207] = Some("sys_io_destroy");
+    t[208] = Some("sys_io_getevents");
+    t[209] = Some("sys_io_submit");
+    t[210] = Some("sys_io_cancel");
+    t[213] = Some("sys_epoll_create");
+    t[216] = Some("sys_remap_file_pages");
+    t[217] = Some("sys_getdents64");
+    t[218] = Some("sys_set_tid_address");
+    t[219] = Some("sys_restart_syscall");
+    t[220] = Some("sys_semtimedop");
+    t[221] = Some("sys_fadvise64");
+    t[222] = Some("sys_timer_create");
+    t[223] = Some("sys_timer_settime");
+    t[224] = Some("sys_timer_gettime");
+    t[225] = Some("sys_timer_getoverrun");
+    t[226] = Some("sys_timer_delete");
+    t[227] = Some("sys_clock_settime");
+    t[228] = Some("sys_clock_gettime");
+    t[229] = Some("sys_clock_getres");
+    t[230] = Some("sys_clock_nanosleep");
+    t[231] = Some("sys_exit_group");
+    t[232] = Some("sys_epoll_wait");
+    t[233] = Some("sys_epoll_ctl");
+    t[234] = Some("sys_tgkill");
+    t[235] = Some("sys_utimes");
+    t[237] = Some("sys_mbind");
+    t[238] = Some("sys_set_mempolicy");
+    t[239] = Some("sys_get_mempolicy");
+    t[240] = Some("sys_mq_open");
+    t[241] = Some("sys_mq_unlink");
+    t[242] = Some("sys_mq_timedsend");
+    t[243] = Some("sys_mq_timedreceive");
+    t[244] = Some("sys_mq_notify");
+    t[245] = Some("sys_mq_getsetattr");
+    t[246] = Some("sys_kexec_load");
+    t[247] = Some("sys_waitid");
+    t[248] = Some("sys_add_key");
+    t[249] = Some("sys_request_key");
+    t[250] = Some("sys_keyctl");
+    t[251] = Some("sys_ioprio_set");
+    t[252] = Some("sys_ioprio_get");
+    t[253] = Some("sys_inotify_init");
+    t[254] = Some("sys_inotify_add_watch");
+    t[255] = Some("sys_inotify_rm_watch");
+    t[256] = Some("sys_migrate_pages");
+    t[257] = Some("sys_openat");
+    t[258] = Some("sys_mkdirat");
+    t[259] = Some("sys_mknodat");
+    t[260] = Some("sys_fchownat");
+    t[261] = Some("sys_futimesat");
+    t[262] = Some("sys_newfstatat");
+    t[263] = Some("sys_unlinkat");
+    t[264] = Some("sys_renameat");
+    t[265] = Some("sys_linkat");
+    t[266] = Some("sys_symlinkat");
+    t[267] = Some("sys_readlinkat");
+    t[268] = Some("sys_fchmodat");
+    t[269] = Some("sys_faccessat");
+    t[270] = Some("sys_pselect6");
+    t[271] = Some("sys_ppoll");
+    t[272] = Some("sys_unshare");
+    t[273] = Some("sys_set_robust_list");
+    t[274] = Some("sys_get_robust_list");
+    t[275] = Some("sys_splice");
+    t[276] = Some("sys_tee");
+    t[277] = Some("sys_sync_file_range");
+    t[278] = Some("sys_vmsplice");
+    t[279] = Some("sys_move_pages");
+    t[280] = Some("sys_utimensat");
+    t[281] = Some("sys_epoll_pwait");
+    t[282] = Some("sys_signalfd");
+    t[283] = Some("sys_timerfd_create");
+    t[284] = Some("sys_eventfd");
+    t[285] = Some("sys_fallocate");
+    t[286] = Some("sys_timerfd_settime");
+    t[287] = Some("sys_timerfd_gettime");
+    t[288] = Some("sys_accept4");
+    t[289] = Some("sys_signalfd4");
+    t[290] = Some("sys_eventfd2");
+    t[291] = Some("sys_epoll_create1");
+    t[292] = Some("sys_dup3");
+    t[293] = Some("sys_pipe2");
+    t[294] = Some("sys_inotify_init1");
+    t[295] = Some("sys_preadv");
+    t[296] = Some("sys_pwritev");
+    t[297] = Some("sys_rt_tgsigqueueinfo");
+    t[298] = Some("sys_perf_event_open");
+    t[299] = Some("sys_recvmmsg");
+    t[300] = Some("sys_fanotify_init");
+    t[301] = Some("sys_fanotify_mark");
+    t[302] = Some("sys_prlimit64");
+    t[303] = Some("sys_name_to_handle_at");
+    t[304] = Some("sys_open_by_handle_at");
+    t[305] = Some("sys_clock_adjtime");
+    t[306] = Some("sys_syncfs");
+    t[307] = Some("sys_sendmmsg");
+    t[308] = Some("sys_setns");
+    t[309] = Some("sys_getcpu");
+    t[310] = Some("sys_process_vm_readv");
+    t[311] = Some("sys_process_vm_writev");
+    t[312] = Some("sys_kcmp");
+    t[313] = Some("sys_finit_module");
+    t[314] = Some("sys_sched_setattr");
+    t[315] = Some("sys_sched_getattr");
+    t[316] = Some("sys_renameat2");
+    t[317] = Some("sys_seccomp");
+    t[318] = Some("sys_getrandom");
+    t[319] = Some("sys_memfd_create");
+    t[320] = Some("sys_kexec_file_load");
+    t[321] = Some("sys_bpf");
+    t[322] = Some("sys_execveat");
+    t[323] = Some("sys_userfaultfd");
+    t[324] = Some("sys_membarrier");
+    t[325] = Some("sys_mlock2");
+    t[326] = Some("sys_copy_file_range");
+    t[327] = Some("sys_preadv2");
+    t[328] = Some("sys_pwritev2");
+    t[329] = Some("sys_pkey_mprotect");
+    t[330] = Some("sys_pkey_alloc");
+    t[331] = Some("sys_pkey_free");
+    t[332] = Some("sys_statx");
+    t[333] = Some("sys_io_pgetevents");
+    t[334] = Some("sys_rseq");
+    t[335] = Some("sys_uretprobe");
+    t[336] = Some("sys_uprobe");
+    t[424] = Some("sys_pidfd_send_signal");
+    t[425] = Some("sys_io_uring_setup");
+    t[426] = Some("sys_io_uring_enter");
+    t[427] = Some("sys_io_uring_register");
+    t[428] = Some("sys_open_tree");
+    t[429] = Some("sys_move_mount");
+    t[430] = Some("sys_fsopen");
+    t[431] = Some("sys_fsconfig");
+    t[432] = Some("sys_fsmount");
+    t[433] = Some("sys_fspick");
+    t[434] = Some("sys_pidfd_open");
+    t[435] = Some("sys_clone3");
+    t[436] = Some("sys_close_range");
+    t[437] = Some("sys_openat2");
+    t[438] = Some("sys_pidfd_getfd");
+    t[439] = Some("sys_faccessat2");
+    t[440] = Some("sys_process_madvise");
+    t[441] = Some("sys_epoll_pwait2");
+    t[442] = Some("sys_mount_setattr");
+    t[443] = Some("sys_quotactl_fd");
+    t[444] = Some("sys_landlock_create_ruleset");
+    t[445] = Some("sys_landlock_add_rule");
+    t[446] = Some("sys_landlock_restrict_self");
+    t[447] = Some("sys_memfd_secret");
+    t[448] = Some("sys_process_mrelease");
+    t[449] = Some("sys_futex_waitv");
+    t[450] = Some("sys_set_mempolicy_home_node");
+    t[451] = Some("sys_cachestat");
+    t[452] = Some("sys_fchmodat2");
+    t[453] = Some("sys_map_shadow_stack");
+    t[454] = Some("sys_futex_wake");
+    t[455] = Some("sys_futex_wait");
+    t[456] = Some("sys_futex_requeue");
+    t[457] = Some("sys_statmount");
+    t[458] = Some("sys_listmount");
+    t[459] = Some("sys_lsm_get_self_attr");
+    t[460] = Some("sys_lsm_set_self_attr");
+    t[461] = Some("sys_lsm_list_modules");
+    t[462] = Some("sys_mseal");
+    t[463] = Some("sys_setxattrat");
+    t[464] = Some("sys_getxattrat");
+    t[465] = Some("sys_listxattrat");
+    t[466] = Some("sys_removexattrat");
+    t[467] = Some("sys_open_tree_attr");
+    t[468] = Some("sys_file_getattr");
+    t[469] = Some("sys_file_setattr");
+    t[470] = Some("sys_listns");
+    t[471] = Some("sys_rseq_slice_yield");
+    t[472] = Some("sys_fchroot");
+    t
+};
+
+/// By i386 number, the x86-64 one (`NO_TWIN`: none).
+const IA32: [u16; crate::MAX_SYSCALLS] = {
+    let mut t = [NO_TWIN; crate::MAX_SYSCALLS];
+    t[0] = 219;
+    t[1] = 60;
+    t[2] = 57;
+    t[3] = 0;
+    t[4] = 1;
+    t[5] = 2;
+    t[6] = 3;
+    t[8] = 85;
+    t[9] = 86;
+    t[10] = 87;
+    t[11] = 59;
+    t[12] = 80;
+    t[14] = 133;
+    t[15] = 90;
+    t[16] = 94;
+    t[19] = 8;
+    t[20] = 39;
+    t[21] = 165;
+    t[23] = 105;
+    t[24] = 102;
+    t[26] = 101;
+    t[27] = 37;
+    t[29] = 34;
+    t[33] = 21;
+    t[36] = 162;
+    t[37] = 62;
+    t[38] = 82;
+    t[39] = 83;
+    t[40] = 84;
+    t[41] = 32;
+    t[42] = 22;
+    t[43] = 100;
+    t[45] = 12;
+    t[46] = 106;
+    t[47] = 104;
+    t[49] = 107;
+    t[50] = 108;
+    t[51] = 163;
+    t[52] = 166;
+    t[54] = 16;
+    t[55] = 72;
+    t[57] = 109;
+    t[60] = 95;
+    t[61] = 161;
+    t[62] = 136;
+    t[63] = 33;
+    t[64] = 110;
+    t[65] = 111;
+    t[66] = 112;
+    t[70] = 113;
+    t[71] = 114;
+    t[74] = 170;
+    t[75] = 160;
+    t[77] = 98;
+    t[78] = 96;
+    t[79] = 164;
+    t[83] = 88;
+    t[85] = 89;
+    t[87] = 167;
+    t[88] = 169;
+    t[91] = 11;
+    t[92] = 76;
+    t[93] = 77;
+    t[94] = 91;
+    t[95] = 93;
+    t[96] = 140;
+    t[97] = 141;
+    t[99] = 137;
+    t[100] = 138;
+    t[101] = 173;
+    t[103] = 103;
+    t[104] = 38;
+    t[105] = 36;
+    t[106] = 4;
+    t[107] = 6;
+    t[108] = 5;
+    t[110] = 172;
+    t[111] = 153;
+    t[114] = 61;
+    t[115] = 168;
+    t[116] = 99;
+    t[118] = 74;
+    t[120] = 56;
+    t[121] = 171;
+    t[122] = 63;
+    t[123] = 154;
+    t[125] = 10;
+    t[128] = 175;
+    t[129] = 176;
+    t[131] = 179;
+    t[132] = 121;
+    t[133] = 81;
+    t[135] = 139;
+    t[136] = 135;
+    t[138] = 122;
+    t[139] = 123;
+    t[141] = 78;
+    t[142] = 23;
+    t[143] = 73;
+    t[144] = 26;
+    t[145] = 19;
+    t[146] = 20;
+    t[147] = 124;
+    t[148] = 75;
+    t[150] = 149;
+    t[151] = 150;
+    t[152] = 151;
+    t[153] = 152;
+    t[154] = 142;
+    t[155] = 143;
+    t[156] = 144;
+    t[157] = 145;
+    t[158] = 24;
+    t[159] = 146;
+    t[160] = 147;
+    t[163] = 25;
+    t[164] = 117;
+    t[165] = 118;
+    t[168] = 7;
+    t[170] = 119;
+    t[171] = 120;
+    t[172] = 157;
+    t[173] = 15;
+    t[174] = 13;
+    t[175] = 14;
+    t[176] = 127;
+    t[178] = 129;
+    t[179] = 130;
+    t[182] = 92;
+    t[183] = 79;
+    t[184] = 125;
+    t[185] = 126;
+    t[186] = 131;
+    t[190] = 58;
+    t[191] = 97;
+    t[198] = 94;
+    t[199] = 102;
+    t[200] = 104;
+    t[201] = 107;
+    t[202] = 108;
+    t[203] = 113;
+    t[204] = 114;
+    t[205] = 115;
+    t[206] = 116;
+    t[207] = 93;
+    t[208] = 117;
+    t[209] = 118;
+    t[210] = 119;
+    t[211] = 120;
+    t[212] = 92;
+    t[213] = 105;
+    t[214] = 106;
+    t[215] = 122;
+    t[216] = 123;
+    t[217] = 155;
+    t[218] = 27;
+    t[219] = 28;
+    t[220] = 217;
+    t[224] = 186;
+    t[226] = 188;
+    t[227] = 189;
+    t[228] = 190;
+    t[229] = 191;
+    t[230] = 192;
+    t[231] = 193;
+    t[232] = 194;
+    t[233] = 195;
+    t[234] = 196;
+    t[235] = 197;
+    t[236] = 198;
+    t[237] = 199;
+    t[238] = 200;
+    t[239] = 40;
+    t[241] = 203;
+    t[242] = 204;
+    t[245] = 206;
+    t[246] = 207;
+    t[248] = 209;
+    t[249] = 210;
+    t[252] = 231;
+    t[254] = 213;
+    t[255] = 233;
+    t[256] = 232;
+    t[257] = 216;
+    t[258] = 218;
+    t[259] = 222;
+    t[262] = 225;
+    t[263] = 226;
+    t[270] = 234;
+    t[274] = 237;
+    t[275] = 239;
+    t[276] = 238;
+    t[277] = 240;
+    t[278] = 241;
+    t[281] = 244;
+    t[282] = 245;
+    t[283] = 246;
+    t[284] = 247;
+    t[286] = 248;
+    t[287] = 249;
+    t[288] = 250;
+    t[289] = 251;
+    t[290] = 252;
+    t[291] = 253;
+    t[292] = 254;
+    t[293] = 255;
+    t[294] = 256;
+    t[295] = 257;
+    t[296] = 258;
+    t[297] = 259;
+    t[298] = 260;
+    t[301] = 263;
+    t[302] = 264;
+    t[303] = 265;
+    t[304] = 266;
+    t[305] = 267;
+    t[306] = 268;
+    t[307] = 269;
+    t[310] = 272;
+    t[311] = 273;
+    t[312] = 274;
+    t[313] = 275;
+    t[315] = 276;
+    t[316] = 278;
+    t[317] = 279;
+    t[318] = 309;
+    t[319] = 281;
+    t[321] = 282;
+    t[322] = 283;
+    t[323] = 284;
+    t[327] = 289;
+    t[328] = 290;
+    t[329] = 291;
+    t[330] = 292;
+    t[331] = 293;
+    t[332] = 294;
+    t[333] = 295;
+    t[334] = 296;
+    t[335] = 297;
+    t[336] = 298;
+    t[338] = 300;
+    t[339] = 301;
+    t[340] = 302;
+    t[341] = 303;
+    t[342] = 304;
+    t[344] = 306;
+    t[345] = 307;
+    t[346] = 308;
+    t[347] = 310;
+    t[348] = 311;
+    t[349] = 312;
+    t[350] = 313;
+    t[351] = 314;
+    t[352] = 315;
+    t[353] = 316;
+    t[354] = 317;
+    t[355] = 318;
+    t[356] = 319;
+    t[357] = 321;
+    t[358] = 322;
+    t[359] = 41;
+    t[360] = 53;
+    t[361] = 49;
+    t[362] = 42;
+    t[363] = 50;
+    t[364] = 288;
+    t[365] = 55;
+    t[366] = 54;
+    t[367] = 51;
+    t[368] = 52;
+    t[369] = 44;
+    t[370] = 46;
+    t[371] = 45;
+    t[372] = 47;
+    t[373] = 48;
+    t[374] = 323;
+    t[375] = 324;
+    t[376] = 325;
+    t[377] = 326;
+    t[378] = 327;
+    t[379] = 328;
+    t[380] = 329;
+    t[381] = 330;
+    t[382] = 331;
+    t[383] = 332;
+    t[384] = 158;
+    t[386] = 334;
+    t[393] = 64;
+    t[394] = 66;
+    t[395] = 29;
+    t[396] = 31;
+    t[397] = 30;
+    t[398] = 67;
+    t[399] = 68;
+    t[400] = 69;
+    t[401] = 70;
+    t[402] = 71;
+    t[403] = 228;
+    t[404] = 227;
+    t[405] = 305;
+    t[406] = 229;
+    t[407] = 230;
+    t[408] = 224;
+    t[409] = 223;
+    t[410] = 287;
+    t[411] = 286;
+    t[412] = 280;
+    t[413] = 270;
+    t[414] = 271;
+    t[416] = 333;
+    t[417] = 299;
+    t[418] = 242;
+    t[419] = 243;
+    t[420] = 220;
+    t[421] = 128;
+    t[422] = 202;
+    t[423] = 148;
+    t[424] = 424;
+    t[425] = 425;
+    t[426] = 426;
+    t[427] = 427;
+    t[428] = 428;
+    t[429] = 429;
+    t[430] = 430;
+    t[431] = 431;
+    t[432] = 432;
+    t[433] = 433;
+    t[434] = 434;
+    t[435] = 435;
+    t[436] = 436;
+    t[437] = 437;
+    t[438] = 438;
+    t[439] = 439;
+    t[440] = 440;
+    t[441] = 441;
+    t[442] = 442;
+    t[443] = 443;
+    t[444] = 444;
+    t[445] = 445;
+    t[446] = 446;
+    t[447] = 447;
+    t[448] = 448;
+    t[449] = 449;
+    t[450] = 450;
+    t[451] = 451;
+    t[452] = 452;
+    t[453] = 453;
+    t[454] = 454;
+    t[455] = 455;
+    t[456] = 456;
+    t[457] = 457;
+    t[458] = 458;
+    t[459] = 459;
+    t[460] = 460;
+    t[461] = 461;
+    t[462] = 462;
+    t[463] = 463;
+    t[464] = 464;
+    t[465] = 465;
+    t[466] = 466;
+    t[467] = 467;
+    t[468] = 468;
+    t[469] = 469;
+    t[470] = 470;
+    t[471] = 471;
+    t[472] = 472;
+    t
+};
+
+/// (i386 number, entry function) of the twins.
+const IA32_ENTRIES: &[(u16, &str)] = &[
+    (0, "sys_restart_syscall"),
+    (1, "sys_exit"),
+    (2, "sys_fork"),
+    (3, "sys_read"),
+    (4, "sys_write"),
+    (5, "compat_sys_open"),
+    (6, "sys_close"),
+    (8, "sys_creat"),
+    (9, "sys_link"),
+    (10, "sys_unlink"),
+    (11, "compat_sys_execve"),
+    (12, "sys_chdir"),
+    (14, "sys_mknod"),
+    (15, "sys_chmod"),
+    (16, "sys_lchown16"),
+    (19, "compat_sys_lseek"),
+    (20, "sys_getpid"),
+    (21, "sys_mount"),
+    (23, "sys_setuid16"),
+    (24, "sys_getuid16"),
+    (26, "compat_sys_ptrace"),
+    (27, "sys_alarm"),
+    (29, "sys_pause"),
+    (33, "sys_access"),
+    (36, "sys_sync"),
+    (37, "sys_kill"),
+    (38, "sys_rename"),
+    (39, "sys_mkdir"),
+    (40, "sys_rmdir"),
+    (41, "sys_dup"),
+    (42, "sys_pipe"),
+    (43, "compat_sys_times"),
+    (45, "sys_brk"),
+    (46, "sys_setgid16"),
+    (47, "sys_getgid16"),
+    (49, "sys_geteuid16"),
+    (50, "sys_getegid16"),
+    (51, "sys_acct"),
+    (52, "sys_umount"),
+    (54, "compat_sys_ioctl"),
+    (55, "compat_sys_fcntl64"),
+    (57, "sys_setpgid"),
+    (60, "sys_umask"),
+    (61, "sys_chroot"),
+    (62, "compat_sys_ustat"),
+    (63, "sys_dup2"),
+    (64, "sys_getppid"),
+    (65, "sys_getpgrp"),
+    (66, "sys_setsid"),
+    (70, "sys_setreuid16"),
+    (71, "sys_setregid16"),
+    (74, "sys_sethostname"),
+    (75, "compat_sys_setrlimit"),
+    (77, "compat_sys_getrusage"),
+    (78, "compat_sys_gettimeofday"),
+    (79, "compat_sys_settimeofday"),
+    (83, "sys_symlink"),
+    (85, "sys_readlink"),
+    (87, "sys_swapon"),
+    (88, "sys_reboot"),
+    (91, "sys_munmap"),
+    (92, "compat_sys_truncate"),
+    (93, "compat_sys_ftruncate"),
+    (94, "sys_fchmod"),
+    (95, "sys_fchown16"),
+    (96, "sys_getpriority"),
+    (97, "sys_setpriority"),
+    (99, "compat_sys_statfs"),
+    (100, "compat_sys_fstatfs"),
+    (101, "sys_ioperm"),
+    (103, "sys_syslog"),
+    (104, "compat_sys_setitimer"),
+    (105, "compat_sys_getitimer"),
+    (106, "compat_sys_newstat"),
+    (107, "compat_sys_newlstat"),
+    (108, "compat_sys_newfstat"),
+    (110, "sys_iopl"),
+    (111, "sys_vhangup"),
+    (114, "compat_sys_wait4"),
+    (115, "sys_swapoff"),
+    (116, "compat_sys_sysinfo"),
+    (118, "sys_fsync"),
+    (120, "compat_sys_ia32_clone"),
+    (121, "sys_setdomainname"),
+    (122, "sys_newuname"),
+    (123, "sys_modify_ldt"),
+    (125, "sys_mprotect"),
+    (128, "sys_init_module"),
+    (129, "sys_delete_module"),
+    (131, "sys_quotactl"),
+    (132, "sys_getpgid"),
+    (133, "sys_fchdir"),
+    (135, "sys_sysfs"),
+    (136, "sys_personality"),
+    (138, "sys_setfsuid16"),
+    (139, "sys_setfsgid16"),
+    (141, "compat_sys_getdents"),
+    (142, "compat_sys_select"),
+    (143, "sys_flock"),
+    (144, "sys_msync"),
+    (145, "sys_readv"),
+    (146, "sys_writev"),
+    (147, "sys_getsid"),
+    (148, "sys_fdatasync"),
+    (150, "sys_mlock"),
+    (151, "sys_munlock"),
+    (152, "sys_mlockall"),
+    (153, "sys_munlockall"),
+    (154, "sys_sched_setparam"),
+    (155, "sys_sched_getparam"),
+    (156, "sys_sched_setscheduler"),
+    (157, "sys_sched_getscheduler"),
+    (158, "sys_sched_yield"),
+    (159, "sys_sched_get_priority_max"),
+    (160, "sys_sched_get_priority_min"),
+    (163, "sys_mremap"),
+    (164, "sys_setresuid16"),
+    (165, "sys_getresuid16"),
+    (168, "sys_poll"),
+    (170, "sys_setresgid16"),
+    (171, "sys_getresgid16"),
+    (172, "sys_prctl"),
+    (173, "compat_sys_rt_sigreturn"),
+    (174, "compat_sys_rt_sigaction"),
+    (175, "compat_sys_rt_sigprocmask"),
+    (176, "compat_sys_rt_sigpending"),
+    (178, "compat_sys_rt_sigqueueinfo"),
+    (179, "compat_sys_rt_sigsuspend"),
+    (182, "sys_chown16"),
+    (183, "sys_getcwd"),
+    (184, "sys_capget"),
+    (185, "sys_capset"),
+    (186, "compat_sys_sigaltstack"),
+    (190, "sys_vfork"),
+    (191, "compat_sys_getrlimit"),
+    (198, "sys_lchown"),
+    (199, "sys_getuid"),
+    (200, "sys_getgid"),
+    (201, "sys_geteuid"),
+    (202, "sys_getegid"),
+    (203, "sys_setreuid"),
+    (204, "sys_setregid"),
+    (205, "sys_getgroups"),
+    (206, "sys_setgroups"),
+    (207, "sys_fchown"),
+    (208, "sys_setresuid"),
+    (209, "sys_getresuid"),
+    (210, "sys_setresgid"),
+    (211, "sys_getresgid"),
+    (212, "sys_chown"),
+    (213, "sys_setuid"),
+    (214, "sys_setgid"),
+    (215, "sys_setfsuid"),
+    (216, "sys_setfsgid"),
+    (217, "sys_pivot_root"),
+    (218, "sys_mincore"),
+    (219, "sys_madvise"),
+    (220, "sys_getdents64"),
+    (224, "sys_gettid"),
+    (226, "sys_setxattr"),
+    (227, "sys_lsetxattr"),
+    (228, "sys_fsetxattr"),
+    (229, "sys_getxattr"),
+    (230, "sys_lgetxattr"),
+    (231, "sys_fgetxattr"),
+    (232, "sys_listxattr"),
+    (233, "sys_llistxattr"),
+    (234, "sys_flistxattr"),
+    (235, "sys_removexattr"),
+    (236, "sys_lremovexattr"),
+    (237, "sys_fremovexattr"),
+    (238, "sys_tkill"),
+    (239, "sys_sendfile64"),
+    (241, "compat_sys_sched_setaffinity"),
+    (242, "compat_sys_sched_getaffinity"),
+    (245, "compat_sys_io_setup"),
+    (246, "sys_io_destroy"),
+    (248, "compat_sys_io_submit"),
+    (249, "sys_io_cancel"),
+    (252, "sys_exit_group"),
+    (254, "sys_epoll_create"),
+    (255, "sys_epoll_ctl"),
+    (256, "sys_epoll_wait"),
+    (257, "sys_remap_file_pages"),
+    (258, "sys_set_tid_address"),
+    (259, "compat_sys_timer_create"),
+    (262, "sys_timer_getoverrun"),
+    (263, "sys_timer_delete"),
+    (270, "sys_tgkill"),
+    (274, "sys_mbind"),
+    (275, "sys_get_mempolicy"),
+    (276, "sys_set_mempolicy"),
+    (277, "compat_sys_mq_open"),
+    (278, "sys_mq_unlink"),
+    (281, "compat_sys_mq_notify"),
+    (282, "compat_sys_mq_getsetattr"),
+    (283, "compat_sys_kexec_load"),
+    (284, "compat_sys_waitid"),
+    (286, "sys_add_key"),
+    (287, "sys_request_key"),
+    (288, "compat_sys_keyctl"),
+    (289, "sys_ioprio_set"),
+    (290, "sys_ioprio_get"),
+    (291, "sys_inotify_init"),
+    (292, "sys_inotify_add_watch"),
+    (293, "sys_inotify_rm_watch"),
+    (294, "sys_migrate_pages"),
+    (295, "compat_sys_openat"),
+    (296, "sys_mkdirat"),
+    (297, "sys_mknodat"),
+    (298, "sys_fchownat"),
+    (301, "sys_unlinkat"),
+    (302, "sys_renameat"),
+    (303, "sys_linkat"),
+    (304, "sys_symlinkat"),
+    (305, "sys_readlinkat"),
+    (306, "sys_fchmodat"),
+    (307, "sys_faccessat"),
+    (310, "sys_unshare"),
+    (311, "compat_sys_set_robust_list"),
+    (312, "compat_sys_get_robust_list"),
+    (313, "sys_splice"),
+    (315, "sys_tee"),
+    (316, "sys_vmsplice"),
+    (317, "sys_move_pages"),
+    (318, "sys_getcpu"),
+    (319, "sys_epoll_pwait"),
+    (321, "compat_sys_signalfd"),
+    (322, "sys_timerfd_create"),
+    (323, "sys_eventfd"),
+    (327, "compat_sys_signalfd4"),
+    (328, "sys_eventfd2"),
+    (329, "sys_epoll_create1"),
+    (330, "sys_dup3"),
+    (331, "sys_pipe2"),
+    (332, "sys_inotify_init1"),
+    (333, "compat_sys_preadv"),
+    (334, "compat_sys_pwritev"),
+    (335, "compat_sys_rt_tgsigqueueinfo"),
+    (336, "sys_perf_event_open"),
+    (338, "sys_fanotify_init"),
+    (339, "compat_sys_fanotify_mark"),
+    (340, "sys_prlimit64"),
+    (341, "sys_name_to_handle_at"),
+    (342, "compat_sys_open_by_handle_at"),
+    (344, "sys_syncfs"),
+    (345, "compat_sys_sendmmsg"),
+    (346, "sys_setns"),
+    (347, "sys_process_vm_readv"),
+    (348, "sys_process_vm_writev"),
+    (349, "sys_kcmp"),
+    (350, "sys_finit_module"),
+    (351, "sys_sched_setattr"),
+    (352, "sys_sched_getattr"),
+    (353, "sys_renameat2"),
+    (354, "sys_seccomp"),
+    (355, "sys_getrandom"),
+    (356, "sys_memfd_create"),
+    (357, "sys_bpf"),
+    (358, "compat_sys_execveat"),
+    (359, "sys_socket"),
+    (360, "sys_socketpair"),
+    (361, "sys_bind"),
+    (362, "sys_connect"),
+    (363, "sys_listen"),
+    (364, "sys_accept4"),
+    (365, "sys_getsockopt"),
+    (366, "sys_setsockopt"),
+    (367, "sys_getsockname"),
+    (368, "sys_getpeername"),
+    (369, "sys_sendto"),
+    (370, "compat_sys_sendmsg"),
+    (371, "compat_sys_recvfrom"),
+    (372, "compat_sys_recvmsg"),
+    (373, "sys_shutdown"),
+    (374, "sys_userfaultfd"),
+    (375, "sys_membarrier"),
+    (376, "sys_mlock2"),
+    (377, "sys_copy_file_range"),
+    (378, "compat_sys_preadv2"),
+    (379, "compat_sys_pwritev2"),
+    (380, "sys_pkey_mprotect"),
+    (381, "sys_pkey_alloc"),
+    (382, "sys_pkey_free"),
+    (383, "sys_statx"),
+    (384, "sys_arch_prctl"),
+    (386, "sys_rseq"),
+    (393, "sys_semget"),
+    (394, "compat_sys_semctl"),
+    (395, "sys_shmget"),
+    (396, "compat_sys_shmctl"),
+    (397, "compat_sys_shmat"),
+    (398, "sys_shmdt"),
+    (399, "sys_msgget"),
+    (400, "compat_sys_msgsnd"),
+    (401, "compat_sys_msgrcv"),
+    (402, "compat_sys_msgctl"),
+    (403, "sys_clock_gettime"),
+    (404, "sys_clock_settime"),
+    (405, "sys_clock_adjtime"),
+    (406, "sys_clock_getres"),
+    (407, "sys_clock_nanosleep"),
+    (408, "sys_timer_gettime"),
+    (409, "sys_timer_settime"),
+    (410, "sys_timerfd_gettime"),
+    (411, "sys_timerfd_settime"),
+    (412, "sys_utimensat"),
+    (413, "compat_sys_pselect6_time64"),
+    (414, "compat_sys_ppoll_time64"),
+    (416, "compat_sys_io_pgetevents_time64"),
+    (417, "compat_sys_recvmmsg_time64"),
+    (418, "sys_mq_timedsend"),
+    (419, "sys_mq_timedreceive"),
+    (420, "sys_semtimedop"),
+    (421, "compat_sys_rt_sigtimedwait_time64"),
+    (422, "sys_futex"),
+    (423, "sys_sched_rr_get_interval"),
+    (424, "sys_pidfd_send_signal"),
+    (425, "sys_io_uring_setup"),
+    (426, "sys_io_uring_enter"),
+    (427, "sys_io_uring_register"),
+    (428, "sys_open_tree"),
+    (429, "sys_move_mount"),
+    (430, "sys_fsopen"),
+    (431, "sys_fsconfig"),
+    (432, "sys_fsmount"),
+    (433, "sys_fspick"),
+    (434, "sys_pidfd_open"),
+    (435, "sys_clone3"),
+    (436, "sys_close_range"),
+    (437, "sys_openat2"),
+    (438, "sys_pidfd_getfd"),
+    (439, "sys_faccessat2"),
+    (440, "sys_process_madvise"),
+    (441, "compat_sys_epoll_pwait2"),
+    (442, "sys_mount_setattr"),
+    (443, "sys_quotactl_fd"),
+    (444, "sys_landlock_create_ruleset"),
+    (445, "sys_landlock_add_rule"),
+    (446, "sys_landlock_restrict_self"),
+    (447, "sys_memfd_secret"),
+    (448, "sys_process_mrelease"),
+    (449, "sys_futex_waitv"),
+    (450, "sys_set_mempolicy_home_node"),
+    (451, "sys_cachestat"),
+    (452, "sys_fchmodat2"),
+    (453, "sys_map_shadow_stack"),
+    (454, "sys_futex_wake"),
+    (455, "sys_futex_wait"),
+    (456, "sys_futex_requeue"),
+    (457, "sys_statmount"),
+    (458, "sys_listmount"),
+    (459, "sys_lsm_get_self_attr"),
+    (460, "sys_lsm_set_self_attr"),
+    (461, "sys_lsm_list_modules"),
+    (462, "sys_mseal"),
+    (463, "sys_setxattrat"),
+    (464, "sys_getxattrat"),
+    (465, "sys_listxattrat"),
+    (466, "sys_removexattrat"),
+    (467, "sys_open_tree_attr"),
+    (468, "sys_file_getattr"),
+    (469, "sys_file_setattr"),
+    (470, "sys_listns"),
+    (471, "sys_rseq_slice_yield"),
+    (472, "sys_fchroot"),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -431,6 +1574,33 @@ mod tests {
             (crate::nr::CHDIR, "chdir"),
         ] {
             assert_eq!(name(nr), Some(want));
+        }
+    }
+
+    #[test]
+    fn i386_syscalls_are_their_x86_64_twins() {
+        let twin = |nr| ia32_to_x86_64(nr).and_then(name);
+        for (i386, x86_64) in [(5, "open"), (11, "execve"), (64, "getppid"), (120, "clone"), (295, "openat")] {
+            assert_eq!(twin(i386), Some(x86_64));
+        }
+        // The 16- and 32-bit-id calls are both setuid.
+        assert_eq!((twin(23), twin(213)), (Some("setuid"), Some("setuid")));
+        // No twin: olduname (x86-64's 59 is execve), socketcall's multiplexing,
+        // stat64's structure, pread64's offset in two registers, numbers past the table.
+        for i386 in [59, 102, 195, 180, 511, 512, usize::MAX] {
+            assert_eq!(twin(i386), None, "{i386}");
+        }
+    }
+
+    #[test]
+    fn hooks_name_entry_functions() {
+        assert_eq!(entry(crate::nr::OPENAT), Some("sys_openat"));
+        assert_eq!(entry(number("stat").unwrap()), Some("sys_newstat"));
+        assert_eq!(entry(number("uselib").unwrap()), None, "no entry function: nothing to hook");
+        assert!(ia32_all().any(|t| t == (11, crate::nr::EXECVE, "compat_sys_execve")));
+        assert!(ia32_all().any(|t| t == (5, 2, "compat_sys_open")));
+        for (i, (_, _, entry)) in ia32_all().enumerate() {
+            assert!(ia32_all().skip(i + 1).all(|(_, _, other)| other != entry), "{entry} hooked twice");
         }
     }
 }

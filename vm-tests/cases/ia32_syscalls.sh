@@ -1,11 +1,12 @@
-# A 64-bit process making 32-bit syscalls (`int $0x80`), whose numbers are
-# the i386 table's: i386's 59 is olduname, x86-64's is execve. A module
-# reading the number as x86-64's reports an execve that never happened (a
-# "successful" one: olduname returns 0). Then a native openat, to show the
-# capture was on.
+# 32-bit syscalls, whose numbers and argument registers are i386's: from a
+# 64-bit process by `int $0x80`, and from a 32-bit program. Read as x86-64's,
+# i386's olduname (59) would be an execve that never happened (a
+# "successful" one: olduname returns 0); the others must come out as the
+# x86-64 syscalls they are, arguments and buffers included. Then a native
+# openat, to show the capture was on.
 set -u
 python3 - <<'PY'
-import ctypes, mmap, os
+import ctypes, mmap, os, socket, struct, subprocess
 libc = ctypes.CDLL(None, use_errno=True)
 libc.mmap.restype = ctypes.c_void_p
 libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
@@ -14,17 +15,66 @@ page = libc.mmap(None, 4096, mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC,
                  mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | MAP_32BIT, -1, 0)
 assert page not in (None, ctypes.c_void_p(-1).value) and page < 1 << 32, page
 code = bytes([
-    0x53,        # push rbx
-    0x89, 0xf8,  # mov eax, edi: the i386 number
-    0x89, 0xf3,  # mov ebx, esi: its first argument
-    0xcd, 0x80,  # int 0x80
-    0x5b,        # pop rbx
-    0xc3,        # ret
+    0x53,              # push rbx
+    0x89, 0xf8,        # mov eax, edi: the i386 number
+    0x89, 0xf3,        # mov ebx, esi: its arguments
+    0x41, 0x89, 0xc8,  # mov r8d, ecx
+    0x89, 0xd1,        # mov ecx, edx
+    0x44, 0x89, 0xc2,  # mov edx, r8d
+    0xcd, 0x80,        # int 0x80
+    0x5b,              # pop rbx
+    0xc3,              # ret
 ])
 ctypes.memmove(page, code, len(code))
-int80 = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_long, ctypes.c_ulong)(page)
-print("ia32 olduname returned", int80(59, page + 2048))
-print("ia32 getppid returned", int80(64, 0), "ppid", os.getppid())
+int80 = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_long, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong)(page)
+free = page + 256
+
+
+def low(data):
+    """`data` copied below 4 GiB; its address."""
+    global free
+    at = free
+    ctypes.memmove(at, data, len(data))
+    free += (len(data) + 7) & ~7
+    return at
+
+
+print("ia32 olduname returned", int80(59, low(bytes(512)), 0, 0))
+print("ia32 getppid returned", int80(64, 0, 0, 0), "ppid", os.getppid())
+print("ia32 open returned", int80(5, low(b"/osprey-ia32-marker\0"), os.O_RDONLY, 0))
+argv = [low(b"ia32-argv0\0"), low(b"ia32-arg1\0"), 0]
+print("ia32 execve returned", int80(11, low(b"/osprey-ia32-missing\0"), low(struct.pack("<3I", *argv)), 0))
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen()
+port = listener.getsockname()[1]
+fd = int80(359, socket.AF_INET, socket.SOCK_STREAM, 0)
+addr = struct.pack("<H", socket.AF_INET) + struct.pack(">H4s", port, socket.inet_aton("127.0.0.1")) + bytes(8)
+print("ia32 connect returned", int80(362, fd, low(addr), len(addr)), "port", port)
+os.close(fd)
+
+# A 32-bit program: open, getppid, exit_group, as i386 machine code in an
+# ELF32 executable of one segment.
+base, marker = 0x08048000, b"/osprey-elf32-marker\0"
+start = base + 52 + 32
+
+
+def program(path_at):
+    return (b"\xb8\x05\x00\x00\x00\xbb" + struct.pack("<I", path_at) + b"\x31\xc9\xcd\x80"  # open(path, 0)
+            + b"\xb8\x40\x00\x00\x00\xcd\x80"                                               # getppid()
+            + b"\xb8\xfc\x00\x00\x00\x31\xdb\xcd\x80")                                     # exit_group(0)
+
+
+text = program(start + len(program(0))) + marker
+size = 52 + 32 + len(text)
+elf = (b"\x7fELF\x01\x01\x01" + bytes(9)
+       + struct.pack("<HHIIIIIHHHHHH", 2, 3, 1, start, 52, 0, 0, 52, 32, 1, 0, 0, 0)
+       + struct.pack("<IIIIIIII", 1, 0, base, base, size, size, 5, 0x1000)
+       + text)
+with open("/tmp/osprey-elf32", "wb") as f:
+    f.write(elf)
+os.chmod("/tmp/osprey-elf32", 0o755)
+print("elf32 exited", subprocess.run(["/tmp/osprey-elf32", "elf32-arg"]).returncode)
 try:
     os.open("/osprey-native-marker", os.O_RDONLY)
 except FileNotFoundError:

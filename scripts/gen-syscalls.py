@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Writes shared-abi/src/syscalls.rs from a kernel tree's x86 syscall tables.
+
+    scripts/gen-syscalls.py KERNEL_TREE [--check]
+
+The tables (arch/x86/entry/syscalls/syscall_{64,32}.tbl) give each syscall's
+number, name and entry function. An i386 syscall (`int $0x80`, or any 32-bit
+process) is the x86-64 syscall with the same entry function: the same
+arguments in the same order, so a record of it reads as the x86-64 one's.
+The 16-bit-id variants of the old i386 calls (`sys_setuid16`, ...) are
+their 32-bit-id x86-64 counterparts, an id of -1 then reading as 65535.
+One exception in the order: i386's clone has its last two arguments (tls,
+child_tid) swapped, which no parameter Falco gives of clone shows. Anything
+else (old structures, 64-bit arguments split over two registers, socketcall's
+multiplexing, calls a 64-bit kernel runs as ENOSYS) has no x86-64 twin and is
+left out. `sys_ni_syscall` is no entry function: it is ENOSYS for every
+number it stands for.
+
+With --check, says whether the committed file is what the tree gives.
+"""
+import pathlib
+import sys
+
+MAX_SYSCALLS = 512
+OUT = pathlib.Path(__file__).resolve().parent.parent / "shared-abi/src/syscalls.rs"
+
+
+def table(path, abis):
+    """(number, name, entry or None, compat entry or None) of the rows for `abis`."""
+    rows = []
+    for line in path.read_text().splitlines():
+        fields = line.split("#", 1)[0].split()
+        if len(fields) < 3 or fields[1] not in abis:
+            continue
+        entry = fields[3] if len(fields) > 3 and fields[3] != "sys_ni_syscall" else None
+        compat = fields[4] if len(fields) > 4 and fields[4] != "-" else None
+        rows.append((int(fields[0]), fields[2], entry, compat))
+    return rows
+
+
+def generate(tree):
+    tables = pathlib.Path(tree) / "arch/x86/entry/syscalls"
+    x86_64 = [r for r in table(tables / "syscall_64.tbl", {"common", "64"}) if r[0] < MAX_SYSCALLS]
+    i386 = table(tables / "syscall_32.tbl", {"i386"})
+    by_entry = {entry: nr for nr, _, entry, _ in x86_64 if entry}
+    twins = []
+    for nr, _, entry, compat in i386:
+        if not entry or compat == "sys_ni_syscall":
+            continue
+        if entry.endswith("16") and entry not in ("sys_getgroups16", "sys_setgroups16"):
+            entry_64 = entry[: -len("16")]
+        else:
+            entry_64 = entry
+        if entry_64 in by_entry:
+            twins.append((nr, by_entry[entry_64], compat or entry))
+    assert all(nr < MAX_SYSCALLS for nr, _, _ in twins)
+
+    out = [
+        "//! System calls by number: x86-64's names and entry functions, and the",
+        "//! i386 syscalls (`int $0x80`, 32-bit processes) that are x86-64 ones.",
+        "//! Written by `scripts/gen-syscalls.py` from the kernel's `syscall_64.tbl`",
+        "//! and `syscall_32.tbl`; change the script, not this file.",
+        "",
+        "/// Name of syscall `nr`, if it has one.",
+        "pub fn name(nr: u32) -> Option<&'static str> {",
+        "    NAMES.get(nr as usize).copied().flatten()",
+        "}",
+        "",
+        "/// Number of the syscall called `name`.",
+        "pub fn number(name: &str) -> Option<u32> {",
+        "    NAMES.iter().position(|n| *n == Some(name)).map(|nr| nr as u32)",
+        "}",
+        "",
+        "/// Every named syscall as (number, name).",
+        "pub fn all() -> impl Iterator<Item = (u32, &'static str)> {",
+        "    NAMES.iter().enumerate().filter_map(|(nr, n)| n.map(|n| (nr as u32, n)))",
+        "}",
+        "",
+    ]
+    out += [
+        "/// The kernel function syscall `nr` enters by (`sys_newstat` for `stat`):",
+        "/// its per-syscall hook is on `__x64_` and this.",
+        "pub fn entry(nr: u32) -> Option<&'static str> {",
+        "    ENTRIES.get(nr as usize).copied().flatten()",
+        "}",
+        "",
+        "/// The x86-64 syscall that i386 syscall `nr` is (the same entry function:",
+        "/// the same arguments in the same order), if any.",
+        "pub const fn ia32_to_x86_64(nr: usize) -> Option<u32> {",
+        "    if nr >= crate::MAX_SYSCALLS || IA32[nr] == NO_TWIN {",
+        "        return None;",
+        "    }",
+        "    Some(IA32[nr] as u32)",
+        "}",
+        "",
+        "/// Every i386 syscall that is an x86-64 one, as (i386 number, x86-64",
+        "/// number, the function it enters by: its per-syscall hook is on",
+        "/// `__ia32_` and this).",
+        "pub fn ia32_all() -> impl Iterator<Item = (u32, u32, &'static str)> {",
+        "    IA32_ENTRIES.iter().filter_map(|&(nr, entry)| Some((nr as u32, ia32_to_x86_64(nr as usize)?, entry)))",
+        "}",
+        "",
+        "const NO_TWIN: u16 = u16::MAX;",
+        "",
+        "const NAMES: [Option<&str>; crate::MAX_SYSCALLS] = {",
+        "    let mut t = [None; crate::MAX_SYSCALLS];",
+    ]
+    out += [f'    t[{nr}] = Some("{name}");' for nr, name, _, _ in x86_64]
+    out += ["    t", "};", ""]
+    out += [
+        "/// Entry functions by x86-64 number.",
+        "const ENTRIES: [Option<&str>; crate::MAX_SYSCALLS] = {",
+        "    let mut t = [None; crate::MAX_SYSCALLS];",
+    ]
+    out += [f'    t[{nr}] = Some("{entry}");' for nr, _, entry, _ in x86_64 if entry]
+    out += ["    t", "};", ""]
+    out += [
+        "/// By i386 number, the x86-64 one (`NO_TWIN`: none).",
+        "const IA32: [u16; crate::MAX_SYSCALLS] = {",
+        "    let mut t = [NO_TWIN; crate::MAX_SYSCALLS];",
+    ]
+    out += [f"    t[{nr}] = {nr_64};" for nr, nr_64, _ in twins]
+    out += ["    t", "};", ""]
+    out += ["/// (i386 number, entry function) of the twins.", "const IA32_ENTRIES: &[(u16, &str)] = &["]
+    out += [f'    ({nr}, "{entry}"),' for nr, _, entry in twins]
+    out += ["];", ""]
+    return "\n".join(out)
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    text = generate(sys.argv[1])
+    old = OUT.read_text()
+    body = old[: old.index("\n#[cfg(test)]")] if "\n#[cfg(test)]" in old else old
+    tests = old[len(body):]
+    if "--check" in sys.argv[2:]:
+        if body.rstrip() != text.rstrip():
+            sys.exit(f"{OUT} is not what {sys.argv[1]} gives: run scripts/gen-syscalls.py {sys.argv[1]}")
+        return
+    OUT.write_text(text.rstrip() + "\n" + tests)
+
+
+if __name__ == "__main__":
+    main()
