@@ -436,8 +436,12 @@ impl Default for InterestMap {
 
 impl InterestMap {
     fn set(&self, interest: &Interest) {
+        let socketcall = syscalls::socketcalls().fold(0, |flags, nr| flags | interest.probe_flags(nr as usize));
         for (column, byte) in self.0[..MAX_SYSCALLS].iter().enumerate() {
-            let ia32 = syscalls::ia32_to_x86_64(column).map_or(0, |nr| interest.probe_flags(nr as usize));
+            let ia32 = match column {
+                syscalls::IA32_SOCKETCALL => socketcall,
+                _ => syscalls::ia32_to_x86_64(column).map_or(0, |nr| interest.probe_flags(nr as usize)),
+            };
             byte.store(
                 SyscallTable::X86_64.bits(interest.probe_flags(column)) | SyscallTable::I386.bits(ia32),
                 Ordering::Relaxed,
@@ -510,21 +514,23 @@ impl SyscallTable {
         }
     }
 
-    /// The x86-64 number of this table's syscall `nr`.
+    /// The x86-64 number of the syscall in `regs` (`raw` is its number,
+    /// `regs.orig_ax`); `None` for an i386 syscall with no twin.
     #[inline(always)]
-    fn x86_64_nr(self, nr: usize) -> Option<u32> {
+    fn x86_64_nr(self, regs: &bindings::pt_regs, raw: usize) -> Option<u32> {
         match self {
-            Self::X86_64 => Some(nr as u32),
-            Self::I386 => syscalls::ia32_to_x86_64(nr),
+            Self::X86_64 => Some(raw as u32),
+            Self::I386 if raw == syscalls::IA32_SOCKETCALL => Some(syscalls::socketcall(regs.bx as u32)?.0),
+            Self::I386 => syscalls::ia32_to_x86_64(raw),
         }
     }
 
-    /// The syscall's arguments, in order (i386's are 32 bits wide).
+    /// The syscall's arguments, in order.
     #[inline(always)]
     fn args(self, regs: &bindings::pt_regs) -> [u64; 6] {
         match self {
             Self::X86_64 => [regs.di, regs.si, regs.dx, regs.r10, regs.r8, regs.r9].map(|r| r as u64),
-            Self::I386 => [regs.bx, regs.cx, regs.dx, regs.si, regs.di, regs.bp].map(|r| r as u32 as u64),
+            Self::I386 => ia32_args(regs),
         }
     }
 
@@ -851,7 +857,7 @@ impl Shared {
                 self.counters.count_filtered(raw as usize);
                 return;
             }
-            SyscallTable::I386 => match self.ia32_twin(raw as usize, EXIT, ret) {
+            SyscallTable::I386 => match self.ia32_twin(regs, raw as usize, EXIT, ret) {
                 Some(twin) => twin,
                 None => return,
             },
@@ -865,7 +871,8 @@ impl Shared {
             kind: if EXIT { RecordKind::SyscallExit } else { RecordKind::SyscallEnter },
             nr,
             ret: if EXIT { ret } else { 0 },
-            args: table.args(regs),
+            regs,
+            table,
         };
         let captures = if EXIT {
             abi::exit_captures(nr, ret, self.interest_flags.load(Ordering::Relaxed))
@@ -888,12 +895,13 @@ impl Shared {
         let staged = stage_slow_captures(&captures);
         let max = size_of::<SyscallRecord>()
             + captures.iter().filter(|c| **c != Capture::None).map(|c| abi::capture_cap(*c)).sum::<usize>();
+        let args = fixed.args();
         self.emit(column(nr), max, |at, cpu| {
             let mut w = RecordWriter::new(at, size_of::<SyscallRecord>(), table);
             for (i, capture) in captures.iter().enumerate().filter(|(_, c)| **c != Capture::None) {
-                w.capture(*capture, &fixed.args, staged.as_ref().map(|s| (&s.buf[..], s.parts[i])));
+                w.capture(*capture, &args, staged.as_ref().map(|s| (&s.buf[..], s.parts[i])));
             }
-            if EXIT && ret >= 0 && !self.open_delivered(task, nr, &fixed.args, ret, &w) {
+            if EXIT && ret >= 0 && !self.open_delivered(task, nr, &args, ret, &w) {
                 return None;
             }
             let size = abi::align_record(w.cursor);
@@ -910,13 +918,18 @@ impl Shared {
     /// path of x86-64 syscalls stays as short as without it.
     #[cold]
     #[inline(never)]
-    fn ia32_twin(&self, raw: usize, exit: bool, ret: i64) -> Option<u32> {
-        let table = SyscallTable::I386;
-        let Some(nr) = table.x86_64_nr(raw) else {
+    fn ia32_twin(&self, regs: &bindings::pt_regs, raw: usize, exit: bool, ret: i64) -> Option<u32> {
+        let Some(nr) = SyscallTable::I386.x86_64_nr(regs, raw) else {
             self.counters.count_filtered(UNNUMBERED);
             return None;
         };
-        if !self.interest.wants_in(table, raw, exit, ret) {
+        // A socketcall's byte holds all its calls' bits: its call's own are
+        // those of the x86-64 syscall it is.
+        let wanted = match raw {
+            syscalls::IA32_SOCKETCALL => self.interest.wants_in(SyscallTable::X86_64, nr as usize, exit, ret),
+            _ => self.interest.wants_in(SyscallTable::I386, raw, exit, ret),
+        };
+        if !wanted {
             self.counters.count_filtered(column(nr));
             return None;
         }
@@ -926,7 +939,7 @@ impl Shared {
     /// Whether the open filter drops this close (its exit is then never
     /// traced): the descriptor, still open at entry, is a named file.
     fn close_filtered(&self, table: SyscallTable, regs: &bindings::pt_regs) -> bool {
-        table.x86_64_nr(regs.orig_ax as u32 as usize) == Some(abi::nr::CLOSE)
+        table.x86_64_nr(regs, regs.orig_ax as u32 as usize) == Some(abi::nr::CLOSE)
             && self.open_filter.get().is_some_and(|f| f.flags & abi::OPEN_FILTER_CLOSES != 0)
             // SAFETY: the helper looks the number up in the current task's
             // table without sleeping and keeps no reference.
@@ -991,14 +1004,22 @@ fn comm_of(task: &Task) -> [u8; abi::COMM_LEN] {
 }
 
 /// A syscall record's fields other than the header's and the buffers'.
-struct SyscallFixed {
+struct SyscallFixed<'a> {
     kind: RecordKind,
     nr: u32,
     ret: i64,
-    args: [u64; 6],
+    /// The arguments, where `table` says: read when written, so that an
+    /// x86-64 syscall's go from the registers to the ring directly.
+    regs: &'a bindings::pt_regs,
+    table: SyscallTable,
 }
 
-impl SyscallFixed {
+impl SyscallFixed<'_> {
+    #[inline(always)]
+    fn args(&self) -> [u64; 6] {
+        self.table.args(self.regs)
+    }
+
     /// Writes the record's header and fixed part at `rec`, field by field
     /// where they lie, with no record built on the stack first.
     ///
@@ -1006,6 +1027,7 @@ impl SyscallFixed {
     ///
     /// `rec` is 8-byte aligned and valid for writes of a `SyscallRecord`;
     /// preemption is disabled (`write_header`'s contract).
+    #[inline(always)]
     unsafe fn write(
         &self,
         rec: *mut SyscallRecord,
@@ -1023,7 +1045,7 @@ impl SyscallFixed {
             (&raw mut (*rec).nblobs).write(nblobs as u16);
             (&raw mut (*rec)._reserved).write(0);
             (&raw mut (*rec).ret).write(self.ret);
-            (&raw mut (*rec).args).write(self.args);
+            (&raw mut (*rec).args).write(self.args());
             (&raw mut (*rec).blobs).write(blobs);
         }
     }
@@ -1355,6 +1377,30 @@ fn current_traced() -> bool {
     unsafe { c::osprey_current_traced() }
 }
 
+/// An i386 syscall's arguments, 32 bits wide. A socketcall's are its
+/// call's, read from the user memory its second argument points to (zeros
+/// when that cannot be read without a fault; by the exit the kernel has read
+/// them, so its record has them).
+#[cold]
+#[inline(never)]
+fn ia32_args(regs: &bindings::pt_regs) -> [u64; 6] {
+    let in_registers = [regs.bx, regs.cx, regs.dx, regs.si, regs.di, regs.bp].map(|r| r as u32 as u64);
+    if regs.orig_ax as usize != syscalls::IA32_SOCKETCALL {
+        return in_registers;
+    }
+    let mut args = [0u64; 6];
+    if let Some((_, n)) = syscalls::socketcall(regs.bx as u32) {
+        let mut words = [0u8; 24];
+        let n = n.min(args.len());
+        if copy_user(&mut words[..4 * n], in_registers[1], 4 * n).1 == 0 {
+            for (arg, word) in args.iter_mut().zip(words.chunks_exact(4)).take(n) {
+                *arg = u32::from_le_bytes([word[0], word[1], word[2], word[3]]).into();
+            }
+        }
+    }
+    args
+}
+
 /// Per-syscall hooks (`helpers.c` explains the mechanism): fprobes on the
 /// entry points of the syscalls of interest.
 struct SyscallHooks(*mut c_void);
@@ -1397,7 +1443,9 @@ impl SyscallHooks {
         };
         let x64 = (0..MAX_SYSCALLS as u32).filter(|nr| wanted(*nr)).filter_map(syscalls::entry);
         let mut x64 = SymbolNames::new(b"__x64_", x64)?;
+        let socketcall = syscalls::socketcalls().any(wanted).then_some(syscalls::IA32_SOCKETCALL_ENTRY);
         let ia32 = syscalls::ia32_all().filter(|(_, nr, _)| wanted(*nr)).map(|(_, _, entry)| entry);
+        let ia32 = Iterator::chain(ia32, socketcall);
         #[cfg(not(CONFIG_IA32_EMULATION))]
         let ia32 = ia32.filter(|_| false);
         let mut ia32 = SymbolNames::new(b"__ia32_", ia32)?;

@@ -4,7 +4,8 @@
     scripts/gen-syscalls.py KERNEL_TREE [--check]
 
 The tables (arch/x86/entry/syscalls/syscall_{64,32}.tbl) give each syscall's
-number, name and entry function. An i386 syscall (`int $0x80`, or any 32-bit
+number, name and entry function (include/uapi/linux/net.h and net/compat.c
+give i386's socketcall's calls). An i386 syscall (`int $0x80`, or any 32-bit
 process) is the x86-64 syscall with the same entry function: the same
 arguments in the same order, so a record of it reads as the x86-64 one's.
 The 16-bit-id variants of the old i386 calls (`sys_setuid16`, ...) are
@@ -19,6 +20,7 @@ number it stands for.
 With --check, says whether the committed file is what the tree gives.
 """
 import pathlib
+import re
 import sys
 
 MAX_SYSCALLS = 512
@@ -54,6 +56,19 @@ def generate(tree):
         if entry_64 in by_entry:
             twins.append((nr, by_entry[entry_64], compat or entry))
     assert all(nr < MAX_SYSCALLS for nr, _, _ in twins)
+    socketcall = next(row for row in i386 if row[1] == "socketcall")
+    by_name = {name: nr for nr, name, _, _ in x86_64}
+    # send and recv are sendto and recvfrom without an address.
+    alias = {"send": "sendto", "recv": "recvfrom"}
+    calls = {}
+    for line in (pathlib.Path(tree) / "include/uapi/linux/net.h").read_text().splitlines():
+        m = re.match(r"#define SYS_(\w+)\s+(\d+)", line)
+        if m:
+            name = m[1].lower()
+            calls[int(m[2])] = by_name[alias.get(name, name)]
+    compat = (pathlib.Path(tree) / "net/compat.c").read_text()
+    nas = [int(n) for n in re.findall(r"AL\((\d)\)", compat[compat.index("nas[") :].split(";")[0])]
+    assert sorted(calls) == list(range(1, len(nas))), (calls, nas)
 
     out = [
         "//! System calls by number: x86-64's names and entry functions, and the",
@@ -100,7 +115,38 @@ def generate(tree):
         "    IA32_ENTRIES.iter().filter_map(|&(nr, entry)| Some((nr as u32, ia32_to_x86_64(nr as usize)?, entry)))",
         "}",
         "",
+        "/// i386's socketcall: one syscall for the socket calls, the call's number",
+        "/// in its first argument and the call's arguments in user memory at its",
+        "/// second, 4 bytes each. It has no twin; each call is an x86-64 syscall.",
+        f"pub const IA32_SOCKETCALL: usize = {socketcall[0]};",
+        "",
+        "/// socketcall's entry function (`__ia32_` and this).",
+        f'pub const IA32_SOCKETCALL_ENTRY: &str = "{socketcall[3] or socketcall[2]}";',
+        "",
+        "/// The x86-64 syscall that socketcall's `call` is, and how many arguments",
+        "/// it takes.",
+        "pub const fn socketcall(call: u32) -> Option<(u32, usize)> {",
+        "    if call == 0 || call as usize >= SOCKETCALLS.len() {",
+        "        return None;",
+        "    }",
+        "    let (nr, args) = SOCKETCALLS[call as usize];",
+        "    Some((nr as u32, args as usize))",
+        "}",
+        "",
+        "/// The x86-64 syscalls that socketcall's calls are.",
+        "pub fn socketcalls() -> impl Iterator<Item = u32> {",
+        "    (1..SOCKETCALLS.len() as u32).filter_map(|call| Some(socketcall(call)?.0))",
+        "}",
+        "",
         "const NO_TWIN: u16 = u16::MAX;",
+        "",
+        "/// By socketcall number (none is 0): the x86-64 number and the argument count.",
+        f"const SOCKETCALLS: [(u16, u8); {len(nas)}] = [",
+        "    (0, 0),",
+    ]
+    out += [f"    ({calls[call]}, {nas[call]})," for call in range(1, len(nas))]
+    out += [
+        "];",
         "",
         "const NAMES: [Option<&str>; crate::MAX_SYSCALLS] = {",
         "    let mut t = [None; crate::MAX_SYSCALLS];",

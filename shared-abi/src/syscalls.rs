@@ -40,7 +40,55 @@ pub fn ia32_all() -> impl Iterator<Item = (u32, u32, &'static str)> {
     IA32_ENTRIES.iter().filter_map(|&(nr, entry)| Some((nr as u32, ia32_to_x86_64(nr as usize)?, entry)))
 }
 
+/// i386's socketcall: one syscall for the socket calls, the call's number
+/// in its first argument and the call's arguments in user memory at its
+/// second, 4 bytes each. It has no twin; each call is an x86-64 syscall.
+pub const IA32_SOCKETCALL: usize = 102;
+
+/// socketcall's entry function (`__ia32_` and this).
+pub const IA32_SOCKETCALL_ENTRY: &str = "compat_sys_socketcall";
+
+/// The x86-64 syscall that socketcall's `call` is, and how many arguments
+/// it takes.
+pub const fn socketcall(call: u32) -> Option<(u32, usize)> {
+    if call == 0 || call as usize >= SOCKETCALLS.len() {
+        return None;
+    }
+    let (nr, args) = SOCKETCALLS[call as usize];
+    Some((nr as u32, args as usize))
+}
+
+/// The x86-64 syscalls that socketcall's calls are.
+pub fn socketcalls() -> impl Iterator<Item = u32> {
+    (1..SOCKETCALLS.len() as u32).filter_map(|call| Some(socketcall(call)?.0))
+}
+
 const NO_TWIN: u16 = u16::MAX;
+
+/// By socketcall number (none is 0): the x86-64 number and the argument count.
+const SOCKETCALLS: [(u16, u8); 21] = [
+    (0, 0),
+    (41, 3),
+    (49, 3),
+    (42, 3),
+    (50, 2),
+    (43, 3),
+    (51, 3),
+    (52, 3),
+    (53, 4),
+    (44, 4),
+    (45, 4),
+    (44, 6),
+    (45, 6),
+    (48, 2),
+    (54, 5),
+    (55, 5),
+    (46, 3),
+    (47, 3),
+    (288, 4),
+    (299, 5),
+    (307, 4),
+];
 
 const NAMES: [Option<&str>; crate::MAX_SYSCALLS] = {
     let mut t = [None; crate::MAX_SYSCALLS];
@@ -1590,6 +1638,16 @@ mod tests {
         for i386 in [59, 102, 195, 180, 511, 512, usize::MAX] {
             assert_eq!(twin(i386), None, "{i386}");
         }
+    }
+
+    #[test]
+    fn socketcalls_are_x86_64_syscalls() {
+        assert_eq!(socketcall(3), Some((crate::nr::CONNECT, 3)));
+        assert_eq!(socketcall(18), Some((crate::nr::ACCEPT4, 4)));
+        // send is sendto without an address.
+        assert_eq!(socketcall(9).map(|(nr, args)| (name(nr), args)), Some((Some("sendto"), 4)));
+        assert_eq!((socketcall(0), socketcall(21)), (None, None));
+        assert_eq!(socketcalls().count(), 20);
     }
 
     #[test]

@@ -52,6 +52,12 @@ fd = int80(359, socket.AF_INET, socket.SOCK_STREAM, 0)
 addr = struct.pack("<H", socket.AF_INET) + struct.pack(">H4s", port, socket.inet_aton("127.0.0.1")) + bytes(8)
 print("ia32 connect returned", int80(362, fd, low(addr), len(addr)), "port", port)
 os.close(fd)
+# The same through socketcall (102), as 32-bit glibc makes them: the call's
+# number, then a pointer to its arguments.
+SYS_SOCKET, SYS_CONNECT = 1, 3
+fd = int80(102, SYS_SOCKET, low(struct.pack("<3I", socket.AF_INET, socket.SOCK_STREAM, 0)), 0)
+print("ia32 socketcall connect returned", int80(102, SYS_CONNECT, low(struct.pack("<3I", fd, low(addr), len(addr))), 0))
+os.close(fd)
 
 # A 32-bit program: open, getppid, exit_group, as i386 machine code in an
 # ELF32 executable of one segment.
