@@ -482,26 +482,31 @@ impl InterestMap {
 }
 
 /// Which table a syscall's number is from, and so which registers hold its
-/// arguments: x86-64's, or i386's (a 32-bit process's syscalls, and `int
-/// $0x80` from a 64-bit one). Read as x86-64's, an i386 olduname (59) would
-/// be an execve that never happened. An i386 syscall is recorded as its
-/// x86-64 twin (`syscalls::ia32_to_x86_64`: the same entry function, so the
-/// same arguments in the same order); one without a twin is an event of no
-/// known syscall.
+/// arguments: x86-64's; i386's (a 32-bit process's syscalls, and `int
+/// $0x80` from a 64-bit one); or x32's (x86-64's registers, 32-bit
+/// pointers, numbers with `X32_SYSCALL_BIT`). Read as x86-64's, an i386
+/// olduname (59) would be an execve that never happened. An i386 or x32
+/// syscall is recorded as its x86-64 twin (`syscalls::ia32_to_x86_64`,
+/// `x32_to_x86_64`: the same entry function, or for x32's own calls the
+/// same name); one without a twin is an event of no known syscall.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum SyscallTable {
     X86_64,
     I386,
+    X32,
 }
 
 impl SyscallTable {
-    /// The table of the current task's syscall.
+    /// The table of the current task's syscall `raw` (its number as made).
     #[inline(always)]
-    fn of(task: &CurrentTask) -> Self {
+    fn of(task: &CurrentTask, raw: u32) -> Self {
         // SAFETY: `task` is current and alive; only it changes its own status.
-        match unsafe { (*task.as_ptr()).thread_info.status } & bindings::TS_COMPAT {
-            0 => Self::X86_64,
-            _ => Self::I386,
+        if unsafe { (*task.as_ptr()).thread_info.status } & bindings::TS_COMPAT != 0 {
+            Self::I386
+        } else if raw as usize >= MAX_SYSCALLS {
+            Self::X32
+        } else {
+            Self::X86_64
         }
     }
 
@@ -509,19 +514,20 @@ impl SyscallTable {
     const fn bits(self, flags: u8) -> u8 {
         const { assert!((PROBE_ENTER | PROBE_EXIT_SUCCEEDED | PROBE_EXIT_FAILED) < 1 << 3) };
         match self {
-            Self::X86_64 => flags,
+            Self::X86_64 | Self::X32 => flags,
             Self::I386 => flags << 3,
         }
     }
 
     /// The x86-64 number of the syscall in `regs` (`raw` is its number,
-    /// `regs.orig_ax`); `None` for an i386 syscall with no twin.
+    /// `regs.orig_ax`); `None` for one with no twin.
     #[inline(always)]
-    fn x86_64_nr(self, regs: &bindings::pt_regs, raw: usize) -> Option<u32> {
+    fn x86_64_nr(self, regs: &bindings::pt_regs, raw: u32) -> Option<u32> {
         match self {
-            Self::X86_64 => Some(raw as u32),
-            Self::I386 if raw == syscalls::IA32_SOCKETCALL => Some(syscalls::socketcall(regs.bx as u32)?.0),
-            Self::I386 => syscalls::ia32_to_x86_64(raw),
+            Self::X86_64 => Some(raw),
+            Self::I386 if raw as usize == syscalls::IA32_SOCKETCALL => Some(syscalls::socketcall(regs.bx as u32)?.0),
+            Self::I386 => syscalls::ia32_to_x86_64(raw as usize),
+            Self::X32 => syscalls::x32_to_x86_64(raw),
         }
     }
 
@@ -529,7 +535,7 @@ impl SyscallTable {
     #[inline(always)]
     fn args(self, regs: &bindings::pt_regs) -> [u64; 6] {
         match self {
-            Self::X86_64 => [regs.di, regs.si, regs.dx, regs.r10, regs.r8, regs.r9].map(|r| r as u64),
+            Self::X86_64 | Self::X32 => [regs.di, regs.si, regs.dx, regs.r10, regs.r8, regs.r9].map(|r| r as u64),
             Self::I386 => ia32_args(regs),
         }
     }
@@ -538,7 +544,7 @@ impl SyscallTable {
     fn pointer_size(self) -> u64 {
         match self {
             Self::X86_64 => 8,
-            Self::I386 => 4,
+            Self::I386 | Self::X32 => 4,
         }
     }
 }
@@ -810,7 +816,13 @@ impl Shared {
     #[inline(always)]
     fn on_syscall(&self, regs: &bindings::pt_regs, nr: usize, exit: bool, ret: i64) {
         if nr >= MAX_SYSCALLS {
-            self.counters.count_filtered(UNNUMBERED);
+            // x32's numbers are past the table, with a bit set: the record
+            // path tells what they are.
+            match u32::try_from(nr) {
+                Ok(raw) if raw & syscalls::X32_SYSCALL_BIT != 0 && exit => self.capture_exit(regs, ret, raw),
+                Ok(raw) if raw & syscalls::X32_SYSCALL_BIT != 0 => self.capture_enter(regs, raw),
+                _ => self.counters.count_filtered(UNNUMBERED),
+            }
             return;
         }
         if !self.interest.wants(nr, exit, ret) {
@@ -840,7 +852,8 @@ impl Shared {
 
     /// Built into `capture_enter` and `capture_exit`, each without the other's
     /// branches (`EXIT` is a constant for that, not an argument). `raw` is
-    /// the number as the task made the syscall, below `MAX_SYSCALLS`.
+    /// the number as the task made the syscall: below `MAX_SYSCALLS`, or
+    /// x32's.
     #[inline(always)]
     fn capture_syscall<const EXIT: bool>(&self, regs: &bindings::pt_regs, raw: u32, ret: i64) {
         // Looked up once for the consumer test, the table, the header and
@@ -850,14 +863,14 @@ impl Shared {
             return;
         }
         // The probe tested both readings of `raw`: which one is this?
-        let table = SyscallTable::of(task);
+        let table = SyscallTable::of(task, raw);
         let nr = match table {
             SyscallTable::X86_64 if self.interest.wants_in(table, raw as usize, EXIT, ret) => raw,
             SyscallTable::X86_64 => {
                 self.counters.count_filtered(raw as usize);
                 return;
             }
-            SyscallTable::I386 => match self.ia32_twin(regs, raw as usize, EXIT, ret) {
+            SyscallTable::I386 | SyscallTable::X32 => match self.compat_twin(table, regs, raw, EXIT, ret) {
                 Some(twin) => twin,
                 None => return,
             },
@@ -913,21 +926,24 @@ impl Shared {
         });
     }
 
-    /// The x86-64 number of i386 syscall `raw`, if it has a twin and is
-    /// wanted (else counted as filtered). Out of line and cold: the record
-    /// path of x86-64 syscalls stays as short as without it.
+    /// The x86-64 number of `table`'s (i386's or x32's) syscall `raw`, if it
+    /// has a twin and is wanted (else counted as filtered). Out of line and
+    /// cold: the record path of x86-64 syscalls stays as short as without it.
     #[cold]
     #[inline(never)]
-    fn ia32_twin(&self, regs: &bindings::pt_regs, raw: usize, exit: bool, ret: i64) -> Option<u32> {
-        let Some(nr) = SyscallTable::I386.x86_64_nr(regs, raw) else {
+    fn compat_twin(&self, table: SyscallTable, regs: &bindings::pt_regs, raw: u32, exit: bool, ret: i64) -> Option<u32> {
+        let Some(nr) = table.x86_64_nr(regs, raw) else {
             self.counters.count_filtered(UNNUMBERED);
             return None;
         };
-        // A socketcall's byte holds all its calls' bits: its call's own are
-        // those of the x86-64 syscall it is.
-        let wanted = match raw {
-            syscalls::IA32_SOCKETCALL => self.interest.wants_in(SyscallTable::X86_64, nr as usize, exit, ret),
-            _ => self.interest.wants_in(SyscallTable::I386, raw, exit, ret),
+        // An i386 number's byte holds its twin's bits. A socketcall's holds
+        // all its calls', and x32's numbers have no byte: theirs are those of
+        // the x86-64 syscall itself.
+        let wanted = match table {
+            SyscallTable::I386 if raw as usize != syscalls::IA32_SOCKETCALL => {
+                self.interest.wants_in(table, raw as usize, exit, ret)
+            }
+            _ => self.interest.wants_in(SyscallTable::X86_64, nr as usize, exit, ret),
         };
         if !wanted {
             self.counters.count_filtered(column(nr));
@@ -936,10 +952,20 @@ impl Shared {
         Some(nr)
     }
 
+    /// Whether some exit of the syscall in `regs`, of `table`, is wanted.
+    fn wants_some_exit(&self, table: SyscallTable, regs: &bindings::pt_regs) -> bool {
+        let raw = regs.orig_ax as u32;
+        match table {
+            SyscallTable::X32 => syscalls::x32_to_x86_64(raw)
+                .is_some_and(|nr| self.interest.wants_some_exit(SyscallTable::X86_64, nr as usize)),
+            _ => self.interest.wants_some_exit(table, column(raw)),
+        }
+    }
+
     /// Whether the open filter drops this close (its exit is then never
     /// traced): the descriptor, still open at entry, is a named file.
     fn close_filtered(&self, table: SyscallTable, regs: &bindings::pt_regs) -> bool {
-        table.x86_64_nr(regs, regs.orig_ax as u32 as usize) == Some(abi::nr::CLOSE)
+        table.x86_64_nr(regs, regs.orig_ax as u32) == Some(abi::nr::CLOSE)
             && self.open_filter.get().is_some_and(|f| f.flags & abi::OPEN_FILTER_CLOSES != 0)
             // SAFETY: the helper looks the number up in the current task's
             // table without sleeping and keeps no reference.
@@ -1349,14 +1375,14 @@ unsafe extern "C" fn hooked_syscall_entered(data: *mut c_void, regs: *mut bindin
     // SAFETY: `data` is the `Shared` whose `SyscallHooks` registered this
     // handler; it is dropped only after they are unregistered and waited for.
     let shared = unsafe { &*data.cast::<Shared>() };
-    let table = SyscallTable::of(kernel::current!());
+    // SAFETY: the task's user registers, saved on syscall entry.
+    let regs = unsafe { &*regs };
+    let raw = regs.orig_ax as u32;
+    let table = SyscallTable::of(kernel::current!(), raw);
     if !shared.capturing() || (table == SyscallTable::I386) != ia32 {
         return;
     }
-    // SAFETY: the task's user registers, saved on syscall entry.
-    let regs = unsafe { &*regs };
-    let column = column(regs.orig_ax as u32);
-    if shared.interest.wants_some_exit(table, column) {
+    if shared.wants_some_exit(table, regs) {
         if !shared.close_filtered(table, regs) {
             // SAFETY: `current`, inside its syscall, is alive.
             unsafe { c::osprey_trace_task(Task::current_raw().cast()) };
@@ -1367,7 +1393,7 @@ unsafe extern "C" fn hooked_syscall_entered(data: *mut c_void, regs: *mut bindin
             shared.counters.count_filtered(abi::nr::CLOSE as usize);
         }
     }
-    shared.on_syscall(regs, column, false, 0);
+    shared.on_syscall(regs, raw as usize, false, 0);
 }
 
 /// Whether the current task's syscall tracepoint switch is on (its exit
@@ -1442,7 +1468,11 @@ impl SyscallHooks {
             Interest::wants(&interest.enter, nr as usize) || Interest::wants(&interest.exit, nr as usize)
         };
         let x64 = (0..MAX_SYSCALLS as u32).filter(|nr| wanted(*nr)).filter_map(syscalls::entry);
-        let mut x64 = SymbolNames::new(b"__x64_", x64)?;
+        // x32's calls of their own enter by `__x64_` functions too.
+        let x32 = syscalls::x32_entries().filter(|(nr, _)| wanted(*nr)).map(|(_, entry)| entry);
+        #[cfg(not(CONFIG_X86_X32_ABI))]
+        let x32 = x32.filter(|_| false);
+        let mut x64 = SymbolNames::new(b"__x64_", Iterator::chain(x64, x32))?;
         let socketcall = syscalls::socketcalls().any(wanted).then_some(syscalls::IA32_SOCKETCALL_ENTRY);
         let ia32 = syscalls::ia32_all().filter(|(_, nr, _)| wanted(*nr)).map(|(_, _, entry)| entry);
         let ia32 = Iterator::chain(ia32, socketcall);

@@ -12,10 +12,12 @@ The 16-bit-id variants of the old i386 calls (`sys_setuid16`, ...) are
 their 32-bit-id x86-64 counterparts, an id of -1 then reading as 65535.
 One exception in the order: i386's clone has its last two arguments (tls,
 child_tid) swapped, which no parameter Falco gives of clone shows. Anything
-else (old structures, 64-bit arguments split over two registers, socketcall's
-multiplexing, calls a 64-bit kernel runs as ENOSYS) has no x86-64 twin and is
-left out. `sys_ni_syscall` is no entry function: it is ENOSYS for every
-number it stands for.
+else (old structures, 64-bit arguments split over two registers, calls a
+64-bit kernel runs as ENOSYS) has no x86-64 twin and is left out; socketcall
+has none either, but each of its calls is one. `sys_ni_syscall` is no entry function: it is ENOSYS for every
+number it stands for. x32 (syscall_64.tbl's "x32" rows and the "common"
+rows it shares) is x86-64's syscalls under the same numbers, and for its
+own rows (512 on) the x86-64 syscall of the same name.
 
 With --check, says whether the committed file is what the tree gives.
 """
@@ -58,6 +60,13 @@ def generate(tree):
     assert all(nr < MAX_SYSCALLS for nr, _, _ in twins)
     socketcall = next(row for row in i386 if row[1] == "socketcall")
     by_name = {name: nr for nr, name, _, _ in x86_64}
+    # x32: the common rows are x86-64's syscalls under their own numbers;
+    # its own rows (512 on) are the x86-64 syscalls of their names.
+    x32_rows = table(tables / "syscall_64.tbl", {"common", "x32"})
+    x32 = {nr: nr if nr < MAX_SYSCALLS else by_name[name] for nr, name, entry, _ in x32_rows if entry}
+    entries_64 = {entry for _, _, entry, _ in x86_64}
+    x32_entries = sorted((by_name[name], entry) for nr, name, entry, _ in x32_rows
+                         if nr >= MAX_SYSCALLS and entry and entry not in entries_64)
     # send and recv are sendto and recvfrom without an address.
     alias = {"send": "sendto", "recv": "recvfrom"}
     calls = {}
@@ -138,6 +147,28 @@ def generate(tree):
         "    (1..SOCKETCALLS.len() as u32).filter_map(|call| Some(socketcall(call)?.0))",
         "}",
         "",
+        "/// x32 (32-bit pointers, x86-64's registers): its syscalls are numbered",
+        "/// with this bit set.",
+        "pub const X32_SYSCALL_BIT: u32 = 0x4000_0000;",
+        "",
+        "/// The x86-64 syscall that x32 syscall `nr` (`X32_SYSCALL_BIT` set) is:",
+        "/// the same number for the rows the two share, the one of the same name",
+        "/// for x32's own (512 on: `execve` 520 is execve).",
+        "pub const fn x32_to_x86_64(nr: u32) -> Option<u32> {",
+        "    let nr = (nr ^ X32_SYSCALL_BIT) as usize;",
+        "    if nr >= X32.len() || X32[nr] == NO_TWIN {",
+        "        return None;",
+        "    }",
+        "    Some(X32[nr] as u32)",
+        "}",
+        "",
+        "/// x32's syscalls that enter by a function of their own, as (x86-64",
+        "/// number, entry function: its hook is on `__x64_` and this); the",
+        "/// others enter by the x86-64 syscall's.",
+        "pub fn x32_entries() -> impl Iterator<Item = (u32, &'static str)> {",
+        "    X32_ENTRIES.iter().map(|&(nr, entry)| (nr as u32, entry))",
+        "}",
+        "",
         "const NO_TWIN: u16 = u16::MAX;",
         "",
         "/// By socketcall number (none is 0): the x86-64 number and the argument count.",
@@ -167,6 +198,16 @@ def generate(tree):
     ]
     out += [f"    t[{nr}] = {nr_64};" for nr, nr_64, _ in twins]
     out += ["    t", "};", ""]
+    out += [
+        "/// By x32 number (without `X32_SYSCALL_BIT`), the x86-64 one.",
+        f"const X32: [u16; {max(x32) + 1}] = {{",
+        f"    let mut t = [NO_TWIN; {max(x32) + 1}];",
+    ]
+    out += [f"    t[{nr}] = {nr_64};" for nr, nr_64 in sorted(x32.items())]
+    out += ["    t", "};", ""]
+    out += ["/// (x86-64 number, entry function) of x32's own.", "const X32_ENTRIES: &[(u16, &str)] = &["]
+    out += [f'    ({nr}, "{entry}"),' for nr, entry in x32_entries]
+    out += ["];", ""]
     out += ["/// (i386 number, entry function) of the twins.", "const IA32_ENTRIES: &[(u16, &str)] = &["]
     out += [f'    ({nr}, "{entry}"),' for nr, _, entry in twins]
     out += ["];", ""]

@@ -18,6 +18,7 @@
 #   --timeout S          kill the VM after S seconds (default 300)
 #   --live               stream consumer output to the terminal as it happens
 #   --qemu-args S        extra QEMU arguments (word-split), e.g. a TCG plugin
+#   --kernel-args S      extra kernel command line, e.g. "syscall.x32=y"
 #
 # OSPREY_KERNEL=debug boots the KASAN + lockdep kernel of
 # scripts/build-debug-kernel.sh (everything built in, no initramfs) with the
@@ -29,7 +30,7 @@
 source "$(dirname "$0")/lib.sh"
 
 mode=run consumer_args="" kmod_params="" out_dir="" timeout=300 live="" load_module=1 ktree=()
-rules=() config="" files=() qemu_args=()
+rules=() config="" files=() qemu_args=() kernel_args=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --capture) mode=capture ;;
@@ -40,6 +41,7 @@ while [ $# -gt 0 ]; do
     --no-module) mode=none load_module="" ;;
     --kmod-params) kmod_params=$2; shift ;;
     --qemu-args) read -ra qemu_args <<<"$2"; shift ;;
+    --kernel-args) kernel_args=$2; shift ;;
     --out) out_dir=$2; shift ;;
     --file) files+=("$2"); shift ;;
     --timeout) timeout=$2; shift ;;
@@ -143,7 +145,7 @@ qemu=(qemu-system-x86_64 -accel tcg -cpu qemu64 -m 1024 -smp 2 -nographic -no-re
   -drive "file=$OSPREY_CACHE/rootfs.ext4,format=raw,if=virtio,snapshot=on,cache=unsafe"
   -fsdev "local,id=io,path=$io,security_model=none" -device virtio-9p-pci,fsdev=io,mount_tag=io "${ktree[@]}"
   "${qemu_args[@]}")
-cmdline="console=ttyS0 panic=-1 root=/dev/vda rootfstype=ext4 quiet $init"
+cmdline="console=ttyS0 panic=-1 root=/dev/vda rootfstype=ext4 quiet $init $kernel_args"
 start=$(date +%s.%N)
 if [ -n "$live" ]; then
   timeout "$timeout" "${qemu[@]}" -serial stdio -append "$cmdline loglevel=1"

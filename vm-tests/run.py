@@ -352,6 +352,26 @@ def test_ia32_syscalls_are_recorded_as_their_x86_64_twins():
         assert len(execs) == 1, (params, execs)
 
 
+def test_x32_syscalls_are_recorded_as_their_x86_64_twins():
+    syscalls = "execve,openat,open,getppid"
+    for params in ("per_syscall_hooks=0", "per_syscall_hooks=1"):
+        r = vm("x32_syscalls", "--kmod-params", params, "--kernel-args", "syscall.x32=y", "--capture",
+               "--consumer-args", f"--syscalls {syscalls}")
+        ppid = re.search(r"x32 getppid returned (\d+) ppid (\d+)", r.stderr)
+        assert ppid and ppid[1] == ppid[2], r.stderr[-2000:]
+        assert "x32 59 returned -38" in r.stderr, r.stderr[-2000:]  # ENOSYS: execve is 520 here
+        ev = r.events()
+        one(ev, evt__type="openat", evt__dir="<", a_name="/osprey-native-marker")
+        e = one(ev, evt__type="getppid", evt__dir="<", proc__name="python3")
+        assert e["evt.rawres"] == int(ppid[1]), (params, e)
+        e = one(ev, evt__type="open", evt__dir="<", a_name="/osprey-x32-marker")
+        assert e["evt.res"] == "ENOENT" and e["proc.name"] == "python3", (params, e)
+        e = one(ev, evt__type="execve", evt__dir="<", evt__res="ENOENT", proc__name="python3")
+        assert (e["evt.args"]["exe"], e["evt.args"]["args"]) == ("x32-argv0", ["x32-arg1"]), (params, e)
+        execs = find(ev, evt__type="execve", evt__dir="<", evt__res="SUCCESS", proc__name="python3")
+        assert len(execs) == 1, (params, execs)
+
+
 CACHE = os.environ.get("OSPREY_CACHE", "/var/cache/osprey")
 
 
