@@ -309,10 +309,14 @@ def test_hostile_pointers_are_flagged_not_followed():
         assert bad not in dmesg, dmesg[-3000:]
 
 
+LOW_MEMORY = os.path.join(HERE, "low_memory.py")
+
+
 def test_ia32_syscalls_are_recorded_as_their_x86_64_twins():
     syscalls = "execve,openat,open,getppid,socket,connect"
     for params in ("per_syscall_hooks=0", "per_syscall_hooks=1"):
-        r = vm("ia32_syscalls", "--kmod-params", params, "--capture", "--consumer-args", f"--syscalls {syscalls}")
+        r = vm("ia32_syscalls", "--kmod-params", params, "--file", LOW_MEMORY, "--capture",
+               "--consumer-args", f"--syscalls {syscalls}")
         assert "ia32 olduname returned 0" in r.stderr and "elf32 exited 0" in r.stderr, r.stderr[-2000:]
         ppid = re.search(r"ia32 getppid returned (\d+) ppid (\d+)", r.stderr)
         assert ppid and ppid[1] == ppid[2], r.stderr[-2000:]
@@ -355,8 +359,8 @@ def test_ia32_syscalls_are_recorded_as_their_x86_64_twins():
 def test_x32_syscalls_are_recorded_as_their_x86_64_twins():
     syscalls = "execve,openat,open,getppid"
     for params in ("per_syscall_hooks=0", "per_syscall_hooks=1"):
-        r = vm("x32_syscalls", "--kmod-params", params, "--kernel-args", "syscall.x32=y", "--capture",
-               "--consumer-args", f"--syscalls {syscalls}")
+        r = vm("x32_syscalls", "--kmod-params", params, "--kernel-args", "syscall.x32=y", "--file", LOW_MEMORY,
+               "--capture", "--consumer-args", f"--syscalls {syscalls}")
         ppid = re.search(r"x32 getppid returned (\d+) ppid (\d+)", r.stderr)
         assert ppid and ppid[1] == ppid[2], r.stderr[-2000:]
         assert "x32 59 returned -38" in r.stderr, r.stderr[-2000:]  # ENOSYS: execve is 520 here

@@ -6,15 +6,11 @@
 # openat, to show the capture was on.
 set -u
 python3 - <<'PY'
-import ctypes, mmap, os, socket, struct, subprocess
-libc = ctypes.CDLL(None, use_errno=True)
-libc.mmap.restype = ctypes.c_void_p
-libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
-MAP_32BIT = 0x40  # 32-bit syscalls take 32-bit pointers
-page = libc.mmap(None, 4096, mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC,
-                 mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | MAP_32BIT, -1, 0)
-assert page not in (None, ctypes.c_void_p(-1).value) and page < 1 << 32, page
-code = bytes([
+import ctypes, os, socket, struct, subprocess, sys
+sys.path.insert(0, "/io")
+from low_memory import LowMemory
+memory = LowMemory()
+int80 = memory.function(bytes([
     0x53,              # push rbx
     0x89, 0xf8,        # mov eax, edi: the i386 number
     0x89, 0xf3,        # mov ebx, esi: its arguments
@@ -24,21 +20,8 @@ code = bytes([
     0xcd, 0x80,        # int 0x80
     0x5b,              # pop rbx
     0xc3,              # ret
-])
-ctypes.memmove(page, code, len(code))
-int80 = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_long, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong)(page)
-free = page + 256
-
-
-def low(data):
-    """`data` copied below 4 GiB; its address."""
-    global free
-    at = free
-    ctypes.memmove(at, data, len(data))
-    free += (len(data) + 7) & ~7
-    return at
-
-
+]), ctypes.c_int)
+low = memory.copy
 print("ia32 olduname returned", int80(59, low(bytes(512)), 0, 0))
 print("ia32 getppid returned", int80(64, 0, 0, 0), "ppid", os.getppid())
 print("ia32 open returned", int80(5, low(b"/osprey-ia32-marker\0"), os.O_RDONLY, 0))
