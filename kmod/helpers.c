@@ -114,8 +114,9 @@ static void trace_every_task(void)
 }
 
 /*
- * The entry points of one syscall table: x86-64's (__x64_sys_*) or i386's
- * (__ia32_sys_*, __ia32_compat_sys_*). Two fprobes, not one: a syscall of no
+ * The entry points of one syscall table: x86-64's, with x32's own
+ * (__x64_sys_*, __x64_compat_sys_*), or i386's (__ia32_sys_*,
+ * __ia32_compat_sys_*). Two fprobes, not one: a syscall of no
  * arguments has one function under both names, and one fprobe on both
  * would call the handler twice per call. Each fprobe's handler is told its
  * table and takes only the syscalls made by it.

@@ -1460,9 +1460,11 @@ impl SyscallHooks {
     }
 
     /// Hooks the entry point of every syscall `interest` wants, in either
-    /// direction, instead of what was hooked: the x86-64 function, and the
-    /// i386 ones of its twins where the kernel runs 32-bit code. Numbers
-    /// without an entry function (nothing can call them) are left out.
+    /// direction, instead of what was hooked: the x86-64 function, and where
+    /// the kernel has them the functions of its i386 twins and of x32's own
+    /// call of that name (x32's other calls enter by the x86-64 function).
+    /// Numbers without an entry function (nothing can call them) are left
+    /// out.
     fn hook(&self, interest: &Interest, shared: &Shared) -> Result {
         let wanted = |nr: u32| {
             Interest::wants(&interest.enter, nr as usize) || Interest::wants(&interest.exit, nr as usize)
