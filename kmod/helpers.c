@@ -114,31 +114,21 @@ static void trace_every_task(void)
 }
 
 /*
- * The entry points of one syscall table: x86-64's, with x32's own
- * (__x64_sys_*, __x64_compat_sys_*), or i386's (__ia32_sys_*,
- * __ia32_compat_sys_*). Two fprobes, not one: a syscall of no
- * arguments has one function under both names, and one fprobe on both
- * would call the handler twice per call. Each fprobe's handler is told its
- * table and takes only the syscalls made by it.
+ * One fprobe on the entry points of the syscalls of interest, of every
+ * table: x86-64's and x32's own (__x64_sys_*, __x64_compat_sys_*), i386's
+ * (__ia32_sys_*, __ia32_compat_sys_*). The handler tells the table from the
+ * task.
  */
-struct hook_set {
-	struct fprobe fp;
-	struct osprey_hooks *hooks;
-	bool ia32;
-	/* Whether fp is registered. */
-	bool registered;
-};
-
 struct osprey_hooks {
-	struct hook_set sets[2];
-	void (*entered)(void *data, struct pt_regs *regs, bool ia32);
+	struct fprobe fp;
+	void (*entered)(void *data, struct pt_regs *regs);
 	void *data;
 	/* Held while the hooks change state. */
 	struct mutex lock;
 	/* Whether the hooks carry the syscalls (else every task has the switch on). */
 	bool active;
-	/* Whether the current set of syscalls (maybe none) is hooked. */
-	bool ready;
+	/* Whether the current set of syscalls (maybe none) is hooked; whether fp is registered. */
+	bool ready, registered;
 	/* Whether another user of the syscall tracepoints is present. */
 	bool yielded;
 	/* The syscall tracepoints, and the watch for other users on them. */
@@ -149,12 +139,11 @@ struct osprey_hooks {
 static int hooks_entry(struct fprobe *fp, unsigned long entry_ip, unsigned long ret_ip,
 		       struct ftrace_regs *fregs, void *entry_data)
 {
-	struct hook_set *set = container_of(fp, struct hook_set, fp);
-	struct osprey_hooks *h = set->hooks;
+	struct osprey_hooks *h = container_of(fp, struct osprey_hooks, fp);
 
 	/* A syscall's entry point gets the task's user registers. */
 	if (READ_ONCE(h->active))
-		h->entered(h->data, task_pt_regs(current), set->ia32);
+		h->entered(h->data, task_pt_regs(current));
 	return 0;
 }
 
@@ -222,15 +211,11 @@ static void hooks_watch(struct work_struct *work)
 	schedule_delayed_work(&h->watch, HZ);
 }
 
-struct osprey_hooks *osprey_hooks_new(void (*entered)(void *data, struct pt_regs *regs, bool ia32))
+struct osprey_hooks *osprey_hooks_new(void (*entered)(void *data, struct pt_regs *regs))
 {
 	struct osprey_hooks *h = kzalloc(sizeof(*h), GFP_KERNEL);
 
 	if (h) {
-		for (int i = 0; i < ARRAY_SIZE(h->sets); i++) {
-			h->sets[i].hooks = h;
-			h->sets[i].ia32 = i == 1;
-		}
 		h->entered = entered;
 		mutex_init(&h->lock);
 		INIT_DELAYED_WORK(&h->watch, hooks_watch);
@@ -255,42 +240,33 @@ static void unhook(struct osprey_hooks *h)
 {
 	h->ready = false;
 	hooks_apply(h);
-	for (int i = 0; i < ARRAY_SIZE(h->sets); i++) {
-		if (h->sets[i].registered)
-			unregister_fprobe(&h->sets[i].fp);
-		h->sets[i].registered = false;
-	}
+	if (h->registered)
+		unregister_fprobe(&h->fp);
+	h->registered = false;
 }
 
 /*
- * Hooks exactly the functions `x64` (n_x64 of them) and `ia32` (n_ia32),
- * replacing what was hooked, with `data` for the handler; none unhooks.
- * While the set changes (and when it cannot be hooked, or another tracer is
- * present) every task has the switch on and the plain tracepoints carry
- * every syscall, so none is missed. 0 or -errno. Sorts the names.
+ * Hooks exactly the functions `syms` (n of them; none unhooks), replacing
+ * what was hooked, with `data` for the handler. While the set changes (and
+ * when it cannot be hooked, or another tracer is present) every task has the
+ * switch on and the plain tracepoints carry every syscall, so none is
+ * missed. 0 or -errno. Sorts `syms`. Two names of one function (a syscall
+ * without arguments has one under its __x64_ and __ia32_ names) would call
+ * the handler twice per call: `syms` names each function once.
  */
-int osprey_hooks_set(struct osprey_hooks *h, const char **x64, int n_x64, const char **ia32, int n_ia32,
-		     void *data)
+int osprey_hooks_set(struct osprey_hooks *h, const char **syms, int n, void *data)
 {
-	const char **syms[2] = { x64, ia32 };
-	int n[2] = { n_x64, n_ia32 };
 	int ret = 0;
 
 	mutex_lock(&h->lock);
 	unhook(h);
-	h->data = data;
-	for (int i = 0; i < ARRAY_SIZE(h->sets) && !ret; i++) {
-		struct hook_set *set = &h->sets[i];
-
-		if (!n[i])
-			continue;
-		memset(&set->fp, 0, sizeof(set->fp));
-		set->fp.entry_handler = hooks_entry;
-		ret = register_fprobe_syms(&set->fp, syms[i], n[i]);
-		set->registered = !ret;
+	if (n) {
+		memset(&h->fp, 0, sizeof(h->fp));
+		h->fp.entry_handler = hooks_entry;
+		h->data = data;
+		ret = register_fprobe_syms(&h->fp, syms, n);
+		h->registered = !ret;
 	}
-	if (ret)
-		unhook(h);
 	h->ready = !ret;
 	update_yielded(h);
 	hooks_apply(h);

@@ -15,12 +15,11 @@ long osprey_strncpy_from_user_nofault(char *dst, const char __user *src, long co
 void osprey_tracepoint_sync(void);
 struct pt_regs;
 struct osprey_hooks;
-struct osprey_hooks *osprey_hooks_new(void (*entered)(void *data, struct pt_regs *regs, bool ia32));
+struct osprey_hooks *osprey_hooks_new(void (*entered)(void *data, struct pt_regs *regs));
 bool osprey_hooks_active(const struct osprey_hooks *h);
 struct tracepoint;
 void osprey_hooks_watch(struct osprey_hooks *h, struct tracepoint *sys_enter, struct tracepoint *sys_exit);
-int osprey_hooks_set(struct osprey_hooks *h, const char **x64, int n_x64, const char **ia32, int n_ia32,
-		     void *data);
+int osprey_hooks_set(struct osprey_hooks *h, const char **syms, int n, void *data);
 void osprey_hooks_stop(struct osprey_hooks *h);
 void osprey_hooks_free(struct osprey_hooks *h);
 void osprey_traced_exit_done(void);

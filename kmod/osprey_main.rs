@@ -77,15 +77,13 @@ mod c {
         pub(crate) fn osprey_strncpy_from_user_nofault(dst: *mut c_char, src: *const c_char, count: c_long) -> c_long;
         pub(crate) fn osprey_tracepoint_sync();
         pub(crate) fn osprey_hooks_new(
-            entered: unsafe extern "C" fn(data: *mut c_void, regs: *mut bindings::pt_regs, ia32: bool),
+            entered: unsafe extern "C" fn(data: *mut c_void, regs: *mut bindings::pt_regs),
         ) -> *mut c_void;
         pub(crate) fn osprey_hooks_active(hooks: *const c_void) -> bool;
         pub(crate) fn osprey_hooks_set(
             hooks: *mut c_void,
-            x64: *mut *const c_char,
-            n_x64: c_int,
-            ia32: *mut *const c_char,
-            n_ia32: c_int,
+            syms: *mut *const c_char,
+            n: c_int,
             data: *mut c_void,
         ) -> c_int;
         // Tracepoints and tasks as `void *`: their Rust types are not FFI-safe.
@@ -1367,11 +1365,9 @@ unsafe extern "C" fn probe_process_fork(
     }
 }
 
-/// The fprobe handler on the entry point of a hooked syscall, one of
-/// `ia32`'s table. A function that is an entry point of both tables (that of
-/// a syscall without arguments) comes here twice: from each table's hooks,
-/// and only the task's table's are taken.
-unsafe extern "C" fn hooked_syscall_entered(data: *mut c_void, regs: *mut bindings::pt_regs, ia32: bool) {
+/// The fprobe handler on the entry point of a hooked syscall, of any table
+/// (a syscall without arguments has one function for x86-64 and i386).
+unsafe extern "C" fn hooked_syscall_entered(data: *mut c_void, regs: *mut bindings::pt_regs) {
     // SAFETY: `data` is the `Shared` whose `SyscallHooks` registered this
     // handler; it is dropped only after they are unregistered and waited for.
     let shared = unsafe { &*data.cast::<Shared>() };
@@ -1379,7 +1375,7 @@ unsafe extern "C" fn hooked_syscall_entered(data: *mut c_void, regs: *mut bindin
     let regs = unsafe { &*regs };
     let raw = regs.orig_ax as u32;
     let table = SyscallTable::of(kernel::current!(), raw);
-    if !shared.capturing() || (table == SyscallTable::I386) != ia32 {
+    if !shared.capturing() {
         return;
     }
     if shared.wants_some_exit(table, regs) {
@@ -1462,9 +1458,10 @@ impl SyscallHooks {
     /// Hooks the entry point of every syscall `interest` wants, in either
     /// direction, instead of what was hooked: the x86-64 function, and where
     /// the kernel has them the functions of its i386 twins and of x32's own
-    /// call of that name (x32's other calls enter by the x86-64 function).
-    /// Numbers without an entry function (nothing can call them) are left
-    /// out.
+    /// call of that name (x32's other calls, and an i386 twin without
+    /// arguments, enter by the x86-64 function). Each function is named once:
+    /// a second name would call the handler twice. Numbers without an entry
+    /// function (nothing can call them) are left out.
     fn hook(&self, interest: &Interest, shared: &Shared) -> Result {
         let wanted = |nr: u32| {
             Interest::wants(&interest.enter, nr as usize) || Interest::wants(&interest.exit, nr as usize)
@@ -1474,23 +1471,22 @@ impl SyscallHooks {
         let x32 = syscalls::x32_entries().filter(|(nr, _)| wanted(*nr)).map(|(_, entry)| entry);
         #[cfg(not(CONFIG_X86_X32_ABI))]
         let x32 = x32.filter(|_| false);
-        let mut x64 = SymbolNames::new(b"__x64_", Iterator::chain(x64, x32))?;
+        let x64 = Iterator::chain(x64, x32).map(|entry| (&b"__x64_"[..], entry));
         let socketcall = syscalls::socketcalls().any(wanted).then_some(syscalls::IA32_SOCKETCALL_ENTRY);
-        let ia32 = syscalls::ia32_all().filter(|(_, nr, _)| wanted(*nr)).map(|(_, _, entry)| entry);
-        let ia32 = Iterator::chain(ia32, socketcall);
+        let ia32 = syscalls::ia32_entries().filter(|(_, nr, _)| wanted(*nr)).map(|(_, _, entry)| entry);
+        let ia32 = Iterator::chain(ia32, socketcall).map(|entry| (&b"__ia32_"[..], entry));
         #[cfg(not(CONFIG_IA32_EMULATION))]
         let ia32 = ia32.filter(|_| false);
-        let mut ia32 = SymbolNames::new(b"__ia32_", ia32)?;
+        let mut names = SymbolNames::new(Iterator::chain(x64, ia32))?;
         let data = core::ptr::from_ref(shared).cast_mut().cast::<c_void>();
-        // SAFETY: each list holds its length of NUL-terminated names that
-        // outlive the call; `data` is the `Shared` that owns these hooks.
-        to_result(unsafe {
-            c::osprey_hooks_set(self.0, x64.pointers(), x64.len(), ia32.pointers(), ia32.len(), data)
-        })
+        // SAFETY: `names` holds its length of NUL-terminated names, each
+        // function's once, that outlive the call; `data` is the `Shared` that
+        // owns these hooks.
+        to_result(unsafe { c::osprey_hooks_set(self.0, names.pointers(), names.len(), data) })
     }
 }
 
-/// Kernel symbol names, `prefix` and an entry function each, as the C side
+/// Kernel symbol names, a prefix and an entry function each, as the C side
 /// takes them: an array of pointers to NUL-terminated strings.
 struct SymbolNames {
     _text: KVec<u8>,
@@ -1498,10 +1494,10 @@ struct SymbolNames {
 }
 
 impl SymbolNames {
-    fn new<'a>(prefix: &[u8], entries: impl Iterator<Item = &'a str>) -> Result<Self> {
+    fn new<'a>(entries: impl Iterator<Item = (&'a [u8], &'a str)>) -> Result<Self> {
         let mut text = KVec::new();
         let mut starts = KVec::new();
-        for entry in entries {
+        for (prefix, entry) in entries {
             starts.push(text.len(), GFP_KERNEL)?;
             text.extend_from_slice(prefix, GFP_KERNEL)?;
             text.extend_from_slice(entry.as_bytes(), GFP_KERNEL)?;

@@ -14,8 +14,10 @@ One exception in the order: i386's clone has its last two arguments (tls,
 child_tid) swapped, which no parameter Falco gives of clone shows. Anything
 else (old structures, 64-bit arguments split over two registers, calls a
 64-bit kernel runs as ENOSYS) has no x86-64 twin and is left out; socketcall
-has none either, but each of its calls is one. `sys_ni_syscall` is no entry function: it is ENOSYS for every
-number it stands for. x32 (syscall_64.tbl's "x32" rows and the "common"
+has none either, but each of its calls is one. `sys_ni_syscall` is no entry
+function: it is ENOSYS for every number it stands for. A syscall without
+arguments has one function under its `__x64_` and `__ia32_` names (read from
+the `SYSCALL_DEFINE0`s of the sources): only the first is hooked. x32 (syscall_64.tbl's "x32" rows and the "common"
 rows it shares) is x86-64's syscalls under the same numbers, and for its
 own rows (512 on) the x86-64 syscall of the same name.
 
@@ -42,6 +44,26 @@ def table(path, abis):
     return rows
 
 
+def without_arguments(tree):
+    """Functions of syscalls declared without arguments (`sys_getppid`,
+    `compat_sys_x32_rt_sigreturn`): their `__x64_` and `__ia32_` entry
+    points are one function under two names. Other architectures' files
+    are not read."""
+    tree = pathlib.Path(tree)
+    found = set()
+    for path in tree.rglob("*.c"):
+        parts = path.relative_to(tree).parts
+        if parts[0] in ("tools", "Documentation", "samples", "scripts"):
+            continue
+        if parts[0] == "arch" and (parts[1] != "x86" or parts[2] == "um"):
+            continue
+        text = path.read_bytes()
+        if b"DEFINE0(" in text:
+            for m in re.finditer(rb"^(COMPAT_)?SYSCALL_DEFINE0\((\w+)\)", text, re.M):
+                found.add(("compat_sys_" if m[1] else "sys_") + m[2].decode())
+    return found
+
+
 def generate(tree):
     tables = pathlib.Path(tree) / "arch/x86/entry/syscalls"
     x86_64 = [r for r in table(tables / "syscall_64.tbl", {"common", "64"}) if r[0] < MAX_SYSCALLS]
@@ -58,6 +80,11 @@ def generate(tree):
         if entry_64 in by_entry:
             twins.append((nr, by_entry[entry_64], compat or entry))
     assert all(nr < MAX_SYSCALLS for nr, _, _ in twins)
+    # A twin without arguments enters by its x86-64 twin's function, under
+    # another name: it is hooked there, once.
+    one_function = without_arguments(tree)
+    entry_of = {nr: entry for nr, _, entry, _ in x86_64}
+    own_entry = [t for t in twins if not (t[2] in one_function and t[2] == entry_of[t[1]])]
     socketcall = next(row for row in i386 if row[1] == "socketcall")
     by_name = {name: nr for nr, name, _, _ in x86_64}
     # x32: the common rows are x86-64's syscalls under their own numbers;
@@ -67,6 +94,8 @@ def generate(tree):
     entries_64 = {entry for _, _, entry, _ in x86_64}
     x32_entries = sorted((by_name[name], entry) for nr, name, entry, _ in x32_rows
                          if nr >= MAX_SYSCALLS and entry and entry not in entries_64)
+    # x32's own and i386's entry points share no function.
+    assert not {e for _, e in x32_entries} & {e for _, _, e in own_entry} & one_function
     # send and recv are sendto and recvfrom without an address.
     alias = {"send": "sendto", "recv": "recvfrom"}
     calls = {}
@@ -117,10 +146,12 @@ def generate(tree):
         "    Some(IA32[nr] as u32)",
         "}",
         "",
-        "/// Every i386 syscall that is an x86-64 one, as (i386 number, x86-64",
-        "/// number, the function it enters by: its per-syscall hook is on",
-        "/// `__ia32_` and this).",
-        "pub fn ia32_all() -> impl Iterator<Item = (u32, u32, &'static str)> {",
+        "/// i386's syscalls that are x86-64 ones and enter by a function of their",
+        "/// own, as (i386 number, x86-64 number, entry function: its hook is on",
+        "/// `__ia32_` and this). The others, those without arguments, enter by",
+        "/// their twin's function under another name (`__ia32_sys_getppid` is",
+        "/// `__x64_sys_getppid`).",
+        "pub fn ia32_entries() -> impl Iterator<Item = (u32, u32, &'static str)> {",
         "    IA32_ENTRIES.iter().filter_map(|&(nr, entry)| Some((nr as u32, ia32_to_x86_64(nr as usize)?, entry)))",
         "}",
         "",
@@ -208,8 +239,11 @@ def generate(tree):
     out += ["/// (x86-64 number, entry function) of x32's own.", "const X32_ENTRIES: &[(u16, &str)] = &["]
     out += [f'    ({nr}, "{entry}"),' for nr, entry in x32_entries]
     out += ["];", ""]
-    out += ["/// (i386 number, entry function) of the twins.", "const IA32_ENTRIES: &[(u16, &str)] = &["]
-    out += [f'    ({nr}, "{entry}"),' for nr, _, entry in twins]
+    out += [
+        "/// (i386 number, entry function) of the twins with a function of their own.",
+        "const IA32_ENTRIES: &[(u16, &str)] = &[",
+    ]
+    out += [f'    ({nr}, "{entry}"),' for nr, _, entry in own_entry]
     out += ["];", ""]
     return "\n".join(out)
 

@@ -33,10 +33,12 @@ pub const fn ia32_to_x86_64(nr: usize) -> Option<u32> {
     Some(IA32[nr] as u32)
 }
 
-/// Every i386 syscall that is an x86-64 one, as (i386 number, x86-64
-/// number, the function it enters by: its per-syscall hook is on
-/// `__ia32_` and this).
-pub fn ia32_all() -> impl Iterator<Item = (u32, u32, &'static str)> {
+/// i386's syscalls that are x86-64 ones and enter by a function of their
+/// own, as (i386 number, x86-64 number, entry function: its hook is on
+/// `__ia32_` and this). The others, those without arguments, enter by
+/// their twin's function under another name (`__ia32_sys_getppid` is
+/// `__x64_sys_getppid`).
+pub fn ia32_entries() -> impl Iterator<Item = (u32, u32, &'static str)> {
     IA32_ENTRIES.iter().filter_map(|&(nr, entry)| Some((nr as u32, ia32_to_x86_64(nr as usize)?, entry)))
 }
 
@@ -1657,11 +1659,9 @@ const X32_ENTRIES: &[(u16, &str)] = &[
     (328, "compat_sys_pwritev64v2"),
 ];
 
-/// (i386 number, entry function) of the twins.
+/// (i386 number, entry function) of the twins with a function of their own.
 const IA32_ENTRIES: &[(u16, &str)] = &[
-    (0, "sys_restart_syscall"),
     (1, "sys_exit"),
-    (2, "sys_fork"),
     (3, "sys_read"),
     (4, "sys_write"),
     (5, "compat_sys_open"),
@@ -1675,15 +1675,12 @@ const IA32_ENTRIES: &[(u16, &str)] = &[
     (15, "sys_chmod"),
     (16, "sys_lchown16"),
     (19, "compat_sys_lseek"),
-    (20, "sys_getpid"),
     (21, "sys_mount"),
     (23, "sys_setuid16"),
     (24, "sys_getuid16"),
     (26, "compat_sys_ptrace"),
     (27, "sys_alarm"),
-    (29, "sys_pause"),
     (33, "sys_access"),
-    (36, "sys_sync"),
     (37, "sys_kill"),
     (38, "sys_rename"),
     (39, "sys_mkdir"),
@@ -1705,9 +1702,6 @@ const IA32_ENTRIES: &[(u16, &str)] = &[
     (61, "sys_chroot"),
     (62, "compat_sys_ustat"),
     (63, "sys_dup2"),
-    (64, "sys_getppid"),
-    (65, "sys_getpgrp"),
-    (66, "sys_setsid"),
     (70, "sys_setreuid16"),
     (71, "sys_setregid16"),
     (74, "sys_sethostname"),
@@ -1736,7 +1730,6 @@ const IA32_ENTRIES: &[(u16, &str)] = &[
     (107, "compat_sys_newlstat"),
     (108, "compat_sys_newfstat"),
     (110, "sys_iopl"),
-    (111, "sys_vhangup"),
     (114, "compat_sys_wait4"),
     (115, "sys_swapoff"),
     (116, "compat_sys_sysinfo"),
@@ -1766,12 +1759,10 @@ const IA32_ENTRIES: &[(u16, &str)] = &[
     (150, "sys_mlock"),
     (151, "sys_munlock"),
     (152, "sys_mlockall"),
-    (153, "sys_munlockall"),
     (154, "sys_sched_setparam"),
     (155, "sys_sched_getparam"),
     (156, "sys_sched_setscheduler"),
     (157, "sys_sched_getscheduler"),
-    (158, "sys_sched_yield"),
     (159, "sys_sched_get_priority_max"),
     (160, "sys_sched_get_priority_min"),
     (163, "sys_mremap"),
@@ -1792,13 +1783,8 @@ const IA32_ENTRIES: &[(u16, &str)] = &[
     (184, "sys_capget"),
     (185, "sys_capset"),
     (186, "compat_sys_sigaltstack"),
-    (190, "sys_vfork"),
     (191, "compat_sys_getrlimit"),
     (198, "sys_lchown"),
-    (199, "sys_getuid"),
-    (200, "sys_getgid"),
-    (201, "sys_geteuid"),
-    (202, "sys_getegid"),
     (203, "sys_setreuid"),
     (204, "sys_setregid"),
     (205, "sys_getgroups"),
@@ -1817,7 +1803,6 @@ const IA32_ENTRIES: &[(u16, &str)] = &[
     (218, "sys_mincore"),
     (219, "sys_madvise"),
     (220, "sys_getdents64"),
-    (224, "sys_gettid"),
     (226, "sys_setxattr"),
     (227, "sys_lsetxattr"),
     (228, "sys_fsetxattr"),
@@ -1862,7 +1847,6 @@ const IA32_ENTRIES: &[(u16, &str)] = &[
     (288, "compat_sys_keyctl"),
     (289, "sys_ioprio_set"),
     (290, "sys_ioprio_get"),
-    (291, "sys_inotify_init"),
     (292, "sys_inotify_add_watch"),
     (293, "sys_inotify_rm_watch"),
     (294, "sys_migrate_pages"),
@@ -2023,7 +2007,6 @@ const IA32_ENTRIES: &[(u16, &str)] = &[
     (468, "sys_file_getattr"),
     (469, "sys_file_setattr"),
     (470, "sys_listns"),
-    (471, "sys_rseq_slice_yield"),
     (472, "sys_fchroot"),
 ];
 
@@ -2097,10 +2080,13 @@ mod tests {
         assert_eq!(entry(crate::nr::OPENAT), Some("sys_openat"));
         assert_eq!(entry(number("stat").unwrap()), Some("sys_newstat"));
         assert_eq!(entry(number("uselib").unwrap()), None, "no entry function: nothing to hook");
-        assert!(ia32_all().any(|t| t == (11, crate::nr::EXECVE, "compat_sys_execve")));
-        assert!(ia32_all().any(|t| t == (5, 2, "compat_sys_open")));
-        for (i, (_, _, entry)) in ia32_all().enumerate() {
-            assert!(ia32_all().skip(i + 1).all(|(_, _, other)| other != entry), "{entry} hooked twice");
+        assert!(ia32_entries().any(|t| t == (11, crate::nr::EXECVE, "compat_sys_execve")));
+        assert!(ia32_entries().any(|t| t == (5, 2, "compat_sys_open")));
+        for (i, (_, _, entry)) in ia32_entries().enumerate() {
+            assert!(ia32_entries().skip(i + 1).all(|(_, _, other)| other != entry), "{entry} hooked twice");
         }
+        // getppid's `__ia32_` function is its `__x64_` one; getuid16's is its own.
+        assert!(ia32_entries().all(|(i386, _, _)| i386 != 64));
+        assert!(ia32_entries().any(|t| t == (24, 102, "sys_getuid16")));
     }
 }
