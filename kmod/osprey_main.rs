@@ -1399,22 +1399,23 @@ fn current_traced() -> bool {
     unsafe { c::osprey_current_traced() }
 }
 
-/// An i386 syscall's arguments, 32 bits wide. A socketcall's are its
+/// An i386 syscall's arguments, as its x86-64 twin takes them
+/// (`syscalls::ia32_args`: 32 bits wide, split values joined). A socketcall's are its
 /// call's, read from the user memory its second argument points to (zeros
 /// when that cannot be read without a fault; by the exit the kernel has read
 /// them, so its record has them).
 #[cold]
 #[inline(never)]
 fn ia32_args(regs: &bindings::pt_regs) -> [u64; 6] {
-    let in_registers = [regs.bx, regs.cx, regs.dx, regs.si, regs.di, regs.bp].map(|r| r as u32 as u64);
+    let in_registers = [regs.bx, regs.cx, regs.dx, regs.si, regs.di, regs.bp].map(|r| r as u32);
     if regs.orig_ax as usize != syscalls::IA32_SOCKETCALL {
-        return in_registers;
+        return syscalls::ia32_args(regs.orig_ax as usize, in_registers);
     }
     let mut args = [0u64; 6];
     if let Some((_, n)) = syscalls::socketcall(regs.bx as u32) {
         let mut words = [0u8; 24];
         let n = n.min(args.len());
-        if copy_user(&mut words[..4 * n], in_registers[1], 4 * n).1 == 0 {
+        if copy_user(&mut words[..4 * n], in_registers[1].into(), 4 * n).1 == 0 {
             for (arg, word) in args.iter_mut().zip(words.chunks_exact(4)).take(n) {
                 *arg = u32::from_le_bytes([word[0], word[1], word[2], word[3]]).into();
             }

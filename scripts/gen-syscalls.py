@@ -6,28 +6,48 @@
 The tables (arch/x86/entry/syscalls/syscall_{64,32}.tbl) give each syscall's
 number, name and entry function (include/uapi/linux/net.h and net/compat.c
 give i386's socketcall's calls). An i386 syscall (`int $0x80`, or any 32-bit
-process) is the x86-64 syscall with the same entry function: the same
-arguments in the same order, so a record of it reads as the x86-64 one's.
-The 16-bit-id variants of the old i386 calls (`sys_setuid16`, ...) are
-their 32-bit-id x86-64 counterparts, an id of -1 then reading as 65535.
-One exception in the order: i386's clone has its last two arguments (tls,
-child_tid) swapped, which no parameter Falco gives of clone shows. Anything
-else (old structures, 64-bit arguments split over two registers, calls a
-64-bit kernel runs as ENOSYS) has no x86-64 twin and is left out; socketcall
-has none either, but each of its calls is one. `sys_ni_syscall` is no entry
-function: it is ENOSYS for every number it stands for. A syscall without
-arguments has one function under its `__x64_` and `__ia32_` names (read from
-the `SYSCALL_DEFINE0`s of the sources): only the first is hooked. x32 (syscall_64.tbl's "x32" rows and the "common"
-rows it shares) is x86-64's syscalls under the same numbers, and for its
-own rows (512 on) the x86-64 syscall of the same name.
+process) is recorded as its x86-64 twin:
 
-With --check, says whether the committed file is what the tree gives.
+- the x86-64 syscall with the same entry function: the same arguments in
+  the same order. The 16-bit-id variants of the old i386 calls
+  (`sys_setuid16`, ...) are their 32-bit-id counterparts, an id of -1 then
+  reading as 65535. i386's clone has its last two arguments (tls,
+  child_tid) swapped, which no parameter Falco gives of clone shows.
+- or the one `I386_AS` names (stat64 is stat, pread64's offset is split).
+
+Anything else (calls a 64-bit kernel runs as ENOSYS, old calls without an
+x86-64 counterpart) has no twin and is left out; socketcall has none either,
+but each of its calls is one. `sys_ni_syscall` is no entry function: it is
+ENOSYS for every number it stands for. A syscall without arguments has one
+function under its `__x64_` and `__ia32_` names (read from the sources'
+`SYSCALL_DEFINE0`s): only the first is hooked. x32 (syscall_64.tbl's "x32"
+rows and the "common" rows it shares) is x86-64's syscalls under the same
+numbers, and for its own rows (512 on) the x86-64 syscall of the same name.
+
+The file ends with a part written by hand (after `HAND_WRITTEN`), which the
+script keeps. With --check, says whether the committed file is what the tree gives.
 """
 import pathlib
 import re
 import sys
 
 MAX_SYSCALLS = 512
+# i386 syscalls that are x86-64 ones by another entry function: the same
+# call on structures of another layout (which Osprey does not decode), or
+# with arguments that `ia32_args` (in the written-by-hand part of the file)
+# rearranges: 64-bit values split over two registers, an offset in pages,
+# an argument the x86-64 call has and the i386 one lacks.
+I386_AS = {
+    "oldstat": "stat", "oldfstat": "fstat", "oldlstat": "lstat",
+    "stat64": "stat", "lstat64": "lstat", "fstat64": "fstat", "fstatat64": "newfstatat",
+    "fcntl64": "fcntl", "sendfile": "sendfile",
+    "utime": "utime", "utimes": "utimes", "futimesat": "futimesat", "utimensat": "utimensat",
+    "clock_settime": "clock_settime",
+    "umount": "umount2", "waitpid": "wait4",
+    "pread64": "pread64", "pwrite64": "pwrite64", "truncate64": "truncate", "ftruncate64": "ftruncate",
+    "fallocate": "fallocate", "mmap2": "mmap",
+}
+HAND_WRITTEN = "// Written by hand from here on: scripts/gen-syscalls.py keeps it."
 OUT = pathlib.Path(__file__).resolve().parent.parent / "shared-abi/src/syscalls.rs"
 
 
@@ -70,7 +90,8 @@ def generate(tree):
     i386 = table(tables / "syscall_32.tbl", {"i386"})
     by_entry = {entry: nr for nr, _, entry, _ in x86_64 if entry}
     twins = []
-    for nr, _, entry, compat in i386:
+    by_name = {name: nr for nr, name, _, _ in x86_64}
+    for nr, name, entry, compat in i386:
         if not entry or compat == "sys_ni_syscall":
             continue
         if entry.endswith("16") and entry not in ("sys_getgroups16", "sys_setgroups16"):
@@ -79,14 +100,21 @@ def generate(tree):
             entry_64 = entry
         if entry_64 in by_entry:
             twins.append((nr, by_entry[entry_64], compat or entry))
+        elif name in I386_AS:
+            twins.append((nr, by_name[I386_AS[name]], compat or entry))
     assert all(nr < MAX_SYSCALLS for nr, _, _ in twins)
     # A twin without arguments enters by its x86-64 twin's function, under
     # another name: it is hooked there, once.
     one_function = without_arguments(tree)
     entry_of = {nr: entry for nr, _, entry, _ in x86_64}
     own_entry = [t for t in twins if not (t[2] in one_function and t[2] == entry_of[t[1]])]
+    # Two i386 numbers may enter by one function (fcntl and fcntl64), a
+    # twin of one x86-64 syscall: it is hooked once.
+    first = {}
+    for nr, nr_64, entry in own_entry:
+        assert first.setdefault(entry, nr_64) == nr_64, entry
+    own_entry = [t for t in own_entry if first.pop(t[2], None) is not None]
     socketcall = next(row for row in i386 if row[1] == "socketcall")
-    by_name = {name: nr for nr, name, _, _ in x86_64}
     # x32: the common rows are x86-64's syscalls under their own numbers;
     # its own rows (512 on) are the x86-64 syscalls of their names.
     x32_rows = table(tables / "syscall_64.tbl", {"common", "x32"})
@@ -137,8 +165,8 @@ def generate(tree):
         "    ENTRIES.get(nr as usize).copied().flatten()",
         "}",
         "",
-        "/// The x86-64 syscall that i386 syscall `nr` is (the same entry function:",
-        "/// the same arguments in the same order), if any.",
+        "/// The x86-64 syscall that i386 syscall `nr` is, if any: the same entry",
+        "/// function, or the same call with arguments `ia32_args` puts in order.",
         "pub const fn ia32_to_x86_64(nr: usize) -> Option<u32> {",
         "    if nr >= crate::MAX_SYSCALLS || IA32[nr] == NO_TWIN {",
         "        return None;",
@@ -253,13 +281,12 @@ def main():
         sys.exit(__doc__)
     text = generate(sys.argv[1])
     old = OUT.read_text()
-    body = old[: old.index("\n#[cfg(test)]")] if "\n#[cfg(test)]" in old else old
-    tests = old[len(body):]
+    body = old[: old.index(HAND_WRITTEN)]
     if "--check" in sys.argv[2:]:
         if body.rstrip() != text.rstrip():
             sys.exit(f"{OUT} is not what {sys.argv[1]} gives: run scripts/gen-syscalls.py {sys.argv[1]}")
         return
-    OUT.write_text(text.rstrip() + "\n" + tests)
+    OUT.write_text(text.rstrip() + "\n\n" + old[len(body):])
 
 
 if __name__ == "__main__":

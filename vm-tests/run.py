@@ -313,7 +313,7 @@ LOW_MEMORY = os.path.join(HERE, "low_memory.py")
 
 
 def test_ia32_syscalls_are_recorded_as_their_x86_64_twins():
-    syscalls = "execve,openat,open,getppid,socket,connect"
+    syscalls = "execve,openat,open,getppid,socket,connect,stat,fcntl,pread64,mmap,umount2"
     for params in ("per_syscall_hooks=0", "per_syscall_hooks=1"):
         r = vm("ia32_syscalls", "--kmod-params", params, "--file", LOW_MEMORY, "--capture",
                "--consumer-args", f"--syscalls {syscalls}")
@@ -351,6 +351,21 @@ def test_ia32_syscalls_are_recorded_as_their_x86_64_twins():
         e = one(ev, evt__type="open", evt__dir="<", a_name="/osprey-elf32-marker")
         assert e["proc.name"] == "osprey-elf32" and e["evt.res"] == "ENOENT", (params, e)
         one(ev, evt__type="getppid", evt__dir="<", proc__name="osprey-elf32")
+        # Twins by another entry function.
+        one(ev, evt__type="stat", evt__dir="<", evt__res="ENOENT", proc__name="python3")
+        dup = re.search(r"ia32 fcntl64 returned (\d+) fd (\d+)", r.stderr)
+        assert dup and int(dup[1]) >= 100, r.stderr[-2000:]
+        e = one(ev, evt__type="fcntl", evt__dir="<", evt__rawres=int(dup[1]))
+        assert (e["evt.args"]["fd"], e["evt.args"]["cmd"]) == (int(dup[2]), 0), (params, e)
+        assert "ia32 pread64 returned 4" in r.stderr, r.stderr[-2000:]
+        e = one(ev, evt__type="pread64", evt__dir="<", a_pos=1 << 32 | 5)
+        assert (e["evt.args"]["fd"], e["evt.rawres"]) == (int(dup[2]), 4), (params, e)
+        address = int(re.search(r"ia32 mmap2 returned (\d+)", r.stderr)[1])
+        one(ev, evt__type="mmap", evt__dir="<", evt__rawres=address, proc__name="python3")
+        # Its entry, with the offset (1 page) in bytes.
+        one(ev, evt__type="mmap", evt__dir=">", a_arg4=hex(int(dup[2])), a_arg5="0x1000")
+        e = one(ev, evt__type="umount2", evt__dir="<", a_name="/osprey-ia32-umount")
+        assert e["evt.res"] == "ENOENT" and e["evt.args"]["flags"] == "0x0", (params, e)
         # olduname has no x86-64 twin: python3's only exec is the one that started it.
         execs = find(ev, evt__type="execve", evt__dir="<", evt__res="SUCCESS", proc__name="python3")
         assert len(execs) == 1, (params, execs)

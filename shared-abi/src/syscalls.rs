@@ -24,8 +24,8 @@ pub fn entry(nr: u32) -> Option<&'static str> {
     ENTRIES.get(nr as usize).copied().flatten()
 }
 
-/// The x86-64 syscall that i386 syscall `nr` is (the same entry function:
-/// the same arguments in the same order), if any.
+/// The x86-64 syscall that i386 syscall `nr` is, if any: the same entry
+/// function, or the same call with arguments `ia32_args` puts in order.
 pub const fn ia32_to_x86_64(nr: usize) -> Option<u32> {
     if nr >= crate::MAX_SYSCALLS || IA32[nr] == NO_TWIN {
         return None;
@@ -890,6 +890,7 @@ const IA32: [u16; crate::MAX_SYSCALLS] = {
     t[4] = 1;
     t[5] = 2;
     t[6] = 3;
+    t[7] = 61;
     t[8] = 85;
     t[9] = 86;
     t[10] = 87;
@@ -898,14 +899,18 @@ const IA32: [u16; crate::MAX_SYSCALLS] = {
     t[14] = 133;
     t[15] = 90;
     t[16] = 94;
+    t[18] = 4;
     t[19] = 8;
     t[20] = 39;
     t[21] = 165;
+    t[22] = 166;
     t[23] = 105;
     t[24] = 102;
     t[26] = 101;
     t[27] = 37;
+    t[28] = 5;
     t[29] = 34;
+    t[30] = 132;
     t[33] = 21;
     t[36] = 162;
     t[37] = 62;
@@ -940,6 +945,7 @@ const IA32: [u16; crate::MAX_SYSCALLS] = {
     t[78] = 96;
     t[79] = 164;
     t[83] = 88;
+    t[84] = 6;
     t[85] = 89;
     t[87] = 167;
     t[88] = 169;
@@ -1011,13 +1017,22 @@ const IA32: [u16; crate::MAX_SYSCALLS] = {
     t[176] = 127;
     t[178] = 129;
     t[179] = 130;
+    t[180] = 17;
+    t[181] = 18;
     t[182] = 92;
     t[183] = 79;
     t[184] = 125;
     t[185] = 126;
     t[186] = 131;
+    t[187] = 40;
     t[190] = 58;
     t[191] = 97;
+    t[192] = 9;
+    t[193] = 76;
+    t[194] = 77;
+    t[195] = 4;
+    t[196] = 6;
+    t[197] = 5;
     t[198] = 94;
     t[199] = 102;
     t[200] = 104;
@@ -1041,6 +1056,7 @@ const IA32: [u16; crate::MAX_SYSCALLS] = {
     t[218] = 27;
     t[219] = 28;
     t[220] = 217;
+    t[221] = 72;
     t[224] = 186;
     t[226] = 188;
     t[227] = 189;
@@ -1071,7 +1087,9 @@ const IA32: [u16; crate::MAX_SYSCALLS] = {
     t[259] = 222;
     t[262] = 225;
     t[263] = 226;
+    t[264] = 227;
     t[270] = 234;
+    t[271] = 235;
     t[274] = 237;
     t[275] = 239;
     t[276] = 238;
@@ -1094,6 +1112,8 @@ const IA32: [u16; crate::MAX_SYSCALLS] = {
     t[296] = 258;
     t[297] = 259;
     t[298] = 260;
+    t[299] = 261;
+    t[300] = 262;
     t[301] = 263;
     t[302] = 264;
     t[303] = 265;
@@ -1110,9 +1130,11 @@ const IA32: [u16; crate::MAX_SYSCALLS] = {
     t[317] = 279;
     t[318] = 309;
     t[319] = 281;
+    t[320] = 280;
     t[321] = 282;
     t[322] = 283;
     t[323] = 284;
+    t[324] = 285;
     t[327] = 289;
     t[328] = 290;
     t[329] = 291;
@@ -1666,6 +1688,7 @@ const IA32_ENTRIES: &[(u16, &str)] = &[
     (4, "sys_write"),
     (5, "compat_sys_open"),
     (6, "sys_close"),
+    (7, "sys_waitpid"),
     (8, "sys_creat"),
     (9, "sys_link"),
     (10, "sys_unlink"),
@@ -1674,12 +1697,16 @@ const IA32_ENTRIES: &[(u16, &str)] = &[
     (14, "sys_mknod"),
     (15, "sys_chmod"),
     (16, "sys_lchown16"),
+    (18, "sys_stat"),
     (19, "compat_sys_lseek"),
     (21, "sys_mount"),
+    (22, "sys_oldumount"),
     (23, "sys_setuid16"),
     (24, "sys_getuid16"),
     (26, "compat_sys_ptrace"),
     (27, "sys_alarm"),
+    (28, "sys_fstat"),
+    (30, "sys_utime32"),
     (33, "sys_access"),
     (37, "sys_kill"),
     (38, "sys_rename"),
@@ -1710,6 +1737,7 @@ const IA32_ENTRIES: &[(u16, &str)] = &[
     (78, "compat_sys_gettimeofday"),
     (79, "compat_sys_settimeofday"),
     (83, "sys_symlink"),
+    (84, "sys_lstat"),
     (85, "sys_readlink"),
     (87, "sys_swapon"),
     (88, "sys_reboot"),
@@ -1778,12 +1806,21 @@ const IA32_ENTRIES: &[(u16, &str)] = &[
     (176, "compat_sys_rt_sigpending"),
     (178, "compat_sys_rt_sigqueueinfo"),
     (179, "compat_sys_rt_sigsuspend"),
+    (180, "sys_ia32_pread64"),
+    (181, "sys_ia32_pwrite64"),
     (182, "sys_chown16"),
     (183, "sys_getcwd"),
     (184, "sys_capget"),
     (185, "sys_capset"),
     (186, "compat_sys_sigaltstack"),
+    (187, "compat_sys_sendfile"),
     (191, "compat_sys_getrlimit"),
+    (192, "sys_mmap_pgoff"),
+    (193, "sys_ia32_truncate64"),
+    (194, "sys_ia32_ftruncate64"),
+    (195, "compat_sys_ia32_stat64"),
+    (196, "compat_sys_ia32_lstat64"),
+    (197, "compat_sys_ia32_fstat64"),
     (198, "sys_lchown"),
     (203, "sys_setreuid"),
     (204, "sys_setregid"),
@@ -1832,7 +1869,9 @@ const IA32_ENTRIES: &[(u16, &str)] = &[
     (259, "compat_sys_timer_create"),
     (262, "sys_timer_getoverrun"),
     (263, "sys_timer_delete"),
+    (264, "sys_clock_settime32"),
     (270, "sys_tgkill"),
+    (271, "sys_utimes_time32"),
     (274, "sys_mbind"),
     (275, "sys_get_mempolicy"),
     (276, "sys_set_mempolicy"),
@@ -1854,6 +1893,8 @@ const IA32_ENTRIES: &[(u16, &str)] = &[
     (296, "sys_mkdirat"),
     (297, "sys_mknodat"),
     (298, "sys_fchownat"),
+    (299, "sys_futimesat_time32"),
+    (300, "compat_sys_ia32_fstatat64"),
     (301, "sys_unlinkat"),
     (302, "sys_renameat"),
     (303, "sys_linkat"),
@@ -1870,9 +1911,11 @@ const IA32_ENTRIES: &[(u16, &str)] = &[
     (317, "sys_move_pages"),
     (318, "sys_getcpu"),
     (319, "sys_epoll_pwait"),
+    (320, "sys_utimensat_time32"),
     (321, "compat_sys_signalfd"),
     (322, "sys_timerfd_create"),
     (323, "sys_eventfd"),
+    (324, "sys_ia32_fallocate"),
     (327, "compat_sys_signalfd4"),
     (328, "sys_eventfd2"),
     (329, "sys_epoll_create1"),
@@ -2010,6 +2053,30 @@ const IA32_ENTRIES: &[(u16, &str)] = &[
     (472, "sys_fchroot"),
 ];
 
+// Written by hand from here on: scripts/gen-syscalls.py keeps it.
+
+/// The arguments of i386 syscall `nr` in the order and widths of its x86-64
+/// twin's, from the registers it was made with (bx, cx, dx, si, di, bp).
+pub fn ia32_args(nr: usize, regs: [u32; 6]) -> [u64; 6] {
+    let r = regs.map(u64::from);
+    // A 64-bit value in two registers, the low half first.
+    let joined = |lo: usize| r[lo] | r[lo + 1] << 32;
+    match nr {
+        // pread64 and pwrite64 (fd, buf, count, offset).
+        180 | 181 => [r[0], r[1], r[2], joined(3), 0, 0],
+        // truncate64 and ftruncate64 (path or fd, length).
+        193 | 194 => [r[0], joined(1), 0, 0, 0, 0],
+        // fallocate (fd, mode, offset, length).
+        324 => [r[0], r[1], joined(2), joined(4), 0, 0],
+        // mmap2: the offset in 4 KiB pages, as mmap's in bytes.
+        192 => [r[0], r[1], r[2], r[3], r[4], r[5] << 12],
+        // umount: umount2 without flags; waitpid: wait4 without rusage.
+        22 => [r[0], 0, 0, 0, 0, 0],
+        7 => [r[0], r[1], r[2], 0, 0, 0],
+        _ => r,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2045,11 +2112,38 @@ mod tests {
         }
         // The 16- and 32-bit-id calls are both setuid.
         assert_eq!((twin(23), twin(213)), (Some("setuid"), Some("setuid")));
+        // By another entry function: other structures, or arguments rearranged.
+        for (i386, x86_64) in [(195, "stat"), (300, "newfstatat"), (221, "fcntl"), (180, "pread64"), (192, "mmap")] {
+            assert_eq!(twin(i386), Some(x86_64));
+        }
         // No twin: olduname (x86-64's 59 is execve), socketcall's multiplexing,
-        // stat64's structure, pread64's offset in two registers, numbers past the table.
-        for i386 in [59, 102, 195, 180, 511, 512, usize::MAX] {
+        // _llseek's result in memory, the old mmap's arguments in memory,
+        // numbers past the table.
+        for i386 in [59, 102, 140, 90, 511, 512, usize::MAX] {
             assert_eq!(twin(i386), None, "{i386}");
         }
+    }
+
+    #[test]
+    fn i386_arguments_are_put_in_their_twins_order() {
+        let regs = [1, 2, 3, 4, 5, 6];
+        let high = |lo: u64| lo | (lo + 1) << 32;
+        for (i386, x86_64, args) in [
+            (180, "pread64", [1, 2, 3, high(4), 0, 0]),
+            (181, "pwrite64", [1, 2, 3, high(4), 0, 0]),
+            (193, "truncate", [1, high(2), 0, 0, 0, 0]),
+            (194, "ftruncate", [1, high(2), 0, 0, 0, 0]),
+            (324, "fallocate", [1, 2, high(3), high(5), 0, 0]),
+            (192, "mmap", [1, 2, 3, 4, 5, 6 << 12]),
+            (22, "umount2", [1, 0, 0, 0, 0, 0]),
+            (7, "wait4", [1, 2, 3, 0, 0, 0]),
+            (5, "open", [1, 2, 3, 4, 5, 6]),
+        ] {
+            assert_eq!(ia32_to_x86_64(i386).and_then(name), Some(x86_64));
+            assert_eq!(ia32_args(i386, regs), args, "{x86_64}");
+        }
+        // Registers are 32 bits: no sign is extended.
+        assert_eq!(ia32_args(300, [(-100i32) as u32, 0, 0, 0, 0, 0])[0], 0xffff_ff9c);
     }
 
     #[test]

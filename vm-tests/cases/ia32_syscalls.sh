@@ -2,25 +2,37 @@
 # 64-bit process by `int $0x80`, and from a 32-bit program. Read as x86-64's,
 # i386's olduname (59) would be an execve that never happened (a
 # "successful" one: olduname returns 0); the others must come out as the
-# x86-64 syscalls they are, arguments and buffers included. Then a native
-# openat, to show the capture was on.
+# x86-64 syscalls they are, arguments and buffers included (a 64-bit value
+# split over two registers joined, an offset in pages in bytes). Then a native openat, to show the
+# capture was on.
 set -u
 python3 - <<'PY'
 import ctypes, os, socket, struct, subprocess, sys
 sys.path.insert(0, "/io")
 from low_memory import LowMemory
 memory = LowMemory()
-int80 = memory.function(bytes([
-    0x53,              # push rbx
-    0x89, 0xf8,        # mov eax, edi: the i386 number
-    0x89, 0xf3,        # mov ebx, esi: its arguments
-    0x41, 0x89, 0xc8,  # mov r8d, ecx
-    0x89, 0xd1,        # mov ecx, edx
-    0x44, 0x89, 0xc2,  # mov edx, r8d
-    0xcd, 0x80,        # int 0x80
-    0x5b,              # pop rbx
-    0xc3,              # ret
+syscall6 = memory.function(bytes([
+    0x53,                    # push rbx
+    0x55,                    # push rbp
+    0x89, 0xf8,              # mov eax, edi: the i386 number
+    0x89, 0xf3,              # mov ebx, esi: its arguments
+    0x41, 0x89, 0xca,        # mov r10d, ecx
+    0x89, 0xd1,              # mov ecx, edx
+    0x44, 0x89, 0xd2,        # mov edx, r10d
+    0x44, 0x89, 0xc6,        # mov esi, r8d
+    0x44, 0x89, 0xcf,        # mov edi, r9d
+    0x8b, 0x6c, 0x24, 0x18,  # mov ebp, [rsp+24]: the seventh, on the stack
+    0xcd, 0x80,              # int 0x80
+    0x5d,                    # pop rbp
+    0x5b,                    # pop rbx
+    0xc3,                    # ret
 ]), ctypes.c_int)
+
+
+def int80(nr, *args):
+    return syscall6(nr, *args, *[0] * (6 - len(args)))
+
+
 low = memory.copy
 print("ia32 olduname returned", int80(59, low(bytes(512)), 0, 0))
 print("ia32 getppid returned", int80(64, 0, 0, 0), "ppid", os.getppid())
@@ -41,6 +53,17 @@ SYS_SOCKET, SYS_CONNECT = 1, 3
 fd = int80(102, SYS_SOCKET, low(struct.pack("<3I", socket.AF_INET, socket.SOCK_STREAM, 0)), 0)
 print("ia32 socketcall connect returned", int80(102, SYS_CONNECT, low(struct.pack("<3I", fd, low(addr), len(addr))), 0))
 os.close(fd)
+# Calls whose x86-64 twin enters by another function: stat64 (another
+# structure), fcntl64, pread64 (its offset in two registers), mmap2 (its
+# offset in pages), umount (umount2 without flags).
+print("ia32 stat64 returned", int80(195, low(b"/osprey-ia32-stat64\0"), low(bytes(128))))
+fd = os.open("/dev/zero", os.O_RDONLY)
+F_DUPFD = 0
+print("ia32 fcntl64 returned", int80(221, fd, F_DUPFD, 100), "fd", fd)
+print("ia32 pread64 returned", int80(180, fd, low(bytes(8)), 4, 5, 1))
+PROT_READ, MAP_PRIVATE = 1, 2
+print("ia32 mmap2 returned", int80(192, 0, 4096, PROT_READ, MAP_PRIVATE, fd, 1) & 0xffffffff)
+print("ia32 umount returned", int80(22, low(b"/osprey-ia32-umount\0")))
 
 # A 32-bit program: open, getppid, exit_group, as i386 machine code in an
 # ELF32 executable of one segment.

@@ -317,7 +317,17 @@ fn params(nr: u32) -> &'static [Param] {
         321 => const { &[(Name::Res, Src::Ret, Int), (Name::Cmd, a(0), Int)] },
         157 => const { &[(Name::Res, Src::Ret, Int), (Name::Option, a(0), Int), (Name::Arg2, a(1), Spelt(Hex))] },
         // Calls on an existing descriptor: the fd lets state and rules find it.
-        0 | 1 | 17 | 18 => const { &[(Name::Res, Src::Ret, Int), (Name::Fd, a(0), Int), (Name::Size, a(2), Uint)] },
+        0 | 1 => const { &[(Name::Res, Src::Ret, Int), (Name::Fd, a(0), Int), (Name::Size, a(2), Uint)] },
+        17 | 18 => {
+            const {
+                &[
+                    (Name::Res, Src::Ret, Int),
+                    (Name::Fd, a(0), Int),
+                    (Name::Size, a(2), Uint),
+                    (Name::Pos, a(3), Uint64),
+                ]
+            }
+        }
         5 | 8 | 16 | 19 | 20 | 44 | 45 | 46 | 47 | 48 | 51 | 52 | 54 | 55 | 73 | 74 | 75 | 77 | 78 | 81 | 93 | 138
         | 217 | 295 | 296 | 299 | 307 => const { &[(Name::Res, Src::Ret, Int), (Name::Fd, a(0), Int)] },
         109 => const { &[(Name::Res, Src::Ret, Int), (Name::Pid, a(0), Int), (Name::Pgid, a(1), Int)] },
@@ -959,6 +969,14 @@ mod tests {
         assert_eq!(v["evt.args"]["arg1"], "0xff");
         assert_eq!(v["evt.args"]["arg5"], "0x7");
         assert_eq!(Event::from_json(&v).unwrap(), ev);
+    }
+
+    #[test]
+    fn file_positions_keep_64_bits() {
+        let pread64 = syscall_number("pread64").unwrap();
+        let bytes = encode::syscall(RecordHeader::default(), true, pread64, 4, [3, 0, 4, 1 << 32 | 5, 0, 0], &[]);
+        let ev = Event::from_record(1, &decode(&bytes).unwrap().unwrap());
+        assert_eq!(ev.arg(Name::Pos), Some(&Arg::Int(1 << 32 | 5)));
     }
 
     #[test]

@@ -86,6 +86,7 @@ names! {
     Pathname "pathname",
     Pgid "pgid",
     Pid "pid",
+    Pos "pos",
     Proto "proto",
     Request "request",
     Res "res",
