@@ -28,6 +28,7 @@ void osprey_trace_task(struct task_struct *t);
 bool osprey_current_traced(void);
 void osprey_current_ids(u32 *ppid, u32 *uid, u32 *gid, u32 *loginuid, u32 *vtid, u32 *vpid, u64 *cgroup);
 u64 osprey_current_cgroup(void);
+bool osprey_current_is_32bit(void);
 bool osprey_fd_is_dir(int fd);
 bool osprey_fd_is_named_file(int fd);
 long osprey_exe_path(char *buf, int len);

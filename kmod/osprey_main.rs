@@ -36,7 +36,7 @@ mod syscalls;
 
 use abi::{
     BlobDesc, Capture, ContainerFilter, DeviceInfo, DeviceStats, Interest, OpenFilter, ProcessExitRecord, RecordHeader,
-    RecordKind, RingHeader, RingStats, RingStatsQuery, SyscallOutcome, SyscallRecord,
+    RecordKind, RingHeader, RingStats, RingStatsQuery, SyscallOutcome, SyscallRecord, SyscallTable,
     INTEREST_WORDS, MAX_BLOBS, MAX_SYSCALLS, PAGE_SIZE, PROBE_ENTER, PROBE_EXIT_FAILED, PROBE_EXIT_SUCCEEDED,
 };
 
@@ -103,6 +103,7 @@ mod c {
             cgroup: *mut u64,
         );
         pub(crate) fn osprey_current_cgroup() -> u64;
+        pub(crate) fn osprey_current_is_32bit() -> bool;
         pub(crate) fn osprey_fd_is_dir(fd: c_int) -> bool;
         pub(crate) fn osprey_fd_is_named_file(fd: c_int) -> bool;
         pub(crate) fn osprey_exe_path(buf: *mut c_char, len: c_int) -> c_long;
@@ -486,14 +487,8 @@ impl InterestMap {
 /// olduname (59) would be an execve that never happened. An i386 or x32
 /// syscall is recorded as its x86-64 twin (`syscalls::ia32_to_x86_64`,
 /// `x32_to_x86_64`: the same entry function, or for x32's own calls the
-/// same name); one without a twin is an event of no known syscall.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum SyscallTable {
-    X86_64,
-    I386,
-    X32,
-}
-
+/// same name); one without a twin is an event of no known syscall. The
+/// record says which table (`SyscallRecord::table`).
 impl SyscallTable {
     /// The table of the current task's syscall `raw` (its number as made).
     #[inline(always)]
@@ -862,8 +857,8 @@ impl Shared {
         }
         // The probe tested both readings of `raw`: which one is this?
         let table = SyscallTable::of(task, raw);
-        let nr = match table {
-            SyscallTable::X86_64 if self.interest.wants_in(table, raw as usize, EXIT, ret) => raw,
+        let (nr, flags) = match table {
+            SyscallTable::X86_64 if self.interest.wants_in(table, raw as usize, EXIT, ret) => (raw, 0),
             SyscallTable::X86_64 => {
                 self.counters.count_filtered(raw as usize);
                 return;
@@ -884,6 +879,7 @@ impl Shared {
             ret: if EXIT { ret } else { 0 },
             regs,
             table,
+            flags,
         };
         let captures = if EXIT {
             abi::exit_captures(nr, ret, self.interest_flags.load(Ordering::Relaxed))
@@ -925,11 +921,19 @@ impl Shared {
     }
 
     /// The x86-64 number of `table`'s (i386's or x32's) syscall `raw`, if it
-    /// has a twin and is wanted (else counted as filtered). Out of line and
-    /// cold: the record path of x86-64 syscalls stays as short as without it.
+    /// has a twin and is wanted (else counted as filtered), and the record's
+    /// `SYSCALL_*` flags. Out of line and cold: the record path of x86-64
+    /// syscalls stays as short as without it.
     #[cold]
     #[inline(never)]
-    fn compat_twin(&self, table: SyscallTable, regs: &bindings::pt_regs, raw: u32, exit: bool, ret: i64) -> Option<u32> {
+    fn compat_twin(
+        &self,
+        table: SyscallTable,
+        regs: &bindings::pt_regs,
+        raw: u32,
+        exit: bool,
+        ret: i64,
+    ) -> Option<(u32, u8)> {
         let Some(nr) = table.x86_64_nr(regs, raw) else {
             self.counters.count_filtered(UNNUMBERED);
             return None;
@@ -947,7 +951,11 @@ impl Shared {
             self.counters.count_filtered(column(nr));
             return None;
         }
-        Some(nr)
+        // A 64-bit program making 32-bit syscalls (`int $0x80`) may mean to
+        // slip past tools that watch x86-64's numbers only.
+        // SAFETY: reads a flag of the current task.
+        let program_32bit = unsafe { c::osprey_current_is_32bit() };
+        Some((nr, if program_32bit { abi::SYSCALL_FROM_32BIT_PROGRAM } else { 0 }))
     }
 
     /// Whether some exit of the syscall in `regs`, of `table`, is wanted.
@@ -1036,6 +1044,8 @@ struct SyscallFixed<'a> {
     /// x86-64 syscall's go from the registers to the ring directly.
     regs: &'a bindings::pt_regs,
     table: SyscallTable,
+    /// `SYSCALL_*` flags.
+    flags: u8,
 }
 
 impl SyscallFixed<'_> {
@@ -1067,7 +1077,8 @@ impl SyscallFixed<'_> {
             write_header(&raw mut (*rec).hdr, task, self.kind, size, cpu);
             (&raw mut (*rec).nr).write(self.nr);
             (&raw mut (*rec).nblobs).write(nblobs as u16);
-            (&raw mut (*rec)._reserved).write(0);
+            (&raw mut (*rec).table).write(self.table as u8);
+            (&raw mut (*rec).flags).write(self.flags);
             (&raw mut (*rec).ret).write(self.ret);
             (&raw mut (*rec).args).write(self.args());
             (&raw mut (*rec).blobs).write(blobs);

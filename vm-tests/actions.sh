@@ -20,6 +20,13 @@ import subprocess
 p = subprocess.Popen(["bash", "-c", "exec 1<>/dev/tcp/127.0.0.1/8081; true"])
 srv.accept()[0].close(); p.wait()
 '
+# A 64-bit program's 32-bit syscall: socket(AF_INET, SOCK_STREAM) by int $0x80.
+python3 - <<'PY'
+import socket, sys
+sys.path.insert(0, "/io")
+from low_memory import LowMemory
+LowMemory().int80()(359, socket.AF_INET, socket.SOCK_STREAM)
+PY
 sleep 30 &
 victim=$!
 python3 -c 'import ctypes, sys; libc = ctypes.CDLL(None); libc.ptrace(16, int(sys.argv[1]), 0, 0)' $victim

@@ -189,19 +189,20 @@ def test_unload_while_attached_and_cycles():
 
 COMPAT = os.environ.get("OSPREY_COMPAT", os.path.join(REPO, "..", "shared", "compat"))
 ACTIONS = os.path.join(HERE, "actions.sh")
+LOW_MEMORY = os.path.join(HERE, "low_memory.py")  # actions.sh and the 32-bit cases use it
 
 
 def test_rules_fire_on_real_actions():
     stable = os.path.join(COMPAT, "falco-rules", "falco_rules.yaml")
     r = vm("rules_actions", "--rules", os.path.join(REPO, "rules", "osprey_rules.yaml"), "--rules", stable,
-           "--consumer-args", "--all-matches", "--file", ACTIONS)
+           "--consumer-args", "--all-matches", "--file", ACTIONS, "--file", LOW_MEMORY)
     fired = {a["rule"] for a in r.events()}
     want = {
         # Osprey's default rules
         "Osprey Shadow File Read", "Osprey Private Key Search", "Osprey Setuid Or Setgid Bit Set",
         "Osprey Link To Sensitive File", "Osprey Execution From Scratch Directory", "Osprey User Namespace Created",
         "Osprey Log Files Cleared", "Osprey Shell Stdio Redirected To Network", "Osprey Ptrace Attach",
-        "Osprey Loader Hijack Via Environment",
+        "Osprey Loader Hijack Via Environment", "Osprey 32-bit Syscall From A 64-bit Program",
         # Falco's stable rules they correspond to
         "Read sensitive file untrusted", "Search Private Keys or Passwords", "Create Symlink Over Sensitive Files",
         "Execution from /dev/shm", "Clear Log Activities", "Directory traversal monitored file read",
@@ -309,8 +310,6 @@ def test_hostile_pointers_are_flagged_not_followed():
         assert bad not in dmesg, dmesg[-3000:]
 
 
-LOW_MEMORY = os.path.join(HERE, "low_memory.py")
-
 
 def test_ia32_syscalls_are_recorded_as_their_x86_64_twins():
     syscalls = "execve,openat,open,getppid,socket,connect,stat,fcntl,pread64,mmap,umount2"
@@ -333,6 +332,9 @@ def test_ia32_syscalls_are_recorded_as_their_x86_64_twins():
             assert len(calls) == 2, (params, direction, calls)
         e = one(ev, evt__type="open", evt__dir="<", a_name="/osprey-ia32-marker")
         assert e["evt.res"] == "ENOENT" and e["evt.args"]["flags"].startswith("O_RDONLY"), (params, e)
+        # Made through i386's table by a 64-bit program; openat natively.
+        assert (e["syscall.table"], e["syscall.program_is_32bit"]) == ("i386", False), (params, e)
+        assert "syscall.table" not in one(ev, evt__type="openat", a_name="/osprey-native-marker"), params
         e = one(ev, evt__type="execve", evt__dir="<", evt__res="ENOENT", proc__name="python3")
         assert (e["evt.args"]["exe"], e["evt.args"]["args"]) == ("ia32-argv0", ["ia32-arg1"]), (params, e)
         port = re.search(r"ia32 connect returned 0 port (\d+)", r.stderr)
@@ -350,6 +352,7 @@ def test_ia32_syscalls_are_recorded_as_their_x86_64_twins():
         assert e["evt.res"] == "SUCCESS" and e["evt.args"]["args"] == ["elf32-arg"], (params, e)
         e = one(ev, evt__type="open", evt__dir="<", a_name="/osprey-elf32-marker")
         assert e["proc.name"] == "osprey-elf32" and e["evt.res"] == "ENOENT", (params, e)
+        assert (e["syscall.table"], e["syscall.program_is_32bit"]) == ("i386", True), (params, e)
         one(ev, evt__type="getppid", evt__dir="<", proc__name="osprey-elf32")
         # Twins by another entry function.
         one(ev, evt__type="stat", evt__dir="<", evt__res="ENOENT", proc__name="python3")
@@ -385,6 +388,7 @@ def test_x32_syscalls_are_recorded_as_their_x86_64_twins():
         assert e["evt.rawres"] == int(ppid[1]), (params, e)
         e = one(ev, evt__type="open", evt__dir="<", a_name="/osprey-x32-marker")
         assert e["evt.res"] == "ENOENT" and e["proc.name"] == "python3", (params, e)
+        assert (e["syscall.table"], e["syscall.program_is_32bit"]) == ("x32", False), (params, e)
         e = one(ev, evt__type="execve", evt__dir="<", evt__res="ENOENT", proc__name="python3")
         assert (e["evt.args"]["exe"], e["evt.args"]["args"]) == ("x32-argv0", ["x32-arg1"]), (params, e)
         execs = find(ev, evt__type="execve", evt__dir="<", evt__res="SUCCESS", proc__name="python3")
@@ -513,8 +517,8 @@ def test_kernel_predicates_drop_only_what_no_rule_can_match():
 
 def test_per_syscall_hooks_match_the_tracepoints():
     stable = os.path.join(COMPAT, "falco-rules", "falco_rules.yaml")
-    r = vm("per_syscall_hooks", "--no-module", "--file", ACTIONS, "--file", os.path.join(REPO, "rules", "osprey_rules.yaml"),
-           "--file", stable)
+    r = vm("per_syscall_hooks", "--no-module", "--file", ACTIONS, "--file", LOW_MEMORY, "--file",
+           os.path.join(REPO, "rules", "osprey_rules.yaml"), "--file", stable)
     # What an alert is about; pids, times and the ptrace victim's pid differ between runs.
     tp, hooks = (alerts_of(r, name, ("proc.name",), ("fd.name",)) for name in ("tracepoints", "hooks"))
     assert len(tp) >= 16 and tp == hooks, f"alerts differ:\ntracepoints: {tp}\nhooks:       {hooks}"

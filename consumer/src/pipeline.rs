@@ -396,6 +396,7 @@ mod tests {
     use crate::event::{Arg, Dir, Name};
     use crate::rules::engine::Matching;
     use crate::rules::loader::Priority;
+    use shared_abi::SyscallTable;
 
     fn exit_event(nr: u32, num: u64) -> Event {
         Event {
@@ -403,6 +404,8 @@ mod tests {
             ts_ns: 1,
             kind: Kind::Syscall(nr),
             dir: Dir::Exit,
+            table: SyscallTable::X86_64,
+            from_32bit_program: false,
             cpu: 0,
             res: Some(0),
             tid: 5,

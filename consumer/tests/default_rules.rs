@@ -67,6 +67,14 @@ impl Stream {
         self
     }
 
+    /// The last syscall was made through `table` by a program of that width or not.
+    fn through(mut self, table: &str, program_is_32bit: bool) -> Self {
+        let last = self.events.last_mut().expect("stream has an event");
+        last["syscall.table"] = json!(table);
+        last["syscall.program_is_32bit"] = json!(program_is_32bit);
+        self
+    }
+
     fn uid(&self) -> u64 {
         self.events.first().map_or(0, |e| e["user.uid"].as_u64().unwrap())
     }
@@ -367,6 +375,17 @@ fn raw_packet_socket() {
             json!({"fd": 3, "domain": "AF_INET", "type": "SOCK_STREAM", "proto": 6}),
         ),
     );
+}
+
+#[test]
+fn syscall_of_32_bits_from_a_64_bit_program() {
+    let socket = |program_is_32bit| {
+        Stream::new(1000)
+            .spawn("implant", "/opt/implant", &[])
+            .call("socket", 3, json!({"fd": 3, "domain": "AF_INET", "type": "SOCK_STREAM", "proto": 6}))
+            .through("i386", program_is_32bit)
+    };
+    check("Osprey 32-bit Syscall From A 64-bit Program", socket(false), socket(true));
 }
 
 #[test]

@@ -15,7 +15,7 @@
 // the producer writes a `PAD` record to the end and continues at offset 0.
 
 /// Bumped on any change to a layout, constant or ioctl below.
-pub const ABI_VERSION: u32 = 6;
+pub const ABI_VERSION: u32 = 7;
 
 /// Name of the misc device, under `/dev`.
 pub const DEVICE_NAME: &str = "osprey";
@@ -163,6 +163,40 @@ pub struct BlobDesc {
     pub _reserved: u8,
 }
 
+/// `SyscallRecord::flags`: an i386 or x32 syscall made by a 32-bit program
+/// (not asked of x86-64 syscalls).
+pub const SYSCALL_FROM_32BIT_PROGRAM: u8 = 1;
+
+/// The syscall table a task made a syscall through (`SyscallRecord::table`).
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyscallTable {
+    X86_64 = 0,
+    /// A 32-bit process's, or `int $0x80`.
+    I386 = 1,
+    /// x86-64's registers and 32-bit pointers.
+    X32 = 2,
+}
+
+impl SyscallTable {
+    pub const fn from_raw(raw: u8) -> Option<Self> {
+        match raw {
+            0 => Some(Self::X86_64),
+            1 => Some(Self::I386),
+            2 => Some(Self::X32),
+            _ => None,
+        }
+    }
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::X86_64 => "x86_64",
+            Self::I386 => "i386",
+            Self::X32 => "x32",
+        }
+    }
+}
+
 /// A system call, at entry (arguments only) or at exit (arguments, return
 /// value and decoded user memory). Inline buffers follow the fixed part.
 #[repr(C)]
@@ -173,7 +207,11 @@ pub struct SyscallRecord {
     pub nr: u32,
     /// Used entries of `blobs`.
     pub nblobs: u16,
-    pub _reserved: u16,
+    /// The `SyscallTable` the task made it through; `nr` and `args` are the
+    /// x86-64 syscall's whichever.
+    pub table: u8,
+    /// `SYSCALL_*` flags.
+    pub flags: u8,
     /// Return value (0 in enter records).
     pub ret: i64,
     /// Raw argument registers.

@@ -7,32 +7,11 @@
 # capture was on.
 set -u
 python3 - <<'PY'
-import ctypes, os, socket, struct, subprocess, sys
+import os, socket, struct, subprocess, sys
 sys.path.insert(0, "/io")
 from low_memory import LowMemory
 memory = LowMemory()
-syscall6 = memory.function(bytes([
-    0x53,                    # push rbx
-    0x55,                    # push rbp
-    0x89, 0xf8,              # mov eax, edi: the i386 number
-    0x89, 0xf3,              # mov ebx, esi: its arguments
-    0x41, 0x89, 0xca,        # mov r10d, ecx
-    0x89, 0xd1,              # mov ecx, edx
-    0x44, 0x89, 0xd2,        # mov edx, r10d
-    0x44, 0x89, 0xc6,        # mov esi, r8d
-    0x44, 0x89, 0xcf,        # mov edi, r9d
-    0x8b, 0x6c, 0x24, 0x18,  # mov ebp, [rsp+24]: the seventh, on the stack
-    0xcd, 0x80,              # int 0x80
-    0x5d,                    # pop rbp
-    0x5b,                    # pop rbx
-    0xc3,                    # ret
-]), ctypes.c_int)
-
-
-def int80(nr, *args):
-    return syscall6(nr, *args, *[0] * (6 - len(args)))
-
-
+int80 = memory.int80()
 low = memory.copy
 print("ia32 olduname returned", int80(59, low(bytes(512)), 0, 0))
 print("ia32 getppid returned", int80(64, 0, 0, 0), "ppid", os.getppid())

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use osprey::decode::encode;
 use osprey::decode::render::Spelling;
 use osprey::event::{Arg, Dir, Event, Kind, Name};
-use shared_abi::{BlobKind, RecordHeader};
+use shared_abi::{BlobKind, RecordHeader, SyscallTable};
 
 /// Falco's stable ruleset from the shared compatibility material
 /// (`OSPREY_COMPAT` overrides where it lies).
@@ -87,6 +87,8 @@ pub fn exit_event(nr: u32, pid: u32, res: i64, args: Vec<(Name, Arg)>) -> Event 
         ts_ns: 1_700_000_000_000_000_000,
         kind: Kind::Syscall(nr),
         dir: Dir::Exit,
+        table: SyscallTable::X86_64,
+        from_32bit_program: false,
         cpu: 0,
         res: Some(res),
         tid: pid,

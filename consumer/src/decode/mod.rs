@@ -9,8 +9,8 @@ pub mod render;
 use std::ops::Deref;
 
 use shared_abi::{
-    read_pod, view_pod, BlobDesc, BlobKind, ProcessExitRecord, RecordHeader, RecordKind, SyscallRecord, MAX_BLOBS,
-    MAX_RECORD_SIZE, RECORD_ALIGN,
+    read_pod, view_pod, BlobDesc, BlobKind, ProcessExitRecord, RecordHeader, RecordKind, SyscallRecord, SyscallTable,
+    MAX_BLOBS, MAX_RECORD_SIZE, RECORD_ALIGN,
 };
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -29,6 +29,8 @@ pub enum DecodeError {
     BlobOutOfBounds { index: usize, offset: u16, len: u16, size: u32 },
     #[error("buffer {index} has unknown kind {kind}")]
     UnknownBlobKind { index: usize, kind: u8 },
+    #[error("syscall record names unknown syscall table {0}")]
+    UnknownTable(u8),
 }
 
 /// Checks a record's leading size field and returns the record's length, so a
@@ -94,6 +96,16 @@ pub struct Syscall<'a> {
 }
 
 impl<'a> Syscall<'a> {
+    /// The table the task made the syscall through (`decode` checked it).
+    pub fn table(&self) -> SyscallTable {
+        SyscallTable::from_raw(self.rec.table).unwrap_or(SyscallTable::X86_64)
+    }
+
+    /// Whether the program that made this i386 or x32 syscall is a 32-bit one.
+    pub fn from_32bit_program(&self) -> bool {
+        self.rec.flags & shared_abi::SYSCALL_FROM_32BIT_PROGRAM != 0
+    }
+
     /// The record's buffer descriptors in use.
     fn descs(&self) -> &[BlobDesc] {
         self.rec.blobs.get(..self.rec.nblobs as usize).unwrap_or_default()
@@ -161,6 +173,7 @@ fn decode_syscall(bytes: &[u8], exit: bool) -> Result<Record<'_>, DecodeError> {
     if rec.nblobs as usize > MAX_BLOBS {
         return Err(DecodeError::TooManyBlobs(rec.nblobs));
     }
+    SyscallTable::from_raw(rec.table).ok_or(DecodeError::UnknownTable(rec.table))?;
     for (index, desc) in rec.blobs.iter().take(rec.nblobs as usize).enumerate() {
         let start = desc.offset as usize;
         let end = start + desc.len as usize;
@@ -300,6 +313,19 @@ mod tests {
         let Some(Record::Syscall(s)) = decode(&bytes).unwrap() else { panic!() };
         assert!(!s.exit);
         assert_eq!(s.rec.hdr.size as usize, size_of::<SyscallRecord>());
+    }
+
+    #[test]
+    fn the_syscall_table_is_read_and_checked() {
+        let mut bytes = encode::syscall(hdr(), false, 110, 0, [0; 6], &[]);
+        let Some(Record::Syscall(s)) = decode(&bytes).unwrap() else { panic!() };
+        assert_eq!(s.table(), SyscallTable::X86_64);
+        let at = std::mem::offset_of!(SyscallRecord, table);
+        bytes[at] = SyscallTable::I386 as u8;
+        let Some(Record::Syscall(s)) = decode(&bytes).unwrap() else { panic!() };
+        assert_eq!(s.table(), SyscallTable::I386);
+        bytes[at] = 7;
+        assert!(matches!(decode(&bytes), Err(DecodeError::UnknownTable(7))));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use anyhow::{anyhow, bail, Context, Result};
 use compact_str::CompactString;
 use serde_json::{Map, Value};
-use shared_abi::COMM_LEN;
+use shared_abi::{SyscallTable, COMM_LEN};
 use smallvec::SmallVec;
 
 use crate::decode::render::{
@@ -336,6 +336,10 @@ pub struct Event {
     pub ts_ns: u64,
     pub kind: Kind,
     pub dir: Dir,
+    /// The table a syscall was made through (x86-64 for other events).
+    pub table: SyscallTable,
+    /// An i386 or x32 syscall made by a 32-bit program (not known of others).
+    pub from_32bit_program: bool,
     pub cpu: u16,
     /// Return value (exit events).
     pub res: Option<i64>,
@@ -363,6 +367,8 @@ impl Event {
             ts_ns: 0,
             kind: Kind::ProcExit,
             dir: Dir::Exit,
+            table: SyscallTable::X86_64,
+            from_32bit_program: false,
             cpu: 0,
             res: None,
             tid: 0,
@@ -405,12 +411,16 @@ impl Event {
             Record::Syscall(sc) => {
                 self.kind = Kind::Syscall(sc.rec.nr);
                 self.dir = if sc.exit { Dir::Exit } else { Dir::Enter };
+                self.table = sc.table();
+                self.from_32bit_program = sc.from_32bit_program();
                 self.res = sc.exit.then_some(sc.rec.ret);
                 syscall_args(sc, &mut self.args);
             }
             Record::ProcessExit(p) => {
                 self.kind = Kind::ProcExit;
                 self.dir = Dir::Exit;
+                self.table = SyscallTable::X86_64;
+                self.from_32bit_program = false;
                 self.res = None;
                 self.args.push((Name::Status, Arg::Int(p.exit_code.into())));
                 self.args.push((Name::GroupDead, Arg::Bool(p.group_dead != 0)));
@@ -439,6 +449,10 @@ impl Event {
         obj.insert("evt.rawtime".into(), self.ts_ns.into());
         obj.insert("evt.type".into(), self.type_name().into());
         obj.insert("evt.dir".into(), if self.is_exit() { "<" } else { ">" }.into());
+        if self.table != SyscallTable::X86_64 {
+            obj.insert("syscall.table".into(), self.table.name().into());
+            obj.insert("syscall.program_is_32bit".into(), self.from_32bit_program.into());
+        }
         obj.insert("evt.cpu".into(), self.cpu.into());
         if let Some(res) = self.res {
             obj.insert("evt.res".into(), result_name(res).into());
@@ -496,11 +510,20 @@ impl Event {
                 retype(nr, &mut args);
             }
         }
+        let table = match obj.get("syscall.table") {
+            None => SyscallTable::X86_64,
+            Some(v) => [SyscallTable::X86_64, SyscallTable::I386, SyscallTable::X32]
+                .into_iter()
+                .find(|t| v.as_str() == Some(t.name()))
+                .ok_or_else(|| anyhow!("field 'syscall.table': {v} is not x86_64, i386 or x32"))?,
+        };
         Ok(Self {
             num: opt_num("evt.num"),
             ts_ns: num("evt.rawtime")?,
             kind,
             dir,
+            table,
+            from_32bit_program: obj.get("syscall.program_is_32bit").and_then(Value::as_bool).unwrap_or_default(),
             cpu: opt_num("evt.cpu") as u16,
             res: obj.get("evt.rawres").and_then(Value::as_i64),
             tid,
@@ -651,6 +674,20 @@ mod tests {
         args.push((Name::Fd, Arg::Int(3)));
         args.iter_mut().for_each(drop);
         assert!(args.owning, "mutable access may have stored anything");
+    }
+
+    #[test]
+    fn the_syscall_table_survives_json() {
+        let mut bytes = encode::syscall(RecordHeader::default(), true, nr::EXECVE, -2, [0; 6], &[]);
+        let at = std::mem::offset_of!(shared_abi::SyscallRecord, table);
+        (bytes[at], bytes[at + 1]) = (SyscallTable::I386 as u8, shared_abi::SYSCALL_FROM_32BIT_PROGRAM);
+        let ev = Event::from_record(1, &decode(&bytes).unwrap().unwrap());
+        assert_eq!((ev.table, ev.from_32bit_program), (SyscallTable::I386, true));
+        let mut v = ev.to_json();
+        assert_eq!(Event::from_json(&v).unwrap(), ev);
+        v["syscall.table"] = "arm64".into();
+        let err = Event::from_json(&v).unwrap_err().to_string();
+        assert!(err.contains("syscall.table") && err.contains("arm64"), "{err}");
     }
 
     #[test]

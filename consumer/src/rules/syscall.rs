@@ -224,6 +224,8 @@ impl<'a> SyscallFields<'a> {
             ),
             F::EvtHostname => Val::str(self.state.hostname.as_str()),
             F::EvtSource => Val::str("syscall"),
+            F::SyscallTable => Val::str(ev.table.name()),
+            F::SyscallProgramIs32bit => Val::Bool(ev.from_32bit_program),
             F::ProcPid => Val::Int(ev.pid.into()),
             F::ProcVpid => Val::Int(ev.vpid.into()),
             F::ProcPpid => Val::Int(ev.ppid.into()),

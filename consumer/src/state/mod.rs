@@ -672,6 +672,7 @@ mod tests {
     use super::*;
     use crate::decode::render::Spelling::*;
     use crate::event::{Dir, Event};
+    use shared_abi::SyscallTable;
 
     fn ev(nr: u32, tid: u32, ppid: u32, res: i64, args: Vec<(Name, Arg)>) -> Event {
         Event {
@@ -679,6 +680,8 @@ mod tests {
             ts_ns: 1,
             kind: Kind::Syscall(nr),
             dir: Dir::Exit,
+            table: SyscallTable::X86_64,
+            from_32bit_program: false,
             cpu: 0,
             res: Some(res),
             tid,
