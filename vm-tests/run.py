@@ -312,7 +312,7 @@ def test_hostile_pointers_are_flagged_not_followed():
 
 
 def test_ia32_syscalls_are_recorded_as_their_x86_64_twins():
-    syscalls = "execve,openat,open,getppid,socket,connect,stat,fcntl,pread64,mmap,umount2"
+    syscalls = "execve,openat,open,getppid,socket,connect,stat,fcntl,pread64,mmap,umount2,lseek"
     for params in ("per_syscall_hooks=0", "per_syscall_hooks=1"):
         r = vm("ia32_syscalls", "--kmod-params", params, "--file", LOW_MEMORY, "--capture",
                "--consumer-args", f"--syscalls {syscalls}")
@@ -369,6 +369,8 @@ def test_ia32_syscalls_are_recorded_as_their_x86_64_twins():
         one(ev, evt__type="mmap", evt__dir=">", a_arg4=hex(int(dup[2])), a_arg5="0x1000")
         e = one(ev, evt__type="umount2", evt__dir="<", a_name="/osprey-ia32-umount")
         assert e["evt.res"] == "ENOENT" and e["evt.args"]["flags"] == "0x0", (params, e)
+        assert "ia32 _llseek returned 0" in r.stderr, r.stderr[-2000:]
+        one(ev, evt__type="lseek", evt__dir="<", a_fd=int(dup[2]), evt__rawres=0, proc__name="python3")
         # olduname has no x86-64 twin: python3's only exec is the one that started it.
         execs = find(ev, evt__type="execve", evt__dir="<", evt__res="SUCCESS", proc__name="python3")
         assert len(execs) == 1, (params, execs)

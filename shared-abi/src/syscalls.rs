@@ -985,6 +985,7 @@ const IA32: [u16; crate::MAX_SYSCALLS] = {
     t[136] = 135;
     t[138] = 122;
     t[139] = 123;
+    t[140] = 8;
     t[141] = 78;
     t[142] = 23;
     t[143] = 73;
@@ -1776,6 +1777,7 @@ const IA32_ENTRIES: &[(u16, &str)] = &[
     (136, "sys_personality"),
     (138, "sys_setfsuid16"),
     (139, "sys_setfsgid16"),
+    (140, "sys_llseek"),
     (141, "compat_sys_getdents"),
     (142, "compat_sys_select"),
     (143, "sys_flock"),
@@ -2068,6 +2070,10 @@ pub fn ia32_args(nr: usize, regs: [u32; 6]) -> [u64; 6] {
         193 | 194 => [r[0], joined(1), 0, 0, 0, 0],
         // fallocate (fd, mode, offset, length).
         324 => [r[0], r[1], joined(2), joined(4), 0, 0],
+        // _llseek (fd, offset high, offset low, result, whence): lseek's
+        // (fd, offset, whence), the new offset written to `result` (the
+        // result is 0, not the offset).
+        140 => [r[0], r[1] << 32 | r[2], r[4], 0, 0, 0],
         // mmap2: the offset in 4 KiB pages, as mmap's in bytes.
         192 => [r[0], r[1], r[2], r[3], r[4], r[5] << 12],
         // umount: umount2 without flags; waitpid: wait4 without rusage.
@@ -2117,9 +2123,8 @@ mod tests {
             assert_eq!(twin(i386), Some(x86_64));
         }
         // No twin: olduname (x86-64's 59 is execve), socketcall's multiplexing,
-        // _llseek's result in memory, the old mmap's arguments in memory,
-        // numbers past the table.
-        for i386 in [59, 102, 140, 90, 511, 512, usize::MAX] {
+        // the old mmap's arguments in memory, numbers past the table.
+        for i386 in [59, 102, 90, 511, 512, usize::MAX] {
             assert_eq!(twin(i386), None, "{i386}");
         }
     }
@@ -2136,6 +2141,7 @@ mod tests {
             (324, "fallocate", [1, 2, high(3), high(5), 0, 0]),
             (192, "mmap", [1, 2, 3, 4, 5, 6 << 12]),
             (22, "umount2", [1, 0, 0, 0, 0, 0]),
+            (140, "lseek", [1, 2 << 32 | 3, 5, 0, 0, 0]),
             (7, "wait4", [1, 2, 3, 0, 0, 0]),
             (5, "open", [1, 2, 3, 4, 5, 6]),
         ] {

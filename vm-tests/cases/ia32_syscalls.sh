@@ -34,7 +34,7 @@ print("ia32 socketcall connect returned", int80(102, SYS_CONNECT, low(struct.pac
 os.close(fd)
 # Calls whose x86-64 twin enters by another function: stat64 (another
 # structure), fcntl64, pread64 (its offset in two registers), mmap2 (its
-# offset in pages), umount (umount2 without flags).
+# offset in pages), umount (umount2 without flags), _llseek (lseek).
 print("ia32 stat64 returned", int80(195, low(b"/osprey-ia32-stat64\0"), low(bytes(128))))
 fd = os.open("/dev/zero", os.O_RDONLY)
 F_DUPFD = 0
@@ -43,6 +43,8 @@ print("ia32 pread64 returned", int80(180, fd, low(bytes(8)), 4, 5, 1))
 PROT_READ, MAP_PRIVATE = 1, 2
 print("ia32 mmap2 returned", int80(192, 0, 4096, PROT_READ, MAP_PRIVATE, fd, 1) & 0xffffffff)
 print("ia32 umount returned", int80(22, low(b"/osprey-ia32-umount\0")))
+SEEK_SET = 0
+print("ia32 _llseek returned", int80(140, fd, 0, 4096, low(bytes(8)), SEEK_SET))
 
 # A 32-bit program: open, getppid, exit_group, as i386 machine code in an
 # ELF32 executable of one segment.
