@@ -1411,10 +1411,10 @@ fn current_traced() -> bool {
 }
 
 /// An i386 syscall's arguments, as its x86-64 twin takes them
-/// (`syscalls::ia32_args`: 32 bits wide, split values joined). A socketcall's are its
-/// call's, read from the user memory its second argument points to (zeros
-/// when that cannot be read without a fault; by the exit the kernel has read
-/// them, so its record has them).
+/// (`syscalls::ia32_args`: 32 bits wide, split values joined). A
+/// socketcall's are its call's, read from the user memory its second
+/// argument points to (zeros when that cannot be read without a fault; by
+/// the exit the kernel has read them, so its record has them).
 #[cold]
 #[inline(never)]
 fn ia32_args(regs: &bindings::pt_regs) -> [u64; 6] {

@@ -195,6 +195,11 @@ impl SyscallTable {
             Self::X32 => "x32",
         }
     }
+
+    /// The table `name` names.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::X86_64, Self::I386, Self::X32].into_iter().find(|t| t.name() == name)
+    }
 }
 
 /// A system call, at entry (arguments only) or at exit (arguments, return

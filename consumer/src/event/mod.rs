@@ -512,9 +512,9 @@ impl Event {
         }
         let table = match obj.get("syscall.table") {
             None => SyscallTable::X86_64,
-            Some(v) => [SyscallTable::X86_64, SyscallTable::I386, SyscallTable::X32]
-                .into_iter()
-                .find(|t| v.as_str() == Some(t.name()))
+            Some(v) => v
+                .as_str()
+                .and_then(SyscallTable::from_name)
                 .ok_or_else(|| anyhow!("field 'syscall.table': {v} is not x86_64, i386 or x32"))?,
         };
         Ok(Self {
