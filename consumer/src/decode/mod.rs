@@ -92,15 +92,12 @@ impl Record<'_> {
 pub struct Syscall<'a> {
     pub rec: Fixed<'a, SyscallRecord>,
     pub exit: bool,
+    /// The table the task made the syscall through.
+    pub table: SyscallTable,
     bytes: &'a [u8],
 }
 
 impl<'a> Syscall<'a> {
-    /// The table the task made the syscall through (`decode` checked it).
-    pub fn table(&self) -> SyscallTable {
-        SyscallTable::from_raw(self.rec.table).unwrap_or(SyscallTable::X86_64)
-    }
-
     /// Whether the program that made this i386 or x32 syscall is a 32-bit one.
     pub fn from_32bit_program(&self) -> bool {
         self.rec.flags & shared_abi::SYSCALL_FROM_32BIT_PROGRAM != 0
@@ -173,7 +170,7 @@ fn decode_syscall(bytes: &[u8], exit: bool) -> Result<Record<'_>, DecodeError> {
     if rec.nblobs as usize > MAX_BLOBS {
         return Err(DecodeError::TooManyBlobs(rec.nblobs));
     }
-    SyscallTable::from_raw(rec.table).ok_or(DecodeError::UnknownTable(rec.table))?;
+    let table = SyscallTable::from_raw(rec.table).ok_or(DecodeError::UnknownTable(rec.table))?;
     for (index, desc) in rec.blobs.iter().take(rec.nblobs as usize).enumerate() {
         let start = desc.offset as usize;
         let end = start + desc.len as usize;
@@ -182,7 +179,7 @@ fn decode_syscall(bytes: &[u8], exit: bool) -> Result<Record<'_>, DecodeError> {
         }
         BlobKind::from_raw(desc.kind).ok_or(DecodeError::UnknownBlobKind { index, kind: desc.kind })?;
     }
-    Ok(Record::Syscall(Syscall { rec, exit, bytes }))
+    Ok(Record::Syscall(Syscall { rec, exit, table, bytes }))
 }
 
 fn fixed_part<T: shared_abi::Pod>(bytes: &[u8]) -> Result<Fixed<'_, T>, DecodeError> {
@@ -319,11 +316,11 @@ mod tests {
     fn the_syscall_table_is_read_and_checked() {
         let mut bytes = encode::syscall(hdr(), false, 110, 0, [0; 6], &[]);
         let Some(Record::Syscall(s)) = decode(&bytes).unwrap() else { panic!() };
-        assert_eq!(s.table(), SyscallTable::X86_64);
+        assert_eq!(s.table, SyscallTable::X86_64);
         let at = std::mem::offset_of!(SyscallRecord, table);
         bytes[at] = SyscallTable::I386 as u8;
         let Some(Record::Syscall(s)) = decode(&bytes).unwrap() else { panic!() };
-        assert_eq!(s.table(), SyscallTable::I386);
+        assert_eq!(s.table, SyscallTable::I386);
         bytes[at] = 7;
         assert!(matches!(decode(&bytes), Err(DecodeError::UnknownTable(7))));
     }

@@ -411,7 +411,7 @@ impl Event {
             Record::Syscall(sc) => {
                 self.kind = Kind::Syscall(sc.rec.nr);
                 self.dir = if sc.exit { Dir::Exit } else { Dir::Enter };
-                self.table = sc.table();
+                self.table = sc.table;
                 self.from_32bit_program = sc.from_32bit_program();
                 self.res = sc.exit.then_some(sc.rec.ret);
                 syscall_args(sc, &mut self.args);
