@@ -25,7 +25,8 @@ rows and the "common" rows it shares) is x86-64's syscalls under the same
 numbers, and for its own rows (512 on) the x86-64 syscall of the same name.
 
 The file ends with a part written by hand (after `HAND_WRITTEN`), which the
-script keeps. With --check, says whether the committed file is what the tree gives.
+script keeps. With --check, says whether the committed file is what the
+tree gives.
 """
 import pathlib
 import re
@@ -110,10 +111,10 @@ def generate(tree):
     own_entry = [t for t in twins if not (t[2] in one_function and t[2] == entry_of[t[1]])]
     # Two i386 numbers may enter by one function (fcntl and fcntl64), a
     # twin of one x86-64 syscall: it is hooked once.
-    first = {}
+    kept = {}
     for nr, nr_64, entry in own_entry:
-        assert first.setdefault(entry, nr_64) == nr_64, entry
-    own_entry = [t for t in own_entry if first.pop(t[2], None) is not None]
+        assert kept.setdefault(entry, (nr, nr_64, entry))[1] == nr_64, entry
+    own_entry = list(kept.values())
     socketcall = next(row for row in i386 if row[1] == "socketcall")
     # x32: the common rows are x86-64's syscalls under their own numbers;
     # its own rows (512 on) are the x86-64 syscalls of their names.
