@@ -205,46 +205,48 @@ fn column(nr: u32) -> usize {
     (nr as usize).min(UNNUMBERED)
 }
 
+/// The number of the syscall in `regs` as the kernel dispatches it (its low
+/// 32 bits): x86-64's below `MAX_SYSCALLS`, or another table's.
+fn syscall_number(regs: &bindings::pt_regs) -> u32 {
+    regs.orig_ax as u32
+}
+
 /// Every event counter, in per-CPU memory: counting is one unlocked
 /// increment of this CPU's copy, as cheap as a counter can be, so that the
 /// probes may count every event they see, filtered ones included. Totals are
 /// sums, computed when asked (`seen` is delivered + filtered + dropped).
-struct PerCpuCounters {
-    /// A per-CPU address: dereferenced only `%gs`-relative or through
-    /// `osprey_per_cpu_u64s`.
-    ptr: *mut u64,
+struct PerCpuCounters(Counters);
+
+/// Where the counters are: a per-CPU address, dereferenced only
+/// `%gs`-relative or through `osprey_per_cpu_u64s`. A copy is the
+/// tracepoint probes' data (`Probes::add`), so that counting an event needs
+/// no load; it is valid while the `PerCpuCounters` it is of lives.
+#[derive(Clone, Copy)]
+struct Counters {
+    base: *mut u64,
 }
 
-impl PerCpuCounters {
-    fn new() -> Result<Self> {
-        // SAFETY: plain allocation; the result is checked for NULL.
-        let ptr = unsafe { c::osprey_alloc_percpu_u64s(COUNTERS) };
-        if ptr.is_null() {
-            return Err(ENOMEM);
-        }
-        Ok(Self { ptr })
-    }
-
+impl Counters {
     /// Adds one to this CPU's counter `index`.
     #[inline(always)]
-    fn bump(&self, index: usize) {
+    fn bump(self, index: usize) {
         debug_assert!(index < COUNTERS);
-        Self::increment::<0>(self.ptr, index);
+        Self::increment::<0>(self.base, index);
     }
 
     #[inline(always)]
-    fn count(&self, outcome: SyscallOutcome, column: usize) {
+    fn count(self, outcome: SyscallOutcome, column: usize) {
         debug_assert!(column < COLUMNS);
-        Self::increment::<0>(self.ptr.wrapping_add(outcome as usize * COLUMNS), column);
+        Self::increment::<0>(self.base.wrapping_add(outcome as usize * COLUMNS), column);
     }
 
     /// `count(SyscallOutcome::Filtered, column)` with the row's offset a
     /// constant of the instruction: the probes' path for every event of no
     /// interest.
     #[inline(always)]
-    fn count_filtered(&self, column: usize) {
+    fn count_filtered(self, column: usize) {
         debug_assert!(column < COLUMNS);
-        Self::increment::<{ SyscallOutcome::Filtered as usize * COLUMNS * 8 }>(self.ptr, column);
+        Self::increment::<{ SyscallOutcome::Filtered as usize * COLUMNS * 8 }>(self.base, column);
     }
 
     /// Adds one to this CPU's copy of the counter at `base + OFFSET` bytes
@@ -263,12 +265,23 @@ impl PerCpuCounters {
                 index = in(reg) index, options(att_syntax, nostack))
         };
     }
+}
+
+impl PerCpuCounters {
+    fn new() -> Result<Self> {
+        // SAFETY: plain allocation; the result is checked for NULL.
+        let ptr = unsafe { c::osprey_alloc_percpu_u64s(COUNTERS) };
+        if ptr.is_null() {
+            return Err(ENOMEM);
+        }
+        Ok(Self(Counters { base: ptr }))
+    }
 
     /// CPU `cpu`'s copy, looked up once for all its counters; `None` for a
     /// CPU that cannot exist.
     fn of_cpu(&self, cpu: usize) -> Option<CpuCounters<'_>> {
-        // SAFETY: `ptr` is the live allocation; the helper checks `cpu`.
-        let base = unsafe { c::osprey_per_cpu_u64s(self.ptr, cpu as u32) };
+        // SAFETY: the live allocation; the helper checks `cpu`.
+        let base = unsafe { c::osprey_per_cpu_u64s(self.base, cpu as u32) };
         (!base.is_null()).then_some(CpuCounters { base, _counters: core::marker::PhantomData })
     }
 
@@ -308,10 +321,18 @@ impl CpuCounters<'_> {
     }
 }
 
+impl core::ops::Deref for PerCpuCounters {
+    type Target = Counters;
+
+    fn deref(&self) -> &Counters {
+        &self.0
+    }
+}
+
 impl Drop for PerCpuCounters {
     fn drop(&mut self) {
         // SAFETY: allocated in `new`, freed once, here, after the probes are gone.
-        unsafe { c::osprey_free_percpu(self.ptr) };
+        unsafe { c::osprey_free_percpu(self.base) };
     }
 }
 
@@ -419,21 +440,47 @@ impl InterestBits {
 
 /// The interest set as the probes test it: a byte of `PROBE_*` bits per
 /// column (`Interest::probe_flags`), so that deciding whether an event is
-/// wanted is a single load and bit test (the bitmaps cost a shift, a mask
+/// wanted is a single bit test of memory (the bitmaps cost a shift, a mask
 /// and a second shift more, on every syscall of every task). The byte holds
 /// the bits of both readings of its number (`SyscallTable`): the probes test
 /// them together, so 32-bit syscalls cost the path of every other syscall
 /// nothing, and which table the task used is asked only of an event that
-/// passes. The `UNNUMBERED` column stays zero.
-struct InterestMap([AtomicU8; COLUMNS]);
+/// passes.
+///
+/// Columns are the number's low 16 bits, which a 16-bit load or move gives
+/// for nothing: the probes need no bound check. Past `MAX_SYSCALLS` every
+/// byte passes, so that x32's numbers (which have a bit set past those 16:
+/// its own calls from 512, the others the x86-64 numbers) and anything not
+/// a syscall go to the record path, which reads the whole number; a byte
+/// that says no is thus always a syscall's. A number past 65535 that is no
+/// syscall (`ENOSYS`) is only tested with the byte of its low 16 bits, and
+/// counted there when that says no.
+struct InterestMap([AtomicU8; MAP_COLUMNS]);
 
-impl Default for InterestMap {
-    fn default() -> Self {
-        Self([const { AtomicU8::new(0) }; COLUMNS])
-    }
-}
+const MAP_COLUMNS: usize = 1 << 16;
+
+/// The one interest map: a static, so that the probes address it without a
+/// pointer (and its 64 KiB need no allocation).
+static INTEREST: InterestMap = InterestMap::new();
 
 impl InterestMap {
+    /// Nothing wanted, and every column past the syscalls passed on.
+    const fn new() -> Self {
+        let mut bytes = [const { AtomicU8::new(u8::MAX) }; MAP_COLUMNS];
+        let mut column = 0;
+        while column < MAX_SYSCALLS {
+            bytes[column] = AtomicU8::new(0);
+            column += 1;
+        }
+        Self(bytes)
+    }
+
+    /// The column a probe tests for syscall number `nr`.
+    #[inline(always)]
+    const fn column(nr: usize) -> usize {
+        nr as u16 as usize
+    }
+
     fn set(&self, interest: &Interest) {
         let socketcall = syscalls::socketcalls().fold(0, |flags, nr| flags | interest.probe_flags(nr as usize));
         for (column, byte) in self.0[..MAX_SYSCALLS].iter().enumerate() {
@@ -466,17 +513,28 @@ impl InterestMap {
     /// looked at only for the others.
     #[inline(always)]
     fn wants_as(&self, column: usize, exit: bool, ret: i64, bits: impl Fn(u8) -> u8) -> bool {
-        let byte = self.0[column].load(Ordering::Relaxed);
         if !exit {
-            return byte & bits(PROBE_ENTER) != 0;
+            return self.byte(column) & bits(PROBE_ENTER) != 0;
         }
-        byte & bits(PROBE_EXIT_SUCCEEDED | PROBE_EXIT_FAILED) != 0
-            && byte & bits(if ret < 0 { PROBE_EXIT_FAILED } else { PROBE_EXIT_SUCCEEDED }) != 0
+        self.byte(column) & bits(PROBE_EXIT_SUCCEEDED | PROBE_EXIT_FAILED) != 0
+            && self.byte(column) & bits(if ret < 0 { PROBE_EXIT_FAILED } else { PROBE_EXIT_SUCCEEDED }) != 0
     }
 
     /// Whether some exit of the syscall is wanted, whatever it returns.
     fn wants_some_exit(&self, table: SyscallTable, column: usize) -> bool {
-        self.0[column].load(Ordering::Relaxed) & table.bits(PROBE_EXIT_SUCCEEDED | PROBE_EXIT_FAILED) != 0
+        self.byte(column) & table.bits(PROBE_EXIT_SUCCEEDED | PROBE_EXIT_FAILED) != 0
+    }
+
+    /// Column `column`'s byte. Read as the kernel's `READ_ONCE` reads: one
+    /// volatile load, which the compiler folds into the instruction that
+    /// tests it (an atomic load it keeps apart, an instruction more).
+    #[inline(always)]
+    fn byte(&self, column: usize) -> u8 {
+        // SAFETY: a valid, aligned byte of the map. A byte-sized volatile
+        // load is a single access, which the kernel's memory model (the one
+        // this code runs under) lets race with `set`'s atomic stores: the
+        // probes see the old byte or the new one.
+        unsafe { self.0[column].as_ptr().read_volatile() }
     }
 }
 
@@ -628,7 +686,6 @@ struct Shared {
     /// The consumer's own syscalls are not captured (they would feed back).
     consumer_tgid: AtomicI32,
     probe_floor: bool,
-    interest: InterestMap,
     interest_flags: AtomicU64,
     open_filter: OpenFilterSlot,
     /// Syscalls delivered only from cgroups not in `host_cgroups`.
@@ -670,7 +727,6 @@ impl Shared {
             attached: AtomicBool::new(false),
             consumer_tgid: AtomicI32::new(0),
             probe_floor,
-            interest: InterestMap::default(),
             interest_flags: AtomicU64::new(0),
             open_filter: OpenFilterSlot(AtomicPtr::new(core::ptr::null_mut())),
             container_only: InterestBits::default(),
@@ -698,7 +754,7 @@ impl Shared {
     }
 
     fn set_interest(&self, interest: &Interest) {
-        self.interest.set(interest);
+        INTEREST.set(interest);
         self.interest_flags.store(interest.flags, Ordering::Release);
         if let Some(hooks) = &self.hooks {
             if let Err(e) = hooks.hook(interest, self) {
@@ -801,46 +857,38 @@ impl Shared {
         Ok(())
     }
 
-    /// The probes' common path for syscall `nr` (as the probe got it:
-    /// anything past the table, a negative number included, counts as
-    /// unnumbered). Inlined into them so that an event nobody asked for (not
-    /// in the interest set, or a failure no rule can match) costs a bound
-    /// check, a byte test and one per-CPU increment.
+    /// The probes' common path for the syscall in `regs`, whose number has
+    /// `column` (`InterestMap::column`); `counters` are `self.counters`, as
+    /// the tracepoint probes get them. Inlined into them so that an event
+    /// nobody asked for (not in the interest set, or a failure no rule can
+    /// match) costs a 16-bit move, a bit test of memory and one per-CPU
+    /// increment.
     #[inline(always)]
-    fn on_syscall(&self, regs: &bindings::pt_regs, nr: usize, exit: bool, ret: i64) {
-        if nr >= MAX_SYSCALLS {
-            // x32's numbers are past the table, with a bit set: the record
-            // path tells what they are.
-            match u32::try_from(nr) {
-                Ok(raw) if raw & syscalls::X32_SYSCALL_BIT != 0 && exit => self.capture_exit(regs, ret, raw),
-                Ok(raw) if raw & syscalls::X32_SYSCALL_BIT != 0 => self.capture_enter(regs, raw),
-                _ => self.counters.count_filtered(UNNUMBERED),
-            }
-            return;
-        }
-        if !self.interest.wants(nr, exit, ret) {
-            self.counters.count_filtered(nr);
+    fn on_syscall(&self, counters: Counters, regs: &bindings::pt_regs, column: usize, exit: bool, ret: i64) {
+        if !INTEREST.wants(column, exit, ret) {
+            counters.count_filtered(column);
             return;
         }
         if exit {
-            self.capture_exit(regs, ret, nr as u32);
+            self.capture_exit(regs, ret);
         } else {
-            self.capture_enter(regs, nr as u32);
+            self.capture_enter(regs);
         }
     }
 
     /// Out of line, so that the probes stay small, with the arguments in the
-    /// registers the probe got them in (the number of a `sys_enter`, the
-    /// result of a `sys_exit`): the filtered path need not move them first.
+    /// registers the probe got them in (the result of a `sys_exit`): the
+    /// filtered path need not move them first. The number is read from
+    /// `regs` here, so that a probe loads only the 16 bits of its column.
     #[inline(never)]
-    fn capture_enter(&self, regs: &bindings::pt_regs, nr: u32) {
-        self.capture_syscall::<false>(regs, nr, 0);
+    fn capture_enter(&self, regs: &bindings::pt_regs) {
+        self.capture_syscall::<false>(regs, syscall_number(regs), 0);
     }
 
     /// As `capture_enter`, for an exit that returned `ret`.
     #[inline(never)]
-    fn capture_exit(&self, regs: &bindings::pt_regs, ret: i64, nr: u32) {
-        self.capture_syscall::<true>(regs, nr, ret);
+    fn capture_exit(&self, regs: &bindings::pt_regs, ret: i64) {
+        self.capture_syscall::<true>(regs, syscall_number(regs), ret);
     }
 
     /// Built into `capture_enter` and `capture_exit`, each without the other's
@@ -858,7 +906,7 @@ impl Shared {
         // The probe tested both readings of `raw`: which one is this?
         let table = SyscallTable::of(task, raw);
         let (nr, flags) = match table {
-            SyscallTable::X86_64 if self.interest.wants_in(table, raw as usize, EXIT, ret) => (raw, 0),
+            SyscallTable::X86_64 if INTEREST.wants_in(table, raw as usize, EXIT, ret) => (raw, 0),
             SyscallTable::X86_64 => {
                 self.counters.count_filtered(raw as usize);
                 return;
@@ -943,9 +991,9 @@ impl Shared {
         // the x86-64 syscall itself.
         let wanted = match table {
             SyscallTable::I386 if raw as usize != syscalls::IA32_SOCKETCALL => {
-                self.interest.wants_in(table, raw as usize, exit, ret)
+                INTEREST.wants_in(table, raw as usize, exit, ret)
             }
-            _ => self.interest.wants_in(SyscallTable::X86_64, nr as usize, exit, ret),
+            _ => INTEREST.wants_in(SyscallTable::X86_64, nr as usize, exit, ret),
         };
         if !wanted {
             self.counters.count_filtered(column(nr));
@@ -960,18 +1008,18 @@ impl Shared {
 
     /// Whether some exit of the syscall in `regs`, of `table`, is wanted.
     fn wants_some_exit(&self, table: SyscallTable, regs: &bindings::pt_regs) -> bool {
-        let raw = regs.orig_ax as u32;
+        let raw = syscall_number(regs);
         match table {
             SyscallTable::X32 => syscalls::x32_to_x86_64(raw)
-                .is_some_and(|nr| self.interest.wants_some_exit(SyscallTable::X86_64, nr as usize)),
-            _ => self.interest.wants_some_exit(table, column(raw)),
+                .is_some_and(|nr| INTEREST.wants_some_exit(SyscallTable::X86_64, nr as usize)),
+            _ => (raw as usize) < MAX_SYSCALLS && INTEREST.wants_some_exit(table, raw as usize),
         }
     }
 
     /// Whether the open filter drops this close (its exit is then never
     /// traced): the descriptor, still open at entry, is a named file.
     fn close_filtered(&self, table: SyscallTable, regs: &bindings::pt_regs) -> bool {
-        table.x86_64_nr(regs, regs.orig_ax as u32) == Some(abi::nr::CLOSE)
+        table.x86_64_nr(regs, syscall_number(regs)) == Some(abi::nr::CLOSE)
             && self.open_filter.get().is_some_and(|f| f.flags & abi::OPEN_FILTER_CLOSES != 0)
             // SAFETY: the helper looks the number up in the current task's
             // table without sleeping and keeps no reference.
@@ -1333,21 +1381,29 @@ fn copy_user_argv(dst: &mut [u8], array: u64, pointer_size: u64) -> (usize, u8) 
 /// The `sys_enter` probe. `HOOKS`: registered with per-syscall hooks, which
 /// take the entries over once active. Without them every syscall of every
 /// task comes here, so that build has not even the test for them.
-unsafe extern "C" fn probe_sys_enter<const HOOKS: bool>(data: *mut c_void, regs: *mut bindings::pt_regs, nr: c_long) {
-    // SAFETY: `data` is the `Shared` registered with this probe, alive until
-    // the probes are unregistered and synchronised.
-    let shared = unsafe { &*data.cast::<Shared>() };
+unsafe extern "C" fn probe_sys_enter<const HOOKS: bool>(
+    counters: *mut c_void,
+    regs: *mut bindings::pt_regs,
+    nr: c_long,
+) {
+    // SAFETY: called as a registered probe.
+    let shared = unsafe { probed() };
     if !shared.capturing() || HOOKS && shared.hooked() {
         return;
     }
+    let counters = Counters { base: counters.cast() };
     // SAFETY: the tracepoint passes the syscall's user registers.
-    shared.on_syscall(unsafe { &*regs }, nr as usize, false, 0);
+    shared.on_syscall(counters, unsafe { &*regs }, InterestMap::column(nr as usize), false, 0);
 }
 
 /// The `sys_exit` probe; `HOOKS` as for `probe_sys_enter`.
-unsafe extern "C" fn probe_sys_exit<const HOOKS: bool>(data: *mut c_void, regs: *mut bindings::pt_regs, ret: c_long) {
-    // SAFETY: as in `probe_sys_enter`.
-    let shared = unsafe { &*data.cast::<Shared>() };
+unsafe extern "C" fn probe_sys_exit<const HOOKS: bool>(
+    counters: *mut c_void,
+    regs: *mut bindings::pt_regs,
+    ret: c_long,
+) {
+    // SAFETY: called as a registered probe.
+    let shared = unsafe { probed() };
     if HOOKS && shared.hooked() {
         // SAFETY: called on the current task, in its syscall exit.
         unsafe { c::osprey_traced_exit_done() };
@@ -1355,21 +1411,22 @@ unsafe extern "C" fn probe_sys_exit<const HOOKS: bool>(data: *mut c_void, regs: 
     if !shared.capturing() {
         return;
     }
+    let counters = Counters { base: counters.cast() };
     // SAFETY: as in `probe_sys_enter`.
     let regs = unsafe { &*regs };
-    shared.on_syscall(regs, regs.orig_ax as u32 as usize, true, ret as i64);
+    shared.on_syscall(counters, regs, InterestMap::column(regs.orig_ax), true, ret as i64);
 }
 
 /// With per-syscall hooks, while the hooks are not active every task must
 /// have the syscall tracepoints on: a child whose fork was under way when
 /// they were turned on for every task gets them here.
 unsafe extern "C" fn probe_process_fork(
-    data: *mut c_void,
+    _counters: *mut c_void,
     _parent: *mut bindings::task_struct,
     child: *mut bindings::task_struct,
 ) {
-    // SAFETY: as in `probe_sys_enter`.
-    let shared = unsafe { &*data.cast::<Shared>() };
+    // SAFETY: called as a registered probe.
+    let shared = unsafe { probed() };
     if shared.hooks.is_some() && !shared.hooked() {
         // SAFETY: the tracepoint passes the new task, alive during the call.
         unsafe { c::osprey_trace_task(child.cast()) };
@@ -1384,7 +1441,7 @@ unsafe extern "C" fn hooked_syscall_entered(data: *mut c_void, regs: *mut bindin
     let shared = unsafe { &*data.cast::<Shared>() };
     // SAFETY: the task's user registers, saved on syscall entry.
     let regs = unsafe { &*regs };
-    let raw = regs.orig_ax as u32;
+    let raw = syscall_number(regs);
     let table = SyscallTable::of(kernel::current!(), raw);
     if !shared.capturing() {
         return;
@@ -1400,7 +1457,7 @@ unsafe extern "C" fn hooked_syscall_entered(data: *mut c_void, regs: *mut bindin
             shared.counters.count_filtered(abi::nr::CLOSE as usize);
         }
     }
-    shared.on_syscall(regs, raw as usize, false, 0);
+    shared.on_syscall(*shared.counters, regs, InterestMap::column(raw as usize), false, 0);
 }
 
 /// Whether the current task's syscall tracepoint switch is on (its exit
@@ -1540,12 +1597,12 @@ impl Drop for SyscallHooks {
 }
 
 unsafe extern "C" fn probe_process_exit(
-    data: *mut c_void,
+    _counters: *mut c_void,
     task: *mut bindings::task_struct,
     group_dead: bool,
 ) {
-    // SAFETY: as in `probe_sys_enter`.
-    let shared = unsafe { &*data.cast::<Shared>() };
+    // SAFETY: called as a registered probe.
+    let shared = unsafe { probed() };
     if !shared.capturing() {
         return;
     }
@@ -1553,9 +1610,28 @@ unsafe extern "C" fn probe_process_exit(
 }
 
 /// Registered tracepoint probes; unregistered (and waited for) on drop.
+/// Their data is the counters' address (`Counters`), which spares the
+/// filtered path the load of it; the rest they find through `PROBED`.
 struct Probes {
     registered: KVec<(*mut bindings::tracepoint, *mut c_void)>,
     shared: Arc<Shared>,
+}
+
+/// The `Shared` that the registered probes serve: set before the first is
+/// registered, cleared after the last is unregistered and waited for.
+static PROBED: AtomicPtr<Shared> = AtomicPtr::new(core::ptr::null_mut());
+
+/// The `Shared` of the running probe.
+///
+/// # Safety
+///
+/// Called from a registered tracepoint probe: `PROBED` is then set, and what
+/// it points to alive until the probe returns.
+#[inline(always)]
+unsafe fn probed<'a>() -> &'a Shared {
+    // SAFETY: per the caller's promise; the store that set it precedes the
+    // registration that published the probe.
+    unsafe { &*PROBED.load(Ordering::Acquire) }
 }
 
 // SAFETY: the tracepoint pointers are to static kernel objects.
@@ -1581,6 +1657,7 @@ unsafe extern "C" fn match_tracepoint(tp: *mut bindings::tracepoint, priv_: *mut
 
 impl Probes {
     fn register(shared: Arc<Shared>) -> Result<Self> {
+        PROBED.store(Arc::as_ptr(&shared).cast_mut(), Ordering::Release);
         let mut probes = Self { registered: KVec::new(), shared };
         let shared = probes.shared.clone();
         let (enter, exit) = match shared.hooks {
@@ -1597,6 +1674,11 @@ impl Probes {
         Ok(probes)
     }
 
+    /// What every probe is registered with.
+    fn data(&self) -> *mut c_void {
+        self.shared.counters.base.cast()
+    }
+
     fn add(&mut self, name: &'static CStr, func: *mut c_void) -> Result<*mut bindings::tracepoint> {
         let mut lookup = Lookup { name, found: core::ptr::null_mut() };
         // SAFETY: the callback only touches `lookup`, which outlives the call.
@@ -1608,10 +1690,10 @@ impl Probes {
             return Err(ENOENT);
         }
         self.registered.reserve(1, GFP_KERNEL)?;
-        let data = Arc::as_ptr(&self.shared).cast_mut().cast::<c_void>();
         // SAFETY: `func` has the tracepoint's prototype (with the leading data
-        // argument); `data` stays valid until `drop` has unregistered and synchronised.
-        to_result(unsafe { bindings::tracepoint_probe_register(lookup.found, func, data) })?;
+        // argument); the counters and `PROBED` stay valid until `drop` has
+        // unregistered and synchronised.
+        to_result(unsafe { bindings::tracepoint_probe_register(lookup.found, func, self.data()) })?;
         self.registered.push((lookup.found, func), GFP_KERNEL)?;
         Ok(lookup.found)
     }
@@ -1622,13 +1704,13 @@ impl Drop for Probes {
         if let Some(hooks) = &self.shared.hooks {
             hooks.stop();
         }
-        let data = Arc::as_ptr(&self.shared).cast_mut().cast::<c_void>();
         for (tp, func) in self.registered.iter() {
             // SAFETY: this exact (tracepoint, probe, data) was registered.
-            unsafe { bindings::tracepoint_probe_unregister(*tp, *func, data) };
+            unsafe { bindings::tracepoint_probe_unregister(*tp, *func, self.data()) };
         }
         // SAFETY: waits for running probes; afterwards none can see `shared`.
         unsafe { c::osprey_tracepoint_sync() };
+        PROBED.store(core::ptr::null_mut(), Ordering::Relaxed);
     }
 }
 

@@ -133,6 +133,7 @@ def test_capture_basics():
     one(ev, evt__type="procexit", a_status=7 << 8)
     # enter events exist too, with raw arguments
     one(ev, evt__type="openat", evt__dir=">")
+    assert not find(ev, a_name="/osprey-no-syscall"), "a number that is no syscall was recorded as one"
     # the interest set really filters: nothing outside it arrives
     allowed = set(syscalls.split(","))
     stray = {e["evt.type"] for e in ev} - allowed
