@@ -1468,25 +1468,25 @@ fn current_traced() -> bool {
 }
 
 /// An i386 syscall's arguments, as its x86-64 twin takes them
-/// (`syscalls::ia32_args`: 32 bits wide, split values joined). A
-/// socketcall's are its call's, read from the user memory its second
-/// argument points to (zeros when that cannot be read without a fault; by
-/// the exit the kernel has read them, so its record has them).
+/// (`syscalls::ia32_args`: 32 bits wide, split values joined). Those of a
+/// socketcall's call, the old mmap and the old select are read from the
+/// user memory a register points to (`syscalls::ia32_args_in_memory`;
+/// zeros when that cannot be read without a fault; by the exit the kernel
+/// has read them, so its record has them).
 #[cold]
 #[inline(never)]
 fn ia32_args(regs: &bindings::pt_regs) -> [u64; 6] {
+    let nr = syscall_number(regs) as usize;
     let in_registers = [regs.bx, regs.cx, regs.dx, regs.si, regs.di, regs.bp].map(|r| r as u32);
-    if regs.orig_ax as usize != syscalls::IA32_SOCKETCALL {
-        return syscalls::ia32_args(regs.orig_ax as usize, in_registers);
-    }
+    let Some((address, n)) = syscalls::ia32_args_in_memory(nr, in_registers) else {
+        return syscalls::ia32_args(nr, in_registers);
+    };
     let mut args = [0u64; 6];
-    if let Some((_, n)) = syscalls::socketcall(regs.bx as u32) {
-        let mut words = [0u8; 24];
-        let n = n.min(args.len());
-        if copy_user(&mut words[..4 * n], in_registers[1].into(), 4 * n).1 == 0 {
-            for (arg, word) in args.iter_mut().zip(words.chunks_exact(4)).take(n) {
-                *arg = u32::from_le_bytes([word[0], word[1], word[2], word[3]]).into();
-            }
+    let mut words = [0u8; 24];
+    let n = n.min(args.len());
+    if copy_user(&mut words[..4 * n], address.into(), 4 * n).1 == 0 {
+        for (arg, word) in args.iter_mut().zip(words.chunks_exact(4)).take(n) {
+            *arg = u32::from_le_bytes([word[0], word[1], word[2], word[3]]).into();
         }
     }
     args

@@ -37,7 +37,9 @@ MAX_SYSCALLS = 512
 # call on structures of another layout (which Osprey does not decode), or
 # with arguments that `ia32_args` (in the written-by-hand part of the file)
 # rearranges: 64-bit values split over two registers, an offset in pages,
-# an argument the x86-64 call has and the i386 one lacks.
+# an argument the x86-64 call has and the i386 one lacks; or that
+# `ia32_args_in_memory` finds in a structure in the task's memory (the old
+# mmap and select, i386's 90 and 82).
 I386_AS = {
     "oldstat": "stat", "oldfstat": "fstat", "oldlstat": "lstat",
     "stat64": "stat", "lstat64": "lstat", "fstat64": "fstat", "fstatat64": "newfstatat",
@@ -47,6 +49,7 @@ I386_AS = {
     "umount": "umount2", "waitpid": "wait4",
     "pread64": "pread64", "pwrite64": "pwrite64", "truncate64": "truncate", "ftruncate64": "ftruncate",
     "fallocate": "fallocate", "mmap2": "mmap", "_llseek": "lseek",
+    "mmap": "mmap", "select": "select",
 }
 HAND_WRITTEN = "// Written by hand from here on: scripts/gen-syscalls.py keeps it."
 OUT = pathlib.Path(__file__).resolve().parent.parent / "shared-abi/src/syscalls.rs"

@@ -313,7 +313,7 @@ def test_hostile_pointers_are_flagged_not_followed():
 
 
 def test_ia32_syscalls_are_recorded_as_their_x86_64_twins():
-    syscalls = "execve,openat,open,getppid,socket,connect,stat,fcntl,pread64,mmap,umount2,lseek"
+    syscalls = "execve,openat,open,getppid,socket,connect,stat,fcntl,pread64,mmap,umount2,lseek,select"
     for params in ("per_syscall_hooks=0", "per_syscall_hooks=1"):
         r = vm("ia32_syscalls", "--kmod-params", params, "--file", LOW_MEMORY, "--capture",
                "--consumer-args", f"--syscalls {syscalls}")
@@ -372,6 +372,14 @@ def test_ia32_syscalls_are_recorded_as_their_x86_64_twins():
         assert e["evt.res"] == "ENOENT" and e["evt.args"]["flags"] == "0x0", (params, e)
         assert "ia32 _llseek returned 0" in r.stderr, r.stderr[-2000:]
         one(ev, evt__type="lseek", evt__dir="<", a_fd=int(dup[2]), evt__rawres=0, proc__name="python3")
+        # The old mmap and select, their arguments read from memory.
+        address = int(re.search(r"ia32 old mmap returned (\d+)", r.stderr)[1])
+        one(ev, evt__type="mmap", evt__dir="<", evt__rawres=address, proc__name="python3")
+        one(ev, evt__type="mmap", evt__dir=">", a_arg1="0x1000", a_arg4=hex(int(dup[2])), a_arg5="0x2000")
+        select = re.search(r"ia32 old select returned (\d+) timeout (\d+)", r.stderr)
+        assert select and select[1] == "0", r.stderr[-2000:]
+        one(ev, evt__type="select", evt__dir=">", a_arg0="0x7", a_arg1="0x0", a_arg4=hex(int(select[2])))
+        one(ev, evt__type="select", evt__dir="<", evt__rawres=0, proc__name="python3")
         # olduname has no x86-64 twin: python3's only exec is the one that started it.
         execs = find(ev, evt__type="execve", evt__dir="<", evt__res="SUCCESS", proc__name="python3")
         assert len(execs) == 1, (params, execs)

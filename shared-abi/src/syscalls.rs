@@ -944,11 +944,13 @@ const IA32: [u16; crate::MAX_SYSCALLS] = {
     t[77] = 98;
     t[78] = 96;
     t[79] = 164;
+    t[82] = 23;
     t[83] = 88;
     t[84] = 6;
     t[85] = 89;
     t[87] = 167;
     t[88] = 169;
+    t[90] = 9;
     t[91] = 11;
     t[92] = 76;
     t[93] = 77;
@@ -1737,11 +1739,13 @@ const IA32_ENTRIES: &[(u16, &str)] = &[
     (77, "compat_sys_getrusage"),
     (78, "compat_sys_gettimeofday"),
     (79, "compat_sys_settimeofday"),
+    (82, "compat_sys_old_select"),
     (83, "sys_symlink"),
     (84, "sys_lstat"),
     (85, "sys_readlink"),
     (87, "sys_swapon"),
     (88, "sys_reboot"),
+    (90, "compat_sys_ia32_mmap"),
     (91, "sys_munmap"),
     (92, "compat_sys_truncate"),
     (93, "compat_sys_ftruncate"),
@@ -2083,6 +2087,22 @@ pub fn ia32_args(nr: usize, regs: [u32; 6]) -> [u64; 6] {
     }
 }
 
+/// Where i386 syscall `nr`'s arguments are when they are not in its
+/// registers (`regs`: bx, cx, dx, si, di, bp): the address of that many
+/// 32-bit words in the task's memory, in the x86-64 twin's order.
+/// socketcall's call takes its arguments from the array at cx; the old mmap
+/// (90) and select (82) from the structure at bx (`mmap_arg_struct`:
+/// addr, len, prot, flags, fd, offset in bytes; `sel_arg_struct`: n, inp,
+/// outp, exp, tvp).
+pub fn ia32_args_in_memory(nr: usize, regs: [u32; 6]) -> Option<(u32, usize)> {
+    match nr {
+        IA32_SOCKETCALL => socketcall(regs[0]).map(|(_, words)| (regs[1], words)),
+        90 => Some((regs[0], 6)),
+        82 => Some((regs[0], 5)),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2122,9 +2142,11 @@ mod tests {
         for (i386, x86_64) in [(195, "stat"), (300, "newfstatat"), (221, "fcntl"), (180, "pread64"), (192, "mmap")] {
             assert_eq!(twin(i386), Some(x86_64));
         }
+        // With the arguments in memory: the old mmap and select.
+        assert_eq!((twin(90), twin(82), twin(142)), (Some("mmap"), Some("select"), Some("select")));
         // No twin: olduname (x86-64's 59 is execve), socketcall's multiplexing,
-        // the old mmap's arguments in memory, numbers past the table.
-        for i386 in [59, 102, 90, 511, 512, usize::MAX] {
+        // ipc's, numbers past the table.
+        for i386 in [59, 102, 117, 511, 512, usize::MAX] {
             assert_eq!(twin(i386), None, "{i386}");
         }
     }
@@ -2163,6 +2185,16 @@ mod tests {
         assert!(x32_entries().any(|e| e == (crate::nr::EXECVE, "compat_sys_execve")));
         // An entry function x86-64's syscall has too is hooked once, as x86-64's.
         assert!(x32_entries().all(|(nr, entry)| entry != "sys_readv" && Some(entry) != self::entry(nr)));
+    }
+
+    #[test]
+    fn some_i386_arguments_are_in_memory() {
+        let regs = [3, 0x1000, 7, 8, 9, 10];
+        assert_eq!(ia32_args_in_memory(IA32_SOCKETCALL, regs), Some((0x1000, 3)), "connect's three");
+        assert_eq!(ia32_args_in_memory(IA32_SOCKETCALL, [0, 0x1000, 0, 0, 0, 0]), None, "no call 0");
+        assert_eq!(ia32_args_in_memory(90, regs), Some((3, 6)));
+        assert_eq!(ia32_args_in_memory(82, regs), Some((3, 5)));
+        assert_eq!(ia32_args_in_memory(192, regs), None, "mmap2's are in registers");
     }
 
     #[test]

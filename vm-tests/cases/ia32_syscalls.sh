@@ -45,6 +45,12 @@ print("ia32 mmap2 returned", int80(192, 0, 4096, PROT_READ, MAP_PRIVATE, fd, 1) 
 print("ia32 umount returned", int80(22, low(b"/osprey-ia32-umount\0")))
 SEEK_SET = 0
 print("ia32 _llseek returned", int80(140, fd, 0, 4096, low(bytes(8)), SEEK_SET))
+# The old mmap and select: their arguments in a structure in memory (the
+# mmap's offset in bytes; select of no descriptors with a zero timeout).
+old_mmap = low(struct.pack("<6I", 0, 4096, PROT_READ, MAP_PRIVATE, fd, 2 * 4096))
+print("ia32 old mmap returned", int80(90, old_mmap) & 0xffffffff)
+timeout = low(bytes(8))
+print("ia32 old select returned", int80(82, low(struct.pack("<5I", 7, 0, 0, 0, timeout))), "timeout", timeout)
 
 # A 32-bit program: open, getppid, exit_group, as i386 machine code in an
 # ELF32 executable of one segment.
