@@ -49,7 +49,7 @@ I386_AS = {
     "umount": "umount2", "waitpid": "wait4",
     "pread64": "pread64", "pwrite64": "pwrite64", "truncate64": "truncate", "ftruncate64": "ftruncate",
     "fallocate": "fallocate", "mmap2": "mmap", "_llseek": "lseek",
-    "mmap": "mmap", "select": "select",
+    "mmap": "mmap", "select": "select", "oldolduname": "uname", "olduname": "uname",
 }
 HAND_WRITTEN = "// Written by hand from here on: scripts/gen-syscalls.py keeps it."
 OUT = pathlib.Path(__file__).resolve().parent.parent / "shared-abi/src/syscalls.rs"

@@ -930,6 +930,7 @@ const IA32: [u16; crate::MAX_SYSCALLS] = {
     t[54] = 16;
     t[55] = 72;
     t[57] = 109;
+    t[59] = 63;
     t[60] = 95;
     t[61] = 161;
     t[62] = 136;
@@ -967,6 +968,7 @@ const IA32: [u16; crate::MAX_SYSCALLS] = {
     t[106] = 4;
     t[107] = 6;
     t[108] = 5;
+    t[109] = 63;
     t[110] = 172;
     t[111] = 153;
     t[114] = 61;
@@ -1728,6 +1730,7 @@ const IA32_ENTRIES: &[(u16, &str)] = &[
     (54, "compat_sys_ioctl"),
     (55, "compat_sys_fcntl64"),
     (57, "sys_setpgid"),
+    (59, "sys_olduname"),
     (60, "sys_umask"),
     (61, "sys_chroot"),
     (62, "compat_sys_ustat"),
@@ -1762,6 +1765,7 @@ const IA32_ENTRIES: &[(u16, &str)] = &[
     (106, "compat_sys_newstat"),
     (107, "compat_sys_newlstat"),
     (108, "compat_sys_newfstat"),
+    (109, "sys_uname"),
     (110, "sys_iopl"),
     (114, "compat_sys_wait4"),
     (115, "sys_swapoff"),
@@ -2144,9 +2148,10 @@ mod tests {
         }
         // With the arguments in memory: the old mmap and select.
         assert_eq!((twin(90), twin(82), twin(142)), (Some("mmap"), Some("select"), Some("select")));
-        // No twin: olduname (x86-64's 59 is execve), socketcall's multiplexing,
-        // ipc's, numbers past the table.
-        for i386 in [59, 102, 117, 511, 512, usize::MAX] {
+        // The old unames, on older structures: x86-64's 59 is execve.
+        assert_eq!((twin(59), twin(109), twin(122)), (Some("uname"), Some("uname"), Some("uname")));
+        // No twin: socketcall's and ipc's multiplexing, numbers past the table.
+        for i386 in [102, 117, 511, 512, usize::MAX] {
             assert_eq!(twin(i386), None, "{i386}");
         }
     }
