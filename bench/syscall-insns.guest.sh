@@ -31,6 +31,9 @@ detach filtered
 attach getppid,openat,close --no-print
 measure captured
 detach captured
+attach getppid,openat,close --no-print --exits-only
+measure captured-exits
+detach captured-exits
 attach_run off
 measure run
 detach run
@@ -42,6 +45,9 @@ detach hooks-filtered
 attach getppid,openat,close --no-print
 measure hooks-captured
 detach hooks-captured
+attach getppid,openat,close --no-print --exits-only
+measure hooks-captured-exits
+detach hooks-captured-exits
 attach_run off
 measure hooks-run
 detach hooks-run

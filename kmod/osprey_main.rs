@@ -929,7 +929,7 @@ impl Shared {
             table,
             flags,
         };
-        let captures = if EXIT {
+        let captures = if EXIT && abi::exit_may_capture(nr) {
             abi::exit_captures(nr, ret, self.interest_flags.load(Ordering::Relaxed))
         } else {
             [Capture::None; MAX_BLOBS]
@@ -1128,7 +1128,12 @@ impl SyscallFixed<'_> {
             (&raw mut (*rec).table).write(self.table as u8);
             (&raw mut (*rec).flags).write(self.flags);
             (&raw mut (*rec).ret).write(self.ret);
-            (&raw mut (*rec).args).write(self.args());
+            // Each table's arguments written on their own path: merged, they
+            // would be copied through the stack.
+            match self.table {
+                SyscallTable::I386 => (&raw mut (*rec).args).write(ia32_args(self.regs)),
+                table => (&raw mut (*rec).args).write(table.args(self.regs)),
+            }
             (&raw mut (*rec).blobs).write(blobs);
         }
     }
@@ -1143,20 +1148,19 @@ impl SyscallFixed<'_> {
 /// preemption is disabled (as in `emit`'s `write`): the ids helper reads
 /// RCU-protected links under that, not under the RCU lock.
 unsafe fn write_header(hdr: *mut RecordHeader, task: &CurrentTask, kind: RecordKind, size: usize, cpu: u16) {
+    // Field by field, each once: the ids helper writes every field it is
+    // given, so nothing is zeroed first.
     // SAFETY: `hdr` is valid for writes (the caller's contract); the helpers
     // only read the current task's credentials, links and the clock, and
     // write the fields they are given.
     unsafe {
-        hdr.write(RecordHeader {
-            size: size as u32,
-            kind: kind as u16,
-            cpu,
-            ts_ns: c::osprey_now_ns(),
-            tid: task.pid() as u32,
-            pid: task.tgid() as u32,
-            comm: comm_of(task),
-            ..Default::default()
-        });
+        (&raw mut (*hdr).size).write(size as u32);
+        (&raw mut (*hdr).kind).write(kind as u16);
+        (&raw mut (*hdr).cpu).write(cpu);
+        (&raw mut (*hdr).ts_ns).write(c::osprey_now_ns());
+        (&raw mut (*hdr).tid).write(task.pid() as u32);
+        (&raw mut (*hdr).pid).write(task.tgid() as u32);
+        (&raw mut (*hdr).comm).write(comm_of(task));
         c::osprey_current_ids(
             &raw mut (*hdr).ppid,
             &raw mut (*hdr).uid,

@@ -3,8 +3,8 @@
 # (bench/insn-window.c) on the vCPU running the syscalls, for getppid and
 # openat+close, under each module configuration in one boot: module absent
 # / probes returning at once (floor) / loaded and filtered / loaded and
-# captured (drained by `osprey capture` on the other vCPU) / the full
-# `osprey run`; then the same with the per-syscall hooks. TCG's timings
+# captured (drained by `osprey capture` on the other vCPU), enters and exits
+# or exits only (as `osprey run` asks) / the full `osprey run`; then the same with the per-syscall hooks. TCG's timings
 # weigh instructions as the emulator runs them (the ring's atomics and
 # barriers far more than a CPU would); its instruction counts are exact and
 # repeat to within a tenth of a percent, so what Osprey adds per syscall
@@ -72,16 +72,17 @@ if len(counts) != 2 * len(configs):
     sys.exit(f"{len(counts)} windows for {len(configs)} configurations")
 rows = {c: (counts[2 * i] / n, counts[2 * i + 1] / n) for i, c in enumerate(configs)}
 base = rows["absent"]
-print(f"{'configuration':<15} {'getppid':>9} {'added':>7} {'open+close':>11} {'added':>7}   (instructions per call)")
+print(f"{'configuration':<21} {'getppid':>9} {'added':>7} {'open+close':>11} {'added':>7}   (instructions per call)")
 for name, (a, b) in rows.items():
-    print(f"{name:<15} {a:>9.0f} {a - base[0]:>7.0f} {b:>11.0f} {b - base[1]:>7.0f}")
+    print(f"{name:<21} {a:>9.0f} {a - base[0]:>7.0f} {b:>11.0f} {b - base[1]:>7.0f}")
 for i, workload in enumerate(("getppid", "open+close")):
     floor = rows["floor"][i] - base[i]
     ratio = lambda k: (rows[k][i] - base[i]) / floor
     print(f"{workload}: the empty probes add {floor:.0f}; filtered adds {ratio('filtered'):.2f}x that, "
-          f"captured {ratio('captured'):.2f}x, hooks-filtered {ratio('hooks-filtered'):.2f}x, "
-          f"hooks-captured {ratio('hooks-captured'):.2f}x")
-for name in ("captured", "hooks-captured"):
+          f"captured {ratio('captured'):.2f}x (exits only {ratio('captured-exits'):.2f}x), "
+          f"hooks-filtered {ratio('hooks-filtered'):.2f}x, hooks-captured {ratio('hooks-captured'):.2f}x "
+          f"(exits only {ratio('hooks-captured-exits'):.2f}x)")
+for name in ("captured", "captured-exits", "hooks-captured", "hooks-captured-exits"):
     s = stats[name]
     print(f"{name}: delivered {s['delivered']}, dropped {s['dropped']}, filtered {s['filtered']}")
 PY

@@ -960,6 +960,31 @@ pub const fn exit_captures(nr: u32, ret: i64, flags: u64) -> [Capture; MAX_BLOBS
     }
 }
 
+/// Whether some exit of syscall `nr` carries a buffer, whatever it returns
+/// and whatever the flags: one bit test where `exit_captures` is a tree of
+/// comparisons, so that the exits of the others skip it.
+pub const fn exit_may_capture(nr: u32) -> bool {
+    (nr as usize) < MAX_SYSCALLS && EXITS_CAPTURING[nr as usize / 64] & 1 << (nr % 64) != 0
+}
+
+const EXITS_CAPTURING: [u64; INTEREST_WORDS] = {
+    let mut set = [0u64; INTEREST_WORDS];
+    let mut nr = 0;
+    while nr < MAX_SYSCALLS as u32 {
+        // A return value of each kind: failure, zero, a descriptor.
+        let rets = [-1i64, 0, 3];
+        let mut i = 0;
+        while i < rets.len() {
+            if !matches!(exit_captures(nr, rets[i], INTEREST_FLAGS)[0], Capture::None) {
+                set[nr as usize / 64] |= 1 << (nr % 64);
+            }
+            i += 1;
+        }
+        nr += 1;
+    }
+    set
+};
+
 /// Upper bound of the inline bytes `capture` adds to a record.
 pub const fn capture_cap(capture: Capture) -> usize {
     match capture {

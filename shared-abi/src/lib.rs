@@ -112,6 +112,17 @@ mod tests {
     }
 
     #[test]
+    fn exits_that_may_capture_are_exactly_those_with_buffers() {
+        for nr in 0..MAX_SYSCALLS as u32 + 2 {
+            let some = [i64::MIN, i64::MAX].into_iter().chain(-4096..=4096).any(|ret| {
+                [0, INTEREST_EXEC_ENV].into_iter().any(|flags| exit_captures(nr, ret, flags)[0] != Capture::None)
+            });
+            assert_eq!(exit_may_capture(nr), some, "{nr}");
+        }
+        assert!(exit_may_capture(nr::OPENAT) && exit_may_capture(nr::PIPE) && !exit_may_capture(nr::CLOSE));
+    }
+
+    #[test]
     fn an_open_filter_delivers_what_a_clause_admits_and_what_it_cannot_judge() {
         let mut f = OpenFilter::off();
         let sh = b"sh";

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 use serde_json::json;
-use shared_abi::{syscalls, Interest, RingStats, INTEREST_EXEC_ENV, INTEREST_PROCEXIT};
+use shared_abi::{syscalls, Interest, RingStats, INTEREST_EXEC_ENV, INTEREST_PROCEXIT, INTEREST_WORDS};
 
 use crate::decode;
 use crate::event::Event;
@@ -25,6 +25,10 @@ pub struct CaptureArgs {
     /// Comma-separated syscall names to capture (and `procexit`); default all.
     #[arg(long, value_delimiter = ',')]
     pub syscalls: Vec<String>,
+    /// Exit records only, as `osprey run` asks for: an exit carries the
+    /// syscall's arguments too, so only the enter's timestamp is missing.
+    #[arg(long)]
+    pub exits_only: bool,
     /// Stop after this many seconds (default: until SIGINT/SIGTERM).
     #[arg(long)]
     pub duration: Option<f64>,
@@ -36,7 +40,7 @@ pub struct CaptureArgs {
     #[arg(long, conflicts_with_all = ["json", "read"])]
     pub no_print: bool,
     /// Print a capture file instead of attaching to the device.
-    #[arg(long, conflicts_with_all = ["write", "syscalls", "duration"])]
+    #[arg(long, conflicts_with_all = ["write", "syscalls", "exits_only", "duration"])]
     pub read: Option<PathBuf>,
     /// The device node.
     #[arg(long, default_value = "/dev/osprey")]
@@ -46,11 +50,15 @@ pub struct CaptureArgs {
     pub ready_file: Option<PathBuf>,
 }
 
-/// The interest set for a list of names (`procexit` included). A capture
-/// shows everything the kernel can tell, the exec environment included.
-pub fn interest_for(names: &[String]) -> Result<Interest> {
+/// The interest set for a list of names (`procexit` included), enters
+/// included unless `exits_only`. A capture shows everything the kernel can
+/// tell, the exec environment included.
+pub fn interest_for(names: &[String], exits_only: bool) -> Result<Interest> {
     let mut interest = Interest::all();
     interest.flags |= INTEREST_EXEC_ENV;
+    if exits_only {
+        interest.enter = [0; INTEREST_WORDS];
+    }
     if names.is_empty() {
         return Ok(interest);
     }
@@ -61,7 +69,7 @@ pub fn interest_for(names: &[String]) -> Result<Interest> {
             continue;
         }
         let Some(nr) = syscalls::number(name) else { bail!("--syscalls: unknown syscall '{name}'") };
-        interest.set(nr as usize, true, true);
+        interest.set(nr as usize, !exits_only, true);
     }
     Ok(interest)
 }
@@ -89,7 +97,7 @@ pub fn run(args: CaptureArgs) -> Result<()> {
     }
 
     let device = Device::open(&args.device)?;
-    device.set_interest(&interest_for(&args.syscalls)?)?;
+    device.set_interest(&interest_for(&args.syscalls, args.exits_only)?)?;
     let baseline = (0..device.nr_rings()).map(|c| device.ring_stats(c)).collect::<Result<Vec<_>>>()?;
     device.start()?;
     if let Some(ready) = &args.ready_file {
@@ -207,4 +215,21 @@ fn report_stats(source: &KernelSource<'_>, baseline: &[RingStats], printed: u64,
     });
     eprintln!("osprey-stats {summary}");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exits_only_asks_for_no_enter() {
+        let nr = syscalls::number("openat").unwrap() as usize;
+        for names in [vec![], vec!["openat".to_string(), "procexit".to_string()]] {
+            let both = interest_for(&names, false).unwrap();
+            let exits = interest_for(&names, true).unwrap();
+            assert!(Interest::wants(&both.enter, nr) && Interest::wants(&both.exit, nr));
+            assert_eq!(exits.enter, [0; INTEREST_WORDS]);
+            assert_eq!((exits.exit, exits.flags), (both.exit, both.flags));
+        }
+    }
 }
