@@ -26,7 +26,8 @@
 #include <linux/percpu.h>
 #include <linux/mount.h>
 #include <linux/capability.h>
-#include <linux/fprobe.h>
+#include <linux/ftrace.h>
+#include <linux/kprobes.h>
 #include <linux/ptrace.h>
 #include <linux/sched/signal.h>
 #include <linux/rcupdate_trace.h>
@@ -88,8 +89,8 @@ void osprey_tracepoint_sync(void) { tracepoint_synchronize_unregister(); }
  * Per-syscall hooks. The sys_enter/sys_exit tracepoints are a per-task switch
  * (SYSCALL_WORK_SYSCALL_TRACEPOINT) that the kernel turns on for every task
  * while anyone is registered, sending every syscall of every task through the
- * slow entry and exit paths. With per-syscall hooks the switch stays off: an
- * fprobe on the entry point of each syscall of interest records the entry and
+ * slow entry and exit paths. With per-syscall hooks the switch stays off: a
+ * function hook (ftrace) on the entry point of each syscall of interest records the entry and
  * turns the switch on for the current task only, so that this one syscall's
  * exit reaches the sys_exit tracepoint (in the sleepable context the exit
  * captures need); the exit probe turns it off again. A child of fork/clone
@@ -114,20 +115,25 @@ static void trace_every_task(void)
 }
 
 /*
- * One fprobe on the entry points of the syscalls of interest, of every
+ * One ftrace_ops on the entry points of the syscalls of interest, of every
  * table: x86-64's and x32's own (__x64_sys_*, __x64_compat_sys_*), i386's
  * (__ia32_sys_*, __ia32_compat_sys_*). The handler tells the table from the
- * task.
+ * task. An ftrace_ops of its own, not an fprobe: ftrace calls its function
+ * straight from the hooked function's trampoline, where fprobes share one
+ * ftrace_ops and look each call's address up in a hash table (~100
+ * instructions per call, as much again as the handler).
  */
 struct osprey_hooks {
-	struct fprobe fp;
+#ifdef CONFIG_DYNAMIC_FTRACE
+	struct ftrace_ops ops;
+#endif
 	void (*entered)(void *data, struct pt_regs *regs);
 	void *data;
 	/* Held while the hooks change state. */
 	struct mutex lock;
 	/* Whether the hooks carry the syscalls (else every task has the switch on). */
 	bool active;
-	/* Whether the current set of syscalls (maybe none) is hooked; whether fp is registered. */
+	/* Whether the current set of syscalls (maybe none) is hooked; whether ops is registered. */
 	bool ready, registered;
 	/* Whether another user of the syscall tracepoints is present. */
 	bool yielded;
@@ -135,17 +141,6 @@ struct osprey_hooks {
 	struct tracepoint *sys_enter, *sys_exit;
 	struct delayed_work watch;
 };
-
-static int hooks_entry(struct fprobe *fp, unsigned long entry_ip, unsigned long ret_ip,
-		       struct ftrace_regs *fregs, void *entry_data)
-{
-	struct osprey_hooks *h = container_of(fp, struct osprey_hooks, fp);
-
-	/* A syscall's entry point gets the task's user registers. */
-	if (READ_ONCE(h->active))
-		h->entered(h->data, task_pt_regs(current));
-	return 0;
-}
 
 /* Probes on a (faultable) tracepoint, read as its callers do. */
 static int tracepoint_probes(struct tracepoint *tp)
@@ -235,13 +230,92 @@ void osprey_hooks_watch(struct osprey_hooks *h, struct tracepoint *sys_enter, st
 	schedule_delayed_work(&h->watch, HZ);
 }
 
-/* Every task to the tracepoints, then no fprobe any more; h->lock held. */
+#ifdef CONFIG_DYNAMIC_FTRACE
+/*
+ * Called straight from the trampoline, without ftrace's recursion guard (the
+ * ops does not ask for one): only syscall entry points are hooked, which
+ * neither this nor the handler calls, and they run in task context, where
+ * RCU is watching.
+ */
+static void hooks_entry(unsigned long ip, unsigned long parent_ip, struct ftrace_ops *ops,
+			struct ftrace_regs *fregs)
+{
+	struct osprey_hooks *h = container_of(ops, struct osprey_hooks, ops);
+
+	/* A syscall's entry point gets the task's user registers. */
+	if (READ_ONCE(h->active))
+		h->entered(h->data, task_pt_regs(current));
+}
+
+/*
+ * The addresses of the functions `syms` (kallsyms_lookup_name() is not
+ * exported to modules): kprobes registered disabled are resolved and checked
+ * but never armed. 0 or -errno (-ENOENT: a function the kernel lacks).
+ */
+static int lookup_functions(const char **syms, int n, unsigned long *addrs)
+{
+	struct kprobe *kps = kcalloc(n, sizeof(*kps), GFP_KERNEL);
+	struct kprobe **list = kcalloc(n, sizeof(*list), GFP_KERNEL);
+	int ret = -ENOMEM, i;
+
+	if (kps && list) {
+		for (i = 0; i < n; i++) {
+			kps[i].symbol_name = syms[i];
+			kps[i].flags = KPROBE_FLAG_DISABLED;
+			list[i] = &kps[i];
+		}
+		ret = register_kprobes(list, n);
+		if (!ret) {
+			for (i = 0; i < n; i++)
+				addrs[i] = (unsigned long)kps[i].addr;
+			unregister_kprobes(list, n);
+		}
+	}
+	kfree(list);
+	kfree(kps);
+	return ret;
+}
+
+/*
+ * Hooks the functions `syms` (n > 0) with h->ops; h->lock held. The filter
+ * is never empty when the ops is registered: an empty one hooks every
+ * function.
+ */
+static int hook(struct osprey_hooks *h, const char **syms, int n)
+{
+	unsigned long *addrs = kcalloc(n, sizeof(*addrs), GFP_KERNEL);
+	int ret = addrs ? lookup_functions(syms, n, addrs) : -ENOMEM;
+
+	h->ops.func = hooks_entry;
+	if (!ret)
+		ret = ftrace_set_filter_ips(&h->ops, addrs, n, 0, 1);
+	if (!ret)
+		ret = register_ftrace_function(&h->ops);
+	if (ret)
+		ftrace_free_filter(&h->ops);
+	kfree(addrs);
+	return ret;
+}
+
+/* Unhooks what `hook` hooked, once no handler runs any more; h->lock held. */
+static void unhook_functions(struct osprey_hooks *h)
+{
+	unregister_ftrace_function(&h->ops);
+	ftrace_free_filter(&h->ops);
+}
+#else
+/* A kernel without the function tracer: the tracepoints carry every syscall. */
+static int hook(struct osprey_hooks *h, const char **syms, int n) { return -EOPNOTSUPP; }
+static void unhook_functions(struct osprey_hooks *h) { }
+#endif
+
+/* Every task to the tracepoints, then no hook any more; h->lock held. */
 static void unhook(struct osprey_hooks *h)
 {
 	h->ready = false;
 	hooks_apply(h);
 	if (h->registered)
-		unregister_fprobe(&h->fp);
+		unhook_functions(h);
 	h->registered = false;
 }
 
@@ -250,9 +324,9 @@ static void unhook(struct osprey_hooks *h)
  * what was hooked, with `data` for the handler. While the set changes (and
  * when it cannot be hooked, or another tracer is present) every task has the
  * switch on and the plain tracepoints carry every syscall, so none is
- * missed. 0 or -errno. Sorts `syms`. Two names of one function (a syscall
- * without arguments has one under its __x64_ and __ia32_ names) would call
- * the handler twice per call: `syms` names each function once.
+ * missed. 0 or -errno. The hooks are by address: two names of one function
+ * (a syscall without arguments has one under its __x64_ and __ia32_ names)
+ * hook it once.
  */
 int osprey_hooks_set(struct osprey_hooks *h, const char **syms, int n, void *data)
 {
@@ -261,10 +335,8 @@ int osprey_hooks_set(struct osprey_hooks *h, const char **syms, int n, void *dat
 	mutex_lock(&h->lock);
 	unhook(h);
 	if (n) {
-		memset(&h->fp, 0, sizeof(h->fp));
-		h->fp.entry_handler = hooks_entry;
 		h->data = data;
-		ret = register_fprobe_syms(&h->fp, syms, n);
+		ret = hook(h, syms, n);
 		h->registered = !ret;
 	}
 	h->ready = !ret;

@@ -3,8 +3,8 @@
 //! Osprey's capture module.
 //!
 //! Probes on the `sys_enter`/`sys_exit` and `sched_process_exit` tracepoints
-//! (or, with `per_syscall_hooks`, fprobes on the entry points of the syscalls
-//! of interest plus `sys_exit` for those syscalls' returns only)
+//! (or, with `per_syscall_hooks`, function hooks on the entry points of the
+//! syscalls of interest plus `sys_exit` for those syscalls' returns only)
 //! write fixed-layout records (see `shared-abi`) into per-CPU rings. The single
 //! consumer of `/dev/osprey` maps the rings read-only plus one page of read
 //! positions it may write, chooses the syscalls it wants with an ioctl, and
@@ -57,7 +57,7 @@ module! {
         },
         per_syscall_hooks: bool {
             default: true,
-            description: "Hook only the syscalls of interest (fprobes on their entry points) \
+            description: "Hook only the syscalls of interest (ftrace on their entry points) \
                 instead of sending every syscall through the sys_enter/sys_exit tracepoints \
                 (stands aside within a second while another syscall tracer is present)",
         },
@@ -778,7 +778,7 @@ impl Shared {
         }
     }
 
-    /// Whether fprobes carry the syscalls' entries (and only their tasks
+    /// Whether the hooks carry the syscalls' entries (and only their tasks
     /// reach the syscall tracepoints).
     #[inline(always)]
     fn hooked(&self) -> bool {
@@ -1437,7 +1437,7 @@ unsafe extern "C" fn probe_process_fork(
     }
 }
 
-/// The fprobe handler on the entry point of a hooked syscall, of any table
+/// The hook's handler on the entry point of a hooked syscall, of any table
 /// (a syscall without arguments has one function for x86-64 and i386).
 unsafe extern "C" fn hooked_syscall_entered(data: *mut c_void, regs: *mut bindings::pt_regs) {
     // SAFETY: `data` is the `Shared` whose `SyscallHooks` registered this
@@ -1496,8 +1496,8 @@ fn ia32_args(regs: &bindings::pt_regs) -> [u64; 6] {
     args
 }
 
-/// Per-syscall hooks (`helpers.c` explains the mechanism): fprobes on the
-/// entry points of the syscalls of interest.
+/// Per-syscall hooks (`helpers.c` explains the mechanism): an ftrace_ops on
+/// the entry points of the syscalls of interest.
 struct SyscallHooks(*mut c_void);
 
 impl SyscallHooks {
@@ -1532,8 +1532,7 @@ impl SyscallHooks {
     /// direction, instead of what was hooked: the x86-64 function, and where
     /// the kernel has them the functions of its i386 twins and of x32's own
     /// call of that name (x32's other calls, and an i386 twin without
-    /// arguments, enter by the x86-64 function). Each function is named once:
-    /// a second name would call the handler twice. Numbers without an entry
+    /// arguments, enter by the x86-64 function). Numbers without an entry
     /// function (nothing can call them) are left out.
     fn hook(&self, interest: &Interest, shared: &Shared) -> Result {
         let wanted = |nr: u32| {
@@ -1552,9 +1551,8 @@ impl SyscallHooks {
         let ia32 = ia32.filter(|_| false);
         let mut names = SymbolNames::new(Iterator::chain(x64, ia32))?;
         let data = core::ptr::from_ref(shared).cast_mut().cast::<c_void>();
-        // SAFETY: `names` holds its length of NUL-terminated names, each
-        // function's once, that outlive the call; `data` is the `Shared` that
-        // owns these hooks.
+        // SAFETY: `names` holds its length of NUL-terminated names that
+        // outlive the call; `data` is the `Shared` that owns these hooks.
         to_result(unsafe { c::osprey_hooks_set(self.0, names.pointers(), names.len(), data) })
     }
 }

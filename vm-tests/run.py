@@ -525,7 +525,7 @@ def test_kernel_predicates_drop_only_what_no_rule_can_match():
                    if line.startswith("osprey_kernel_syscall_events{") and 'outcome="delivered"' in line
                    and re.search(rf'syscall="({syscalls})"', line))
     # Closes are dropped at the hook on close's entry: not without the hooks
-    # (turned off, or no fprobes: the debug kernel).
+    # (turned off, or no function tracer in the kernel).
     hooked = HOOKED and "per-syscall hooks unavailable" not in r.out_file("dmesg.txt")
     for what, syscalls in (("opens", "open|openat|openat2|creat"), ("closes", "close"), ("mounts", "mount")):
         on_run = delivered("on", syscalls)
@@ -545,8 +545,8 @@ def test_per_syscall_hooks_match_the_tracepoints():
     assert k_tp["dropped"] == 0 and k_hooks["dropped"] == 0, (k_tp, k_hooks)
     dmesg = r.out_file("dmesg.txt")
     if "per-syscall hooks unavailable (EOPNOTSUPP)" in dmesg:
-        # A kernel without fprobes (the debug kernel): the fallback is what ran.
-        print(f"    per-syscall hooks: no fprobes in this kernel; {len(tp)} identical alerts through the fallback")
+        # A kernel without the function tracer: the fallback is what ran.
+        print(f"    per-syscall hooks: no function tracer in this kernel; {len(tp)} identical alerts through the fallback")
     else:
         # dd's 40 000 reads and writes (and every other syscall nobody asked
         # for) never reach the module with the hooks.
