@@ -376,7 +376,7 @@ static u32 initial_ns_id(u32 id, int overflow)
 	return id == (u32)-1 ? overflow : id;
 }
 
-/* pid_nr_ns(), inlined: the capture path asks it twice per record. */
+/* pid_nr_ns(), inlined: the capture path asks it for a thread's process. */
 static inline u32 nr_in(struct pid *pid, struct pid_namespace *ns)
 {
 	struct upid *upid;
@@ -415,14 +415,21 @@ static u32 current_loginuid(void)
 void osprey_current_ids(u32 *ppid, u32 *uid, u32 *gid, u32 *loginuid, u32 *vtid, u32 *vpid, u64 *cgroup)
 {
 	const struct cred *cred = current_cred();
-	struct pid_namespace *ns;
+	struct pid *pid = task_pid(current), *tgid = task_tgid(current);
 
 	lockdep_assert_preemption_disabled();
 	*ppid = task_tgid_nr(rcu_dereference_all(current->real_parent));
 	*cgroup = cgroup_id(task_dfl_cgroup(current));
-	ns = ns_of_pid(task_pid(current));
-	*vtid = nr_in(task_pid(current), ns);
-	*vpid = nr_in(task_tgid(current), ns);
+	if (pid) {
+		/* The task's namespace is its pid's deepest: its number there is the last. */
+		struct upid *own = &pid->numbers[pid->level];
+
+		*vtid = own->nr;
+		/* A thread group's leader (most tasks) is its own process. */
+		*vpid = tgid == pid ? own->nr : nr_in(tgid, own->ns);
+	} else {
+		*vtid = *vpid = 0;
+	}
 	*uid = initial_ns_id(__kuid_val(cred->uid), overflowuid);
 	*gid = initial_ns_id(__kgid_val(cred->gid), overflowgid);
 	*loginuid = current_loginuid();

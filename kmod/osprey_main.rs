@@ -369,6 +369,7 @@ impl Ring {
     /// the record's address, or `None` when the ring is full.
     ///
     /// Must run with preemption disabled on this ring's CPU.
+    #[inline(always)]
     fn reserve(&self, consumer_pos: u64, max: usize) -> Option<(*mut u8, u64)> {
         // SAFETY: only this CPU, with preemption off, writes `head`.
         let head_atomic = unsafe { AtomicU64::from_ptr(&raw mut (*self.header()).head) };

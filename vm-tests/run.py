@@ -122,7 +122,13 @@ def test_capture_basics():
     # TCP connect to a local listener
     e = one(ev, evt__type="connect", evt__dir="<", a_addr="127.0.0.1:8080")
     assert e["evt.res"] == "SUCCESS", e
-    one(ev, evt__type=lambda t: t in ("accept", "accept4"), evt__dir="<", a_addr=lambda a: a and a.startswith("127.0.0.1:"))
+    e = one(ev, evt__type=lambda t: t in ("accept", "accept4"), evt__dir="<",
+            a_addr=lambda a: a and a.startswith("127.0.0.1:"))
+    # Accepted on a thread of its own: a task that is not its process's
+    # leader, whose process id is read through the leader's pid.
+    assert e["thread.tid"] != e["proc.pid"], e
+    # Every task here is in the initial pid namespace: its own numbers there.
+    assert all((e["thread.vtid"], e["proc.vpid"]) == (e["thread.tid"], e["proc.pid"]) for e in ev if "thread.tid" in e)
     # unshare -U true
     one(ev, evt__type="unshare", evt__dir="<", a_flags="CLONE_NEWUSER")
     # capset: the sets as the kernel now holds them, not the user pointers
