@@ -90,12 +90,12 @@ void osprey_tracepoint_sync(void) { tracepoint_synchronize_unregister(); }
  * (SYSCALL_WORK_SYSCALL_TRACEPOINT) that the kernel turns on for every task
  * while anyone is registered, sending every syscall of every task through the
  * slow entry and exit paths. With per-syscall hooks the switch stays off: a
- * function hook (ftrace) on the entry point of each syscall of interest records the entry and
- * turns the switch on for the current task only, so that this one syscall's
- * exit reaches the sys_exit tracepoint (in the sleepable context the exit
- * captures need); the exit probe turns it off again. A child of fork/clone
- * inherits the switch and so reports its own return from the syscall, as with
- * the plain tracepoints.
+ * function hook (ftrace) on the entry point of each syscall of interest
+ * records the entry and turns the switch on for the current task only, so
+ * that this one syscall's exit reaches the sys_exit tracepoint (in the
+ * sleepable context the exit captures need); the exit probe turns it off
+ * again. A child of fork/clone inherits the switch and so reports its own
+ * return from the syscall, as with the plain tracepoints.
  */
 
 /*
