@@ -4,12 +4,13 @@
 # openat+close, under each module configuration in one boot: module absent
 # / probes returning at once (floor) / loaded and filtered / loaded and
 # captured (drained by `osprey capture` on the other vCPU), enters and exits
-# or exits only (as `osprey run` asks) / the full `osprey run`; then the same with the per-syscall hooks. TCG's timings
-# weigh instructions as the emulator runs them (the ring's atomics and
-# barriers far more than a CPU would); its instruction counts are exact and
-# repeat to within a tenth of a percent, so what Osprey adds per syscall
-# can be compared with what the empty probes add as a native CPU would
-# execute it (instructions, not cycles: cache misses are not counted).
+# or exits only (as `osprey run` asks) / the full `osprey run`; then the
+# same with the per-syscall hooks. TCG's timings weigh instructions as the
+# emulator runs them (the ring's atomics and barriers far more than a CPU
+# would); its instruction counts are exact and repeat to within a tenth of
+# a percent, so what Osprey adds per syscall can be compared with what the
+# empty probes add as a native CPU would execute it (instructions, not
+# cycles: cache misses are not counted).
 #
 # With --profile CONFIG it runs that configuration alone and says where its
 # instructions go: per kernel or module function, per call, for each loop.
