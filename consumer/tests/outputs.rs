@@ -2,11 +2,13 @@
 //! program, syslog over UDP and HTTP POST, all fed by audit alerts.
 
 mod common;
+#[path = "support/server.rs"]
+mod server;
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::net::{TcpListener, UdpSocket};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{traces, Osprey};
@@ -106,33 +108,33 @@ fn file_program_syslog_and_http_outputs() {
 /// the syslog output over TCP (octet-counted) and writes the message.
 #[test]
 fn rsyslog_receives_alerts_over_tcp() {
-    let rsyslogd = Path::new("/usr/sbin/rsyslogd");
-    assert!(rsyslogd.exists(), "rsyslogd missing: scripts/test.sh installs Debian's rsyslog package");
     let dir = std::env::temp_dir().join(format!("osprey-rsyslog-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let received = dir.join("received.log");
+    let (received, port_file) = (dir.join("received.log"), dir.join("port"));
+    // rsyslogd picks its port and writes it down: a free port picked here
+    // could be another test's before rsyslogd bound it.
     let conf = dir.join("rsyslog.conf");
     std::fs::write(
         &conf,
         format!(
-            "global(workDirectory=\"{d}\")\nmodule(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"{port}\" address=\"127.0.0.1\")\n\
+            "global(workDirectory=\"{d}\")\nmodule(load=\"imtcp\")\n\
+             input(type=\"imtcp\" port=\"0\" address=\"127.0.0.1\" listenPortFileName=\"{p}\")\n\
              template(name=\"raw\" type=\"string\" string=\"%syslogfacility-text%.%syslogseverity-text% %programname% %msg%\\n\")\n\
              *.* action(type=\"omfile\" file=\"{f}\" template=\"raw\")\n",
             d = dir.display(),
+            p = port_file.display(),
             f = received.display()
         ),
     )
     .unwrap();
-    let mut rsyslog = Command::new(rsyslogd)
-        .args(["-n", "-f"])
-        .arg(&conf)
-        .arg("-i")
-        .arg(dir.join("rsyslog.pid"))
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_until("rsyslogd to listen", || TcpStream::connect(("127.0.0.1", port)).is_ok());
+    let pid_file = dir.join("rsyslog.pid");
+    let rsyslog =
+        server::spawn("/usr/sbin/rsyslogd", &["-n", "-f", conf.to_str().unwrap(), "-i", pid_file.to_str().unwrap()]);
+    let mut port = 0u16;
+    wait_until("rsyslogd to listen", || {
+        port = std::fs::read_to_string(&port_file).ok().and_then(|p| p.trim().parse().ok()).unwrap_or(0);
+        port != 0
+    });
     let config = dir.join("osprey.yaml");
     std::fs::write(
         &config,
@@ -150,7 +152,6 @@ fn rsyslog_receives_alerts_over_tcp() {
     let ours = got.lines().find(|l| l.contains("Host Namespace")).unwrap();
     assert!(ours.starts_with("local0.warning osprey "), "{ours}");
     osprey.stop();
-    rsyslog.kill().unwrap();
-    rsyslog.wait().unwrap();
+    drop(rsyslog);
     std::fs::remove_dir_all(&dir).unwrap();
 }
