@@ -2,17 +2,16 @@
 //! `/metrics` and the test reads Osprey's metrics back through its API.
 
 mod common;
+#[path = "support/server.rs"]
+mod server;
 
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{tmpdir, traces, Osprey};
 
 #[test]
 fn prometheus_scrapes_osprey() {
-    let prometheus = Path::new("/usr/bin/prometheus");
-    assert!(prometheus.exists(), "prometheus missing: scripts/test.sh installs Debian's prometheus package");
     let dir = tmpdir("prom");
     let config = dir.join("osprey.yaml");
     std::fs::write(&config, "stdout_output: {enabled: false}\n").unwrap();
@@ -30,14 +29,14 @@ fn prometheus_scrapes_osprey() {
         ),
     )
     .unwrap();
-    let mut prom = Command::new(prometheus)
-        .arg(format!("--config.file={}", prom_config.display()))
-        .arg(format!("--storage.tsdb.path={}", dir.join("tsdb").display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let prom = server::spawn(
+        "/usr/bin/prometheus",
+        &[
+            &format!("--config.file={}", prom_config.display()),
+            &format!("--storage.tsdb.path={}", dir.join("tsdb").display()),
+            &format!("--web.listen-address=127.0.0.1:{port}"),
+        ],
+    );
     let query = |q: &str| -> Option<serde_json::Value> {
         let out = Command::new("curl")
             .args(["-sf", "--get", "--data-urlencode"])
@@ -60,8 +59,7 @@ fn prometheus_scrapes_osprey() {
     assert_eq!(value, "1");
     let alerts = query("osprey_alerts_total{rule=\"Osprey K8s Privileged Pod Created\"}").unwrap();
     assert_eq!(alerts["data"]["result"][0]["value"][1], "1", "{alerts}");
-    prom.kill().unwrap();
-    prom.wait().unwrap();
+    drop(prom);
     osprey.stop();
     std::fs::remove_dir_all(&dir).unwrap();
 }
