@@ -4,26 +4,19 @@
 mod common;
 #[path = "support/server.rs"]
 mod server;
+use server::wait_until;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, UdpSocket};
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{traces, Osprey};
 
 fn post(osprey: &Osprey, body: &[u8]) {
     let (status, reply) = osprey.request("POST", "/k8s-audit", None, body);
     assert_eq!(status, 200, "{reply}");
-}
-
-fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !ok() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn lines(path: &Path) -> usize {

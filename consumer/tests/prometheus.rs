@@ -6,7 +6,6 @@ mod common;
 mod server;
 
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use common::{tmpdir, traces, Osprey};
 
@@ -19,7 +18,7 @@ fn prometheus_scrapes_osprey() {
     let body = std::fs::read(traces().join("create_nginx_pod_privileged.json")).unwrap();
     assert_eq!(osprey.request("POST", "/k8s-audit", None, &body).0, 200);
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = server::free_port();
     let prom_config = dir.join("prometheus.yml");
     std::fs::write(
         &prom_config,
@@ -46,17 +45,13 @@ fn prometheus_scrapes_osprey() {
             .ok()?;
         serde_json::from_slice(&out.stdout).ok()
     };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let value = loop {
-        let v = query("osprey_k8s_audit_events_total")
+    let mut value = None;
+    server::wait_until("Prometheus to scrape Osprey", || {
+        value = query("osprey_k8s_audit_events_total")
             .and_then(|v| v["data"]["result"][0]["value"][1].as_str().map(str::to_string));
-        if let Some(v) = v {
-            break v;
-        }
-        assert!(Instant::now() < deadline, "Prometheus never scraped Osprey");
-        std::thread::sleep(Duration::from_millis(250));
-    };
-    assert_eq!(value, "1");
+        value.is_some()
+    });
+    assert_eq!(value.as_deref(), Some("1"));
     let alerts = query("osprey_alerts_total{rule=\"Osprey K8s Privileged Pod Created\"}").unwrap();
     assert_eq!(alerts["data"]["result"][0]["value"][1], "1", "{alerts}");
     drop(prom);

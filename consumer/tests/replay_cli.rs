@@ -67,8 +67,7 @@ fn broken_rule_files_fail_with_reasons() {
 /// `--serve` keeps the API and UI up after the replay, holding its alerts.
 #[test]
 fn replay_serve_exposes_the_alerts() {
-    use std::io::Read;
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    use std::io::{BufRead, Read};
     let dir = std::env::temp_dir().join(format!("osprey-serve-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let input = dir.join("events.jsonl");
@@ -76,22 +75,23 @@ fn replay_serve_exposes_the_alerts() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_osprey"))
         .args(["replay", "--input"])
         .arg(&input)
-        .args(["--serve", &format!("127.0.0.1:{port}")])
+        .args(["--serve", "127.0.0.1:0"])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let body = loop {
-        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            write!(s, "GET /api/alerts HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
-            let mut resp = String::new();
-            s.read_to_string(&mut resp).unwrap();
-            break resp;
-        }
-        assert!(std::time::Instant::now() < deadline, "replay --serve never listened");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
+    let addr = std::io::BufReader::new(child.stderr.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            let served = line.strip_prefix("osprey: serving the replayed alerts on http://")?;
+            Some(served.split_once('/')?.0.to_string())
+        })
+        .expect("replay --serve never said where it listens");
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    write!(s, "GET /api/alerts HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut body = String::new();
+    s.read_to_string(&mut body).unwrap();
     assert!(body.contains("\"total\":1") && body.contains("Osprey Shadow File Read"), "{body}");
     Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(child.wait().unwrap().success());
