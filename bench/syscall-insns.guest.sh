@@ -19,6 +19,16 @@ measure() {
   taskset -c 0 /io/insn-loop "$N"
 }
 measure absent
+# The kernel's own event tracer writing the same tracepoints' events into its
+# ring buffer, with no reader: the syscall's number and result (an exit) or
+# number and six arguments (an enter), a far smaller record than Osprey's.
+tracing=/sys/kernel/tracing
+[ -e "$tracing/events" ] || mount -t tracefs tracefs "$tracing"
+echo 1 >"$tracing/events/raw_syscalls/sys_exit/enable"
+measure ftrace-exits
+echo 1 >"$tracing/events/raw_syscalls/sys_enter/enable"
+measure ftrace
+echo 0 >"$tracing/events/raw_syscalls/enable"
 insmod /io/osprey.ko probe_floor=1
 attach execve
 measure floor

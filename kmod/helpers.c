@@ -124,6 +124,12 @@ static void trace_every_task(void)
  * instructions per call, as much again as the handler).
  */
 struct osprey_hooks {
+	/*
+	 * Whether the hooks carry the syscalls (else every task has the switch
+	 * on). First: the probes, which test it on every syscall, read it in
+	 * place (`SyscallHooks::active`), not through a call.
+	 */
+	bool active;
 #ifdef CONFIG_DYNAMIC_FTRACE
 	struct ftrace_ops ops;
 #endif
@@ -131,8 +137,6 @@ struct osprey_hooks {
 	void *data;
 	/* Held while the hooks change state. */
 	struct mutex lock;
-	/* Whether the hooks carry the syscalls (else every task has the switch on). */
-	bool active;
 	/* Whether the current set of syscalls (maybe none) is hooked; whether ops is registered. */
 	bool ready, registered;
 	/* Whether another user of the syscall tracepoints is present. */
@@ -141,6 +145,8 @@ struct osprey_hooks {
 	struct tracepoint *sys_enter, *sys_exit;
 	struct delayed_work watch;
 };
+
+static_assert(offsetof(struct osprey_hooks, active) == 0);
 
 /* Probes on a (faultable) tracepoint, read as its callers do. */
 static int tracepoint_probes(struct tracepoint *tp)
@@ -217,8 +223,6 @@ struct osprey_hooks *osprey_hooks_new(void (*entered)(void *data, struct pt_regs
 	}
 	return h;
 }
-
-bool osprey_hooks_active(const struct osprey_hooks *h) { return READ_ONCE(h->active); }
 
 /* Starts watching the syscall tracepoints (Osprey's probes are on them) for other users, every second. */
 void osprey_hooks_watch(struct osprey_hooks *h, struct tracepoint *sys_enter, struct tracepoint *sys_exit)
@@ -360,10 +364,6 @@ void osprey_hooks_free(struct osprey_hooks *h)
 	osprey_hooks_stop(h);
 	kfree(h);
 }
-
-void osprey_traced_exit_done(void) { clear_task_syscall_work(current, SYSCALL_TRACEPOINT); }
-void osprey_trace_task(struct task_struct *t) { set_task_syscall_work(t, SYSCALL_TRACEPOINT); }
-bool osprey_current_traced(void) { return test_task_syscall_work(current, SYSCALL_TRACEPOINT); }
 
 /*
  * An id of the initial user namespace as from_kuid_munged(&init_user_ns, ...)

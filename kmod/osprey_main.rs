@@ -11,7 +11,7 @@
 //! starts capture. Nothing in a probe blocks: a full ring counts a drop.
 
 use core::ffi::c_void;
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
 use kernel::{
     bindings, c_str,
@@ -79,7 +79,6 @@ mod c {
         pub(crate) fn osprey_hooks_new(
             entered: unsafe extern "C" fn(data: *mut c_void, regs: *mut bindings::pt_regs),
         ) -> *mut c_void;
-        pub(crate) fn osprey_hooks_active(hooks: *const c_void) -> bool;
         pub(crate) fn osprey_hooks_set(
             hooks: *mut c_void,
             syms: *mut *const c_char,
@@ -90,9 +89,6 @@ mod c {
         pub(crate) fn osprey_hooks_watch(hooks: *mut c_void, sys_enter: *mut c_void, sys_exit: *mut c_void);
         pub(crate) fn osprey_hooks_stop(hooks: *mut c_void);
         pub(crate) fn osprey_hooks_free(hooks: *mut c_void);
-        pub(crate) fn osprey_trace_task(task: *mut c_void);
-        pub(crate) fn osprey_traced_exit_done();
-        pub(crate) fn osprey_current_traced() -> bool;
         pub(crate) fn osprey_current_ids(
             ppid: *mut u32,
             uid: *mut u32,
@@ -1410,8 +1406,8 @@ unsafe extern "C" fn probe_sys_exit<const HOOKS: bool>(
     // SAFETY: called as a registered probe.
     let shared = unsafe { probed() };
     if HOOKS && shared.hooked() {
-        // SAFETY: called on the current task, in its syscall exit.
-        unsafe { c::osprey_traced_exit_done() };
+        // SAFETY: `current`, in its syscall exit, is alive.
+        unsafe { syscall_work(Task::current_raw()) }.fetch_and(!TRACEPOINT_WORK, Ordering::Relaxed);
     }
     if !shared.capturing() {
         return;
@@ -1434,7 +1430,7 @@ unsafe extern "C" fn probe_process_fork(
     let shared = unsafe { probed() };
     if shared.hooks.is_some() && !shared.hooked() {
         // SAFETY: the tracepoint passes the new task, alive during the call.
-        unsafe { c::osprey_trace_task(child.cast()) };
+        unsafe { syscall_work(child) }.fetch_or(TRACEPOINT_WORK, Ordering::Relaxed);
     }
 }
 
@@ -1444,18 +1440,20 @@ unsafe extern "C" fn hooked_syscall_entered(data: *mut c_void, regs: *mut bindin
     // SAFETY: `data` is the `Shared` whose `SyscallHooks` registered this
     // handler; it is dropped only after they are unregistered and waited for.
     let shared = unsafe { &*data.cast::<Shared>() };
-    // SAFETY: the task's user registers, saved on syscall entry.
-    let regs = unsafe { &*regs };
-    let raw = syscall_number(regs);
-    let table = SyscallTable::of(kernel::current!(), raw);
     if !shared.capturing() {
         return;
     }
+    // SAFETY: the task's user registers, saved on syscall entry.
+    let regs = unsafe { &*regs };
+    let raw = syscall_number(regs);
+    let task = kernel::current!();
+    let table = SyscallTable::of(task, raw);
     if shared.wants_some_exit(table, regs) {
+        // SAFETY: `current`, inside its syscall, is alive.
+        let work = unsafe { syscall_work(task.as_ptr()) };
         if !shared.close_filtered(table, regs) {
-            // SAFETY: `current`, inside its syscall, is alive.
-            unsafe { c::osprey_trace_task(Task::current_raw().cast()) };
-        } else if !current_traced() {
+            work.fetch_or(TRACEPOINT_WORK, Ordering::Relaxed);
+        } else if work.load(Ordering::Relaxed) & TRACEPOINT_WORK == 0 {
             // Counted here, as its exit goes unseen. A task whose switch is
             // still on (the hooks were just turned on) reports that exit
             // through the tracepoint, which counts it there.
@@ -1465,11 +1463,22 @@ unsafe extern "C" fn hooked_syscall_entered(data: *mut c_void, regs: *mut bindin
     shared.on_syscall(*shared.counters, regs, InterestMap::column(raw as usize), false, 0);
 }
 
-/// Whether the current task's syscall tracepoint switch is on (its exit
-/// will reach `probe_sys_exit`).
-fn current_traced() -> bool {
-    // SAFETY: reads a flag of `current`, which is alive.
-    unsafe { c::osprey_current_traced() }
+/// The switch of a task's syscall tracepoints in its syscall work flags
+/// (`SYSCALL_WORK_SYSCALL_TRACEPOINT`).
+const TRACEPOINT_WORK: usize = 1 << bindings::syscall_work_bit_SYSCALL_WORK_BIT_SYSCALL_TRACEPOINT;
+
+/// `task`'s syscall work flags, which the kernel changes only with atomic
+/// bit operations (`set/clear_task_syscall_work`), as this does: tested and
+/// changed in place, without a call, on every hooked syscall.
+///
+/// # Safety
+///
+/// `task` is alive while the result is used.
+unsafe fn syscall_work<'a>(task: *mut bindings::task_struct) -> &'a AtomicUsize {
+    const { assert!(size_of::<c_ulong>() == size_of::<usize>()) };
+    // SAFETY: an aligned `unsigned long` of a live task (the caller's
+    // contract), which the kernel changes only atomically.
+    unsafe { AtomicUsize::from_ptr((&raw mut (*task).thread_info.syscall_work).cast()) }
 }
 
 /// An i386 syscall's arguments, as its x86-64 twin takes them
@@ -1513,8 +1522,10 @@ impl SyscallHooks {
 
     #[inline(always)]
     fn active(&self) -> bool {
-        // SAFETY: `self.0` is live until drop.
-        unsafe { c::osprey_hooks_active(self.0) }
+        // SAFETY: `self.0` is live until drop and starts with the C side's
+        // `bool active` (asserted there), which it stores with WRITE_ONCE: a
+        // byte-sized atomic load reads it as READ_ONCE does.
+        unsafe { AtomicBool::from_ptr(self.0.cast()) }.load(Ordering::Relaxed)
     }
 
     /// Watches the syscall tracepoints for other users (see `helpers.c`).

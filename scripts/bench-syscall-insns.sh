@@ -2,15 +2,16 @@
 # Instructions per syscall in the VM, counted by a QEMU TCG plugin
 # (bench/insn-window.c) on the vCPU running the syscalls, for getppid and
 # openat+close, under each module configuration in one boot: module absent
-# / probes returning at once (floor) / loaded and filtered / loaded and
-# captured (drained by `osprey capture` on the other vCPU), enters and exits
-# or exits only (as `osprey run` asks) / the full `osprey run`; then the
-# same with the per-syscall hooks. TCG's timings weigh instructions as the
-# emulator runs them (the ring's atomics and barriers far more than a CPU
-# would); its instruction counts are exact and repeat to within a tenth of
-# a percent, so what Osprey adds per syscall can be compared with what the
-# empty probes add as a native CPU would execute it (instructions, not
-# cycles: cache misses are not counted).
+# / the kernel's own tracer recording the same tracepoints' events (a
+# yardstick) / probes returning at once (floor) / loaded and filtered /
+# loaded and captured (drained by `osprey capture` on the other vCPU),
+# enters and exits or exits only (as `osprey run` asks) / the full `osprey
+# run`; then the same with the per-syscall hooks. TCG's timings weigh
+# instructions as the emulator runs them (the ring's atomics and barriers
+# far more than a CPU would); its instruction counts are exact and repeat
+# to within a tenth of a percent, so what Osprey adds per syscall can be
+# compared with what the empty probes add as a native CPU would execute it
+# (instructions, not cycles: cache misses are not counted).
 #
 # With --profile CONFIG it runs that configuration alone and says where its
 # instructions go: per kernel or module function, per call, for each loop.
@@ -82,7 +83,8 @@ for i, workload in enumerate(("getppid", "open+close")):
     print(f"{workload}: the empty probes add {floor:.0f}; filtered adds {ratio('filtered'):.2f}x that, "
           f"captured {ratio('captured'):.2f}x (exits only {ratio('captured-exits'):.2f}x), "
           f"hooks-filtered {ratio('hooks-filtered'):.2f}x, hooks-captured {ratio('hooks-captured'):.2f}x "
-          f"(exits only {ratio('hooks-captured-exits'):.2f}x)")
+          f"(exits only {ratio('hooks-captured-exits'):.2f}x); the kernel's own tracer recording "
+          f"the tracepoints' events {ratio('ftrace'):.2f}x (exits only {ratio('ftrace-exits'):.2f}x)")
 for name in ("captured", "captured-exits", "hooks-captured", "hooks-captured-exits"):
     s = stats[name]
     print(f"{name}: delivered {s['delivered']}, dropped {s['dropped']}, filtered {s['filtered']}")
