@@ -479,10 +479,13 @@ impl InterestMap {
     }
 
     fn set(&self, interest: &Interest) {
-        let socketcall = syscalls::socketcalls().fold(0, |flags, nr| flags | interest.probe_flags(nr as usize));
+        let flags_of = |nr: u32| interest.probe_flags(nr as usize);
+        let socketcall = syscalls::socketcalls().map(flags_of).fold(0, |all, flags| all | flags);
+        let ipc = syscalls::ipcs().map(flags_of).fold(0, |all, flags| all | flags);
         for (column, byte) in self.0[..MAX_SYSCALLS].iter().enumerate() {
             let ia32 = match column {
                 syscalls::IA32_SOCKETCALL => socketcall,
+                syscalls::IA32_IPC => ipc,
                 _ => syscalls::ia32_to_x86_64(column).map_or(0, |nr| interest.probe_flags(nr as usize)),
             };
             byte.store(
@@ -574,6 +577,7 @@ impl SyscallTable {
         match self {
             Self::X86_64 => Some(raw),
             Self::I386 if raw as usize == syscalls::IA32_SOCKETCALL => Some(syscalls::socketcall(regs.bx as u32)?.0),
+            Self::I386 if raw as usize == syscalls::IA32_IPC => syscalls::ipc(regs.bx as u32),
             Self::I386 => syscalls::ia32_to_x86_64(raw as usize),
             Self::X32 => syscalls::x32_to_x86_64(raw),
         }
@@ -983,13 +987,12 @@ impl Shared {
             self.counters.count_filtered(UNNUMBERED);
             return None;
         };
-        // An i386 number's byte holds its twin's bits. A socketcall's holds
-        // all its calls', and x32's numbers have no byte: theirs are those of
-        // the x86-64 syscall itself.
+        // An i386 number's byte holds its twin's bits. socketcall's and
+        // ipc's hold all their calls', and x32's numbers have no byte: theirs
+        // are those of the x86-64 syscall itself.
+        let multiplexer = matches!(raw as usize, syscalls::IA32_SOCKETCALL | syscalls::IA32_IPC);
         let wanted = match table {
-            SyscallTable::I386 if raw as usize != syscalls::IA32_SOCKETCALL => {
-                INTEREST.wants_in(table, raw as usize, exit, ret)
-            }
+            SyscallTable::I386 if !multiplexer => INTEREST.wants_in(table, raw as usize, exit, ret),
             _ => INTEREST.wants_in(SyscallTable::X86_64, nr as usize, exit, ret),
         };
         if !wanted {
@@ -1483,10 +1486,11 @@ unsafe fn syscall_work<'a>(task: *mut bindings::task_struct) -> &'a AtomicUsize 
 
 /// An i386 syscall's arguments, as its x86-64 twin takes them
 /// (`syscalls::ia32_args`: 32 bits wide, split values joined). Those of a
-/// socketcall's call, the old mmap and the old select are read from the
-/// user memory a register points to (`syscalls::ia32_args_in_memory`;
-/// zeros when that cannot be read without a fault; by the exit the kernel
-/// has read them, so its record has them).
+/// socketcall's call, the old mmap and the old select, and some of ipc's
+/// semctl and old msgrcv, are read from the user memory a register points
+/// to (`syscalls::ia32_args_in_memory`; zeros when that cannot be read
+/// without a fault; by the exit the kernel has read them, so its record
+/// has them).
 #[cold]
 #[inline(never)]
 fn ia32_args(regs: &bindings::pt_regs) -> [u64; 6] {
@@ -1495,15 +1499,15 @@ fn ia32_args(regs: &bindings::pt_regs) -> [u64; 6] {
     let Some((address, n)) = syscalls::ia32_args_in_memory(nr, in_registers) else {
         return syscalls::ia32_args(nr, in_registers);
     };
-    let mut args = [0u64; 6];
-    let mut words = [0u8; 24];
-    let n = n.min(args.len());
-    if copy_user(&mut words[..4 * n], address.into(), 4 * n).1 == 0 {
-        for (arg, word) in args.iter_mut().zip(words.chunks_exact(4)).take(n) {
-            *arg = u32::from_le_bytes([word[0], word[1], word[2], word[3]]).into();
+    let mut words = [0u32; 6];
+    let mut bytes = [0u8; 24];
+    let n = n.min(words.len());
+    if copy_user(&mut bytes[..4 * n], address.into(), 4 * n).1 == 0 {
+        for (word, b) in words.iter_mut().zip(bytes.chunks_exact(4)).take(n) {
+            *word = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
         }
     }
-    args
+    syscalls::ia32_args_from_memory(nr, in_registers, words)
 }
 
 /// Per-syscall hooks (`helpers.c` explains the mechanism): an ftrace_ops on
@@ -1542,10 +1546,11 @@ impl SyscallHooks {
 
     /// Hooks the entry point of every syscall `interest` wants, in either
     /// direction, instead of what was hooked: the x86-64 function, and where
-    /// the kernel has them the functions of its i386 twins and of x32's own
-    /// call of that name (x32's other calls, and an i386 twin without
-    /// arguments, enter by the x86-64 function). Numbers without an entry
-    /// function (nothing can call them) are left out.
+    /// the kernel has them the functions of its i386 twins (socketcall's or
+    /// ipc's for the calls they make) and of x32's own call of that name
+    /// (x32's other calls, and an i386 twin without arguments, enter by the
+    /// x86-64 function). Numbers without an entry function (nothing can
+    /// call them) are left out.
     fn hook(&self, interest: &Interest, shared: &Shared) -> Result {
         let wanted = |nr: u32| {
             Interest::wants(&interest.enter, nr as usize) || Interest::wants(&interest.exit, nr as usize)
@@ -1556,9 +1561,12 @@ impl SyscallHooks {
         #[cfg(not(CONFIG_X86_X32_ABI))]
         let x32 = x32.filter(|_| false);
         let x64 = Iterator::chain(x64, x32).map(|entry| (&b"__x64_"[..], entry));
-        let socketcall = syscalls::socketcalls().any(wanted).then_some(syscalls::IA32_SOCKETCALL_ENTRY);
+        let multiplexers = [
+            syscalls::socketcalls().any(wanted).then_some(syscalls::IA32_SOCKETCALL_ENTRY),
+            syscalls::ipcs().any(wanted).then_some(syscalls::IA32_IPC_ENTRY),
+        ];
         let ia32 = syscalls::ia32_entries().filter(|(_, nr, _)| wanted(*nr)).map(|(_, _, entry)| entry);
-        let ia32 = Iterator::chain(ia32, socketcall).map(|entry| (&b"__ia32_"[..], entry));
+        let ia32 = Iterator::chain(ia32, multiplexers.into_iter().flatten()).map(|entry| (&b"__ia32_"[..], entry));
         #[cfg(not(CONFIG_IA32_EMULATION))]
         let ia32 = ia32.filter(|_| false);
         let mut names = SymbolNames::new(Iterator::chain(x64, ia32))?;

@@ -17,7 +17,7 @@ process) is recorded as its x86-64 twin:
 
 Anything else (calls a 64-bit kernel runs as ENOSYS, old calls without an
 x86-64 counterpart) has no twin and is left out; socketcall has none either,
-but each of its calls is one. `sys_ni_syscall` is no entry function: it is
+but each of its calls is one (as each of ipc's is: the hand-written part). `sys_ni_syscall` is no entry function: it is
 ENOSYS for every number it stands for. A syscall without arguments has one
 function under its `__x64_` and `__ia32_` names (read from the sources'
 `SYSCALL_DEFINE0`s): only the first is hooked. x32 (syscall_64.tbl's "x32"

@@ -321,7 +321,8 @@ def test_hostile_pointers_are_flagged_not_followed():
 
 
 def test_ia32_syscalls_are_recorded_as_their_x86_64_twins():
-    syscalls = "execve,openat,open,getppid,socket,connect,stat,fcntl,pread64,mmap,umount2,lseek,select,uname"
+    syscalls = ("execve,openat,open,getppid,socket,connect,stat,fcntl,pread64,mmap,umount2,lseek,select,uname,"
+                "semctl,msgsnd,msgrcv")
     for params in ("per_syscall_hooks=0", "per_syscall_hooks=1"):
         r = vm("ia32_syscalls", "--kmod-params", params, "--file", LOW_MEMORY, "--capture",
                "--consumer-args", f"--syscalls {syscalls}")
@@ -391,6 +392,20 @@ def test_ia32_syscalls_are_recorded_as_their_x86_64_twins():
         assert select and select[1] == "0", r.stderr[-2000:]
         one(ev, evt__type="select", evt__dir=">", a_arg0="0x7", a_arg1="0x0", a_arg4=hex(int(select[2])))
         one(ev, evt__type="select", evt__dir="<", evt__rawres=0, proc__name="python3")
+        # ipc's calls are the x86-64 syscalls they make; semctl's fourth,
+        # and an old msgrcv's buffer and type (a `long`), read from memory.
+        semctl = re.search(r"ia32 ipc semctl returned (-?\d+) semid (\d+)", r.stderr)
+        assert semctl and semctl[1] == "0", r.stderr[-2000:]
+        one(ev, evt__type="semctl", evt__dir=">", a_arg0=hex(int(semctl[2])), a_arg2="0x10", a_arg3="0x7")
+        e = one(ev, evt__type="semctl", evt__dir="<", evt__rawres=0)
+        assert (e["syscall.table"], e["proc.name"]) == ("i386", "python3"), (params, e)
+        assert "ia32 ipc msgsnd returned 0" in r.stderr, r.stderr[-2000:]
+        one(ev, evt__type="msgsnd", evt__dir="<", evt__rawres=0, proc__name="python3")
+        msgrcv = re.search(r"ia32 ipc msgrcv returned (-?\d+) msqid (\d+) buffer (\d+)", r.stderr)
+        assert msgrcv and msgrcv[1] == "5", r.stderr[-2000:]
+        one(ev, evt__type="msgrcv", evt__dir=">", a_arg0=hex(int(msgrcv[2])), a_arg1=hex(int(msgrcv[3])),
+            a_arg2="0x5", a_arg3=hex(-10 % (1 << 64)), a_arg4=hex(0o4000))
+        one(ev, evt__type="msgrcv", evt__dir="<", evt__rawres=5, proc__name="python3")
         # olduname is uname, on an older structure: python3's only exec is
         # the one that started it.
         one(ev, evt__type="uname", evt__dir="<", evt__rawres=0, proc__name="python3", syscall__table="i386")

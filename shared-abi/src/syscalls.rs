@@ -2065,6 +2065,95 @@ const IA32_ENTRIES: &[(u16, &str)] = &[
 
 // Written by hand from here on: scripts/gen-syscalls.py keeps it.
 
+/// i386's ipc (row 117 of its table): one syscall for System V IPC, the
+/// call's number in the low 16 bits of its first argument (a version in
+/// the high 16) and the call's arguments in the others (`first`, `second`,
+/// `third`, `ptr`, `fifth`), for semctl and version 0 of msgrcv partly in
+/// user memory at `ptr`. It has no twin; each call is an x86-64 syscall
+/// (`ipc`).
+pub const IA32_IPC: usize = 117;
+
+/// ipc's entry function (`__ia32_` and this).
+pub const IA32_IPC_ENTRY: &str = "compat_sys_ipc";
+
+// ipc's calls (linux/ipc.h).
+const IPC_SEMOP: u32 = 1;
+const IPC_SEMGET: u32 = 2;
+const IPC_SEMCTL: u32 = 3;
+const IPC_SEMTIMEDOP: u32 = 4;
+const IPC_MSGSND: u32 = 11;
+const IPC_MSGRCV: u32 = 12;
+const IPC_MSGGET: u32 = 13;
+const IPC_MSGCTL: u32 = 14;
+const IPC_SHMAT: u32 = 21;
+const IPC_SHMDT: u32 = 22;
+const IPC_SHMGET: u32 = 23;
+const IPC_SHMCTL: u32 = 24;
+
+/// By ipc call: the x86-64 syscall it is.
+const IPCS: [(u32, u32); 12] = [
+    (IPC_SEMOP, 65),
+    (IPC_SEMGET, 64),
+    (IPC_SEMCTL, 66),
+    (IPC_SEMTIMEDOP, 220),
+    (IPC_MSGSND, 69),
+    (IPC_MSGRCV, 70),
+    (IPC_MSGGET, 68),
+    (IPC_MSGCTL, 71),
+    (IPC_SHMAT, 30),
+    (IPC_SHMDT, 67),
+    (IPC_SHMGET, 29),
+    (IPC_SHMCTL, 31),
+];
+
+/// The x86-64 syscall that ipc's `call` (its first argument, version
+/// included) is.
+pub const fn ipc(call: u32) -> Option<u32> {
+    let mut i = 0;
+    while i < IPCS.len() {
+        if IPCS[i].0 == call & 0xffff {
+            return Some(IPCS[i].1);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The x86-64 syscalls that ipc's calls are.
+pub fn ipcs() -> impl Iterator<Item = u32> {
+    IPCS.iter().map(|&(_, nr)| nr)
+}
+
+/// ipc's version 0 of msgrcv takes the buffer and the type from a
+/// structure at `ptr` (`compat_ipc_kludge`).
+const fn ipc_msgrcv_kludge(call: u32) -> bool {
+    call & 0xffff == IPC_MSGRCV && call >> 16 == 0
+}
+
+/// The arguments of ipc's call, as its x86-64 syscall takes them: from the
+/// registers (`regs`: call, first, second, third, ptr, fifth) and, where
+/// the call takes some from memory (`ia32_args_in_memory`), from the words
+/// read there (`words`).
+fn ipc_args(regs: [u32; 6], words: [u32; 6]) -> [u64; 6] {
+    let [call, first, second, third, ptr, fifth] = regs.map(u64::from);
+    // A `long` of the 32-bit ABI (msgrcv's type).
+    let long = |word: u32| word as i32 as i64 as u64;
+    match regs[0] & 0xffff {
+        IPC_SEMOP | IPC_SHMAT => [first, ptr, second, 0, 0, 0],
+        IPC_SEMTIMEDOP => [first, ptr, second, fifth, 0, 0],
+        IPC_SEMGET | IPC_SHMGET => [first, second, third, 0, 0, 0],
+        // The fourth (the `semun` union's value) from memory.
+        IPC_SEMCTL => [first, second, third, words[0].into(), 0, 0],
+        IPC_MSGSND => [first, ptr, second, third, 0, 0],
+        IPC_MSGRCV if ipc_msgrcv_kludge(regs[0]) => [first, words[0].into(), second, long(words[1]), third, 0],
+        IPC_MSGRCV => [first, ptr, second, long(regs[5]), third, 0],
+        IPC_MSGGET => [first, second, 0, 0, 0, 0],
+        IPC_MSGCTL | IPC_SHMCTL => [first, second, ptr, 0, 0, 0],
+        IPC_SHMDT => [ptr, 0, 0, 0, 0, 0],
+        _ => [call, first, second, third, ptr, fifth],
+    }
+}
+
 /// The arguments of i386 syscall `nr` in the order and widths of its x86-64
 /// twin's, from the registers it was made with (bx, cx, dx, si, di, bp).
 pub fn ia32_args(nr: usize, regs: [u32; 6]) -> [u64; 6] {
@@ -2087,23 +2176,38 @@ pub fn ia32_args(nr: usize, regs: [u32; 6]) -> [u64; 6] {
         // umount: umount2 without flags; waitpid: wait4 without rusage.
         22 => [r[0], 0, 0, 0, 0, 0],
         7 => [r[0], r[1], r[2], 0, 0, 0],
+        IA32_IPC => ipc_args(regs, [0; 6]),
         _ => r,
     }
 }
 
-/// Where i386 syscall `nr`'s arguments are when they are not in its
+/// Where i386 syscall `nr`'s arguments are when they are not all in its
 /// registers (`regs`: bx, cx, dx, si, di, bp): the address of that many
-/// 32-bit words in the task's memory, in the x86-64 twin's order.
-/// socketcall's call takes its arguments from the array at cx; the old mmap
-/// (90) and select (82) from the structure at bx (`mmap_arg_struct`:
-/// addr, len, prot, flags, fd, offset in bytes; `sel_arg_struct`: n, inp,
-/// outp, exp, tvp).
+/// 32-bit words in the task's memory, which `ia32_args_from_memory` puts
+/// in the x86-64 twin's order. socketcall's call takes its arguments from
+/// the array at cx; the old mmap (90) and select (82) from the structure
+/// at bx (`mmap_arg_struct`: addr, len, prot, flags, fd, offset in bytes;
+/// `sel_arg_struct`: n, inp, outp, exp, tvp); ipc's semctl its fourth
+/// from the word at di, its msgrcv of version 0 the buffer and the type
+/// from the two there.
 pub fn ia32_args_in_memory(nr: usize, regs: [u32; 6]) -> Option<(u32, usize)> {
     match nr {
         IA32_SOCKETCALL => socketcall(regs[0]).map(|(_, words)| (regs[1], words)),
         90 => Some((regs[0], 6)),
         82 => Some((regs[0], 5)),
+        IA32_IPC if regs[0] & 0xffff == IPC_SEMCTL => Some((regs[4], 1)),
+        IA32_IPC if ipc_msgrcv_kludge(regs[0]) => Some((regs[4], 2)),
         _ => None,
+    }
+}
+
+/// The arguments of i386 syscall `nr`, one that `ia32_args_in_memory`
+/// names a place in memory for, from its registers and the `words` read
+/// there (zeros for those that could not be).
+pub fn ia32_args_from_memory(nr: usize, regs: [u32; 6], words: [u32; 6]) -> [u64; 6] {
+    match nr {
+        IA32_IPC => ipc_args(regs, words),
+        _ => words.map(u64::from),
     }
 }
 
@@ -2200,6 +2304,41 @@ mod tests {
         assert_eq!(ia32_args_in_memory(90, regs), Some((3, 6)));
         assert_eq!(ia32_args_in_memory(82, regs), Some((3, 5)));
         assert_eq!(ia32_args_in_memory(192, regs), None, "mmap2's are in registers");
+        assert_eq!(ia32_args_from_memory(90, regs, [1, 2, 3, 4, 5, 6]), [1, 2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn ipc_calls_are_x86_64_syscalls() {
+        let twin = |call| ipc(call).and_then(name);
+        for (call, x86_64) in [(1, "semop"), (3, "semctl"), (4, "semtimedop"), (12, "msgrcv"), (21, "shmat")] {
+            assert_eq!(twin(call), Some(x86_64));
+        }
+        assert_eq!(twin(2 << 16 | 23), Some("shmget"), "a version in the high bits");
+        assert_eq!((ipc(0), ipc(5), ipc(25)), (None, None, None));
+        assert_eq!(ipcs().filter_map(name).count(), 12);
+        // (call, first, second, third, ptr, fifth)
+        let regs = |call| [call, 2, 3, 4, 0x5000, (-6i32) as u32];
+        for (call, args) in [
+            (1, [2, 0x5000, 3, 0, 0, 0]),
+            (4, [2, 0x5000, 3, 0xffff_fffa, 0, 0]),
+            (2, [2, 3, 4, 0, 0, 0]),
+            (11, [2, 0x5000, 3, 4, 0, 0]),
+            // msgrcv's type is a `long`: its sign extended, as the kernel does.
+            (1 << 16 | 12, [2, 0x5000, 3, -6i64 as u64, 4, 0]),
+            (13, [2, 3, 0, 0, 0, 0]),
+            (14, [2, 3, 0x5000, 0, 0, 0]),
+            (21, [2, 0x5000, 3, 0, 0, 0]),
+            (22, [0x5000, 0, 0, 0, 0, 0]),
+        ] {
+            assert_eq!(ia32_args_in_memory(IA32_IPC, regs(call)), None, "{call:#x}");
+            assert_eq!(ia32_args(IA32_IPC, regs(call)), args, "{call:#x}");
+        }
+        // semctl's fourth, and an old msgrcv's buffer and type, from memory.
+        assert_eq!(ia32_args_in_memory(IA32_IPC, regs(3)), Some((0x5000, 1)));
+        assert_eq!(ia32_args_from_memory(IA32_IPC, regs(3), [9, 0, 0, 0, 0, 0]), [2, 3, 4, 9, 0, 0]);
+        assert_eq!(ia32_args_in_memory(IA32_IPC, regs(12)), Some((0x5000, 2)));
+        let kludge = [0x7000, (-2i32) as u32, 0, 0, 0, 0];
+        assert_eq!(ia32_args_from_memory(IA32_IPC, regs(12), kludge), [2, 0x7000, 3, -2i64 as u64, 4, 0]);
     }
 
     #[test]

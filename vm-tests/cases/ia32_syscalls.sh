@@ -51,6 +51,20 @@ old_mmap = low(struct.pack("<6I", 0, 4096, PROT_READ, MAP_PRIVATE, fd, 2 * 4096)
 print("ia32 old mmap returned", int80(90, old_mmap) & 0xffffffff)
 timeout = low(bytes(8))
 print("ia32 old select returned", int80(82, low(struct.pack("<5I", 7, 0, 0, 0, timeout))), "timeout", timeout)
+# System V IPC through ipc (117), as 32-bit glibc makes it: the call's
+# number, then its arguments; semctl's fourth, and the buffer and type of a
+# msgrcv of version 0, in memory.
+IPC_PRIVATE, IPC_CREAT, IPC_NOWAIT, IPC_RMID, SETVAL = 0, 0o1000, 0o4000, 0, 16
+SEMGET, SEMCTL, MSGSND, MSGRCV, MSGGET, MSGCTL = 2, 3, 11, 12, 13, 14
+semid = int80(117, SEMGET, IPC_PRIVATE, 1, IPC_CREAT | 0o600)
+print("ia32 ipc semctl returned", int80(117, SEMCTL, semid, 0, SETVAL, low(struct.pack("<I", 7))), "semid", semid)
+msqid = int80(117, MSGGET, IPC_PRIVATE, IPC_CREAT | 0o600)
+print("ia32 ipc msgsnd returned", int80(117, MSGSND, msqid, 5, 0, low(struct.pack("<i", 5) + b"hello")))
+buffer = low(bytes(4 + 5))
+print("ia32 ipc msgrcv returned", int80(117, MSGRCV, msqid, 5, IPC_NOWAIT, low(struct.pack("<Ii", buffer, -10))),
+      "msqid", msqid, "buffer", buffer)
+int80(117, SEMCTL, semid, 0, IPC_RMID, low(bytes(4)))
+int80(117, MSGCTL, msqid, IPC_RMID, 0, 0)
 
 # A 32-bit program: open, getppid, exit_group, as i386 machine code in an
 # ELF32 executable of one segment.
