@@ -435,8 +435,6 @@ void osprey_current_ids(u32 *ppid, u32 *uid, u32 *gid, u32 *loginuid, u32 *vtid,
 	*loginuid = current_loginuid();
 }
 
-/* Whether the current task runs a 32-bit program (i386 or x32): a 32-bit address space. */
-bool osprey_current_is_32bit(void) { return test_thread_flag(TIF_ADDR32); }
 
 /* The current task's cgroup v2 id, on its own: the container filter needs it
  * before a record is written. */

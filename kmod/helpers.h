@@ -23,7 +23,6 @@ void osprey_hooks_stop(struct osprey_hooks *h);
 void osprey_hooks_free(struct osprey_hooks *h);
 void osprey_current_ids(u32 *ppid, u32 *uid, u32 *gid, u32 *loginuid, u32 *vtid, u32 *vpid, u64 *cgroup);
 u64 osprey_current_cgroup(void);
-bool osprey_current_is_32bit(void);
 bool osprey_fd_is_dir(int fd);
 bool osprey_fd_is_named_file(int fd);
 long osprey_exe_path(char *buf, int len);

@@ -99,7 +99,6 @@ mod c {
             cgroup: *mut u64,
         );
         pub(crate) fn osprey_current_cgroup() -> u64;
-        pub(crate) fn osprey_current_is_32bit() -> bool;
         pub(crate) fn osprey_fd_is_dir(fd: c_int) -> bool;
         pub(crate) fn osprey_fd_is_named_file(fd: c_int) -> bool;
         pub(crate) fn osprey_exe_path(buf: *mut c_char, len: c_int) -> c_long;
@@ -906,8 +905,8 @@ impl Shared {
         }
         // The probe tested both readings of `raw`: which one is this?
         let table = SyscallTable::of(task, raw);
-        let (nr, flags) = match table {
-            SyscallTable::X86_64 if INTEREST.wants_in(table, raw as usize, EXIT, ret) => (raw, 0),
+        let nr = match table {
+            SyscallTable::X86_64 if INTEREST.wants_in(table, raw as usize, EXIT, ret) => raw,
             SyscallTable::X86_64 => {
                 self.counters.count_filtered(raw as usize);
                 return;
@@ -917,6 +916,7 @@ impl Shared {
                 None => return,
             },
         };
+        let flags = program_flags(task);
         // SAFETY: reads the current task's cgroup under RCU; keeps nothing.
         if self.container_only.has(column(nr)) && self.host_cgroups.contains(unsafe { c::osprey_current_cgroup() }) {
             self.counters.count_filtered(column(nr));
@@ -970,9 +970,8 @@ impl Shared {
     }
 
     /// The x86-64 number of `table`'s (i386's or x32's) syscall `raw`, if it
-    /// has a twin and is wanted (else counted as filtered), and the record's
-    /// `SYSCALL_*` flags. Out of line and cold: the record path of x86-64
-    /// syscalls stays as short as without it.
+    /// has a twin and is wanted (else counted as filtered). Out of line and
+    /// cold: the record path of x86-64 syscalls stays as short as without it.
     #[cold]
     #[inline(never)]
     fn compat_twin(
@@ -982,7 +981,7 @@ impl Shared {
         raw: u32,
         exit: bool,
         ret: i64,
-    ) -> Option<(u32, u8)> {
+    ) -> Option<u32> {
         let Some(nr) = table.x86_64_nr(regs, raw) else {
             self.counters.count_filtered(UNNUMBERED);
             return None;
@@ -999,11 +998,7 @@ impl Shared {
             self.counters.count_filtered(column(nr));
             return None;
         }
-        // A 64-bit program making 32-bit syscalls (`int $0x80`) may mean to
-        // slip past tools that watch x86-64's numbers only.
-        // SAFETY: reads a flag of the current task.
-        let program_32bit = unsafe { c::osprey_current_is_32bit() };
-        Some((nr, if program_32bit { abi::SYSCALL_FROM_32BIT_PROGRAM } else { 0 }))
+        Some(nr)
     }
 
     /// Whether some exit of the syscall in `regs`, of `table`, is wanted.
@@ -1081,6 +1076,22 @@ fn comm_of(task: &Task) -> [u8; abi::COMM_LEN] {
         *dst = *src as u8;
     }
     comm
+}
+
+/// The record's `SYSCALL_FROM_32BIT_PROGRAM` flag: whether `task` runs a
+/// 32-bit program (`TIF_ADDR32`, a 32-bit address space), whatever table
+/// it makes the syscall through. A 64-bit program making 32-bit syscalls
+/// (`int $0x80`), or a 32-bit one jumping into 64-bit code to make x86-64's,
+/// may mean to slip past seccomp filters and tools that watch one table.
+#[inline(always)]
+fn program_flags(task: &CurrentTask) -> u8 {
+    // SAFETY: a word of the current task's `thread_info`; it is alive.
+    let flags = unsafe { thread_word(&raw mut (*task.as_ptr()).thread_info.flags) };
+    if flags.load(Ordering::Relaxed) & 1 << bindings::TIF_ADDR32 != 0 {
+        abi::SYSCALL_FROM_32BIT_PROGRAM
+    } else {
+        0
+    }
 }
 
 /// A syscall record's fields other than the header's and the buffers'.
@@ -1470,18 +1481,28 @@ unsafe extern "C" fn hooked_syscall_entered(data: *mut c_void, regs: *mut bindin
 /// (`SYSCALL_WORK_SYSCALL_TRACEPOINT`).
 const TRACEPOINT_WORK: usize = 1 << bindings::syscall_work_bit_SYSCALL_WORK_BIT_SYSCALL_TRACEPOINT;
 
-/// `task`'s syscall work flags, which the kernel changes only with atomic
-/// bit operations (`set/clear_task_syscall_work`), as this does: tested and
+/// `task`'s syscall work flags (`set/clear_task_syscall_work`): tested and
 /// changed in place, without a call, on every hooked syscall.
 ///
 /// # Safety
 ///
 /// `task` is alive while the result is used.
 unsafe fn syscall_work<'a>(task: *mut bindings::task_struct) -> &'a AtomicUsize {
+    // SAFETY: a word of a live task's `thread_info` (the caller's contract).
+    unsafe { thread_word(&raw mut (*task).thread_info.syscall_work) }
+}
+
+/// A flags word of a task's `thread_info`, which the kernel changes only
+/// with atomic bit operations: read and changed here the same way.
+///
+/// # Safety
+///
+/// `word` is in the `thread_info` of a task alive while the result is used.
+unsafe fn thread_word<'a>(word: *mut c_ulong) -> &'a AtomicUsize {
     const { assert!(size_of::<c_ulong>() == size_of::<usize>()) };
-    // SAFETY: an aligned `unsigned long` of a live task (the caller's
-    // contract), which the kernel changes only atomically.
-    unsafe { AtomicUsize::from_ptr((&raw mut (*task).thread_info.syscall_work).cast()) }
+    // SAFETY: an aligned `unsigned long` (the caller's contract), accessed
+    // only atomically.
+    unsafe { AtomicUsize::from_ptr(word.cast()) }
 }
 
 /// An i386 syscall's arguments, as its x86-64 twin takes them

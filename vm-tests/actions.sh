@@ -27,6 +27,21 @@ sys.path.insert(0, "/io")
 from low_memory import LowMemory
 LowMemory().int80()(359, socket.AF_INET, socket.SOCK_STREAM)
 PY
+# A 32-bit program's 64-bit syscall: it jumps into 64-bit code to execve a
+# missing file, then exits.
+python3 - <<'PY'
+import subprocess, sys
+sys.path.insert(0, "/io")
+from low_memory import ELF32_TEXT, elf32, into_64bit_code, syscall64
+
+
+def gate(path_at):
+    return into_64bit_code(ELF32_TEXT) + syscall64(59, path_at, 0, 0) + syscall64(231, 0)
+
+
+elf32("/tmp/osprey-gate", gate(ELF32_TEXT + len(gate(0))) + b"/tmp/osprey-gate-missing\0")
+subprocess.run(["/tmp/osprey-gate"])
+PY
 sleep 30 &
 victim=$!
 python3 -c 'import ctypes, sys; libc = ctypes.CDLL(None); libc.ptrace(16, int(sys.argv[1]), 0, 0)' $victim

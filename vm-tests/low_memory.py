@@ -1,8 +1,11 @@
 """Memory below 4 GiB for the cases that make 32-bit syscalls (i386's
 `int $0x80`, x32's): they take 32-bit pointers. Machine code to make the
-syscalls goes on an executable page there, and data is copied after it."""
+syscalls goes on an executable page there, and data is copied after it.
+And 32-bit programs: ELF32 executables of i386 machine code."""
 import ctypes
 import mmap
+import os
+import struct
 
 MAP_32BIT = 0x40
 
@@ -53,3 +56,37 @@ class LowMemory:
             0x5b,                    # pop rbx
             0xc3,                    # ret
         ]), ctypes.c_int)
+
+
+ELF32_BASE = 0x08048000
+# Where an `elf32` program's text is loaded: after the ELF and program headers.
+ELF32_TEXT = ELF32_BASE + 52 + 32
+
+
+def elf32(path, text):
+    """Writes an executable at `path`: an ELF32 of one segment running the
+    i386 machine code `text` (data after it) from ELF32_TEXT."""
+    size = 52 + 32 + len(text)
+    elf = (b"\x7fELF\x01\x01\x01" + bytes(9)
+           + struct.pack("<HHIIIIIHHHHHH", 2, 3, 1, ELF32_TEXT, 52, 0, 0, 52, 32, 1, 0, 0, 0)
+           + struct.pack("<IIIIIIII", 1, 0, ELF32_BASE, ELF32_BASE, size, size, 5, 0x1000)
+           + text)
+    with open(path, "wb") as f:
+        f.write(elf)
+    os.chmod(path, 0o755)
+
+
+def into_64bit_code(at):
+    """i386 machine code, placed at `at`, that far-jumps to the 64-bit code
+    right after it: Linux's 64-bit user code segment (0x33) is open to
+    every process, a 32-bit one included."""
+    return b"\xea" + struct.pack("<IH", at + 7, 0x33)
+
+
+def syscall64(nr, *args):
+    """x86-64 machine code making syscall `nr` with up to three 32-bit
+    arguments (in edi, esi, edx: their registers zero-extended)."""
+    code = b"\xb8" + struct.pack("<I", nr)
+    for opcode, arg in zip((b"\xbf", b"\xbe", b"\xba"), args):
+        code += opcode + struct.pack("<I", arg)
+    return code + b"\x0f\x05"

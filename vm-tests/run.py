@@ -210,6 +210,7 @@ def test_rules_fire_on_real_actions():
         "Osprey Link To Sensitive File", "Osprey Execution From Scratch Directory", "Osprey User Namespace Created",
         "Osprey Log Files Cleared", "Osprey Shell Stdio Redirected To Network", "Osprey Ptrace Attach",
         "Osprey Loader Hijack Via Environment", "Osprey 32-bit Syscall From A 64-bit Program",
+        "Osprey 64-bit Syscall From A 32-bit Program",
         # Falco's stable rules they correspond to
         "Read sensitive file untrusted", "Search Private Keys or Passwords", "Create Symlink Over Sensitive Files",
         "Execution from /dev/shm", "Clear Log Activities", "Directory traversal monitored file read",
@@ -367,6 +368,10 @@ def test_ia32_syscalls_are_recorded_as_their_x86_64_twins():
         assert e["proc.name"] == "osprey-elf32" and e["evt.res"] == "ENOENT", (params, e)
         assert (e["syscall.table"], e["syscall.program_is_32bit"]) == ("i386", True), (params, e)
         one(ev, evt__type="getppid", evt__dir="<", proc__name="osprey-elf32")
+        # Its jump into 64-bit code: an x86-64 open by a 32-bit program.
+        e = one(ev, evt__type="open", evt__dir="<", a_name="/osprey-elf32-gate-marker")
+        assert e["proc.name"] == "osprey-elf32" and e["evt.res"] == "ENOENT", (params, e)
+        assert (e["syscall.table"], e["syscall.program_is_32bit"]) == ("x86_64", True), (params, e)
         # Twins by another entry function.
         one(ev, evt__type="stat", evt__dir="<", evt__res="ENOENT", proc__name="python3")
         dup = re.search(r"ia32 fcntl64 returned (\d+) fd (\d+)", r.stderr)

@@ -389,6 +389,17 @@ fn syscall_of_32_bits_from_a_64_bit_program() {
 }
 
 #[test]
+fn syscall_of_64_bits_from_a_32_bit_program() {
+    let execve = |program_is_32bit| {
+        Stream::new(1000)
+            .spawn("dropper", "/opt/dropper", &[])
+            .call("execve", -2, json!({"exe": "/tmp/missing", "args": []}))
+            .through("x86_64", program_is_32bit)
+    };
+    check("Osprey 64-bit Syscall From A 32-bit Program", execve(true), execve(false));
+}
+
+#[test]
 fn cloud_metadata_access() {
     let connect = |addr: &str| {
         Stream::new(1000)

@@ -98,7 +98,7 @@ pub struct Syscall<'a> {
 }
 
 impl<'a> Syscall<'a> {
-    /// Whether the program that made this i386 or x32 syscall is a 32-bit one.
+    /// Whether the program that made this syscall, of any table, is a 32-bit one.
     pub fn from_32bit_program(&self) -> bool {
         self.rec.flags & shared_abi::SYSCALL_FROM_32BIT_PROGRAM != 0
     }

@@ -449,7 +449,7 @@ impl Event {
         obj.insert("evt.rawtime".into(), self.ts_ns.into());
         obj.insert("evt.type".into(), self.type_name().into());
         obj.insert("evt.dir".into(), if self.is_exit() { "<" } else { ">" }.into());
-        if self.table != SyscallTable::X86_64 {
+        if self.table != SyscallTable::X86_64 || self.from_32bit_program {
             obj.insert("syscall.table".into(), self.table.name().into());
             obj.insert("syscall.program_is_32bit".into(), self.from_32bit_program.into());
         }

@@ -115,7 +115,7 @@ catalogue! {
     EvtHostname "evt.hostname" Str None "Host name of the machine Osprey runs on.";
     EvtSource "evt.source" Str None "Event source: syscall or k8s_audit.";
     SyscallTable "syscall.table" Str None "Table the syscall was made through: x86_64, i386 (a 32-bit program, or int 0x80) or x32; its evt.type and arguments are the x86-64 syscall's. Osprey's own field.";
-    SyscallProgramIs32bit "syscall.program_is_32bit" Bool None "An i386 or x32 syscall made by a 32-bit program (false for x86_64 syscalls, whose program is not asked). Osprey's own field.";
+    SyscallProgramIs32bit "syscall.program_is_32bit" Bool None "Whether the program that made the syscall is a 32-bit one (a 32-bit address space), whatever the table: with x86_64, a 32-bit program that jumped into 64-bit code to make it. Osprey's own field.";
     ProcPid "proc.pid" Int None "Process id (thread group id).";
     ProcVpid "proc.vpid" Int None "Process id as seen in its own pid namespace.";
     ProcPpid "proc.ppid" Int None "Parent process id.";
