@@ -386,6 +386,8 @@ fn syscall_of_32_bits_from_a_64_bit_program() {
             .through("i386", program_is_32bit)
     };
     check("Osprey 32-bit Syscall From A 64-bit Program", socket(false), socket(true));
+    // A successful exec's exit describes the new program, not the old one's syscall.
+    check("Osprey 32-bit Syscall From A 64-bit Program", socket(false), exec_through("i386", false));
 }
 
 #[test]
@@ -397,6 +399,14 @@ fn syscall_of_64_bits_from_a_32_bit_program() {
             .through("x86_64", program_is_32bit)
     };
     check("Osprey 64-bit Syscall From A 32-bit Program", execve(true), execve(false));
+    // As above.
+    check("Osprey 64-bit Syscall From A 32-bit Program", execve(true), exec_through("x86_64", true));
+}
+
+/// A successful exec of `/opt/tool`, its exit through `table` by a program
+/// of that width or not.
+fn exec_through(table: &str, program_is_32bit: bool) -> Stream {
+    Stream::new(1000).spawn("tool", "/opt/tool", &[]).through(table, program_is_32bit)
 }
 
 #[test]
