@@ -163,8 +163,8 @@ pub struct BlobDesc {
     pub _reserved: u8,
 }
 
-/// `SyscallRecord::flags`: an i386 or x32 syscall made by a 32-bit program
-/// (not asked of x86-64 syscalls).
+/// `SyscallRecord::flags`: the syscall, of any table, was made by a 32-bit
+/// program (`TIF_ADDR32`).
 pub const SYSCALL_FROM_32BIT_PROGRAM: u8 = 1;
 
 /// The syscall table a task made a syscall through (`SyscallRecord::table`).
