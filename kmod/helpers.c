@@ -435,7 +435,6 @@ void osprey_current_ids(u32 *ppid, u32 *uid, u32 *gid, u32 *loginuid, u32 *vtid,
 	*loginuid = current_loginuid();
 }
 
-
 /* The current task's cgroup v2 id, on its own: the container filter needs it
  * before a record is written. */
 u64 osprey_current_cgroup(void)

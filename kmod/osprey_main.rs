@@ -485,7 +485,7 @@ impl InterestMap {
             let ia32 = match column {
                 syscalls::IA32_SOCKETCALL => socketcall,
                 syscalls::IA32_IPC => ipc,
-                _ => syscalls::ia32_to_x86_64(column).map_or(0, |nr| interest.probe_flags(nr as usize)),
+                _ => syscalls::ia32_to_x86_64(column).map_or(0, flags_of),
             };
             byte.store(
                 SyscallTable::X86_64.bits(interest.probe_flags(column)) | SyscallTable::I386.bits(ia32),

@@ -39,7 +39,7 @@ def gate(path_at):
     return into_64bit_code(ELF32_TEXT) + syscall64(59, path_at, 0, 0) + syscall64(231, 0)
 
 
-elf32("/tmp/osprey-gate", gate(ELF32_TEXT + len(gate(0))) + b"/tmp/osprey-gate-missing\0")
+elf32("/tmp/osprey-gate", gate, b"/tmp/osprey-gate-missing\0")
 subprocess.run(["/tmp/osprey-gate"])
 PY
 sleep 30 &

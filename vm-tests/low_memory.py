@@ -63,9 +63,11 @@ ELF32_BASE = 0x08048000
 ELF32_TEXT = ELF32_BASE + 52 + 32
 
 
-def elf32(path, text):
-    """Writes an executable at `path`: an ELF32 of one segment running the
-    i386 machine code `text` (data after it) from ELF32_TEXT."""
+def elf32(path, code, data):
+    """Writes an executable at `path`: an ELF32 of one segment running i386
+    machine code from ELF32_TEXT, `data` right after it. `code` gives the
+    machine code for the address `data` is at (its length the same for any)."""
+    text = code(ELF32_TEXT + len(code(0))) + data
     size = 52 + 32 + len(text)
     elf = (b"\x7fELF\x01\x01\x01" + bytes(9)
            + struct.pack("<HHIIIIIHHHHHH", 2, 3, 1, ELF32_TEXT, 52, 0, 0, 52, 32, 1, 0, 0, 0)

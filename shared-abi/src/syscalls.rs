@@ -2106,12 +2106,17 @@ const IPCS: [(u32, u32); 12] = [
     (IPC_SHMCTL, 31),
 ];
 
+/// The call of ipc's first argument: its low 16 bits, without the version.
+const fn ipc_call(first: u32) -> u32 {
+    first & 0xffff
+}
+
 /// The x86-64 syscall that ipc's `call` (its first argument, version
 /// included) is.
 pub const fn ipc(call: u32) -> Option<u32> {
     let mut i = 0;
     while i < IPCS.len() {
-        if IPCS[i].0 == call & 0xffff {
+        if IPCS[i].0 == ipc_call(call) {
             return Some(IPCS[i].1);
         }
         i += 1;
@@ -2127,7 +2132,7 @@ pub fn ipcs() -> impl Iterator<Item = u32> {
 /// ipc's version 0 of msgrcv takes the buffer and the type from a
 /// structure at `ptr` (`compat_ipc_kludge`).
 const fn ipc_msgrcv_kludge(call: u32) -> bool {
-    call & 0xffff == IPC_MSGRCV && call >> 16 == 0
+    ipc_call(call) == IPC_MSGRCV && call >> 16 == 0
 }
 
 /// The arguments of ipc's call, as its x86-64 syscall takes them: from the
@@ -2138,7 +2143,7 @@ fn ipc_args(regs: [u32; 6], words: [u32; 6]) -> [u64; 6] {
     let [call, first, second, third, ptr, fifth] = regs.map(u64::from);
     // A `long` of the 32-bit ABI (msgrcv's type).
     let long = |word: u32| word as i32 as i64 as u64;
-    match regs[0] & 0xffff {
+    match ipc_call(regs[0]) {
         IPC_SEMOP | IPC_SHMAT => [first, ptr, second, 0, 0, 0],
         IPC_SEMTIMEDOP => [first, ptr, second, fifth, 0, 0],
         IPC_SEMGET | IPC_SHMGET => [first, second, third, 0, 0, 0],
@@ -2195,7 +2200,7 @@ pub fn ia32_args_in_memory(nr: usize, regs: [u32; 6]) -> Option<(u32, usize)> {
         IA32_SOCKETCALL => socketcall(regs[0]).map(|(_, words)| (regs[1], words)),
         90 => Some((regs[0], 6)),
         82 => Some((regs[0], 5)),
-        IA32_IPC if regs[0] & 0xffff == IPC_SEMCTL => Some((regs[4], 1)),
+        IA32_IPC if ipc_call(regs[0]) == IPC_SEMCTL => Some((regs[4], 1)),
         IA32_IPC if ipc_msgrcv_kludge(regs[0]) => Some((regs[4], 2)),
         _ => None,
     }

@@ -79,7 +79,7 @@ def program(data_at):
             + syscall64(2, data_at + len(marker), 0) + syscall64(231, 0))                    # open, exit_group(0)
 
 
-elf32("/tmp/osprey-elf32", program(ELF32_TEXT + len(program(0))) + marker + gate_marker)
+elf32("/tmp/osprey-elf32", program, marker + gate_marker)
 print("elf32 exited", subprocess.run(["/tmp/osprey-elf32", "elf32-arg"]).returncode)
 try:
     os.open("/osprey-native-marker", os.O_RDONLY)
