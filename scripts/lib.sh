@@ -80,7 +80,7 @@ bench_vm() {
   local mode=$1 vars=$2 guest=$3 compat=${OSPREY_COMPAT:-$REPO/../shared/compat}
   bench_dir
   { echo "$vars"; cat "$REPO/bench/consumer.guest.sh" "$REPO/bench/$guest.guest.sh"; } >"$bench_out/guest.sh"
-  "$REPO/scripts/vm-run.sh" "$mode" --timeout 1800 --out "$bench_out/vm" \
+  "$REPO/scripts/vm-run.sh" "$mode" --stall 1800 --out "$bench_out/vm" \
     --file "$REPO/rules/osprey_rules.yaml" --file "$compat/falco-rules/falco_rules.yaml" "${@:4}" \
     "$bench_out/guest.sh" 2>"$bench_out/stderr" >/dev/null ||
     { cat "$bench_out/stderr" >&2; die "benchmark VM failed"; }

@@ -61,14 +61,14 @@ KMOD_PARAMS = os.environ.get("OSPREY_KMOD_PARAMS", "")
 HOOKED = "per_syscall_hooks=0" not in KMOD_PARAMS
 
 
-def vm(case, *options, timeout=600):
-    if DEBUG_KERNEL:
-        timeout *= 3
+def vm(case, *options):
+    """Runs `case` in a VM; vm-run.sh fails it on a stall (no output for
+    minutes), never on how long it took."""
     if KMOD_PARAMS and "--kmod-params" not in options:
         options = ("--kmod-params", KMOD_PARAMS, *options)
     out_dir = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"osprey-vmtest-{os.getpid()}-{case}")
     cmd = [VM_RUN, "--out", out_dir, *options, os.path.join(CASES, case + ".sh")]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(cmd, capture_output=True, text=True)
     result = VmResult(proc, out_dir)
     if result.rc != 0:
         raise AssertionError(f"{case}: vm-run exited {result.rc}\n{result.stderr[-3000:]}")
@@ -254,7 +254,7 @@ def test_container_rules_know_containers():
     incubating = os.path.join(COMPAT, "falco-rules", "falco-incubating_rules.yaml")
     r = vm("container_actions", "--file", image, "--consumer-args", "--all-matches", "--rules",
            os.path.join(REPO, "rules", "osprey_rules.yaml"), "--rules", stable, "--rules", incubating,
-           "--rules", os.path.join(HERE, "rules", "container_identity.yaml"), timeout=900)
+           "--rules", os.path.join(HERE, "rules", "container_identity.yaml"))
     alerts = r.events()
     fired = {a["rule"] for a in alerts}
     shell = [a for a in alerts if a["rule"] == "Osprey Shell In Container"]
@@ -503,7 +503,7 @@ def test_install_host_builds_and_runs_on_a_rust_kernel():
     subprocess.run(["tar", "-cf", repo_tar, "-C", REPO, "--exclude=*.o", "--exclude=*.ko", "scripts/install-host.sh",
                     "kmod", "shared-abi/src/abi.rs", "shared-abi/src/syscalls.rs"], check=True)
     try:
-        r = vm("install_host", "--no-module", "--ktree", "--timeout", "1100", "--file", repo_tar, timeout=1200)
+        r = vm("install_host", "--no-module", "--ktree", "--file", repo_tar)
     finally:
         shutil.rmtree(tmp)
     steps = r.out_file("steps.txt")

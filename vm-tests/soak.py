@@ -50,7 +50,7 @@ def main():
                 f"json_output: true\nalert_store_capacity: {args.store_capacity}\n")
     stable = os.path.join(run.COMPAT, "falco-rules", "falco_rules.yaml")
     out_dir = os.path.join(work, "out")
-    cmd = [run.VM_RUN, "--out", out_dir, "--timeout", str(seconds + 600), "--config", config,
+    cmd = [run.VM_RUN, "--out", out_dir, "--config", config,
            "--rules", os.path.join(run.REPO, "rules", "osprey_rules.yaml"), "--rules", stable, script]
     if args.consumer_args:
         cmd[1:1] = ["--consumer-args", args.consumer_args]

@@ -3,7 +3,7 @@
 set -eu
 modprobe -q overlay 2>/dev/null || grep -qw overlay /proc/filesystems  # built in on the debug kernel
 containerd >/tmp/containerd.log 2>&1 &
-for _ in $(seq 1 200); do ctr version >/dev/null 2>&1 && break; sleep 0.1; done
+until ctr version >/dev/null 2>&1; do sleep 0.1; done
 ctr image import /io/osprey-test.oci.tar >/dev/null
 # A pod sandbox as CRI records one: the pod's labels live on it.
 ctr container create --label app=web --label io.cri-containerd.kind=sandbox \

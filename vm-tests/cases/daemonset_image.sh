@@ -6,7 +6,7 @@ exec >/io/out/steps.txt 2>&1
 release=$(uname -r)
 modprobe -q overlay 2>/dev/null || grep -qw overlay /proc/filesystems  # built in on the debug kernel
 containerd >/tmp/containerd.log 2>&1 &
-for _ in $(seq 1 200); do ctr version >/dev/null 2>&1 && break; sleep 0.1; done
+until ctr version >/dev/null 2>&1; do sleep 0.1; done
 ctr image import /io/osprey-image.oci.tar >/dev/null || { echo "image import failed"; exit 1; }
 image=$(ctr image ls -q | grep osprey/osprey)
 mkdir -p /boot && cp /io/kernel.config "/boot/config-$release"
@@ -24,7 +24,7 @@ ctr run --privileged --with-ns pid:/proc/1/ns/pid --net-host \
   "$image" osprey /usr/bin/osprey run --config /etc/osprey/osprey.yaml --ready-file /var/lib/osprey/ready \
   >/io/out/alerts.jsonl 2>/io/out/osprey.err &
 osprey=$!
-for _ in $(seq 1 600); do [ -f /tmp/osprey-state/ready ] && break; sleep 0.1; done
+wait_ready $osprey /tmp/osprey-state/ready
 [ -f /tmp/osprey-state/ready ] && echo "ready"
 cat /etc/shadow >/dev/null
 sleep 3

@@ -22,7 +22,7 @@ echo "== run"
 modprobe osprey && echo "modprobe: ok"
 /usr/local/bin/osprey run --config /etc/osprey/osprey.yaml --ready-file /run/osprey.ready 2>/io/out/osprey.err &
 pid=$!
-for _ in $(seq 1 600); do [ -f /run/osprey.ready ] && break; sleep 0.1; done
+wait_ready $pid /run/osprey.ready
 cat /etc/shadow >/dev/null
 sleep 2
 kill -INT $pid
