@@ -57,12 +57,13 @@ const u64 *osprey_per_cpu_u64s(u64 __percpu *p, unsigned int cpu)
 	return cpu < nr_cpu_ids && cpu_possible(cpu) ? per_cpu_ptr(p, cpu) : NULL;
 }
 /*
- * The tracers' clock (BPF's is its monotonic twin): a latch instead of a
- * seqcount retry loop, ~16 instructions fewer per record. Besides the wall
- * clock's own steps, only an NMI can see it go back on one CPU, and the probes
- * are not NMIs: a ring's timestamps still never decrease.
+ * The boot clock (CLOCK_BOOTTIME): it never steps when the wall clock is set,
+ * so the consumer's merge of the rings by time stays the order things
+ * happened; the consumer adds the wall clock's offset. The tracers' fast
+ * accessor: a latch instead of a seqcount retry loop. Only an NMI can see it
+ * go back on one CPU, and the probes are not NMIs.
  */
-u64 osprey_now_ns(void) { return ktime_get_real_fast_ns(); }
+u64 osprey_now_ns(void) { return ktime_get_boot_fast_ns(); }
 
 /*
  * strncpy_from_user_nofault() without its last step (which is not exported
@@ -184,9 +185,23 @@ static void hooks_apply(struct osprey_hooks *h)
 
 	if (want == h->active)
 		return;
-	if (!want)
-		trace_every_task();
-	WRITE_ONCE(h->active, want);
+	if (want) {
+		WRITE_ONCE(h->active, true);
+		return;
+	}
+	/*
+	 * Stopping. The first walk has every task seen while the hooks still
+	 * run. A task may turn its own switch off at an exit after that walk,
+	 * having read the hooks as active; the second walk, after the store and
+	 * a full barrier, turns it on again. The exit probe pairs with this: it
+	 * reads `active` again after turning its switch off (and so does the
+	 * fork probe, for a child neither walk may find). Whichever side comes
+	 * last, no task is left with its switch off once the hooks are inactive.
+	 */
+	trace_every_task();
+	WRITE_ONCE(h->active, false);
+	smp_mb();
+	trace_every_task();
 }
 
 /* h->lock held. */
@@ -239,7 +254,8 @@ void osprey_hooks_watch(struct osprey_hooks *h, struct tracepoint *sys_enter, st
  * Called straight from the trampoline, without ftrace's recursion guard (the
  * ops does not ask for one): only syscall entry points are hooked, which
  * neither this nor the handler calls, and they run in task context, where
- * RCU is watching.
+ * RCU is watching. The handler runs while the functions are hooked, the
+ * hooks active or stopping (it tells which).
  */
 static void hooks_entry(unsigned long ip, unsigned long parent_ip, struct ftrace_ops *ops,
 			struct ftrace_regs *fregs)
@@ -247,8 +263,7 @@ static void hooks_entry(unsigned long ip, unsigned long parent_ip, struct ftrace
 	struct osprey_hooks *h = container_of(ops, struct osprey_hooks, ops);
 
 	/* A syscall's entry point gets the task's user registers. */
-	if (READ_ONCE(h->active))
-		h->entered(h->data, task_pt_regs(current));
+	h->entered(h->data, task_pt_regs(current));
 }
 
 /*
@@ -350,13 +365,19 @@ int osprey_hooks_set(struct osprey_hooks *h, const char **syms, int n, void *dat
 	return ret;
 }
 
-/* Unhooks (waiting for running handlers), leaving the tracepoints to carry every syscall. */
-void osprey_hooks_stop(struct osprey_hooks *h)
+/* Unhooks (waiting for running handlers): the tracepoints carry every syscall until the next osprey_hooks_set(). */
+void osprey_hooks_unhook(struct osprey_hooks *h)
 {
-	cancel_delayed_work_sync(&h->watch);
 	mutex_lock(&h->lock);
 	unhook(h);
 	mutex_unlock(&h->lock);
+}
+
+/* Stops watching for other tracers and unhooks, for good. */
+void osprey_hooks_stop(struct osprey_hooks *h)
+{
+	cancel_delayed_work_sync(&h->watch);
+	osprey_hooks_unhook(h);
 }
 
 void osprey_hooks_free(struct osprey_hooks *h)
@@ -435,6 +456,13 @@ void osprey_current_ids(u32 *ppid, u32 *uid, u32 *gid, u32 *loginuid, u32 *vtid,
 	*loginuid = current_loginuid();
 }
 
+/* A counted reference on the current task's process (its thread group's
+ * pid), for put_pid(). */
+struct pid *osprey_current_tgid_get(void)
+{
+	return get_pid(task_tgid(current));
+}
+
 /* The current task's cgroup v2 id, on its own: the container filter needs it
  * before a record is written. */
 u64 osprey_current_cgroup(void)
@@ -476,10 +504,50 @@ static u64 timespec_ns(struct timespec64 t)
 }
 
 /*
+ * Whether the current task may write `file`'s inode, judged as
+ * generic_permission() judges it without ACLs: the owner's, the group's or
+ * the others' write bit by the task's fsuid, fsgid and groups, or
+ * CAP_DAC_OVERRIDE; never on a read-only mount or an immutable inode. Unlike
+ * inode_permission(), it asks no security module (no denial is logged per
+ * exec) and no network file system.
+ */
+static bool may_write(struct file *file)
+{
+	struct mnt_idmap *idmap = file_mnt_idmap(file);
+	struct inode *inode = file_inode(file);
+	umode_t mode = inode->i_mode;
+
+	if (IS_IMMUTABLE(inode) || sb_rdonly(inode->i_sb) || __mnt_is_readonly(file->f_path.mnt))
+		return false;
+	if (capable_noaudit(CAP_DAC_OVERRIDE))
+		return true;
+	if (vfsuid_eq_kuid(i_uid_into_vfsuid(idmap, inode), current_fsuid()))
+		return mode & 0200;
+	if (vfsgid_in_group_p(i_gid_into_vfsgid(idmap, inode)))
+		return mode & 0020;
+	return mode & 0002;
+}
+
+/* Whether `file` is a memfd: a name from memfd_create() and no link. */
+static bool is_memfd(struct file *file)
+{
+	struct name_snapshot name;
+	bool memfd;
+
+	if (file_inode(file)->i_nlink)
+		return false;
+	/* A dentry's name may change under a rename: read a stable copy. */
+	take_dentry_name_snapshot(&name, file->f_path.dentry);
+	memfd = strncmp(name.name.name, "memfd:", 6) == 0;
+	release_dentry_name_snapshot(&name);
+	return memfd;
+}
+
+/*
  * The current executable's inode facts. *layer: 0 not on overlayfs, 1 in a
  * lower layer only, 2 in the upper layer (created or copied up), -1 on
- * overlayfs but unknown (a tree without overlayfs's private header). May sleep
- * (permission checks of some filesystems): call preemptible.
+ * overlayfs but unknown (a tree without overlayfs's private header). Call
+ * preemptible.
  */
 long osprey_exe_facts(u64 *ino, u64 *ctime_ns, u64 *mtime_ns, int *writable, int *memfd, int *layer)
 {
@@ -492,8 +560,8 @@ long osprey_exe_facts(u64 *ino, u64 *ctime_ns, u64 *mtime_ns, int *writable, int
 	*ino = inode->i_ino;
 	*ctime_ns = timespec_ns(inode_get_ctime(inode));
 	*mtime_ns = timespec_ns(inode_get_mtime(inode));
-	*writable = inode_permission(file_mnt_idmap(exe), inode, MAY_WRITE) == 0;
-	*memfd = inode->i_nlink == 0 && strncmp(exe->f_path.dentry->d_name.name, "memfd:", 6) == 0;
+	*writable = may_write(exe);
+	*memfd = is_memfd(exe);
 	*layer = 0;
 	if (inode->i_sb->s_magic == OVERLAYFS_SUPER_MAGIC) {
 #ifdef OSPREY_HAVE_OVL_ENTRY
@@ -506,7 +574,6 @@ long osprey_exe_facts(u64 *ino, u64 *ctime_ns, u64 *mtime_ns, int *writable, int
 	return 0;
 }
 
-/* d_path() writes at the end of the buffer: move the result to the start. */
 /* The mode and link count of the current task's descriptor `fd`; false when
  * it has none. Callable with preemption off: fdget borrows the table's
  * reference when the table is not shared (no atomics), and fput of a
@@ -533,15 +600,6 @@ static bool fd_inode_facts(int fd, umode_t *mode, unsigned int *nlink)
 	return true;
 }
 
-/* Whether the current task's descriptor `fd` is a directory. */
-bool osprey_fd_is_dir(int fd)
-{
-	umode_t mode;
-	unsigned int nlink;
-
-	return fd_inode_facts(fd, &mode, &nlink) && S_ISDIR(mode);
-}
-
 /* Whether the current task's descriptor `fd` is a regular file with a name
  * (not a memfd, O_TMPFILE or deleted file) or a device. */
 bool osprey_fd_is_named_file(int fd)
@@ -553,6 +611,8 @@ bool osprey_fd_is_named_file(int fd)
 	       ((S_ISREG(mode) && nlink > 0) || S_ISCHR(mode) || S_ISBLK(mode));
 }
 
+/* d_path() writes at the end of the buffer: move the result to the start.
+ * -ENAMETOOLONG when it does not fit. */
 static long path_to_buf(const struct path *path, char *buf, int len)
 {
 	char *p = d_path(path, buf, len);
@@ -562,6 +622,26 @@ static long path_to_buf(const struct path *path, char *buf, int len)
 		return PTR_ERR(p);
 	n = buf + len - 1 - p;
 	memmove(buf, p, n);
+	return n;
+}
+
+/*
+ * The path of the file behind the current task's descriptor `fd`, as the
+ * kernel resolved it (from the task's root), its f_flags and whether it is a
+ * directory. The length, or -errno (-EBADF: no such descriptor). Call
+ * preemptible.
+ */
+long osprey_fd_path(int fd, char *buf, int len, unsigned int *flags, bool *is_dir)
+{
+	struct file *file = fget_raw(fd);
+	long n;
+
+	if (!file)
+		return -EBADF;
+	*flags = file->f_flags;
+	*is_dir = S_ISDIR(file_inode(file)->i_mode);
+	n = path_to_buf(&file->f_path, buf, len);
+	fput(file);
 	return n;
 }
 

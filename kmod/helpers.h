@@ -19,11 +19,14 @@ struct osprey_hooks *osprey_hooks_new(void (*entered)(void *data, struct pt_regs
 struct tracepoint;
 void osprey_hooks_watch(struct osprey_hooks *h, struct tracepoint *sys_enter, struct tracepoint *sys_exit);
 int osprey_hooks_set(struct osprey_hooks *h, const char **syms, int n, void *data);
+void osprey_hooks_unhook(struct osprey_hooks *h);
 void osprey_hooks_stop(struct osprey_hooks *h);
 void osprey_hooks_free(struct osprey_hooks *h);
 void osprey_current_ids(u32 *ppid, u32 *uid, u32 *gid, u32 *loginuid, u32 *vtid, u32 *vpid, u64 *cgroup);
 u64 osprey_current_cgroup(void);
-bool osprey_fd_is_dir(int fd);
+struct pid;
+struct pid *osprey_current_tgid_get(void);
+long osprey_fd_path(int fd, char *buf, int len, unsigned int *flags, bool *is_dir);
 bool osprey_fd_is_named_file(int fd);
 long osprey_exe_path(char *buf, int len);
 long osprey_cwd_path(char *buf, int len);

@@ -11,7 +11,7 @@
 //! starts capture. Nothing in a probe blocks: a full ring counts a drop.
 
 use core::ffi::c_void;
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
 use kernel::{
     bindings, c_str,
@@ -21,7 +21,8 @@ use kernel::{
     miscdevice::{MiscDevice, MiscDeviceOptions, MiscDeviceRegistration},
     mm::virt::VmaNew,
     prelude::*,
-    sync::Arc,
+    new_mutex,
+    sync::{rcu, Arc, Mutex},
     task::{CurrentTask, Task},
     transmute::{AsBytes, FromBytes},
     uaccess::{UserPtr, UserSlice},
@@ -35,7 +36,7 @@ mod abi;
 mod syscalls;
 
 use abi::{
-    BlobDesc, Capture, ContainerFilter, DeviceInfo, DeviceStats, Interest, OpenFilter, ProcessExitRecord, RecordHeader,
+    BlobDesc, BlobKind, Capture, ContainerFilter, DeviceInfo, DeviceStats, Interest, OpenFilter, ProcessExitRecord, RecordHeader,
     RecordKind, RingHeader, RingStats, RingStatsQuery, SyscallOutcome, SyscallRecord, SyscallTable,
     INTEREST_WORDS, MAX_BLOBS, MAX_SYSCALLS, PAGE_SIZE, PROBE_ENTER, PROBE_EXIT_FAILED, PROBE_EXIT_SUCCEEDED,
 };
@@ -49,7 +50,7 @@ module! {
     params: {
         ring_pages: u32 {
             default: 256,
-            description: "Data pages per CPU ring (a power of two, 1..=65536)",
+            description: "Data pages per CPU ring (a power of two, 8..=65536; 1 GiB in all at most)",
         },
         probe_floor: bool {
             default: false,
@@ -87,6 +88,7 @@ mod c {
         ) -> c_int;
         // Tracepoints and tasks as `void *`: their Rust types are not FFI-safe.
         pub(crate) fn osprey_hooks_watch(hooks: *mut c_void, sys_enter: *mut c_void, sys_exit: *mut c_void);
+        pub(crate) fn osprey_hooks_unhook(hooks: *mut c_void);
         pub(crate) fn osprey_hooks_stop(hooks: *mut c_void);
         pub(crate) fn osprey_hooks_free(hooks: *mut c_void);
         pub(crate) fn osprey_current_ids(
@@ -99,7 +101,15 @@ mod c {
             cgroup: *mut u64,
         );
         pub(crate) fn osprey_current_cgroup() -> u64;
-        pub(crate) fn osprey_fd_is_dir(fd: c_int) -> bool;
+        // A `struct pid *`: its Rust type is not FFI-safe.
+        pub(crate) fn osprey_current_tgid_get() -> *mut c_void;
+        pub(crate) fn osprey_fd_path(
+            fd: c_int,
+            buf: *mut c_char,
+            len: c_int,
+            flags: *mut u32,
+            is_dir: *mut bool,
+        ) -> c_long;
         pub(crate) fn osprey_fd_is_named_file(fd: c_int) -> bool;
         pub(crate) fn osprey_exe_path(buf: *mut c_char, len: c_int) -> c_long;
         pub(crate) fn osprey_cwd_path(buf: *mut c_char, len: c_int) -> c_long;
@@ -196,8 +206,18 @@ const UNNUMBERED: usize = MAX_SYSCALLS;
 const TRUNCATED: usize = 3 * COLUMNS;
 const COUNTERS: usize = TRUNCATED + 1;
 
-fn column(nr: u32) -> usize {
-    (nr as usize).min(UNNUMBERED)
+/// A counter column, below `COLUMNS` by construction.
+#[derive(Clone, Copy)]
+struct Column(usize);
+
+impl Column {
+    const UNNUMBERED: Self = Self(UNNUMBERED);
+
+    /// Syscall `nr`'s column; numbers beyond the table share the last.
+    #[inline(always)]
+    fn of(nr: u32) -> Self {
+        Self((nr as usize).min(UNNUMBERED))
+    }
 }
 
 /// The number of the syscall in `regs` as the kernel dispatches it (its low
@@ -223,25 +243,56 @@ struct Counters {
 
 impl Counters {
     /// Adds one to this CPU's counter `index`.
+    ///
+    /// # Safety
+    ///
+    /// `index < COUNTERS`.
     #[inline(always)]
-    fn bump(self, index: usize) {
+    unsafe fn bump(self, index: usize) {
         debug_assert!(index < COUNTERS);
-        Self::increment::<0>(self.base, index);
+        // SAFETY: `index` is in range (the caller's contract).
+        unsafe { Self::increment::<0>(self.base, index) };
     }
 
+    /// Counts an event of `column` with `outcome`.
+    ///
+    /// # Safety
+    ///
+    /// `column < COLUMNS`.
     #[inline(always)]
-    fn count(self, outcome: SyscallOutcome, column: usize) {
+    unsafe fn count(self, outcome: SyscallOutcome, column: usize) {
         debug_assert!(column < COLUMNS);
-        Self::increment::<0>(self.base.wrapping_add(outcome as usize * COLUMNS), column);
+        // SAFETY: row `outcome` holds COLUMNS counters and `column` is in
+        // range (the caller's contract).
+        unsafe { Self::increment::<0>(self.base.wrapping_add(outcome as usize * COLUMNS), column) };
     }
 
     /// `count(SyscallOutcome::Filtered, column)` with the row's offset a
     /// constant of the instruction: the probes' path for every event of no
-    /// interest.
+    /// interest, where a bound check would be an instruction more.
+    ///
+    /// # Safety
+    ///
+    /// `column < COLUMNS`.
     #[inline(always)]
-    fn count_filtered(self, column: usize) {
+    unsafe fn count_filtered(self, column: usize) {
         debug_assert!(column < COLUMNS);
-        Self::increment::<{ SyscallOutcome::Filtered as usize * COLUMNS * 8 }>(self.base, column);
+        // SAFETY: as in `count`.
+        unsafe { Self::increment::<{ SyscallOutcome::Filtered as usize * COLUMNS * 8 }>(self.base, column) };
+    }
+
+    /// `count` for a column known to be in range.
+    #[inline(always)]
+    fn count_in(self, outcome: SyscallOutcome, column: Column) {
+        // SAFETY: a `Column` is below COLUMNS.
+        unsafe { self.count(outcome, column.0) };
+    }
+
+    /// `count_filtered` for a column known to be in range.
+    #[inline(always)]
+    fn count_filtered_in(self, column: Column) {
+        // SAFETY: a `Column` is below COLUMNS.
+        unsafe { self.count_filtered(column.0) };
     }
 
     /// Adds one to this CPU's copy of the counter at `base + OFFSET` bytes
@@ -250,11 +301,15 @@ impl Counters {
     /// just before it counts the event on the CPU the task moved to. The
     /// offset and the index stay operands of the addressing mode, not
     /// instructions more on the probes' path.
+    ///
+    /// # Safety
+    ///
+    /// `base + OFFSET + 8 * index` is inside the live per-CPU allocation.
     #[inline(always)]
-    fn increment<const OFFSET: usize>(base: *mut u64, index: usize) {
-        // SAFETY: the callers keep `base + OFFSET + 8 * index` inside the live
-        // per-CPU allocation; in kernel mode %gs holds this CPU's per-CPU base
-        // on x86-64, so this is the kernel's `this_cpu_inc`.
+    unsafe fn increment<const OFFSET: usize>(base: *mut u64, index: usize) {
+        // SAFETY: the address is inside the live per-CPU allocation (the
+        // caller's contract); in kernel mode %gs holds this CPU's per-CPU
+        // base on x86-64, so this is the kernel's `this_cpu_inc`.
         unsafe {
             core::arch::asm!("incq %gs:{off}({base},{index},8)", off = const OFFSET, base = in(reg) base,
                 index = in(reg) index, options(att_syntax, nostack))
@@ -600,16 +655,21 @@ impl SyscallTable {
     }
 }
 
-/// The consumer's open filter (`IOCTL_SET_OPEN_FILTER`), read by the probes
-/// without a lock: a replaced filter is freed only after every probe that
-/// may still read it has returned.
+/// The consumer's open filter (`IOCTL_SET_OPEN_FILTER`), read without a
+/// lock by the exit probes and by the hooks' handler on close's entry, each
+/// inside an RCU read-side section (`get` takes its guard): a replaced
+/// filter is freed only after a grace period, which waits for every such
+/// section that may still hold it, from either kind of caller.
 struct OpenFilterSlot(AtomicPtr<OpenFilter>);
 
 impl OpenFilterSlot {
+    /// The filter, if any, for as long as `_rcu` is held.
     #[inline(always)]
-    fn get(&self) -> Option<&OpenFilter> {
-        // SAFETY: a non-null pointer is a live `KBox`: `replace` frees one
-        // only after the probes' grace period, and only probes call this.
+    fn get<'a>(&'a self, _rcu: &'a rcu::Guard) -> Option<&'a OpenFilter> {
+        // SAFETY: a non-null pointer is a live `KBox`: `replace` unpublishes
+        // a filter and frees it only after `synchronize_rcu`, which returns
+        // once every read-side section begun before it (the caller's, which
+        // `_rcu` proves and outlives the result) has ended.
         unsafe { self.0.load(Ordering::Acquire).as_ref() }
     }
 
@@ -618,9 +678,11 @@ impl OpenFilterSlot {
         let new = filter.map_or(core::ptr::null_mut(), KBox::into_raw);
         let old = self.0.swap(new, Ordering::AcqRel);
         if !old.is_null() {
-            // SAFETY: waits for every running syscall-exit probe to return.
-            unsafe { c::osprey_tracepoint_sync() };
-            // SAFETY: `old` came from `KBox::into_raw` and no probe reads it now.
+            // SAFETY: called from the device's ioctl and release, in process
+            // context where sleeping is allowed; waits for every reader that
+            // may have loaded `old`.
+            unsafe { bindings::synchronize_rcu() };
+            // SAFETY: `old` came from `KBox::into_raw` and no reader holds it now.
             drop(unsafe { KBox::from_raw(old) });
         }
     }
@@ -683,8 +745,10 @@ struct Shared {
     /// Whether the probes count and record (never with `probe_floor`).
     capturing: AtomicBool,
     attached: AtomicBool,
-    /// The consumer's own syscalls are not captured (they would feed back).
-    consumer_tgid: AtomicI32,
+    /// The consumer's own syscalls are not captured (they would feed back):
+    /// its process, as the `struct pid` it holds a reference on, so that
+    /// another process given the same number later is still seen.
+    consumer: ConsumerProcess,
     probe_floor: bool,
     interest_flags: AtomicU64,
     open_filter: OpenFilterSlot,
@@ -706,6 +770,16 @@ struct Staged {
     buf: KVec<u8>,
     /// (offset in `buf`, len, flags) per blob slot.
     parts: [(usize, usize, u8); MAX_BLOBS],
+    /// The file a successful open returned, when its path was staged.
+    opened: Option<OpenedFile>,
+}
+
+/// What the kernel's own objects say of the file an open returned.
+#[derive(Clone, Copy)]
+struct OpenedFile {
+    /// The file's `f_flags` (its access mode as opened).
+    flags: u32,
+    is_dir: bool,
 }
 
 impl Shared {
@@ -725,7 +799,7 @@ impl Shared {
             data_size,
             capturing: AtomicBool::new(false),
             attached: AtomicBool::new(false),
-            consumer_tgid: AtomicI32::new(0),
+            consumer: ConsumerProcess(AtomicPtr::new(core::ptr::null_mut())),
             probe_floor,
             interest_flags: AtomicU64::new(0),
             open_filter: OpenFilterSlot(AtomicPtr::new(core::ptr::null_mut())),
@@ -753,7 +827,14 @@ impl Shared {
         unsafe { AtomicU64::from_ptr(slot.cast()) }.load(Ordering::Acquire)
     }
 
+    /// Delivers what `interest` wants from now on. With the hooks, every
+    /// task goes to the tracepoints before the map changes and the new set
+    /// is hooked after: a syscall the new set wants and the old one did not
+    /// hook is never missed in between.
     fn set_interest(&self, interest: &Interest) {
+        if let Some(hooks) = &self.hooks {
+            hooks.unhook();
+        }
         INTEREST.set(interest);
         self.interest_flags.store(interest.flags, Ordering::Release);
         if let Some(hooks) = &self.hooks {
@@ -782,7 +863,14 @@ impl Shared {
     /// reach the syscall tracepoints).
     #[inline(always)]
     fn hooked(&self) -> bool {
-        self.hooks.as_ref().is_some_and(SyscallHooks::active)
+        self.hooks.as_ref().is_some_and(|hooks| hooks.active(Ordering::Relaxed))
+    }
+
+    /// `hooked`, read after the caller's last atomic operation (a load of
+    /// the total order of `SeqCst` operations, a plain load on x86-64).
+    #[inline(always)]
+    fn hooked_now(&self) -> bool {
+        self.hooks.as_ref().is_some_and(|hooks| hooks.active(Ordering::SeqCst))
     }
 
     fn stats(&self) -> DeviceStats {
@@ -802,8 +890,9 @@ impl Shared {
     }
 
     /// Whether `task` is the consumer (its syscalls would feed back).
+    #[inline(always)]
     fn is_consumer(&self, task: &CurrentTask) -> bool {
-        task.tgid() == self.consumer_tgid.load(Ordering::Relaxed)
+        self.consumer.is(task)
     }
 
     /// Runs `write` on this CPU's ring with preemption disabled and counts
@@ -815,7 +904,7 @@ impl Shared {
     /// out of line, `write`'s captures went through memory (~25 instructions
     /// a record).
     #[inline(always)]
-    fn emit(&self, column: usize, max: usize, write: impl FnOnce(*mut u8, u16) -> Option<(usize, bool)>) {
+    fn emit(&self, column: Column, max: usize, write: impl FnOnce(*mut u8, u16) -> Option<(usize, bool)>) {
         // SAFETY: paired with the enable below; nothing in between sleeps.
         let cpu = unsafe { c::osprey_preempt_disable_cpu() } as usize;
         if let Some(ring) = self.rings.get(cpu) {
@@ -824,7 +913,8 @@ impl Shared {
                     Some((size, truncated)) => {
                         ring.commit(head, size);
                         if truncated {
-                            self.counters.bump(TRUNCATED);
+                            // SAFETY: TRUNCATED < COUNTERS.
+                            unsafe { self.counters.bump(TRUNCATED) };
                         }
                         SyscallOutcome::Delivered
                     }
@@ -832,7 +922,7 @@ impl Shared {
                 },
                 None => SyscallOutcome::Dropped,
             };
-            self.counters.count(outcome, column);
+            self.counters.count_in(outcome, column);
         }
         // SAFETY: paired with the disable above.
         unsafe { c::osprey_preempt_enable() };
@@ -866,7 +956,9 @@ impl Shared {
     #[inline(always)]
     fn on_syscall(&self, counters: Counters, regs: &bindings::pt_regs, column: usize, exit: bool, ret: i64) {
         if !INTEREST.wants(column, exit, ret) {
-            counters.count_filtered(column);
+            // SAFETY: a byte that says no is a syscall's: the map passes
+            // every column from MAX_SYSCALLS on (`InterestMap`).
+            unsafe { counters.count_filtered(column) };
             return;
         }
         if exit {
@@ -908,7 +1000,8 @@ impl Shared {
         let nr = match table {
             SyscallTable::X86_64 if INTEREST.wants_in(table, raw as usize, EXIT, ret) => raw,
             SyscallTable::X86_64 => {
-                self.counters.count_filtered(raw as usize);
+                // SAFETY: an x86-64 number is below MAX_SYSCALLS (`SyscallTable::of`).
+                unsafe { self.counters.count_filtered(raw as usize) };
                 return;
             }
             SyscallTable::I386 | SyscallTable::X32 => match self.compat_twin(table, regs, raw, EXIT, ret) {
@@ -918,8 +1011,8 @@ impl Shared {
         };
         let flags = program_flags(task);
         // SAFETY: reads the current task's cgroup under RCU; keeps nothing.
-        if self.container_only.has(column(nr)) && self.host_cgroups.contains(unsafe { c::osprey_current_cgroup() }) {
-            self.counters.count_filtered(column(nr));
+        if self.container_only.has(Column::of(nr).0) && self.host_cgroups.contains(unsafe { c::osprey_current_cgroup() }) {
+            self.counters.count_filtered_in(Column::of(nr));
             return;
         }
         let fixed = SyscallFixed {
@@ -940,7 +1033,7 @@ impl Shared {
         // slots from the first, so an empty first slot means none.
         if captures[0] == Capture::None {
             let size = size_of::<SyscallRecord>();
-            self.emit(column(nr), size, |at, cpu| {
+            self.emit(Column::of(nr), size, |at, cpu| {
                 // SAFETY: `at` has room for `size` bytes and is 8-byte
                 // aligned; `emit` runs this with preemption off.
                 unsafe { fixed.write(at.cast(), task, cpu, size, 0, [BlobDesc::default(); MAX_BLOBS]) };
@@ -948,16 +1041,16 @@ impl Shared {
             });
             return;
         }
-        let staged = stage_slow_captures(&captures);
+        let staged = stage_slow_captures(&captures, ret);
         let max = size_of::<SyscallRecord>()
             + captures.iter().filter(|c| **c != Capture::None).map(|c| abi::capture_cap(*c)).sum::<usize>();
         let args = fixed.args();
-        self.emit(column(nr), max, |at, cpu| {
+        self.emit(Column::of(nr), max, |at, cpu| {
             let mut w = RecordWriter::new(at, size_of::<SyscallRecord>(), table);
             for (i, capture) in captures.iter().enumerate().filter(|(_, c)| **c != Capture::None) {
                 w.capture(*capture, &args, staged.as_ref().map(|s| (&s.buf[..], s.parts[i])));
             }
-            if EXIT && ret >= 0 && !self.open_delivered(task, nr, &args, ret, &w) {
+            if EXIT && ret >= 0 && !self.open_delivered(task, nr, &args, staged.as_ref().and_then(|s| s.opened), &w) {
                 return None;
             }
             let size = abi::align_record(w.cursor);
@@ -983,7 +1076,7 @@ impl Shared {
         ret: i64,
     ) -> Option<u32> {
         let Some(nr) = table.x86_64_nr(regs, raw) else {
-            self.counters.count_filtered(UNNUMBERED);
+            self.counters.count_filtered_in(Column::UNNUMBERED);
             return None;
         };
         // An i386 number's byte holds its twin's bits. socketcall's and
@@ -995,7 +1088,7 @@ impl Shared {
             _ => INTEREST.wants_in(SyscallTable::X86_64, nr as usize, exit, ret),
         };
         if !wanted {
-            self.counters.count_filtered(column(nr));
+            self.counters.count_filtered_in(Column::of(nr));
             return None;
         }
         Some(nr)
@@ -1015,33 +1108,43 @@ impl Shared {
     /// traced): the descriptor, still open at entry, is a named file.
     fn close_filtered(&self, table: SyscallTable, regs: &bindings::pt_regs) -> bool {
         table.x86_64_nr(regs, syscall_number(regs)) == Some(abi::nr::CLOSE)
-            && self.open_filter.get().is_some_and(|f| f.flags & abi::OPEN_FILTER_CLOSES != 0)
+            && self.open_filter.get(&rcu::read_lock()).is_some_and(|f| f.flags & abi::OPEN_FILTER_CLOSES != 0)
             // SAFETY: the helper looks the number up in the current task's
             // table without sleeping and keeps no reference.
             && unsafe { c::osprey_fd_is_named_file(table.args(regs)[0] as c_int) }
     }
 
-    /// Whether the open filter lets a successful exit through; `w` wrote its
-    /// buffers (for an open: the path first, openat2's `open_how` second).
-    fn open_delivered(&self, task: &CurrentTask, nr: u32, args: &[u64; 6], fd: i64, w: &RecordWriter) -> bool {
-        let how_flags = || Some(u64::from_ne_bytes(w.whole_blob(1)?.get(..8)?.try_into().ok()?));
-        let how_flags = if nr == abi::nr::OPENAT2 { how_flags() } else { None };
-        let Some(class) = abi::open_class(nr, args, how_flags) else {
+    /// Whether the open filter lets a successful exit through. Only an open
+    /// whose file the kernel's own objects describe (`opened`, its path in
+    /// `w`'s `OpenedPath` buffer) may be dropped: never on what the caller's
+    /// memory says, which another of its threads can rewrite meanwhile.
+    fn open_delivered(
+        &self,
+        task: &CurrentTask,
+        nr: u32,
+        args: &[u64; 6],
+        opened: Option<OpenedFile>,
+        w: &RecordWriter,
+    ) -> bool {
+        let Some(opened) = opened else {
             return true;
         };
-        let (Some(filter), Some(path)) = (self.open_filter.get(), w.whole_blob(0)) else {
+        // The access mode as the file was opened (openat2's is in memory).
+        let Some(class) = abi::open_class(nr, args, Some(u64::from(opened.flags))) else {
+            return true;
+        };
+        let rcu = rcu::read_lock();
+        let (Some(filter), Some(path)) = (self.open_filter.get(&rcu), w.whole_blob_of(BlobKind::OpenedPath)) else {
             return true;
         };
         let comm = comm_of(task);
         let comm = &comm[..comm.iter().position(|b| *b == 0).unwrap_or(comm.len())];
-        // SAFETY: `fd` is a descriptor the current task's open just returned;
-        // the helper looks it up without sleeping and keeps no reference.
-        filter.delivers(path, class, comm) || unsafe { c::osprey_fd_is_dir(fd as c_int) }
+        filter.delivers(path, class, comm) || opened.is_dir
     }
 
     fn on_process_exit(&self, task: *mut bindings::task_struct, group_dead: bool) {
         if self.interest_flags.load(Ordering::Acquire) & abi::INTEREST_PROCEXIT == 0 {
-            self.counters.count_filtered(UNNUMBERED);
+            self.counters.count_filtered_in(Column::UNNUMBERED);
             return;
         }
         let current = kernel::current!();
@@ -1051,7 +1154,7 @@ impl Shared {
         // SAFETY: the tracepoint passes the exiting task, which is `current`.
         let exit_code = unsafe { (*task).exit_code };
         let size = size_of::<ProcessExitRecord>();
-        self.emit(UNNUMBERED, size, |at, cpu| {
+        self.emit(Column::UNNUMBERED, size, |at, cpu| {
             let rec = at.cast::<ProcessExitRecord>();
             // SAFETY: `at` has room for `size` bytes and is 8-byte aligned;
             // `emit` runs this with preemption off.
@@ -1184,19 +1287,27 @@ unsafe fn write_header(hdr: *mut RecordHeader, task: &CurrentTask, kind: RecordK
     }
 }
 
-/// Resolves the captures that may sleep (paths through d_path, the new
-/// image's argument area) before the ring is touched with preemption off.
-/// `None` when there are none.
-fn stage_slow_captures(captures: &[Capture; MAX_BLOBS]) -> Option<Staged> {
-    let slow = |c: &Capture| {
-        matches!(c, Capture::Exe | Capture::Cwd | Capture::ExecArgs | Capture::ExecFacts | Capture::ExecEnv)
-    };
+/// Whether `capture` may sleep (paths through d_path, the new image's
+/// argument area): it is staged before the ring is touched.
+fn is_slow(capture: &Capture) -> bool {
+    matches!(
+        capture,
+        Capture::Exe | Capture::Cwd | Capture::ExecArgs | Capture::ExecFacts | Capture::ExecEnv | Capture::OpenedPath
+    )
+}
+
+/// Resolves the captures that may sleep before the ring is touched with
+/// preemption off, for an exit that returned `ret`. `None` when there are
+/// none.
+fn stage_slow_captures(captures: &[Capture; MAX_BLOBS], ret: i64) -> Option<Staged> {
+    let slow = is_slow;
     if !captures.iter().any(slow) {
         return None;
     }
     let total: usize = captures.iter().filter(|c| slow(c)).map(|c| abi::capture_cap(*c)).sum();
     let mut buf = KVec::from_elem(0u8, total, GFP_KERNEL).ok()?;
     let mut parts = [(0, 0, 0u8); MAX_BLOBS];
+    let mut opened = None;
     let mut at = 0;
     for (i, capture) in captures.iter().enumerate() {
         if !slow(capture) {
@@ -1219,16 +1330,27 @@ fn stage_slow_captures(captures: &[Capture; MAX_BLOBS]) -> Option<Staged> {
                     None => -1,
                 },
                 Capture::ExecEnv => c::osprey_exec_env(dst, cap as c_int, &mut truncated),
+                // `ret` is the descriptor the open returned.
+                Capture::OpenedPath => {
+                    let (mut flags, mut is_dir) = (0, false);
+                    let n = c::osprey_fd_path(ret as c_int, dst, cap as c_int, &mut flags, &mut is_dir);
+                    if n >= 0 {
+                        opened = Some(OpenedFile { flags, is_dir });
+                    }
+                    n
+                }
                 _ => c::osprey_exec_args(dst, cap as c_int, &mut truncated),
             }
         };
         parts[i] = match n {
+            // A path longer than the buffer (d_path gives none of it).
+            n if n == -(bindings::ENAMETOOLONG as c_long) => (at, 0, abi::BLOB_TRUNCATED),
             n if n < 0 => (at, 0, abi::BLOB_FAULT),
             n => (at, n as usize, if truncated != 0 { abi::BLOB_TRUNCATED } else { 0 }),
         };
         at += cap;
     }
-    Some(Staged { buf, parts })
+    Some(Staged { buf, parts, opened })
 }
 
 /// The current task's capabilities and executable facts. May sleep.
@@ -1306,7 +1428,12 @@ impl RecordWriter {
             }
             Capture::FdPair { arg } => (arg, copy_user(dst, args[arg as usize], 8)),
             Capture::Struct { arg, len } => (arg, copy_user(dst, args[arg as usize], len as usize)),
-            Capture::Exe | Capture::Cwd | Capture::ExecArgs | Capture::ExecFacts | Capture::ExecEnv => match staged {
+            Capture::Exe
+            | Capture::Cwd
+            | Capture::ExecArgs
+            | Capture::ExecFacts
+            | Capture::ExecEnv
+            | Capture::OpenedPath => match staged {
                 Some((buf, (off, len, flags))) => {
                     dst[..len].copy_from_slice(&buf[off..off + len]);
                     (0, (len, flags))
@@ -1326,9 +1453,9 @@ impl RecordWriter {
         self.cursor = abi::align_record(self.cursor + len);
     }
 
-    /// The bytes of buffer `i`, when it was copied whole.
-    fn whole_blob(&self, i: usize) -> Option<&[u8]> {
-        let blob = self.blobs[..self.nblobs].get(i).filter(|b| b.flags == 0)?;
+    /// The bytes of the buffer of `kind`, when it was recorded whole.
+    fn whole_blob_of(&self, kind: BlobKind) -> Option<&[u8]> {
+        let blob = self.blobs[..self.nblobs].iter().find(|b| b.kind == kind as u8 && b.flags == 0)?;
         // SAFETY: `capture` wrote `len` bytes at `offset` inside the
         // reservation, which outlives `self`.
         Some(unsafe { core::slice::from_raw_parts(self.at.add(blob.offset as usize), blob.len as usize) })
@@ -1421,7 +1548,16 @@ unsafe extern "C" fn probe_sys_exit<const HOOKS: bool>(
     let shared = unsafe { probed() };
     if HOOKS && shared.hooked() {
         // SAFETY: `current`, in its syscall exit, is alive.
-        unsafe { syscall_work(Task::current_raw()) }.fetch_and(!TRACEPOINT_WORK, Ordering::Relaxed);
+        let work = unsafe { syscall_work(Task::current_raw()) };
+        // Turning the switch off pairs with the hooks stopping, which store
+        // `active = false`, then turn every task's switch on: whichever comes
+        // last, the switch ends up on once the hooks are inactive. The
+        // read-modify-write is a full barrier on x86-64, so the second read
+        // of `active` cannot see an older value than the first.
+        work.fetch_and(!TRACEPOINT_WORK, Ordering::SeqCst);
+        if !shared.hooked_now() {
+            work.fetch_or(TRACEPOINT_WORK, Ordering::SeqCst);
+        }
     }
     if !shared.capturing() {
         return;
@@ -1442,9 +1578,16 @@ unsafe extern "C" fn probe_process_fork(
 ) {
     // SAFETY: called as a registered probe.
     let shared = unsafe { probed() };
-    if shared.hooks.is_some() && !shared.hooked() {
+    if shared.hooks.is_none() {
+        return;
+    }
+    // The child is on the task list now. Read `active` after that is seen,
+    // so that hooks stopping after this read find the child in their walk
+    // of the tasks, and hooks stopped before it are seen stopped here.
+    core::sync::atomic::fence(Ordering::SeqCst);
+    if !shared.hooked_now() {
         // SAFETY: the tracepoint passes the new task, alive during the call.
-        unsafe { syscall_work(child) }.fetch_or(TRACEPOINT_WORK, Ordering::Relaxed);
+        unsafe { syscall_work(child) }.fetch_or(TRACEPOINT_WORK, Ordering::SeqCst);
     }
 }
 
@@ -1461,6 +1604,10 @@ unsafe extern "C" fn hooked_syscall_entered(data: *mut c_void, regs: *mut bindin
     let regs = unsafe { &*regs };
     let raw = syscall_number(regs);
     let task = kernel::current!();
+    if !shared.hooked_now() {
+        hooked_syscall_entered_while_stopping(shared, task, regs, raw);
+        return;
+    }
     let table = SyscallTable::of(task, raw);
     if shared.wants_some_exit(table, regs) {
         // SAFETY: `current`, inside its syscall, is alive.
@@ -1471,10 +1618,23 @@ unsafe extern "C" fn hooked_syscall_entered(data: *mut c_void, regs: *mut bindin
             // Counted here, as its exit goes unseen. A task whose switch is
             // still on (the hooks were just turned on) reports that exit
             // through the tracepoint, which counts it there.
-            shared.counters.count_filtered(abi::nr::CLOSE as usize);
+            // SAFETY: close's number is below MAX_SYSCALLS.
+            unsafe { shared.counters.count_filtered(abi::nr::CLOSE as usize) };
         }
     }
     shared.on_syscall(*shared.counters, regs, InterestMap::column(raw as usize), false, 0);
+}
+
+/// A hooked syscall entered while the hooks stop (their functions are
+/// unhooked last): the tracepoints carry every task from now on, this one
+/// too. Its entry reached `sys_enter` only if its switch was already on.
+#[cold]
+fn hooked_syscall_entered_while_stopping(shared: &Shared, task: &CurrentTask, regs: &bindings::pt_regs, raw: u32) {
+    // SAFETY: `current`, inside its syscall, is alive.
+    let work = unsafe { syscall_work(task.as_ptr()) };
+    if work.fetch_or(TRACEPOINT_WORK, Ordering::SeqCst) & TRACEPOINT_WORK == 0 {
+        shared.on_syscall(*shared.counters, regs, InterestMap::column(raw as usize), false, 0);
+    }
 }
 
 /// The switch of a task's syscall tracepoints in its syscall work flags
@@ -1546,11 +1706,12 @@ impl SyscallHooks {
     }
 
     #[inline(always)]
-    fn active(&self) -> bool {
+    fn active(&self, order: Ordering) -> bool {
         // SAFETY: `self.0` is live until drop and starts with the C side's
-        // `bool active` (asserted there), which it stores with WRITE_ONCE: a
-        // byte-sized atomic load reads it as READ_ONCE does.
-        unsafe { AtomicBool::from_ptr(self.0.cast()) }.load(Ordering::Relaxed)
+        // `bool active` (asserted there), which it stores with WRITE_ONCE
+        // followed by a full barrier: a byte-sized atomic load reads it as
+        // READ_ONCE does.
+        unsafe { AtomicBool::from_ptr(self.0.cast()) }.load(order)
     }
 
     /// Watches the syscall tracepoints for other users (see `helpers.c`).
@@ -1559,7 +1720,15 @@ impl SyscallHooks {
         unsafe { c::osprey_hooks_watch(self.0, sys_enter.cast(), sys_exit.cast()) };
     }
 
-    /// Unhooks everything; the tracepoints carry every syscall from now on.
+    /// Unhooks everything; the tracepoints carry every syscall until the
+    /// next `hook`.
+    fn unhook(&self) {
+        // SAFETY: `self.0` is live until drop.
+        unsafe { c::osprey_hooks_unhook(self.0) };
+    }
+
+    /// Stops watching for other tracers and unhooks everything; the
+    /// tracepoints carry every syscall from now on.
     fn stop(&self) {
         // SAFETY: `self.0` is live until drop.
         unsafe { c::osprey_hooks_stop(self.0) };
@@ -1766,15 +1935,24 @@ struct Device {
 }
 
 /// An open `/dev/osprey`: the one consumer.
+#[pin_data]
 struct Consumer {
     shared: Arc<Shared>,
+    /// Held while an ioctl changes what the probes deliver (the interest,
+    /// the hooks, the filters, capture on or off): two of the consumer's
+    /// threads never interleave such changes.
+    #[pin]
+    programming: Mutex<()>,
 }
 
 #[vtable]
 impl MiscDevice for Consumer {
-    type Ptr = KBox<Self>;
+    type Ptr = Pin<KBox<Self>>;
 
-    fn open(_file: &File, misc: &MiscDeviceRegistration<Self>) -> Result<KBox<Self>> {
+    fn open(_file: &File, misc: &MiscDeviceRegistration<Self>) -> Result<Pin<KBox<Self>>> {
+        if !may_attach() {
+            return Err(EPERM);
+        }
         // SAFETY: every `MiscDeviceRegistration<Consumer>` is the `misc` field
         // of a `Device` (only `Osprey::init` creates one), which outlives opens.
         let device = unsafe {
@@ -1784,20 +1962,22 @@ impl MiscDevice for Consumer {
         if shared.attached.swap(true, Ordering::AcqRel) {
             return Err(EBUSY);
         }
-        Ok(KBox::new(Self { shared }, GFP_KERNEL).inspect_err(|_| {
+        let consumer = try_pin_init!(Self { shared, programming <- new_mutex!(()) });
+        KBox::try_pin_init(consumer, GFP_KERNEL).inspect_err(|_| {
             device.shared.attached.store(false, Ordering::Release);
-        })?)
+        })
     }
 
-    fn release(me: KBox<Self>, _file: &File) {
+    fn release(me: Pin<KBox<Self>>, _file: &File) {
         me.shared.capturing.store(false, Ordering::Release);
+        me.shared.consumer.clear();
         me.shared.set_interest(&Interest::default());
         me.shared.open_filter.replace(None);
         me.shared.set_container_filter(None);
         me.shared.attached.store(false, Ordering::Release);
     }
 
-    fn mmap(me: &Consumer, _file: &File, vma: &VmaNew) -> Result {
+    fn mmap(me: Pin<&Consumer>, _file: &File, vma: &VmaNew) -> Result {
         let shared = &me.shared;
         // SAFETY: `vma` is a valid area being set up; reading its offset is fine.
         let pgoff = unsafe { (*vma.as_ptr()).vm_pgoff } as usize;
@@ -1820,9 +2000,13 @@ impl MiscDevice for Consumer {
         shared.rings.get(index / ring_pages).ok_or(EINVAL)?.area.map(vma, 0)
     }
 
-    fn ioctl(me: &Consumer, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
+    fn ioctl(me: Pin<&Consumer>, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
         let shared = &me.shared;
         let user = UserSlice::new(UserPtr::from_addr(arg), _IOC_SIZE(cmd));
+        let _programming = match cmd {
+            abi::IOCTL_GET_INFO | abi::IOCTL_GET_STATS | abi::IOCTL_GET_SYSCALL_STATS | abi::IOCTL_GET_RING_STATS => None,
+            _ => Some(me.programming.lock()),
+        };
         match cmd {
             abi::IOCTL_GET_INFO => user.writer().write(&shared.info())?,
             abi::IOCTL_GET_STATS => user.writer().write(&shared.stats())?,
@@ -1852,14 +2036,66 @@ impl MiscDevice for Consumer {
                 shared.set_container_filter(Some(&filter));
             }
             abi::IOCTL_START => {
-                // The task issuing the ioctl.
-                shared.consumer_tgid.store(kernel::current!().tgid(), Ordering::Relaxed);
+                // The process issuing the ioctl.
+                shared.consumer.set_current();
                 shared.capturing.store(!shared.probe_floor, Ordering::Release);
             }
             abi::IOCTL_STOP => shared.capturing.store(false, Ordering::Release),
             _ => return Err(ENOTTY),
         }
         Ok(0)
+    }
+}
+
+/// Whether the current task may attach: it sees every process's syscalls
+/// and can blind the sensor, so besides the device's mode it needs
+/// `CAP_SYS_ADMIN`, or `CAP_PERFMON` (tracing) together with
+/// `CAP_SYS_PTRACE` (reading other processes), in the initial user namespace.
+fn may_attach() -> bool {
+    // SAFETY: checks the current task's credentials; writes no audit
+    // record for a denial (the one that passes may still be refused).
+    let has = |cap: u32| unsafe { bindings::capable_noaudit(cap as c_int) };
+    has(bindings::CAP_SYS_ADMIN) || has(bindings::CAP_PERFMON) && has(bindings::CAP_SYS_PTRACE)
+}
+
+/// The consumer's process: a counted reference on its `struct pid`, or null.
+struct ConsumerProcess(AtomicPtr<bindings::pid>);
+
+impl ConsumerProcess {
+    /// Whether `task` belongs to the consumer's process: one comparison of
+    /// its thread group's `struct pid` with the one held.
+    #[inline(always)]
+    fn is(&self, task: &CurrentTask) -> bool {
+        // SAFETY: the current task's `signal` lives as long as the task,
+        // and its thread-group pid changes only when the task is released.
+        let tgid = unsafe { (*(*task.as_ptr()).signal).pids[bindings::pid_type_PIDTYPE_TGID as usize] };
+        tgid == self.0.load(Ordering::Relaxed)
+    }
+
+    /// Holds the current process's pid. A probe that still compares with
+    /// the pid being replaced cannot match another process with it: a
+    /// `struct pid` is freed only once no task uses it, and the task
+    /// running the probe uses its own.
+    fn set_current(&self) {
+        // SAFETY: takes a reference on the current task's thread-group pid.
+        let pid = unsafe { c::osprey_current_tgid_get() }.cast::<bindings::pid>();
+        Self::put(self.0.swap(pid, Ordering::AcqRel));
+    }
+
+    fn clear(&self) {
+        Self::put(self.0.swap(core::ptr::null_mut(), Ordering::AcqRel));
+    }
+
+    fn put(pid: *mut bindings::pid) {
+        // SAFETY: `pid` is null or a reference taken by `set_current` and
+        // given up once, here (put_pid ignores null).
+        unsafe { bindings::put_pid(pid) };
+    }
+}
+
+impl Drop for ConsumerProcess {
+    fn drop(&mut self) {
+        self.clear();
     }
 }
 
@@ -1887,11 +2123,22 @@ struct Osprey {
 impl kernel::Module for Osprey {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let pages = module_parameters::ring_pages.value();
-        if !pages.is_power_of_two() || pages > 65536 {
-            pr_err!("ring_pages={} must be a power of two up to 65536\n", pages);
+        if !pages.is_power_of_two() || !(abi::MIN_RING_PAGES..=65536).contains(&pages) {
+            pr_err!("ring_pages={} must be a power of two from {} to 65536\n", pages, abi::MIN_RING_PAGES);
             return Err(EINVAL);
         }
         let nr_rings = kernel::cpu::nr_cpu_ids();
+        let ring_bytes = u64::from(pages) * PAGE_SIZE as u64 * u64::from(nr_rings);
+        if ring_bytes > abi::MAX_RING_BYTES {
+            pr_err!(
+                "ring_pages={} on {} CPUs is {} MiB of rings, over the {} MiB limit\n",
+                pages,
+                nr_rings,
+                ring_bytes >> 20,
+                abi::MAX_RING_BYTES >> 20
+            );
+            return Err(EINVAL);
+        }
         let floor = module_parameters::probe_floor.value();
         let hooked = module_parameters::per_syscall_hooks.value() && !floor;
         let shared = Arc::new(Shared::new(nr_rings, pages, floor, hooked)?, GFP_KERNEL)?;

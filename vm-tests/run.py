@@ -58,6 +58,7 @@ def stock_kernel_only(test):
 
 
 KMOD_PARAMS = os.environ.get("OSPREY_KMOD_PARAMS", "")
+DEVICE = os.path.join(HERE, "osprey_device.py")  # for the cases that drive /dev/osprey directly
 HOOKED = "per_syscall_hooks=0" not in KMOD_PARAMS
 
 
@@ -187,11 +188,57 @@ def test_getppid_burst_counters():
 
 
 def test_unload_while_attached_and_cycles():
-    r = vm("unload_stress", "--no-consumer")
+    r = vm("unload_stress", "--no-consumer", "--file", DEVICE)
     assert "unload stress ok" in r.stderr, r.stderr[-2000:]
     dmesg = r.out_file("dmesg.txt")
     for bad in ("WARNING", "BUG", "Oops", "Call Trace"):
         assert bad not in dmesg, dmesg[-3000:]
+
+
+def test_only_a_privileged_process_attaches_and_a_reused_pid_is_seen():
+    r = vm("attach_rights", "--no-consumer", "--file", DEVICE)
+    assert "attach rights ok" in r.stderr, r.stderr[-2000:]
+    reuse = re.search(r"consumer (\d+) reused (\d+) opens counted (\d+)", r.out_file("pid_reuse.txt"))
+    assert reuse and reuse[1] == reuse[2], r.out_file("pid_reuse.txt")
+    assert int(reuse[3]) >= 50, r.out_file("pid_reuse.txt")
+
+
+def test_open_filters_replaced_under_load_are_never_read_freed():
+    r = vm("filter_stress", "--no-consumer", "--file", DEVICE)
+    done = re.search(r"filter stress ok: (\d+) replacements; closes filtered (\d+)", r.stderr)
+    assert done, r.stderr[-3000:]
+    # The hooks' handler read the filters: closes were dropped at their entry.
+    assert int(done[2]) > 0 or not HOOKED, r.stderr[-2000:]
+    print(f"    {done[1]} open filters replaced while {done[2]} closes were filtered by them")
+
+
+def test_no_task_is_left_unseen_by_rules_reloads():
+    rules = [os.path.join(HERE, "rules", f"reload_{x}.yaml") for x in "ab"]
+    r = vm("reload_race", "--no-consumer", "--file", rules[0], "--file", rules[1])
+    assert "reload race done" in r.stderr, r.stderr[-3000:]
+    reloads = int(re.search(r"reloads: (\d+)", r.stderr)[1])
+    assert reloads >= 500, reloads
+    err = r.out_file("osprey.err")
+    counts = re.search(r"kernel: seen \d+ delivered \d+ filtered \d+ dropped (\d+)", err)
+    assert counts and counts[1] == "0", err[-2000:]
+    alerts = [json.loads(line) for line in r.out_file("alerts.jsonl").splitlines() if line.startswith("{")]
+    finals = [sum(1 for a in alerts if a["output_fields"]["fd.name"] == f"/tmp/canary-final-{i}") for i in range(8)]
+    assert finals == [100] * 8, finals
+    print(f"    {reloads} reloads under churn; then 8 new threads' 100 opens each all alerted on, nothing dropped")
+
+
+def test_events_keep_their_order_and_follow_the_wall_clock_when_it_is_set_back():
+    r = vm("clock_step", "--rules", os.path.join(HERE, "rules", "clock.yaml"))
+    alerts = [a for a in r.events() if a["rule"] == "Clock Marker"]
+    names = [a["output_fields"]["evt.arg.name"] for a in alerts]
+    assert names == [f"/tmp/clock-{i}" for i in range(1, 7)], names
+    times = [a["output_fields"]["evt.rawtime"] / 1e9 for a in alerts]
+    before, after = (int(r.out_file(f"{name}.txt")) for name in ("before", "after"))
+    # Each marker's time is the wall clock's when it was opened: the first
+    # three before the step, the last three after it, an hour earlier.
+    assert all(before - 30 <= t <= before + 1 for t in times[:3]), (before, times)
+    assert all(after - 1 <= t <= after + 30 for t in times[3:]), (after, times)
+    assert times[:3] == sorted(times[:3]) and times[3:] == sorted(times[3:]), times
 
 
 COMPAT = os.environ.get("OSPREY_COMPAT", os.path.join(REPO, "..", "shared", "compat"))
@@ -325,6 +372,39 @@ def test_hostile_pointers_are_flagged_not_followed():
     for bad in ("WARNING", "BUG", "Oops", "Call Trace"):
         assert bad not in dmesg, dmesg[-3000:]
 
+
+
+PROGRAMS = os.path.join(HERE, "programs")
+
+
+def program(name):
+    """vm-tests/programs/NAME.c built static on the host (the VM's userland
+    has no compiler), as a path in a fresh directory."""
+    out = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"osprey-programs-{os.getpid()}")
+    os.makedirs(out, exist_ok=True)
+    binary = os.path.join(out, name)
+    subprocess.run(["cc", "-O2", "-Wall", "-static", "-pthread", "-o", binary, os.path.join(PROGRAMS, name + ".c")],
+                   check=True)
+    return binary
+
+
+def test_an_open_is_reported_with_the_file_the_kernel_opened():
+    # The Phantom attack: a second thread flips the path between the
+    # kernel's copy of it and the sensor's. Alerts follow the file opened.
+    r = vm("phantom_open", "--rules", os.path.join(HERE, "rules", "phantom.yaml"), "--file", program("phantom_open"))
+    seen = dict(re.findall(r"(\w+) (\d+)", r.out_file("phantom.txt").split(":", 1)[1]))
+    seen = {k: int(v) for k, v in seen.items()}
+    alerts = [a["output_fields"] for a in r.events()]
+    named = {which: sum(1 for a in alerts if a["fd.name"] == path) for which, path in
+             (("sensitive", "/etc/shadow"), ("harmless", "/tmp/harmls"))}
+    assert seen["sensitive"] > 0 and seen["harmless"] > 0, seen
+    dropped = re.search(r"kernel: seen \d+ delivered \d+ filtered \d+ dropped (\d+)", r.stderr)
+    assert dropped and dropped[1] == "0", r.stderr[-2000:]
+    assert named == {"sensitive": seen["sensitive"], "harmless": seen["harmless"]}, (named, seen)
+    # The caller's memory said otherwise for some of them: the race was on.
+    raced = sum(1 for a in alerts if a["evt.arg.name"] != a["fd.name"])
+    print(f"    phantom: {seen['sensitive']} opens of /etc/shadow and {seen['harmless']} of the harmless file, "
+          f"each alerted once under the file opened; {raced} with another path in the caller's memory")
 
 
 def test_ia32_syscalls_are_recorded_as_their_x86_64_twins():

@@ -8,7 +8,7 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use osprey::commands::engine_setup::{build_syscall_pipeline, RuleOptions};
-use osprey::decode::{decode, Record};
+use osprey::decode::{decode, Record, WallClock};
 use osprey::event::{Event, EventBatch};
 use osprey::pipeline::{on_two_threads, SyscallPipeline, BATCH_EVENTS};
 use osprey::source::capture_file::CaptureWriter;
@@ -34,7 +34,11 @@ fn run(pipeline: &mut SyscallPipeline, batch: &RecordBatch) -> u64 {
     let mut alerts = 0u64;
     let mut events = EventBatch::default();
     for (num, bytes) in batch.iter().enumerate() {
-        events.push_record(num as u64, &decode(bytes).expect("valid record").expect("not padding"));
+        events.push_record(
+            num as u64,
+            &decode(bytes).expect("valid record").expect("not padding"),
+            WallClock::default(),
+        );
         if events.len() == BATCH_EVENTS {
             pipeline.process_batch(&mut events, |_| alerts += 1);
         }
@@ -55,7 +59,7 @@ fn run_rings(pipeline: &mut SyscallPipeline, rings: &[Vec<u8>]) -> u64 {
         &mut readers,
         &mut |bytes| {
             num += 1;
-            events.push_record(num, &decode(bytes)?.expect("not padding"));
+            events.push_record(num, &decode(bytes)?.expect("not padding"), WallClock::default());
             if events.len() == BATCH_EVENTS {
                 pipeline.process_batch(&mut events, |_| alerts += 1);
             }
@@ -77,7 +81,7 @@ fn write_captures(dir: &std::path::Path, batch: &RecordBatch, delivered: &dyn Fn
     let files: [(&str, Keep); 3] =
         [("whole.cap", &|_| true), ("interest-set.cap", delivered), ("empty.cap", &|_| false)];
     for (name, keep) in files {
-        let mut out = CaptureWriter::create(&dir.join(name)).expect("a writable directory");
+        let mut out = CaptureWriter::create(&dir.join(name), WallClock::default()).expect("a writable directory");
         for bytes in batch.iter().filter(|b| keep(b)) {
             out.write(bytes).expect("written");
         }
@@ -164,7 +168,7 @@ fn bench(c: &mut Criterion) {
                         let mut events = EventBatch::default();
                         for (num, bytes) in batch.iter().enumerate() {
                             let record = decode(bytes).expect("valid record").expect("not padding");
-                            events.push_record(num as u64, &record);
+                            events.push_record(num as u64, &record, WallClock::default());
                             if events.len() == BATCH_EVENTS {
                                 events = deliver(events)?;
                             }
@@ -183,7 +187,11 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             batch
                 .iter()
-                .map(|bytes| Event::from_record(0, &decode(bytes).expect("valid").expect("not padding")).args.len())
+                .map(|bytes| {
+                    Event::from_record(0, &decode(bytes).expect("valid").expect("not padding"), WallClock::default())
+                        .args
+                        .len()
+                })
                 .sum::<usize>()
         })
     });

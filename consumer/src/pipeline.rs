@@ -393,6 +393,7 @@ impl AuditPipeline {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::WallClock;
     use crate::event::{Arg, Dir, Name};
     use crate::rules::engine::Matching;
     use crate::rules::loader::Priority;
@@ -443,7 +444,7 @@ mod tests {
                 let record = crate::decode::decode(&bytes)?.expect("a record");
                 let mut events = EventBatch::default();
                 for batch in 0..500u64 {
-                    (0..7).for_each(|i| events.push_record(batch * 7 + i, &record));
+                    (0..7).for_each(|i| events.push_record(batch * 7 + i, &record, WallClock::default()));
                     events = deliver(events)?;
                     assert!(events.is_empty());
                     new_batches += usize::from(events.capacity() == 0);
@@ -472,7 +473,7 @@ mod tests {
                 let record = crate::decode::decode(&bytes)?.expect("a record");
                 let mut events = EventBatch::default();
                 for batch in 0..BATCHES as u64 {
-                    events.push_record(batch, &record);
+                    events.push_record(batch, &record, WallClock::default());
                     events = deliver(events)?;
                 }
                 Ok(())

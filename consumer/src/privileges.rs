@@ -1,7 +1,8 @@
-//! Least privilege for `osprey run`: before any thread starts, keep only the
-//! capabilities that reading other processes' state needs. Attaching to
-//! `/dev/osprey` needs none (the device is root's, mode 0600); capabilities
-//! are per thread, so dropping them first covers every thread started later.
+//! Least privilege for `osprey run`: once attached to `/dev/osprey` (which
+//! needs `CAP_SYS_ADMIN`, or `CAP_PERFMON` with `CAP_SYS_PTRACE`) and before
+//! any thread starts, keep only the capabilities that reading other
+//! processes' state needs; capabilities are per thread, so dropping them
+//! first covers every thread started later.
 
 use anyhow::{Context, Result};
 use caps::{CapSet, Capability, CapsHashSet};

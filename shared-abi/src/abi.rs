@@ -15,7 +15,7 @@
 // the producer writes a `PAD` record to the end and continues at offset 0.
 
 /// Bumped on any change to a layout, constant or ioctl below.
-pub const ABI_VERSION: u32 = 7;
+pub const ABI_VERSION: u32 = 8;
 
 /// Name of the misc device, under `/dev`.
 pub const DEVICE_NAME: &str = "osprey";
@@ -47,9 +47,17 @@ pub const PATH_CAP: usize = 1024;
 pub const ARGS_CAP: usize = 2048;
 pub const SOCKADDR_CAP: usize = 128;
 
-/// Largest record the producer can write (a syscall record with three full
-/// argument-list-sized buffers).
+/// An upper bound of the largest record the producer can write (a syscall
+/// record with every buffer argument-list-sized).
 pub const MAX_RECORD_SIZE: usize = size_of::<SyscallRecord>() + MAX_BLOBS * ARGS_CAP;
+
+/// Fewest data pages a ring may have (`ring_pages`): a power of two holding
+/// two of the largest records, so that one always fits after the padding a
+/// record that would cross the ring's end leaves.
+pub const MIN_RING_PAGES: u32 = (2 * MAX_RECORD_SIZE).div_ceil(PAGE_SIZE).next_power_of_two() as u32;
+
+/// Most bytes of ring data the module allocates over all CPUs.
+pub const MAX_RING_BYTES: u64 = 1 << 30;
 
 /// What a record is.
 #[repr(u16)]
@@ -83,7 +91,9 @@ pub struct RecordHeader {
     /// A `RecordKind`.
     pub kind: u16,
     pub cpu: u16,
-    /// Wall-clock time, ns since the Unix epoch.
+    /// Boot-clock time (`CLOCK_BOOTTIME`, ns): never steps, so records of
+    /// all CPUs merge in the order they happened. The consumer adds the wall
+    /// clock's offset from it.
     pub ts_ns: u64,
     pub tid: u32,
     pub pid: u32,
@@ -124,6 +134,10 @@ pub enum BlobKind {
     ExecFacts = 8,
     /// NUL-separated `NAME=value` strings: the new image's environment.
     Env = 9,
+    /// After a successful open: the path of the file it returned, as the
+    /// kernel resolved it (the descriptor's file, from the task's root),
+    /// never read again from user memory that another thread may rewrite.
+    OpenedPath = 10,
 }
 
 impl BlobKind {
@@ -138,6 +152,7 @@ impl BlobKind {
             7 => Some(Self::Struct),
             8 => Some(Self::ExecFacts),
             9 => Some(Self::Env),
+            10 => Some(Self::OpenedPath),
             _ => None,
         }
     }
@@ -296,7 +311,8 @@ pub struct RingStats {
     pub filtered: u64,
     /// Events lost because the ring was full.
     pub dropped: u64,
-    /// Bytes of inline buffers cut or lost to faulting user pointers.
+    /// Delivered records with at least one inline buffer not recorded whole:
+    /// cut at its capacity (`BLOB_TRUNCATED`) or unreadable (`BLOB_FAULT`).
     pub truncated: u64,
 }
 
@@ -910,6 +926,8 @@ pub enum Capture {
     ExecFacts,
     /// After a successful exec: the new image's environment area.
     ExecEnv,
+    /// After a successful open: the returned descriptor's path.
+    OpenedPath,
 }
 
 const NONE: Capture = Capture::None;
@@ -939,6 +957,13 @@ pub const fn exit_captures(nr: u32, ret: i64, flags: u64) -> [Capture; MAX_BLOBS
         nr::CAPSET if ret == 0 => caps1(Capture::ExecFacts),
         nr::EXECVE => caps2(str_arg(0), Capture::Args { arg: 1 }),
         nr::EXECVEAT => caps2(str_arg(1), Capture::Args { arg: 2 }),
+        // A successful open: the path the kernel opened besides the one the
+        // caller passed (which its other threads can rewrite meanwhile).
+        nr::OPEN | nr::CREAT if ret >= 0 => caps2(str_arg(0), Capture::OpenedPath),
+        nr::OPENAT if ret >= 0 => caps2(str_arg(1), Capture::OpenedPath),
+        nr::OPENAT2 if ret >= 0 => {
+            [str_arg(1), Capture::Struct { arg: 2, len: OPEN_HOW_SIZE }, Capture::OpenedPath, NONE, NONE]
+        }
         nr::OPEN | nr::CREAT | nr::MKDIR | nr::RMDIR | nr::UNLINK | nr::CHMOD | nr::CHOWN
         | nr::LCHOWN | nr::CHDIR | nr::CHROOT | nr::UMOUNT2 | nr::MEMFD_CREATE
         | nr::DELETE_MODULE => caps1(str_arg(0)),
@@ -989,7 +1014,7 @@ const EXITS_CAPTURING: [u64; INTEREST_WORDS] = {
 pub const fn capture_cap(capture: Capture) -> usize {
     match capture {
         Capture::None => 0,
-        Capture::Str { .. } | Capture::Exe | Capture::Cwd => PATH_CAP,
+        Capture::Str { .. } | Capture::Exe | Capture::Cwd | Capture::OpenedPath => PATH_CAP,
         Capture::Args { .. } | Capture::ExecArgs | Capture::ExecEnv => ARGS_CAP,
         Capture::Sockaddr { .. } | Capture::SockaddrOut { .. } => SOCKADDR_CAP,
         Capture::FdPair { .. } => 8,
@@ -1010,6 +1035,7 @@ pub const fn capture_kind(capture: Capture) -> BlobKind {
         Capture::Cwd => BlobKind::Cwd,
         Capture::ExecFacts => BlobKind::ExecFacts,
         Capture::ExecEnv => BlobKind::Env,
+        Capture::OpenedPath => BlobKind::OpenedPath,
     }
 }
 

@@ -78,6 +78,18 @@ mod tests {
     }
 
     #[test]
+    fn the_smallest_ring_holds_two_of_the_largest_records() {
+        let data = MIN_RING_PAGES as usize * PAGE_SIZE;
+        assert!(MIN_RING_PAGES.is_power_of_two() && data >= 2 * MAX_RECORD_SIZE);
+        assert!(data / 2 < 2 * MAX_RECORD_SIZE, "not the smallest power of two");
+        // Every capture set fits the bound the minimum is computed from.
+        for nr in 0..MAX_SYSCALLS as u32 {
+            let caps = exit_captures(nr, 0, INTEREST_FLAGS).iter().map(|c| capture_cap(*c)).sum::<usize>();
+            assert!(size_of::<SyscallRecord>() + caps <= MAX_RECORD_SIZE, "{nr}");
+        }
+    }
+
+    #[test]
     fn probe_flags_say_which_directions_and_results_are_delivered() {
         let mut interest = Interest::default();
         interest.set(nr::OPENAT as usize, false, true);

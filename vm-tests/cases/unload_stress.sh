@@ -16,15 +16,15 @@ kill -KILL $pid; wait $pid 2>/dev/null
 /io/osprey capture --duration 0.2 >/dev/null 2>/tmp/restart.err || fail "restart after SIGKILL: $(cat /tmp/restart.err)"
 # The device refuses misuse: root-only, rings never writable, bad ioctls.
 [ "$(stat -c %a /dev/osprey)" = 600 ] || fail "/dev/osprey mode $(stat -c %a /dev/osprey)"
-python3 - <<'PY' || fail "device misuse accepted"
+PYTHONPATH=/io python3 - <<'PY' || fail "device misuse accepted"
 import ctypes, errno, fcntl, mmap, os, struct
+from osprey_device import GET_INFO, OPEN_FILTER_SIZE, SET_OPEN_FILTER, ioc, open_filter
 libc = ctypes.CDLL(None, use_errno=True)
 libc.mmap.restype = ctypes.c_void_p
 libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
-def ioc(direction, nr, size): return (direction << 30) | (size << 16) | (ord("O") << 8) | nr
 fd = os.open("/dev/osprey", os.O_RDWR)
 info = bytearray(32)                                   # DeviceInfo
-fcntl.ioctl(fd, ioc(2, 1, 32), info)
+fcntl.ioctl(fd, GET_INFO, info)
 _, nr_rings, data_size, consumer_pages, page, _, _ = struct.unpack("IIQIIII", info)
 ring_at, ring_len = consumer_pages * page, page + data_size
 def mmap_errno(prot):
@@ -47,11 +47,9 @@ assert ioctl_errno(ioc(2, 1, 16), bytearray(16)) == errno.ENOTTY, "short GET_INF
 assert ioctl_errno(ioc(0, 99, 0), 0) == errno.ENOTTY, "unknown ioctl accepted"
 # An open filter with a clause count and string ranges past its arrays is
 # taken (the module then delivers rather than drops), replaced, and freed.
-filter_size = 8 + 20 * 16 + 3072                     # OpenFilter
-hostile = struct.pack("II", 1000, 0) + struct.pack("I8H", 0xffffffff, 10, 60000, 5, 2, 3000, 4000, 0, 0)
-hostile += bytes(filter_size - len(hostile))
-assert ioctl_errno(ioc(1, 8, filter_size), bytearray(hostile)) == 0, "hostile open filter refused"
-assert ioctl_errno(ioc(1, 8, filter_size), bytearray(filter_size)) == 0, "open filter not turned off"
+hostile = open_filter(1000, 0, struct.pack("I8H", 0xffffffff, 10, 60000, 5, 2, 3000, 4000, 0, 0))
+assert ioctl_errno(SET_OPEN_FILTER, hostile) == 0, "hostile open filter refused"
+assert ioctl_errno(SET_OPEN_FILTER, bytearray(OPEN_FILTER_SIZE)) == 0, "open filter not turned off"
 print("device misuse refused")
 PY
 rmmod osprey || fail "rmmod after consumer death"
@@ -64,5 +62,8 @@ for i in $(seq 1 $cycles); do
   echo "cycle $i/$cycles"
 done
 insmod /io/osprey.ko ring_pages=3 2>/dev/null && fail "ring_pages=3 accepted"
+# Too small to hold two of the largest records: refused with the minimum.
+insmod /io/osprey.ko ring_pages=4 2>/dev/null && fail "ring_pages=4 accepted"
+dmesg | grep -q "ring_pages=4 must be a power of two from 8 to 65536" || fail "no message naming the minimum"
 dmesg | grep -E "WARNING|BUG|Oops|Call Trace|UBSAN|KASAN" && fail "kernel complained"
 echo "unload stress ok"

@@ -78,8 +78,13 @@ pub fn run(args: CaptureArgs) -> Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
     signal_hook::flag::register(signal_hook::consts::SIGINT, stop.clone())?;
     signal_hook::flag::register(signal_hook::consts::SIGTERM, stop.clone())?;
-    let mut printer =
-        Printer { json: args.json, num: 0, out: BufWriter::new(std::io::stdout().lock()), decode_errors: 0 };
+    let mut printer = Printer {
+        json: args.json,
+        num: 0,
+        clock: decode::WallClock::now(),
+        out: BufWriter::new(std::io::stdout().lock()),
+        decode_errors: 0,
+    };
 
     if let Some(path) = &args.read {
         let mut reader = CaptureReader::open(path)?;
@@ -104,7 +109,7 @@ pub fn run(args: CaptureArgs) -> Result<()> {
         std::fs::write(ready, b"capturing\n")?;
     }
     let mut source = KernelSource::new(&device);
-    let writer = args.write.as_deref().map(CaptureWriter::create).transpose()?;
+    let writer = args.write.as_deref().map(|path| CaptureWriter::create(path, decode::WallClock::now())).transpose()?;
     let deadline = args.duration.map(|s| Instant::now() + Duration::from_secs_f64(s));
     let mut sink = CaptureSink { writer, printer: (!args.no_print).then_some(printer) };
     source.drain_until(|_| stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d), &mut sink)?;
@@ -118,6 +123,8 @@ pub fn run(args: CaptureArgs) -> Result<()> {
 struct Printer<W: Write> {
     json: bool,
     num: u64,
+    /// Read each round: a set wall clock shows from the next round on.
+    clock: decode::WallClock,
     out: W,
     decode_errors: u64,
 }
@@ -142,6 +149,7 @@ impl<W: Write> RecordSink for CaptureSink<W> {
     fn round_end(&mut self) -> Result<()> {
         if let Some(p) = self.printer.as_mut() {
             p.out.flush()?;
+            p.clock = decode::WallClock::now();
         }
         Ok(())
     }
@@ -152,7 +160,7 @@ impl<W: Write> Printer<W> {
         match decode::decode(raw) {
             Ok(Some(record)) => {
                 self.num += 1;
-                let event = Event::from_record(self.num, &record);
+                let event = Event::from_record(self.num, &record, self.clock);
                 if self.json {
                     serde_json::to_writer(&mut self.out, &event.to_json())?;
                     self.out.write_all(b"\n")?;

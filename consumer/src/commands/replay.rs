@@ -79,6 +79,7 @@ fn replay_syscalls(args: &ReplayArgs, store: &Arc<AlertStore>) -> Result<Vec<Rul
     };
     if is_capture {
         let mut reader = CaptureReader::open(&args.input)?;
+        let clock = reader.clock();
         let mut events = EventBatch::default();
         let mut num = 0;
         // A read error (a truncated capture) ends the replay, but only after
@@ -88,7 +89,7 @@ fn replay_syscalls(args: &ReplayArgs, store: &Arc<AlertStore>) -> Result<Vec<Rul
             read = reader.read_records(|raw| match decode::decode(raw) {
                 Ok(Some(record)) => {
                     num += 1;
-                    events.push_record(num, &record);
+                    events.push_record(num, &record, clock);
                     if events.len() == BATCH_EVENTS {
                         pipeline.process_batch(&mut events, &mut emit);
                     }

@@ -77,6 +77,12 @@ impl DecodeThread {
 }
 
 pub fn run(args: RunArgs) -> Result<()> {
+    // Attach while the capabilities that allows are still held: the
+    // consumer keeps none of them afterwards.
+    let device = match args.no_kernel || args.print_interest {
+        true => None,
+        false => Some(Device::open(&args.device)?),
+    };
     let kept = crate::privileges::drop_to_minimum()?;
     let mut kept: Vec<String> = kept.iter().map(|c| c.to_string()).collect();
     kept.sort();
@@ -145,15 +151,15 @@ pub fn run(args: RunArgs) -> Result<()> {
         spawn_audit_tail(path.clone(), config.k8s_audit.position_file.clone(), audit.clone(), stop.clone())?;
     }
 
-    if args.no_kernel {
+    if let Some(device) = device {
+        capture(device, &mut syscalls, &config, &outputs, &stop, &reloads)?;
+    } else {
         server.ready.store(true, Ordering::Release);
         mark_ready(&args)?;
         while !stop.load(Ordering::Relaxed) {
             reloads.serve(&mut syscalls, None);
             std::thread::sleep(Duration::from_millis(100));
         }
-    } else {
-        capture(&args, &mut syscalls, &config, &outputs, &server, &stop, &reloads)?;
     }
     outputs.flush();
     let m = &METRICS;
@@ -180,13 +186,13 @@ struct Reloads<'a> {
 
 impl Reloads<'_> {
     /// Reloads if asked, and answers whoever asked.
-    fn serve(&self, syscalls: &mut SyscallPipeline, device: Option<&Device>) {
+    fn serve(&self, syscalls: &mut SyscallPipeline, kernel: Option<&KernelProgrammer>) {
         let signalled = self.sighup.swap(false, Ordering::AcqRel);
         let requests: Vec<ReloadReply> = self.requests.try_iter().collect();
         if !signalled && requests.is_empty() {
             return;
         }
-        let outcome = self.reload(syscalls, device);
+        let outcome = self.reload(syscalls, kernel);
         match &outcome {
             Ok(loaded) => eprintln!("osprey: reloaded: {loaded}"),
             Err(errors) => eprintln!("osprey: reload failed, the rules already loaded stay active:\n{errors}"),
@@ -196,7 +202,7 @@ impl Reloads<'_> {
         }
     }
 
-    fn reload(&self, syscalls: &mut SyscallPipeline, device: Option<&Device>) -> Result<String, String> {
+    fn reload(&self, syscalls: &mut SyscallPipeline, kernel: Option<&KernelProgrammer>) -> Result<String, String> {
         let text = |e: anyhow::Error| format!("{e:#}");
         let config = self.args.config.as_deref().map(Config::load).transpose().map_err(text)?.unwrap_or_default();
         let syscall_engine = build_engine(&self.args.rules, Some(&config), Source::Syscall).map_err(text)?;
@@ -206,8 +212,8 @@ impl Reloads<'_> {
         let mut infos = syscall_engine.rule_infos();
         infos.extend(audit_engine.rule_infos());
         syscalls.engine = syscall_engine;
-        if let Some(device) = device {
-            program(device, syscalls).map_err(text)?;
+        if let Some(kernel) = kernel {
+            kernel.reprogram(syscalls);
         }
         self.audit.set_engine(audit_engine);
         *self.server.rules.lock().unwrap_or_else(|e| e.into_inner()) = infos;
@@ -258,35 +264,105 @@ fn spawn_audit_tail(
 fn program(device: &Device, pipeline: &mut SyscallPipeline) -> Result<KernelInterest> {
     let wanted = pipeline.interest();
     pipeline.host_cgroups.watch(wanted.container_only.clone());
-    push_host_cgroups(device, pipeline)?;
-    device.set_interest(&wanted.interest)?;
-    device.set_open_filter(&wanted.open_filter)?;
+    if let Some(filter) = host_cgroups_changed(pipeline) {
+        device.set_container_filter(&filter)?;
+    }
+    apply_interest(device, &wanted)?;
     Ok(wanted)
 }
 
-/// Hands the kernel's container filter the host cgroups noted since last time.
-fn push_host_cgroups(device: &Device, pipeline: &mut SyscallPipeline) -> Result<()> {
-    match pipeline.host_cgroups.changed_filter() {
-        Some(filter) => {
-            device.set_container_filter(&filter)?;
-            METRICS.host_cgroups.set(filter.hosts.into());
-            Ok(())
+/// Reprograms the kernel once capture runs, on a thread of its own: a new
+/// interest re-hooks the syscalls, which waits for grace periods, and the
+/// thread that drains the rings must wait neither for that nor for the
+/// device's lock it holds meanwhile (the rings would fill).
+struct KernelProgrammer {
+    changes: std::sync::mpsc::Sender<KernelChange>,
+}
+
+/// What the programmer thread is asked to change.
+enum KernelChange {
+    Interest(Box<KernelInterest>),
+    HostCgroups(Box<shared_abi::ContainerFilter>),
+}
+
+impl KernelProgrammer {
+    /// Runs `work` with a programmer whose thread, borrowing `device`, ends
+    /// with it.
+    fn scoped<T>(device: &Device, work: impl FnOnce(&KernelProgrammer) -> T) -> T {
+        let (changes, requests) = std::sync::mpsc::channel::<KernelChange>();
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("osprey-kernel".into())
+                .spawn_scoped(scope, move || {
+                    while let Ok(first) = requests.recv() {
+                        // Only the newest of each kind matters.
+                        let (mut interest, mut hosts) = (None, None);
+                        for change in std::iter::once(first).chain(requests.try_iter()) {
+                            match change {
+                                KernelChange::Interest(wanted) => interest = Some(wanted),
+                                KernelChange::HostCgroups(filter) => hosts = Some(filter),
+                            }
+                        }
+                        let applied = hosts.map_or(Ok(()), |filter| device.set_container_filter(&filter));
+                        if let Err(e) = applied.and_then(|()| interest.map_or(Ok(()), |w| apply_interest(device, &w))) {
+                            eprintln!("osprey: {e:#}");
+                        }
+                    }
+                })
+                .expect("spawning the kernel programmer");
+            let programmer = KernelProgrammer { changes };
+            work(&programmer)
+            // `programmer` dropped: the thread's channel closes, it ends.
+        })
+    }
+
+    /// Asks the kernel for what `pipeline`'s rules now want.
+    fn reprogram(&self, pipeline: &mut SyscallPipeline) {
+        let wanted = pipeline.interest();
+        pipeline.host_cgroups.watch(wanted.container_only.clone());
+        self.send(KernelChange::Interest(Box::new(wanted)));
+    }
+
+    /// Hands the kernel the host cgroups noted since last time, if any.
+    fn push_host_cgroups(&self, pipeline: &mut SyscallPipeline) {
+        if let Some(filter) = host_cgroups_changed(pipeline) {
+            self.send(KernelChange::HostCgroups(filter));
         }
-        None => Ok(()),
+    }
+
+    fn send(&self, change: KernelChange) {
+        // The thread lives as long as `self`: the send cannot fail.
+        let _ = self.changes.send(change);
     }
 }
 
-/// The syscall loop: attach, bootstrap state, drain until asked to stop.
+/// Replaces what the kernel delivers: every open while the interest
+/// changes, then the new filter, so that no open the old or the new rules
+/// want is dropped in between.
+fn apply_interest(device: &Device, wanted: &KernelInterest) -> Result<()> {
+    device.set_open_filter(&shared_abi::OpenFilter::off())?;
+    device.set_interest(&wanted.interest)?;
+    device.set_open_filter(&wanted.open_filter)
+}
+
+/// The host cgroups noted since last time, as the kernel's container filter.
+fn host_cgroups_changed(pipeline: &mut SyscallPipeline) -> Option<Box<shared_abi::ContainerFilter>> {
+    let filter = pipeline.host_cgroups.changed_filter()?;
+    METRICS.host_cgroups.set(filter.hosts.into());
+    Some(filter)
+}
+
+/// The syscall loop: program the attached device, bootstrap state, drain
+/// until asked to stop. `reloads` holds the arguments and the server too.
 fn capture(
-    args: &RunArgs,
+    device: Device,
     pipeline: &mut SyscallPipeline,
     config: &Config,
     outputs: &Outputs,
-    server: &ServerState,
     stop: &AtomicBool,
     reloads: &Reloads<'_>,
 ) -> Result<()> {
-    let device = Device::open(&args.device)?;
+    let (args, server) = (reloads.args, reloads.server);
     let wanted = program(&device, pipeline)?;
     // Processes that started before us: bootstrap before capture starts so
     // that nothing falls between the two.
@@ -307,31 +383,33 @@ fn capture(
     mark_ready(args)?;
     METRICS.abi_version.set(device.info().abi_version.into());
     let device = &device;
-    let mut evaluator = Evaluator::new(pipeline, device, reloads, outputs);
-    let (num, decode_errors) = if args.decode_thread.enabled() {
-        eprintln!("osprey: decoding on a thread of its own");
-        crate::pipeline::on_two_threads(
-            |deliver| read_and_decode(device, stop, || {}, deliver),
-            |events| {
-                evaluator.evaluate(events);
-                evaluator.upkeep();
-            },
-        )?
-    } else {
-        // Both the reader's idle rounds and its batches use the evaluator, one at a time.
-        let evaluator = std::cell::RefCell::new(evaluator);
-        read_and_decode(
-            device,
-            stop,
-            || evaluator.borrow_mut().upkeep(),
-            |mut events| {
-                let mut evaluator = evaluator.borrow_mut();
-                evaluator.evaluate(&mut events);
-                evaluator.upkeep();
-                Ok(events)
-            },
-        )?
-    };
+    let (num, decode_errors) = KernelProgrammer::scoped(device, |kernel| {
+        let mut evaluator = Evaluator::new(pipeline, kernel, reloads, outputs);
+        if args.decode_thread.enabled() {
+            eprintln!("osprey: decoding on a thread of its own");
+            crate::pipeline::on_two_threads(
+                |deliver| read_and_decode(device, stop, || {}, deliver),
+                |events| {
+                    evaluator.evaluate(events);
+                    evaluator.upkeep();
+                },
+            )
+        } else {
+            // Both the reader's idle rounds and its batches use the evaluator, one at a time.
+            let evaluator = std::cell::RefCell::new(evaluator);
+            read_and_decode(
+                device,
+                stop,
+                || evaluator.borrow_mut().upkeep(),
+                |mut events| {
+                    let mut evaluator = evaluator.borrow_mut();
+                    evaluator.evaluate(&mut events);
+                    evaluator.upkeep();
+                    Ok(events)
+                },
+            )
+        }
+    })?;
     publish_kernel_metrics(device);
     pipeline.publish_metrics();
     let stats = device.stats()?.total - before;
@@ -359,7 +437,8 @@ fn read_and_decode(
     // has had since it loaded.
     publish_kernel_metrics(device);
     let mut kernel_published = Instant::now();
-    let mut decoder = Decoder { num: 0, decode_errors: 0, events: EventBatch::default(), deliver };
+    let mut decoder =
+        Decoder { num: 0, clock: decode::WallClock::now(), decode_errors: 0, events: EventBatch::default(), deliver };
     source.drain_until(
         |source| {
             if kernel_published.elapsed() >= Duration::from_secs(1) {
@@ -377,6 +456,7 @@ fn read_and_decode(
 /// Decodes records into events and hands them on in batches.
 struct Decoder<D> {
     num: u64,
+    clock: decode::WallClock,
     decode_errors: u64,
     events: EventBatch,
     deliver: D,
@@ -387,7 +467,7 @@ impl<D: FnMut(EventBatch) -> Result<EventBatch>> RecordSink for Decoder<D> {
         match decode::decode(bytes) {
             Ok(Some(record)) => {
                 self.num += 1;
-                self.events.push_record(self.num, &record);
+                self.events.push_record(self.num, &record, self.clock);
                 if self.events.len() == BATCH_EVENTS {
                     self.hand_on()?;
                 }
@@ -403,6 +483,8 @@ impl<D: FnMut(EventBatch) -> Result<EventBatch>> RecordSink for Decoder<D> {
     }
 
     fn round_end(&mut self) -> Result<()> {
+        // Read once a round: a set wall clock shows from the next round on.
+        self.clock = decode::WallClock::now();
         self.hand_on()
     }
 }
@@ -421,7 +503,7 @@ impl<D: FnMut(EventBatch) -> Result<EventBatch>> Decoder<D> {
 /// reloads and periodic upkeep.
 struct Evaluator<'a> {
     pipeline: &'a mut SyscallPipeline,
-    device: &'a Device,
+    kernel: &'a KernelProgrammer,
     reloads: &'a Reloads<'a>,
     outputs: &'a Outputs,
     state_published: Instant,
@@ -431,11 +513,11 @@ struct Evaluator<'a> {
 impl<'a> Evaluator<'a> {
     fn new(
         pipeline: &'a mut SyscallPipeline,
-        device: &'a Device,
+        kernel: &'a KernelProgrammer,
         reloads: &'a Reloads<'a>,
         outputs: &'a Outputs,
     ) -> Self {
-        Self { pipeline, device, reloads, outputs, state_published: Instant::now(), swept: Instant::now() }
+        Self { pipeline, kernel, reloads, outputs, state_published: Instant::now(), swept: Instant::now() }
     }
 
     fn evaluate(&mut self, events: &mut EventBatch) {
@@ -443,10 +525,8 @@ impl<'a> Evaluator<'a> {
     }
 
     fn upkeep(&mut self) {
-        self.reloads.serve(self.pipeline, Some(self.device));
-        if let Err(e) = push_host_cgroups(self.device, self.pipeline) {
-            eprintln!("osprey: {e:#}");
-        }
+        self.reloads.serve(self.pipeline, Some(self.kernel));
+        self.kernel.push_host_cgroups(self.pipeline);
         if self.state_published.elapsed() >= Duration::from_secs(1) {
             self.pipeline.publish_metrics();
             // /etc/passwd and /etc/group are re-read when they change.

@@ -50,6 +50,34 @@ pub fn record_len(prefix: &[u8], available: usize) -> Result<usize, DecodeError>
     Ok(len)
 }
 
+/// Turns record times into wall time. The module stamps records with the
+/// boot clock (`CLOCK_BOOTTIME`), which never steps, so that the rings merge
+/// in the order things happened; an event's time is that plus the wall
+/// clock's offset from it, read as the records are decoded: after the wall
+/// clock is set, events carry the new wall time and keep their order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WallClock {
+    /// `CLOCK_REALTIME - CLOCK_BOOTTIME`, in ns (0: times are wall times).
+    pub boot_to_wall_ns: u64,
+}
+
+impl WallClock {
+    /// The clocks' offset now.
+    pub fn now() -> Self {
+        use nix::time::{clock_gettime, ClockId};
+        let ns = |clock| {
+            clock_gettime(clock).map_or(0, |t| (t.tv_sec() as u64).wrapping_mul(1_000_000_000) + t.tv_nsec() as u64)
+        };
+        let boot = ns(ClockId::CLOCK_BOOTTIME);
+        Self { boot_to_wall_ns: ns(ClockId::CLOCK_REALTIME).wrapping_sub(boot) }
+    }
+
+    /// The wall time of boot-clock time `boot_ns`.
+    pub fn wall_ns(self, boot_ns: u64) -> u64 {
+        boot_ns.wrapping_add(self.boot_to_wall_ns)
+    }
+}
+
 /// One decoded record, a view of its bytes.
 #[derive(Debug, Clone)]
 pub enum Record<'a> {
@@ -258,6 +286,17 @@ mod tests {
             comm,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn wall_clock_turns_boot_times_into_wall_times() {
+        use nix::time::{clock_gettime, ClockId};
+        let boot = clock_gettime(ClockId::CLOCK_BOOTTIME).unwrap();
+        let boot = boot.tv_sec() as u64 * 1_000_000_000 + boot.tv_nsec() as u64;
+        let wall = WallClock::now().wall_ns(boot);
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
+        assert!(now.abs_diff(wall) < 5_000_000_000, "{wall} vs {now}");
+        assert_eq!(WallClock::default().wall_ns(42), 42);
     }
 
     #[test]

@@ -68,6 +68,7 @@ const fn a(i: usize) -> Src {
 const fn s(i: u8) -> Src {
     Src::Blob(BlobKind::Str, i)
 }
+const OPENED_PATH: Src = Src::Blob(BlobKind::OpenedPath, 0);
 
 /// Whether syscall `nr`'s exit reports its new descriptor as the return
 /// value (so a failed one has no `fd.num`).
@@ -87,6 +88,9 @@ fn params(nr: u32) -> &'static [Param] {
     use Fmt::*;
     use Spelling::*;
     match nr {
+        // `name` is what the caller passed (user memory, which its other
+        // threads can rewrite); `kernel_path`, after a successful open, the
+        // file the kernel opened.
         nr::OPEN => {
             const {
                 &[
@@ -94,10 +98,20 @@ fn params(nr: u32) -> &'static [Param] {
                     (Name::Name, s(0), Str),
                     (Name::Flags, a(1), Spelt(OpenFlags)),
                     (Name::Mode, a(2), Spelt(Mode)),
+                    (Name::KernelPath, OPENED_PATH, Str),
                 ]
             }
         }
-        nr::CREAT => const { &[(Name::Fd, Src::Ret, Int), (Name::Name, s(0), Str), (Name::Mode, a(1), Spelt(Mode))] },
+        nr::CREAT => {
+            const {
+                &[
+                    (Name::Fd, Src::Ret, Int),
+                    (Name::Name, s(0), Str),
+                    (Name::Mode, a(1), Spelt(Mode)),
+                    (Name::KernelPath, OPENED_PATH, Str),
+                ]
+            }
+        }
         nr::OPENAT => {
             const {
                 &[
@@ -106,6 +120,7 @@ fn params(nr: u32) -> &'static [Param] {
                     (Name::Name, s(1), Str),
                     (Name::Flags, a(2), Spelt(OpenFlags)),
                     (Name::Mode, a(3), Spelt(Mode)),
+                    (Name::KernelPath, OPENED_PATH, Str),
                 ]
             }
         }
@@ -118,6 +133,7 @@ fn params(nr: u32) -> &'static [Param] {
                     (Name::Flags, Src::StructWord(0), Spelt(OpenFlags)),
                     (Name::Mode, Src::StructWord(1), Spelt(Mode)),
                     (Name::Resolve, Src::StructWord(2), Spelt(Hex)),
+                    (Name::KernelPath, OPENED_PATH, Str),
                 ]
             }
         }
@@ -911,14 +927,14 @@ pub fn time_of_day(ts_ns: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{decode, encode};
+    use super::super::{decode, encode, WallClock};
     use super::*;
     use crate::event::Event;
     use serde_json::{json, Value};
     use shared_abi::RecordHeader;
 
     fn render(bytes: &[u8]) -> Value {
-        Event::from_record(1, &decode(bytes).unwrap().unwrap()).to_json()
+        Event::from_record(1, &decode(bytes).unwrap().unwrap(), WallClock::default()).to_json()
     }
 
     #[test]
@@ -963,7 +979,7 @@ mod tests {
         let getppid = syscall_number("getppid").unwrap();
         assert!(params(getppid).is_empty());
         let bytes = encode::syscall(RecordHeader::default(), false, getppid, 0, [1, 0xff, 0, 0, 0, 7], &[]);
-        let ev = Event::from_record(1, &decode(&bytes).unwrap().unwrap());
+        let ev = Event::from_record(1, &decode(&bytes).unwrap().unwrap(), WallClock::default());
         assert_eq!(ev.arg(Name::Arg1), Some(&Arg::Spelt(0xff, Spelling::Hex)));
         let v = ev.to_json();
         assert_eq!(v["evt.args"]["arg1"], "0xff");
@@ -975,7 +991,7 @@ mod tests {
     fn file_positions_keep_64_bits() {
         let pread64 = syscall_number("pread64").unwrap();
         let bytes = encode::syscall(RecordHeader::default(), true, pread64, 4, [3, 0, 4, 1 << 32 | 5, 0, 0], &[]);
-        let ev = Event::from_record(1, &decode(&bytes).unwrap().unwrap());
+        let ev = Event::from_record(1, &decode(&bytes).unwrap().unwrap(), WallClock::default());
         assert_eq!(ev.arg(Name::Pos), Some(&Arg::Int(1 << 32 | 5)));
     }
 

@@ -14,7 +14,7 @@ use smallvec::SmallVec;
 use crate::decode::render::{
     addr_text, result_name, retype, syscall_args, syscall_name, syscall_number, time_of_day, Spelling,
 };
-use crate::decode::Record;
+use crate::decode::{Record, WallClock};
 
 mod name;
 pub use name::Name;
@@ -361,7 +361,8 @@ pub struct Event {
 }
 
 impl Event {
-    pub fn from_record(num: u64, record: &Record<'_>) -> Self {
+    /// The event `record` describes, its time made wall time by `clock`.
+    pub fn from_record(num: u64, record: &Record<'_>, clock: WallClock) -> Self {
         let mut ev = Self {
             num,
             ts_ns: 0,
@@ -384,16 +385,16 @@ impl Event {
             container_id: None,
             args: Args::new(),
         };
-        ev.refill(num, record);
+        ev.refill(num, record, clock);
         ev
     }
 
     /// Makes this event the one `record` describes, keeping the argument
     /// list's storage.
-    pub fn refill(&mut self, num: u64, record: &Record<'_>) {
+    pub fn refill(&mut self, num: u64, record: &Record<'_>, clock: WallClock) {
         let hdr = record.header();
         self.num = num;
-        self.ts_ns = hdr.ts_ns;
+        self.ts_ns = clock.wall_ns(hdr.ts_ns);
         self.cpu = hdr.cpu;
         self.tid = hdr.tid;
         self.pid = hdr.pid;
@@ -573,10 +574,10 @@ pub struct EventBatch {
 }
 
 impl EventBatch {
-    pub fn push_record(&mut self, num: u64, record: &Record<'_>) {
+    pub fn push_record(&mut self, num: u64, record: &Record<'_>, clock: WallClock) {
         match self.events.get_mut(self.len) {
-            Some(ev) => ev.refill(num, record),
-            None => self.events.push(Event::from_record(num, record)),
+            Some(ev) => ev.refill(num, record, clock),
+            None => self.events.push(Event::from_record(num, record, clock)),
         }
         self.len += 1;
     }
@@ -620,7 +621,7 @@ mod tests {
             [0; 6],
             &[(BlobKind::Args, 0, 0, b"/bin/ls\0-l\0"), (BlobKind::Exe, 0, 0, b"/usr/bin/ls")],
         );
-        let ev = Event::from_record(3, &decode(&bytes).unwrap().unwrap());
+        let ev = Event::from_record(3, &decode(&bytes).unwrap().unwrap(), WallClock::default());
         let back = Event::from_json(&ev.to_json()).unwrap();
         assert_eq!(back, ev);
         assert_eq!(back.loginuid, -1);
@@ -647,12 +648,12 @@ mod tests {
         for (round, records) in [&first[..], &second[..]].into_iter().enumerate() {
             batch.clear();
             for (i, bytes) in records.iter().enumerate() {
-                batch.push_record(i as u64, &decode(bytes).unwrap().unwrap());
+                batch.push_record(i as u64, &decode(bytes).unwrap().unwrap(), WallClock::default());
             }
             let fresh: Vec<Event> = records
                 .iter()
                 .enumerate()
-                .map(|(i, b)| Event::from_record(i as u64, &decode(b).unwrap().unwrap()))
+                .map(|(i, b)| Event::from_record(i as u64, &decode(b).unwrap().unwrap(), WallClock::default()))
                 .collect();
             assert_eq!(batch.iter().cloned().collect::<Vec<_>>(), fresh, "round {round}");
         }
@@ -681,7 +682,7 @@ mod tests {
         let mut bytes = encode::syscall(RecordHeader::default(), true, nr::EXECVE, -2, [0; 6], &[]);
         let at = std::mem::offset_of!(shared_abi::SyscallRecord, table);
         (bytes[at], bytes[at + 1]) = (SyscallTable::I386 as u8, shared_abi::SYSCALL_FROM_32BIT_PROGRAM);
-        let ev = Event::from_record(1, &decode(&bytes).unwrap().unwrap());
+        let ev = Event::from_record(1, &decode(&bytes).unwrap().unwrap(), WallClock::default());
         assert_eq!((ev.table, ev.from_32bit_program), (SyscallTable::I386, true));
         let mut v = ev.to_json();
         assert_eq!(Event::from_json(&v).unwrap(), ev);

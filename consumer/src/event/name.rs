@@ -68,6 +68,7 @@ names! {
     Flags "flags",
     Gid "gid",
     GroupDead "group_dead",
+    KernelPath "kernel_path",
     Len "len",
     Linkdirfd "linkdirfd",
     Linkpath "linkpath",

@@ -1,7 +1,9 @@
 //! Capture files: a header, then raw records exactly as the kernel wrote them.
 //!
 //! Layout: magic `OSPREYCAP\0` (10 bytes), 2 reserved bytes, the ABI version
-//! (u32, native endian), then records back to back, each 8-byte sized.
+//! (u32, native endian), the boot clock's offset to wall time when the file
+//! was made (u64 ns, `WallClock`: records carry boot-clock times), then
+//! records back to back, each 8-byte sized.
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
@@ -10,21 +12,24 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 
 use super::{EventSource, RecordBatch};
-use crate::decode::record_len;
+use crate::decode::{record_len, WallClock};
 
 const MAGIC: &[u8; 10] = b"OSPREYCAP\0";
+const HEADER: usize = 24;
 
 pub struct CaptureWriter {
     out: BufWriter<File>,
 }
 
 impl CaptureWriter {
-    pub fn create(path: &Path) -> Result<Self> {
+    /// A new capture file whose records' times `clock` makes wall times.
+    pub fn create(path: &Path, clock: WallClock) -> Result<Self> {
         let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
         let mut out = BufWriter::new(file);
         out.write_all(MAGIC)?;
         out.write_all(&[0, 0])?;
         out.write_all(&shared_abi::ABI_VERSION.to_ne_bytes())?;
+        out.write_all(&clock.boot_to_wall_ns.to_ne_bytes())?;
         Ok(Self { out })
     }
 
@@ -51,6 +56,7 @@ const CHUNK: usize = 2 << 20;
 pub struct CaptureReader {
     file: File,
     name: String,
+    clock: WallClock,
     /// Read and not yet handed over: `buf[start..end]`.
     buf: Vec<u8>,
     start: usize,
@@ -64,7 +70,7 @@ impl CaptureReader {
     pub fn open(path: &Path) -> Result<Self> {
         let name = path.display().to_string();
         let mut file = File::open(path).with_context(|| format!("opening {name}"))?;
-        let mut header = [0u8; 16];
+        let mut header = [0u8; HEADER];
         file.read_exact(&mut header).with_context(|| format!("{name}: too short for a capture header"))?;
         if &header[..10] != MAGIC {
             bail!("{name}: not an Osprey capture file (bad magic)");
@@ -73,7 +79,13 @@ impl CaptureReader {
         if abi != shared_abi::ABI_VERSION {
             bail!("{name}: written with ABI v{abi}, this osprey reads v{}", shared_abi::ABI_VERSION);
         }
-        Ok(Self { file, name, buf: vec![0; CHUNK], start: 0, end: 0, offset: 16, eof: false })
+        let clock = WallClock { boot_to_wall_ns: u64::from_ne_bytes(header[16..24].try_into().expect("8 bytes")) };
+        Ok(Self { file, name, clock, buf: vec![0; CHUNK], start: 0, end: 0, offset: HEADER as u64, eof: false })
+    }
+
+    /// What makes the records' times wall times.
+    pub fn clock(&self) -> WallClock {
+        self.clock
     }
 
     /// Reads on, then calls `each` with every whole record read, in order;
@@ -148,19 +160,21 @@ mod tests {
             ),
             encode::process_exit(RecordHeader { ts_ns: 2, ..Default::default() }, 0),
         ];
-        let mut w = CaptureWriter::create(&path).unwrap();
+        let clock = WallClock { boot_to_wall_ns: 1_700_000_000_000_000_000 };
+        let mut w = CaptureWriter::create(&path, clock).unwrap();
         for r in &records {
             w.write(r).unwrap();
         }
         w.finish().unwrap();
         let mut reader = CaptureReader::open(&path).unwrap();
+        assert_eq!(reader.clock(), clock, "the file keeps the clocks' offset");
         let mut out = RecordBatch::default();
         while reader.poll(&mut out).unwrap() {}
         assert!(out.iter().eq(records.iter().map(Vec::as_slice)));
 
         // Enough records to cross chunk boundaries, then one cut short.
         let many: Vec<&[u8]> = records.iter().map(Vec::as_slice).cycle().take(3 * CHUNK / 100).collect();
-        let mut w = CaptureWriter::create(&path).unwrap();
+        let mut w = CaptureWriter::create(&path, WallClock::default()).unwrap();
         for r in &many {
             w.write(r).unwrap();
         }
@@ -176,7 +190,7 @@ mod tests {
             }
         };
         assert!(read.iter().map(Vec::as_slice).eq(many.iter().copied()), "every whole record, in order");
-        let at = 16 + many.iter().map(|r| r.len()).sum::<usize>();
+        let at = HEADER + many.iter().map(|r| r.len()).sum::<usize>();
         assert!(err.contains(&format!("byte {at}: truncated record")), "{err}");
 
         std::fs::write(&path, b"not a capture file at all").unwrap();

@@ -467,7 +467,13 @@ impl State {
                     (FdKind::Memfd, format_compact!("memfd:{raw}"))
                 } else {
                     let kind = if has(libc::O_DIRECTORY) { FdKind::Directory } else { FdKind::File };
-                    (kind, self.resolve_path(ev, &raw, int(Name::Dirfd)))
+                    // The file the kernel opened, else the caller's path
+                    // resolved here (the kernel's was too long to record).
+                    let path = match ev.arg(Name::KernelPath) {
+                        Some(Arg::Str(opened)) if !opened.is_empty() => opened.clone(),
+                        _ => self.resolve_path(ev, &raw, int(Name::Dirfd)),
+                    };
+                    (kind, path)
                 };
                 let cloexec = has(libc::O_CLOEXEC);
                 self.fds.entry(ev.pid).or_default().insert(res, Fd::file(kind, path, raw, cloexec));
@@ -810,6 +816,23 @@ mod tests {
         s.update(&at(exec(12, &["old"]), 700));
         s.update(&at(ev(57, 10, 1, 12, vec![]), 700 + CLONE_RACE_NS));
         assert_eq!(s.thread(12).unwrap().args, ["-c", "script"]);
+    }
+
+    #[test]
+    fn an_opened_file_is_named_by_the_kernel_not_by_the_callers_memory() {
+        let mut s = State::new(100);
+        let open = |fd, name: &str, kernel: &str| {
+            let mut args = vec![(Name::Dirfd, Arg::Int(-100)), (Name::Name, Arg::Str(name.into()))];
+            args.push((Name::KernelPath, Arg::Str(kernel.into())));
+            ev(257, 10, 1, fd, args)
+        };
+        // Another thread rewrote the path after the kernel read it.
+        s.update(&open(3, "/tmp/harmls", "/etc/shadow"));
+        let fd = s.fd(10, 3).unwrap();
+        assert_eq!((fd.path.as_str(), fd.nameraw.as_str()), ("/etc/shadow", "/tmp/harmls"));
+        // The kernel's path too long to record: the caller's, resolved.
+        s.update(&open(4, "/etc/./hosts", ""));
+        assert_eq!(s.fd(10, 4).unwrap().path, "/etc/hosts");
     }
 
     #[test]
