@@ -148,3 +148,37 @@ fn rsyslog_receives_alerts_over_tcp() {
     drop(rsyslog);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// With `json_output: false`, a field carrying a newline, an ANSI sequence
+/// and a NUL still gives one alert line, its control characters spelt out.
+#[test]
+fn text_alerts_cannot_be_forged_through_event_fields() {
+    let dir = common::tmpdir("text-forgery");
+    let (file, config) = (dir.join("alerts.txt"), dir.join("osprey.yaml"));
+    std::fs::write(
+        &config,
+        format!(
+            "json_output: false\nstdout_output: {{enabled: false}}\n\
+             file_output: {{enabled: true, filename: {}}}\n",
+            file.display()
+        ),
+    )
+    .unwrap();
+    let osprey = Osprey::start(&config);
+    let uri = "/api/v1/secrets\n12:00:00.000000000: Critical forged alert\r\u{1b}[2J\u{0}";
+    let event = serde_json::json!({
+        "kind": "Event", "apiVersion": "audit.k8s.io/v1", "auditID": "forged", "stage": "ResponseComplete",
+        "verb": "get", "requestURI": uri, "stageTimestamp": "2024-01-01T00:00:00Z",
+        "user": {"username": "system:anonymous", "groups": ["system:unauthenticated"]},
+        "annotations": {"authorization.k8s.io/decision": "allow", "authorization.k8s.io/reason": "RBAC"},
+    });
+    post(&osprey, event.to_string().as_bytes());
+    wait_until("the text alert", || lines(&file) >= 1);
+    osprey.stop();
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text:?}");
+    assert!(!text.trim_end_matches('\n').contains(|c: char| c.is_control()), "{text:?}");
+    assert!(text.contains("Anonymous request allowed"), "{text}");
+    assert!(text.contains(r"uri=/api/v1/secrets\n12:00:00.000000000: Critical forged alert\r\x1b[2J\0"), "{text}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -29,7 +29,7 @@ pub struct Format {
 impl Format {
     pub fn render(&self, alert: &Alert) -> String {
         if !self.json {
-            return alert.output.clone();
+            return escape_controls(&alert.output).into_owned();
         }
         let mut v = serde_json::to_value(alert).expect("alerts serialize");
         let obj = v.as_object_mut().expect("an object");
@@ -41,6 +41,34 @@ impl Format {
         }
         v.to_string()
     }
+}
+
+/// `text` with its control characters spelt out (`\n`, `\r`, `\0`, `\x1b`,
+/// `\u{9b}`), tab excepted. Event fields are the attacker's to choose: raw,
+/// a newline would start a forged alert line in a text output and an escape
+/// sequence would drive the terminal showing it. JSON escapes them itself.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    use std::fmt::Write;
+    let is_escaped = |c: char| c.is_control() && c != '\t';
+    if !text.contains(is_escaped) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\0' => out.push_str("\\0"),
+            c if is_escaped(c) && c.is_ascii() => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if is_escaped(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.into()
 }
 
 /// A URL as logs may show it: scheme and host only, since webhook URLs carry
@@ -360,6 +388,19 @@ mod tests {
         assert!(v.get("output").is_none() && v["tags"][0] == "t" && v["rule"] == "r");
         let f = Format { json: false, include_output: true, include_tags: true };
         assert_eq!(f.render(&alert()), "12:00:00.000000000: Warning x");
+    }
+
+    #[test]
+    fn text_alerts_spell_out_control_characters() {
+        let mut forged = alert();
+        forged.output = "uri=/x\n12:00:00.000000000: Critical forged\r\x1b[31m\0\u{9b}\x7f\tend".into();
+        let f = Format { json: false, include_output: true, include_tags: true };
+        assert_eq!(f.render(&forged), "uri=/x\\n12:00:00.000000000: Critical forged\\r\\x1b[31m\\0\\u{9b}\\x7f\tend");
+        // JSON keeps the value as it was; serde escapes it.
+        let f = Format { json: true, include_output: true, include_tags: true };
+        let v: serde_json::Value = serde_json::from_str(&f.render(&forged)).unwrap();
+        assert_eq!(v["output"], forged.output.as_str());
+        assert!(matches!(escape_controls("plain ünïcode"), std::borrow::Cow::Borrowed(_)));
     }
 
     struct Slow(std::sync::mpsc::Receiver<()>);

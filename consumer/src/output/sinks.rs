@@ -122,12 +122,16 @@ impl SyslogSink {
         if facility > 23 {
             return Err(format!("syslog facility {facility}: must be 0..=23"));
         }
+        let hostname = super::escape_controls(&hostname).into_owned();
         Ok(Self { transport, rfc5424, facility, hostname, tcp: None })
     }
 
-    /// One syslog message for an alert line (JSON or text).
+    /// One syslog message for an alert line (JSON or text). Control
+    /// characters are spelt out whatever the line's format: a receiver that
+    /// splits on newlines (UDP, RFC 3164 files) must see one message.
     pub fn message(&self, line: &str) -> String {
-        let severity = syslog_severity(line);
+        let line = super::escape_controls(line);
+        let severity = syslog_severity(&line);
         let pri = u16::from(self.facility) * 8 + u16::from(severity);
         let now = crate::rules::time::rfc3339(
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64),
@@ -206,5 +210,21 @@ impl Sink for HttpSink {
             delay *= 2;
         }
         Err(io::Error::other(format!("POST {}: {last}", super::redact_url(&self.url))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syslog_messages_hold_no_control_characters() {
+        for format in ["rfc5424", "rfc3164"] {
+            let sink = SyslogSink::new("udp://127.0.0.1:9", format, 16, "node\n1".into()).unwrap();
+            let msg = sink.message("12:00:00.000000000: Warning uri=/a\nforged\x1b[2J\0");
+            assert!(!msg.contains(|c: char| c.is_control()), "{msg:?}");
+            assert!(msg.ends_with("Warning uri=/a\\nforged\\x1b[2J\\0") && msg.contains("node\\n1"), "{msg}");
+            assert!(msg.starts_with("<132>"), "the severity is still read: {msg}");
+        }
     }
 }
