@@ -60,6 +60,46 @@ fn webhook_accepts_event_lists_and_rejects_bad_input() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A JSON-lines body with a broken line: every valid line is evaluated, the
+/// broken one named; thousands of items left out make one log line.
+#[test]
+fn a_broken_line_does_not_lose_its_batch() {
+    let dir = tmpdir("brokenline");
+    let config = dir.join("osprey.yaml");
+    std::fs::write(&config, "{}\n").unwrap();
+    let osprey = Osprey::start(&config);
+    let line = |t: &str| {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(traces().join(format!("{t}.json"))).unwrap()).unwrap();
+        v.to_string()
+    };
+    let body = format!(
+        "{}\n{{\"kind\": \"Event\", \"verb\n{}\n",
+        line("create_nginx_pod_privileged"),
+        line("create_nginx_pod_hostnetwork")
+    );
+    let (status, reply) = osprey.request("POST", "/k8s-audit", None, body.as_bytes());
+    assert_eq!(status, 200, "{reply}");
+    let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
+    assert_eq!((reply["events"].as_u64(), reply["broken"].as_u64()), (Some(2), Some(1)), "{reply}");
+    assert!(reply["reasons"][0].as_str().unwrap().starts_with("line 2: invalid JSON"), "{reply}");
+
+    let junk: String = (0..20_000).map(|i| if i % 2 == 0 { "{\"kind\":\"Pod\"}\n" } else { "x\n" }).collect();
+    let (status, reply) = osprey.request("POST", "/k8s-audit", None, junk.as_bytes());
+    assert_eq!(status, 200, "{reply}");
+    let (_, metrics) = osprey.request("GET", "/metrics", None, b"");
+    assert!(metrics.lines().any(|l| l == "osprey_k8s_audit_broken_lines_total 10001"), "{metrics}");
+    assert!(metrics.lines().any(|l| l == "osprey_k8s_audit_skipped_total 10000"), "{metrics}");
+
+    let (alerts, err) = osprey.stop();
+    let rules: Vec<&str> = alerts.iter().map(|a| a["rule"].as_str().unwrap()).collect();
+    assert_eq!(rules, ["Osprey K8s Privileged Pod Created", "Osprey K8s Host Namespace Pod Created"], "{err}");
+    let logged: Vec<&str> = err.lines().filter(|l| l.starts_with("osprey: k8s-audit:")).collect();
+    assert_eq!(logged.len(), 2, "one line per request: {err}");
+    assert!(logged[1].contains("10000 items skipped, 10000 lines broken"), "{}", logged[1]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn remote_listen_without_token_is_refused() {
     let dir = tmpdir("remote");
@@ -105,10 +145,12 @@ fn audit_log_file_is_followed_across_restarts() {
         let _ = (osprey, n);
         panic!("audit file not consumed in time");
     };
-    std::fs::write(&log, line("create_nginx_pod_privileged")).unwrap();
+    // A broken line (a torn write) costs only itself.
+    std::fs::write(&log, format!("{{\"kind\":\"Ev\n{}", line("create_nginx_pod_privileged"))).unwrap();
     let osprey = Osprey::start(&config);
     wait_for(&osprey, 1);
-    let (first, _) = osprey.stop();
+    let (first, err) = osprey.stop();
+    assert!(err.contains("2 new lines, 0 items skipped, 1 lines broken: new line 1: invalid JSON"), "{err}");
     // While stopped, the log grows; after the restart only the new line counts.
     std::fs::OpenOptions::new()
         .append(true)
@@ -151,7 +193,7 @@ fn webhook_over_tls() {
     let base = format!("https://localhost:{port}");
     assert_eq!(curl(&[&format!("{base}/healthz")]), r#"{"status":"ok"}"#);
     let body = curl(&["-XPOST", "--data-binary", &format!("@{}", trace.display()), &format!("{base}/k8s-audit")]);
-    assert_eq!(body, r#"{"events":1,"skipped":0}"#);
+    assert_eq!(body, r#"{"events":1,"skipped":0,"broken":0,"reasons":[]}"#);
     // Plain HTTP to the TLS port gets nothing useful.
     assert_eq!(curl(&[&format!("http://localhost:{port}/healthz")]), "");
     let (alerts, _) = osprey.stop();

@@ -140,8 +140,8 @@ fn replay_audit(args: &ReplayArgs, store: &Arc<AlertStore>) -> Result<Vec<RuleIn
         text = std::fs::read_to_string(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
     }
     let parsed = crate::audit::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", args.input.display()))?;
-    for reason in &parsed.skipped {
-        eprintln!("osprey: {}: skipped: {reason}", args.input.display());
+    if !parsed.left_out.is_empty() {
+        eprintln!("osprey: {}: {}", args.input.display(), parsed.left_out);
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -153,6 +153,6 @@ fn replay_audit(args: &ReplayArgs, store: &Arc<AlertStore>) -> Result<Vec<RuleIn
         });
     }
     out.flush()?;
-    eprintln!("replay: {} events, {} alerts, {} skipped", pipeline.events, pipeline.alerts, parsed.skipped.len());
+    eprintln!("replay: {} events, {} alerts, {} skipped", pipeline.events, pipeline.alerts, parsed.left_out.skipped);
     Ok(pipeline.engine.rule_infos())
 }

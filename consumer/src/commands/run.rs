@@ -240,10 +240,9 @@ fn spawn_audit_tail(
         while !stop.load(Ordering::Relaxed) {
             match tail.poll() {
                 Ok(lines) if !lines.is_empty() => {
-                    for (i, line) in lines.iter().enumerate() {
-                        if let Err(reason) = audit.ingest(line) {
-                            eprintln!("osprey: {}: new line {}: {reason}", path.display(), i + 1);
-                        }
+                    let left_out = ingest_lines(&audit, &lines);
+                    if !left_out.is_empty() {
+                        eprintln!("osprey: {}: {} new lines, {left_out}", path.display(), lines.len());
                     }
                     if let Err(e) = tail.commit() {
                         eprintln!("osprey: {e:#}");
@@ -258,6 +257,22 @@ fn spawn_audit_tail(
         }
     })?;
     Ok(())
+}
+
+/// Evaluates a poll's lines of the audit log file, each on its own; what
+/// was left out is summed for one log line per poll.
+fn ingest_lines(audit: &AuditIngest, lines: &[String]) -> crate::audit::LeftOut {
+    let mut left_out = crate::audit::LeftOut::default();
+    for (i, line) in lines.iter().enumerate() {
+        match audit.ingest(line) {
+            Ok((_, this)) => left_out.add(this),
+            Err(reason) => {
+                METRICS.audit_broken_lines.inc();
+                left_out.broke(format!("new line {}: {reason}", i + 1));
+            }
+        }
+    }
+    left_out
 }
 
 /// Tells the kernel what to deliver.

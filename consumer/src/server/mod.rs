@@ -110,19 +110,19 @@ impl AuditIngest {
         self.pipeline.lock().unwrap_or_else(|e| e.into_inner()).engine = engine;
     }
 
-    /// Evaluates every audit event in `text`; returns (events, skipped items).
-    pub fn ingest(&self, text: &str) -> Result<(usize, usize), String> {
+    /// Evaluates every audit event in `text`; returns how many there were
+    /// and what was left out. Nothing is logged here: callers log one line
+    /// per request or per poll.
+    pub fn ingest(&self, text: &str) -> Result<(usize, crate::audit::LeftOut), String> {
         let parsed = crate::audit::parse(text).inspect_err(|_| METRICS.audit_rejected.inc())?;
         let mut pipeline = self.pipeline.lock().unwrap_or_else(|e| e.into_inner());
         for ev in &parsed.events {
             pipeline.process(ev, |alert| self.outputs.emit(&alert));
         }
         METRICS.audit_events.inc_by(parsed.events.len() as u64);
-        METRICS.audit_skipped.inc_by(parsed.skipped.len() as u64);
-        for reason in &parsed.skipped {
-            eprintln!("osprey: k8s-audit: skipped: {reason}");
-        }
-        Ok((parsed.events.len(), parsed.skipped.len()))
+        METRICS.audit_skipped.inc_by(parsed.left_out.skipped as u64);
+        METRICS.audit_broken_lines.inc_by(parsed.left_out.broken as u64);
+        Ok((parsed.events.len(), parsed.left_out))
     }
 }
 
@@ -360,7 +360,16 @@ async fn handle(req: Request<Incoming>, state: Arc<ServerState>) -> Result<Respo
             // Rule evaluation is synchronous and short; keep it off the reactor anyway.
             let text = text.to_string();
             match tokio::task::spawn_blocking(move || audit.ingest(&text)).await {
-                Ok(Ok((events, skipped))) => reply(StatusCode::OK, json!({"events": events, "skipped": skipped})),
+                Ok(Ok((events, left_out))) => {
+                    if !left_out.is_empty() {
+                        eprintln!("osprey: k8s-audit: {events} events evaluated, {left_out}");
+                    }
+                    reply(
+                        StatusCode::OK,
+                        json!({"events": events, "skipped": left_out.skipped, "broken": left_out.broken,
+                               "reasons": left_out.reasons}),
+                    )
+                }
                 Ok(Err(reason)) => reply(StatusCode::BAD_REQUEST, json!({"error": reason})),
                 Err(_) => reply(StatusCode::INTERNAL_SERVER_ERROR, json!({"error": "audit ingest failed"})),
             }
