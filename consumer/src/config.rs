@@ -147,9 +147,20 @@ fn max_threads() -> usize {
     262_144
 }
 
+/// A priority name. Checked inside the visitor, so that the YAML reader
+/// adds the key and line to the error.
 pub(crate) fn priority<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Priority, D::Error> {
-    let s = String::deserialize(d)?;
-    Priority::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("'{s}' is not a priority (emergency … debug)")))
+    struct Name;
+    impl serde::de::Visitor<'_> for Name {
+        type Value = Priority;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a priority (emergency … debug)")
+        }
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Priority, E> {
+            Priority::parse(s).ok_or_else(|| E::custom(format!("'{s}' is not a priority (emergency … debug)")))
+        }
+    }
+    d.deserialize_str(Name)
 }
 
 impl Default for Config {
@@ -164,17 +175,174 @@ impl Config {
         self.host_root.join(path.strip_prefix("/").unwrap_or(path))
     }
 
+    /// Reads, parses and checks `path` as `osprey run` and `osprey config
+    /// check` both do: an error names each key that is wrong and its line.
     pub fn load(path: &Path) -> Result<Self> {
+        Self::load_with(path, |_| {})
+    }
+
+    /// `load`, with `adjust` (command-line overrides) applied before the check.
+    pub fn load_with(path: &Path, adjust: impl FnOnce(&mut Self)) -> Result<Self> {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading config {}", path.display()))?;
-        if text.trim().is_empty() {
-            return Ok(Self::default());
+        let mut config = if text.trim().is_empty() {
+            Self::default()
+        } else {
+            serde_norway::from_str(&text).map_err(|e| anyhow::anyhow!("config {}: {}", path.display(), located(&e)))?
+        };
+        adjust(&mut config);
+        let problems = config.problems();
+        if problems.is_empty() {
+            return Ok(config);
         }
-        serde_norway::from_str(&text).with_context(|| format!("config {}", path.display()))
+        let lines: Vec<String> =
+            problems.iter().map(|p| format!("config {}: {p}{}", path.display(), at(&text, &p.key))).collect();
+        anyhow::bail!("{}", lines.join("\n"))
+    }
+
+    /// What `osprey run` would refuse in settings that parsed: missing
+    /// companions of an enabled output, the server's exposure and TLS files.
+    pub fn problems(&self) -> Vec<Invalid> {
+        let mut found = Vec::new();
+        if self.http.enabled {
+            found.extend(self.http.problems().into_iter().map(|p| p.under("http")));
+        }
+        let required = [
+            (self.file_output.enabled && self.file_output.filename.is_none(), "file_output", "filename"),
+            (self.program_output.enabled && self.program_output.program.is_none(), "program_output", "program"),
+            (self.http_output.enabled && self.http_output.url.is_none(), "http_output", "url"),
+        ];
+        for (missing, output, key) in required {
+            if missing {
+                found.push(Invalid::new(format!("{output}.{key}"), format!("required when {output} is enabled")));
+            }
+        }
+        let syslog = &self.syslog_output;
+        if syslog.enabled {
+            if let Err(p) =
+                crate::output::sinks::SyslogSink::new(&syslog.address, &syslog.format, syslog.facility, String::new())
+            {
+                found.push(p.under("syslog_output"));
+            }
+        }
+        found
     }
 }
 
-/// `osprey config check`: parses the file, then checks what `osprey run`
-/// would build from it (rules, outputs).
+/// A setting `osprey run` would refuse: the key (dotted, `router[2].url`)
+/// and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub key: String,
+    pub reason: String,
+}
+
+impl Invalid {
+    pub fn new(key: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self { key: key.into(), reason: reason.into() }
+    }
+
+    /// The same problem seen from the parent key: `tls.cert` under `http`.
+    pub fn under(mut self, parent: &str) -> Self {
+        self.key = format!("{parent}.{}", self.key);
+        self
+    }
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.key, self.reason)
+    }
+}
+
+impl std::error::Error for Invalid {}
+
+/// A parse error with its position, which the reader leaves out of its
+/// message at the very start of the file.
+fn located(e: &serde_norway::Error) -> String {
+    match e.location() {
+        Some(l) if !e.to_string().contains(" at line ") => format!("{e} at line {} column {}", l.line(), l.column()),
+        _ => e.to_string(),
+    }
+}
+
+/// " at line L column C": where `key` is in `text`, or the mapping that
+/// lacks it; empty when the file does not say (a default).
+fn at(text: &str, key: &str) -> String {
+    locate(text, key).map_or_else(String::new, |(line, column)| format!(" at line {line} column {column}"))
+}
+
+/// The line and column of `key`'s value in the YAML `text` (dotted, with
+/// `[i]` for list items), or of the innermost mapping or list on its way
+/// that is there. The YAML reader itself finds it: a walk down the key
+/// fails on purpose where it ends, and the reader marks that error with
+/// its position, whatever the style (block or flow).
+fn locate(text: &str, key: &str) -> Option<(usize, usize)> {
+    let steps: Vec<Step> = key
+        .split('.')
+        .flat_map(|part| {
+            let (name, index) = match part.split_once('[') {
+                Some((name, rest)) => (name, rest.trim_end_matches(']').parse().ok()),
+                None => (part, None),
+            };
+            std::iter::once(Step::Key(name)).chain(index.map(Step::Index))
+        })
+        .collect();
+    let stop = serde::de::DeserializeSeed::deserialize(Walk(&steps), serde_norway::Deserializer::from_str(text));
+    let location = stop.err()?.location()?;
+    Some((location.line(), location.column()))
+}
+
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// Walks the YAML down `steps` and fails where they end (or where the next
+/// step is not there), so that the error carries that position.
+struct Walk<'a, 'b>(&'a [Step<'b>]);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Walk<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Walk<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("the key's value")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        if let [Step::Key(key), rest @ ..] = self.0 {
+            while let Some(k) = map.next_key::<String>()? {
+                if k == *key {
+                    return map.next_value_seed(Walk(rest));
+                }
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Err(serde::de::Error::custom("here"))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if let [Step::Index(index), rest @ ..] = self.0 {
+            for _ in 0..*index {
+                if seq.next_element::<serde::de::IgnoredAny>()?.is_none() {
+                    break;
+                }
+            }
+            seq.next_element_seed(Walk(rest))?;
+        }
+        Err(serde::de::Error::custom("here"))
+    }
+}
+
+/// `osprey config check`: loads the file as `osprey run` does (the same
+/// checks), then builds what `osprey run` would build from it (rules,
+/// outputs).
 pub fn check(path: &Path) -> Result<()> {
     let config = Config::load(path)?;
     let rules = crate::commands::rules::load_rules_with_defaults(&config.rules_files)?;
@@ -199,7 +367,40 @@ mod tests {
         assert_eq!((c.priority, c.rule_matching, c.rules_files.len()), (Priority::Warning, Matching::All, 1));
         let err = serde_norway::from_str::<Config>("json_outptu: true\n").unwrap_err().to_string();
         assert!(err.contains("json_outptu"), "{err}");
-        let err = serde_norway::from_str::<Config>("priority: loud\n").unwrap_err().to_string();
-        assert!(err.contains("'loud' is not a priority"), "{err}");
+        let err = serde_norway::from_str::<Config>("json_output: true\npriority: loud\n").unwrap_err().to_string();
+        assert_eq!(err, "priority: 'loud' is not a priority (emergency … debug) at line 2 column 11");
+    }
+
+    #[test]
+    fn keys_are_located_in_block_and_flow_styles() {
+        let text = "json_output: false\nhttp:\n  listen: 0.0.0.0:1\n  tls: {cert: a.pem, key: b.pem}\n\
+                    router:\n  - type: slack\n  - {type: loki, url: x}\nfile_output:\n  enabled: true\n";
+        assert_eq!(locate(text, "http.listen"), Some((3, 11)));
+        assert_eq!(locate(text, "http.tls.key"), Some((4, 27)));
+        assert_eq!(locate(text, "router[1].url"), Some((7, 23)));
+        // A missing key: the mapping that lacks it.
+        assert_eq!(locate(text, "file_output.filename"), Some((9, 3)));
+        assert_eq!(locate(text, "http.token"), Some((3, 3)));
+        assert_eq!(locate(text, "router[5]"), Some((6, 3)));
+        assert_eq!(at(text, "http.listen"), " at line 3 column 11");
+    }
+
+    #[test]
+    fn what_run_refuses_is_named_by_key() {
+        let problems = |yaml: &str| -> Vec<String> {
+            serde_norway::from_str::<Config>(yaml).unwrap().problems().into_iter().map(|p| p.key).collect()
+        };
+        assert!(problems("http: {listen: '0.0.0.0:1', token: t0k3n}\n").is_empty());
+        assert!(problems("http: {listen: '0.0.0.0:1', allow_unauthenticated_remote: true}\n").is_empty());
+        assert!(problems("http: {enabled: false, listen: '0.0.0.0:1'}\n").is_empty());
+        assert_eq!(problems("http: {listen: '0.0.0.0:1'}\n"), ["http.listen"]);
+        assert_eq!(problems("http: {token: ''}\n"), ["http.token"]);
+        assert_eq!(problems("http: {token: 'two words'}\n"), ["http.token"]);
+        assert_eq!(problems("http: {tls: {cert: /nonexistent/c.pem, key: k.pem}}\n"), ["http.tls.cert"]);
+        assert_eq!(problems("syslog_output: {enabled: true, address: 'udp://h:0'}\n"), ["syslog_output.address"]);
+        assert_eq!(
+            problems("file_output: {enabled: true}\nprogram_output: {enabled: true}\nhttp_output: {enabled: true}\n"),
+            ["file_output.filename", "program_output.program", "http_output.url"]
+        );
     }
 }

@@ -87,10 +87,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     let mut kept: Vec<String> = kept.iter().map(|c| c.to_string()).collect();
     kept.sort();
     eprintln!("osprey: capabilities kept: {}", if kept.is_empty() { "none".into() } else { kept.join(", ") });
-    let mut config = args.config.as_deref().map(Config::load).transpose()?.unwrap_or_default();
-    if let Some(listen) = args.listen {
-        config.http.listen = listen;
-    }
+    let config = load_config(&args)?;
     let mut syscalls = build_syscall_pipeline(&args.rules, Some(&config))?;
     syscalls.kernel_predicates = !args.no_kernel_predicates;
     if args.print_interest {
@@ -204,7 +201,7 @@ impl Reloads<'_> {
 
     fn reload(&self, syscalls: &mut SyscallPipeline, kernel: Option<&KernelProgrammer>) -> Result<String, String> {
         let text = |e: anyhow::Error| format!("{e:#}");
-        let config = self.args.config.as_deref().map(Config::load).transpose().map_err(text)?.unwrap_or_default();
+        let config = load_config(self.args).map_err(text)?;
         let syscall_engine = build_engine(&self.args.rules, Some(&config), Source::Syscall).map_err(text)?;
         let audit_engine = build_engine(&self.args.rules, Some(&config), Source::K8sAudit).map_err(text)?;
         let loaded =
@@ -218,6 +215,23 @@ impl Reloads<'_> {
         self.audit.set_engine(audit_engine);
         *self.server.rules.lock().unwrap_or_else(|e| e.into_inner()) = infos;
         Ok(loaded)
+    }
+}
+
+/// The config file (checked with `--listen` in place), or the defaults.
+fn load_config(args: &RunArgs) -> Result<Config> {
+    let adjust = |config: &mut Config| {
+        if let Some(listen) = args.listen {
+            config.http.listen = listen;
+        }
+    };
+    match &args.config {
+        Some(path) => Config::load_with(path, adjust),
+        None => {
+            let mut config = Config::default();
+            adjust(&mut config);
+            Ok(config)
+        }
     }
 }
 

@@ -245,7 +245,7 @@ pub fn from_config(
     let s = &config.syslog_output;
     if s.enabled {
         let sink = sinks::SyslogSink::new(&s.address, &s.format, s.facility, hostname.to_string())
-            .map_err(|e| anyhow::anyhow!("syslog_output: {e}"))?;
+            .map_err(|e| e.under("syslog_output"))?;
         outputs.push(Box::new(Queued::new("syslog", format, cap, sink)));
     }
     let p = &config.program_output;

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::Sink;
+use crate::config::Invalid;
 
 /// Appends lines to a file; `reopen` (set on SIGHUP) makes it reopen the path
 /// before the next write, so logrotate can move the old file away.
@@ -104,23 +105,32 @@ pub struct SyslogSink {
 }
 
 impl SyslogSink {
-    pub fn new(address: &str, format: &str, facility: u8, hostname: String) -> Result<Self, String> {
+    /// The sink `syslog_output` describes; an error names the key that is
+    /// wrong (`address`, `format`, `facility`).
+    pub fn new(address: &str, format: &str, facility: u8, hostname: String) -> Result<Self, Invalid> {
+        let network = |a: &str| match a.rsplit_once(':').map(|(host, port)| (host, port.parse::<u16>())) {
+            Some((host, Ok(port))) if !host.is_empty() && port != 0 => Ok(a.to_string()),
+            _ => Err(Invalid::new("address", format!("'{address}': want host:port with a port in 1..=65535"))),
+        };
         let transport = if let Some(a) = address.strip_prefix("udp://") {
-            SyslogTransport::Udp(a.into())
+            SyslogTransport::Udp(network(a)?)
         } else if let Some(a) = address.strip_prefix("tcp://") {
-            SyslogTransport::Tcp(a.into())
+            SyslogTransport::Tcp(network(a)?)
         } else if address.starts_with('/') {
             SyslogTransport::Unix(address.into())
         } else {
-            return Err(format!("syslog address '{address}': use /path, udp://host:port or tcp://host:port"));
+            return Err(Invalid::new(
+                "address",
+                format!("syslog address '{address}': use /path, udp://host:port or tcp://host:port"),
+            ));
         };
         let rfc5424 = match format {
             "rfc5424" => true,
             "rfc3164" => false,
-            other => return Err(format!("syslog format '{other}': use rfc5424 or rfc3164")),
+            other => return Err(Invalid::new("format", format!("syslog format '{other}': use rfc5424 or rfc3164"))),
         };
         if facility > 23 {
-            return Err(format!("syslog facility {facility}: must be 0..=23"));
+            return Err(Invalid::new("facility", format!("syslog facility {facility}: must be 0..=23")));
         }
         let hostname = super::escape_controls(&hostname).into_owned();
         Ok(Self { transport, rfc5424, facility, hostname, tcp: None })
@@ -216,6 +226,21 @@ impl Sink for HttpSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn syslog_settings_name_the_key_that_is_wrong() {
+        let key = |address: &str, format: &str, facility: u8| {
+            SyslogSink::new(address, format, facility, String::new()).err().map(|e| e.key)
+        };
+        assert_eq!(key("udp://127.0.0.1:514", "rfc5424", 16), None);
+        assert_eq!(key("tcp://[::1]:6514", "rfc3164", 0), None);
+        assert_eq!(key("udp://127.0.0.1:99999", "rfc5424", 16).as_deref(), Some("address"));
+        assert_eq!(key("tcp://nohostport", "rfc5424", 16).as_deref(), Some("address"));
+        assert_eq!(key("udp://:514", "rfc5424", 16).as_deref(), Some("address"));
+        assert_eq!(key("carrier-pigeon", "rfc5424", 16).as_deref(), Some("address"));
+        assert_eq!(key("/dev/log", "rfc1149", 16).as_deref(), Some("format"));
+        assert_eq!(key("/dev/log", "rfc5424", 24).as_deref(), Some("facility"));
+    }
 
     #[test]
     fn syslog_messages_hold_no_control_characters() {

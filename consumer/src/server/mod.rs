@@ -14,6 +14,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
 use serde::Deserialize;
 
+use crate::config::Invalid;
 use crate::metrics::METRICS;
 use crate::output::Outputs;
 use crate::pipeline::AuditPipeline;
@@ -61,26 +62,62 @@ pub struct TlsConfig {
 }
 
 impl TlsConfig {
-    fn acceptor(&self) -> Result<tokio_rustls::TlsAcceptor> {
-        let read =
-            |p: &std::path::Path| std::fs::read(p).with_context(|| format!("reading http.tls file {}", p.display()));
-        let certs = rustls_pemfile::certs(&mut read(&self.cert)?.as_slice())
+    /// The acceptor for these files; an error names the key (`cert`, `key`)
+    /// whose file is missing or unusable.
+    fn acceptor(&self) -> Result<tokio_rustls::TlsAcceptor, Invalid> {
+        let read = |key: &str, p: &std::path::Path| {
+            std::fs::read(p).map_err(|e| Invalid::new(key, format!("reading {}: {e}", p.display())))
+        };
+        let certs = rustls_pemfile::certs(&mut read("cert", &self.cert)?.as_slice())
             .collect::<Result<Vec<_>, _>>()
-            .with_context(|| format!("http.tls.cert {}: not PEM certificates", self.cert.display()))?;
-        let key = rustls_pemfile::private_key(&mut read(&self.key)?.as_slice())
-            .with_context(|| format!("http.tls.key {}: not a PEM key", self.key.display()))?
-            .with_context(|| format!("http.tls.key {}: no private key in it", self.key.display()))?;
+            .ok()
+            .filter(|certs| !certs.is_empty())
+            .ok_or_else(|| Invalid::new("cert", format!("{}: no PEM certificate in it", self.cert.display())))?;
+        let key = rustls_pemfile::private_key(&mut read("key", &self.key)?.as_slice())
+            .ok()
+            .flatten()
+            .ok_or_else(|| Invalid::new("key", format!("{}: no PEM private key in it", self.key.display())))?;
         let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
             tokio_rustls::rustls::crypto::ring::default_provider(),
         ))
-        .with_safe_default_protocol_versions()?
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Invalid::new("cert", e.to_string()))?
         .with_no_client_auth()
         .with_single_cert(certs, key)
-        .context("http.tls: certificate and key do not form a usable pair")?;
+        .map_err(|e| Invalid::new("key", format!("does not form a usable pair with the certificate: {e}")))?;
         // HTTP/2 for gRPC clients, HTTP/1.1 for browsers and curl.
         let mut config = config;
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)))
+    }
+}
+
+impl HttpConfig {
+    /// What `spawn` would refuse; keys are relative to `http`.
+    pub fn problems(&self) -> Vec<Invalid> {
+        let mut found = Vec::new();
+        match self.token.as_deref() {
+            Some("") => found.push(Invalid::new("token", "is empty: set a long random token, or remove the key")),
+            // Anything else cannot travel in an Authorization header.
+            Some(t) if !t.bytes().all(|b| b.is_ascii_graphic()) => {
+                found.push(Invalid::new("token", "must be printable ASCII without spaces"))
+            }
+            _ => {}
+        }
+        if !self.listen.ip().is_loopback() && self.token.is_none() && !self.allow_unauthenticated_remote {
+            found.push(Invalid::new(
+                "listen",
+                format!(
+                    "{} is not a loopback address and http.token is not set: \
+                     set a token, or http.allow_unauthenticated_remote: true",
+                    self.listen
+                ),
+            ));
+        }
+        if let Some(Err(p)) = self.tls.as_ref().map(TlsConfig::acceptor) {
+            found.push(p.under("tls"));
+        }
+        found
     }
 }
 
@@ -157,14 +194,11 @@ pub struct ServerState {
 /// bound address (useful with port 0).
 pub fn spawn(state: Arc<ServerState>) -> Result<SocketAddr> {
     let cfg = &state.config;
-    if !cfg.listen.ip().is_loopback() && cfg.token.is_none() && !cfg.allow_unauthenticated_remote {
-        bail!(
-            "http.listen {} is not a loopback address and http.token is not set: \
-             set a token, or http.allow_unauthenticated_remote: true",
-            cfg.listen
-        );
+    let problems: Vec<String> = cfg.problems().into_iter().map(|p| p.under("http").to_string()).collect();
+    if !problems.is_empty() {
+        bail!("{}", problems.join("\n"));
     }
-    let tls = cfg.tls.as_ref().map(TlsConfig::acceptor).transpose()?;
+    let tls = cfg.tls.as_ref().map(TlsConfig::acceptor).transpose().map_err(|p| p.under("http.tls"))?;
     let listener =
         std::net::TcpListener::bind(cfg.listen).with_context(|| format!("binding http.listen {}", cfg.listen))?;
     listener.set_nonblocking(true)?;
