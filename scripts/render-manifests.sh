@@ -19,7 +19,7 @@ render_main() {
 # container, the audit webhook behind a Service, metrics for Prometheus.
 #   kubectl apply -f deploy/kubernetes/osprey.yaml
 # Rendered from deploy/helm/osprey by scripts/render-manifests.sh: set the
-# image and the token (in the Secret and the readiness probe), or install
+# image and the token (in the Secret; nothing else carries it), or install
 # the chart with your own values instead.
 apiVersion: v1
 kind: Namespace

@@ -25,6 +25,11 @@ fn validate(manifest: &Path) -> String {
     text
 }
 
+/// The documents of a multi-document YAML file.
+fn docs(yaml: &str) -> Vec<serde_json::Value> {
+    serde_norway::Deserializer::from_str(yaml).map(|d| serde::Deserialize::deserialize(d).unwrap()).collect()
+}
+
 fn run(command: &mut Command) -> String {
     let out = command.output().unwrap_or_else(|e| panic!("{command:?}: {e}"));
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
@@ -50,7 +55,11 @@ fn helm_chart_lints_and_renders_the_committed_manifests() {
     let report = validate(&file);
     assert!(report.contains("passed for resource daemonset/edge"), "{report}");
     assert!(!rendered.contains("load-module") && rendered.contains("registry.example/osprey:latest"), "{rendered}");
-    assert!(rendered.contains("token: t0k3n") && rendered.contains("Bearer t0k3n"), "{rendered}");
+    // The token is in the Secret only: never in a pod spec, which anyone
+    // who can read pods can read.
+    assert!(rendered.contains("token: t0k3n"), "{rendered}");
+    let daemonset = docs(&rendered).into_iter().find(|d| d["kind"] == "DaemonSet").unwrap();
+    assert!(!daemonset.to_string().contains("t0k3n"), "the token is in the pod spec: {daemonset}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -62,11 +71,11 @@ fn manifests_validate_and_carry_a_valid_config() {
         assert!(text.contains(&format!("passed for resource {kind}/")), "{kind} not validated: {text}");
     }
     // The config inside the Secret is what the pods run with.
-    let docs: Vec<serde_json::Value> =
-        serde_norway::Deserializer::from_str(&std::fs::read_to_string(&manifest).unwrap())
-            .map(|d| serde::Deserialize::deserialize(d).unwrap())
-            .collect();
+    let docs = docs(&std::fs::read_to_string(&manifest).unwrap());
     let secret = docs.iter().find(|d| d["kind"] == "Secret").unwrap();
+    let token = secret["stringData"]["token"].as_str().unwrap();
+    let daemonset = docs.iter().find(|d| d["kind"] == "DaemonSet").unwrap();
+    assert!(!daemonset.to_string().contains(token), "the token is in the pod spec: {daemonset}");
     let dir = std::env::temp_dir().join(format!("osprey-deploy-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("osprey.yaml");

@@ -17,9 +17,11 @@ fn webhook_accepts_event_lists_and_rejects_bad_input() {
     std::fs::write(&config, "http:\n  token: s3cret\n  max_body_bytes: 200000\n").unwrap();
     let osprey = Osprey::start(&config);
     let tok = Some("s3cret");
+    // Health is open (probes carry no token); everything else needs it.
     assert_eq!(osprey.request("GET", "/healthz", tok, b"").0, 200);
-    assert_eq!(osprey.request("GET", "/healthz", None, b"").0, 401);
-    assert_eq!(osprey.request("GET", "/healthz", Some("wrong"), b"").0, 401);
+    assert_eq!(osprey.request("GET", "/healthz", None, b""), (200, r#"{"status":"ok"}"#.into()));
+    assert_eq!(osprey.request("GET", "/metrics", None, b"").0, 401);
+    assert_eq!(osprey.request("GET", "/api/alerts", Some("wrong"), b"").0, 401);
 
     // What kube-apiserver's webhook backend sends: an EventList.
     let items: Vec<String> = ["create_nginx_pod_privileged", "exec_pod", "create_nginx_pod_unprivileged", "fal_01_003"]

@@ -300,6 +300,15 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// `/healthz`: 200 once capture is attached and rules are loaded, 503 before.
+fn health(state: &ServerState) -> Response<Body> {
+    if state.ready.load(Ordering::Acquire) {
+        reply(StatusCode::OK, serde_json::json!({"status": "ok"}))
+    } else {
+        reply(StatusCode::SERVICE_UNAVAILABLE, serde_json::json!({"status": "starting"}))
+    }
+}
+
 async fn handle(req: Request<Incoming>, state: Arc<ServerState>) -> Result<Response<Body>, Infallible> {
     use serde_json::json;
     // The UI page holds no data: it reads the token from its URL fragment
@@ -309,6 +318,11 @@ async fn handle(req: Request<Incoming>, state: Arc<ServerState>) -> Result<Respo
             .header("content-type", "text/html; charset=utf-8")
             .body(Full::new(Bytes::from_static(UI.as_bytes())).boxed())
             .expect("valid response"));
+    }
+    // Health holds nothing secret either: probes (a kubelet's) reach it
+    // without the token, so no pod spec has to carry it.
+    if req.method() == Method::GET && req.uri().path() == "/healthz" {
+        return Ok(health(&state));
     }
     if !authorized(&req, &state.config.token) {
         return Ok(reply(StatusCode::UNAUTHORIZED, json!({"error": "missing or wrong bearer token"})));
@@ -366,13 +380,6 @@ async fn handle(req: Request<Incoming>, state: Arc<ServerState>) -> Result<Respo
                     reply(StatusCode::BAD_REQUEST, json!({"error": errors, "status": "kept the rules already loaded"}))
                 }
                 _ => reply(StatusCode::SERVICE_UNAVAILABLE, json!({"error": "no answer from the rule loader"})),
-            }
-        }
-        (&Method::GET, "/healthz") => {
-            if state.ready.load(Ordering::Acquire) {
-                reply(StatusCode::OK, json!({"status": "ok"}))
-            } else {
-                reply(StatusCode::SERVICE_UNAVAILABLE, json!({"status": "starting"}))
             }
         }
         (&Method::POST, "/k8s-audit") => {
