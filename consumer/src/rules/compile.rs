@@ -806,6 +806,10 @@ pub fn compile(set: &mut RuleSet) -> Vec<Rule> {
         lists: set.lists.iter().map(|(k, v)| (k.clone(), v.items.clone())).collect(),
         macros: set.macros.iter().map(|(k, v)| (k.clone(), v.condition.clone())).collect(),
         parsed_macros: HashMap::new(),
+        growth: HashMap::new(),
+        compiled: HashMap::new(),
+        expanded_lists: HashMap::new(),
+        expanded: 0,
         used_lists: HashSet::new(),
         used_macros: HashSet::new(),
         stack: Vec::new(),
@@ -922,10 +926,62 @@ impl Problem {
     }
 }
 
+/// Most checks a rule's or a macro's condition may hold once its macros are
+/// inlined. A macro that names another twice doubles it, so a few dozen
+/// such macros would ask for more checks than there are bytes of memory;
+/// the stable rules stay far below.
+pub const MAX_CHECKS: u64 = 20_000;
+
+/// Deepest that macros may nest in macros, and lists in lists.
+pub const MAX_NESTING: usize = 64;
+
+/// Most checks and list items compiling all the rule files may produce, macros
+/// and lists counted at each use: many uses of a large macro or list stay
+/// within it, or fail with an error rather than take minutes.
+pub const MAX_EXPANDED: usize = 2_000_000;
+
+/// How large a macro grows once the macros it names are inlined.
+#[derive(Debug, Clone, Copy, Default)]
+struct Growth {
+    checks: u64,
+    /// Macros nested in one another, this one included.
+    depth: usize,
+}
+
+/// A condition's own checks and the macros it names (a name used twice
+/// is there twice).
+fn parts(e: &Expr, checks: &mut u64, refs: &mut Vec<String>) {
+    match e {
+        Expr::And(v) | Expr::Or(v) => v.iter().for_each(|x| parts(x, checks, refs)),
+        Expr::Not(x) => parts(x, checks, refs),
+        Expr::Macro(name, _) => refs.push(name.clone()),
+        Expr::Check { .. } => *checks += 1,
+    }
+}
+
+/// `text` cut for an error message: a pathological condition may be huge.
+fn excerpt(text: &str) -> String {
+    const SHOWN: usize = 120;
+    match text.char_indices().nth(SHOWN) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
 struct Compiler {
     lists: HashMap<String, Vec<String>>,
     macros: HashMap<String, String>,
     parsed_macros: HashMap<String, Result<Expr, condition::ParseError>>,
+    /// Each macro's size once inlined, worked out before any is inlined.
+    growth: HashMap<String, Growth>,
+    /// Each macro compiled once per source, then cloned where it is used;
+    /// a broken one keeps its problems, repeated for each user.
+    compiled: HashMap<(String, Source), Result<Filter, Vec<Problem>>>,
+    /// Each list's items with the lists it names expanded, once; a broken
+    /// one keeps its problems, repeated for each user.
+    expanded_lists: HashMap<String, Result<Arc<[String]>, Vec<Problem>>>,
+    /// Checks and list items produced so far (bounded by MAX_EXPANDED).
+    expanded: usize,
     used_lists: HashSet<String>,
     used_macros: HashSet<String>,
     /// Macros and lists being expanded, to catch loops.
@@ -939,11 +995,17 @@ impl Compiler {
     fn rule(&mut self, def: &RuleDef, source: Source) -> Result<Rule, Vec<Problem>> {
         let before = self.problems.len();
         let filter = match condition::parse(&def.condition) {
-            Ok(expr) => self.expr(&expr, source),
+            Ok(expr) => {
+                // Used, even where they make the rule fail.
+                let (mut checks, mut refs) = (0, Vec::new());
+                parts(&expr, &mut checks, &mut refs);
+                refs.iter().for_each(|r| self.mark_used(r));
+                self.within_limits(&expr, "condition").and_then(|()| self.expr(&expr, source))
+            }
             Err(e) => {
                 self.problems.push(Problem::new(
                     "LOAD_ERR_COMPILE_CONDITION",
-                    format!("condition: {} in '{}'", e, def.condition.trim()),
+                    format!("condition: {} in '{}'", e, excerpt(def.condition.trim())),
                 ));
                 None
             }
@@ -1000,12 +1062,32 @@ impl Compiler {
         })
     }
 
+    /// Inlines macro `name`, compiled once per source and cloned after.
+    /// `checking`: compiled for its own sake (every macro is checked), not
+    /// used by a rule.
     fn expand_macro(&mut self, name: &str, source: Source, checking: bool) -> Option<Filter> {
-        let Some(text) = self.macros.get(name).cloned() else {
+        if !self.macros.contains_key(name) {
             self.problems
                 .push(Problem::new("LOAD_ERR_COMPILE_CONDITION", format!("undefined macro '{name}' used in filter")));
             return None;
-        };
+        }
+        if !checking {
+            self.mark_used(name);
+        }
+        let key = (name.to_string(), source);
+        if let Some(done) = self.compiled.get(&key) {
+            return match done.clone() {
+                Ok(filter) => {
+                    let checks = self.growth.get(name).map_or(0, |g| g.checks);
+                    self.spend(checks as usize, "macro", name)?;
+                    Some(filter)
+                }
+                Err(problems) => {
+                    self.problems.extend(problems);
+                    None
+                }
+            };
+        }
         if self.stack.iter().any(|s| s == name) {
             self.problems.push(Problem::new(
                 "LOAD_ERR_COMPILE_CONDITION",
@@ -1013,9 +1095,19 @@ impl Compiler {
             ));
             return None;
         }
-        if !checking {
-            self.used_macros.insert(name.to_string());
-        }
+        let before = self.problems.len();
+        let out = self.compile_macro(name, source);
+        let kept = match &out {
+            Some(filter) => Ok(filter.clone()),
+            None => Err(self.problems[before..].to_vec()),
+        };
+        self.compiled.insert(key, kept);
+        out
+    }
+
+    /// Compiles the body of macro `name`, if it stays within the limits.
+    fn compile_macro(&mut self, name: &str, source: Source) -> Option<Filter> {
+        let text = self.macros.get(name).cloned().unwrap_or_default();
         let parsed = self.parsed_macros.entry(name.to_string()).or_insert_with(|| condition::parse(&text)).clone();
         let expr = match parsed {
             Ok(e) => e,
@@ -1024,10 +1116,117 @@ impl Compiler {
                 return None;
             }
         };
+        let growth = self.macro_growth(name);
+        if growth.depth > MAX_NESTING {
+            self.problems.push(Problem::new(
+                "LOAD_ERR_COMPILE_CONDITION",
+                format!("macro '{name}' nests macros {} deep, above the limit of {MAX_NESTING}", growth.depth),
+            ));
+            return None;
+        }
+        self.within_limits(&expr, &format!("macro '{name}'"))?;
         self.stack.push(name.to_string());
         let out = self.expr(&expr, source);
         self.stack.pop();
         out
+    }
+
+    /// Whether `expr` stays within MAX_CHECKS once its macros are inlined;
+    /// a problem naming `what` otherwise. Worked out from each macro's size,
+    /// so nothing is inlined to find out.
+    fn within_limits(&mut self, expr: &Expr, what: &str) -> Option<()> {
+        let (mut checks, mut refs) = (0, Vec::new());
+        parts(expr, &mut checks, &mut refs);
+        for r in &refs {
+            checks = checks.saturating_add(self.macro_growth(r).checks);
+        }
+        if checks <= MAX_CHECKS {
+            return Some(());
+        }
+        self.problems.push(Problem::new(
+            "LOAD_ERR_COMPILE_CONDITION",
+            format!(
+                "{what} expands to {checks} checks once its macros are inlined, above the limit of {MAX_CHECKS} \
+                 (a macro that names another more than once multiplies it)"
+            ),
+        ));
+        None
+    }
+
+    /// The growth of macro `name` and of every macro it names, each worked
+    /// out once, depth first without recursion (a chain of macros may be
+    /// thousands long). A macro in a loop counts what it has seen so far;
+    /// the loop itself is reported when it is inlined.
+    fn macro_growth(&mut self, name: &str) -> Growth {
+        if let Some(g) = self.growth.get(name) {
+            return *g;
+        }
+        let mut todo = vec![(name.to_string(), false)];
+        let mut on_path = HashSet::new();
+        while let Some((m, children_done)) = todo.pop() {
+            if self.growth.contains_key(&m) {
+                continue;
+            }
+            let (own, refs) = self.macro_parts(&m);
+            if !children_done {
+                on_path.insert(m.clone());
+                todo.push((m, true));
+                todo.extend(
+                    refs.into_iter()
+                        .filter(|r| !self.growth.contains_key(r) && !on_path.contains(r))
+                        .map(|r| (r, false)),
+                );
+                continue;
+            }
+            let mut g = Growth { checks: own, depth: 1 };
+            for r in &refs {
+                let sub = self.growth.get(r).copied().unwrap_or_default();
+                g.checks = g.checks.saturating_add(sub.checks);
+                g.depth = g.depth.max(sub.depth + 1);
+            }
+            on_path.remove(&m);
+            self.growth.insert(m, g);
+        }
+        self.growth.get(name).copied().unwrap_or_default()
+    }
+
+    /// Macro `name`'s own checks and the macros it names; nothing for one
+    /// that is undefined or does not parse (reported when inlined).
+    fn macro_parts(&mut self, name: &str) -> (u64, Vec<String>) {
+        let (mut checks, mut refs) = (0, Vec::new());
+        let Some(text) = self.macros.get(name) else { return (checks, refs) };
+        let parsed = self.parsed_macros.entry(name.to_string()).or_insert_with(|| condition::parse(text));
+        if let Ok(e) = parsed {
+            parts(e, &mut checks, &mut refs);
+        }
+        (checks, refs)
+    }
+
+    /// Marks `name` used, and every macro it names, however deep.
+    fn mark_used(&mut self, name: &str) {
+        let mut todo = vec![name.to_string()];
+        while let Some(m) = todo.pop() {
+            if self.used_macros.insert(m.clone()) {
+                todo.extend(self.macro_parts(&m).1);
+            }
+        }
+    }
+
+    /// Counts `n` more checks or list items against MAX_EXPANDED; a problem
+    /// naming the item that went past it.
+    fn spend(&mut self, n: usize, kind: &str, name: &str) -> Option<()> {
+        self.expanded = self.expanded.saturating_add(n);
+        if self.expanded <= MAX_EXPANDED {
+            return Some(());
+        }
+        self.problems.push(Problem::new(
+            "LOAD_ERR_COMPILE_CONDITION",
+            format!(
+                "{kind} '{name}': the rule files expand to more than {MAX_EXPANDED} checks and list items \
+                 once macros and lists are inlined where they are used"
+            ),
+        ));
+        None
     }
 
     fn field(&mut self, r: &FieldRef, source: Source) -> Option<Field> {
@@ -1073,32 +1272,61 @@ impl Compiler {
         Some(field)
     }
 
-    /// Expands list names among bare items, recursively.
+    /// Expands list names among bare items.
     fn list_items(&mut self, items: &[ListItem], out: &mut Vec<String>) -> bool {
         for item in items {
-            if !item.quoted {
-                if let Some(list) = self.lists.get(&item.text).cloned() {
-                    if self.stack.contains(&item.text) {
-                        self.problems.push(Problem::new(
-                            "LOAD_ERR_COMPILE_CONDITION",
-                            format!("list '{}' refers to itself", item.text),
-                        ));
-                        return false;
-                    }
-                    self.used_lists.insert(item.text.clone());
-                    self.stack.push(item.text.clone());
-                    let sub: Vec<ListItem> = list.iter().map(|t| list_item(t)).collect();
-                    let ok = self.list_items(&sub, out);
-                    self.stack.pop();
-                    if !ok {
-                        return false;
-                    }
-                    continue;
+            if !item.quoted && self.lists.contains_key(&item.text) {
+                let Some(expanded) = self.expand_list(&item.text) else { return false };
+                if self.spend(expanded.len(), "list", &item.text).is_none() {
+                    return false;
                 }
+                out.extend(expanded.iter().cloned());
+                continue;
             }
             out.push(item.text.clone());
         }
         true
+    }
+
+    /// List `name`'s items with the lists it names expanded, each item
+    /// once (lists are sets): worked out once, then shared.
+    fn expand_list(&mut self, name: &str) -> Option<Arc<[String]>> {
+        self.used_lists.insert(name.to_string());
+        if let Some(done) = self.expanded_lists.get(name) {
+            return match done.clone() {
+                Ok(items) => Some(items),
+                Err(problems) => {
+                    self.problems.extend(problems);
+                    None
+                }
+            };
+        }
+        if self.stack.iter().any(|s| s == name) {
+            self.problems.push(Problem::new("LOAD_ERR_COMPILE_CONDITION", format!("list '{name}' refers to itself")));
+            return None;
+        }
+        if self.stack.len() >= MAX_NESTING {
+            self.problems.push(Problem::new(
+                "LOAD_ERR_COMPILE_CONDITION",
+                format!("list '{name}' is nested in lists and macros more than {MAX_NESTING} deep"),
+            ));
+            return None;
+        }
+        let sub: Vec<ListItem> = self.lists.get(name).into_iter().flatten().map(|t| list_item(t)).collect();
+        let before = self.problems.len();
+        self.stack.push(name.to_string());
+        let mut items = Vec::new();
+        let ok = self.list_items(&sub, &mut items);
+        self.stack.pop();
+        let kept = if ok {
+            let mut seen = HashSet::new();
+            items.retain(|i| seen.insert(i.clone()));
+            Ok(Arc::<[String]>::from(items))
+        } else {
+            Err(self.problems[before..].to_vec())
+        };
+        self.expanded_lists.insert(name.to_string(), kept.clone());
+        kept.ok()
     }
 
     fn rhs(&mut self, field: &Field, op: Op, value: Option<&Value>, source: Source) -> Option<Rhs> {
@@ -1341,6 +1569,58 @@ mod tests {
     /// A rule named `name` with condition `cond`.
     fn rule(name: &str, cond: &str) -> String {
         format!("- rule: {name}\n  desc: d\n  condition: {cond}\n  output: o\n  priority: notice\n")
+    }
+
+    /// Macros that each name the one before twice: 2^40 checks inlined.
+    #[test]
+    fn macros_that_multiply_fail_naming_the_first_too_large() {
+        let mut text = "- macro: m0\n  condition: evt.type=open\n".to_string();
+        for i in 1..=40 {
+            text += &format!("- macro: m{i}\n  condition: m{} or (proc.name=a and m{})\n", i - 1, i - 1);
+        }
+        text += &rule("r", "m40");
+        let (rules, rs) = compile_text(&text);
+        let errors = errors(&rs);
+        assert!(rules.is_empty());
+        let first = format!("macro 'm14' expands to {} checks", (1u64 << 15) - 1);
+        assert!(errors[0].contains(&first) && errors[0].contains("limit of 20000"), "{errors:?}");
+        assert!(errors.iter().any(|e| e.contains("rule 'r': condition expands to")), "{errors:?}");
+        let unused = rs.diagnostics.iter().filter(|d| d.code == "LOAD_UNUSED_MACRO").count();
+        assert_eq!(unused, 0, "the rule uses them all, failing or not");
+    }
+
+    /// Lists that each name the one before twice hold the same two items.
+    #[test]
+    fn lists_that_repeat_a_list_are_expanded_once() {
+        let mut text = "- list: l0\n  items: [a, b]\n".to_string();
+        for i in 1..=60 {
+            text += &format!("- list: l{i}\n  items: [l{}, l{}, c]\n", i - 1, i - 1);
+        }
+        text += &rule("r", "evt.type=open and proc.name in (l60)");
+        let (rules, rs) = compile_text(&text);
+        assert!(errors(&rs).is_empty(), "{:?}", errors(&rs));
+        let Filter::All(parts) = &rules[0].filter else { panic!("{:?}", rules[0].filter) };
+        let Filter::Check(check) = &parts[1] else { panic!("{parts:?}") };
+        let Rhs::Set(items) = &check.rhs else { panic!("{:?}", check.rhs) };
+        assert_eq!(items.len(), 3);
+    }
+
+    /// A chain of macros thousands long, defined last first so that the
+    /// first one checked is the deepest: refused at the nesting limit.
+    #[test]
+    fn macro_chains_stop_at_the_nesting_limit() {
+        let mut text = String::new();
+        for i in (1..=4000).rev() {
+            text += &format!("- macro: c{i}\n  condition: c{} and proc.name=x{i}\n", i - 1);
+        }
+        text += "- macro: c0\n  condition: evt.type=open\n";
+        text += &rule("shallow", "c60");
+        text += &rule("deep", "c4000");
+        let (rules, rs) = compile_text(&text);
+        let errors = errors(&rs);
+        assert_eq!(rules.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["shallow"]);
+        assert!(errors[0].contains("macro 'c4000' nests macros 4001 deep, above the limit of 64"), "{errors:?}");
+        assert_eq!(errors.len(), 4000 - 63 + 1, "each macro past the limit, and the deep rule");
     }
 
     #[test]

@@ -41,7 +41,7 @@ pub enum ArgReq {
     OptionalKey,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Source {
     Syscall,
     K8sAudit,

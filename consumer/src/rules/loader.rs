@@ -176,6 +176,17 @@ impl RuleSet {
 
     /// Loads one file's text (all its YAML documents) on top of what is loaded.
     pub fn load_str(&mut self, file: &str, text: &str) {
+        if let Some((line, column)) = too_deeply_nested(text) {
+            self.push(
+                Severity::Error,
+                "LOAD_ERR_YAML_PARSE",
+                Position { file: file.into(), line, column },
+                "",
+                "",
+                format!("invalid YAML: brackets nest more than {MAX_YAML_NESTING} deep"),
+            );
+            return;
+        }
         let lines = ItemLines::scan(text);
         let mut doc_index = 0;
         for document in serde_norway::Deserializer::from_str(text) {
@@ -708,6 +719,41 @@ fn yaml_text(v: &Yaml) -> String {
 
 /// Line numbers of documents and of their top-level items, found in the text
 /// (the YAML parser does not report them).
+/// Deepest that YAML flow collections (`[`, `{`) may nest. The YAML reader
+/// refuses deeper ones itself, but only after time that grows with the
+/// square of the depth (minutes for a file of brackets), so they are
+/// refused before it reads them.
+pub const MAX_YAML_NESTING: usize = 128;
+
+/// Where `[` and `{` first nest deeper than MAX_YAML_NESTING (line, column),
+/// in one pass. Brackets in comments and in quoted strings do not count;
+/// those in plain strings do, which only ever overstates the depth.
+fn too_deeply_nested(text: &str) -> Option<(usize, usize)> {
+    let mut depth = 0usize;
+    for (i, line) in text.lines().enumerate() {
+        let mut quote = None;
+        let mut previous = ' ';
+        for (column, c) in line.chars().enumerate() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '#') if previous.is_whitespace() => break,
+                (None, '"' | '\'') if previous.is_whitespace() || "[{,:".contains(previous) => quote = Some(c),
+                (None, '[' | '{') => {
+                    depth += 1;
+                    if depth > MAX_YAML_NESTING {
+                        return Some((i + 1, column + 1));
+                    }
+                }
+                (None, ']' | '}') => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            previous = c;
+        }
+    }
+    None
+}
+
 struct ItemLines {
     docs: Vec<(usize, Vec<usize>)>,
 }
@@ -760,6 +806,23 @@ mod tests {
 
     fn errors(rs: &RuleSet) -> Vec<String> {
         rs.diagnostics.iter().filter(|d| d.severity == Severity::Error).map(|d| d.to_string()).collect()
+    }
+
+    #[test]
+    fn brackets_nested_too_deep_are_refused_before_the_yaml_reader() {
+        let deep = format!("- list: l\n  items: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        let errs = errors(&load(&deep));
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].starts_with("t.yaml:2:138: error: invalid YAML: brackets nest more than 128 deep"), "{errs:?}");
+        // Brackets in comments and quoted strings, and many shallow ones, are fine.
+        let fine = format!(
+            "# {}\n- list: l\n  items: ['{}', \"{}\", {}]\n",
+            "[".repeat(200),
+            "[".repeat(200),
+            "{".repeat(200),
+            "[a], ".repeat(1000)
+        );
+        assert!(errors(&load(&fine)).is_empty(), "{:?}", errors(&load(&fine)));
     }
 
     #[test]
