@@ -32,6 +32,14 @@ fn default_max_body() -> usize {
     16 << 20
 }
 
+fn default_max_connections() -> usize {
+    256
+}
+
+fn default_timeout_seconds() -> u64 {
+    10
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpConfig {
@@ -52,6 +60,17 @@ pub struct HttpConfig {
     /// Serve HTTPS with this certificate chain and key (PEM files).
     #[serde(default)]
     pub tls: Option<TlsConfig>,
+    /// Connections open at once; at the cap a new one closes the oldest
+    /// that has not sent a request yet.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Time a connection has to send a request's headers: the first (TLS
+    /// handshake included) and, on HTTP/1.1 keep-alive, each next one.
+    #[serde(default = "default_timeout_seconds")]
+    pub header_read_timeout_seconds: u64,
+    /// Time a TLS handshake may take.
+    #[serde(default = "default_timeout_seconds")]
+    pub tls_handshake_timeout_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -116,6 +135,16 @@ impl HttpConfig {
         }
         if let Some(Err(p)) = self.tls.as_ref().map(TlsConfig::acceptor) {
             found.push(p.under("tls"));
+        }
+        let positive = [
+            ("max_connections", self.max_connections as u64),
+            ("header_read_timeout_seconds", self.header_read_timeout_seconds),
+            ("tls_handshake_timeout_seconds", self.tls_handshake_timeout_seconds),
+        ];
+        for (key, value) in positive {
+            if value == 0 {
+                found.push(Invalid::new(key, "must be at least 1"));
+            }
         }
         found
     }
@@ -210,31 +239,137 @@ pub fn spawn(state: Arc<ServerState>) -> Result<SocketAddr> {
     Ok(addr)
 }
 
+/// The connections open now, at most `cap`. A connection that has not
+/// sent a request yet (headers under way, TLS handshake) can be closed to
+/// make room: at the cap a new connection closes the oldest such one, so
+/// that a flood of half-open requests cannot keep a health probe out. When
+/// every open connection is serving requests, the new one is closed.
+struct Slots {
+    cap: usize,
+    open: Mutex<std::collections::VecDeque<Arc<Slot>>>,
+}
+
+#[derive(Default)]
+struct Slot {
+    /// A request has reached the handlers.
+    started: AtomicBool,
+    /// Closes the connection.
+    close: tokio::sync::Notify,
+}
+
+impl Slots {
+    fn admit(&self) -> Option<Arc<Slot>> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if open.len() >= self.cap {
+            let oldest_idle = open.iter().position(|s| !s.started.load(Ordering::Acquire))?;
+            let evicted = open.remove(oldest_idle).expect("a position in range");
+            evicted.close.notify_one();
+            METRICS.http_connections_closed.with_label_values(&["evicted"]).inc();
+        }
+        let slot = Arc::new(Slot::default());
+        open.push_back(slot.clone());
+        METRICS.http_connections.set(open.len() as i64);
+        Some(slot)
+    }
+
+    fn release(&self, slot: &Arc<Slot>) {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.retain(|s| !Arc::ptr_eq(s, slot));
+        METRICS.http_connections.set(open.len() as i64);
+    }
+}
+
+/// How long the accept loop waits after a failed accept: at the descriptor
+/// limit (`EMFILE`) accepting again at once would spin; doubling up to a
+/// second lets connections close meanwhile.
+fn accept_backoff(failures: u32) -> std::time::Duration {
+    std::time::Duration::from_millis(10u64 << failures.min(7)).min(std::time::Duration::from_secs(1))
+}
+
 async fn serve(listener: std::net::TcpListener, tls: Option<tokio_rustls::TlsAcceptor>, state: Arc<ServerState>) {
     let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+    let slots = Arc::new(Slots { cap: state.config.max_connections, open: Mutex::default() });
+    let mut failures = 0u32;
     loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
-        let state = state.clone();
-        let tls = tls.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| handle(req, state.clone()));
-            // HTTP/1.1, or HTTP/2 (gRPC) by prior knowledge or ALPN.
-            let http = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
-            match tls {
-                Some(acceptor) => {
-                    // A failed handshake only ends this connection.
-                    if let Ok(stream) = acceptor.accept(stream).await {
-                        let _ = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service).await;
-                    }
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                if failures == 0 {
+                    eprintln!("osprey: http: accepting a connection: {e}; backing off");
                 }
-                None => {
-                    let _ = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service).await;
+                METRICS.http_accept_errors.inc();
+                tokio::time::sleep(accept_backoff(failures)).await;
+                failures = failures.saturating_add(1);
+                continue;
+            }
+        };
+        failures = 0;
+        let Some(slot) = slots.admit() else {
+            METRICS.http_connections_closed.with_label_values(&["refused"]).inc();
+            continue;
+        };
+        let header_timeout = std::time::Duration::from_secs(state.config.header_read_timeout_seconds);
+        let (state, tls, slots) = (state.clone(), tls.clone(), slots.clone());
+        tokio::spawn(async move {
+            tokio::select! {
+                () = connection(stream, tls, state, slot.clone()) => {}
+                () = slot.close.notified() => {}
+                () = first_request_deadline(&slot, header_timeout) => {
+                    METRICS.http_connections_closed.with_label_values(&["timeout"]).inc();
                 }
             }
+            slots.release(&slot);
         });
     }
 }
 
+/// Ends when `timeout` has passed without a request reaching the handlers:
+/// hyper times out the headers of HTTP/1.1 requests, but not the wait
+/// before the first bytes, the protocol detection or a TLS handshake.
+async fn first_request_deadline(slot: &Slot, timeout: std::time::Duration) {
+    tokio::time::sleep(timeout).await;
+    if slot.started.load(Ordering::Acquire) {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Serves one connection: TLS if configured, then HTTP/1.1 or HTTP/2.
+async fn connection(
+    stream: tokio::net::TcpStream,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    state: Arc<ServerState>,
+    slot: Arc<Slot>,
+) {
+    let cfg = &state.config;
+    let header_timeout = std::time::Duration::from_secs(cfg.header_read_timeout_seconds);
+    let handshake_timeout = std::time::Duration::from_secs(cfg.tls_handshake_timeout_seconds);
+    let service_state = state.clone();
+    let service = hyper::service::service_fn(move |req| {
+        slot.started.store(true, Ordering::Release);
+        handle(req, service_state.clone())
+    });
+    // HTTP/1.1, or HTTP/2 (gRPC) by prior knowledge or ALPN.
+    let mut http = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+    http.http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(header_timeout);
+    // An idle HTTP/2 connection is pinged; one that does not answer is closed.
+    http.http2()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .keep_alive_interval(Some(header_timeout))
+        .keep_alive_timeout(header_timeout);
+    match tls {
+        Some(acceptor) => {
+            // A failed or slow handshake only ends this connection.
+            let Ok(Ok(stream)) = tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await else {
+                METRICS.http_connections_closed.with_label_values(&["tls"]).inc();
+                return;
+            };
+            let _ = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service).await;
+        }
+        None => {
+            let _ = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service).await;
+        }
+    }
+}
 pub(crate) type Body = http_body_util::combinators::BoxBody<Bytes, Infallible>;
 
 /// The request body, or `None` when it is larger than `max`. An oversized
@@ -417,4 +552,33 @@ async fn handle(req: Request<Incoming>, state: Arc<ServerState>) -> Result<Respo
         }
         _ => reply(StatusCode::NOT_FOUND, json!({"error": format!("no route for {} {path}", req.method())})),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_accepts_back_off_up_to_a_second() {
+        let waits: Vec<u64> =
+            [0, 1, 2, 6, 7, 30, u32::MAX].iter().map(|&n| accept_backoff(n).as_millis() as u64).collect();
+        assert_eq!(waits, [10, 20, 40, 640, 1000, 1000, 1000]);
+    }
+
+    #[test]
+    fn at_the_cap_the_oldest_connection_without_a_request_makes_room() {
+        let slots = Slots { cap: 2, open: Mutex::default() };
+        let (serving, waiting) = (slots.admit().unwrap(), slots.admit().unwrap());
+        serving.started.store(true, Ordering::Release);
+        let newcomer = slots.admit().expect("room made");
+        assert!(!Arc::ptr_eq(&newcomer, &waiting));
+        // The evicted one is told to close, even before it waits for it.
+        let notified = waiting.close.notified();
+        futures_util::pin_mut!(notified);
+        assert!(futures_util::FutureExt::now_or_never(notified).is_some());
+        newcomer.started.store(true, Ordering::Release);
+        assert!(slots.admit().is_none(), "every connection is serving: the new one is refused");
+        slots.release(&serving);
+        assert!(slots.admit().is_some());
+    }
 }

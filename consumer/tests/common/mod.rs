@@ -18,13 +18,24 @@ impl Osprey {
     /// Starts it and waits until it is ready: it listens before it is, and
     /// a request in between gets `{"status":"starting"}`.
     pub fn start(config: &Path) -> Self {
+        Self::start_in(Command::new(env!("CARGO_BIN_EXE_osprey")), config)
+    }
+
+    /// `start`, with at most `fds` open descriptors (`ulimit -n`).
+    pub fn start_with_fd_limit(config: &Path, fds: u32) -> Self {
+        let mut command = Command::new("sh");
+        command.args(["-c", &format!("ulimit -n {fds} && exec \"$0\" \"$@\""), env!("CARGO_BIN_EXE_osprey")]);
+        Self::start_in(command, config)
+    }
+
+    fn start_in(mut command: Command, config: &Path) -> Self {
         static STARTED: AtomicUsize = AtomicUsize::new(0);
         let ready = std::env::temp_dir().join(format!(
             "osprey-ready-{}-{}",
             std::process::id(),
             STARTED.fetch_add(1, Ordering::Relaxed)
         ));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_osprey"))
+        let mut child = command
             .args(["run", "--no-kernel", "--listen", "127.0.0.1:0", "--config"])
             .arg(config)
             .arg("--ready-file")
