@@ -7,32 +7,31 @@
 set -u
 RELOADS=500
 cp /io/reload_a.yaml /tmp/rules.yaml
-# Its log stays in the VM while the test reads it (a 9p read of a file being
-# appended to can fail), copied out at the end.
-/io/osprey run --rules /tmp/rules.yaml --ready-file /run/ready >/io/out/alerts.jsonl 2>/tmp/osprey.err &
+# The canaries exist before capture starts: only the opens below are alerted on.
+for i in 0 1 2 3 4 5 6 7; do : >/tmp/canary-warm-$i; : >/tmp/canary-final-$i; done
+# Its output stays in the VM while the test runs (a 9p read of a file being
+# appended to can fail, and writes there are slow), copied out at the end.
+/io/osprey run --rules /tmp/rules.yaml --ready-file /run/ready >/tmp/alerts.jsonl 2>/tmp/osprey.err &
 pid=$!
-trap 'cp /tmp/osprey.err /io/out/osprey.err' EXIT
+trap 'cp /tmp/osprey.err /tmp/alerts.jsonl /io/out/' EXIT
 wait_ready $pid /run/ready /tmp/osprey.err || exit 1
 python3 - "$pid" "$RELOADS" <<'PY' || exit 1
 import os, signal, sys, threading, time, urllib.request
 
 pid, reloads = int(sys.argv[1]), int(sys.argv[2])
-for i in range(8):
-    for kind in ("warm", "final"):
-        open(f"/tmp/canary-{kind}-{i}", "w").close()
 done = False
 
 
-def open_canary(path, times):
+def open_canary(path, times, pause):
     # Paced, so that the consumer keeps up: nothing may be dropped.
     for _ in range(times):
         os.close(os.open(path, os.O_RDONLY))
-        time.sleep(0.005)
+        time.sleep(pause)
 
 
 def churn(i):
     while not done:
-        opener = threading.Thread(target=open_canary, args=(f"/tmp/canary-warm-{i}", 20))
+        opener = threading.Thread(target=open_canary, args=(f"/tmp/canary-warm-{i}", 20, 0.05))
         opener.start()
         opener.join()
 
@@ -69,7 +68,7 @@ for t in churners:
 print(f"reloads: {reloaded()}", flush=True)
 # The reloads over: every open of every new thread is seen.
 time.sleep(2)
-finals = [threading.Thread(target=open_canary, args=(f"/tmp/canary-final-{i}", 100)) for i in range(8)]
+finals = [threading.Thread(target=open_canary, args=(f"/tmp/canary-final-{i}", 100, 0.01)) for i in range(8)]
 for t in finals:
     t.start()
 for t in finals:
