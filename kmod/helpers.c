@@ -628,8 +628,8 @@ static long path_to_buf(const struct path *path, char *buf, int len)
 /*
  * The path of the file behind the current task's descriptor `fd`, as the
  * kernel resolved it (from the task's root), its f_flags and whether it is a
- * directory. The length, or -errno (-EBADF: no such descriptor). Call
- * preemptible.
+ * directory. The length, or -errno (-EBADF: no such descriptor;
+ * -ENAMETOOLONG: a path longer than len). Call preemptible.
  */
 long osprey_fd_path(int fd, char *buf, int len, unsigned int *flags, bool *is_dir)
 {
@@ -641,6 +641,13 @@ long osprey_fd_path(int fd, char *buf, int len, unsigned int *flags, bool *is_di
 	*flags = file->f_flags;
 	*is_dir = S_ISDIR(file_inode(file)->i_mode);
 	n = path_to_buf(&file->f_path, buf, len);
+	/*
+	 * A file unlinked since it was opened (maybe by another thread, just
+	 * now): its name as it was, without the mark d_path() appends, which
+	 * no rule on that name would match.
+	 */
+	if (n >= 10 && d_unlinked(file->f_path.dentry) && !memcmp(buf + n - 10, " (deleted)", 10))
+		n -= 10;
 	fput(file);
 	return n;
 }

@@ -174,17 +174,17 @@ impl RuleSet {
         self.diagnostics.iter().any(|d| d.severity == Severity::Error)
     }
 
+    /// A file that is not YAML the loader can read: an error where it breaks.
+    fn invalid_yaml(&mut self, file: &str, line: usize, column: usize, reason: String) {
+        let at = Position { file: file.into(), line, column };
+        self.push(Severity::Error, "LOAD_ERR_YAML_PARSE", at, "", "", format!("invalid YAML: {reason}"));
+    }
+
     /// Loads one file's text (all its YAML documents) on top of what is loaded.
     pub fn load_str(&mut self, file: &str, text: &str) {
         if let Some((line, column)) = too_deeply_nested(text) {
-            self.push(
-                Severity::Error,
-                "LOAD_ERR_YAML_PARSE",
-                Position { file: file.into(), line, column },
-                "",
-                "",
-                format!("invalid YAML: brackets nest more than {MAX_YAML_NESTING} deep"),
-            );
+            let reason = format!("brackets nest more than {MAX_YAML_NESTING} deep");
+            self.invalid_yaml(file, line, column, reason);
             return;
         }
         let lines = ItemLines::scan(text);
@@ -195,14 +195,7 @@ impl RuleSet {
                 Ok(v) => v,
                 Err(e) => {
                     let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
-                    self.push(
-                        Severity::Error,
-                        "LOAD_ERR_YAML_PARSE",
-                        Position { file: file.into(), line, column },
-                        "",
-                        "",
-                        format!("invalid YAML: {e}"),
-                    );
+                    self.invalid_yaml(file, line, column, e.to_string());
                     return;
                 }
             };
