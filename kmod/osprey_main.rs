@@ -765,13 +765,26 @@ unsafe impl Send for Shared {}
 // SAFETY: see above.
 unsafe impl Sync for Shared {}
 
-/// Where a syscall record's slow (sleeping) captures were staged.
+/// Where a syscall record's slow (sleeping) captures were staged: in the
+/// capacity of `buf`, never zeroed (its length stays 0), of which the
+/// helpers wrote `parts`.
 struct Staged {
     buf: KVec<u8>,
     /// (offset in `buf`, len, flags) per blob slot.
     parts: [(usize, usize, u8); MAX_BLOBS],
     /// The file a successful open returned, when its path was staged.
     opened: Option<OpenedFile>,
+}
+
+impl Staged {
+    /// Slot `i`'s staged bytes and their flags.
+    fn part(&self, i: usize) -> (&[u8], u8) {
+        let (off, len, flags) = self.parts[i];
+        // SAFETY: `stage_slow_captures` had a helper write (initialise)
+        // `len` bytes at `off` in the buffer's capacity, which lives and
+        // does not move while `self` is borrowed.
+        (unsafe { core::slice::from_raw_parts(self.buf.as_ptr().add(off), len) }, flags)
+    }
 }
 
 /// What the kernel's own objects say of the file an open returned.
@@ -1048,7 +1061,7 @@ impl Shared {
         self.emit(Column::of(nr), max, |at, cpu| {
             let mut w = RecordWriter::new(at, size_of::<SyscallRecord>(), table);
             for (i, capture) in captures.iter().enumerate().filter(|(_, c)| **c != Capture::None) {
-                w.capture(*capture, &args, staged.as_ref().map(|s| (&s.buf[..], s.parts[i])));
+                w.capture(*capture, &args, staged.as_ref().map(|s| s.part(i)));
             }
             if EXIT && ret >= 0 && !self.open_delivered(task, nr, &args, staged.as_ref().and_then(|s| s.opened), &w) {
                 return None;
@@ -1305,7 +1318,8 @@ fn stage_slow_captures(captures: &[Capture; MAX_BLOBS], ret: i64) -> Option<Stag
         return None;
     }
     let total: usize = captures.iter().filter(|c| slow(c)).map(|c| abi::capture_cap(*c)).sum();
-    let mut buf = KVec::from_elem(0u8, total, GFP_KERNEL).ok()?;
+    let mut buf = KVec::<u8>::with_capacity(total, GFP_KERNEL).ok()?;
+    let base = buf.spare_capacity_mut().as_mut_ptr().cast::<u8>();
     let mut parts = [(0, 0, 0u8); MAX_BLOBS];
     let mut opened = None;
     let mut at = 0;
@@ -1314,7 +1328,8 @@ fn stage_slow_captures(captures: &[Capture; MAX_BLOBS], ret: i64) -> Option<Stag
             continue;
         }
         let cap = abi::capture_cap(*capture);
-        let dst = buf[at..at + cap].as_mut_ptr().cast::<c_char>();
+        // SAFETY: `at + cap <= total`, the buffer's capacity.
+        let dst = unsafe { base.add(at) }.cast::<c_char>();
         let mut truncated: c_int = 0;
         // SAFETY: `dst` has room for `cap` bytes; the helpers write at most that.
         let n = unsafe {
@@ -1401,7 +1416,7 @@ impl RecordWriter {
 
     /// Fills one buffer as `capture` says. Reads of user memory use the
     /// `_nofault` copy: preemption is off, and a bad pointer yields a flag.
-    fn capture(&mut self, capture: Capture, args: &[u64; 6], staged: Option<(&[u8], (usize, usize, u8))>) {
+    fn capture(&mut self, capture: Capture, args: &[u64; 6], staged: Option<(&[u8], u8)>) {
         let cap = abi::capture_cap(capture);
         if cap == 0 {
             return;
@@ -1434,9 +1449,9 @@ impl RecordWriter {
             | Capture::ExecFacts
             | Capture::ExecEnv
             | Capture::OpenedPath => match staged {
-                Some((buf, (off, len, flags))) => {
-                    dst[..len].copy_from_slice(&buf[off..off + len]);
-                    (0, (len, flags))
+                Some((bytes, flags)) => {
+                    dst[..bytes.len()].copy_from_slice(bytes);
+                    (0, (bytes.len(), flags))
                 }
                 None => (0, (0, abi::BLOB_FAULT)),
             },
