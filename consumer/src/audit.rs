@@ -2,6 +2,7 @@
 //! from the webhook backend, single `Event`s, JSON lines from the log
 //! backend; `audit.k8s.io/v1` and `v1beta1`).
 
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::rules::time::parse_rfc3339;
@@ -102,35 +103,120 @@ impl std::fmt::Display for LeftOut {
     }
 }
 
-impl Parsed {
-    fn take(&mut self, v: Value, at: &str) {
+/// Walks a payload, handing each audit event to `sink` as soon as it is
+/// parsed, so that no more than one item's tree exists at a time.
+struct Walk<F> {
+    left_out: LeftOut,
+    sink: F,
+}
+
+/// The top level of a document, its values left unparsed (slices of the
+/// text): enough to find an `EventList`'s items without building them.
+#[derive(serde::Deserialize)]
+struct Top<'a> {
+    #[serde(borrow)]
+    kind: Option<&'a RawValue>,
+    #[serde(borrow)]
+    items: Option<&'a RawValue>,
+}
+
+/// An `EventList`'s `items`, visited one at a time.
+struct Items<'w, F> {
+    walk: &'w mut Walk<F>,
+    at: &'w str,
+}
+
+impl<'de, F: FnMut(AuditEvent)> serde::de::Visitor<'de> for Items<'_, F> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of items")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0;
+        while let Some(item) = seq.next_element::<&'de RawValue>()? {
+            let at = format!("{}items[{i}]: ", self.at);
+            // Valid JSON by now; an item can still be too deeply nested to
+            // build, and then it alone is left out.
+            match serde_json::from_str::<Value>(item.get()) {
+                Ok(v) => self.walk.take(v, &at),
+                Err(e) => self.walk.left_out.skip(format!("{at}{e}")),
+            }
+            i += 1;
+        }
+        Ok(())
+    }
+}
+
+impl<F: FnMut(AuditEvent)> Walk<F> {
+    /// One JSON document: an `EventList` is checked whole, then its items
+    /// are built and handed on one at a time; anything else is built whole.
+    fn document(&mut self, text: &str, at: &str) -> Result<(), serde_json::Error> {
+        // A top level that is not an object, or repeats `kind` or `items`,
+        // is built whole below; a syntax error is the document's.
+        let top = match serde_json::from_str::<Top>(text) {
+            Ok(top) => Some(top),
+            Err(e) if e.is_data() => None,
+            Err(e) => return Err(e),
+        };
+        let is_list =
+            |top: &Top| top.kind.is_some_and(|k| serde_json::from_str::<&str>(k.get()).ok() == Some("EventList"));
+        match top {
+            Some(top) if is_list(&top) => {
+                let Some(items) = top.items else { return Ok(()) };
+                let mut items_de = serde_json::Deserializer::from_str(items.get());
+                match serde::Deserializer::deserialize_seq(&mut items_de, Items { walk: self, at }) {
+                    // `items` that is not an array holds nothing to evaluate.
+                    Err(e) if !e.is_data() => Err(e),
+                    _ => Ok(()),
+                }
+            }
+            _ => {
+                self.take(serde_json::from_str(text)?, at);
+                Ok(())
+            }
+        }
+    }
+
+    fn take(&mut self, mut v: Value, at: &str) {
         if v.get("kind").and_then(Value::as_str) == Some("EventList") {
-            let items = v.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
-            for (i, item) in items.into_iter().enumerate() {
-                self.take(item, &format!("{at}items[{i}]: "));
+            if let Some(Value::Array(items)) = v.get_mut("items").map(Value::take) {
+                for (i, item) in items.into_iter().enumerate() {
+                    self.take(item, &format!("{at}items[{i}]: "));
+                }
             }
             return;
         }
         match AuditEvent::from_value(v) {
-            Ok(e) => self.events.push(e),
+            Ok(e) => (self.sink)(e),
             Err(reason) => self.left_out.skip(format!("{at}{reason}")),
         }
     }
 }
 
-/// Parses a body or file: one JSON document (`Event` or `EventList`,
-/// compact or pretty-printed) or JSON lines. A body that is not one document
-/// is read as JSON lines when at least half its non-blank lines are JSON
-/// objects on their own: every valid line is then evaluated and each broken
-/// one counted with its line number. Otherwise it is one broken document,
-/// an error naming the line and column where it breaks.
+/// Parses a body or file (see `parse_each`) and keeps its events.
 pub fn parse(text: &str) -> Result<Parsed, String> {
-    let mut parsed = Parsed::default();
-    let whole = match serde_json::from_str::<Value>(text) {
-        Ok(v) => {
-            parsed.take(v, "");
-            return Ok(parsed);
-        }
+    let mut events = Vec::new();
+    let left_out = parse_each(text, |e| events.push(e))?;
+    Ok(Parsed { events, left_out })
+}
+
+/// Parses a body or file and hands each audit event to `sink` as it is
+/// parsed; returns what was left out. The text is one JSON document
+/// (`Event` or `EventList`, compact or pretty-printed) or JSON lines. A body
+/// that is not one document is read as JSON lines when at least half its
+/// non-blank lines are JSON objects on their own: every valid line is then
+/// evaluated and each broken one counted with its line number. Otherwise it
+/// is one broken document, an error naming the line and column where it
+/// breaks, and no event has reached `sink`.
+///
+/// An `EventList`'s items are built one at a time, each dropped once `sink`
+/// has it: a body costs its own bytes and one item, not a tree of all.
+pub fn parse_each(text: &str, sink: impl FnMut(AuditEvent)) -> Result<LeftOut, String> {
+    let mut walk = Walk { left_out: LeftOut::default(), sink };
+    let whole = match walk.document(text, "") {
+        Ok(()) => return Ok(walk.left_out),
         Err(e) => e,
     };
     let lines = || text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
@@ -139,12 +225,11 @@ pub fn parse(text: &str) -> Result<Parsed, String> {
         return Err(format!("invalid JSON: {whole}"));
     }
     for (i, line) in lines() {
-        match serde_json::from_str::<Value>(line) {
-            Ok(v) => parsed.take(v, &format!("line {}: ", i + 1)),
-            Err(e) => parsed.left_out.broke(format!("line {}: invalid JSON: {e}", i + 1)),
+        if let Err(e) = walk.document(line, &format!("line {}: ", i + 1)) {
+            walk.left_out.broke(format!("line {}: invalid JSON: {e}", i + 1));
         }
     }
-    Ok(parsed)
+    Ok(walk.left_out)
 }
 
 /// Whether `line` alone is a JSON object, checked without building it.
@@ -198,6 +283,26 @@ mod tests {
         // Items on lines of their own (the last one alone is an object).
         let list = format!("{{\"kind\": \"EventList\",\n\"items\": [\n{EV},\n{EV}\n]\n");
         assert!(parse(&list).unwrap_err().contains("line 6"), "{}", parse(&list).unwrap_err());
+    }
+
+    #[test]
+    fn list_items_are_handed_on_one_at_a_time() {
+        // `items` before `kind`, an item that is not an event, one nested
+        // too deeply to build, and a nested list.
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let list = format!(
+            r#"{{"items":[{EV},{{"kind":"Pod"}},{deep},{{"kind":"EventList","items":[{EV}]}}],"kind":"EventList"}}"#
+        );
+        let mut seen = 0;
+        let left_out = parse_each(&list, |_| seen += 1).unwrap();
+        assert_eq!((seen, left_out.skipped), (2, 2), "{left_out:?}");
+        assert!(left_out.reasons[1].starts_with("items[2]: recursion limit exceeded"), "{left_out:?}");
+        // Items that are not an array hold nothing; a list that breaks at
+        // its end hands on nothing at all.
+        assert_eq!(parse_each(r#"{"kind":"EventList","items":{"a":1}}"#, |_| seen += 1).unwrap(), LeftOut::default());
+        let broken = format!(r#"{{"kind":"EventList","items":[{EV},{EV}]"#);
+        assert!(parse_each(&broken, |_| seen += 1).unwrap_err().contains("EOF while parsing"));
+        assert_eq!(seen, 2);
     }
 
     #[test]

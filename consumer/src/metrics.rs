@@ -27,6 +27,8 @@ pub struct Metrics {
     pub audit_rejected: IntCounter,
     pub audit_skipped: IntCounter,
     pub audit_broken_lines: IntCounter,
+    pub audit_refused: IntCounterVec,
+    pub http_body_bytes_in_flight: IntGauge,
     pub http_connections: IntGauge,
     pub http_connections_closed: IntCounterVec,
     pub http_accept_errors: IntCounter,
@@ -132,6 +134,22 @@ impl Metrics {
                 &r,
                 "osprey_k8s_audit_broken_lines_total",
                 "Lines of JSON-lines audit bodies and files that were not JSON (the other lines evaluated)",
+            ),
+            audit_refused: {
+                let c = counter_vec(
+                    &r,
+                    "osprey_k8s_audit_refused_total",
+                    "Audit requests refused for now with 429 and Retry-After (busy: bodies in flight at their cap)",
+                    &["reason"],
+                );
+                // Shown (at 0) before the first refusal, for alerting rules.
+                c.with_label_values(&["busy"]);
+                c
+            },
+            http_body_bytes_in_flight: gauge(
+                &r,
+                "osprey_http_body_bytes_in_flight",
+                "Bytes of request bodies held now (at most http.max_bytes_in_flight)",
             ),
             http_connections: gauge(&r, "osprey_http_connections", "HTTP connections open"),
             http_connections_closed: counter_vec(

@@ -139,20 +139,21 @@ fn replay_audit(args: &ReplayArgs, store: &Arc<AlertStore>) -> Result<Vec<RuleIn
     } else {
         text = std::fs::read_to_string(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
     }
-    let parsed = crate::audit::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", args.input.display()))?;
-    if !parsed.left_out.is_empty() {
-        eprintln!("osprey: {}: {}", args.input.display(), parsed.left_out);
-    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    for ev in &parsed.events {
-        pipeline.process(ev, |alert| {
+    // Each event is evaluated as it is parsed: a large list is never built whole.
+    let left_out = crate::audit::parse_each(&text, |ev| {
+        pipeline.process(&ev, |alert| {
             let _ = serde_json::to_writer(&mut out, &alert);
             let _ = out.write_all(b"\n");
             store.emit(&alert);
-        });
+        })
+    })
+    .map_err(|e| anyhow::anyhow!("{}: {e}", args.input.display()))?;
+    if !left_out.is_empty() {
+        eprintln!("osprey: {}: {left_out}", args.input.display());
     }
     out.flush()?;
-    eprintln!("replay: {} events, {} alerts, {} skipped", pipeline.events, pipeline.alerts, parsed.left_out.skipped);
+    eprintln!("replay: {} events, {} alerts, {} skipped", pipeline.events, pipeline.alerts, left_out.skipped);
     Ok(pipeline.engine.rule_infos())
 }

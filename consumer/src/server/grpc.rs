@@ -154,9 +154,14 @@ fn min_priority(text: &str) -> Result<Priority, String> {
     Priority::parse(text).ok_or_else(|| format!("min_priority '{text}' is not a priority"))
 }
 
+/// The largest gRPC request body: a `GetRequest` or `SubscribeRequest` is a
+/// few bytes.
+const MAX_REQUEST_BYTES: usize = 64 << 10;
+
 pub async fn handle(req: Request<Incoming>, state: Arc<ServerState>) -> Response<Body> {
     let method = req.uri().path().strip_prefix(SERVICE).unwrap_or_default().to_string();
-    let max = state.config.max_body_bytes;
+    // Requests carry a few small fields; they are held outside the body budget.
+    let max = state.config.max_body_bytes.min(MAX_REQUEST_BYTES);
     match method.as_str() {
         "Get" => {
             let (request, minimum) = match request_and_minimum(req, max, |r: &GetRequest| &r.min_priority).await {

@@ -5,7 +5,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{bail, Context, Result};
@@ -32,6 +32,10 @@ fn default_max_body() -> usize {
     16 << 20
 }
 
+fn default_max_bytes_in_flight() -> usize {
+    64 << 20
+}
+
 fn default_max_connections() -> usize {
     256
 }
@@ -54,6 +58,10 @@ pub struct HttpConfig {
     /// Largest request body accepted (413 above it).
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
+    /// Bytes of request bodies held at once across all requests; a body
+    /// that would pass it is refused with 429 and `Retry-After`.
+    #[serde(default = "default_max_bytes_in_flight")]
+    pub max_bytes_in_flight: usize,
     /// Allow a non-loopback `listen` without a token.
     #[serde(default)]
     pub allow_unauthenticated_remote: bool,
@@ -133,6 +141,13 @@ impl HttpConfig {
                 ),
             ));
         }
+        if self.max_bytes_in_flight < self.max_body_bytes {
+            // A body between the two would be refused for ever.
+            found.push(Invalid::new(
+                "max_bytes_in_flight",
+                format!("must be at least http.max_body_bytes ({})", self.max_body_bytes),
+            ));
+        }
         if let Some(Err(p)) = self.tls.as_ref().map(TlsConfig::acceptor) {
             found.push(p.under("tls"));
         }
@@ -176,19 +191,22 @@ impl AuditIngest {
         self.pipeline.lock().unwrap_or_else(|e| e.into_inner()).engine = engine;
     }
 
-    /// Evaluates every audit event in `text`; returns how many there were
-    /// and what was left out. Nothing is logged here: callers log one line
-    /// per request or per poll.
+    /// Evaluates every audit event in `text`, each as soon as it is parsed;
+    /// returns how many there were and what was left out. Nothing is logged
+    /// here: callers log one line per request or per poll.
     pub fn ingest(&self, text: &str) -> Result<(usize, crate::audit::LeftOut), String> {
-        let parsed = crate::audit::parse(text).inspect_err(|_| METRICS.audit_rejected.inc())?;
-        let mut pipeline = self.pipeline.lock().unwrap_or_else(|e| e.into_inner());
-        for ev in &parsed.events {
-            pipeline.process(ev, |alert| self.outputs.emit(&alert));
-        }
-        METRICS.audit_events.inc_by(parsed.events.len() as u64);
-        METRICS.audit_skipped.inc_by(parsed.left_out.skipped as u64);
-        METRICS.audit_broken_lines.inc_by(parsed.left_out.broken as u64);
-        Ok((parsed.events.len(), parsed.left_out))
+        let mut events = 0;
+        // Locked per event: bodies are parsed in parallel, evaluated in turn.
+        let left_out = crate::audit::parse_each(text, |ev| {
+            events += 1;
+            let mut pipeline = self.pipeline.lock().unwrap_or_else(|e| e.into_inner());
+            pipeline.process(&ev, |alert| self.outputs.emit(&alert));
+        })
+        .inspect_err(|_| METRICS.audit_rejected.inc())?;
+        METRICS.audit_events.inc_by(events as u64);
+        METRICS.audit_skipped.inc_by(left_out.skipped as u64);
+        METRICS.audit_broken_lines.inc_by(left_out.broken as u64);
+        Ok((events, left_out))
     }
 }
 
@@ -289,6 +307,7 @@ fn accept_backoff(failures: u32) -> std::time::Duration {
 async fn serve(listener: std::net::TcpListener, tls: Option<tokio_rustls::TlsAcceptor>, state: Arc<ServerState>) {
     let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
     let slots = Arc::new(Slots { cap: state.config.max_connections, open: Mutex::default() });
+    let bodies = Arc::new(BodyBudget { max: state.config.max_bytes_in_flight, held: AtomicUsize::new(0) });
     let mut failures = 0u32;
     loop {
         let stream = match listener.accept().await {
@@ -309,10 +328,10 @@ async fn serve(listener: std::net::TcpListener, tls: Option<tokio_rustls::TlsAcc
             continue;
         };
         let header_timeout = std::time::Duration::from_secs(state.config.header_read_timeout_seconds);
-        let (state, tls, slots) = (state.clone(), tls.clone(), slots.clone());
+        let (state, tls, slots, bodies) = (state.clone(), tls.clone(), slots.clone(), bodies.clone());
         tokio::spawn(async move {
             tokio::select! {
-                () = connection(stream, tls, state, slot.clone()) => {}
+                () = connection(stream, tls, state, slot.clone(), bodies) => {}
                 () = slot.close.notified() => {}
                 () = first_request_deadline(&slot, header_timeout) => {
                     METRICS.http_connections_closed.with_label_values(&["timeout"]).inc();
@@ -339,6 +358,7 @@ async fn connection(
     tls: Option<tokio_rustls::TlsAcceptor>,
     state: Arc<ServerState>,
     slot: Arc<Slot>,
+    bodies: Arc<BodyBudget>,
 ) {
     let cfg = &state.config;
     let header_timeout = std::time::Duration::from_secs(cfg.header_read_timeout_seconds);
@@ -346,7 +366,7 @@ async fn connection(
     let service_state = state.clone();
     let service = hyper::service::service_fn(move |req| {
         slot.started.store(true, Ordering::Release);
-        handle(req, service_state.clone())
+        handle(req, service_state.clone(), bodies.clone())
     });
     // HTTP/1.1, or HTTP/2 (gRPC) by prior knowledge or ALPN.
     let mut http = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
@@ -372,26 +392,125 @@ async fn connection(
 }
 pub(crate) type Body = http_body_util::combinators::BoxBody<Bytes, Infallible>;
 
-/// The request body, or `None` when it is larger than `max`. An oversized
-/// body is still read and discarded up to four times `max`: closing with
-/// unread data makes the kernel reset the connection, and the client may
-/// then lose the 413 before reading it (HTTP's "lingering close"). Beyond
-/// that, the connection is closed regardless.
-async fn read_limited(mut body: Incoming, max: usize) -> Option<Bytes> {
+/// Bytes of request bodies held at once, across all requests.
+struct BodyBudget {
+    max: usize,
+    held: AtomicUsize,
+}
+
+/// One request's share of the budget, given back when dropped: once the
+/// body is refused, or evaluated and freed.
+struct Held {
+    budget: Arc<BodyBudget>,
+    bytes: usize,
+}
+
+impl Held {
+    fn new(budget: Arc<BodyBudget>) -> Self {
+        Self { budget, bytes: 0 }
+    }
+
+    /// Holds `to` bytes in all; false, holding no more, when the budget
+    /// has no room for them.
+    fn grow_to(&mut self, to: usize) -> bool {
+        let more = to.saturating_sub(self.bytes);
+        if more == 0 {
+            return true;
+        }
+        let max = self.budget.max;
+        let taken = self
+            .budget
+            .held
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| held.checked_add(more).filter(|&n| n <= max))
+            .is_ok();
+        if taken {
+            self.bytes = to;
+            METRICS.http_body_bytes_in_flight.add(more as i64);
+        }
+        taken
+    }
+
+    fn release(&mut self) {
+        self.budget.held.fetch_sub(self.bytes, Ordering::AcqRel);
+        METRICS.http_body_bytes_in_flight.sub(self.bytes as i64);
+        self.bytes = 0;
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// Why a request body was not kept.
+#[derive(Debug, PartialEq)]
+enum Refused {
+    /// Larger than `http.max_body_bytes`.
+    TooLarge,
+    /// It would pass `http.max_bytes_in_flight`: try again later.
+    Busy,
+    /// The connection failed, or the body stopped arriving.
+    Broken,
+}
+
+/// The request body, its bytes held in `held`. It is counted from its
+/// Content-Length when it has one (refused at once when that does not fit),
+/// else as it arrives. A body refused is still read and discarded up to
+/// four times `max`: closing with unread data makes the kernel reset the
+/// connection, and the client may then lose the answer before reading it
+/// (HTTP's "lingering close"). Beyond that, the connection is closed
+/// regardless. A body that sends nothing for `idle` is dropped, so that a
+/// stalled client cannot keep its share.
+async fn read_limited(
+    mut body: Incoming,
+    max: usize,
+    held: &mut Held,
+    idle: std::time::Duration,
+) -> Result<Bytes, Refused> {
+    use hyper::body::Body as _;
     let mut kept = Vec::new();
-    let mut seen = 0usize;
-    while let Some(frame) = body.frame().await {
-        // A broken body is refused like an oversized one, never half-used.
-        let Ok(frame) = frame else { return None };
-        let Some(data) = frame.data_ref() else { continue };
-        seen += data.len();
-        if seen <= max {
-            kept.extend_from_slice(data);
-        } else if seen > max.saturating_mul(4) {
-            return None;
+    let mut refused = None;
+    if let Some(declared) = body.size_hint().exact() {
+        let declared = usize::try_from(declared).unwrap_or(usize::MAX);
+        if declared > max {
+            refused = Some(Refused::TooLarge);
+        } else if held.grow_to(declared) {
+            kept.reserve_exact(declared);
+        } else {
+            refused = Some(Refused::Busy);
         }
     }
-    (seen <= max).then(|| kept.into())
+    let mut seen = 0usize;
+    loop {
+        let frame = match tokio::time::timeout(idle, body.frame()).await {
+            Ok(Some(Ok(frame))) => frame,
+            Ok(None) => break,
+            // A broken body is refused, never half-used.
+            Ok(Some(Err(_))) | Err(_) => return Err(Refused::Broken),
+        };
+        let Some(data) = frame.data_ref() else { continue };
+        seen += data.len();
+        if refused.is_none() {
+            if seen > max {
+                refused = Some(Refused::TooLarge);
+            } else if !held.grow_to(seen) {
+                refused = Some(Refused::Busy);
+            } else {
+                kept.extend_from_slice(data);
+                continue;
+            }
+            kept = Vec::new();
+            held.release();
+        }
+        if seen > max.saturating_mul(4) {
+            break;
+        }
+    }
+    match refused {
+        Some(why) => Err(why),
+        None => Ok(kept.into()),
+    }
 }
 
 fn reply(status: StatusCode, body: serde_json::Value) -> Response<Body> {
@@ -400,6 +519,17 @@ fn reply(status: StatusCode, body: serde_json::Value) -> Response<Body> {
         .header("content-type", "application/json")
         .body(Full::new(Bytes::from(body.to_string())).boxed())
         .expect("valid response")
+}
+
+/// 429 with `Retry-After`: what kube-apiserver's webhook backend retries
+/// (with back-off), so a refused batch is sent again, not lost.
+fn busy(max: usize) -> Response<Body> {
+    let mut response = reply(
+        StatusCode::TOO_MANY_REQUESTS,
+        serde_json::json!({"error": format!("busy: bodies in flight would pass http.max_bytes_in_flight ({max}); retry")}),
+    );
+    response.headers_mut().insert(hyper::header::RETRY_AFTER, hyper::header::HeaderValue::from_static("1"));
+    response
 }
 
 /// Server-sent events: one `data:` line of JSON per new alert that matches.
@@ -444,7 +574,11 @@ fn health(state: &ServerState) -> Response<Body> {
     }
 }
 
-async fn handle(req: Request<Incoming>, state: Arc<ServerState>) -> Result<Response<Body>, Infallible> {
+async fn handle(
+    req: Request<Incoming>,
+    state: Arc<ServerState>,
+    bodies: Arc<BodyBudget>,
+) -> Result<Response<Body>, Infallible> {
     use serde_json::json;
     // The UI page holds no data: it reads the token from its URL fragment
     // (#token=…) and sends it with every API call.
@@ -522,20 +656,34 @@ async fn handle(req: Request<Incoming>, state: Arc<ServerState>) -> Result<Respo
                 return Ok(reply(StatusCode::NOT_FOUND, json!({"error": "k8s audit source disabled"})));
             };
             METRICS.audit_requests.inc();
-            let Some(body) = read_limited(req.into_body(), state.config.max_body_bytes).await else {
-                METRICS.audit_rejected.inc();
-                return Ok(reply(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    json!({"error": format!("body larger than http.max_body_bytes ({})", state.config.max_body_bytes)}),
-                ));
+            let max = state.config.max_body_bytes;
+            let idle = std::time::Duration::from_secs(state.config.header_read_timeout_seconds);
+            let mut held = Held::new(bodies);
+            let body = match read_limited(req.into_body(), max, &mut held, idle).await {
+                Ok(body) => body,
+                Err(Refused::Busy) => {
+                    METRICS.audit_refused.with_label_values(&["busy"]).inc();
+                    return Ok(busy(state.config.max_bytes_in_flight));
+                }
+                Err(why) => {
+                    METRICS.audit_rejected.inc();
+                    let error = if why == Refused::TooLarge {
+                        (StatusCode::PAYLOAD_TOO_LARGE, format!("body larger than http.max_body_bytes ({max})"))
+                    } else {
+                        (StatusCode::BAD_REQUEST, "body broken off".to_string())
+                    };
+                    return Ok(reply(error.0, json!({"error": error.1})));
+                }
             };
-            let Ok(text) = std::str::from_utf8(&body) else {
-                METRICS.audit_rejected.inc();
-                return Ok(reply(StatusCode::BAD_REQUEST, json!({"error": "body is not UTF-8"})));
+            // Evaluation is synchronous; keep it off the reactor. The body
+            // is held (and counted) until it has been evaluated.
+            let ingest = move || {
+                let text = std::str::from_utf8(&body).map_err(|_| "body is not UTF-8".to_string());
+                let outcome = text.inspect_err(|_| METRICS.audit_rejected.inc()).and_then(|t| audit.ingest(t));
+                drop((body, held));
+                outcome
             };
-            // Rule evaluation is synchronous and short; keep it off the reactor anyway.
-            let text = text.to_string();
-            match tokio::task::spawn_blocking(move || audit.ingest(&text)).await {
+            match tokio::task::spawn_blocking(ingest).await {
                 Ok(Ok((events, left_out))) => {
                     if !left_out.is_empty() {
                         eprintln!("osprey: k8s-audit: {events} events evaluated, {left_out}");
@@ -563,6 +711,30 @@ mod tests {
         let waits: Vec<u64> =
             [0, 1, 2, 6, 7, 30, u32::MAX].iter().map(|&n| accept_backoff(n).as_millis() as u64).collect();
         assert_eq!(waits, [10, 20, 40, 640, 1000, 1000, 1000]);
+    }
+
+    #[test]
+    fn bodies_in_flight_stay_within_the_budget_and_are_given_back() {
+        let budget = Arc::new(BodyBudget { max: 100, held: AtomicUsize::new(0) });
+        let (mut a, mut b) = (Held::new(budget.clone()), Held::new(budget.clone()));
+        assert!(a.grow_to(60) && a.grow_to(60) && a.grow_to(70));
+        assert!(!b.grow_to(31), "past the budget: refused");
+        assert_eq!((b.bytes, budget.held.load(Ordering::Acquire)), (0, 70));
+        assert!(b.grow_to(30));
+        drop(a);
+        assert_eq!(budget.held.load(Ordering::Acquire), 30);
+        b.release();
+        drop(b);
+        assert_eq!(budget.held.load(Ordering::Acquire), 0);
+    }
+
+    #[test]
+    fn a_budget_below_the_largest_body_is_refused() {
+        let cfg: HttpConfig = serde_norway::from_str("max_body_bytes: 1000\nmax_bytes_in_flight: 999\n").unwrap();
+        let problems: Vec<String> = cfg.problems().iter().map(|p| p.to_string()).collect();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("max_bytes_in_flight") && problems[0].contains("1000"), "{problems:?}");
+        assert!(HttpConfig::default().problems().is_empty());
     }
 
     #[test]
