@@ -25,6 +25,8 @@
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/mount.h>
+#include <linux/net.h>
+#include <linux/socket.h>
 #include <linux/capability.h>
 #include <linux/ftrace.h>
 #include <linux/kprobes.h>
@@ -650,6 +652,30 @@ long osprey_fd_path(int fd, char *buf, int len, unsigned int *flags, bool *is_di
 		n -= 10;
 	fput(file);
 	return n;
+}
+
+/*
+ * The address of the peer of the socket behind the current task's
+ * descriptor `fd`, as the kernel holds it, copied to buf (at most len
+ * bytes). Its length, or -errno (-ENOTSOCK, or -ENOTCONN once the peer is
+ * gone). Call preemptible: the protocol may lock the socket.
+ */
+long osprey_fd_peer(int fd, char *buf, int len)
+{
+	struct sockaddr_storage addr;
+	struct socket *sock;
+	int err;
+
+	sock = sockfd_lookup(fd, &err);
+	if (!sock)
+		return err;
+	err = kernel_getpeername(sock, (struct sockaddr *)&addr);
+	sockfd_put(sock);
+	if (err < 0)
+		return err;
+	err = min(err, len);
+	memcpy(buf, &addr, err);
+	return err;
 }
 
 /* Path of the current executable. May sleep: call preemptible. */

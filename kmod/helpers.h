@@ -28,6 +28,7 @@ struct pid;
 struct pid *osprey_current_tgid_get(void);
 long osprey_fd_path(int fd, char *buf, int len, unsigned int *flags, bool *is_dir);
 bool osprey_fd_is_named_file(int fd);
+long osprey_fd_peer(int fd, char *buf, int len);
 long osprey_exe_path(char *buf, int len);
 long osprey_cwd_path(char *buf, int len);
 long osprey_exec_args(char *buf, int len, int *truncated);

@@ -36,7 +36,7 @@ mod abi;
 mod syscalls;
 
 use abi::{
-    BlobDesc, BlobKind, Capture, ContainerFilter, DeviceInfo, DeviceStats, Interest, OpenFilter, ProcessExitRecord, RecordHeader,
+    BlobDesc, BlobKind, Capture, ContainerFilter, PeerSocket, DeviceInfo, DeviceStats, Interest, OpenFilter, ProcessExitRecord, RecordHeader,
     RecordKind, RingHeader, RingStats, RingStatsQuery, SyscallOutcome, SyscallRecord, SyscallTable,
     INTEREST_WORDS, MAX_BLOBS, MAX_SYSCALLS, PAGE_SIZE, PROBE_ENTER, PROBE_EXIT_FAILED, PROBE_EXIT_SUCCEEDED,
 };
@@ -111,6 +111,7 @@ mod c {
             is_dir: *mut bool,
         ) -> c_long;
         pub(crate) fn osprey_fd_is_named_file(fd: c_int) -> bool;
+        pub(crate) fn osprey_fd_peer(fd: c_int, buf: *mut c_char, len: c_int) -> c_long;
         pub(crate) fn osprey_exe_path(buf: *mut c_char, len: c_int) -> c_long;
         pub(crate) fn osprey_cwd_path(buf: *mut c_char, len: c_int) -> c_long;
         pub(crate) fn osprey_exec_args(buf: *mut c_char, len: c_int, truncated: *mut c_int)
@@ -1054,10 +1055,10 @@ impl Shared {
             });
             return;
         }
-        let staged = stage_slow_captures(&captures, ret);
+        let args = fixed.args();
+        let staged = stage_slow_captures(&captures, &args, ret);
         let max = size_of::<SyscallRecord>()
             + captures.iter().filter(|c| **c != Capture::None).map(|c| abi::capture_cap(*c)).sum::<usize>();
-        let args = fixed.args();
         self.emit(Column::of(nr), max, |at, cpu| {
             let mut w = RecordWriter::new(at, size_of::<SyscallRecord>(), table);
             for (i, capture) in captures.iter().enumerate().filter(|(_, c)| **c != Capture::None) {
@@ -1305,14 +1306,20 @@ unsafe fn write_header(hdr: *mut RecordHeader, task: &CurrentTask, kind: RecordK
 fn is_slow(capture: &Capture) -> bool {
     matches!(
         capture,
-        Capture::Exe | Capture::Cwd | Capture::ExecArgs | Capture::ExecFacts | Capture::ExecEnv | Capture::OpenedPath
+        Capture::Exe
+            | Capture::Cwd
+            | Capture::ExecArgs
+            | Capture::ExecFacts
+            | Capture::ExecEnv
+            | Capture::OpenedPath
+            | Capture::Peer { .. }
     )
 }
 
 /// Resolves the captures that may sleep before the ring is touched with
-/// preemption off, for an exit that returned `ret`. `None` when there are
-/// none.
-fn stage_slow_captures(captures: &[Capture; MAX_BLOBS], ret: i64) -> Option<Staged> {
+/// preemption off, for an exit with arguments `args` that returned `ret`.
+/// `None` when there are none.
+fn stage_slow_captures(captures: &[Capture; MAX_BLOBS], args: &[u64; 6], ret: i64) -> Option<Staged> {
     let slow = is_slow;
     if !captures.iter().any(slow) {
         return None;
@@ -1353,6 +1360,13 @@ fn stage_slow_captures(captures: &[Capture; MAX_BLOBS], ret: i64) -> Option<Stag
                         opened = Some(OpenedFile { flags, is_dir });
                     }
                     n
+                }
+                Capture::Peer { socket, .. } => {
+                    let fd = match socket {
+                        PeerSocket::Arg0 => args[0] as c_int,
+                        PeerSocket::Returned => ret as c_int,
+                    };
+                    c::osprey_fd_peer(fd, dst, cap as c_int)
                 }
                 _ => c::osprey_exec_args(dst, cap as c_int, &mut truncated),
             }
@@ -1423,8 +1437,24 @@ impl RecordWriter {
         }
         // SAFETY: the reservation covers the fixed part plus every capture's cap.
         let dst = unsafe { core::slice::from_raw_parts_mut(self.at.add(self.cursor), cap) };
-        let (arg, (len, flags)) = match capture {
-            Capture::None => return,
+        let (arg, (len, flags)) = self.fill(capture, dst, args, staged);
+        self.blobs[self.nblobs] = BlobDesc {
+            offset: self.cursor as u16,
+            len: len as u16,
+            arg,
+            kind: abi::capture_kind(capture) as u8,
+            flags,
+            _reserved: 0,
+        };
+        self.nblobs += 1;
+        self.cursor = abi::align_record(self.cursor + len);
+    }
+
+    /// Writes `capture`'s bytes into `dst`: (argument index, (bytes, flags)).
+    fn fill(&self, capture: Capture, dst: &mut [u8], args: &[u64; 6], staged: Option<(&[u8], u8)>) -> (u8, (usize, u8)) {
+        let cap = dst.len();
+        match capture {
+            Capture::None => (0, (0, 0)),
             Capture::Str { arg } => (arg, copy_user_str(dst, args[arg as usize])),
             Capture::Args { arg } => (arg, copy_user_argv(dst, args[arg as usize], self.table.pointer_size())),
             Capture::Sockaddr { arg, len_arg } => {
@@ -1455,17 +1485,19 @@ impl RecordWriter {
                 }
                 None => (0, (0, abi::BLOB_FAULT)),
             },
-        };
-        self.blobs[self.nblobs] = BlobDesc {
-            offset: self.cursor as u16,
-            len: len as u16,
-            arg,
-            kind: abi::capture_kind(capture) as u8,
-            flags,
-            _reserved: 0,
-        };
-        self.nblobs += 1;
-        self.cursor = abi::align_record(self.cursor + len);
+            Capture::Peer { user, .. } => match staged {
+                // The kernel's address, in the place of the caller's.
+                Some((bytes, 0)) if !bytes.is_empty() => {
+                    dst[..bytes.len()].copy_from_slice(bytes);
+                    let arg = match *user {
+                        Capture::Sockaddr { arg, .. } | Capture::SockaddrOut { arg, .. } => arg,
+                        _ => 0,
+                    };
+                    (arg, (bytes.len(), 0))
+                }
+                _ => self.fill(*user, dst, args, None),
+            },
+        }
     }
 
     /// The bytes of the buffer of `kind`, when it was recorded whole.

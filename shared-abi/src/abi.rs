@@ -120,7 +120,9 @@ pub enum BlobKind {
     Str = 1,
     /// NUL-separated strings (an argument vector).
     Args = 2,
-    /// A socket address as the syscall saw it (`struct sockaddr_*`).
+    /// A socket address (`struct sockaddr_*`): after a successful connect
+    /// or accept the peer's as the kernel holds it, else as the caller
+    /// passed it (bind, a failed connect: user memory).
     Sockaddr = 3,
     /// The executable's path, resolved by the kernel after a successful exec.
     Exe = 4,
@@ -928,7 +930,26 @@ pub enum Capture {
     ExecEnv,
     /// After a successful open: the returned descriptor's path.
     OpenedPath,
+    /// After a successful connect or accept: the peer's address as the
+    /// kernel holds it (`getpeername` of `socket`'s socket), in the place of
+    /// the caller's `struct sockaddr`, which another thread can rewrite
+    /// meanwhile. When the kernel has none any more (the peer already
+    /// gone), the caller's, read as `user` says.
+    Peer { socket: PeerSocket, user: &'static Capture },
 }
+
+/// Which descriptor's socket a `Capture::Peer` asks about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeerSocket {
+    /// The syscall's first argument (connect's).
+    Arg0,
+    /// The descriptor the syscall returned (accept's).
+    Returned,
+}
+
+/// Where connect and bind take their address, and accept writes its.
+const ADDRESS_IN: Capture = Capture::Sockaddr { arg: 1, len_arg: 2 };
+const ADDRESS_OUT: Capture = Capture::SockaddrOut { arg: 1, len_ptr_arg: 2 };
 
 const NONE: Capture = Capture::None;
 const fn caps1(a: Capture) -> [Capture; MAX_BLOBS] {
@@ -975,9 +996,10 @@ pub const fn exit_captures(nr: u32, ret: i64, flags: u64) -> [Capture; MAX_BLOBS
         nr::SYMLINKAT => caps2(str_arg(0), str_arg(2)),
         nr::MOUNT => [str_arg(0), str_arg(1), str_arg(2), NONE, NONE],
         nr::INIT_MODULE => caps1(str_arg(2)),
-        nr::CONNECT | nr::BIND => caps1(Capture::Sockaddr { arg: 1, len_arg: 2 }),
+        nr::CONNECT if ret == 0 => caps1(Capture::Peer { socket: PeerSocket::Arg0, user: &ADDRESS_IN }),
+        nr::CONNECT | nr::BIND => caps1(ADDRESS_IN),
         nr::ACCEPT | nr::ACCEPT4 if ret >= 0 => {
-            caps1(Capture::SockaddrOut { arg: 1, len_ptr_arg: 2 })
+            caps1(Capture::Peer { socket: PeerSocket::Returned, user: &ADDRESS_OUT })
         }
         nr::PIPE | nr::PIPE2 if ret == 0 => caps1(Capture::FdPair { arg: 0 }),
         nr::SOCKETPAIR if ret == 0 => caps1(Capture::FdPair { arg: 3 }),
@@ -1016,7 +1038,7 @@ pub const fn capture_cap(capture: Capture) -> usize {
         Capture::None => 0,
         Capture::Str { .. } | Capture::Exe | Capture::Cwd | Capture::OpenedPath => PATH_CAP,
         Capture::Args { .. } | Capture::ExecArgs | Capture::ExecEnv => ARGS_CAP,
-        Capture::Sockaddr { .. } | Capture::SockaddrOut { .. } => SOCKADDR_CAP,
+        Capture::Sockaddr { .. } | Capture::SockaddrOut { .. } | Capture::Peer { .. } => SOCKADDR_CAP,
         Capture::FdPair { .. } => 8,
         Capture::Struct { len, .. } => len as usize,
         Capture::ExecFacts => size_of::<ExecFacts>(),
@@ -1028,7 +1050,7 @@ pub const fn capture_kind(capture: Capture) -> BlobKind {
     match capture {
         Capture::None | Capture::Str { .. } => BlobKind::Str,
         Capture::Args { .. } | Capture::ExecArgs => BlobKind::Args,
-        Capture::Sockaddr { .. } | Capture::SockaddrOut { .. } => BlobKind::Sockaddr,
+        Capture::Sockaddr { .. } | Capture::SockaddrOut { .. } | Capture::Peer { .. } => BlobKind::Sockaddr,
         Capture::FdPair { .. } => BlobKind::FdPair,
         Capture::Struct { .. } => BlobKind::Struct,
         Capture::Exe => BlobKind::Exe,
