@@ -65,7 +65,8 @@ module! {
     },
 }
 
-/// The C helpers in `helpers.c`: what is a macro or inline function in C.
+/// The C helpers in `helpers.c` and `hooks.c`: what is a macro or inline
+/// function in C.
 mod c {
     use super::*;
     extern "C" {
@@ -1738,7 +1739,7 @@ fn ia32_args(regs: &bindings::pt_regs) -> [u64; 6] {
     syscalls::ia32_args_from_memory(nr, in_registers, words)
 }
 
-/// Per-syscall hooks (`helpers.c` explains the mechanism): an ftrace_ops on
+/// Per-syscall hooks (`hooks.c` explains the mechanism): an ftrace_ops on
 /// the entry points of the syscalls of interest.
 struct SyscallHooks(*mut c_void);
 
@@ -1761,7 +1762,7 @@ impl SyscallHooks {
         unsafe { AtomicBool::from_ptr(self.0.cast()) }.load(order)
     }
 
-    /// Watches the syscall tracepoints for other users (see `helpers.c`).
+    /// Watches the syscall tracepoints for other users (see `hooks.c`).
     fn watch(&self, sys_enter: *mut bindings::tracepoint, sys_exit: *mut bindings::tracepoint) {
         // SAFETY: `self.0` is live; the tracepoints are static kernel objects.
         unsafe { c::osprey_hooks_watch(self.0, sys_enter.cast(), sys_exit.cast()) };
