@@ -25,7 +25,6 @@
 #include <linux/sched/signal.h>
 #include <linux/socket.h>
 #include <linux/string.h>
-#include <linux/timekeeping.h>
 #include <linux/tracepoint.h>
 #include <linux/uaccess.h>
 
@@ -54,27 +53,10 @@ u64 __percpu *osprey_alloc_percpu_u64s(size_t count)
 	return __alloc_percpu(count * sizeof(u64), sizeof(u64));
 }
 
-void osprey_free_percpu(u64 __percpu *p)
-{
-	free_percpu(p);
-}
-
 /* CPU `cpu`'s copy, or NULL for a CPU that cannot exist. */
 const u64 *osprey_per_cpu_u64s(u64 __percpu *p, unsigned int cpu)
 {
 	return cpu < nr_cpu_ids && cpu_possible(cpu) ? per_cpu_ptr(p, cpu) : NULL;
-}
-
-/*
- * The boot clock (CLOCK_BOOTTIME): it never steps when the wall clock is set,
- * so the consumer's merge of the rings by time stays the order things
- * happened; the consumer adds the wall clock's offset. The tracers' fast
- * accessor: a latch instead of a seqcount retry loop. Only an NMI can see it
- * go back on one CPU, and the probes are not NMIs.
- */
-u64 osprey_now_ns(void)
-{
-	return ktime_get_boot_fast_ns();
 }
 
 /*

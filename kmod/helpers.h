@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Prototypes of helpers.c; the Rust side declares the same in `mod c`. */
+/* Prototypes of helpers.c; the Rust side declares the same in ffi.rs. */
 #ifndef OSPREY_HELPERS_H
 #define OSPREY_HELPERS_H
 #include <linux/types.h>
@@ -8,9 +8,7 @@
 unsigned int osprey_preempt_disable_cpu(void);
 void osprey_preempt_enable(void);
 u64 __percpu *osprey_alloc_percpu_u64s(size_t count);
-void osprey_free_percpu(u64 __percpu *p);
 const u64 *osprey_per_cpu_u64s(u64 __percpu *p, unsigned int cpu);
-u64 osprey_now_ns(void);
 long osprey_strncpy_from_user_nofault(char *dst, const char __user *src, long count);
 void osprey_tracepoint_sync(void);
 void osprey_current_ids(u32 *ppid, u32 *uid, u32 *gid, u32 *loginuid, u32 *vtid, u32 *vpid, u64 *cgroup);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Prototypes of hooks.c; the Rust side declares the same in `mod c`. */
+/* Prototypes of hooks.c; the Rust side declares the same in ffi.rs. */
 #ifndef OSPREY_HOOKS_H
 #define OSPREY_HOOKS_H
 
