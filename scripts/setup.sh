@@ -99,6 +99,19 @@ build_root() {
   step_mark build-root
 }
 
+# The tools scripts/test.sh checks kmod/'s style with, from the kernel's own
+# toolchain: rustfmt (trixie's, the rustc's version) and the perl modules
+# scripts/checkpatch.pl needs. Its own step, so that a build root made before
+# it gets them too.
+build_root_style_tools() {
+  in_chroot "$BUILD_ROOT" sh -c 'command -v rustfmt && perl -MTerm::ANSIColor -e 1' >/dev/null 2>&1 && return
+  log "build-root: installing rustfmt and perl (kmod/ style checks)"
+  in_chroot "$BUILD_ROOT" apt-get install -y -qq --no-install-recommends rustfmt perl \
+    >>"$OSPREY_CACHE/apt-build-root.log" 2>&1 ||
+    { tail -30 "$OSPREY_CACHE/apt-build-root.log" >&2; die "installing rustfmt and perl failed"; }
+  in_chroot "$BUILD_ROOT" apt-get clean
+}
+
 # A module's Rust symbols only resolve against the kernel when it is compiled by
 # the very rustc (and gcc) the kernel was built with.
 check_toolchain_matches_kernel() {
@@ -245,6 +258,7 @@ EOF
 log "cache: $OSPREY_CACHE"
 host_packages
 build_root
+build_root_style_tools
 kernel_tree
 vm_root
 vm_images

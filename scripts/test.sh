@@ -85,6 +85,34 @@ if [ -n "$vm" ]; then
   "$REPO/scripts/build.sh"
 fi
 
+# kmod/ in the kernel's own style, checked with the prepared tree's settings
+# and tools in the build root: one test each for the Rust and for the C.
+kmod_rustfmt() {
+  local f diff bad=0
+  # One file at a time on stdin, so that rustfmt reads no module it declares.
+  for f in "$REPO"/kmod/*.rs; do
+    diff=$(in_chroot "$BUILD_ROOT" rustfmt --check --edition 2021 \
+      --config-path "$KTREE_IN_CHROOT/.rustfmt.toml" <"$f" 2>&1) && [ -z "$diff" ] && continue
+    log "kmod/${f##*/} is not formatted with the kernel's .rustfmt.toml:"
+    echo "$diff" >&2
+    bad=1
+  done
+  [ "$bad" = 0 ]
+}
+kmod_checkpatch() {
+  local f names=()
+  for f in "$REPO"/kmod/*.[ch]; do names+=("${f##*/}"); done
+  # scripts/build.sh has just copied kmod/ into the build root.
+  in_chroot "$BUILD_ROOT" sh -c 'cd /build/osprey-src/kmod && exec perl "$0"/scripts/checkpatch.pl --no-tree -q -f "$@"' \
+    "$KTREE_IN_CHROOT" "${names[@]}" >&2 || { log "kmod/*.c, *.h: checkpatch.pl reports problems (above)"; return 1; }
+}
+if [ -n "$vm" ]; then
+  for check in kmod_rustfmt kmod_checkpatch; do
+    log "$check"
+    if "$check"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+  done
+fi
+
 if [ -n "${tansu_build:-}" ]; then
   log "waiting for the tansu build"
   wait "$tansu_build" || { tail -20 "$OSPREY_CACHE/tools/build.log"; log "could not build tansu: the Kafka test will fail"; }
