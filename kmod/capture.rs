@@ -16,8 +16,8 @@ use kernel::{
 };
 
 use crate::abi::{
-    self, BlobDesc, BlobKind, Capture, PeerSocket, ProcessExitRecord, RecordHeader, RecordKind, SyscallOutcome,
-    SyscallRecord, SyscallTable, MAX_BLOBS, MAX_SYSCALLS,
+    self, BlobDesc, BlobKind, Capture, PeerSocket, ProcessExitRecord, RecordHeader, RecordKind,
+    SyscallOutcome, SyscallRecord, SyscallTable, MAX_BLOBS, MAX_SYSCALLS,
 };
 use crate::counters::{Column, Counters, TRUNCATED};
 use crate::ffi;
@@ -45,7 +45,10 @@ impl Staged {
         // SAFETY: `stage_slow_captures` had a helper write (initialise)
         // `len` bytes at `off` in the buffer's capacity, which lives and
         // does not move while `self` is borrowed.
-        (unsafe { core::slice::from_raw_parts(self.buf.as_ptr().add(off), len) }, flags)
+        (
+            unsafe { core::slice::from_raw_parts(self.buf.as_ptr().add(off), len) },
+            flags,
+        )
     }
 }
 
@@ -231,11 +234,7 @@ impl Shared {
                 .enumerate()
                 .filter(|(_, c)| **c != Capture::None)
             {
-                w.capture(
-                    *capture,
-                    &args,
-                    staged.as_ref().map(|s| s.part(i)),
-                );
+                w.capture(*capture, &args, staged.as_ref().map(|s| s.part(i)));
             }
             if EXIT
                 && ret >= 0
@@ -659,12 +658,7 @@ impl RecordWriter {
 
     /// Fills one buffer as `capture` says. Reads of user memory use the
     /// `_nofault` copy: preemption is off, and a bad pointer yields a flag.
-    fn capture(
-        &mut self,
-        capture: Capture,
-        args: &[u64; 6],
-        staged: Option<(&[u8], u8)>,
-    ) {
+    fn capture(&mut self, capture: Capture, args: &[u64; 6], staged: Option<(&[u8], u8)>) {
         let cap = abi::capture_cap(capture);
         if cap == 0 {
             return;
