@@ -52,10 +52,10 @@ fn half_open_floods_do_not_take_the_server_down() {
     let start = Instant::now();
 
     // 600 half-open requests, more than the cap and than the descriptors
-    // osprey has; re-opened as the server closes them, for 6 s.
+    // osprey has; re-opened as the server closes them, for 60 s.
     let mut held: Vec<TcpStream> = (0..600).filter_map(|_| half_open(&osprey.addr)).collect();
     let mut slowest = Duration::ZERO;
-    while start.elapsed() < Duration::from_secs(6) {
+    while start.elapsed() < Duration::from_secs(60) {
         let asked = Instant::now();
         let (status, body) = osprey.request("GET", "/healthz", None, b"");
         slowest = slowest.max(asked.elapsed());
@@ -64,7 +64,8 @@ fn half_open_floods_do_not_take_the_server_down() {
         held.extend((held.len()..600).filter_map(|_| half_open(&osprey.addr)));
         std::thread::sleep(Duration::from_millis(200));
     }
-    // A generous bound: the test shares two cores with other builds.
+    // Answered at once (milliseconds); the bound is generous because the
+    // test shares two cores with the rest of the suite.
     assert!(slowest < Duration::from_secs(3), "/healthz took {slowest:?}");
 
     // Every connection still held is closed by the server within the
