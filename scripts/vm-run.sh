@@ -58,7 +58,7 @@ while [ $# -gt 0 ]; do
     --live) live=1 ;;
     --ktree) ktree=(-fsdev "local,id=ktree,path=$KTREE,security_model=none,readonly=on"
                     -device virtio-9p-pci,fsdev=ktree,mount_tag=ktree) ;;
-    -h | --help) sed -n '2,34p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,38p' "$0"; exit 0 ;;
     -*) die "unknown option $1" ;;
     *) break ;;
   esac
