@@ -289,10 +289,17 @@ fn ingest_lines(audit: &AuditIngest, lines: &[String]) -> crate::audit::LeftOut 
     left_out
 }
 
-/// Tells the kernel what to deliver.
-fn program(device: &Device, pipeline: &mut SyscallPipeline) -> Result<KernelInterest> {
+/// What `pipeline`'s rules want the kernel to deliver, their container-only
+/// syscalls now watched for host cgroups.
+fn wanted_of(pipeline: &mut SyscallPipeline) -> KernelInterest {
     let wanted = pipeline.interest();
     pipeline.host_cgroups.watch(wanted.container_only.clone());
+    wanted
+}
+
+/// Tells the kernel what to deliver.
+fn program(device: &Device, pipeline: &mut SyscallPipeline) -> Result<KernelInterest> {
+    let wanted = wanted_of(pipeline);
     if let Some(filter) = host_cgroups_changed(pipeline) {
         device.set_container_filter(&filter)?;
     }
@@ -347,9 +354,7 @@ impl KernelProgrammer {
 
     /// Asks the kernel for what `pipeline`'s rules now want.
     fn reprogram(&self, pipeline: &mut SyscallPipeline) {
-        let wanted = pipeline.interest();
-        pipeline.host_cgroups.watch(wanted.container_only.clone());
-        self.send(KernelChange::Interest(Box::new(wanted)));
+        self.send(KernelChange::Interest(Box::new(wanted_of(pipeline))));
     }
 
     /// Hands the kernel the host cgroups noted since last time, if any.
