@@ -4,7 +4,7 @@
 //! 10 000 processes holding 100 000 descriptors).
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use osprey::decode::render::Spelling;
+use osprey::decode::spelling::Spelling;
 use osprey::event::{Arg, Event, Name};
 use osprey::state::State;
 

@@ -646,7 +646,7 @@ mod tests {
         for (i, addr) in ["10.1.2.3:443", "127.0.0.1:443", "10.1.2.3:22", "192.168.1.1:443"].iter().enumerate() {
             let pid = 10 + i as u64;
             for (ty, args) in [
-                ("socket", serde_json::json!({"fd": 3, "domain": "AF_INET", "type": "SOCK_STREAM", "proto": 6})),
+                ("socket", serde_json::json!({"fd": 3, "domain": "AF_INET", "type": 1, "proto": 6})),
                 ("connect", serde_json::json!({"res": 0, "fd": 3, "addr": addr})),
             ] {
                 let ev = Event::from_json(&serde_json::json!({

@@ -182,7 +182,7 @@ fn netcat_remote_shell() {
 #[test]
 fn shell_stdio_redirected_to_network() {
     let fires = Stream::new(1000)
-        .call("socket", 3, json!({"fd": 3, "domain": "AF_INET", "type": "SOCK_STREAM", "proto": 0}))
+        .call("socket", 3, json!({"fd": 3, "domain": "AF_INET", "type": 1, "proto": 0}))
         .call("connect", 0, json!({"res": 0, "fd": 3, "addr": "10.0.0.1:4444"}))
         .call("dup2", 0, json!({"res": 0, "oldfd": 3, "newfd": 0}));
     let silent = Stream::new(1000).call("pipe", 0, json!({"res": 0, "fd1": 3, "fd2": 4})).call(
@@ -307,12 +307,12 @@ fn kernel_module_loaded() {
         Stream::new(0).spawn("insmod", "/usr/sbin/insmod", &["rk.ko"]).call(
             "finit_module",
             0,
-            json!({"res": 0, "fd": 3, "flags": "0x0"}),
+            json!({"res": 0, "fd": 3, "flags": 0}),
         ),
         Stream::new(0).spawn("modprobe", "/usr/sbin/modprobe", &["loop"]).call(
             "finit_module",
             0,
-            json!({"res": 0, "fd": 3, "flags": "0x0"}),
+            json!({"res": 0, "fd": 3, "flags": 0}),
         ),
     );
 }
@@ -372,7 +372,7 @@ fn raw_packet_socket() {
         Stream::new(0).spawn("curl", "/usr/bin/curl", &[]).call(
             "socket",
             3,
-            json!({"fd": 3, "domain": "AF_INET", "type": "SOCK_STREAM", "proto": 6}),
+            json!({"fd": 3, "domain": "AF_INET", "type": 1, "proto": 6}),
         ),
     );
 }
@@ -382,7 +382,7 @@ fn syscall_of_32_bits_from_a_64_bit_program() {
     let socket = |program_is_32bit| {
         Stream::new(1000)
             .spawn("implant", "/opt/implant", &[])
-            .call("socket", 3, json!({"fd": 3, "domain": "AF_INET", "type": "SOCK_STREAM", "proto": 6}))
+            .call("socket", 3, json!({"fd": 3, "domain": "AF_INET", "type": 1, "proto": 6}))
             .through("i386", program_is_32bit)
     };
     check("Osprey 32-bit Syscall From A 64-bit Program", socket(false), socket(true));
@@ -414,7 +414,7 @@ fn cloud_metadata_access() {
     let connect = |addr: &str| {
         Stream::new(1000)
             .spawn("curl", "/usr/bin/curl", &[])
-            .call("socket", 3, json!({"fd": 3, "domain": "AF_INET", "type": "SOCK_STREAM", "proto": 6}))
+            .call("socket", 3, json!({"fd": 3, "domain": "AF_INET", "type": 1, "proto": 6}))
             .call("connect", 0, json!({"res": 0, "fd": 3, "addr": addr}))
     };
     check("Osprey Cloud Metadata Access", connect("169.254.169.254:80"), connect("10.1.1.1:80"));
@@ -425,7 +425,7 @@ fn mining_pool_connection() {
     let connect = |addr: &str| {
         Stream::new(1000)
             .spawn("xmrig", "/opt/xmrig", &[])
-            .call("socket", 3, json!({"fd": 3, "domain": "AF_INET", "type": "SOCK_STREAM", "proto": 6}))
+            .call("socket", 3, json!({"fd": 3, "domain": "AF_INET", "type": 1, "proto": 6}))
             .call("connect", 0, json!({"res": 0, "fd": 3, "addr": addr}))
     };
     check("Osprey Mining Pool Connection", connect("203.0.113.5:3333"), connect("203.0.113.5:443"));

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use osprey::decode::encode;
-use osprey::decode::render::Spelling;
+use osprey::decode::spelling::Spelling;
 use osprey::event::{Arg, Dir, Event, Kind, Name};
 use shared_abi::{BlobKind, RecordHeader, SyscallTable};
 
@@ -58,7 +58,7 @@ pub fn event(i: usize) -> Event {
             vec![
                 (Name::Fd, Arg::Int(9)),
                 (Name::Domain, Arg::Spelt(2, Spelling::Family)),
-                (Name::Type, Arg::Spelt(1, Spelling::SockType)),
+                (Name::Type, Arg::Int(1)),
                 (Name::Proto, Arg::Int(6)),
             ],
         ),

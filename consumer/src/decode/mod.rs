@@ -5,6 +5,7 @@
 //! names what is wrong, never a panic.
 
 pub mod render;
+pub mod spelling;
 
 use std::ops::Deref;
 

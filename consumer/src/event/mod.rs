@@ -11,9 +11,8 @@ use serde_json::{Map, Value};
 use shared_abi::{SyscallTable, COMM_LEN};
 use smallvec::SmallVec;
 
-use crate::decode::render::{
-    addr_text, result_name, retype, syscall_args, syscall_name, syscall_number, time_of_day, Spelling,
-};
+use crate::decode::render::{addr_text, retype, syscall_args, syscall_name, syscall_number, time_of_day};
+use crate::decode::spelling::{result_name, Spelling};
 use crate::decode::{Record, WallClock};
 
 mod name;
@@ -62,9 +61,11 @@ impl Arg {
         }
     }
 
+    /// The number behind the value, spelt or not.
     pub fn as_int(&self) -> Option<i64> {
         match self {
             Arg::Int(n) => Some(*n),
+            Arg::Spelt(n, _) => Some(*n as i64),
             Arg::Str(s) => s.parse().ok(),
             _ => None,
         }
@@ -705,11 +706,11 @@ mod tests {
         assert_eq!(conn.arg(Name::Addr).and_then(Arg::addr), Some("[::1]:80".parse().unwrap()));
         let unix = Event::from_json(&line("connect", serde_json::json!({"addr": "/run/x.sock"}))).unwrap();
         assert_eq!(unix.arg(Name::Addr), Some(&Arg::Str("/run/x.sock".into())));
-        let socket = Event::from_json(&line("socket", serde_json::json!({"domain": 38, "type": 1}))).unwrap();
-        assert_eq!(socket.arg(Name::Domain), Some(&Arg::Spelt(38, Spelling::Family)));
+        let socket = Event::from_json(&line("socket", serde_json::json!({"domain": 45, "type": 1}))).unwrap();
+        assert_eq!(socket.arg(Name::Domain), Some(&Arg::Spelt(45, Spelling::Family)));
         let json = socket.to_json();
-        assert_eq!(json["evt.args"]["domain"], 38, "an unnamed family stays a number");
-        assert_eq!(json["evt.args"]["type"], "SOCK_STREAM");
+        assert_eq!(json["evt.args"]["domain"], 45, "an unnamed family stays a number");
+        assert_eq!(json["evt.args"]["type"], 1, "the socket type is a number, as Falco gives it");
         assert_eq!(Event::from_json(&json).unwrap(), socket);
         let odd = Event::from_json(&line("openat", serde_json::json!({"flags": "O_BOGUS"}))).unwrap();
         assert_eq!(odd.arg(Name::Flags), Some(&Arg::Str("O_BOGUS".into())), "text that is no spelling stays text");

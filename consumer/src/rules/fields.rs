@@ -106,8 +106,8 @@ catalogue! {
     EvtRawres "evt.rawres" Int None "Raw return value of an exit event.";
     EvtFailed "evt.failed" Bool None "True for exit events that returned an error.";
     EvtArgs "evt.args" Str None "All event arguments as name=value pairs.";
-    EvtArg "evt.arg" Str Key "One argument by name (evt.arg.name or evt.arg[name]) or position (evt.arg[0]), rendered.";
-    EvtRawarg "evt.rawarg" Str Key "One argument by name, unrendered.";
+    EvtArg "evt.arg" Str Key "One argument by name (evt.arg.name or evt.arg[name]) or position (evt.arg[0]), as Falco renders it (flag and enumeration names, user names for set*id ids).";
+    EvtRawarg "evt.rawarg" Str Key "One argument by name, unrendered: the number behind a spelt argument.";
     EvtBuffer "evt.buffer" Str None "Data buffer of read/write events (not captured by Osprey: always <NA>).";
     EvtIsOpenRead "evt.is_open_read" Bool None "An open-family event that opened for reading.";
     EvtIsOpenWrite "evt.is_open_write" Bool None "An open-family event that opened for writing.";

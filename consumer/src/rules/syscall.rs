@@ -10,7 +10,8 @@ use super::compile::{Descriptor, Field, FieldValues, OpenMode, Outcome, Place};
 use super::condition::Transformer;
 use super::fields::FieldId as F;
 use super::value::Val;
-use crate::decode::render::{capability_names, time_of_day};
+use crate::decode::render::time_of_day;
+use crate::decode::spelling::{capability_names, Spelling};
 use crate::event::{Arg, Event, Kind, Name};
 use std::sync::Arc;
 
@@ -109,6 +110,20 @@ impl<'a> SyscallFields<'a> {
         self.state.users_of(self.thread())
     }
 
+    /// Falco's text for a user or group id argument: the name, `<NA>` when
+    /// none is known, `<NONE>` for -1 (an id left unchanged).
+    fn id_name(&self, id: u64, spelling: Spelling) -> String {
+        let Ok(id) = u32::try_from(id) else { return "<NA>".into() };
+        if id == u32::MAX {
+            return "<NONE>".into();
+        }
+        let name = match spelling {
+            Spelling::Uid => self.users().user(id).map(|u| u.name.as_str()),
+            _ => self.users().group(id),
+        };
+        name.unwrap_or("<NA>").to_string()
+    }
+
     fn container(&self) -> Option<&'a Container> {
         self.thread().and_then(|t| t.container.as_deref())
     }
@@ -165,7 +180,8 @@ impl<'a> SyscallFields<'a> {
             Some(Arg::Str(s)) => Some(s),
             _ => None,
         })?;
-        let dirfd = [Name::Dirfd, Name::Olddirfd].into_iter().find_map(|k| ev.arg(k).and_then(Arg::as_int));
+        let dirfd =
+            [Name::Dirfd, Name::Olddirfd, Name::Olddir].into_iter().find_map(|k| ev.arg(k).and_then(Arg::as_int));
         Some(self.state.resolve_path(ev, raw, dirfd).into_string())
     }
 
@@ -198,7 +214,7 @@ impl<'a> SyscallFields<'a> {
             F::EvtType => Val::str(ev.type_name()),
             F::EvtDir => Val::str(if ev.is_exit() { "<" } else { ">" }),
             F::EvtCpu => Val::Int(ev.cpu.into()),
-            F::EvtRes => ev.res.map_or_else(Val::default, |r| Val::str(crate::decode::render::result_name(r))),
+            F::EvtRes => ev.res.map_or_else(Val::default, |r| Val::str(crate::decode::spelling::result_name(r))),
             F::EvtRawres => ev.res.map_or_else(Val::default, Val::Int),
             F::EvtFailed => Val::Bool(ev.res.is_some_and(|r| r < 0)),
             F::EvtArgs => {
@@ -212,6 +228,10 @@ impl<'a> SyscallFields<'a> {
                 };
                 arg.map_or_else(Val::default, |a| match a {
                     Arg::Int(n) => Val::Int(*n),
+                    Arg::Spelt(n, _) if field.info.id == F::EvtRawarg => Val::Int(*n as i64),
+                    Arg::Spelt(id, spelling @ (Spelling::Uid | Spelling::Gid)) => {
+                        Val::str(self.id_name(*id, *spelling))
+                    }
                     other => Val::str(other.render().into_owned()),
                 })
             }
@@ -533,9 +553,57 @@ mod tests {
         assert_eq!(text("evt.arg.name"), "/etc/shadow");
         assert_eq!(text("evt.arg[name]"), "/etc/shadow");
         assert_eq!(text("evt.arg[0]"), "-100");
-        assert_eq!(text("evt.rawarg.flags"), "O_RDONLY");
+        assert_eq!(text("evt.arg.flags"), "O_RDONLY");
+        assert_eq!(text("evt.rawarg.flags"), "0", "the number behind the names");
         assert!(fields.value(&field("evt.arg.colour")).is_none());
         assert!(fields.value(&field("evt.arg[9]")).is_none());
+    }
+
+    /// Arguments a Falco rule compares as text read as Falco renders them;
+    /// `evt.rawarg` gives the number behind them.
+    #[test]
+    fn spelt_arguments_read_as_falco_renders_them() {
+        let root = std::env::temp_dir().join(format!("osprey-ids-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("etc")).unwrap();
+        std::fs::write(root.join("etc/passwd"), "www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n").unwrap();
+        std::fs::write(root.join("etc/group"), "www-data:x:33:\n").unwrap();
+        let mut state = State::new(16);
+        state.users = crate::state::users::Users::load(&root);
+        std::fs::remove_dir_all(&root).unwrap();
+        let event = |ty: &str, args: serde_json::Value| {
+            Event::from_json(&serde_json::json!({
+                "evt.rawtime": 1, "evt.type": ty, "evt.dir": "<", "evt.rawres": 0,
+                "proc.pid": 7, "thread.tid": 7, "proc.name": "x", "user.uid": 0, "group.gid": 0, "evt.args": args
+            }))
+            .expect("a valid event")
+        };
+        let cases = [
+            (event("ptrace", serde_json::json!({"request": 16, "pid": 9})), "evt.arg.request", "PTRACE_ATTACH"),
+            (
+                event("chmod", serde_json::json!({"filename": "x", "mode": 0o2750})),
+                "evt.arg.mode",
+                "S_IXGRP|S_IRGRP|S_IXUSR|S_IWUSR|S_IRUSR|S_ISGID",
+            ),
+            (event("kill", serde_json::json!({"pid": 9, "sig": 9})), "evt.arg.sig", "SIGKILL"),
+            (event("setuid", serde_json::json!({"uid": 33})), "evt.arg.uid", "www-data"),
+            (event("setuid", serde_json::json!({"uid": 4000})), "evt.arg.uid", "<NA>"),
+            (
+                event("setresgid", serde_json::json!({"rgid": 4294967295u32, "egid": 33, "sgid": 33})),
+                "evt.arg.rgid",
+                "<NONE>",
+            ),
+            (
+                event("setresgid", serde_json::json!({"rgid": 4294967295u32, "egid": 33, "sgid": 33})),
+                "evt.arg.egid",
+                "www-data",
+            ),
+            (event("setuid", serde_json::json!({"uid": 33})), "evt.rawarg.uid", "33"),
+            (event("ptrace", serde_json::json!({"request": 16, "pid": 9})), "evt.rawarg.request", "16"),
+        ];
+        for (ev, name, text) in cases {
+            let fields = SyscallFields::new(&ev, &state);
+            assert_eq!(fields.value(&field(name)).render(), text, "{name}");
+        }
     }
 
     #[test]

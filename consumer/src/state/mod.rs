@@ -493,7 +493,7 @@ impl State {
                     Some(libc::AF_NETLINK) => FdKind::Netlink,
                     _ => FdKind::Other,
                 };
-                let ty = spelt(Name::Type).unwrap_or_default() as i32;
+                let ty = int(Name::Type).unwrap_or_default() as i32;
                 let l4proto = kind.is_ip().then_some(match ty & 0xf {
                     libc::SOCK_STREAM => "tcp",
                     libc::SOCK_DGRAM => "udp",
@@ -676,7 +676,7 @@ pub fn hostname() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::render::Spelling::*;
+    use crate::decode::spelling::Spelling::*;
     use crate::event::{Dir, Event};
     use shared_abi::SyscallTable;
 
@@ -719,9 +719,9 @@ mod tests {
                 (Name::Cwd, Arg::Str("/root".into())),
                 (Name::TrustedExepath, Arg::Str("/usr/bin/bash".into())),
                 (Name::Flags, Arg::Spelt((shared_abi::EXE_WRITABLE | shared_abi::EXE_UPPER_LAYER).into(), ExeFlags)),
-                (Name::CapInheritable, Arg::Spelt(0, Hex)),
-                (Name::CapPermitted, Arg::Spelt(1 << 21, Hex)),
-                (Name::CapEffective, Arg::Spelt(1 << 21, Hex)),
+                (Name::CapInheritable, Arg::Spelt(0, FalcoHex)),
+                (Name::CapPermitted, Arg::Spelt(1 << 21, FalcoHex)),
+                (Name::CapEffective, Arg::Spelt(1 << 21, FalcoHex)),
                 (Name::ExeIno, Arg::Int(77)),
                 (Name::ExeInoCtime, Arg::Int(5)),
                 (Name::ExeInoMtime, Arg::Int(6)),
@@ -734,9 +734,9 @@ mod tests {
         assert_eq!(child.exe_inode, Some(ExeInode { ino: 77, ctime_ns: 5, mtime_ns: 6 }));
         // The child drops every capability: capset replaces its sets.
         let dropped = vec![
-            (Name::CapInheritable, Arg::Spelt(0, Hex)),
-            (Name::CapPermitted, Arg::Spelt(0, Hex)),
-            (Name::CapEffective, Arg::Spelt(0, Hex)),
+            (Name::CapInheritable, Arg::Spelt(0, FalcoHex)),
+            (Name::CapPermitted, Arg::Spelt(0, FalcoHex)),
+            (Name::CapEffective, Arg::Spelt(0, FalcoHex)),
         ];
         s.update(&ev(126, 11, 10, 0, dropped));
         assert_eq!(s.thread(11).unwrap().caps, Some(Caps::default()));
@@ -763,13 +763,7 @@ mod tests {
         assert_eq!(normalize(&"/a/.b/..c".into()), "/a/.b/..c");
         assert!(is_clean("/a/.b") && !is_clean("/a/.") && !is_clean("a/b") && !is_clean("//a"));
         assert_eq!(s.ancestors(11)[0].exepath, "/usr/bin/bash");
-        s.update(&ev(
-            41,
-            11,
-            10,
-            4,
-            vec![(Name::Domain, Arg::Spelt(2, Family)), (Name::Type, Arg::Spelt(1, SockType))],
-        ));
+        s.update(&ev(41, 11, 10, 4, vec![(Name::Domain, Arg::Spelt(2, Family)), (Name::Type, Arg::Int(1))]));
         s.update(&ev(
             42,
             11,

@@ -84,7 +84,7 @@ fn all_capabilities() -> Vec<String> {
         .ok()
         .and_then(|s| s.trim().parse::<usize>().ok())
         .unwrap_or(40);
-    let names = crate::decode::render::capability_names(u64::MAX >> (63 - last.min(63)));
+    let names = crate::decode::spelling::capability_names(u64::MAX >> (63 - last.min(63)));
     names.split(' ').map(str::to_string).collect()
 }
 
