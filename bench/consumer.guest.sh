@@ -1,6 +1,6 @@
 # Consumer control for the benchmarks' guest scripts (bench_vm puts it
 # before each): attach a consumer, wait until it is ready, detach it and
-# print its final counters as "stats <label> <osprey-stats JSON>".
+# print its final counters as "stats <label> <osprey-stats|falco-stats JSON>".
 # CONSUMER_CPUS, when set, pins the consumer to those CPUs. (taskset execs
 # the consumer: $! stays its pid, which `detach` signals.)
 pinned() { [ -z "${CONSUMER_CPUS:-}" ] || echo "taskset -c $CONSUMER_CPUS"; }
@@ -25,4 +25,12 @@ attach_run() {
   cpid=$!
   wait_ready "$cpid" /run/ready /tmp/consumer.err || exit 1
 }
-detach() { kill -INT $cpid; wait $cpid; grep '^osprey-stats' /tmp/consumer.err | sed "s/^/stats $1 /"; }
+# attach_falco SET: Falco's driver (scap.ko, loaded) drained by
+# bench/falco-drain asking for SET (all, or syscall names).
+attach_falco() {
+  rm -f /run/ready
+  $(pinned) /io/falco-drain -s "$1" -r /run/ready 2>/tmp/consumer.err &
+  cpid=$!
+  wait_ready "$cpid" /run/ready /tmp/consumer.err || exit 1
+}
+detach() { kill -INT $cpid; wait $cpid; grep -E '^(osprey|falco)-stats' /tmp/consumer.err | sed "s/^/stats $1 /"; }

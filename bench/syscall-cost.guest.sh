@@ -3,7 +3,8 @@
 # under each module configuration (the global syscall tracepoints, then the
 # module's default per-syscall hooks for the last two), all in this one boot, in ROUNDS
 # interleaved rounds so that drift in the emulator hits every configuration
-# alike. Prints "<config> <getppid ns> <open+close ns> <dd ns/block>" lines.
+# alike; Falco's driver (scap.ko) drained by bench/falco-drain in each round
+# too. Prints "<config> <getppid ns> <open+close ns> <dd ns/block>" lines.
 set -eu
 N_PPID=${N_PPID:-300000}
 N_OPEN=${N_OPEN:-100000}
@@ -63,4 +64,17 @@ for _ in $(seq 1 "$ROUNDS"); do
   echo "hooks-run-nopred $(measure)"
   detach hooks-run-nopred
   rmmod osprey
+  # Falco's driver drained by bench/falco-drain: asking for execve only
+  # (filtered), for the syscalls Osprey's captured row asks for, for all.
+  insmod /io/scap.ko
+  attach_falco execve
+  echo "falco-filtered $(measure)"
+  detach falco-filtered
+  attach_falco getppid,openat,close,read,write
+  echo "falco-captured $(measure)"
+  detach falco-captured
+  attach_falco all
+  echo "falco-all $(measure)"
+  detach falco-all
+  rmmod scap
 done

@@ -62,3 +62,18 @@ attach_run off
 measure hooks-run
 detach hooks-run
 rmmod osprey
+# Falco's driver in the same boot, drained by bench/falco-drain: asking for
+# execve only (the loops' syscalls reach the driver and are dropped there),
+# for the loops' syscalls (enters and exits, as the driver records them),
+# and for every syscall.
+insmod /io/scap.ko
+attach_falco execve
+measure falco-filtered
+detach falco-filtered
+attach_falco getppid,openat,close
+measure falco-captured
+detach falco-captured
+attach_falco all
+measure falco-all
+detach falco-all
+rmmod scap

@@ -5,13 +5,19 @@
 # rules) for STEP_S seconds per step, doubling the rate until the kernel
 # drops, then hold the highest clean rate for HOLD_S seconds (three quarters
 # of it when that drops, up to three holds); once with decoding on the rules
-# thread (--decode-thread off), once on its own thread. Prints
+# thread (--decode-thread off), once on its own thread, then the same
+# generator against Falco's driver (scap.ko) drained by bench/falco-drain
+# asking for every syscall (mode falco). Prints
 # "rate|hold <mode> <target ev/s> <achieved ev/s> <dropped>" per step.
 set -eu
 STEP_S=${STEP_S:-10}
 HOLD_S=${HOLD_S:-60}
 GENERATORS=${GENERATORS:-1}
 dropped() {
+  if [ "$mode" = falco ]; then
+    cat /run/falco-drops
+    return
+  fi
   python3 -c '
 import re, urllib.request
 text = urllib.request.urlopen("http://127.0.0.1:8765/metrics").read().decode()
@@ -44,12 +50,18 @@ step() {
   lost=$(($(dropped) - before))
   echo "${3:-rate} $mode $1 $achieved $lost"
 }
-for mode in off on; do
+for mode in off on falco; do
   rm -f /run/ready
-  /io/osprey run --rules /io/osprey_rules.yaml --rules /io/falco_rules.yaml --decode-thread "$mode" \
-    --ready-file /run/ready >/dev/null 2>/tmp/consumer.err &
+  if [ "$mode" = falco ]; then
+    insmod /io/scap.ko
+    /io/falco-drain -s all -r /run/ready -m /run/falco-drops 2>/tmp/consumer.err &
+  else
+    /io/osprey run --rules /io/osprey_rules.yaml --rules /io/falco_rules.yaml --decode-thread "$mode" \
+      --ready-file /run/ready >/dev/null 2>/tmp/consumer.err &
+  fi
   cpid=$!
   wait_ready "$cpid" /run/ready /tmp/consumer.err || exit 1
+  sleep 1.5   # the drop count is written
   # Doubling until the first drop (or the generator's ceiling), then three
   # finer steps between the last clean rate and the first lossy one.
   good=0 rate=2500
@@ -78,4 +90,5 @@ for mode in off on; do
   done
   kill -INT $cpid
   wait $cpid
+  [ "$mode" != falco ] || rmmod scap
 done

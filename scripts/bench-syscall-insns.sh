@@ -6,7 +6,9 @@
 # yardstick) / probes returning at once (floor) / loaded and filtered /
 # loaded and captured (drained by `osprey capture` on the other vCPU),
 # enters and exits or exits only (as `osprey run` asks) / the full `osprey
-# run`; then the same with the per-syscall hooks. TCG's timings weigh
+# run`; then the same with the per-syscall hooks; then Falco's driver
+# (scap.ko, from scripts/setup-falco.sh) drained by bench/falco-drain,
+# filtered / captured / all syscalls. TCG's timings weigh
 # instructions as the emulator runs them (the ring's atomics and barriers
 # far more than a CPU would); its instruction counts are exact and repeat
 # to within a tenth of a percent, so what Osprey adds per syscall can be
@@ -14,7 +16,8 @@
 # (instructions, not cycles: cache misses are not counted).
 #
 # With --profile CONFIG it runs that configuration alone and says where its
-# instructions go: per kernel or module function, per call, for each loop.
+# instructions go: per kernel or module function, per call, for each loop
+# (falco-captured: Falco's driver's).
 #
 #   scripts/bench-syscall-insns.sh [--profile CONFIG] [N]
 source "$(dirname "$0")/lib.sh"
@@ -31,8 +34,9 @@ gcc -static -no-pie -O2 -Wall -Wextra -o "$bench_out/insn-loop" "$REPO/bench/ins
 addr() { nm "$bench_out/insn-loop" | awk -v s="$1" '$3 == s { print "0x" $1 }'; }
 start=$(addr insn_window_start) stop=$(addr insn_window_stop)
 [ -n "$start" ] && [ -n "$stop" ] || die "no markers in insn-loop"
+falco_driver
 log "counting $n calls per configuration"
-bench_vm --no-module "N=$n ONLY=$only" syscall-insns --file "$bench_out/insn-loop" \
+bench_vm --no-module "N=$n ONLY=$only" syscall-insns --file "$bench_out/insn-loop" "${falco_files[@]}" \
   --qemu-args "-plugin $bench_out/insn-window.so,start=$start,stop=$stop$plugin_args -d plugin -D $bench_out/windows"
 if [ -n "$only" ]; then
   python3 - "$bench_out/windows" "$bench_out/vm/kallsyms" "$n" <<'PY'
@@ -68,7 +72,7 @@ stats = {}
 for line in open(stderr):
     if line.startswith("stats "):
         name, blob = line.split(" ", 2)[1:]
-        stats[name] = json.loads(blob[len("osprey-stats "):])
+        stats[name] = json.loads(blob[blob.index("{"):])
 counts = [int(line.split()[2]) for line in open(windows) if line.startswith("window ")]
 if len(counts) != 2 * len(configs):
     sys.exit(f"{len(counts)} windows for {len(configs)} configurations")
@@ -88,4 +92,19 @@ for i, workload in enumerate(("getppid", "open+close")):
 for name in ("captured", "captured-exits", "hooks-captured", "hooks-captured-exits"):
     s = stats[name]
     print(f"{name}: delivered {s['delivered']}, dropped {s['dropped']}, filtered {s['filtered']}")
+for name in ("falco-captured", "falco-all"):
+    s = stats[name]
+    print(f"{name}: delivered {s['delivered']}, dropped {s['dropped']}")
+# Osprey beside Falco's driver: instructions each adds per call over
+# module-absent, Osprey's divided by Falco's.
+print("Osprey / Falco's driver, instructions added per call:")
+pairs = (("filtered", "falco-filtered"), ("hooks-filtered", "falco-filtered"), ("captured", "falco-captured"),
+         ("captured-exits", "falco-captured"), ("hooks-captured", "falco-captured"),
+         ("hooks-captured-exits", "falco-captured"), ("run", "falco-all"), ("hooks-run", "falco-all"))
+for osprey, falco in pairs:
+    ratios = []
+    for i, workload in enumerate(("getppid", "open+close")):
+        o, f = rows[osprey][i] - base[i], rows[falco][i] - base[i]
+        ratios.append(f"{workload} {o:.0f} / {f:.0f} = {o / f:.2f}" if f > 0 else f"{workload} {o:.0f} / {f:.0f}")
+    print(f"  {osprey:<21} / {falco:<15} {'; '.join(ratios)}")
 PY

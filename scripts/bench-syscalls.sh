@@ -12,14 +12,21 @@
 # syscall tracepoints: filtered (hooks-filtered), the full run (hooks-run),
 # and the full run without in-kernel predicates (hooks-run-nopred).
 #
+# And Falco's driver (scap.ko 0.20, scripts/setup-falco.sh) drained by
+# bench/falco-drain, in every round: asking for execve only (falco-filtered),
+# for the captured row's syscalls (falco-captured), for all (falco-all).
+# Osprey / Falco compares the time each adds over module-absent.
+#
 #   scripts/bench-syscalls.sh [N_PPID [N_OPEN [ROUNDS [N_DD]]]]
 source "$(dirname "$0")/lib.sh"
-bench_vm --no-module "N_PPID=${1:-300000} N_OPEN=${2:-100000} ROUNDS=${3:-3} N_DD=${4:-200000}" syscall-cost
+falco_driver
+bench_vm --no-module "N_PPID=${1:-300000} N_OPEN=${2:-100000} ROUNDS=${3:-3} N_DD=${4:-200000}" syscall-cost \
+  "${falco_files[@]}"
 python3 - "$bench_out/stderr" <<'PY'
 import json, sys
 import statistics
 CONFIGS = ("absent", "floor", "filtered", "captured", "written", "run", "run2", "hooks-filtered", "hooks-run",
-           "hooks-run-nopred")
+           "hooks-run-nopred", "falco-filtered", "falco-captured", "falco-all")
 samples, stats = {}, {}
 for line in open(sys.argv[1]):
     parts = line.split()
@@ -27,7 +34,7 @@ for line in open(sys.argv[1]):
         samples.setdefault(parts[0], []).append(tuple(float(p) for p in parts[1:]))
     elif line.startswith("stats "):
         name, blob = line.split(" ", 2)[1:]
-        stats[name] = json.loads(blob[len("osprey-stats "):])
+        stats[name] = json.loads(blob[blob.index("{"):])
 # Median over the rounds of each configuration.
 rows = {k: tuple(statistics.median(s[i] for s in v) for i in range(3)) for k, v in samples.items()}
 print(f"{len(samples['absent'])} rounds, medians")
@@ -48,6 +55,18 @@ for i, workload in enumerate(("getppid", "open+close", "dd")):
 with_pred, without = rows["hooks-run"][1], rows["hooks-run-nopred"][1]
 print(f"open+close under the full run: {with_pred:.0f} ns with the in-kernel predicates, {without:.0f} ns without "
       f"({with_pred / without:.2f}x); over module-absent: {(with_pred - base[1]) / (without - base[1]):.2f}x the added cost")
+print("Osprey / Falco's driver, time added per call over module-absent:")
+for osprey, falco in (("filtered", "falco-filtered"), ("hooks-filtered", "falco-filtered"),
+                      ("captured", "falco-captured"), ("written", "falco-captured"), ("run", "falco-all"),
+                      ("hooks-run", "falco-all")):
+    parts = []
+    for i, workload in enumerate(("getppid", "open+close", "dd")):
+        o, f = rows[osprey][i] - base[i], rows[falco][i] - base[i]
+        parts.append(f"{workload} {o / f:.2f}" if f > 0 else f"{workload} -")
+    print(f"  {osprey:<15} / {falco:<15} {', '.join(parts)}")
+for name in ("falco-captured", "falco-all"):
+    s = stats[name]
+    print(f"{name} run: delivered {s['delivered']}, dropped {s['dropped']}")
 for name in ("captured", "written"):
     s = stats[name]
     print(f"{name} run: delivered {s['delivered']}, dropped {s['dropped']}, filtered {s['filtered']}, "

@@ -5,13 +5,16 @@
 # generator cannot keep up, then the highest clean rate is held for HOLD_S
 # seconds (default 60; three quarters of it when that drops, up to three
 # holds); with decoding on the rules thread and on a thread of
-# its own, in the same boot. TCG figures: compare only within one run.
+# its own, then Falco's driver (scap.ko 0.20, scripts/setup-falco.sh)
+# drained by bench/falco-drain asking for every syscall, in the same boot.
+# TCG figures: compare only within one run.
 #
 # GENERATORS processes (default 1; one per emulated CPU is 2) share the rate.
 #
 #   scripts/bench-zero-drop.sh [STEP_S [HOLD_S [GENERATORS]]]
 source "$(dirname "$0")/lib.sh"
-bench_vm --no-consumer "STEP_S=${1:-10} HOLD_S=${2:-60} GENERATORS=${3:-1}" zero-drop
+falco_driver
+bench_vm --no-consumer "STEP_S=${1:-10} HOLD_S=${2:-60} GENERATORS=${3:-1}" zero-drop "${falco_files[@]}"
 python3 - "$bench_out/stderr" <<'PY'
 import sys
 steps = {}
@@ -19,8 +22,9 @@ for line in open(sys.argv[1]):
     if line.startswith(("rate ", "hold ")):
         kind, mode, *row = line.split()
         steps.setdefault(mode, []).append([kind, *row])
+sustained = {}
 for mode, rows in steps.items():
-    print(f"--decode-thread {mode}")
+    print("Falco's driver, drained by falco-drain (every syscall)" if mode == "falco" else f"osprey run --decode-thread {mode}")
     print(f"{'target ev/s':>12} {'achieved ev/s':>14} {'dropped':>8}")
     best = 0
     holds = []
@@ -37,4 +41,9 @@ for mode, rows in steps.items():
         print(f"held for the hold time: {achieved} events/s, {dropped} dropped")
     clean = [int(a) for a, d in holds if int(d) == 0]
     print(f"sustained with zero drops: {max(clean)} events/s\n" if clean else "no hold without drops\n")
+    sustained[mode] = max(clean, default=0)
+osprey = max(sustained.get("off", 0), sustained.get("on", 0))
+if sustained.get("falco"):
+    print(f"Osprey / Falco's driver, sustained zero-drop rate: {osprey} / {sustained['falco']} = "
+          f"{osprey / sustained['falco']:.2f}")
 PY

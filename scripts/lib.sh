@@ -72,6 +72,18 @@ bench_dir() {
   trap 'rm -rf "$bench_out"' EXIT
 }
 
+# falco_driver: builds Falco's driver and its drain once
+# (scripts/setup-falco.sh) and sets falco_files to the vm-run.sh options
+# that put them under /io.
+falco_driver() {
+  "$REPO/scripts/setup-falco.sh"
+  falco_files=()
+  local file
+  for file in scap.ko falco-drain libscap.so.0 libscap_engine_kmod.so.0; do
+    falco_files+=(--file "$OSPREY_CACHE/falco/$file")
+  done
+}
+
 # bench_vm MODE VARS GUEST [OPTION...]: runs bench/GUEST.guest.sh in one VM
 # boot (MODE: --no-module or --no-consumer; OPTIONs: more of vm-run.sh's)
 # with VARS prepended and Osprey's and Falco's stable rules under /io; the

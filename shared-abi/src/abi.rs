@@ -580,7 +580,7 @@ impl OpenFilter {
             c.classes & (1 << class.min(31)) != 0
                 && self.any_string(c.prefixes, |p| path.starts_with(p))
                 && self.any_string(c.suffixes, |s| path.ends_with(s))
-                && self.any_string(c.infixes, |s| s.is_empty() || path.windows(s.len()).any(|w| w == s))
+                && self.any_string(c.infixes, |s| contains(path, s))
                 && self.any_string(c.comms, |s| s == comm)
         })
     }
@@ -593,6 +593,15 @@ impl OpenFilter {
             Some(strings) => strings.split(|b| *b == 0).any(test),
             None => true,
         }
+    }
+}
+
+/// Whether `needle` occurs in `haystack`. The first byte is compared before
+/// the rest: most positions differ there, and a slice comparison is a call.
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    match needle.first() {
+        None => true,
+        Some(first) => haystack.windows(needle.len()).any(|w| w[0] == *first && w == needle),
     }
 }
 
