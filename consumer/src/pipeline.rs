@@ -206,9 +206,11 @@ impl SyscallPipeline {
         if self.host_cgroups.watches(ev.kind) {
             self.host_cgroups.note(ev.cgroup_id, self.state.thread(ev.tid));
         }
-        // Rules see exit events only, as Falco's do since its drivers stopped
-        // sending enter events (the upstream rules no longer say evt.dir=<).
-        if !ev.is_exit() || !self.engine.may_match(ev.kind) {
+        // Rules see exit events, as Falco's do since its drivers stopped
+        // sending enter events; enters only of the kinds a rule written for
+        // the older drivers asks for with `evt.dir = >`.
+        let direction_seen = ev.is_exit() || self.engine.enter_kinds().contains(ev.kind);
+        if !direction_seen || !self.engine.may_match(ev.kind) {
             return;
         }
         let fields = SyscallFields::new(ev, &self.state);
@@ -341,6 +343,18 @@ impl SyscallPipeline {
                     {
                         why.entry(name.clone()).or_default().push(format!("rule: {}", r.name));
                     }
+                }
+            }
+        }
+        for kind in self.engine.enter_kinds().iter() {
+            if let Kind::Syscall(nr) = kind {
+                interest.set(nr as usize, true, false);
+            }
+            for r in self.engine.rules().iter().filter(|r| r.event_types.iter().flatten().any(|k| *k == kind)) {
+                if r.filter.asks_for_enter(kind) {
+                    why.entry(kind.name().into_owned())
+                        .or_default()
+                        .push(format!("rule {} asks for the enter", r.name));
                 }
             }
         }
@@ -504,6 +518,45 @@ mod tests {
         p.publish_metrics();
         p.publish_metrics();
         assert_eq!(METRICS.events_by_type.with_label_values(&["fchmod"]).get() - before, 3);
+    }
+
+    /// A rule written for Falco's drivers before 0.41 asks for the enter
+    /// event (`evt.dir = >`): the kernel is asked for that syscall's enters,
+    /// and the rule matches them; other rules still see exits only.
+    #[test]
+    fn rules_asking_for_the_enter_event_get_it() {
+        let rules = r#"
+- rule: attach at the enter
+  desc: d
+  condition: evt.type=ptrace and evt.dir=> and evt.arg.request contains PTRACE_ATTACH
+  output: o
+  priority: WARNING
+- rule: any ptrace
+  desc: d
+  condition: evt.type=ptrace and proc.name=gdb
+  output: o
+  priority: WARNING
+- rule: open
+  desc: d
+  condition: evt.type=openat and proc.name=gdb
+  output: o
+  priority: WARNING
+"#;
+        let mut p = pipeline_with(rules, 3, Matching::All);
+        let interest = p.interest().interest;
+        let nr = |name| shared_abi::syscalls::number(name).unwrap() as usize;
+        assert!(Interest::wants(&interest.enter, nr("ptrace")) && Interest::wants(&interest.exit, nr("ptrace")));
+        assert!(!Interest::wants(&interest.enter, nr("openat")));
+        let mut fired = Vec::new();
+        for (ty, dir) in [("ptrace", ">"), ("ptrace", "<"), ("openat", ">")] {
+            let ev = Event::from_json(&serde_json::json!({
+                "evt.rawtime": 1, "evt.type": ty, "evt.dir": dir, "proc.pid": 5, "thread.tid": 5, "proc.ppid": 1,
+                "proc.name": "gdb", "user.uid": 0, "group.gid": 0, "evt.args": {"request": 16, "pid": 9}
+            }))
+            .unwrap();
+            p.process(&ev, |a| fired.push(format!("{} {dir}", a.rule)));
+        }
+        assert_eq!(fired, ["attach at the enter >", "any ptrace >", "any ptrace <"]);
     }
 
     #[test]

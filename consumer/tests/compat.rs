@@ -39,6 +39,18 @@ fn falco_rulesets_load_alone_and_together() {
     assert!(rs.rules.len() >= 25 + 31 + 37 - 5, "{} rules", rs.rules.len());
 }
 
+/// The rules Falco 0.40.0 pins (3.2.0, beside the compat data in
+/// `falco-peer`): their outputs end in Falco's `%container.info`.
+#[test]
+fn falco_rules_of_falco_0_40_load() {
+    let dir = compat().join("../falco-peer/rules-3.2.0");
+    let files = ["falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"].map(|f| dir.join(f));
+    let rs = load(&files);
+    assert!(errors(&rs).is_empty(), "{}", errors(&rs).join("\n"));
+    let ptrace = rs.rules.get("PTRACE attached to process").expect("a stable rule");
+    assert!(ptrace.output.contains("%container.info"), "the placeholder is Falco's to expand: {}", ptrace.output);
+}
+
 #[test]
 fn k8s_audit_ruleset_loads() {
     let rs = load(&[compat().join("k8s-audit/k8s_audit_rules.yaml")]);

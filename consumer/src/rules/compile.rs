@@ -456,6 +456,14 @@ impl Filter {
         self.decide(&Assumed { known: host, ..Assumed::kind(kind) }) != Some(false)
     }
 
+    /// Whether only the enter event of `kind` can match: the condition asks
+    /// for `evt.dir = >`, as rules written for Falco's drivers before 0.41
+    /// (which recorded enters) do.
+    pub fn asks_for_enter(&self, kind: Kind) -> bool {
+        let at = |dir| Assumed { field: Some((FieldId::EvtDir, Case::Is(dir))), ..Assumed::kind(kind) };
+        self.decide(&at("<")) == Some(false) && self.decide(&at(">")) != Some(false)
+    }
+
     /// This filter on an event of `kind`, when the kind alone decides it.
     pub fn decided_by_kind(&self, kind: Kind) -> Option<bool> {
         self.decide(&Assumed::kind(kind))

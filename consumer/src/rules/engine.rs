@@ -124,6 +124,8 @@ impl Candidates {
 pub struct Engine {
     rules: Vec<Rule>,
     candidates: Candidates,
+    /// The kinds whose enter events some rule asks for (`evt.dir = >`).
+    enter_kinds: KindSet,
     matching: Matching,
     /// `osprey_alerts_total` per rule, looked up once.
     alert_counters: Vec<prometheus::IntCounter>,
@@ -159,7 +161,13 @@ impl Engine {
             })
             .collect();
         let memo = Memo::for_checks(rules.iter().map(|r| r.filter.check_count()).max().unwrap_or(0));
-        Self { rules, candidates: Candidates { by_kind, any_kind }, matching, alert_counters, memo }
+        let mut enter_kinds = KindSet::default();
+        for r in &rules {
+            for &kind in r.event_types.iter().flatten().filter(|k| r.filter.asks_for_enter(**k)) {
+                enter_kinds.insert(kind);
+            }
+        }
+        Self { rules, candidates: Candidates { by_kind, any_kind }, enter_kinds, matching, alert_counters, memo }
     }
 
     /// Whether a loaded rule reads or shows a field that `pred` picks.
@@ -195,6 +203,12 @@ impl Engine {
         }
         let kinds: KindSet = self.rules.iter().flat_map(|r| r.event_types.iter().flatten().copied()).collect();
         Some(kinds.iter().collect())
+    }
+
+    /// The kinds whose enter events some rule asks for; the rules see the
+    /// exit events of every other kind only.
+    pub fn enter_kinds(&self) -> &KindSet {
+        &self.enter_kinds
     }
 
     /// Whether some rule can match an event of `kind` (callers skip

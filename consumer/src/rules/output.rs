@@ -15,9 +15,22 @@ pub struct OutputFormat {
     pieces: Vec<Piece>,
 }
 
+/// Falco's placeholder for a rule's container details (rules before
+/// Falco 0.41 end their outputs with it), and the text Falco puts in its
+/// place when no `-p` format replaces it.
+const CONTAINER_INFO: &str = "%container.info";
+const CONTAINER_INFO_FIELDS: &str = "container_id=%container.id container_name=%container.name";
+
 impl OutputFormat {
     /// Parses a format; an unknown field (or one of another source) is an error.
     pub fn parse(format: &str, source: Source) -> Result<Self, String> {
+        let expanded;
+        let format = if format.contains(CONTAINER_INFO) {
+            expanded = format.replace(CONTAINER_INFO, CONTAINER_INFO_FIELDS);
+            expanded.as_str()
+        } else {
+            format
+        };
         let mut pieces = Vec::new();
         let mut text = String::new();
         let mut rest = format;
@@ -120,6 +133,8 @@ mod tests {
         assert_eq!(fields["proc.aname[2]"], "bash");
         assert_eq!(fields["fd.cport"], serde_json::Value::Null);
         assert!(OutputFormat::parse("x %not_a_real_field", Source::Syscall).is_err());
+        let with_info = OutputFormat::parse("shell (user=%user.name %container.info)", Source::Syscall).unwrap();
+        assert_eq!(with_info.render(&Fake), "shell (user=<NA> container_id=<NA> container_name=<NA>)");
         assert!(OutputFormat::parse("x %ka.verb", Source::Syscall).is_err());
         assert_eq!(OutputFormat::parse("user=%proc.name.", Source::Syscall).unwrap().render(&Fake), "user=cat.");
     }
