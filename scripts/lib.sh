@@ -85,13 +85,15 @@ falco_driver() {
 }
 
 # bench_vm MODE VARS GUEST [OPTION...]: runs bench/GUEST.guest.sh in one VM
-# boot (MODE: --no-module or --no-consumer; OPTIONs: more of vm-run.sh's)
+# boot (MODE: --no-module or --no-consumer; OPTIONs: more of vm-run.sh's),
+# after the consumer controls and the rate search it may use,
 # with VARS prepended and Osprey's and Falco's stable rules under /io; the
 # guest's stderr ends up in $bench_out/stderr.
 bench_vm() {
   local mode=$1 vars=$2 guest=$3 compat=${OSPREY_COMPAT:-$REPO/../shared/compat}
   bench_dir
-  { echo "$vars"; cat "$REPO/bench/consumer.guest.sh" "$REPO/bench/$guest.guest.sh"; } >"$bench_out/guest.sh"
+  { echo "$vars"; cat "$REPO/bench/consumer.guest.sh" "$REPO/bench/rate-search.guest.sh" "$REPO/bench/$guest.guest.sh"; } \
+    >"$bench_out/guest.sh"
   "$REPO/scripts/vm-run.sh" "$mode" --stall 1800 --out "$bench_out/vm" \
     --file "$REPO/rules/osprey_rules.yaml" --file "$compat/falco-rules/falco_rules.yaml" "${@:4}" \
     "$bench_out/guest.sh" 2>"$bench_out/stderr" >/dev/null ||
