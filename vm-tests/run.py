@@ -697,28 +697,36 @@ FALCO_ENGINE = os.path.join(CACHE, "falco-engine")
 FALCO_DRIVER = os.path.join(CACHE, "falco")
 
 
-def test_falco_and_osprey_raise_the_same_alerts_on_real_actions():
+def falco_parity(*files):
     """Falco 0.40.0 on its own driver and `osprey run`, side by side in one
-    boot with Falco's stable rules 3.2.0, watch actions.sh: every rule Falco
-    raises, Osprey raises."""
+    boot with Falco's stable rules 3.2.0, watch the actions `files` bring:
+    every rule Falco raises, Osprey raises. Prints both counts per rule."""
     if not os.path.exists(os.path.join(FALCO_ENGINE, "falco")):
         raise Skip("Falco's build is not in the cache: scripts/setup-falco-engine.sh makes it")
     subprocess.run([os.path.join(REPO, "scripts", "setup-falco.sh")], check=True)
     rules = os.path.join(FALCO_ENGINE, "falco_rules.yaml")
-    files = [os.path.join(FALCO_ENGINE, f) for f in ("falco", "libs.tar", "falco.yaml", "falco_rules.yaml")]
-    files.append(os.path.join(FALCO_DRIVER, "scap.ko"))
-    r = vm("falco_parity", "--rules", rules, "--consumer-args", "--all-matches", "--file", ACTIONS,
-           "--file", LOW_MEMORY, *[x for f in files for x in ("--file", f)])
-    falco = [json.loads(line) for line in r.out_file("falco.json").splitlines() if line.startswith("{")]
+    falco = [os.path.join(FALCO_ENGINE, f) for f in ("falco", "libs.tar", "falco.yaml", "falco_rules.yaml")]
+    falco.append(os.path.join(FALCO_DRIVER, "scap.ko"))
+    r = vm("falco_parity", "--rules", rules, "--consumer-args", "--all-matches",
+           *[x for f in (*falco, *files) for x in ("--file", f)])
+    by_falco = [json.loads(line) for line in r.out_file("falco.json").splitlines() if line.startswith("{")]
     count = lambda alerts: {rule: sum(a["rule"] == rule for a in alerts) for rule in {a["rule"] for a in alerts}}
-    by_osprey, by_falco = count(r.events()), count(falco)
-    print(f"{'rule':<50} {'falco':>6} {'osprey':>7}")
+    by_osprey, by_falco = count(r.events()), count(by_falco)
+    print(f"    {'rule':<50} {'falco':>6} {'osprey':>7}")
     for rule in sorted(set(by_osprey) | set(by_falco)):
-        print(f"{rule:<50} {by_falco.get(rule, 0):>6} {by_osprey.get(rule, 0):>7}")
+        print(f"    {rule:<50} {by_falco.get(rule, 0):>6} {by_osprey.get(rule, 0):>7}")
     missing = set(by_falco) - set(by_osprey)
     assert not missing, f"raised by Falco, not by Osprey: {sorted(missing)}"
     extra = set(by_osprey) - set(by_falco) - OSPREY_ONLY_ON_ACTIONS
     assert not extra, f"raised by Osprey, not by Falco, unexplained (docs/rules.md): {sorted(extra)}"
+
+
+def test_falco_and_osprey_raise_the_same_alerts_on_real_actions():
+    falco_parity(ACTIONS, LOW_MEMORY)
+
+
+def test_falco_and_osprey_raise_the_same_alerts_on_container_actions():
+    falco_parity(os.path.join(CASES, "container_actions.sh"), os.path.join(CACHE, "osprey-test.oci.tar"))
 
 
 # Rules of Falco's stable set that Osprey raises on actions.sh and Falco 0.40

@@ -1,7 +1,8 @@
 # Falco 0.40.0 on its own driver beside `osprey run`, both with Falco's
 # stable rules 3.2.0 and every matching rule alerting, watching the same
-# real actions (actions.sh) in the same boot. Osprey's alerts are the run's
-# stdout; Falco's land in /io/out/falco.json.
+# real actions in the same boot: actions.sh, or container_actions.sh when
+# the test passes that instead. Osprey's alerts are the run's stdout;
+# Falco's land in /io/out/falco.json.
 set -u
 mkdir -p /opt/falco-libs
 tar -C /opt/falco-libs -xf /io/libs.tar
@@ -17,9 +18,13 @@ until grep -q "Opening 'syscall' source" /io/out/falco.err; do
   sleep 0.2
 done
 sleep 2
-. /io/actions.sh
+for actions in /io/actions.sh /io/container_actions.sh; do
+  if [ -f $actions ]; then
+    . $actions
+  fi
+done
 sleep 2
 kill -INT $falco
-wait $falco
+wait $falco || true
 rmmod scap
 echo "falco-drops $(grep -c '"rule":"Falco internal: syscall event drop"' /io/out/falco.json)" >&2
