@@ -522,7 +522,8 @@ mod tests {
 
     /// A rule written for Falco's drivers before 0.41 asks for the enter
     /// event (`evt.dir = >`): the kernel is asked for that syscall's enters,
-    /// and the rule matches them; other rules still see exits only.
+    /// and every rule on that syscall sees them (as under Falco 0.40); the
+    /// rules of other syscalls still see exits only.
     #[test]
     fn rules_asking_for_the_enter_event_get_it() {
         let rules = r#"
