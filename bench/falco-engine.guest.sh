@@ -13,8 +13,7 @@ ROUNDS=${ROUNDS:-3}
 CPU_RATE=${CPU_RATE:-10000}
 CPU_S=${CPU_S:-20}
 RULES=/io/falco_rules-3.2.0.yaml
-mkdir -p /opt/falco-libs
-tar -C /opt/falco-libs -xf /io/libs.tar
+. /io/falco_start.sh
 # start SENSOR (osprey or falco): loads its driver, starts it, waits until
 # it reads events.
 start() {
@@ -29,17 +28,10 @@ start() {
   # Every second with drops becomes an alert counting them ("Falco
   # internal: syscall event drop", n_drops): what `dropped` sums.
   insmod /io/scap.ko
-  LD_LIBRARY_PATH=/opt/falco-libs /io/falco -c /io/falco.yaml -r "$RULES" -U -o engine.kind=kmod \
-    -o json_output=true -o stdout_output.enabled=true -o syslog_output.enabled=false -o log_syslog=false \
-    -o log_stderr=true -o webserver.enabled=false -o watch_config_files=false \
-    -o syscall_event_drops.threshold=0 -o syscall_event_drops.rate=100 -o syscall_event_drops.max_burst=100 \
-    -o "syscall_event_drops.actions[]=alert" >/run/falco-alerts.json 2>/tmp/consumer.err &
-  cpid=$!
-  until grep -q "Opening 'syscall' source" /tmp/consumer.err; do
-    kill -0 $cpid 2>/dev/null || { cat /tmp/consumer.err >&2; exit 1; }
-    sleep 0.2
-  done
-  sleep 2
+  start_falco "$RULES" /run/falco-alerts.json /tmp/consumer.err -o syscall_event_drops.threshold=0 \
+    -o syscall_event_drops.rate=100 -o syscall_event_drops.max_burst=100 \
+    -o "syscall_event_drops.actions[]=alert" || exit 1
+  cpid=$falco_pid
 }
 stop() {
   kill -INT $cpid

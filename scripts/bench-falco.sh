@@ -16,7 +16,7 @@ bench_dir
 cp "$engine/falco_rules.yaml" "$bench_out/falco_rules-3.2.0.yaml"
 bench_vm --no-module "ROUNDS=${1:-3} STEP_S=${2:-10} HOLD_S=${3:-60} CPU_RATE=${4:-10000}" falco-engine "${falco_files[@]}" \
   --file "$engine/falco" --file "$engine/libs.tar" --file "$engine/falco.yaml" \
-  --file "$bench_out/falco_rules-3.2.0.yaml"
+  --file "$bench_out/falco_rules-3.2.0.yaml" --file "$REPO/vm-tests/falco_start.sh"
 python3 - "$bench_out/stderr" <<'PY'
 import statistics, sys
 dd, cpu, steps = {}, {}, {}

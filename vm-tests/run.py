@@ -706,7 +706,7 @@ def falco_parity(*files):
     subprocess.run([os.path.join(REPO, "scripts", "setup-falco.sh")], check=True)
     rules = os.path.join(FALCO_ENGINE, "falco_rules.yaml")
     falco = [os.path.join(FALCO_ENGINE, f) for f in ("falco", "libs.tar", "falco.yaml", "falco_rules.yaml")]
-    falco.append(os.path.join(FALCO_DRIVER, "scap.ko"))
+    falco += [os.path.join(FALCO_DRIVER, "scap.ko"), os.path.join(HERE, "falco_start.sh")]
     r = vm("falco_parity", "--rules", rules, "--consumer-args", "--all-matches",
            *[x for f in (*falco, *files) for x in ("--file", f)])
     by_falco = [json.loads(line) for line in r.out_file("falco.json").splitlines() if line.startswith("{")]

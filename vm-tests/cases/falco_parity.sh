@@ -4,20 +4,10 @@
 # the test passes that instead. Osprey's alerts are the run's stdout;
 # Falco's land in /io/out/falco.json.
 set -u
-mkdir -p /opt/falco-libs
-tar -C /opt/falco-libs -xf /io/libs.tar
+. /io/falco_start.sh
 insmod /io/scap.ko
-LD_LIBRARY_PATH=/opt/falco-libs /io/falco -c /io/falco.yaml -r /io/falco_rules.yaml -U \
-  -o engine.kind=kmod -o rule_matching=all -o json_output=true -o stdout_output.enabled=true \
-  -o syslog_output.enabled=false -o log_syslog=false -o log_stderr=true -o webserver.enabled=false \
-  -o watch_config_files=false >/io/out/falco.json 2>/io/out/falco.err &
-falco=$!
-# Falco says when it reads the driver; it starts matching rules a moment later.
-until grep -q "Opening 'syscall' source" /io/out/falco.err; do
-  kill -0 $falco 2>/dev/null || { cat /io/out/falco.err >&2; exit 1; }
-  sleep 0.2
-done
-sleep 2
+start_falco /io/falco_rules.yaml /io/out/falco.json /io/out/falco.err -o rule_matching=all || exit 1
+falco=$falco_pid
 for actions in /io/actions.sh /io/container_actions.sh; do
   if [ -f $actions ]; then
     . $actions
